@@ -1,0 +1,64 @@
+// Response helpers shared by every handler: JSON bodies, empty replies, and streams of JSON
+// lines whose headers are flushed at once (the Docker CLI waits for them before going on).
+import type { ServerResponse, IncomingMessage } from 'node:http';
+import { InvalidParameter } from '../errors.ts';
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function sendEmpty(res: ServerResponse, status = 204): void {
+  res.writeHead(status);
+  res.end();
+}
+
+export function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Starts a chunked JSON stream (pull/load/build progress, events, wait) and flushes headers. */
+export function startJsonStream(res: ServerResponse, status = 200): (obj: unknown) => void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.flushHeaders();
+  return (obj) => { res.write(JSON.stringify(obj) + '\r\n'); };
+}
+
+export async function readBody(req: IncomingMessage, limit = 64 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > limit) throw new InvalidParameter(`request body exceeds ${limit} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses a JSON body; an empty body is `{}`, and malformed JSON is a 400 with the parser's word. */
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const buf = await readBody(req);
+  if (buf.length === 0 || buf.toString().trim() === '') return {};
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch (e) {
+    throw new InvalidParameter(`invalid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Docker's boolean query convention: 1/true/True are true; absent is the default. */
+export function boolParam(q: URLSearchParams, name: string, dflt = false): boolean {
+  const v = q.get(name);
+  if (v === null || v === '') return dflt;
+  return v === '1' || v.toLowerCase() === 'true';
+}
+
+export function intParam(q: URLSearchParams, name: string, dflt?: number): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidParameter(`invalid value for ${name}: ${v}`);
+  return n;
+}

@@ -1,0 +1,62 @@
+// The only way Berth spawns host tools: a timeout, an AbortSignal, and captured stderr so a
+// failure says what the tool said. Errors carry argv, exit code and the last stderr lines.
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { System } from '../errors.ts';
+
+export interface ExecOptions {
+  /** Milliseconds before the child is killed; default 30 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  input?: string | Uint8Array;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Exit codes that are not failures (default: only 0). */
+  okCodes?: number[];
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class ExecError extends System {
+  readonly argv: string[];
+  readonly code: number | null;
+  readonly stderr: string;
+  constructor(argv: string[], code: number | null, stderr: string, cause?: unknown) {
+    const tail = stderr.trim().split('\n').slice(-5).join('\n');
+    super(`${argv.join(' ')} failed (exit ${code ?? 'signal'})${tail ? `: ${tail}` : ''}`, { cause });
+    this.argv = argv;
+    this.code = code;
+    this.stderr = stderr;
+  }
+}
+
+export function run(file: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const argv = [file, ...args];
+  return new Promise((resolve, reject) => {
+    const spawnOpts: SpawnOptions = {
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      signal: opts.signal,
+      timeout: opts.timeoutMs ?? 30_000,
+      killSignal: 'SIGKILL',
+    };
+    const child = spawn(file, args, spawnOpts);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    child.on('error', (e) => reject(new ExecError(argv, null, String(e.message), e)));
+    child.on('close', (code) => {
+      const stdout = Buffer.concat(out).toString();
+      const stderr = Buffer.concat(err).toString();
+      const ok = opts.okCodes ?? [0];
+      if (code !== null && ok.includes(code)) resolve({ code, stdout, stderr });
+      else reject(new ExecError(argv, code, stderr || stdout));
+    });
+  });
+}

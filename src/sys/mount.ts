@@ -1,0 +1,27 @@
+// Mounting through the host's mount(8): Node has no mount syscall.
+import { run } from './exec.ts';
+import { readFile } from 'node:fs/promises';
+
+export interface OverlayMount {
+  /** Read-only layer directories, topmost first (overlay's lowerdir order). */
+  lowerdirs: string[];
+  upperdir: string;
+  workdir: string;
+}
+
+export async function mountOverlay(target: string, m: OverlayMount): Promise<void> {
+  const opts = `lowerdir=${m.lowerdirs.join(':')},upperdir=${m.upperdir},workdir=${m.workdir}`;
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, target]);
+}
+
+/** Unmounts target; a path that is not mounted is not an error. */
+export async function unmount(target: string, lazy = false): Promise<void> {
+  if (!(await isMounted(target))) return;
+  await run('umount', lazy ? ['-l', target] : [target]);
+}
+
+export async function isMounted(target: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  const esc = target.replace(/ /g, '\\040');
+  return mounts.split('\n').some((l) => l.split(' ')[1] === esc);
+}
