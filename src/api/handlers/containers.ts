@@ -1,0 +1,179 @@
+// HTTP handlers for /containers/*: decode the request, call the engine, encode the reply.
+import type { Router, HttpContext, HijackContext } from '../router.ts';
+import { sendJson, sendEmpty, readJson, boolParam, intParam } from '../respond.ts';
+import { InvalidParameter } from '../../errors.ts';
+import type { Engine } from '../../engine/engine.ts';
+import { inspectView, summaryView, listContainers } from '../../engine/container-views.ts';
+import { containerLogs, containerTop, containerChanges, containerExport } from '../../engine/container-io.ts';
+import { parseFilters } from '../filters.ts';
+import { frame } from '../stdcopy.ts';
+import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
+import { pipeAttach } from './attach-pipe.ts';
+import { pipeline } from 'node:stream/promises';
+
+export function registerContainerRoutes(router: Router, engine: Engine): void {
+  const svc = engine.containers;
+
+  router.add('POST', '/containers/create', async (ctx) => {
+    const body = await readJson(ctx.req);
+    const r = await svc.create(body, ctx.query.get('name'));
+    sendJson(ctx.res, 201, r);
+  });
+
+  router.add('GET', '/containers/json', (ctx) => {
+    const list = listContainers(svc, engine.images, {
+      all: boolParam(ctx.query, 'all'),
+      limit: intParam(ctx.query, 'limit'),
+      filters: parseFilters(ctx.query.get('filters')),
+    });
+    sendJson(ctx.res, 200, list.map((c) => summaryView(c, engine.images)));
+  });
+
+  router.add('GET', '/containers/{id}/json', (ctx) => {
+    sendJson(ctx.res, 200, inspectView(svc, svc.get(ctx.params.id!)));
+  });
+
+  router.add('POST', '/containers/{id}/start', async (ctx) => {
+    await svc.start(ctx.params.id!);
+    sendEmpty(ctx.res, 204);
+  });
+
+  router.add('POST', '/containers/{id}/stop', async (ctx) => {
+    await svc.stop(ctx.params.id!, { timeout: intParam(ctx.query, 't'), signal: ctx.query.get('signal') ?? undefined });
+    sendEmpty(ctx.res, 204);
+  });
+
+  router.add('POST', '/containers/{id}/restart', async (ctx) => {
+    await svc.restart(ctx.params.id!, { timeout: intParam(ctx.query, 't'), signal: ctx.query.get('signal') ?? undefined });
+    sendEmpty(ctx.res, 204);
+  });
+
+  router.add('POST', '/containers/{id}/kill', async (ctx) => {
+    await svc.kill(ctx.params.id!, ctx.query.get('signal') ?? undefined);
+    sendEmpty(ctx.res, 204);
+  });
+
+  router.add('POST', '/containers/{id}/wait', async (ctx) => {
+    const exit = svc.wait(ctx.params.id!, ctx.query.get('condition'));
+    // Headers go out now: the Docker CLI waits for them before it calls start (WIRE.md 4.3).
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    ctx.res.flushHeaders();
+    const code = await exit;
+    ctx.res.end(JSON.stringify({ Error: null, StatusCode: code }) + '\n');
+  });
+
+  router.add('POST', '/containers/{id}/pause', async (ctx) => {
+    await svc.pause(ctx.params.id!);
+    sendEmpty(ctx.res, 204);
+  });
+
+  router.add('POST', '/containers/{id}/unpause', async (ctx) => {
+    await svc.unpause(ctx.params.id!);
+    sendEmpty(ctx.res, 204);
+  });
+
+  router.add('POST', '/containers/{id}/rename', async (ctx) => {
+    await svc.rename(ctx.params.id!, ctx.query.get('name') ?? '');
+    sendEmpty(ctx.res, 204);
+  });
+
+  router.add('DELETE', '/containers/{id}', async (ctx) => {
+    await svc.remove(ctx.params.id!, { force: boolParam(ctx.query, 'force') });
+    sendEmpty(ctx.res, 204);
+  });
+
+  router.add('POST', '/containers/{id}/resize', async (ctx) => {
+    const h = intParam(ctx.query, 'h', 0)!;
+    const w = intParam(ctx.query, 'w', 0)!;
+    await svc.resize(ctx.params.id!, h, w);
+    sendEmpty(ctx.res, 200);
+  });
+
+  router.add('GET', '/containers/{id}/top', async (ctx) => {
+    sendJson(ctx.res, 200, await containerTop(svc, ctx.params.id!, ctx.query.get('ps_args')));
+  });
+
+  router.add('GET', '/containers/{id}/changes', async (ctx) => {
+    const changes = await containerChanges(svc, ctx.params.id!);
+    sendJson(ctx.res, 200, changes.length ? changes : null);
+  });
+
+  router.add('GET', '/containers/{id}/export', async (ctx) => {
+    const tar = await containerExport(svc, ctx.params.id!);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    await pipeline(tar, ctx.res);
+  });
+
+  router.add('GET', '/containers/{id}/logs', (ctx) => logs(ctx, engine));
+
+  router.addHijack('POST', '/containers/{id}/attach', (ctx) => attach(ctx, engine));
+}
+
+async function logs(ctx: HttpContext, engine: Engine): Promise<void> {
+  const q = ctx.query;
+  const stdout = boolParam(q, 'stdout');
+  const stderr = boolParam(q, 'stderr');
+  if (!stdout && !stderr) throw new InvalidParameter('Bad parameters: you must choose at least one stream');
+  const tailRaw = q.get('tail');
+  let tail: number | undefined;
+  if (tailRaw && tailRaw !== 'all') {
+    tail = Number(tailRaw);
+    if (!Number.isInteger(tail)) throw new InvalidParameter(`invalid value for tail: ${tailRaw}`);
+    if (tail < 0) tail = undefined;
+  }
+  const since = timeParam(q.get('since'), 'since');
+  const until = timeParam(q.get('until'), 'until');
+  const timestamps = boolParam(q, 'timestamps');
+  const ac = new AbortController();
+  ctx.res.on('close', () => ac.abort());
+  const { tty, entries } = containerLogs(engine.containers, ctx.params.id!, {
+    stdout, stderr, follow: boolParam(q, 'follow'), tail, since, until,
+  }, ac.signal);
+  ctx.res.writeHead(200, {
+    'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
+  });
+  ctx.res.flushHeaders();
+  for await (const e of entries) {
+    const data = timestamps ? Buffer.concat([Buffer.from(`${dockerTimestamp(e.timeNano)} `), e.data]) : e.data;
+    const ok = ctx.res.write(tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data));
+    if (!ok) await new Promise((r) => ctx.res.once('drain', r));
+    if (ac.signal.aborted) break;
+  }
+  ctx.res.end();
+}
+
+/** Docker prints RFC3339Nano in UTC with a `Z`. */
+function dockerTimestamp(t: string): string {
+  return t.replace(/\+00:00$/, 'Z');
+}
+
+function timeParam(v: string | null, name: string): number | undefined {
+  if (v === null || v === '' || v === '0') return undefined;
+  const n = Number(v);
+  if (Number.isNaN(n)) throw new InvalidParameter(`invalid value for ${name}: ${v}`);
+  return n;
+}
+
+async function attach(ctx: HijackContext, engine: Engine): Promise<void> {
+  const q = ctx.query;
+  const wantStdin = boolParam(q, 'stdin');
+  let a: ReturnType<Engine['containers']['attach']>;
+  try {
+    if (!boolParam(q, 'stream') && !boolParam(q, 'logs')) throw new InvalidParameter('Bad parameters: you must choose at least one stream');
+    a = engine.containers.attach(ctx.params.id!, { stdin: wantStdin });
+  } catch (err) {
+    writeHijackError(ctx, err);
+    return;
+  }
+  const cfg = a.container.rec.Config;
+  writeUpgradeResponse(ctx, { multiplexed: !cfg.Tty });
+  pipeAttach(ctx, {
+    stream: a.stream,
+    cancel: a.cancel,
+    tty: cfg.Tty,
+    stdin: wantStdin && cfg.OpenStdin,
+    closeStdinOnEof: cfg.StdinOnce,
+    stdout: boolParam(q, 'stdout'),
+    stderr: boolParam(q, 'stderr'),
+  });
+}

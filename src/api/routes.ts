@@ -1,0 +1,14 @@
+// Every route of the Engine API that berthd serves, registered on one router.
+import type { Router } from './router.ts';
+import type { Engine } from '../engine/engine.ts';
+import { registerSystemRoutes } from './handlers/system.ts';
+import { registerImageRoutes } from './handlers/images.ts';
+import { registerContainerRoutes } from './handlers/containers.ts';
+import { registerExecRoutes } from './handlers/exec.ts';
+
+export function registerRoutes(router: Router, engine: Engine): void {
+  registerSystemRoutes(router, engine);
+  registerImageRoutes(router, engine.images);
+  registerContainerRoutes(router, engine);
+  registerExecRoutes(router, engine);
+}

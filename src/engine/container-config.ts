@@ -1,0 +1,104 @@
+// Decodes the body of `POST /containers/create` the way dockerd's Go decoder does: unknown
+// fields are ignored, `null` is the zero value, and a field of the wrong type is a 400.
+import { z } from 'zod';
+import { InvalidParameter } from '../errors.ts';
+
+/** strslice.StrSlice: a JSON string or an array of strings. */
+const strSlice = z.union([z.string().transform((s) => [s]), z.array(z.string())]).nullish();
+const strMap = z.record(z.string(), z.string()).nullish();
+const int = z.number().int().nullish();
+
+const restartPolicy = z.object({
+  Name: z.string().nullish(),
+  MaximumRetryCount: int,
+}).loose().nullish();
+
+export const hostConfigSchema = z.object({
+  Binds: z.array(z.string()).nullish(),
+  NetworkMode: z.string().nullish(),
+  PortBindings: z.record(z.string(), z.unknown()).nullish(),
+  RestartPolicy: restartPolicy,
+  AutoRemove: z.boolean().nullish(),
+  CapAdd: z.array(z.string()).nullish(),
+  CapDrop: z.array(z.string()).nullish(),
+  Dns: z.array(z.string()).nullish(),
+  DnsOptions: z.array(z.string()).nullish(),
+  DnsSearch: z.array(z.string()).nullish(),
+  ExtraHosts: z.array(z.string()).nullish(),
+  IpcMode: z.string().nullish(),
+  PidMode: z.string().nullish(),
+  UTSMode: z.string().nullish(),
+  Privileged: z.boolean().nullish(),
+  ReadonlyRootfs: z.boolean().nullish(),
+  ShmSize: int,
+  Sysctls: strMap,
+  OomScoreAdj: int,
+  ConsoleSize: z.array(z.number().int()).nullish(),
+  Init: z.boolean().nullish(),
+  LogConfig: z.object({ Type: z.string().nullish(), Config: strMap }).loose().nullish(),
+}).loose();
+
+export const configSchema = z.object({
+  Hostname: z.string().nullish(),
+  Domainname: z.string().nullish(),
+  User: z.string().nullish(),
+  AttachStdin: z.boolean().nullish(),
+  AttachStdout: z.boolean().nullish(),
+  AttachStderr: z.boolean().nullish(),
+  ExposedPorts: z.record(z.string(), z.unknown()).nullish(),
+  Tty: z.boolean().nullish(),
+  OpenStdin: z.boolean().nullish(),
+  StdinOnce: z.boolean().nullish(),
+  Env: z.array(z.string()).nullish(),
+  Cmd: strSlice,
+  Healthcheck: z.unknown().nullish(),
+  ArgsEscaped: z.boolean().nullish(),
+  Image: z.string().nullish(),
+  Volumes: z.record(z.string(), z.unknown()).nullish(),
+  WorkingDir: z.string().nullish(),
+  Entrypoint: strSlice,
+  NetworkDisabled: z.boolean().nullish(),
+  OnBuild: z.array(z.string()).nullish(),
+  Labels: strMap,
+  StopSignal: z.string().nullish(),
+  StopTimeout: int,
+  Shell: strSlice,
+}).loose();
+
+export const createBodySchema = configSchema.extend({
+  HostConfig: hostConfigSchema.nullish(),
+  NetworkingConfig: z.object({ EndpointsConfig: z.record(z.string(), z.unknown()).nullish() }).loose().nullish(),
+});
+
+export type CreateBody = z.infer<typeof createBodySchema>;
+export type HostConfigInput = z.infer<typeof hostConfigSchema>;
+
+/** Parses with a schema and turns the first zod issue into a 400 naming the field, as Go's decoder does. */
+export function decode<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = issue.path.join('.') || what;
+  throw new InvalidParameter(`json: cannot unmarshal ${what} field ${field}: ${issue.message}`);
+}
+
+export const execConfigSchema = z.object({
+  AttachStdin: z.boolean().nullish(),
+  AttachStdout: z.boolean().nullish(),
+  AttachStderr: z.boolean().nullish(),
+  DetachKeys: z.string().nullish(),
+  Tty: z.boolean().nullish(),
+  ConsoleSize: z.array(z.number().int()).nullish(),
+  Env: z.array(z.string()).nullish(),
+  Cmd: strSlice,
+  Privileged: z.boolean().nullish(),
+  User: z.string().nullish(),
+  WorkingDir: z.string().nullish(),
+}).loose();
+export type ExecConfigInput = z.infer<typeof execConfigSchema>;
+
+export const execStartSchema = z.object({
+  Detach: z.boolean().nullish(),
+  Tty: z.boolean().nullish(),
+  ConsoleSize: z.array(z.number().int()).nullish(),
+}).loose();

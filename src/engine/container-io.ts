@@ -1,0 +1,77 @@
+// Reading from containers: logs, top, the filesystem diff, and export.
+import type { Readable } from 'node:stream';
+import { Conflict, InvalidParameter } from '../errors.ts';
+import { run } from '../sys/exec.ts';
+import { readLogs, type LogEntry } from '../runtime/logs.ts';
+import { packDirectory, diffChanges } from '../image/archive/index.ts';
+import type { ContainerService } from './containers.ts';
+
+export interface LogOptions {
+  stdout: boolean; stderr: boolean; follow: boolean; tail?: number; since?: number; until?: number;
+}
+
+/**
+ * The container's log as entries; when following, the stream ends once the container has
+ * exited and the rest of the file is drained, or when `signal` aborts (client gone).
+ */
+export function containerLogs(svc: ContainerService, ref: string, opts: LogOptions, signal: AbortSignal): { tty: boolean; entries: AsyncIterable<LogEntry> } {
+  const c = svc.get(ref);
+  const ac = new AbortController();
+  signal.addEventListener('abort', () => ac.abort(), { once: true });
+  const follow = opts.follow && c.rec.State.Running;
+  if (follow) {
+    // conmon has written everything by the time it writes the exit file; give the reader a
+    // moment to drain the tail before it stops.
+    svc.nextExit(c).then(() => setTimeout(() => ac.abort(), 150));
+  }
+  const entries = readLogs(c.rec.LogPath, {
+    tail: opts.tail, since: opts.since, until: opts.until, follow, stdout: opts.stdout, stderr: opts.stderr, signal: ac.signal,
+  });
+  return { tty: c.rec.Config.Tty, entries };
+}
+
+/** `docker top`: the host's ps, filtered to the container's PIDs (as moby does). */
+export async function containerTop(svc: ContainerService, ref: string, psArgs: string | null): Promise<{ Titles: string[]; Processes: string[][] }> {
+  const { container, pids } = await svc.pids(ref);
+  const args = (psArgs || '-ef').split(/\s+/).filter(Boolean);
+  const { stdout } = await run('ps', args).catch((e) => { throw new InvalidParameter(`Error running ps: ${(e as Error).message}`); });
+  const lines = stdout.split('\n').filter((l) => l.trim() !== '');
+  const titles = lines[0]!.trim().split(/\s+/);
+  const pidCol = titles.indexOf('PID');
+  if (pidCol < 0) throw new InvalidParameter(`Couldn't find PID field in ps output`);
+  const want = new Set(pids);
+  const processes: string[][] = [];
+  for (const line of lines.slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (!want.has(Number(fields[pidCol]))) continue;
+    // The last column (the command) may contain spaces: keep it whole.
+    processes.push([...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')]);
+  }
+  void container;
+  return { Titles: titles, Processes: processes };
+}
+
+export async function containerChanges(svc: ContainerService, ref: string): Promise<{ Path: string; Kind: number }[]> {
+  const c = svc.get(ref);
+  const p = svc.paths(c);
+  return diffChanges(p.upper, p.lower);
+}
+
+/** A tar of the container's whole filesystem; the rootfs stays mounted until the stream ends. */
+export async function containerExport(svc: ContainerService, ref: string): Promise<Readable> {
+  const c = svc.get(ref);
+  if (c.rec.State.Status === 'removing') throw new Conflict(`container ${c.rec.Id} is being removed`);
+  let release!: () => void;
+  const released = new Promise<void>((r) => { release = r; });
+  const ready = new Promise<Readable>((resolve, reject) => {
+    svc.withRootfs(c, async (merged) => {
+      const tar = packDirectory(merged);
+      tar.once('close', release);
+      tar.once('end', release);
+      tar.once('error', release);
+      resolve(tar);
+      await released;
+    }).catch(reject);
+  });
+  return ready;
+}

@@ -1,0 +1,77 @@
+// A container's metadata as persisted in `<data-root>/containers/<id>/config.v2.json`.
+// Field names are Docker's inspect names, so inspect is a projection, not a translation.
+import type { ContainerStateName } from './container-state.ts';
+
+export interface ContainerStateRecord {
+  Status: ContainerStateName;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export interface ContainerRecord {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerStateRecord;
+  /** Image ID (`sha256:…`); `Config.Image` keeps the reference as the user gave it. */
+  Image: string;
+  Name: string;
+  RestartCount: number;
+  LogPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  ResolvConfPath: string;
+  Config: ContainerConfig;
+  HostConfig: Record<string, unknown> & HostConfigView;
+}
+
+/** The Config fields the engine itself reads; the rest are kept as given. */
+export interface ContainerConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[];
+  Cmd: string[] | null;
+  Image: string;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+  [k: string]: unknown;
+}
+
+export interface HostConfigView {
+  NetworkMode: string;
+  AutoRemove: boolean;
+  RestartPolicy: { Name: string; MaximumRetryCount: number };
+  Privileged: boolean;
+  ReadonlyRootfs: boolean;
+  CapAdd: string[] | null;
+  CapDrop: string[] | null;
+  ShmSize: number;
+  Sysctls?: Record<string, string> | null;
+  OomScoreAdj: number;
+  PidMode: string;
+  IpcMode: string;
+  UTSMode: string;
+  ExtraHosts: string[] | null;
+  Dns: string[];
+  DnsSearch: string[];
+  DnsOptions: string[];
+}

@@ -1,0 +1,647 @@
+// The container use cases: create, start, stop, kill, wait, pause, rename, remove, and the
+// reconcile that finds running containers again after berthd restarts (live restore).
+//
+// Lifecycle: create writes metadata and the container's dirs; start mounts the overlay rootfs,
+// builds the OCI spec, lets conmon run `runc create`, connects any attach that was waiting,
+// then `runc start`. conmon writes the exit file when the process ends; the runtime reports it
+// through onExit, which records the exit, releases the runtime state and the mount, wakes the
+// waiters, and removes the container when AutoRemove is set.
+import { mkdir, rm, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Conflict, InvalidParameter, NotFound, NotModified, System, noSuchContainer } from '../errors.ts';
+import { atomicWriteJson } from '../util/atomic-write.ts';
+import { KeyedMutex } from '../util/keyed-mutex.ts';
+import { newId, shortId } from '../util/ids.ts';
+import type { Logger } from '../util/log.ts';
+import { mountOverlay, unmount, isMounted } from '../sys/mount.ts';
+import type { Runtime, ExitInfo, AttachStream } from '../runtime/runtime.ts';
+import { buildSpec } from '../runtime/spec.ts';
+import type { ImageService } from './images.ts';
+import type { ContainerRecord, ContainerConfig } from './container-record.ts';
+import { initialState, setRunning, setStopped, setStartError } from './container-state.ts';
+import { createBodySchema, decode } from './container-config.ts';
+import { validateName, generateName } from './names.ts';
+import { writeEtcFiles } from './etc-files.ts';
+import { parseSignal } from './signals.ts';
+import { nowRfc3339 } from './status.ts';
+
+export interface PendingAttach {
+  stdin: boolean;
+  deliver: (s: AttachStream) => void;
+  fail: (e: Error) => void;
+}
+
+/** In-memory view of one container: its record plus what only lives while berthd runs. */
+export interface Container {
+  rec: ContainerRecord;
+  dir: string;
+  exitWaiters: Set<(code: number) => void>;
+  removeWaiters: Set<(code: number) => void>;
+  pendingAttach: PendingAttach[];
+  execIds: Set<string>;
+  removed: boolean;
+}
+
+export interface ContainerPaths { upper: string; work: string; merged: string; lower: string[] }
+
+export interface ContainerServiceOptions {
+  dataRoot: string;
+  runtime: Runtime;
+  images: ImageService;
+  log: Logger;
+}
+
+const MAX_STOP_WAIT_MS = 60_000;
+
+export class ContainerService {
+  private readonly byId = new Map<string, Container>();
+  private readonly names = new Map<string, string>();
+  private readonly lock = new KeyedMutex();
+  readonly root: string;
+  private readonly runtime: Runtime;
+  private readonly images: ImageService;
+  private readonly log: Logger;
+  /** Called after a container is removed (exec sessions, etc. drop their references). */
+  onRemoved: (c: Container) => void = () => {};
+
+  constructor(o: ContainerServiceOptions) {
+    this.root = join(o.dataRoot, 'containers');
+    this.runtime = o.runtime;
+    this.images = o.images;
+    this.log = o.log;
+  }
+
+  // ---- start-up -----------------------------------------------------------------------------
+
+  /** Loads every container record; unreadable ones are logged and skipped, never fatal. */
+  async load(): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    for (const id of await readdir(this.root)) {
+      const dir = join(this.root, id);
+      try {
+        const rec = JSON.parse(await readFile(join(dir, 'config.v2.json'), 'utf8')) as ContainerRecord;
+        this.track(rec);
+      } catch (err) {
+        // A create killed before its first metadata write leaves a bare dir: sweep it.
+        this.log.warn({ id, err: String(err) }, 'dropping container dir without readable metadata');
+        await rm(dir, { recursive: true, force: true }).catch(() => {});
+      }
+    }
+  }
+
+  /** Matches records against what runc and conmon say now (live restore). */
+  async reconcile(): Promise<void> {
+    await Promise.all([...this.byId.values()].map((c) => this.reconcileOne(c).catch((err) => {
+      this.log.error({ id: c.rec.Id, err: String(err) }, 'reconcile failed');
+    })));
+  }
+
+  private async reconcileOne(c: Container): Promise<void> {
+    const id = c.rec.Id;
+    if (c.rec.State.Status === 'removing') {
+      await this.remove(id, { force: true }).catch(() => {});
+      return;
+    }
+    if (!c.rec.State.Running) {
+      // Nothing should be running or mounted for it; clean anything a crash left.
+      await this.runtime.delete(id).catch(() => {});
+      await unmount(this.paths(c).merged).catch(() => {});
+      return;
+    }
+    const st = await this.runtime.state(id);
+    if (st && st.status !== 'stopped' && await this.runtime.conmonAlive(id)) {
+      await this.lock.run(id, async () => {
+        c.rec.State.Paused = st.status === 'paused';
+        c.rec.State.Status = st.status === 'paused' ? 'paused' : 'running';
+        c.rec.State.Pid = st.pid;
+        await this.persist(c);
+      });
+      return;
+    }
+    const exit = await this.runtime.readExit(id);
+    await this.handleExit(id, exit ?? { exitCode: 255, oomKilled: false, finishedAt: new Date() });
+  }
+
+  // ---- lookup -------------------------------------------------------------------------------
+
+  private track(rec: ContainerRecord): Container {
+    const c: Container = {
+      rec, dir: join(this.root, rec.Id), exitWaiters: new Set(), removeWaiters: new Set(),
+      pendingAttach: [], execIds: new Set(), removed: false,
+    };
+    this.byId.set(rec.Id, c);
+    this.names.set(rec.Name.replace(/^\//, ''), rec.Id);
+    return c;
+  }
+
+  /** Full ID, name (with or without `/`), or unique ID prefix; Docker's 404 otherwise. */
+  get(ref: string): Container {
+    const byId = this.byId.get(ref);
+    if (byId) return byId;
+    const byName = this.names.get(ref.replace(/^\//, ''));
+    if (byName) return this.byId.get(byName)!;
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const hits = [...this.byId.keys()].filter((id) => id.startsWith(ref));
+      if (hits.length === 1) return this.byId.get(hits[0]!)!;
+      if (hits.length > 1) throw new InvalidParameter(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw noSuchContainer(ref);
+  }
+
+  all(): Container[] {
+    return [...this.byId.values()];
+  }
+
+  paths(c: Container): ContainerPaths {
+    return {
+      upper: join(c.dir, 'upper'), work: join(c.dir, 'work'), merged: join(c.dir, 'merged'),
+      lower: this.lowerDirs(c),
+    };
+  }
+
+  private lowerDirs(c: Container): string[] {
+    let dirs: string[] = [];
+    try { dirs = this.images.store.layerDirs(c.rec.Image); } catch { /* image gone: empty lower */ }
+    return dirs.length ? dirs : [join(c.dir, 'empty')];
+  }
+
+  /** Which containers use an image (the image service refuses deletes with it). */
+  imageUsage(imageId: string): { all: string[]; running: string[] } {
+    const users = this.all().filter((c) => c.rec.Image === imageId);
+    return { all: users.map((c) => c.rec.Id), running: users.filter((c) => c.rec.State.Running).map((c) => c.rec.Id) };
+  }
+
+  private async persist(c: Container): Promise<void> {
+    if (c.removed) return;
+    await atomicWriteJson(join(c.dir, 'config.v2.json'), c.rec);
+  }
+
+  // ---- create -------------------------------------------------------------------------------
+
+  async create(body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
+    const input = decode(createBodySchema, body, 'ContainerConfigWrapper');
+    if (!input.Image) throw new InvalidParameter('config cannot be empty in order to create a container');
+    const image = this.images.store.resolve(input.Image);
+    const hc = input.HostConfig ?? {};
+    const networkMode = hc.NetworkMode || 'default';
+    checkNetworkMode(networkMode);
+    const ic = (image.config.config ?? {}) as Record<string, unknown>;
+
+    // Merge the image's defaults under the user's config (moby daemon/commit.go merge()).
+    let entrypoint = input.Entrypoint ?? null;
+    let cmd = input.Cmd ?? null;
+    if (entrypoint === null || entrypoint.length === 0) {
+      if (entrypoint === null) entrypoint = (ic.Entrypoint as string[] | null | undefined) ?? null;
+      else entrypoint = null; // --entrypoint "" resets the image's
+      if (cmd === null || cmd.length === 0) cmd = (ic.Cmd as string[] | null | undefined) ?? null;
+    }
+    const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
+    if (argv.length === 0) throw new InvalidParameter('no command specified');
+
+    const name = nameParam ? validateName(nameParam) : generateName((n) => this.names.has(n));
+    const taken = this.names.get(name);
+    if (taken) {
+      throw new Conflict(`Conflict. The container name "/${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const id = newId();
+    const dir = join(this.root, id);
+    const env = mergeEnv((ic.Env as string[] | undefined) ?? [], input.Env ?? []);
+    const config: ContainerConfig = {
+      ...input,
+      HostConfig: undefined,
+      NetworkingConfig: undefined,
+      Hostname: input.Hostname || id.slice(0, 12),
+      Domainname: input.Domainname ?? '',
+      User: input.User || (ic.User as string | undefined) || '',
+      AttachStdin: input.AttachStdin ?? false,
+      AttachStdout: input.AttachStdout ?? false,
+      AttachStderr: input.AttachStderr ?? false,
+      Tty: input.Tty ?? false,
+      OpenStdin: input.OpenStdin ?? false,
+      StdinOnce: input.StdinOnce ?? false,
+      Env: env,
+      Cmd: cmd,
+      Image: input.Image,
+      Volumes: input.Volumes ?? (ic.Volumes as object | undefined) ?? null,
+      WorkingDir: input.WorkingDir || (ic.WorkingDir as string | undefined) || '',
+      Entrypoint: entrypoint,
+      OnBuild: input.OnBuild ?? null,
+      Labels: { ...((ic.Labels as Record<string, string> | null | undefined) ?? {}), ...(input.Labels ?? {}) },
+      ExposedPorts: input.ExposedPorts ?? (ic.ExposedPorts as object | undefined) ?? undefined,
+      StopSignal: undefined,
+      StopTimeout: undefined,
+    };
+    const stopSignal = input.StopSignal || (ic.StopSignal as string | undefined);
+    if (stopSignal) { parseSignal(stopSignal); config.StopSignal = stopSignal; }
+    if (input.StopTimeout !== null && input.StopTimeout !== undefined) config.StopTimeout = input.StopTimeout;
+    delete config.HostConfig;
+    delete config.NetworkingConfig;
+
+    const hostConfig = {
+      ...defaultHostConfig(),
+      ...stripNulls(hc as Record<string, unknown>),
+      NetworkMode: networkMode === 'default' ? 'bridge' : networkMode,
+      RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
+      AutoRemove: hc.AutoRemove ?? false,
+      LogConfig: { Type: 'json-file', Config: {} },
+    } as unknown as ContainerRecord['HostConfig'];
+    if (hostConfig.RestartPolicy.Name !== 'no' && hostConfig.AutoRemove) {
+      throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
+    }
+    if (!['no', 'always', 'unless-stopped', 'on-failure', ''].includes(hostConfig.RestartPolicy.Name)) {
+      throw new InvalidParameter(`invalid restart policy: unknown policy '${hostConfig.RestartPolicy.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+    }
+
+    // Reserve the name before the first await so two concurrent creates cannot both take it.
+    this.names.set(name, id);
+    try {
+      await mkdir(dir, { mode: 0o710 });
+      await Promise.all(['upper', 'work', 'merged', 'empty'].map((d) => mkdir(join(dir, d), { mode: 0o755 })));
+      const etc = await writeEtcFiles(dir, {
+        hostname: config.Hostname, domainname: config.Domainname, networkMode: hostConfig.NetworkMode,
+        extraHosts: hostConfig.ExtraHosts ?? undefined, dns: hostConfig.Dns, dnsSearch: hostConfig.DnsSearch,
+        dnsOptions: hostConfig.DnsOptions,
+      });
+      const rec: ContainerRecord = {
+        Id: id,
+        Created: nowRfc3339(),
+        Path: argv[0]!,
+        Args: argv.slice(1),
+        State: initialState(),
+        Image: image.id,
+        Name: `/${name}`,
+        RestartCount: 0,
+        LogPath: join(dir, 'container.log'),
+        HostnamePath: etc.hostname,
+        HostsPath: etc.hosts,
+        ResolvConfPath: etc.resolvConf,
+        Config: config,
+        HostConfig: hostConfig,
+      };
+      await atomicWriteJson(join(dir, 'config.v2.json'), rec);
+      this.track(rec);
+    } catch (err) {
+      this.names.delete(name);
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      throw err;
+    }
+    return { Id: id, Warnings: [] };
+  }
+
+  // ---- start --------------------------------------------------------------------------------
+
+  async start(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.lock.run(c.rec.Id, () => this.startLocked(c));
+  }
+
+  private async startLocked(c: Container): Promise<void> {
+    const id = c.rec.Id;
+    const st = c.rec.State;
+    if (c.removed || st.Status === 'removing') throw new Conflict(`container ${id} is marked for removal and cannot be started`);
+    if (st.Paused) throw new Conflict('cannot start a paused container, try unpause instead');
+    if (st.Running) throw new NotModified('container already started');
+    const p = this.paths(c);
+    const undo: Array<() => Promise<unknown>> = [];
+    try {
+      if (!(await isMounted(p.merged))) {
+        await mountOverlay(p.merged, { lowerdirs: p.lower, upperdir: p.upper, workdir: p.work });
+        undo.push(() => unmount(p.merged));
+      }
+      const cfg = c.rec.Config;
+      const hc = c.rec.HostConfig;
+      if (cfg.WorkingDir) await mkdir(join(p.merged, cfg.WorkingDir), { recursive: true }).catch(() => {});
+      const spec = await buildSpec({
+        id,
+        rootfs: p.merged,
+        readonlyRootfs: hc.ReadonlyRootfs,
+        args: [c.rec.Path, ...c.rec.Args],
+        env: cfg.Env,
+        cwd: cfg.WorkingDir || '/',
+        user: cfg.User,
+        tty: cfg.Tty,
+        openStdin: cfg.OpenStdin,
+        hostname: cfg.Hostname,
+        domainname: cfg.Domainname,
+        networkMode: hc.NetworkMode === 'host' ? 'host' : 'private',
+        pidMode: hc.PidMode === 'host' ? 'host' : '',
+        ipcMode: hc.IpcMode === 'host' ? 'host' : '',
+        utsMode: hc.UTSMode === 'host' ? 'host' : '',
+        etcFiles: { hostname: c.rec.HostnamePath, hosts: c.rec.HostsPath, resolvConf: c.rec.ResolvConfPath },
+        capAdd: hc.CapAdd ?? undefined,
+        capDrop: hc.CapDrop ?? undefined,
+        privileged: hc.Privileged,
+        shmSize: hc.ShmSize || undefined,
+        labels: cfg.Labels,
+        cgroupsPath: `/berth/${id}`,
+        oomScoreAdj: hc.OomScoreAdj || undefined,
+        sysctls: hc.Sysctls ?? undefined,
+      });
+      const created = await this.runtime.create(id, spec, {
+        logPath: c.rec.LogPath, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce,
+      });
+      undo.push(() => this.runtime.delete(id));
+      // Attaches that arrived before start (docker run, start -a) connect now, before the
+      // process runs, so no output is lost.
+      const pending = c.pendingAttach.splice(0);
+      await Promise.all(pending.map(async (a) => {
+        try { a.deliver(await this.runtime.attach(id, { stdin: a.stdin })); } catch (e) { a.fail(e as Error); }
+      }));
+      await this.runtime.start(id);
+      setRunning(st, created.pid);
+      await this.persist(c);
+    } catch (err) {
+      for (const u of undo.reverse()) await u().catch(() => {});
+      const msg = err instanceof Error ? err.message : String(err);
+      setStartError(st, msg);
+      await this.persist(c).catch(() => {});
+      for (const a of c.pendingAttach.splice(0)) a.fail(err as Error);
+      throw err;
+    }
+  }
+
+  /** Records an exit reported by conmon; idempotent (reconcile and the watcher may both call it). */
+  async handleExit(id: string, info: ExitInfo): Promise<void> {
+    const c = this.byId.get(id);
+    if (!c) return;
+    let autoRemove = false;
+    await this.lock.run(id, async () => {
+      if (!c.rec.State.Running) return;
+      setStopped(c.rec.State, info.exitCode, info.oomKilled, info.finishedAt);
+      await this.runtime.delete(id).catch((err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed'));
+      await unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed'));
+      await this.persist(c);
+      autoRemove = c.rec.HostConfig.AutoRemove;
+    });
+    for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
+    c.exitWaiters.clear();
+    if (autoRemove) {
+      await this.remove(id, { force: true }).catch((err) => {
+        if (!(err instanceof NotFound)) this.log.warn({ id, err: String(err) }, 'auto-remove failed');
+      });
+    }
+  }
+
+  // ---- stop / kill / restart ------------------------------------------------------------------
+
+  /** Resolves with the exit code at the container's next exit. */
+  nextExit(c: Container): Promise<number> {
+    return new Promise((resolve) => c.exitWaiters.add(resolve));
+  }
+
+  async stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const c = this.get(ref);
+    if (!c.rec.State.Running) throw new NotModified('container already stopped');
+    const sig = parseSignal(opts.signal || c.rec.Config.StopSignal || 'SIGTERM');
+    const timeout = opts.timeout ?? c.rec.Config.StopTimeout ?? 10;
+    const exited = this.nextExit(c);
+    await this.signal(c, sig);
+    if (timeout >= 0) {
+      const done = await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
+      if (done) return;
+      await this.signal(c, 9);
+    }
+    await Promise.race([exited, sleep(MAX_STOP_WAIT_MS).then(() => { throw new System(`container ${c.rec.Id} did not exit after SIGKILL`); })]);
+  }
+
+  private async signal(c: Container, sig: number): Promise<void> {
+    try {
+      await this.runtime.kill(c.rec.Id, sig, sig === 9);
+      // A frozen process only acts on its signal once thawed (moby does the same).
+      if (c.rec.State.Paused && (sig === 9 || sig === 15)) {
+        await this.runtime.resume(c.rec.Id).catch(() => {});
+        c.rec.State.Paused = false;
+        c.rec.State.Status = 'running';
+      }
+    } catch (err) {
+      // The process may have exited between our check and the signal; that is not an error.
+      const st = await this.runtime.state(c.rec.Id).catch(() => undefined);
+      if (st && st.status !== 'stopped') throw err;
+    }
+  }
+
+  async kill(ref: string, signal?: string): Promise<void> {
+    const c = this.get(ref);
+    const sig = parseSignal(signal, 'SIGKILL');
+    if (!c.rec.State.Running) {
+      throw new Conflict(`Cannot kill container: ${ref}: Container ${c.rec.Id} is not running`);
+    }
+    if (sig === 9) {
+      const exited = this.nextExit(c);
+      await this.signal(c, sig);
+      await Promise.race([exited, sleep(MAX_STOP_WAIT_MS)]);
+      return;
+    }
+    await this.signal(c, sig);
+  }
+
+  async restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const c = this.get(ref);
+    if (c.rec.State.Running) await this.stop(c.rec.Id, opts);
+    await this.start(c.rec.Id);
+  }
+
+  // ---- wait ---------------------------------------------------------------------------------
+
+  /**
+   * Resolves the container now (a 404 must come before the response headers), and returns a
+   * promise for the exit code under Docker's three conditions.
+   */
+  wait(ref: string, condition: string | null): Promise<number> {
+    const c = this.get(ref);
+    const cond = condition || 'not-running';
+    if (!['not-running', 'next-exit', 'removed'].includes(cond)) {
+      throw new InvalidParameter(`invalid condition: "${cond}"`);
+    }
+    if (cond === 'removed') return new Promise((resolve) => c.removeWaiters.add(resolve));
+    if (cond === 'not-running' && !c.rec.State.Running) return Promise.resolve(c.rec.State.ExitCode);
+    return this.nextExit(c);
+  }
+
+  // ---- pause / rename / remove ----------------------------------------------------------------
+
+  async pause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.lock.run(c.rec.Id, async () => {
+      const st = c.rec.State;
+      if (!st.Running) throw new Conflict(`Container ${c.rec.Id} is not running`);
+      if (st.Paused) throw new Conflict(`Container ${c.rec.Id} is already paused`);
+      await this.runtime.pause(c.rec.Id);
+      st.Paused = true;
+      st.Status = 'paused';
+      await this.persist(c);
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.lock.run(c.rec.Id, async () => {
+      const st = c.rec.State;
+      if (!st.Paused) throw new Conflict(`Container ${c.rec.Id} is not paused`);
+      await this.runtime.resume(c.rec.Id);
+      st.Paused = false;
+      st.Status = 'running';
+      await this.persist(c);
+    });
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const c = this.get(ref);
+    if (!newName) throw new InvalidParameter('Neither old nor new names may be empty');
+    const name = validateName(newName);
+    await this.lock.run(c.rec.Id, async () => {
+      const old = c.rec.Name.replace(/^\//, '');
+      if (name === old) throw new InvalidParameter('Renaming a container with the same name as its current name');
+      const taken = this.names.get(name);
+      if (taken) {
+        throw new Conflict(`Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      this.names.set(name, c.rec.Id);
+      c.rec.Name = `/${name}`;
+      try {
+        await this.persist(c);
+      } catch (err) {
+        this.names.delete(name);
+        c.rec.Name = `/${old}`;
+        throw err;
+      }
+      this.names.delete(old);
+    });
+  }
+
+  async remove(ref: string, opts: { force?: boolean }): Promise<void> {
+    const c = this.get(ref);
+    const id = c.rec.Id;
+    if (c.rec.State.Status === 'removing') throw new Conflict(`removal of container ${ref} is already in progress`);
+    if (c.rec.State.Running) {
+      if (!opts.force) {
+        const why = c.rec.State.Paused ? 'container is paused and must be unpaused first'
+          : 'container is running: stop the container before removing or force remove';
+        throw new Conflict(`cannot remove container "${c.rec.Name}": ${why}`);
+      }
+      const exited = this.nextExit(c);
+      await this.signal(c, 9);
+      await Promise.race([exited, sleep(MAX_STOP_WAIT_MS)]);
+      if (c.removed) return; // AutoRemove finished the job while we waited
+    }
+    await this.lock.run(id, async () => {
+      if (c.removed) return;
+      c.rec.State.Status = 'removing';
+      await this.persist(c).catch(() => {});
+      await this.runtime.delete(id);
+      await unmount(join(c.dir, 'merged'));
+      await rm(c.dir, { recursive: true, force: true });
+      c.removed = true;
+      this.byId.delete(id);
+      if (this.names.get(c.rec.Name.replace(/^\//, '')) === id) this.names.delete(c.rec.Name.replace(/^\//, ''));
+    });
+    for (const p of c.pendingAttach.splice(0)) p.fail(noSuchContainer(ref));
+    for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
+    for (const w of c.removeWaiters) w(c.rec.State.ExitCode);
+    c.exitWaiters.clear();
+    c.removeWaiters.clear();
+    this.onRemoved(c);
+  }
+
+  // ---- attach -------------------------------------------------------------------------------
+
+  /**
+   * Gives an attach stream now when the container runs, or at its next start otherwise (what
+   * `docker run` and `docker start -a` rely on: they attach first, then start).
+   */
+  attach(ref: string, opts: { stdin: boolean }): { container: Container; stream: Promise<AttachStream>; cancel: () => void } {
+    const c = this.get(ref);
+    if (c.rec.State.Paused) throw new Conflict(`container ${c.rec.Id} is paused, unpause the container before attach`);
+    const stdin = opts.stdin && c.rec.Config.OpenStdin;
+    if (c.rec.State.Running) return { container: c, stream: this.runtime.attach(c.rec.Id, { stdin }), cancel: () => {} };
+    let entry!: PendingAttach;
+    const stream = new Promise<AttachStream>((deliver, fail) => { entry = { stdin, deliver, fail }; });
+    c.pendingAttach.push(entry);
+    // cancel: the client went away before the start; forget it so start does not connect for nobody.
+    return { container: c, stream, cancel: () => { c.pendingAttach = c.pendingAttach.filter((p) => p !== entry); } };
+  }
+
+  async resize(ref: string, h: number, w: number): Promise<void> {
+    const c = this.get(ref);
+    if (!c.rec.State.Running) throw new Conflict(`Container ${c.rec.Id} is not running`);
+    if (!c.rec.Config.Tty) return;
+    await this.runtime.resize(c.rec.Id, h, w);
+  }
+
+  // ---- runtime info -------------------------------------------------------------------------
+
+  async pids(ref: string): Promise<{ container: Container; pids: number[] }> {
+    const c = this.get(ref);
+    if (!c.rec.State.Running) throw new Conflict(`Container ${c.rec.Id} is not running`);
+    return { container: c, pids: await this.runtime.pids(c.rec.Id) };
+  }
+
+  /** Runs fn with the container's rootfs mounted (mounting it for the call when stopped). */
+  async withRootfs<T>(c: Container, fn: (merged: string, p: ContainerPaths) => Promise<T>): Promise<T> {
+    const p = this.paths(c);
+    return this.lock.run(c.rec.Id, async () => {
+      const mounted = await isMounted(p.merged);
+      if (!mounted) await mountOverlay(p.merged, { lowerdirs: p.lower, upperdir: p.upper, workdir: p.work });
+      try {
+        return await fn(p.merged, p);
+      } finally {
+        if (!mounted && !c.rec.State.Running) await unmount(p.merged).catch(() => {});
+      }
+    });
+  }
+
+  counts(): { total: number; running: number; paused: number; stopped: number } {
+    const all = this.all();
+    const paused = all.filter((c) => c.rec.State.Paused).length;
+    const running = all.filter((c) => c.rec.State.Running).length - paused;
+    return { total: all.length, running, paused, stopped: all.length - running - paused };
+  }
+
+  /** For `ps`: short ID helper shared by messages. */
+  static short(id: string): string { return shortId(id); }
+}
+
+function checkNetworkMode(mode: string): void {
+  if (['default', 'bridge', 'none', 'host'].includes(mode)) return;
+  if (mode.startsWith('container:')) {
+    throw new InvalidParameter('network mode container:<id> is not supported by this version of berthd');
+  }
+  throw new NotFound(`network ${mode} not found`);
+}
+
+/** Image env first, user env replacing same-named keys (moby ReplaceOrAppendEnvValues). */
+export function mergeEnv(base: string[], over: string[]): string[] {
+  const out = [...base];
+  for (const kv of over) {
+    const key = kv.split('=')[0];
+    const i = out.findIndex((e) => e.split('=')[0] === key);
+    if (i >= 0) out[i] = kv; else out.push(kv);
+  }
+  return out;
+}
+
+function stripNulls(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
+}
+
+function defaultHostConfig(): Record<string, unknown> {
+  return {
+    Binds: null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} }, NetworkMode: 'bridge',
+    PortBindings: {}, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: '',
+    VolumesFrom: null, ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: 'host', Dns: [],
+    DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null,
+    OomScoreAdj: 0, PidMode: '', Privileged: false, PublishAllPorts: false, ReadonlyRootfs: false,
+    SecurityOpt: null, UTSMode: '', UsernsMode: '', ShmSize: 67108864, Runtime: 'runc', Isolation: '',
+    CpuShares: 0, Memory: 0, NanoCpus: 0, CgroupParent: '', BlkioWeight: 0, BlkioWeightDevice: [],
+    BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [],
+    CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '',
+    Devices: [], DeviceCgroupRules: null, DeviceRequests: null, MemoryReservation: 0, MemorySwap: 0,
+    MemorySwappiness: null, OomKillDisable: null, PidsLimit: null, Ulimits: null, CpuCount: 0, CpuPercent: 0,
+    IOMaximumIOps: 0, IOMaximumBandwidth: 0, MaskedPaths: [], ReadonlyPaths: [],
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+

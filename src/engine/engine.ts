@@ -1,0 +1,95 @@
+// Wires the engine's services over one data root and one exec root, and runs the start-up
+// reconcile that makes live restore work.
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ensureDir, atomicWrite } from '../util/atomic-write.ts';
+import { newId } from '../util/ids.ts';
+import type { Logger } from '../util/log.ts';
+import { Runtime } from '../runtime/runtime.ts';
+import { ImageStore } from '../image/store.ts';
+import { ImageService } from './images.ts';
+import { ContainerService } from './containers.ts';
+import { ExecService } from './exec.ts';
+
+export interface EngineOptions {
+  dataRoot: string;
+  execRoot: string;
+  runtimePath: string;
+  log: Logger;
+  debug: boolean;
+}
+
+export class Engine {
+  readonly containers: ContainerService;
+  readonly exec: ExecService;
+  readonly images: ImageService;
+  readonly runtime: Runtime;
+  readonly opts: EngineOptions;
+  readonly id: string;
+
+  private constructor(opts: EngineOptions, id: string, runtime: Runtime, images: ImageService, containers: ContainerService) {
+    this.opts = opts;
+    this.id = id;
+    this.runtime = runtime;
+    this.images = images;
+    this.containers = containers;
+    this.exec = new ExecService(containers, runtime);
+  }
+
+  static async open(opts: EngineOptions): Promise<Engine> {
+    await ensureDir(opts.dataRoot);
+    await ensureDir(opts.execRoot);
+    const id = await engineId(opts.dataRoot);
+    const runtime = new Runtime({ runtimePath: opts.runtimePath, execRoot: opts.execRoot, log: opts.log });
+    const store = await ImageStore.open(opts.dataRoot, opts.log);
+    let containers!: ContainerService;
+    const images = new ImageService(store, (imageId) => containers.imageUsage(imageId));
+    containers = new ContainerService({ dataRoot: opts.dataRoot, runtime, images, log: opts.log });
+    await containers.load();
+    runtime.onExit((cid, info) => {
+      containers.handleExit(cid, info).catch((err) => opts.log.error({ id: cid, err: String(err) }, 'exit handling failed'));
+    });
+    await runtime.init();
+    await containers.reconcile();
+    return new Engine(opts, id, runtime, images, containers);
+  }
+
+  /** Containers keep running (live restore): shutdown only lets go of them. */
+  async shutdown(): Promise<void> {
+    await this.runtime.close?.();
+  }
+
+  async info(): Promise<{
+    containers: number; running: number; paused: number; stopped: number; images: number; dataRoot: string;
+    execRoot: string; runtime: string; cgroupVersion: '1' | '2'; id: string; name: string; debug: boolean;
+  }> {
+    const c = this.containers.counts();
+    return {
+      containers: c.total, running: c.running, paused: c.paused, stopped: c.stopped,
+      images: this.images.store.list().length, dataRoot: this.opts.dataRoot, execRoot: this.opts.execRoot,
+      runtime: this.opts.runtimePath, cgroupVersion: await cgroupVersion(), id: this.id, name: hostname(),
+      debug: this.opts.debug,
+    };
+  }
+}
+
+/** A stable daemon ID per data root (docker info's ID). */
+async function engineId(dataRoot: string): Promise<string> {
+  const p = join(dataRoot, 'engine-id');
+  try {
+    return (await readFile(p, 'utf8')).trim();
+  } catch {
+    const id = newId();
+    await atomicWrite(p, id, 0o600);
+    return id;
+  }
+}
+
+let cgv: '1' | '2' | undefined;
+async function cgroupVersion(): Promise<'1' | '2'> {
+  if (cgv) return cgv;
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  cgv = mounts.split('\n').some((l) => l.split(' ')[1] === '/sys/fs/cgroup' && l.split(' ')[2] === 'cgroup2') ? '2' : '1';
+  return cgv;
+}

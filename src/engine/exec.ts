@@ -1,0 +1,120 @@
+// Exec sessions: `docker exec` creates one (201 {Id}), starts it attached or detached through
+// `conmon --exec`, and reads its ExitCode from inspect after the stream ends.
+import { Conflict, noSuchExec } from '../errors.ts';
+import { newId } from '../util/ids.ts';
+import type { Runtime, ExecSession, AttachStream } from '../runtime/runtime.ts';
+import { buildExecProcess } from '../runtime/spec.ts';
+import type { ContainerService, Container } from './containers.ts';
+import { decode, execConfigSchema } from './container-config.ts';
+import { mergeEnv } from './containers.ts';
+import { InvalidParameter } from '../errors.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface ExecRecord {
+  id: string;
+  container: Container;
+  cmd: string[];
+  env: string[];
+  user: string;
+  workingDir: string;
+  tty: boolean;
+  privileged: boolean;
+  attachStdin: boolean;
+  attachStdout: boolean;
+  attachStderr: boolean;
+  detachKeys: string;
+  running: boolean;
+  started: boolean;
+  exitCode: number | null;
+  pid: number;
+  session?: ExecSession;
+}
+
+export class ExecService {
+  private readonly byId = new Map<string, ExecRecord>();
+  private readonly containers: ContainerService;
+  private readonly runtime: Runtime;
+
+  constructor(containers: ContainerService, runtime: Runtime) {
+    this.containers = containers;
+    this.runtime = runtime;
+    containers.onRemoved = (c) => {
+      for (const id of c.execIds) this.byId.delete(id);
+    };
+  }
+
+  create(ref: string, body: unknown): { Id: string } {
+    const c = this.containers.get(ref);
+    const input = decode(execConfigSchema, body, 'ExecConfig');
+    if (!input.Cmd || input.Cmd.length === 0) throw new InvalidParameter('No exec command specified');
+    this.checkRunning(c);
+    const id = newId();
+    const rec: ExecRecord = {
+      id, container: c, cmd: input.Cmd, env: input.Env ?? [], user: input.User || c.rec.Config.User,
+      workingDir: input.WorkingDir || c.rec.Config.WorkingDir || '/', tty: input.Tty ?? false,
+      privileged: input.Privileged ?? false, attachStdin: input.AttachStdin ?? false,
+      attachStdout: input.AttachStdout ?? false, attachStderr: input.AttachStderr ?? false,
+      detachKeys: input.DetachKeys ?? '', running: false, started: false, exitCode: null, pid: 0,
+    };
+    this.byId.set(id, rec);
+    c.execIds.add(id);
+    return { Id: id };
+  }
+
+  get(id: string): ExecRecord {
+    const r = this.byId.get(id);
+    if (!r) throw noSuchExec(id);
+    return r;
+  }
+
+  private checkRunning(c: Container): void {
+    if (!c.rec.State.Running) throw new Conflict(`Container ${c.rec.Id} is not running`);
+    if (c.rec.State.Paused) throw new Conflict(`Container ${c.rec.Id} is paused, unpause the container before exec`);
+  }
+
+  /** Starts the process; with attach the caller gets its stream. Exit is recorded on the record. */
+  async start(id: string, opts: { detach: boolean; tty?: boolean }): Promise<{ rec: ExecRecord; stream?: AttachStream }> {
+    const rec = this.get(id);
+    if (rec.started) throw new Conflict(`Error: Exec command ${id} has already run`);
+    this.checkRunning(rec.container);
+    rec.started = true;
+    if (opts.tty !== undefined && opts.tty !== null) rec.tty = rec.tty || opts.tty;
+    const c = rec.container;
+    const rootfs = join(c.dir, 'merged');
+    const baseSpec = JSON.parse(await readFile(join(this.runtime.bundleDir(c.rec.Id), 'config.json'), 'utf8'));
+    const proc = await buildExecProcess({
+      args: rec.cmd, env: mergeEnv(c.rec.Config.Env, rec.env), cwd: rec.workingDir, user: rec.user, tty: rec.tty,
+      rootfs, baseSpec, privileged: rec.privileged,
+    });
+    let session: ExecSession;
+    try {
+      session = await this.runtime.exec(c.rec.Id, id, proc, { tty: rec.tty, attachStdin: rec.attachStdin, attach: !opts.detach });
+    } catch (err) {
+      rec.exitCode = /executable file not found|no such file/i.test(String(err)) ? 127 : 126;
+      throw err;
+    }
+    rec.session = session;
+    rec.running = true;
+    rec.pid = session.pid;
+    session.exited.then((code) => { rec.exitCode = code; rec.running = false; }, () => { rec.exitCode = 126; rec.running = false; });
+    return { rec, stream: session.stream };
+  }
+
+  async resize(id: string, h: number, w: number): Promise<void> {
+    const rec = this.get(id);
+    if (!rec.running) throw new Conflict(`Exec ${id} is not running`);
+    await this.runtime.execResize(id, h, w);
+  }
+
+  inspect(id: string): Record<string, unknown> {
+    const r = this.get(id);
+    return {
+      ID: r.id, Running: r.running, ExitCode: r.exitCode, ProcessConfig: {
+        tty: r.tty, entrypoint: r.cmd[0], arguments: r.cmd.slice(1), privileged: r.privileged, user: r.user,
+      },
+      OpenStdin: r.attachStdin, OpenStderr: r.attachStderr, OpenStdout: r.attachStdout, CanRemove: false,
+      ContainerID: r.container.rec.Id, DetachKeys: r.detachKeys, Pid: r.pid,
+    };
+  }
+}
