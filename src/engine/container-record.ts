@@ -1,6 +1,6 @@
 // A container's metadata as persisted in `<data-root>/containers/<id>/config.v2.json`.
 // Field names are Docker's inspect names, so inspect is a projection, not a translation.
-import type { ContainerStateName } from './container-state.ts';
+export type ContainerStateName = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
 export interface ContainerStateRecord {
   Status: ContainerStateName;

@@ -1,8 +1,8 @@
 // The container state machine's names and the transitions that set them (moby container/state.go).
-import type { ContainerStateRecord } from './container-record.ts';
+import type { ContainerStateRecord, ContainerStateName } from './container-record.ts';
 import { zeroTime, nowRfc3339 } from './status.ts';
 
-export type ContainerStateName = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type { ContainerStateName };
 
 export function initialState(): ContainerStateRecord {
   return {

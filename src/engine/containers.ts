@@ -25,6 +25,8 @@ import { writeEtcFiles } from './etc-files.ts';
 import { parseSignal } from './signals.ts';
 import { nowRfc3339 } from './status.ts';
 
+export type { AttachStream };
+
 export interface PendingAttach {
   stdin: boolean;
   deliver: (s: AttachStream) => void;

@@ -2,7 +2,7 @@
 // become stdin, output becomes raw bytes (tty) or multiplexed frames, and the connection ends
 // only after the process's output is drained (WIRE.md 4.2: half-close rules).
 import type { HijackContext } from '../router.ts';
-import type { AttachStream } from '../../runtime/runtime.ts';
+import type { AttachStream } from '../../engine/containers.ts';
 import { frame } from '../stdcopy.ts';
 
 export interface PipeOptions {
