@@ -86,7 +86,13 @@ export class ContainerService {
       } catch (err) {
         // A create killed before its first metadata write leaves a bare dir: sweep it.
         this.log.warn({ id, err: String(err) }, 'dropping container dir without readable metadata');
-        await rm(dir, { recursive: true, force: true }).catch(() => {});
+        try {
+          await this.runtime.delete(id);
+          await unmount(join(dir, 'merged'));
+          await rm(dir, { recursive: true, force: true });
+        } catch (e) {
+          this.log.error({ id, err: String(e) }, 'could not sweep container dir');
+        }
       }
     }
   }

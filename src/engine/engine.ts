@@ -46,11 +46,13 @@ export class Engine {
     let containers!: ContainerService;
     const images = new ImageService(store, (imageId) => containers.imageUsage(imageId));
     containers = new ContainerService({ dataRoot: opts.dataRoot, runtime, images, log: opts.log });
-    await containers.load();
+    // Exits the runtime finds at init for containers not loaded yet are picked up again by
+    // reconcile (it reads the exit file of every container recorded as running).
     runtime.onExit((cid, info) => {
       containers.handleExit(cid, info).catch((err) => opts.log.error({ id: cid, err: String(err) }, 'exit handling failed'));
     });
     await runtime.init();
+    await containers.load();
     await containers.reconcile();
     return new Engine(opts, id, runtime, images, containers);
   }
