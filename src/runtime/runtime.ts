@@ -1,0 +1,247 @@
+// The runtime path of DESIGN.md: berthd writes the OCI bundle, conmon runs `runc create` and
+// stays as the container's parent (stdio, tty, log file, exit code), berthd runs `runc start`.
+// Exits come back as files conmon writes into one directory, watched here; the files persist,
+// so exits that happen while berthd is down are found at the next start.
+//
+// Layout under <exec-root>: runtime/<id>/ (bundle: config.json, pidfile, conmon.pid, ctl,
+// attach socket, exec sessions), runtime/exits/<id>, runtime/s/ (short attach-socket links),
+// runc/ (runc --root).
+import { mkdir, writeFile, readFile, rm, stat, open, readdir } from 'node:fs/promises';
+import { constants, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { Conflict, System } from '../errors.ts';
+import type { Logger } from '../util/log.ts';
+import type { Spec, Process } from '../types/oci-runtime.ts';
+import { Runc } from './runc.ts';
+import { launchContainer, launchExec, runtimeError, type ConmonCommon } from './conmon.ts';
+import { connectAttach, type AttachStream } from './attach.ts';
+
+export type { AttachStream };
+
+export interface RuntimeOptions {
+  runtimePath: string;
+  conmonPath?: string;
+  execRoot: string;
+  log: Logger;
+}
+
+export type RuntimeStatus = 'created' | 'running' | 'paused' | 'stopped';
+export interface ExitInfo { exitCode: number; oomKilled: boolean; finishedAt: Date }
+
+export interface ExecSession {
+  pid: number;
+  stream?: AttachStream;
+  exited: Promise<number>;
+}
+
+const CREATE_TIMEOUT_MS = 60_000;
+
+export class Runtime {
+  private readonly runc: Runc;
+  private readonly conmonPath: string;
+  private readonly runtimePath: string;
+  private readonly root: string;
+  private readonly exitDir: string;
+  private readonly sockDir: string;
+  private readonly runcRoot: string;
+  private readonly log: Logger;
+  private exitCbs: Array<(id: string, info: ExitInfo) => void> = [];
+  private watcher?: FSWatcher;
+  private readonly execDirs = new Map<string, string>();
+
+  constructor(o: RuntimeOptions) {
+    this.runtimePath = o.runtimePath;
+    this.conmonPath = o.conmonPath ?? 'conmon';
+    this.root = join(o.execRoot, 'runtime');
+    this.exitDir = join(this.root, 'exits');
+    this.sockDir = join(this.root, 's');
+    this.runcRoot = join(o.execRoot, 'runc');
+    this.runc = new Runc(o.runtimePath, this.runcRoot);
+    this.log = o.log;
+  }
+
+  bundleDir(id: string): string {
+    return join(this.root, id);
+  }
+
+  async init(): Promise<void> {
+    await Promise.all([this.exitDir, this.sockDir, this.runcRoot].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
+    this.watcher = watch(this.exitDir, (_event, name) => {
+      if (name && !name.startsWith('.')) void this.reportExit(String(name));
+    });
+    this.watcher.unref();
+    for (const name of await readdir(this.exitDir)) {
+      if (!name.startsWith('.')) await this.reportExit(name);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.watcher?.close();
+  }
+
+  onExit(cb: (id: string, info: ExitInfo) => void): void {
+    this.exitCbs.push(cb);
+  }
+
+  private async reportExit(id: string): Promise<void> {
+    const info = await this.readExit(id);
+    if (!info) return;
+    for (const cb of this.exitCbs) cb(id, info);
+  }
+
+  async readExit(id: string): Promise<ExitInfo | undefined> {
+    const p = join(this.exitDir, id);
+    try {
+      const [text, st] = await Promise.all([readFile(p, 'utf8'), stat(p)]);
+      const code = Number(text.trim());
+      if (!Number.isInteger(code)) return undefined;
+      const oom = await stat(join(this.bundleDir(id), 'oom')).then(() => true, () => false);
+      // conmon reports -1 when it could not learn the status; Docker shows 255 for unknown.
+      return { exitCode: code < 0 ? 255 : code, oomKilled: oom, finishedAt: st.mtime };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private common(id: string, bundle: string, cuuid: string, o: { logPath: string; tty: boolean; stdin: boolean; leaveStdinOpen?: boolean }, exitDir: string): ConmonCommon {
+    return {
+      conmonPath: this.conmonPath, runtimePath: this.runtimePath, runcRoot: this.runcRoot, cid: id, cuuid, bundle,
+      pidFile: join(bundle, 'pidfile'), exitDir, logPath: o.logPath, socketDir: this.sockDir, tty: o.tty,
+      stdin: o.stdin, leaveStdinOpen: o.leaveStdinOpen,
+    };
+  }
+
+  /** Writes the bundle and has conmon run `runc create`; resolves once the init process waits. */
+  async create(id: string, spec: Spec, opts: { logPath: string; tty: boolean; openStdin: boolean; stdinOnce: boolean }): Promise<{ pid: number; conmonPid: number }> {
+    const bundle = this.bundleDir(id);
+    await rm(join(this.exitDir, id), { force: true });
+    await mkdir(bundle, { recursive: true, mode: 0o700 });
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    const launched = launchContainer(this.common(id, bundle, id.slice(0, 16), {
+      logPath: opts.logPath, tty: opts.tty, stdin: opts.openStdin, leaveStdinOpen: !opts.stdinOnce,
+    }, this.exitDir));
+    try {
+      const msg = await launched.sync.next(CREATE_TIMEOUT_MS).catch((e: Error) => {
+        throw new System(`conmon failed for container ${id}: ${launched.stderr().trim() || e.message}`);
+      });
+      if (msg.data < 0) throw runtimeError('create', msg.message ?? launched.stderr() ?? 'unknown error');
+      (launched.child.stdio[3] as { destroy?: () => void }).destroy?.();
+      const conmonPid = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
+      return { pid: msg.data, conmonPid };
+    } catch (err) {
+      (launched.child.stdio[3] as { destroy?: () => void }).destroy?.();
+      await this.runc.delete(id).catch(() => {});
+      await rm(bundle, { recursive: true, force: true });
+      await rm(join(this.exitDir, id), { force: true });
+      throw err;
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    await this.runc.start(id);
+  }
+
+  async kill(id: string, signal: number | string, all = false): Promise<void> {
+    await this.runc.kill(id, typeof signal === 'number' ? signal : Number(signal), all);
+  }
+
+  async pause(id: string): Promise<void> { await this.runc.pause(id); }
+  async resume(id: string): Promise<void> { await this.runc.resume(id); }
+
+  /** Forgets the container: runc state, bundle, exit file. Idempotent. */
+  async delete(id: string): Promise<void> {
+    await this.runc.delete(id);
+    await rm(this.bundleDir(id), { recursive: true, force: true });
+    await rm(join(this.exitDir, id), { force: true });
+  }
+
+  async state(id: string): Promise<{ status: RuntimeStatus; pid: number } | undefined> {
+    return this.runc.state(id);
+  }
+
+  async conmonAlive(id: string): Promise<boolean> {
+    const pid = Number((await readFile(join(this.bundleDir(id), 'conmon.pid'), 'utf8').catch(() => '')).trim());
+    if (!pid) return false;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    return cmd.includes('conmon') && cmd.includes(id);
+  }
+
+  async pids(id: string): Promise<number[]> {
+    return this.runc.ps(id);
+  }
+
+  async attach(id: string, _opts: { stdin: boolean }): Promise<AttachStream> {
+    return connectAttach(join(this.sockDir, id.slice(0, 16), 'attach'));
+  }
+
+  async resize(id: string, height: number, width: number): Promise<void> {
+    await writeCtl(join(this.bundleDir(id), 'ctl'), height, width);
+  }
+
+  /** Runs a process in the container through `conmon --exec`. */
+  async exec(id: string, execId: string, proc: Process, opts: { tty: boolean; attachStdin: boolean; attach: boolean }): Promise<ExecSession> {
+    const st = await this.runc.state(id);
+    if (!st || st.status !== 'running') throw new Conflict(`Container ${id} is not running`);
+    const dir = join(this.bundleDir(id), `exec-${execId.slice(0, 12)}`);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const spec = join(dir, 'process.json');
+    await writeFile(spec, JSON.stringify(proc));
+    const cuuid = `x${execId.slice(0, 15)}`;
+    const launched = launchExec({
+      ...this.common(id, dir, cuuid, { logPath: join(dir, 'exec.log'), tty: opts.tty, stdin: opts.attach && opts.attachStdin }, dir),
+      processSpec: spec,
+      attach: opts.attach,
+    });
+    const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
+    try {
+      // conmon's main process reads the start pipe once before it forks (cgroup setup in podman).
+      launched.startPipe?.write('0');
+      let stream: AttachStream | undefined;
+      if (opts.attach) {
+        const ready = await launched.attachPipe!.next(CREATE_TIMEOUT_MS);
+        if (ready.data < 0) throw runtimeError('exec', ready.message ?? 'attach failed');
+        stream = await connectAttach(join(this.sockDir, cuuid, 'attach'));
+        // Now that nothing can be lost, let `runc exec` run.
+        launched.startPipe!.write('1');
+      }
+      const first = await launched.sync.next(CREATE_TIMEOUT_MS);
+      if (first.data < 0) {
+        stream?.close();
+        throw runtimeError('exec', first.message ?? launched.stderr());
+      }
+      this.execDirs.set(execId, dir);
+      const exited = launched.sync.next(0).then((m) => m.data, () => 126).finally(() => {
+        (launched.child.stdio[3] as { destroy?: () => void }).destroy?.();
+        this.execDirs.delete(execId);
+        // Let the attach stream finish draining before its files go.
+        setTimeout(() => { void cleanup(); }, 1000).unref();
+      });
+      return { pid: first.data, stream, exited };
+    } catch (err) {
+      (launched.child.stdio[3] as { destroy?: () => void }).destroy?.();
+      await cleanup();
+      throw err;
+    }
+  }
+
+  async execResize(execId: string, height: number, width: number): Promise<void> {
+    const dir = this.execDirs.get(execId);
+    if (!dir) return;
+    await writeCtl(join(dir, 'ctl'), height, width);
+  }
+}
+
+/** conmon's ctl FIFO: "1 <height> <width>\n" resizes the tty. Non-blocking: no reader → error, not a hang. */
+async function writeCtl(path: string, height: number, width: number): Promise<void> {
+  let fh;
+  try {
+    fh = await open(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw new Conflict(`cannot resize: ${String((err as Error).message)}`);
+  }
+  try {
+    await fh.write(`1 ${height} ${width}\n`);
+  } finally {
+    await fh.close();
+  }
+}
