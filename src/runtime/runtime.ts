@@ -13,6 +13,7 @@ import { Conflict, System } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
 import type { Spec, Process } from '../types/oci-runtime.ts';
 import { Runc } from './runc.ts';
+import { resolveBinary } from '../sys/exec.ts';
 import { launchContainer, launchExec, runtimeError, type ConmonCommon } from './conmon.ts';
 import { connectAttach, type AttachStream } from './attach.ts';
 
@@ -50,13 +51,13 @@ export class Runtime {
   private readonly execDirs = new Map<string, string>();
 
   constructor(o: RuntimeOptions) {
-    this.runtimePath = o.runtimePath;
-    this.conmonPath = o.conmonPath ?? 'conmon';
+    this.runtimePath = resolveBinary(o.runtimePath);
+    this.conmonPath = resolveBinary(o.conmonPath ?? 'conmon');
     this.root = join(o.execRoot, 'runtime');
     this.exitDir = join(this.root, 'exits');
     this.sockDir = join(this.root, 's');
     this.runcRoot = join(o.execRoot, 'runc');
-    this.runc = new Runc(o.runtimePath, this.runcRoot);
+    this.runc = new Runc(this.runtimePath, this.runcRoot);
     this.log = o.log;
   }
 

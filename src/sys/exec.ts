@@ -2,6 +2,7 @@
 // failure says what the tool said. Errors carry argv, exit code and the last stderr lines.
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { System } from '../errors.ts';
+import { accessSync, constants } from 'node:fs';
 
 export interface ExecOptions {
   /** Milliseconds before the child is killed; default 30 s. */
@@ -59,4 +60,17 @@ export function run(file: string, args: string[], opts: ExecOptions = {}): Promi
       else reject(new ExecError(argv, code, stderr || stdout));
     });
   });
+}
+
+/** Resolves a command name on PATH to an absolute path (conmon wants one); paths pass through. */
+export function resolveBinary(name: string): string {
+  if (name.includes('/')) return name;
+  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = `${dir}/${name}`;
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch { /* next */ }
+  }
+  throw new System(`${name} not found in PATH`);
 }
