@@ -39,6 +39,7 @@ export function pipeAttach(ctx: HijackContext, o: PipeOptions): void {
     if (s) s.close(); else o.cancel();
   });
   sock.on('error', () => { /* the client went away; 'close' follows */ });
+  sock.resume(); // the server paused it while reading the request body
 
   o.stream.then((stream) => {
     s = stream;

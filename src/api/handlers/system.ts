@@ -1,0 +1,93 @@
+// /_ping, /version and /info: what every client asks first.
+import { readFileSync } from 'node:fs';
+import { release, arch, cpus, totalmem } from 'node:os';
+import type { Router } from '../router.ts';
+import { sendJson } from '../respond.ts';
+import { run } from '../../sys/exec.ts';
+import { MAX_API_VERSION, MIN_API_VERSION } from '../version.ts';
+import { BERTH_VERSION } from '../server-headers.ts';
+
+export interface SystemSource {
+  info(): Promise<{
+    containers: number; running: number; paused: number; stopped: number; images: number; dataRoot: string;
+    execRoot?: string; runtime: string; cgroupVersion: '1' | '2'; id: string; name: string; debug: boolean;
+  }>;
+}
+
+const goArch = (): string => ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' } as Record<string, string>)[arch()] ?? arch();
+
+function osName(): string {
+  try {
+    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux';
+  } catch {
+    return 'Linux';
+  }
+}
+
+let runcVersion: Promise<string> | undefined;
+function runtimeVersion(path: string): Promise<string> {
+  runcVersion ??= run(path, ['--version']).then((r) => /version\s+(\S+)/.exec(r.stdout)?.[1] ?? 'unknown', () => 'unknown');
+  return runcVersion;
+}
+
+export function registerSystemRoutes(router: Router, sys: SystemSource): void {
+  const ping = (ctx: { res: import('node:http').ServerResponse; req: import('node:http').IncomingMessage }): void => {
+    ctx.res.writeHead(200, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': 'no-cache, no-store, must-revalidate',
+      Pragma: 'no-cache',
+      'Builder-Version': '1',
+      Swarm: 'inactive',
+      'Content-Length': ctx.req.method === 'HEAD' ? 0 : 2,
+    });
+    ctx.res.end(ctx.req.method === 'HEAD' ? undefined : 'OK');
+  };
+  router.add('GET', '/_ping', ping);
+  router.add('HEAD', '/_ping', ping);
+
+  router.add('GET', '/version', async (ctx) => {
+    const info = await sys.info();
+    const rv = await runtimeVersion(info.runtime);
+    const details = {
+      ApiVersion: MAX_API_VERSION, Arch: goArch(), BuildTime: '', Experimental: 'false', GitCommit: '',
+      GoVersion: `node ${process.versions.node}`, KernelVersion: release(), MinAPIVersion: MIN_API_VERSION, Os: 'linux',
+    };
+    sendJson(ctx.res, 200, {
+      Platform: { Name: 'Berth Engine' },
+      Components: [
+        { Name: 'Engine', Version: BERTH_VERSION, Details: details },
+        { Name: 'runc', Version: rv, Details: { GitCommit: '' } },
+      ],
+      Version: BERTH_VERSION, ApiVersion: MAX_API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: '',
+      GoVersion: `node ${process.versions.node}`, Os: 'linux', Arch: goArch(), KernelVersion: release(),
+      BuildTime: '', Experimental: false,
+    });
+  });
+
+  router.add('GET', '/info', async (ctx) => {
+    const i = await sys.info();
+    sendJson(ctx.res, 200, {
+      ID: i.id, Containers: i.containers, ContainersRunning: i.running, ContainersPaused: i.paused,
+      ContainersStopped: i.stopped, Images: i.images, Driver: 'overlay2',
+      DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
+      MemoryLimit: true, SwapLimit: true, KernelMemory: false, KernelMemoryTCP: false, CpuCfsPeriod: true, CpuCfsQuota: true,
+      CPUShares: true, CPUSet: true, PidsLimit: true, IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
+      Debug: i.debug, NFd: 0, OomKillDisable: i.cgroupVersion === '1', NGoroutines: 0, SystemTime: new Date().toISOString(),
+      LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs', CgroupVersion: i.cgroupVersion, NEventsListener: 0,
+      KernelVersion: release(), OperatingSystem: osName(), OSVersion: '', OSType: 'linux', Architecture: arch() === 'x64' ? 'x86_64' : arch(),
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: {
+        AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null,
+        InsecureRegistryCIDRs: ['127.0.0.0/8', '::1/128'],
+        IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } }, Mirrors: null,
+      },
+      NCPU: cpus().length, MemTotal: totalmem(), GenericResources: null, DockerRootDir: i.dataRoot,
+      HttpProxy: '', HttpsProxy: '', NoProxy: '', Name: i.name, Labels: [], ExperimentalBuild: false,
+      ServerVersion: BERTH_VERSION, Runtimes: { runc: { path: i.runtime } }, DefaultRuntime: 'runc',
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
+      InitCommit: { ID: '' }, SecurityOptions: [], Warnings: [],
+    });
+  });
+}

@@ -1,0 +1,108 @@
+// The Engine API's HTTP server on node:http: version prefix, routing, common headers, errors,
+// and hijacked connections (node's `upgrade` event; WIRE.md 4.2 and 4.8).
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../util/log.ts';
+import { NotFound, InvalidParameter, BerthError } from '../errors.ts';
+import type { Router, HttpHandler, HijackHandler, HijackContext } from './router.ts';
+import { splitVersion, MAX_API_VERSION } from './version.ts';
+import { sendError, logError, statusOf, messageOf } from './errors.ts';
+import { commonHeaders } from './server-headers.ts';
+import { readBody } from './respond.ts';
+import { writeHijackError } from './hijack.ts';
+
+class MethodNotAllowed extends BerthError { override readonly status = 405; }
+
+export interface ApiServerOptions { log: Logger }
+
+export function createApiServer(router: Router, opts: ApiServerOptions): http.Server {
+  const log = opts.log;
+  const server = http.createServer({
+    requestTimeout: 0, // wait, logs -f, events and attach stay open as long as they need
+    headersTimeout: 60_000,
+    keepAliveTimeout: 120_000,
+  }, (req, res) => {
+    void handle(router, log, req, res);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void handleUpgrade(router, log, req, socket, head);
+  });
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    log.debug({ err: String(err) }, 'client error');
+  });
+  return server;
+}
+
+function route(router: Router, method: string, url: string): { handler: HttpHandler | HijackHandler; hijack: boolean; params: Record<string, string>; query: URLSearchParams; apiVersion: string } {
+  const u = new URL(url, 'http://berth');
+  const { version, path } = splitVersion(u.pathname);
+  const m = router.match(method, path);
+  if (m === undefined) throw new NotFound('page not found');
+  if (m === 'method-not-allowed') throw new MethodNotAllowed('method not allowed');
+  return { ...m, query: u.searchParams, apiVersion: version };
+}
+
+async function handle(router: Router, log: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
+  try {
+    const r = route(router, req.method ?? 'GET', req.url ?? '/');
+    if (!r.hijack) {
+      await (r.handler as HttpHandler)({ kind: 'http', req, res, params: r.params, query: r.query, apiVersion: r.apiVersion });
+      return;
+    }
+    // A hijack route without `Upgrade` (old clients, detached exec start): the connection is
+    // taken over after the body, and the handler answers on the raw socket.
+    const body = await readBody(req);
+    const ctx: HijackContext = {
+      kind: 'hijack', req, socket: req.socket, body, head: Buffer.alloc(0), upgrade: false,
+      params: r.params, query: r.query, apiVersion: r.apiVersion,
+    };
+    await (r.handler as HijackHandler)(ctx);
+  } catch (err) {
+    logError(log, err, `${req.method} ${req.url}`);
+    sendError(res, err);
+  }
+}
+
+/** Reads exactly Content-Length body bytes: some arrived in `head`, the rest may still come. */
+async function readUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
+  const len = Number(req.headers['content-length'] ?? 0);
+  if (!Number.isInteger(len) || len < 0) throw new InvalidParameter('invalid Content-Length');
+  let buf = head;
+  while (buf.length < len) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (d: Buffer): void => { cleanup(); resolve(d); };
+      const onEnd = (): void => { cleanup(); resolve(null); };
+      const cleanup = (): void => { socket.off('data', onData); socket.off('end', onEnd); socket.off('close', onEnd); socket.pause(); };
+      socket.on('data', onData);
+      socket.once('end', onEnd);
+      socket.once('close', onEnd);
+      socket.resume();
+    });
+    if (chunk === null) throw new InvalidParameter('request body ended early');
+    buf = Buffer.concat([buf, chunk]);
+  }
+  return { body: buf.subarray(0, len), rest: buf.subarray(len) };
+}
+
+async function handleUpgrade(router: Router, log: Logger, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  socket.on('error', (err) => log.debug({ err: String(err) }, 'hijacked connection error'));
+  const fake = { socket, upgrade: true, apiVersion: MAX_API_VERSION } as unknown as HijackContext;
+  let ctx: HijackContext | undefined;
+  try {
+    const r = route(router, req.method ?? 'GET', req.url ?? '/');
+    if (!r.hijack) throw new InvalidParameter(`${req.url} does not support connection upgrade`);
+    const { body, rest } = await readUpgradeBody(req, socket, head);
+    ctx = {
+      kind: 'hijack', req, socket, body, head: rest, upgrade: true,
+      params: r.params, query: r.query, apiVersion: r.apiVersion,
+    };
+    await (r.handler as HijackHandler)(ctx);
+  } catch (err) {
+    logError(log, err, `${req.method} ${req.url} (upgrade)`);
+    if (socket.writable) writeHijackError(ctx ?? fake, err);
+  }
+}
+
+export { statusOf, messageOf };
