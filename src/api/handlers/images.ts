@@ -1,0 +1,160 @@
+// HTTP handlers for /images/*. Import and load finish before the response starts, so a bad
+// archive is a real 4xx (nothing was stored), not an error line inside a 200.
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Router } from '../router.ts';
+import { sendJson, boolParam } from '../respond.ts';
+import { parseFilters, rejectUnknownFilters } from '../filters.ts';
+import { versionLess } from '../version.ts';
+import { InvalidParameter, NotFound } from '../../errors.ts';
+import type { ImageService, ImageRecord } from '../../engine/images.ts';
+
+const emptyConfig = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+  Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null,
+  WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
+};
+
+function createdUnix(r: ImageRecord): number {
+  const t = Date.parse(r.config.created ?? '');
+  return Number.isNaN(t) ? 0 : Math.floor(t / 1000);
+}
+
+function summary(r: ImageRecord, apiVersion: string): Record<string, unknown> {
+  const s: Record<string, unknown> = {
+    Containers: -1, Created: createdUnix(r), Id: r.id, Labels: r.config.config?.Labels ?? {}, ParentId: '',
+    RepoDigests: r.repoDigests, RepoTags: r.repoTags, SharedSize: -1, Size: r.size,
+  };
+  if (versionLess(apiVersion, '1.44')) {
+    s.VirtualSize = r.size;
+    if (r.repoTags.length === 0) s.RepoTags = ['<none>:<none>'];
+    if (r.repoDigests.length === 0 && r.repoTags.length === 0) s.RepoDigests = ['<none>@<none>'];
+  }
+  return s;
+}
+
+function inspect(r: ImageRecord, dirs: string[], apiVersion: string): Record<string, unknown> {
+  const c = r.config;
+  const out: Record<string, unknown> = {
+    Id: r.id, RepoTags: r.repoTags, RepoDigests: r.repoDigests, Parent: '', Comment: c.comment ?? '',
+    Created: c.created ?? '', DockerVersion: c.docker_version ?? '', Author: c.author ?? '',
+    Config: { ...emptyConfig, ...(c.config ?? {}) }, Architecture: c.architecture, Os: c.os, Size: r.size,
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: dirs.length ? { LowerDir: dirs.slice(1).join(':') || undefined, UpperDir: dirs[0], MergedDir: '', WorkDir: '' } : {},
+    },
+    RootFS: { Type: 'layers', Layers: c.rootfs?.diff_ids ?? [] },
+    Metadata: { LastTagTime: r.lastTagTime ?? '0001-01-01T00:00:00Z' },
+  };
+  if (versionLess(apiVersion, '1.44')) out.VirtualSize = r.size;
+  if (versionLess(apiVersion, '1.45')) { out.Container = ''; out.ContainerConfig = { ...emptyConfig }; }
+  return out;
+}
+
+export function registerImageRoutes(router: Router, images: ImageService): void {
+  const store = images.store;
+
+  router.add('POST', '/images/create', async (ctx) => {
+    const q = ctx.query;
+    const fromSrc = q.get('fromSrc');
+    const fromImage = q.get('fromImage');
+    if (fromSrc !== null) {
+      const r = await images.importRootfs(ctx.req as Readable, {
+        fromSrc, repo: q.get('repo') ?? undefined, tag: q.get('tag') ?? undefined,
+        changes: q.getAll('changes'), message: q.get('message') ?? undefined,
+      });
+      ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+      ctx.res.end(JSON.stringify({ status: r.id }) + '\r\n');
+      return;
+    }
+    if (fromImage) {
+      const tag = q.get('tag');
+      const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
+      throw new NotFound(`pull access denied for ${fromImage}: berthd cannot pull ${ref} from a registry yet; use docker load or docker import`);
+    }
+    throw new InvalidParameter('either fromSrc or fromImage must be given');
+  });
+
+  router.add('GET', '/images/json', (ctx) => {
+    const f = parseFilters(ctx.query.get('filters'));
+    rejectUnknownFilters(f, ['dangling', 'label', 'reference', 'before', 'since', 'until']);
+    let list = store.list();
+    const dangling = f.get('dangling');
+    if (dangling?.length) {
+      const want = dangling[0] === 'true' || dangling[0] === '1';
+      list = list.filter((r) => (r.repoTags.length === 0) === want);
+    }
+    for (const l of f.get('label') ?? []) {
+      const i = l.indexOf('=');
+      list = list.filter((r) => {
+        const labels = r.config.config?.Labels ?? {};
+        return i < 0 ? l in labels : labels[l.slice(0, i)] === l.slice(i + 1);
+      });
+    }
+    const refs = f.get('reference');
+    if (refs?.length) {
+      const res = refs.map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.')}$`));
+      list = list.filter((r) => r.repoTags.some((t) => res.some((re) => re.test(t) || re.test(t.slice(0, t.lastIndexOf(':'))))));
+    }
+    for (const [key, cmp] of [['before', -1], ['since', 1]] as const) {
+      for (const ref of f.get(key) ?? []) {
+        const pivot = createdUnix(store.resolve(ref));
+        list = list.filter((r) => (cmp < 0 ? createdUnix(r) < pivot : createdUnix(r) > pivot));
+      }
+    }
+    list.sort((a, b) => createdUnix(b) - createdUnix(a) || a.id.localeCompare(b.id));
+    sendJson(ctx.res, 200, list.map((r) => summary(r, ctx.apiVersion)));
+  });
+
+  router.add('GET', '/images/get', async (ctx) => {
+    const names = ctx.query.getAll('names');
+    if (!names.length) throw new InvalidParameter('no images given');
+    const tar = store.save(names);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    await pipeline(tar, ctx.res);
+  });
+
+  router.add('POST', '/images/load', async (ctx) => {
+    const { loaded } = await store.load(ctx.req as Readable);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    for (const l of loaded) ctx.res.write(JSON.stringify({ stream: `${l}\n` }) + '\r\n');
+    ctx.res.end();
+  });
+
+  router.add('GET', '/images/{name:.*}/json', (ctx) => {
+    const r = store.resolve(ctx.params.name!);
+    sendJson(ctx.res, 200, inspect(r, store.layerDirs(r.id), ctx.apiVersion));
+  });
+
+  router.add('GET', '/images/{name:.*}/history', (ctx) => {
+    const r = store.resolve(ctx.params.name!);
+    const hist = r.config.history ?? [];
+    const diffs = [...(r.config.rootfs?.diff_ids ?? [])];
+    const rows = hist.map((h, i) => ({
+      Id: i === hist.length - 1 ? r.id : '<missing>',
+      Created: Math.floor(Date.parse(h.created ?? '') / 1000) || 0,
+      CreatedBy: h.created_by ?? '',
+      Tags: i === hist.length - 1 ? r.repoTags : null,
+      Size: h.empty_layer ? 0 : (diffs.shift(), 0),
+      Comment: h.comment ?? '',
+    }));
+    if (rows.length) rows[rows.length - 1]!.Size = r.size;
+    sendJson(ctx.res, 200, rows.reverse());
+  });
+
+  router.add('POST', '/images/{name:.*}/tag', async (ctx) => {
+    await images.tag(ctx.params.name!, ctx.query.get('repo') ?? '', ctx.query.get('tag') ?? undefined);
+    ctx.res.writeHead(201);
+    ctx.res.end();
+  });
+
+  router.add('GET', '/images/{name:.*}/get', async (ctx) => {
+    const tar = store.save([ctx.params.name!]);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    await pipeline(tar, ctx.res);
+  });
+
+  router.add('DELETE', '/images/{name:.*}', async (ctx) => {
+    sendJson(ctx.res, 200, await images.remove(ctx.params.name!, boolParam(ctx.query, 'force')));
+  });
+}

@@ -1,0 +1,498 @@
+// The image store: content-addressed blobs, layers extracted once and keyed by chain ID, image
+// configs keyed by their digest (the image ID), and tags.
+//
+// On disk, under <data-root>/image/:
+//   content/sha256/<hex>      blobs: image configs, and layer tars as received (uncompressed)
+//   layers/<chain hex>/diff/  the extracted layer; layers/<chain hex>/meta.json marks it complete
+//   imagedb/<hex>.json        one per image: when it was last tagged
+//   repositories.json         tags: `docker.io/library/busybox:latest` → image ID
+//   tmp/                      work in progress; swept at open
+// Whatever an import or load fails on leaves nothing: work happens in tmp/ and becomes
+// visible by rename, metadata last.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, mkdtemp, writeFile, copyFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { Conflict, InvalidParameter, noSuchImage } from '../errors.ts';
+import { atomicWriteJson } from '../util/atomic-write.ts';
+import { shortId } from '../util/ids.ts';
+import type { Logger } from '../util/log.ts';
+import type { ImageConfigFile, ContainerConfigFields } from '../types/oci-image.ts';
+import { applyLayer, decompress, cleanEntryName } from './archive/index.ts';
+import { parseReference, tagKey, familiarFromKey, normalizedName, type Reference } from './reference.ts';
+
+export interface ImageRecord {
+  id: string;
+  config: ImageConfigFile;
+  repoTags: string[];
+  repoDigests: string[];
+  size: number;
+  lastTagTime?: string;
+}
+
+export interface ImageUsage { all: string[]; running: string[] }
+
+export type DeleteRecord = { Untagged: string } | { Deleted: string };
+
+const hexOf = (d: string): string => d.replace(/^sha256:/, '');
+
+export function chainIds(diffIds: string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIds) {
+    const prev = out[out.length - 1];
+    out.push(prev ? `sha256:${createHash('sha256').update(`${prev} ${d}`).digest('hex')}` : d);
+  }
+  return out;
+}
+
+interface LayerMeta { diffId: string; chainId: string; size: number }
+
+export class ImageStore {
+  readonly root: string;
+  private readonly log: Logger;
+  private images = new Map<string, { config: ImageConfigFile; lastTagTime?: string }>();
+  private tags = new Map<string, string>();
+  private layers = new Map<string, LayerMeta>();
+
+  private constructor(root: string, log: Logger) {
+    this.root = root;
+    this.log = log;
+  }
+
+  static async open(dataRoot: string, log: Logger): Promise<ImageStore> {
+    const s = new ImageStore(join(dataRoot, 'image'), log);
+    await s.loadIndex();
+    return s;
+  }
+
+  private p(...parts: string[]): string { return join(this.root, ...parts); }
+
+  private async loadIndex(): Promise<void> {
+    for (const d of ['content/sha256', 'layers', 'imagedb', 'tmp']) await mkdir(this.p(d), { recursive: true, mode: 0o700 });
+    await rm(this.p('tmp'), { recursive: true, force: true });
+    await mkdir(this.p('tmp'), { mode: 0o700 });
+    for (const hex of await readdir(this.p('layers'))) {
+      try {
+        const meta = JSON.parse(await readFile(this.p('layers', hex, 'meta.json'), 'utf8')) as LayerMeta;
+        this.layers.set(meta.chainId, meta);
+      } catch {
+        this.log.warn({ layer: hex }, 'removing incomplete layer');
+        await rm(this.p('layers', hex), { recursive: true, force: true });
+      }
+    }
+    for (const f of await readdir(this.p('imagedb'))) {
+      if (!f.endsWith('.json')) continue;
+      const hex = f.slice(0, -5);
+      try {
+        const meta = JSON.parse(await readFile(this.p('imagedb', f), 'utf8')) as { lastTagTime?: string };
+        const config = JSON.parse(await readFile(this.p('content/sha256', hex), 'utf8')) as ImageConfigFile;
+        if (chainIds(config.rootfs?.diff_ids ?? []).some((c) => !this.layers.has(c))) throw new Error('missing layer');
+        this.images.set(`sha256:${hex}`, { config, lastTagTime: meta.lastTagTime });
+      } catch (err) {
+        this.log.warn({ image: hex, err: String(err) }, 'dropping unreadable image');
+        await rm(this.p('imagedb', f), { force: true });
+      }
+    }
+    try {
+      const repos = JSON.parse(await readFile(this.p('repositories.json'), 'utf8')) as { tags: Record<string, string> };
+      for (const [k, v] of Object.entries(repos.tags)) if (this.images.has(v)) this.tags.set(k, v);
+    } catch { /* no tags yet */ }
+  }
+
+  // ---- lookup --------------------------------------------------------------------------------
+
+  private record(id: string): ImageRecord {
+    const img = this.images.get(id)!;
+    const repoTags = [...this.tags].filter(([, v]) => v === id).map(([k]) => familiarFromKey(k)).sort();
+    const size = chainIds(img.config.rootfs?.diff_ids ?? []).reduce((n, c) => n + (this.layers.get(c)?.size ?? 0), 0);
+    return { id, config: img.config, repoTags, repoDigests: [], size, lastTagTime: img.lastTagTime };
+  }
+
+  /** Full ID, a tag (`busybox`, `busybox:1`), or a unique ID prefix — moby's lookup order. */
+  resolve(ref: string): ImageRecord {
+    const id = this.lookup(ref);
+    if (!id) throw noSuchImage(ref);
+    return this.record(id);
+  }
+
+  private lookup(ref: string): string | undefined {
+    if (/^sha256:[0-9a-f]{64}$/.test(ref)) return this.images.has(ref) ? ref : undefined;
+    if (/^[0-9a-f]{64}$/.test(ref) && this.images.has(`sha256:${ref}`)) return `sha256:${ref}`;
+    let parsed: Reference | undefined;
+    try { parsed = parseReference(ref); } catch { /* maybe an ID prefix */ }
+    if (parsed && !parsed.digest) {
+      const hit = this.tags.get(tagKey(parsed));
+      if (hit) return hit;
+    }
+    const hex = ref.replace(/^sha256:/, '');
+    if (/^[0-9a-f]+$/.test(hex)) {
+      const hits = [...this.images.keys()].filter((k) => k.slice(7).startsWith(hex));
+      if (hits.length === 1) return hits[0];
+    }
+    if (!parsed && !/^[0-9a-f]+$/.test(hex)) parseReference(ref); // rethrow the format error
+    return undefined;
+  }
+
+  list(): ImageRecord[] {
+    return [...this.images.keys()].map((id) => this.record(id));
+  }
+
+  /** Overlay lowerdirs for an image, topmost layer first. */
+  layerDirs(imageId: string): string[] {
+    const img = this.images.get(imageId);
+    if (!img) throw noSuchImage(imageId);
+    return chainIds(img.config.rootfs?.diff_ids ?? []).map((c) => this.p('layers', hexOf(c), 'diff')).reverse();
+  }
+
+  // ---- ingest ---------------------------------------------------------------------------------
+
+  /**
+   * Streams an (optionally compressed) layer tar into tmp/: hashed (diffID), kept as a blob,
+   * and extracted, all in one pass. Returns the tmp paths for commitLayer().
+   */
+  private async ingestLayer(body: Readable, tmp: string): Promise<{ diffId: string; blob: string; diff: string; size: number; bytes: number }> {
+    const diff = join(tmp, 'diff');
+    const blob = join(tmp, 'blob');
+    await mkdir(diff, { recursive: true, mode: 0o755 });
+    const hash = createHash('sha256');
+    const file = createWriteStream(blob, { mode: 0o600 });
+    let bytes = 0;
+    const plain = await decompress(body);
+    const tee = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        if (file.write(chunk)) cb(null, chunk); else file.once('drain', () => cb(null, chunk));
+      },
+    });
+    const fed = pipeline(plain, tee).catch((e: Error) => { tee.destroy(e); throw e; });
+    const applied = await applyLayer(tee, diff).catch(async (e: unknown) => {
+      await fed.catch(() => {});
+      throw e;
+    });
+    await fed.catch((e: Error) => { throw new InvalidParameter(`invalid layer archive: ${e.message}`); });
+    await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (bytes === 0) throw new InvalidParameter('invalid tar archive: empty body');
+    return { diffId: `sha256:${hash.digest('hex')}`, blob, diff, size: applied.size, bytes };
+  }
+
+  /** Moves an ingested layer into place under its chain ID, unless an identical one exists. */
+  private async commitLayer(l: { diffId: string; blob: string; diff: string; size: number }, parentChain: string | undefined, undo: (() => Promise<void>)[]): Promise<string> {
+    const realChain = parentChain ? `sha256:${createHash('sha256').update(`${parentChain} ${l.diffId}`).digest('hex')}` : l.diffId;
+    const blobPath = this.p('content/sha256', hexOf(l.diffId));
+    if (!(await exists(blobPath))) {
+      await rename(l.blob, blobPath);
+      undo.push(() => rm(blobPath, { force: true }));
+    }
+    if (!this.layers.has(realChain)) {
+      const dir = this.p('layers', hexOf(realChain));
+      await mkdir(dir, { mode: 0o700 });
+      undo.push(() => rm(dir, { recursive: true, force: true }));
+      await rename(l.diff, join(dir, 'diff'));
+      const meta: LayerMeta = { diffId: l.diffId, chainId: realChain, size: l.size };
+      await atomicWriteJson(join(dir, 'meta.json'), meta);
+      this.layers.set(realChain, meta);
+      undo.push(async () => { this.layers.delete(realChain); });
+    }
+    return realChain;
+  }
+
+  /** Stores a config blob and registers the image; returns its ID. */
+  private async commitImage(configBytes: Buffer, undo: (() => Promise<void>)[]): Promise<string> {
+    const hex = createHash('sha256').update(configBytes).digest('hex');
+    const id = `sha256:${hex}`;
+    if (this.images.has(id)) return id;
+    const blobPath = this.p('content/sha256', hex);
+    if (!(await exists(blobPath))) {
+      const tmp = join(this.p('tmp'), `cfg-${hex}`);
+      await writeFile(tmp, configBytes, { mode: 0o600 });
+      await rename(tmp, blobPath);
+      undo.push(() => rm(blobPath, { force: true }));
+    }
+    await atomicWriteJson(this.p('imagedb', `${hex}.json`), {});
+    this.images.set(id, { config: JSON.parse(configBytes.toString('utf8')) as ImageConfigFile });
+    return id;
+  }
+
+  private async withTmp<T>(fn: (tmp: string, undo: (() => Promise<void>)[]) => Promise<T>): Promise<T> {
+    const tmp = await mkdtemp(join(this.p('tmp'), 'w-'));
+    const undo: (() => Promise<void>)[] = [];
+    try {
+      return await fn(tmp, undo);
+    } catch (err) {
+      for (const u of undo.reverse()) await u().catch(() => {});
+      throw err;
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** `docker import`: one layer from a rootfs tar, a config from `changes`. */
+  async importRootfs(body: Readable, o: { config: ContainerConfigFields; comment: string; tag?: Reference }): Promise<ImageRecord> {
+    const id = await this.withTmp(async (tmp, undo) => {
+      const layer = await this.ingestLayer(body, tmp);
+      await this.commitLayer(layer, undefined, undo);
+      const now = new Date().toISOString();
+      const config: ImageConfigFile = {
+        architecture: goArch(), os: 'linux', created: now, config: o.config,
+        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+        history: [{ created: now, comment: o.comment }],
+      };
+      return this.commitImage(Buffer.from(JSON.stringify(config)), undo);
+    });
+    if (o.tag) await this.tag(id, o.tag);
+    return this.record(id);
+  }
+
+  // ---- tags ----------------------------------------------------------------------------------
+
+  private async saveTags(): Promise<void> {
+    await atomicWriteJson(this.p('repositories.json'), { tags: Object.fromEntries(this.tags) });
+  }
+
+  async tag(imageId: string, ref: Reference): Promise<void> {
+    if (ref.digest) throw new InvalidParameter('refusing to create a tag with a digest reference');
+    this.tags.set(tagKey(ref), imageId);
+    const img = this.images.get(imageId)!;
+    img.lastTagTime = new Date().toISOString();
+    await this.saveTags();
+    await atomicWriteJson(this.p('imagedb', `${hexOf(imageId)}.json`), { lastTagTime: img.lastTagTime });
+  }
+
+  // ---- delete --------------------------------------------------------------------------------
+
+  /** `docker rmi` with moby's rules (daemon/images/image_delete.go). */
+  async remove(ref: string, o: { force: boolean; usage: (id: string) => ImageUsage }): Promise<DeleteRecord[]> {
+    const id = this.lookup(ref);
+    if (!id) throw noSuchImage(ref);
+    const records: DeleteRecord[] = [];
+    const refs = (): string[] => [...this.tags].filter(([, v]) => v === id).map(([k]) => k);
+    const usage = o.usage(id);
+    const byId = id.slice(7).startsWith(ref.replace(/^sha256:/, '')) && /^(sha256:)?[0-9a-f]+$/.test(ref);
+    let removedRef = false;
+    if (!byId) {
+      const key = tagKey(parseReference(ref));
+      if (refs().length === 1 && usage.all.length && !o.force) {
+        throw new Conflict(`conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(usage.all[0]!)} is using its referenced image ${shortId(id)}`);
+      }
+      this.tags.delete(key);
+      await this.saveTags();
+      records.push({ Untagged: familiarFromKey(key) });
+      if (refs().length > 0) return records;
+      removedRef = true;
+    } else if (refs().length > 1 && !o.force) {
+      throw new Conflict(`conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`);
+    }
+    if (usage.running.length) {
+      if (removedRef) return records;
+      throw new Conflict(`conflict: unable to delete ${shortId(id)} (cannot be forced) - image is being used by running container ${shortId(usage.running[0]!)}`);
+    }
+    if (usage.all.length) {
+      if (removedRef) return records;
+      if (!o.force) throw new Conflict(`conflict: unable to delete ${shortId(id)} (must be forced) - image is being used by stopped container ${shortId(usage.all[0]!)}`);
+      // Forced with stopped users: untag, but keep the image and its layers for the containers.
+      for (const k of refs()) { this.tags.delete(k); records.push({ Untagged: familiarFromKey(k) }); }
+      await this.saveTags();
+      return records;
+    }
+    for (const k of refs()) { this.tags.delete(k); records.push({ Untagged: familiarFromKey(k) }); }
+    await this.saveTags();
+    const img = this.images.get(id)!;
+    this.images.delete(id);
+    await rm(this.p('imagedb', `${hexOf(id)}.json`), { force: true });
+    await rm(this.p('content/sha256', hexOf(id)), { force: true });
+    records.push({ Deleted: id });
+    // Layers go when no remaining image uses them.
+    const used = new Set([...this.images.values()].flatMap((i) => chainIds(i.config.rootfs?.diff_ids ?? [])));
+    const usedDiffs = new Set([...this.images.values()].flatMap((i) => i.config.rootfs?.diff_ids ?? []));
+    for (const c of chainIds(img.config.rootfs?.diff_ids ?? []).reverse()) {
+      if (used.has(c)) continue;
+      const meta = this.layers.get(c);
+      this.layers.delete(c);
+      await rm(this.p('layers', hexOf(c)), { recursive: true, force: true });
+      if (meta && !usedDiffs.has(meta.diffId)) await rm(this.p('content/sha256', hexOf(meta.diffId)), { force: true });
+      records.push({ Deleted: c });
+    }
+    return records;
+  }
+
+  // ---- save / load ---------------------------------------------------------------------------
+
+  /** `docker save`: docker-archive (manifest.json, repositories) plus the OCI layout (index.json). */
+  save(refs: string[]): Readable {
+    const chosen = new Map<string, Set<string>>();
+    for (const r of refs) {
+      const id = this.lookup(r);
+      if (!id) throw noSuchImage(r);
+      const tags = chosen.get(id) ?? new Set<string>();
+      chosen.set(id, tags);
+      if (/^(sha256:)?[0-9a-f]+$/.test(r) && id.slice(7).startsWith(r.replace(/^sha256:/, ''))) continue;
+      const parsed = parseReference(r);
+      if (parsed.tag) tags.add(tagKey(parsed));
+      else for (const [k, v] of this.tags) if (v === id && k.startsWith(`${normalizedName(parsed)}:`)) tags.add(k);
+    }
+    const pack = tar.pack();
+    const out = new PassThrough();
+    const add = (name: string, body: Buffer | string): Promise<void> => new Promise((res, rej) => {
+      pack.entry({ name, mtime: new Date(0), mode: 0o644 }, body, (e) => (e ? rej(e) : res()));
+    });
+    const addFile = async (name: string, path: string): Promise<void> => {
+      const st = await stat(path);
+      await new Promise<void>((res, rej) => {
+        const e = pack.entry({ name, size: st.size, mtime: new Date(0), mode: 0o644 }, (err) => (err ? rej(err) : res()));
+        pipeline(createReadStream(path), e).catch(rej);
+      });
+    };
+    const work = async (): Promise<void> => {
+      const manifest: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
+      const repositories: Record<string, Record<string, string>> = {};
+      const index: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[] = [];
+      const written = new Set<string>();
+      await add('blobs/', '');
+      for (const [id, tagSet] of chosen) {
+        const img = this.images.get(id)!;
+        const cfgPath = this.p('content/sha256', hexOf(id));
+        if (!written.has(id)) { await addFile(`blobs/sha256/${hexOf(id)}`, cfgPath); written.add(id); }
+        const layers: string[] = [];
+        const ociLayers: { mediaType: string; digest: string; size: number }[] = [];
+        for (const d of img.config.rootfs?.diff_ids ?? []) {
+          const path = this.p('content/sha256', hexOf(d));
+          if (!written.has(d)) { await addFile(`blobs/sha256/${hexOf(d)}`, path); written.add(d); }
+          layers.push(`blobs/sha256/${hexOf(d)}`);
+          ociLayers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: d, size: (await stat(path)).size });
+        }
+        const tagsList = [...tagSet].map(familiarFromKey);
+        manifest.push({ Config: `blobs/sha256/${hexOf(id)}`, RepoTags: tagsList.length ? tagsList : null, Layers: layers });
+        for (const t of tagsList) {
+          const i = t.lastIndexOf(':');
+          (repositories[t.slice(0, i)] ??= {})[t.slice(i + 1)] = hexOf(id);
+        }
+        const ociManifest = Buffer.from(JSON.stringify({
+          schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: id, size: (await stat(cfgPath)).size },
+          layers: ociLayers,
+        }));
+        const mdigest = `sha256:${createHash('sha256').update(ociManifest).digest('hex')}`;
+        if (!written.has(mdigest)) { await add(`blobs/sha256/${hexOf(mdigest)}`, ociManifest); written.add(mdigest); }
+        const names = [...tagSet];
+        if (names.length === 0) index.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: mdigest, size: ociManifest.length });
+        for (const k of names) {
+          index.push({
+            mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: mdigest, size: ociManifest.length,
+            annotations: { 'io.containerd.image.name': k, 'org.opencontainers.image.ref.name': k.slice(k.lastIndexOf(':') + 1) },
+          });
+        }
+      }
+      await add('index.json', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: index }));
+      await add('manifest.json', JSON.stringify(manifest));
+      await add('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+      if (Object.keys(repositories).length) await add('repositories', JSON.stringify(repositories));
+      pack.finalize();
+    };
+    work().catch((e: Error) => pack.destroy(e));
+    pipeline(pack as unknown as Readable, out).catch((e: Error) => out.destroy(e));
+    return out;
+  }
+
+  /**
+   * `docker load`: the archive is unpacked into tmp/ (paths confined), then every layer is
+   * verified against the config's diff_ids before anything becomes visible.
+   */
+  async load(body: Readable): Promise<{ loaded: string[] }> {
+    return this.withTmp(async (tmp, undo) => {
+      const files = join(tmp, 'archive');
+      await mkdir(files);
+      await unpackArchive(await decompress(body), files);
+      let manifest: { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
+      try {
+        manifest = JSON.parse(await readFile(join(files, 'manifest.json'), 'utf8'));
+        if (!Array.isArray(manifest)) throw new Error('not a list');
+      } catch (err) {
+        throw new InvalidParameter(`invalid archive: no valid manifest.json (${(err as Error).message})`);
+      }
+      const loaded: string[] = [];
+      const tagsToSet: [Reference, string][] = [];
+      for (const m of manifest) {
+        const cfgBytes = await readFile(join(files, cleanEntryName(m.Config))).catch(() => {
+          throw new InvalidParameter(`invalid archive: missing config ${m.Config}`);
+        });
+        const config = JSON.parse(cfgBytes.toString('utf8')) as ImageConfigFile;
+        const diffIds = config.rootfs?.diff_ids ?? [];
+        if (diffIds.length !== m.Layers.length) throw new InvalidParameter('invalid archive: layer count does not match the image config');
+        let parent: string | undefined;
+        for (let i = 0; i < m.Layers.length; i++) {
+          const want = diffIds[i]!;
+          const chain = chainIds(diffIds.slice(0, i + 1)).pop()!;
+          if (this.layers.has(chain)) { parent = chain; continue; }
+          const ltmp = await mkdtemp(join(tmp, 'l-'));
+          const layer = await this.ingestLayer(createReadStream(join(files, cleanEntryName(m.Layers[i]!))), ltmp).catch((e: Error) => {
+            throw e instanceof InvalidParameter ? e : new InvalidParameter(`invalid archive: layer ${m.Layers[i]}: ${e.message}`);
+          });
+          if (layer.diffId !== want) {
+            throw new InvalidParameter(`invalid archive: layer ${m.Layers[i]} has diff ID ${layer.diffId}, the image config expects ${want}`);
+          }
+          parent = await this.commitLayer(layer, parent, undo);
+        }
+        const id = await this.commitImage(cfgBytes, undo);
+        const tags = m.RepoTags ?? [];
+        for (const t of tags) tagsToSet.push([parseReference(t), id]);
+        if (tags.length) loaded.push(...tags.map((t) => `Loaded image: ${t}`));
+        else loaded.push(`Loaded image ID: ${id}`);
+      }
+      for (const [ref, id] of tagsToSet) await this.tag(id, ref);
+      return { loaded };
+    });
+  }
+
+  history(ref: string): ImageConfigFile['history'] {
+    return this.resolve(ref).config.history ?? [];
+  }
+}
+
+/** Unpacks regular files and directories of an archive into dir, with confined paths. */
+async function unpackArchive(input: Readable, dir: string): Promise<void> {
+  const extract = tar.extract();
+  const feed = pipeline(input, extract).catch((e: Error) => { extract.destroy(e); throw e; });
+  let n = 0;
+  const links: [string, string][] = [];
+  try {
+    for await (const entry of extract) {
+      const name = cleanEntryName(entry.header.name);
+      const target = join(dir, name);
+      if (entry.header.type === 'directory') {
+        await mkdir(target, { recursive: true });
+        entry.resume();
+      } else if (entry.header.type === 'file' && name !== '') {
+        await mkdir(join(target, '..'), { recursive: true });
+        await pipeline(entry, createWriteStream(target, { mode: 0o600 }));
+        n++;
+      } else if (entry.header.type === 'symlink') {
+        // Older `docker save` output links repeated layers to their first copy.
+        links.push([name, cleanEntryName(posix.join(posix.dirname(name), entry.header.linkname ?? ''))]);
+        entry.resume();
+      } else {
+        entry.resume();
+      }
+    }
+    await feed;
+    for (const [name, target] of links) {
+      await mkdir(join(dir, name, '..'), { recursive: true });
+      await copyFile(join(dir, target), join(dir, name)).catch(() => {});
+    }
+  } catch (err) {
+    await feed.catch(() => {});
+    throw err instanceof InvalidParameter ? err : new InvalidParameter(`invalid tar archive: ${(err as Error).message}`);
+  }
+  if (n === 0) throw new InvalidParameter('invalid archive: no files');
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
+
+function goArch(): string {
+  return process.arch === 'x64' ? 'amd64' : process.arch;
+}
