@@ -300,7 +300,15 @@ export class ContainerService {
 
   async start(ref: string): Promise<void> {
     const c = this.get(ref);
-    await this.lock.run(c.rec.Id, () => this.startLocked(c));
+    try {
+      await this.lock.run(c.rec.Id, () => this.startLocked(c));
+    } catch (err) {
+      // moby removes an AutoRemove container whose start failed; `docker run --rm` waits for it.
+      if (c.rec.HostConfig.AutoRemove && !(err instanceof NotModified) && !c.rec.State.Running) {
+        await this.remove(c.rec.Id, { force: true }).catch(() => {});
+      }
+      throw err;
+    }
   }
 
   private async startLocked(c: Container): Promise<void> {
