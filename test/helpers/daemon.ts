@@ -1,0 +1,186 @@
+// Starts a real berthd for integration tests, on its own short exec root and fresh data root,
+// and takes everything it made away again (containers, conmon, mounts, runc state, dirs),
+// even when a test failed half-way.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, openSync, closeSync } from 'node:fs';
+import { rm, readFile } from 'node:fs/promises';
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { run } from '../../src/sys/exec.ts';
+
+export const repo = resolve(import.meta.dirname, '../..');
+export const DOCKER = '/usr/local/bin/docker';
+
+export interface Result { code: number; stdout: string; stderr: string }
+export interface ApiResult { status: number; headers: http.IncomingHttpHeaders; body: Buffer; json: () => any }
+
+export interface DaemonOptions { dataRoot?: string; execRoot?: string }
+
+export class TestDaemon {
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly socket: string;
+  readonly logFile: string;
+  readonly env: NodeJS.ProcessEnv;
+  private proc?: ChildProcess;
+
+  constructor(o: DaemonOptions = {}) {
+    const tag = randomBytes(3).toString('hex');
+    this.dataRoot = o.dataRoot ?? mkdtempSync('/var/tmp/berth-test-');
+    this.execRoot = o.execRoot ?? `/run/bt-${tag}`;
+    this.socket = `${this.execRoot}/d.sock`;
+    this.logFile = join(this.dataRoot, '..', `${this.dataRoot.split('/').pop()}.log`);
+    const cfg = mkdtempSync('/tmp/berth-cli-');
+    this.env = { ...process.env, DOCKER_HOST: `unix://${this.socket}`, DOCKER_CONFIG: cfg, DOCKER_CLI_HINTS: 'false' };
+  }
+
+  /** Starts berthd and waits until /_ping answers (bounded). */
+  async start(): Promise<void> {
+    mkdirSync(this.execRoot, { recursive: true });
+    const fd = openSync(this.logFile, 'a');
+    this.proc = spawn(join(repo, 'bin/berthd'), [
+      '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', `unix://${this.socket}`,
+      '--pidfile', join(this.execRoot, 'berthd.pid'), '--log-level', 'debug',
+    ], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if (this.proc.exitCode !== null) throw new Error(`berthd exited with ${this.proc.exitCode}:\n${this.logTail()}`);
+      const ok = await this.api('GET', '/_ping').then((r) => r.status === 200, () => false);
+      if (ok) return;
+      await sleep(50);
+    }
+    throw new Error(`berthd did not answer within 15 s:\n${this.logTail()}`);
+  }
+
+  logTail(lines = 40): string {
+    try { return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n'); } catch { return ''; }
+  }
+
+  get pid(): number | undefined { return this.proc?.pid; }
+
+  /** SIGTERM and wait for the exit (containers keep running: live restore). */
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+    if (p.exitCode === null) p.kill('SIGKILL');
+  }
+
+  async kill9(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Runs the real Docker CLI against this daemon. */
+  docker(args: string[], o: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+    return runCmd(DOCKER, args, { input: o.input, timeoutMs: o.timeoutMs ?? 30_000, env: { ...this.env, ...o.env } });
+  }
+
+  api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult> {
+    return new Promise((resolveP, reject) => {
+      const data = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+      const req = http.request({
+        socketPath: this.socket, method, path,
+        headers: { ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}), ...headers },
+        timeout: 30_000,
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const buf = Buffer.concat(chunks);
+          resolveP({ status: res.statusCode ?? 0, headers: res.headers, body: buf, json: () => JSON.parse(buf.toString()) });
+        });
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+      req.on('error', reject);
+      req.end(data);
+    });
+  }
+
+  /** Removes every container through the API, stops berthd, then removes whatever is left by hand. */
+  async cleanup(): Promise<void> {
+    try {
+      if (this.proc && this.proc.exitCode === null) {
+        const list = await this.api('GET', '/containers/json?all=1');
+        if (list.status === 200) {
+          for (const c of list.json() as { Id: string }[]) await this.api('DELETE', `/containers/${c.Id}?force=1`).catch(() => {});
+        }
+      }
+    } catch { /* daemon gone: the hard cleanup below still runs */ }
+    await this.stop().catch(() => {});
+    await hardCleanup(this.dataRoot, this.execRoot);
+    await rm(this.logFile, { force: true });
+    await rm(this.env.DOCKER_CONFIG!, { recursive: true, force: true });
+  }
+}
+
+/** Kills conmon processes, deletes runc containers and unmounts everything under the roots. */
+export async function hardCleanup(dataRoot: string, execRoot: string): Promise<void> {
+  const runcRoot = join(execRoot, 'runc');
+  const listed = await run('runc', ['--root', runcRoot, 'list', '-q'], { okCodes: [0, 1] }).catch(() => ({ stdout: '' }));
+  for (const id of listed.stdout.split('\n').filter(Boolean)) {
+    await run('runc', ['--root', runcRoot, 'delete', '-f', id], { okCodes: [0, 1] }).catch(() => {});
+  }
+  await run('pkill', ['-9', '-f', `conmon.*${execRoot}/`], { okCodes: [0, 1] }).catch(() => {});
+  const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(`${dataRoot}/`) || m.startsWith(`${execRoot}/`) || m === execRoot)
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await run('umount', ['-l', m], { okCodes: [0, 1, 32] }).catch(() => {});
+  await rm(dataRoot, { recursive: true, force: true });
+  await rm(execRoot, { recursive: true, force: true });
+}
+
+export function runCmd(file: string, args: string[], o: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+  return new Promise((resolveP) => {
+    const child = spawn(file, args, { env: o.env ?? process.env, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    if (o.input !== undefined) child.stdin!.end(o.input);
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 30_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolveP({ code: code ?? (signal ? 128 + 9 : -1), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+  });
+}
+
+/** Imports busybox:latest made from the host's busybox-static. */
+export async function makeBusybox(d: TestDaemon): Promise<string> {
+  const tar = await runBuffer('bash', [join(repo, 'scripts/busybox-image.sh')]);
+  const r = await d.docker(['import', '-c', 'CMD ["sh"]', '-', 'busybox:latest'], { input: tar });
+  if (r.code !== 0) throw new Error(`import failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+export function runBuffer(file: string, args: string[]): Promise<Buffer> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.on('close', (code) => (code === 0 ? resolveP(Buffer.concat(out)) : reject(new Error(`${file} exited ${code}`))));
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls until fn returns true (bounded). */
+export async function until(fn: () => Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
