@@ -73,11 +73,17 @@ export class ExecService {
     if (c.rec.State.Paused) throw new Conflict(`Container ${c.rec.Id} is paused, unpause the container before exec`);
   }
 
-  /** Starts the process; with attach the caller gets its stream. Exit is recorded on the record. */
-  async start(id: string, opts: { detach: boolean; tty?: boolean }): Promise<{ rec: ExecRecord; stream?: AttachStream }> {
+  /** Checks that the session can start: a failure here is an HTTP error, not a stream message. */
+  prepareStart(id: string): ExecRecord {
     const rec = this.get(id);
     if (rec.started) throw new Conflict(`Error: Exec command ${id} has already run`);
     this.checkRunning(rec.container);
+    return rec;
+  }
+
+  /** Starts the process; with attach the caller gets its stream. Exit is recorded on the record. */
+  async start(id: string, opts: { detach: boolean; tty?: boolean }): Promise<{ rec: ExecRecord; stream?: AttachStream }> {
+    const rec = this.prepareStart(id);
     rec.started = true;
     if (opts.tty !== undefined && opts.tty !== null) rec.tty = rec.tty || opts.tty;
     const c = rec.container;

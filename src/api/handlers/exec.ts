@@ -6,6 +6,7 @@ import type { Engine } from '../../engine/engine.ts';
 import { decode, execStartSchema } from '../../engine/container-config.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
 import { pipeAttach } from './attach-pipe.ts';
+import { frame } from '../stdcopy.ts';
 
 export function registerExecRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/containers/{id}/exec', async (ctx) => {
@@ -26,8 +27,9 @@ export function registerExecRoutes(router: Router, engine: Engine): void {
 }
 
 async function start(ctx: HijackContext, engine: Engine): Promise<void> {
-  let started: Awaited<ReturnType<Engine['exec']['start']>>;
   let detach = false;
+  let tty: boolean | undefined;
+  let rec: ReturnType<Engine['exec']['prepareStart']>;
   try {
     let body: unknown = {};
     if (ctx.body.length) {
@@ -35,26 +37,44 @@ async function start(ctx: HijackContext, engine: Engine): Promise<void> {
     }
     const opts = decode(execStartSchema, body, 'ExecStartCheck');
     detach = opts.Detach ?? false;
-    started = await engine.exec.start(ctx.params.id!, { detach, tty: opts.Tty ?? undefined });
+    tty = opts.Tty ?? undefined;
+    rec = engine.exec.prepareStart(ctx.params.id!);
   } catch (err) {
     writeHijackError(ctx, err);
     return;
   }
-  if (detach || !started.stream) {
+  if (detach) {
+    try {
+      await engine.exec.start(ctx.params.id!, { detach: true, tty });
+    } catch (err) {
+      writeHijackError(ctx, err);
+      return;
+    }
     // A detached start is a plain request: answer it and let the connection go.
     ctx.socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     return;
   }
-  const rec = started.rec;
-  writeUpgradeResponse(ctx, { multiplexed: !rec.tty });
+  // As moby does, the connection is upgraded before the process starts: a runtime failure
+  // (command not found) reaches the client inside the stream, and its exit code via inspect.
+  const useTty = rec.tty || (tty ?? false);
+  writeUpgradeResponse(ctx, { multiplexed: !useTty });
+  let started: Awaited<ReturnType<Engine['exec']['start']>>;
+  try {
+    started = await engine.exec.start(ctx.params.id!, { detach: false, tty });
+  } catch (err) {
+    const msg = Buffer.from(`${(err as Error).message}\r\n`);
+    ctx.socket.end(useTty ? msg : frame(1, msg)); // moby writes it to stdout
+    return;
+  }
+  const r = started.rec;
   pipeAttach(ctx, {
-    stream: Promise.resolve(started.stream),
+    stream: Promise.resolve(started.stream!),
     cancel: () => {},
-    tty: rec.tty,
-    stdin: rec.attachStdin,
+    tty: r.tty,
+    stdin: r.attachStdin,
     closeStdinOnEof: true,
-    stdout: rec.attachStdout,
-    stderr: rec.attachStderr,
-    beforeEnd: () => rec.session!.exited,
+    stdout: r.attachStdout,
+    stderr: r.attachStderr,
+    beforeEnd: () => r.session!.exited,
   });
 }
