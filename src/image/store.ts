@@ -351,7 +351,7 @@ export class ImageStore {
       const repositories: Record<string, Record<string, string>> = {};
       const index: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[] = [];
       const written = new Set<string>();
-      await add('blobs/', '');
+      await new Promise<void>((res, rej) => pack.entry({ name: 'blobs/sha256/', type: 'directory', mtime: new Date(0), mode: 0o755 }, (e) => (e ? rej(e) : res())));
       for (const [id, tagSet] of chosen) {
         const img = this.images.get(id)!;
         const cfgPath = this.p('content/sha256', hexOf(id));

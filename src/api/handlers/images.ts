@@ -93,8 +93,10 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
     }
     const refs = f.get('reference');
     if (refs?.length) {
+      // Like moby: an image matches when one of its tags does, and only those tags are shown.
       const res = refs.map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.')}$`));
-      list = list.filter((r) => r.repoTags.some((t) => res.some((re) => re.test(t) || re.test(t.slice(0, t.lastIndexOf(':'))))));
+      const match = (t: string): boolean => res.some((re) => re.test(t) || re.test(t.slice(0, t.lastIndexOf(':'))));
+      list = list.filter((r) => r.repoTags.some(match)).map((r) => ({ ...r, repoTags: r.repoTags.filter(match) }));
     }
     for (const [key, cmp] of [['before', -1], ['since', 1]] as const) {
       for (const ref of f.get(key) ?? []) {
