@@ -1,0 +1,446 @@
+// Latency of `docker run --rm busybox true` against a berthd of its own, next to the floors
+// it cannot go below: the Docker CLI's own round trip and a bare `runc run`.
+//
+//   node_modules/.bin/node bench/run-latency.ts [--runs N]
+//
+// Starts berthd on a fresh data root and a short exec root, imports busybox:latest from the
+// host's busybox-static, measures (after 3 warm-ups each, then N runs interleaved round-robin
+// so that the machine's noise falls on every measurement alike):
+//   a. docker run --rm busybox true          (wall time of the whole CLI command)
+//   b. create → start → wait → remove         (the API directly, node:http keep-alive Agent)
+//   c. docker version --format …              (the CLI's floor: one process, two requests)
+//   d. runc run of a busybox bundle           (the runtime's floor)
+//   e. (a) against /var/run/docker.sock, when it exists and answers
+// prints a Markdown section (medians and p90 in ms) and appends it to BENCHMARKS.md.
+// Everything it made is taken away again, also on failure or Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, appendFileSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+
+const repo = resolve(import.meta.dirname, '..');
+const DOCKER = '/usr/local/bin/docker';
+const WARMUPS = 3;
+const TARGET_MS = 150;
+const GOAL_MS = 60;
+
+// ---------- small process helpers (every wait is bounded) ----------
+
+interface Result { code: number; stdout: Buffer; stderr: string; ms: number }
+
+function runCmd(file: string, args: string[], o: { input?: Buffer | string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolveP) => {
+    const t0 = performance.now();
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { env: o.env ?? process.env, cwd: o.cwd, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    } catch (e) {
+      resolveP({ code: -1, stdout: Buffer.alloc(0), stderr: String(e), ms: 0 });
+      return;
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    if (o.input !== undefined) {
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(o.input);
+    }
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, o.timeoutMs ?? 30_000);
+    let spawnError = '';
+    child.on('error', (e) => { spawnError = e.message; });
+    child.on('close', (code, signal) => {
+      const ms = performance.now() - t0;
+      clearTimeout(timer);
+      const stderr = Buffer.concat(err).toString() + (spawnError ? `\n${spawnError}` : '') + (timedOut ? '\n(timed out)' : '');
+      resolveP({ code: code ?? (signal ? 128 : -1), stdout: Buffer.concat(out), stderr, ms });
+    });
+  });
+}
+
+async function mustRun(file: string, args: string[], o: Parameters<typeof runCmd>[2] = {}): Promise<Result> {
+  const r = await runCmd(file, args, o);
+  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
+  return r;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); }),
+  ]);
+}
+
+// ---------- HTTP over the unix socket ----------
+
+interface ApiResult { status: number; body: Buffer }
+
+function api(socketPath: string, method: string, path: string, body?: unknown, agent?: http.Agent, timeoutMs = 30_000): Promise<ApiResult> {
+  return new Promise((resolveP, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request({
+      socketPath, method, path, agent,
+      headers: data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {},
+      timeout: timeoutMs,
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolveP({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+      res.on('aborted', () => reject(new Error(`${method} ${path}: response aborted`)));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+// ---------- statistics ----------
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '—');
+
+// ---------- the run ----------
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
+const RUNS = Number(values.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1) {
+  console.error(`--runs wants a positive integer, not ${values.runs}`);
+  process.exit(2);
+}
+
+const tag = randomBytes(3).toString('hex');
+const execRoot = `/run/bb-${tag}`;
+const socket = `${execRoot}/d.sock`;
+const pidfile = `${execRoot}/p.pid`;
+const runtimeRoot = `${execRoot}/rr`; // `runc run` floor's own state, apart from berthd's <exec-root>/runc
+const dataRoot = mkdtempSync('/var/tmp/berth-bench-');
+const scratch = mkdtempSync('/var/tmp/berth-bench-x-'); // CLI config, berthd log, runc bundle
+const cliConfig = join(scratch, 'docker-config');
+const logFile = join(scratch, 'berthd.log');
+const bundle = join(scratch, 'bundle');
+const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: cliConfig, DOCKER_CLI_HINTS: 'false' };
+
+let daemon: ChildProcess | undefined;
+let cleaning: Promise<void> | undefined;
+const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+
+function logTail(lines = 30): string {
+  try { return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'); } catch { return ''; }
+}
+
+async function stopDaemon(): Promise<void> {
+  const p = daemon;
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGTERM');
+  await Promise.race([exited, sleep(5_000)]);
+  if (p.exitCode === null && p.signalCode === null) {
+    log('berthd did not exit within 5 s of SIGTERM: SIGKILL');
+    p.kill('SIGKILL');
+    await Promise.race([exited, sleep(5_000)]);
+  }
+}
+
+function conmonPidsOf(root: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const comm = readFileSync(`/proc/${d}/comm`, 'utf8').trim();
+      if (comm !== 'conmon') continue;
+      const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmdline.includes(`${root}/`)) pids.push(Number(d));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+function mountsUnder(...roots: string[]): string[] {
+  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => unescape(l.split(' ')[1] ?? ''))
+    .filter((m) => roots.some((r) => m === r || m.startsWith(`${r}/`)));
+}
+
+async function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await stopDaemon().catch((e) => log(`stopping berthd: ${e}`));
+    for (const root of [join(execRoot, 'runc'), runtimeRoot]) {
+      if (!existsSync(root)) continue;
+      const listed = await runCmd('runc', ['--root', root, 'list', '-q'], { timeoutMs: 10_000 });
+      for (const id of listed.stdout.toString().split('\n').filter(Boolean)) {
+        log(`leftover runc container ${id} under ${root}: delete -f`);
+        await runCmd('runc', ['--root', root, 'delete', '-f', id], { timeoutMs: 10_000 });
+      }
+    }
+    for (const pid of conmonPidsOf(execRoot)) {
+      log(`leftover conmon ${pid}: SIGKILL`);
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    // Deepest first, so that a mount on top of another comes off before the one below it.
+    const mounts = mountsUnder(dataRoot, execRoot, scratch).sort((a, b) => b.length - a.length);
+    for (const m of mounts) {
+      const r = await runCmd('umount', [m], { timeoutMs: 10_000 });
+      if (r.code !== 0) await runCmd('umount', ['-l', m], { timeoutMs: 10_000 });
+    }
+    for (const dir of [dataRoot, execRoot, scratch]) {
+      await withTimeout(rm(dir, { recursive: true, force: true }), 30_000, `rm -rf ${dir}`).catch((e) => log(`removing ${dir}: ${e}`));
+    }
+  })();
+  return cleaning;
+}
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    if (interrupted) return; // a second Ctrl-C while cleaning up: keep cleaning
+    interrupted = true;
+    log(`\n${sig}: cleaning up`);
+    void withTimeout(cleanup(), 60_000, 'cleanup').catch((e) => log(String(e))).finally(() => process.exit(130));
+  });
+}
+
+function checkInterrupted(): void {
+  if (interrupted) throw new Error('interrupted');
+}
+
+async function startDaemon(): Promise<void> {
+  mkdirSync(execRoot, { recursive: true });
+  const fd = openSync(logFile, 'a');
+  daemon = spawn(join(repo, 'bin/berthd'), [
+    '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', pidfile,
+  ], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (daemon.exitCode !== null || daemon.signalCode !== null) throw new Error(`berthd exited (${daemon.exitCode ?? daemon.signalCode}):\n${logTail()}`);
+    const ok = await api(socket, 'GET', '/_ping', undefined, undefined, 1_000).then((r) => r.status === 200, () => false);
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`berthd did not answer /_ping within 15 s:\n${logTail()}`);
+}
+
+async function busyboxTar(): Promise<Buffer> {
+  return (await mustRun('bash', [join(repo, 'scripts/busybox-image.sh')], { timeoutMs: 60_000 })).stdout;
+}
+
+async function makeBundle(tar: Buffer): Promise<void> {
+  mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+  await mustRun('runc', ['spec'], { cwd: bundle, timeoutMs: 10_000 });
+  await mustRun('tar', ['x', '-C', join(bundle, 'rootfs')], { input: tar, timeoutMs: 60_000 });
+  const cfgPath = join(bundle, 'config.json');
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { process: { args: string[]; terminal: boolean } };
+  cfg.process.args = ['true'];
+  cfg.process.terminal = false;
+  writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
+}
+
+async function dockerSockAnswers(): Promise<boolean> {
+  if (!existsSync('/var/run/docker.sock')) return false;
+  return api('/var/run/docker.sock', 'GET', '/_ping', undefined, undefined, 2_000).then((r) => r.status === 200, () => false);
+}
+
+type Measure = (i: number) => Promise<number>;
+
+function cliMeasure(args: string[], e: NodeJS.ProcessEnv): Measure {
+  return async () => {
+    const r = await runCmd(DOCKER, args, { env: e, timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return r.ms;
+  };
+}
+
+/** Per-step times of (b), for the split line under the table. */
+const steps: Record<'create' | 'start' | 'wait' | 'remove', number[]> = { create: [], start: [], wait: [], remove: [] };
+let recordSteps = false;
+
+function apiMeasure(agent: http.Agent): Measure {
+  return async () => {
+    const t0 = performance.now();
+    const marks: number[] = [];
+    const c = await api(socket, 'POST', '/v1.47/containers/create', { Image: 'busybox', Cmd: ['true'] }, agent);
+    if (c.status !== 201) throw new Error(`create: ${c.status} ${c.body}`);
+    marks.push(performance.now());
+    const id = (JSON.parse(c.body.toString()) as { Id: string }).Id;
+    const s = await api(socket, 'POST', `/v1.47/containers/${id}/start`, undefined, agent);
+    if (s.status !== 204) throw new Error(`start: ${s.status} ${s.body}`);
+    marks.push(performance.now());
+    const w = await api(socket, 'POST', `/v1.47/containers/${id}/wait?condition=not-running`, undefined, agent);
+    if (w.status !== 200) throw new Error(`wait: ${w.status} ${w.body}`);
+    const exit = (JSON.parse(w.body.toString()) as { StatusCode: number }).StatusCode;
+    if (exit !== 0) throw new Error(`container exited ${exit}`);
+    marks.push(performance.now());
+    const d = await api(socket, 'DELETE', `/v1.47/containers/${id}`, undefined, agent);
+    if (d.status !== 204) throw new Error(`remove: ${d.status} ${d.body}`);
+    const t1 = performance.now();
+    if (recordSteps) {
+      steps.create.push(marks[0]! - t0);
+      steps.start.push(marks[1]! - marks[0]!);
+      steps.wait.push(marks[2]! - marks[1]!);
+      steps.remove.push(t1 - marks[2]!);
+    }
+    return t1 - t0;
+  };
+}
+
+function runcMeasure(): Measure {
+  return async (i) => {
+    const r = await runCmd('runc', ['--root', runtimeRoot, 'run', '-b', bundle, `bench-${i}`], { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new Error(`runc run failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return r.ms;
+  };
+}
+
+async function machine(): Promise<Record<string, string>> {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  const out = async (f: string, a: string[]): Promise<string> => (await runCmd(f, a, { timeoutMs: 10_000 })).stdout.toString().trim();
+  return {
+    nproc: await out('nproc', []),
+    cpu: model,
+    kernel: await out('uname', ['-r']),
+    node: process.version,
+    runc: (await out('runc', ['--version'])).split('\n')[0] ?? '',
+    docker: `${await out(DOCKER, ['version', '--format', '{{.Client.Version}}'])} (client)`,
+    commit: await out('git', ['-C', repo, 'rev-parse', '--short', 'HEAD']),
+  };
+}
+
+async function main(): Promise<void> {
+  const date = (await mustRun('date', ['-u'])).stdout.toString().trim();
+  const info = await machine();
+  log(`berthd: data root ${dataRoot}, exec root ${execRoot}`);
+  await startDaemon();
+  checkInterrupted();
+  const tar = await busyboxTar();
+  await mustRun(DOCKER, ['import', '-c', 'CMD ["sh"]', '-', 'busybox:latest'], { input: tar, env, timeoutMs: 60_000 });
+  await makeBundle(tar);
+  checkInterrupted();
+  const serverVersion = (await mustRun(DOCKER, ['version', '--format', '{{.Server.Version}}'], { env })).stdout.toString().trim();
+
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const measures: { key: string; label: string; fn: Measure; samples: number[] }[] = [
+    { key: 'a', label: '`docker run --rm busybox true` (CLI → berthd)', fn: cliMeasure(['run', '--rm', 'busybox', 'true'], env), samples: [] },
+    { key: 'b', label: 'API create → start → wait → remove (keep-alive, no CLI)', fn: apiMeasure(agent), samples: [] },
+    { key: 'c', label: "CLI floor: `docker version --format '{{.Server.Version}}'`", fn: cliMeasure(['version', '--format', '{{.Server.Version}}'], env), samples: [] },
+    { key: 'd', label: 'runtime floor: `runc run` of a busybox bundle', fn: runcMeasure(), samples: [] },
+  ];
+  let dockerd = 'not measured: /var/run/docker.sock does not exist';
+  if (existsSync('/var/run/docker.sock')) dockerd = 'not measured: /var/run/docker.sock does not answer /_ping';
+  if (await dockerSockAnswers()) {
+    const denv = { ...env, DOCKER_HOST: 'unix:///var/run/docker.sock' };
+    const probe = await runCmd(DOCKER, ['run', '--rm', 'busybox', 'true'], { env: denv, timeoutMs: 120_000 });
+    if (probe.code === 0) {
+      measures.push({ key: 'e', label: '`docker run --rm busybox true` (CLI → /var/run/docker.sock)', fn: cliMeasure(['run', '--rm', 'busybox', 'true'], denv), samples: [] });
+    } else {
+      dockerd = `not measured: docker run against /var/run/docker.sock failed: ${probe.stderr.trim().split('\n').pop()}`;
+    }
+  }
+
+  let n = 0;
+  for (const m of measures) {
+    for (let i = 0; i < WARMUPS; i++) { checkInterrupted(); await m.fn(n++); }
+  }
+  recordSteps = true;
+  for (let i = 0; i < RUNS; i++) {
+    for (const m of measures) {
+      checkInterrupted();
+      m.samples.push(await m.fn(n++));
+    }
+    log(`run ${i + 1}/${RUNS}: ${measures.map((m) => `${m.key}=${fmt(m.samples.at(-1)!)}`).join(' ')}`);
+  }
+  agent.destroy();
+
+  // What berthd left behind while still running: every container was removed, so nothing should remain.
+  const left = await api(socket, 'GET', '/v1.47/containers/json?all=1');
+  const leftContainers = left.status === 200 ? (JSON.parse(left.body.toString()) as unknown[]).length : -1;
+  const leftConmon = conmonPidsOf(execRoot).length;
+  const leftMounts = mountsUnder(dataRoot, execRoot).length;
+  const leftRunc = (await runCmd('runc', ['--root', join(execRoot, 'runc'), 'list', '-q'], { timeoutMs: 10_000 })).stdout.toString().split('\n').filter(Boolean).length;
+
+  const med = (k: string): number => quantile(measures.find((m) => m.key === k)?.samples ?? [], 0.5);
+  const lines: string[] = [];
+  lines.push(`## ${date}`, '');
+  lines.push(`Machine: ${info.nproc} CPUs (${info.cpu}), kernel ${info.kernel}, Node ${info.node}, ${info.runc}, Docker CLI ${info.docker}.`);
+  lines.push(`Berth ${serverVersion} at ${info.commit}; ${RUNS} runs per measurement after ${WARMUPS} warm-ups, interleaved.`, '');
+  lines.push('| | measurement | median ms | p90 ms | min ms |', '|---|---|---:|---:|---:|');
+  for (const m of measures) lines.push(`| ${m.key} | ${m.label} | ${fmt(quantile(m.samples, 0.5))} | ${fmt(quantile(m.samples, 0.9))} | ${fmt(Math.min(...m.samples))} |`);
+  if (!measures.some((m) => m.key === 'e')) lines.push(`| e | \`docker run --rm busybox true\` against dockerd | ${dockerd} | | |`);
+  lines.push('', `(b) split, medians in ms: create ${fmt(quantile(steps.create, 0.5))}, start ${fmt(quantile(steps.start, 0.5))}, wait ${fmt(quantile(steps.wait, 0.5))}, remove ${fmt(quantile(steps.remove, 0.5))}.`, '');
+  const ratio = med('a') / med('d');
+  const a = med('a');
+  lines.push(`- median(a) / median(d) = ${ratio.toFixed(1)}× the bare runtime; berthd's own share ≈ median(a) − median(c) − median(d) = ${fmt(a - med('c') - med('d'))} ms.`);
+  if (measures.some((m) => m.key === 'e')) lines.push(`- median(a) / median(e) = ${(a / med('e')).toFixed(2)} (berthd vs the local dockerd).`);
+  lines.push(`- Target (median of a): below ${TARGET_MS} ms, then ${GOAL_MS} ms: ${a < GOAL_MS ? `met (${fmt(a)} < ${GOAL_MS})` : a < TARGET_MS ? `first target met (${fmt(a)} < ${TARGET_MS}), not yet ${GOAL_MS}` : `not met (${fmt(a)} ≥ ${TARGET_MS})`}.`);
+  lines.push(`- Reference on this kind of machine: Debian's dockerd 20.10 ≈ 340 ms, podman ≈ 630 ms, \`runc run\` ≈ 20 ms.`);
+  lines.push(`- Left behind by berthd after all runs (before its shutdown): ${leftContainers} containers, ${leftRunc} runc containers, ${leftConmon} conmon processes, ${leftMounts} mounts.`);
+  lines.push('');
+  const section = lines.join('\n');
+
+  // berthd's warnings and errors during the run go to stderr only (the log is removed with the rest).
+  const complaints = (() => { try { return readFileSync(logFile, 'utf8').split('\n'); } catch { return []; } })()
+    .filter((l) => { try { return (JSON.parse(l) as { level?: number }).level! >= 40; } catch { return false; } });
+  if (complaints.length) log(`berthd logged ${complaints.length} warnings/errors; the first ones:\n${complaints.slice(0, 10).join('\n')}`);
+  process.stdout.write(`\n${section}\n`);
+
+  const file = join(repo, 'BENCHMARKS.md');
+  if (!existsSync(file)) {
+    writeFileSync(file, [
+      '# Benchmarks',
+      '',
+      'Start-up latency of a container through Berth, against the floors it cannot go below.',
+      'Run on an otherwise idle-ish Linux machine, as root (berthd needs it), from the repository:',
+      '',
+      '```sh',
+      'node_modules/.bin/node bench/run-latency.ts [--runs N]   # N defaults to 20',
+      '```',
+      '',
+      'The script starts its own berthd (fresh data root under /var/tmp, exec root /run/bb-<hex>),',
+      'imports busybox:latest from the host\'s busybox-static (`scripts/busybox-image.sh`), measures',
+      '(a) `docker run --rm busybox true` through the Docker CLI, (b) create → start → wait → remove',
+      'straight over the API socket, (c) the CLI\'s own floor (`docker version`), (d) a bare `runc run`',
+      'of the same rootfs, and (e) (a) against /var/run/docker.sock when a dockerd answers there;',
+      'then appends a dated section like those below, and takes away everything it made.',
+      'The machines are shared and noisy: read the medians, not single runs.',
+      '',
+    ].join('\n'));
+  }
+  appendFileSync(file, `\n${section}`);
+  log(`appended to ${file}`);
+}
+
+let code = 0;
+try {
+  await main();
+} catch (e) {
+  if (!interrupted) {
+    log(`benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
+    const tail = logTail();
+    if (tail) log(`--- berthd log (tail) ---\n${tail}`);
+    code = 1;
+  }
+} finally {
+  if (!interrupted) {
+    await withTimeout(cleanup(), 60_000, 'cleanup').catch((e) => { log(String(e)); code = 1; });
+    process.exit(code);
+  }
+}
