@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's test command (and CI's): installs what is missing, typechecks, runs the unit
+# and integration suites with node's test runner, then checks the suite left nothing behind.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh || exit 1
+node=node_modules/.bin/node
+
+status=0
+echo "== typecheck"
+node_modules/.bin/tsc -p . || status=1
+echo "== unit tests"
+$node --test --test-concurrency=1 --test-timeout=60000 'test/unit/**/*.test.ts' || status=1
+echo "== integration tests (real berthd, runc, conmon, overlayfs; needs root)"
+$node --test --test-concurrency=1 --test-timeout=300000 'test/integration/**/*.test.ts' || status=1
+
+echo "== leak check"
+leaks=0
+if pgrep -af 'conmon.*/run/bt-' >/dev/null; then echo "conmon processes left:"; pgrep -af 'conmon.*/run/bt-'; leaks=1; fi
+if grep -E ' (/var/tmp/berth-test-|/run/bt-)' /proc/mounts; then echo "mounts left (above)"; leaks=1; fi
+if pgrep -af 'src/daemon/main.ts.*(/run/bt-|berth-test-)' >/dev/null; then echo "berthd left:"; pgrep -af 'src/daemon/main.ts'; leaks=1; fi
+for r in /run/bt-*/runc; do
+  [ -d "$r" ] || continue
+  if [ -n "$(runc --root "$r" list -q 2>/dev/null)" ]; then echo "runc containers left under $r"; leaks=1; fi
+done
+if [ $leaks -ne 0 ]; then status=1; else echo "nothing left behind"; fi
+exit $status
