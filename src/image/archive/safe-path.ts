@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import { InvalidParameter } from '../../errors.ts';
 
 export function cleanEntryName(name: string): string {
-  const n = posix.normalize(`/${name}`).replace(/^\/+/, '').replace(/\/+$/, '');
+  const n = posix.normalize(name.replace(/^\/+/, '') || '.').replace(/\/+$/, '').replace(/^\.$/, '');
   if (n === '..' || n.startsWith('../')) throw new InvalidParameter(`invalid tar entry ${JSON.stringify(name)}: path escapes the archive`);
   return n;
 }
