@@ -42,6 +42,8 @@ export interface Container {
   pendingAttach: PendingAttach[];
   execIds: Set<string>;
   removed: boolean;
+  /** runc state and bundle are known to be gone (saves a `runc delete` spawn on remove). */
+  runtimeClean: boolean;
 }
 
 export interface ContainerPaths { upper: string; work: string; merged: string; lower: string[] }
@@ -112,7 +114,7 @@ export class ContainerService {
     }
     if (!c.rec.State.Running) {
       // Nothing should be running or mounted for it; clean anything a crash left.
-      await this.runtime.delete(id).catch(() => {});
+      await this.runtime.delete(id).then(() => { c.runtimeClean = true; }, () => {});
       await unmount(this.paths(c).merged).catch(() => {});
       return;
     }
@@ -135,7 +137,7 @@ export class ContainerService {
   private track(rec: ContainerRecord): Container {
     const c: Container = {
       rec, dir: join(this.root, rec.Id), exitWaiters: new Set(), removeWaiters: new Set(),
-      pendingAttach: [], execIds: new Set(), removed: false,
+      pendingAttach: [], execIds: new Set(), removed: false, runtimeClean: false,
     };
     this.byId.set(rec.Id, c);
     this.names.set(rec.Name.replace(/^\//, ''), rec.Id);
@@ -353,6 +355,7 @@ export class ContainerService {
         oomScoreAdj: hc.OomScoreAdj || undefined,
         sysctls: hc.Sysctls ?? undefined,
       });
+      c.runtimeClean = false;
       const created = await this.runtime.create(id, spec, {
         logPath: c.rec.LogPath, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce,
       });
@@ -384,9 +387,12 @@ export class ContainerService {
     await this.lock.run(id, async () => {
       if (!c.rec.State.Running) return;
       setStopped(c.rec.State, info.exitCode, info.oomKilled, info.finishedAt);
-      await this.runtime.delete(id).catch((err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed'));
-      await unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed'));
+      // The exit is on disk before the exit file goes (runtime.delete removes it): a crash in
+      // between leaves a record reconcile can finish, never a lost exit code.
       await this.persist(c);
+      await this.runtime.delete(id).then(() => { c.runtimeClean = true; },
+        (err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed'));
+      await unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed'));
       autoRemove = c.rec.HostConfig.AutoRemove;
     });
     for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
@@ -544,7 +550,7 @@ export class ContainerService {
       if (c.removed) return;
       c.rec.State.Status = 'removing';
       await this.persist(c).catch(() => {});
-      await this.runtime.delete(id);
+      if (!c.runtimeClean) await this.runtime.delete(id);
       await unmount(join(c.dir, 'merged'));
       await rm(c.dir, { recursive: true, force: true });
       c.removed = true;
