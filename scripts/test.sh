@@ -23,5 +23,10 @@ for r in /run/bt-*/runc; do
   [ -d "$r" ] || continue
   if [ -n "$(runc --root "$r" list -q 2>/dev/null)" ]; then echo "runc containers left under $r"; leaks=1; fi
 done
+for c in /sys/fs/cgroup/*/berth-*/*/ /sys/fs/cgroup/berth-*/*/; do
+  [ -d "$c" ] || continue
+  # only the test daemons' trees: their exec roots are /run/bt-*
+  echo "cgroup left: $c"; leaks=1
+done
 if [ $leaks -ne 0 ]; then status=1; else echo "nothing left behind"; fi
 exit $status

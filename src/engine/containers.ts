@@ -50,6 +50,8 @@ export interface ContainerPaths { upper: string; work: string; merged: string; l
 
 export interface ContainerServiceOptions {
   dataRoot: string;
+  /** cgroup parent of every container of this daemon (`/berth`, or per exec root when not default). */
+  cgroupParent: string;
   runtime: Runtime;
   images: ImageService;
   log: Logger;
@@ -65,6 +67,7 @@ export class ContainerService {
   private readonly runtime: Runtime;
   private readonly images: ImageService;
   private readonly log: Logger;
+  private readonly cgroupParent: string;
   /** Called after a container is removed (exec sessions, etc. drop their references). */
   onRemoved: (c: Container) => void = () => {};
 
@@ -73,6 +76,7 @@ export class ContainerService {
     this.runtime = o.runtime;
     this.images = o.images;
     this.log = o.log;
+    this.cgroupParent = o.cgroupParent;
   }
 
   // ---- start-up -----------------------------------------------------------------------------
@@ -351,7 +355,7 @@ export class ContainerService {
         privileged: hc.Privileged,
         shmSize: hc.ShmSize || undefined,
         labels: cfg.Labels,
-        cgroupsPath: `/berth/${id}`,
+        cgroupsPath: `${this.cgroupParent}/${id}`,
         oomScoreAdj: hc.OomScoreAdj || undefined,
         sysctls: hc.Sysctls ?? undefined,
       });

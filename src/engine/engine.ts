@@ -1,6 +1,7 @@
 // Wires the engine's services over one data root and one exec root, and runs the start-up
 // reconcile that makes live restore work.
 import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ensureDir, atomicWrite } from '../util/atomic-write.ts';
@@ -45,7 +46,9 @@ export class Engine {
     const store = await ImageStore.open(opts.dataRoot, opts.log);
     let containers!: ContainerService;
     const images = new ImageService(store, (imageId) => containers.imageUsage(imageId));
-    containers = new ContainerService({ dataRoot: opts.dataRoot, runtime, images, log: opts.log });
+    // Side-by-side daemons get cgroup trees of their own, so one never sees the other's.
+    const cgroupParent = opts.execRoot === '/run/berth' ? '/berth' : `/berth-${createHash('sha256').update(opts.execRoot).digest('hex').slice(0, 8)}`;
+    containers = new ContainerService({ dataRoot: opts.dataRoot, cgroupParent, runtime, images, log: opts.log });
     // Exits the runtime finds at init for containers not loaded yet are picked up again by
     // reconcile (it reads the exit file of every container recorded as running).
     runtime.onExit((cid, info) => {

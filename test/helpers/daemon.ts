@@ -3,9 +3,9 @@
 // even when a test failed half-way.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, openSync, closeSync } from 'node:fs';
-import { rm, readFile } from 'node:fs/promises';
+import { rm, readFile, readdir, rmdir } from 'node:fs/promises';
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { run } from '../../src/sys/exec.ts';
 
@@ -136,6 +136,15 @@ export async function hardCleanup(dataRoot: string, execRoot: string): Promise<v
   for (const m of mounts) await run('umount', ['-l', m], { okCodes: [0, 1, 32] }).catch(() => {});
   await rm(dataRoot, { recursive: true, force: true });
   await rm(execRoot, { recursive: true, force: true });
+  // The daemon's cgroup tree (engine.ts names it after the exec root): leaves first.
+  const parent = `berth-${createHash('sha256').update(execRoot).digest('hex').slice(0, 8)}`;
+  for (const ctrl of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
+    const dir = join('/sys/fs/cgroup', ctrl, parent);
+    for (const child of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (child.isDirectory()) await rmdir(join(dir, child.name)).catch(() => {});
+    }
+    await rmdir(dir).catch(() => {});
+  }
 }
 
 export function runCmd(file: string, args: string[], o: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
