@@ -4,7 +4,9 @@ import { Conflict, InvalidParameter } from '../errors.ts';
 import { run } from '../sys/exec.ts';
 import { readLogs, type LogEntry } from '../runtime/logs.ts';
 import { packDirectory, diffChanges } from '../image/archive/index.ts';
-import type { ContainerService } from './containers.ts';
+import type { ContainerService, Container } from './containers.ts';
+import { readdir, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export interface LogOptions {
   stdout: boolean; stderr: boolean; follow: boolean; tail?: number; since?: number; until?: number;
@@ -74,4 +76,30 @@ export async function containerExport(svc: ContainerService, ref: string): Promi
     }).catch(reject);
   });
   return ready;
+}
+
+/** Bytes of regular files under dir (hard links counted once): `docker ps -s`'s SizeRw. */
+async function treeSize(dir: string): Promise<number> {
+  let total = 0;
+  const seen = new Set<string>();
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) { await walk(p); continue; }
+      if (!e.isFile()) continue;
+      const st = await lstat(p).catch(() => undefined);
+      if (!st) continue;
+      const key = `${st.dev}:${st.ino}`;
+      if (st.nlink > 1) { if (seen.has(key)) continue; seen.add(key); }
+      total += st.size;
+    }
+  };
+  await walk(dir);
+  return total;
+}
+
+/** SizeRw (the container's own layer) and SizeRootFs (that plus its image). */
+export async function containerSizes(svc: ContainerService, c: Container, imageSize: number): Promise<{ SizeRw: number; SizeRootFs: number }> {
+  const rw = await treeSize(svc.paths(c).upper);
+  return { SizeRw: rw, SizeRootFs: rw + imageSize };
 }

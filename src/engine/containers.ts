@@ -8,6 +8,7 @@
 // waiters, and removes the container when AutoRemove is set.
 import { mkdir, rm, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { Conflict, InvalidParameter, NotFound, NotModified, System, noSuchContainer } from '../errors.ts';
 import { atomicWriteJson } from '../util/atomic-write.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
@@ -224,7 +225,8 @@ export class ContainerService {
       ...input,
       HostConfig: undefined,
       NetworkingConfig: undefined,
-      Hostname: input.Hostname || id.slice(0, 12),
+      // With the host's network Docker shows the host's name; otherwise the short ID.
+      Hostname: input.Hostname || (networkMode === 'host' ? hostname() : id.slice(0, 12)),
       Domainname: input.Domainname ?? '',
       User: input.User || (ic.User as string | undefined) || '',
       AttachStdin: input.AttachStdin ?? false,

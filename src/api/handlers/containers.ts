@@ -4,7 +4,7 @@ import { sendJson, sendEmpty, readJson, boolParam, intParam } from '../respond.t
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { inspectView, summaryView, listContainers } from '../../engine/container-views.ts';
-import { containerLogs, containerTop, containerChanges, containerExport } from '../../engine/container-io.ts';
+import { containerLogs, containerTop, containerChanges, containerExport, containerSizes } from '../../engine/container-io.ts';
 import { parseFilters } from '../filters.ts';
 import { frame } from '../stdcopy.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
@@ -20,17 +20,26 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
     sendJson(ctx.res, 201, r);
   });
 
-  router.add('GET', '/containers/json', (ctx) => {
+  const imageSize = (id: string): number => { try { return engine.images.store.resolve(id).size; } catch { return 0; } };
+
+  router.add('GET', '/containers/json', async (ctx) => {
     const list = listContainers(svc, engine.images, {
       all: boolParam(ctx.query, 'all'),
       limit: intParam(ctx.query, 'limit'),
       filters: parseFilters(ctx.query.get('filters')),
     });
-    sendJson(ctx.res, 200, list.map((c) => summaryView(c, engine.images)));
+    const withSize = boolParam(ctx.query, 'size');
+    sendJson(ctx.res, 200, await Promise.all(list.map(async (c) => ({
+      ...summaryView(c, engine.images),
+      ...(withSize ? await containerSizes(svc, c, imageSize(c.rec.Image)) : {}),
+    }))));
   });
 
-  router.add('GET', '/containers/{id}/json', (ctx) => {
-    sendJson(ctx.res, 200, inspectView(svc, svc.get(ctx.params.id!)));
+  router.add('GET', '/containers/{id}/json', async (ctx) => {
+    const c = svc.get(ctx.params.id!);
+    const view = inspectView(svc, c);
+    if (boolParam(ctx.query, 'size')) Object.assign(view, await containerSizes(svc, c, imageSize(c.rec.Image)));
+    sendJson(ctx.res, 200, view);
   });
 
   router.add('POST', '/containers/{id}/start', async (ctx) => {

@@ -114,6 +114,7 @@ describe('container lifecycle against berthd', () => {
     assert.ok(diff.includes('A /etc/extra'), diff.join(','));
     assert.ok(diff.includes('D /bin/vi'), diff.join(','));
     assert.ok(!diff.some((l) => l.includes('hostname') || l.includes('resolv.conf')), diff.join(','));
+    assert.match((await d.docker(['ps', '-s', '--filter', 'name=fs', '--format', '{{.Size}}'])).stdout, /^0B \(virtual \d+(\.\d+)?MB\)\n$/);
     const tar = await runCmd('sh', ['-c', `${DOCKER} export fs | tar -t`], { env: d.env });
     const names = tar.stdout.split('\n');
     assert.ok(names.includes('bin/busybox'));
