@@ -396,13 +396,15 @@ export class ContainerService {
       // The exit is on disk before the exit file goes (runtime.delete removes it): a crash in
       // between leaves a record reconcile can finish, never a lost exit code.
       await this.persist(c);
+      // Waiters learn the exit now; anything they do next (start, rm) queues on this lock
+      // behind the cleanup below.
+      for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
+      c.exitWaiters.clear();
       await this.runtime.delete(id).then(() => { c.runtimeClean = true; },
         (err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed'));
       await unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed'));
       autoRemove = c.rec.HostConfig.AutoRemove;
     });
-    for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
-    c.exitWaiters.clear();
     if (autoRemove) {
       await this.remove(id, { force: true }).catch((err) => {
         if (!(err instanceof NotFound)) this.log.warn({ id, err: String(err) }, 'auto-remove failed');
