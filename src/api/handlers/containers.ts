@@ -166,16 +166,30 @@ function timeParam(v: string | null, name: string): number | undefined {
 async function attach(ctx: HijackContext, engine: Engine): Promise<void> {
   const q = ctx.query;
   const wantStdin = boolParam(q, 'stdin');
-  let a: ReturnType<Engine['containers']['attach']>;
+  const stream = boolParam(q, 'stream');
+  const logs = boolParam(q, 'logs');
+  let a: ReturnType<Engine['containers']['attach']> | undefined;
+  let container: ReturnType<Engine['containers']['get']>;
   try {
-    if (!boolParam(q, 'stream') && !boolParam(q, 'logs')) throw new InvalidParameter('Bad parameters: you must choose at least one stream');
-    a = engine.containers.attach(ctx.params.id!, { stdin: wantStdin });
+    if (!stream && !logs) throw new InvalidParameter('Bad parameters: you must choose at least one stream');
+    container = engine.containers.get(ctx.params.id!);
+    if (stream) a = engine.containers.attach(ctx.params.id!, { stdin: wantStdin });
   } catch (err) {
     writeHijackError(ctx, err);
     return;
   }
-  const cfg = a.container.rec.Config;
+  const cfg = container.rec.Config;
   writeUpgradeResponse(ctx, { multiplexed: !cfg.Tty });
+  if (logs) {
+    // logs=1 (docker-py's attach(logs=True)): what the container wrote so far comes first.
+    const want = { stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
+    const { entries } = containerLogs(engine.containers, container.rec.Id, { ...want, follow: false }, new AbortController().signal);
+    for await (const e of entries) ctx.socket.write(cfg.Tty ? e.data : frame(e.stream === 'stderr' ? 2 : 1, e.data));
+  }
+  if (!a) {
+    ctx.socket.end();
+    return;
+  }
   pipeAttach(ctx, {
     stream: a.stream,
     cancel: a.cancel,

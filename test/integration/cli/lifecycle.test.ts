@@ -2,7 +2,9 @@
 // pause, rename, rm, exec, top, diff, export, attach and -it under a pseudo-terminal.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { TestDaemon, makeBusybox, runCmd, until, sleep, DOCKER } from '../../helpers/daemon.ts';
+import { FrameDecoder } from '../../../src/api/stdcopy.ts';
 
 describe('container lifecycle against berthd', () => {
   const d = new TestDaemon();
@@ -131,6 +133,28 @@ describe('container lifecycle against berthd', () => {
     const stopped = await d.docker(['attach', 'att']);
     assert.match(stopped.stderr, /You cannot attach to a stopped container/);
     await d.docker(['rm', 'att']);
+  });
+
+  it('attach with logs=1&stream=0 replays the output as multiplexed frames (docker-py attach(logs=True))', async () => {
+    await d.docker(['run', '--name', 'replay', 'busybox', 'sh', '-c', 'echo o1; echo e1 >&2']);
+    const raw = await new Promise<Buffer>((resolveP, reject) => {
+      const req = http.request({
+        socketPath: d.socket, method: 'POST', path: '/v1.47/containers/replay/attach?logs=1&stream=0&stdout=1&stderr=1',
+        headers: { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Length': '0' },
+      });
+      req.on('upgrade', (res, sock, head) => {
+        assert.equal(res.statusCode, 101);
+        assert.equal(res.headers['content-type'], 'application/vnd.docker.multiplexed-stream');
+        const chunks: Buffer[] = [Buffer.from(head)];
+        sock.on('data', (c: Buffer) => chunks.push(c));
+        sock.on('end', () => resolveP(Buffer.concat(chunks)));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const frames = new FrameDecoder().push(raw).map((f) => `${f.stream}:${f.data}`);
+    assert.deepEqual(frames, ['1:o1\n', '2:e1\n']);
+    await d.docker(['rm', 'replay']);
   });
 
   it('run -it gives a terminal, takes typed input and resizes', async () => {
