@@ -400,9 +400,11 @@ export class ContainerService {
       // behind the cleanup below.
       for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
       c.exitWaiters.clear();
-      await this.runtime.delete(id).then(() => { c.runtimeClean = true; },
-        (err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed'));
-      await unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed'));
+      await Promise.all([
+        this.runtime.delete(id).then(() => { c.runtimeClean = true; },
+          (err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed')),
+        unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed')),
+      ]);
       autoRemove = c.rec.HostConfig.AutoRemove;
     });
     if (autoRemove) {
