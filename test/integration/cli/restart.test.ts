@@ -3,7 +3,9 @@
 // daemons run side by side without seeing each other's containers.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestDaemon, makeBusybox, until } from '../../helpers/daemon.ts';
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { TestDaemon, makeBusybox, until, runCmd, repo } from '../../helpers/daemon.ts';
 
 describe('berthd restart keeps containers (live restore)', () => {
   const d = new TestDaemon();
@@ -55,6 +57,14 @@ describe('berthd restart keeps containers (live restore)', () => {
     assert.equal((await d.docker(['kill', 'ttyc'])).code, 0);
 
     assert.equal((await beside.docker(['ps', '--format', '{{.Names}}'])).stdout, 'other\n');
+  });
+
+  it('a second berthd on the same data root refuses to start', async () => {
+    const r = await runCmd(join(repo, 'bin/berthd'), ['--data-root', d.dataRoot, '--exec-root', '/run/bt-dup', '-H', 'unix:///run/bt-dup/d.sock'], { timeoutMs: 15_000 });
+    await rm('/run/bt-dup', { recursive: true, force: true });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /data root lock found, ensure berthd is not running/);
+    assert.equal((await d.docker(['version', '--format', '{{.Server.Version}}'])).code, 0);
   });
 
   it('a graceful stop (SIGTERM) keeps containers too, and logs -f follows one across it', async () => {
