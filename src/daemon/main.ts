@@ -24,6 +24,10 @@ async function main(): Promise<void> {
     process.exit(err instanceof ConfigError ? 1 : 1);
   }
   const log = createLogger(cfg.logLevel);
+  // A promise nobody awaited is a bug to log, not a reason to drop every client at once.
+  process.on('unhandledRejection', (err) => {
+    log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection');
+  });
   const releasePid = await takePidfile(cfg.pidfile);
   const releaseRoot = await takePidfile(join(cfg.dataRoot, 'berthd.lock'), 'data root lock');
   const engine = await Engine.open({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, runtimePath: cfg.runtime, log, debug: cfg.debug });

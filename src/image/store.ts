@@ -168,12 +168,14 @@ export class ImageStore {
         if (file.write(chunk)) cb(null, chunk); else file.once('drain', () => cb(null, chunk));
       },
     });
-    const fed = pipeline(plain, tee).catch((e: Error) => { tee.destroy(e); throw e; });
+    let fedErr: Error | undefined;
+    const fed = pipeline(plain, tee).catch((e: Error) => { fedErr = e; tee.destroy(e); });
     const applied = await applyLayer(tee, diff).catch(async (e: unknown) => {
-      await fed.catch(() => {});
+      await fed;
       throw e;
     });
-    await fed.catch((e: Error) => { throw new InvalidParameter(`invalid layer archive: ${e.message}`); });
+    await fed;
+    if (fedErr) throw new InvalidParameter(`invalid layer archive: ${fedErr.message}`);
     await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
     if (bytes === 0) throw new InvalidParameter('invalid tar archive: empty body');
     return { diffId: `sha256:${hash.digest('hex')}`, blob, diff, size: applied.size, bytes };
@@ -455,7 +457,8 @@ export class ImageStore {
 /** Unpacks regular files and directories of an archive into dir, with confined paths. */
 async function unpackArchive(input: Readable, dir: string): Promise<void> {
   const extract = tar.extract();
-  const feed = pipeline(input, extract).catch((e: Error) => { extract.destroy(e); throw e; });
+  let feedErr: Error | undefined;
+  const feed = pipeline(input, extract).catch((e: Error) => { feedErr = e; extract.destroy(e); });
   let n = 0;
   const links: [string, string][] = [];
   try {
@@ -478,12 +481,13 @@ async function unpackArchive(input: Readable, dir: string): Promise<void> {
       }
     }
     await feed;
+    if (feedErr) throw feedErr;
     for (const [name, target] of links) {
       await mkdir(join(dir, name, '..'), { recursive: true });
       await copyFile(join(dir, target), join(dir, name)).catch(() => {});
     }
   } catch (err) {
-    await feed.catch(() => {});
+    await feed;
     throw err instanceof InvalidParameter ? err : new InvalidParameter(`invalid tar archive: ${(err as Error).message}`);
   }
   if (n === 0) throw new InvalidParameter('invalid archive: no files');

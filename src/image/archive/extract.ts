@@ -25,7 +25,10 @@ export async function applyLayer(input: Readable, dir: string): Promise<ApplyRes
   const special: string[][] = [];
   let size = 0;
   let entries = 0;
-  const feed = pipeline(input, extract).catch((e: Error) => { extract.destroy(e); throw e; });
+  // The feeding side's failure is kept, not rethrown: the loop below may be awaiting a file
+  // when it happens, and a rejected promise nobody awaits yet would crash the daemon.
+  let feedErr: Error | undefined;
+  const feed = pipeline(input, extract).catch((e: Error) => { feedErr = e; extract.destroy(e); });
   try {
     for await (const entry of extract) {
       const h = entry.header;
@@ -112,9 +115,10 @@ export async function applyLayer(input: Readable, dir: string): Promise<ApplyRes
       }
     }
     await feed;
+    if (feedErr) throw feedErr;
   } catch (err) {
     extract.destroy();
-    await feed.catch(() => {});
+    await feed;
     if (err instanceof InvalidParameter) throw err;
     throw new InvalidParameter(`invalid tar archive: ${(err as Error).message}`, { cause: err });
   }
