@@ -43,6 +43,8 @@ export interface Container {
   pendingAttach: PendingAttach[];
   execIds: Set<string>;
   removed: boolean;
+  /** A remove is under way in this process (a persisted 'removing' only means: finish it). */
+  removing: boolean;
   /** runc state and bundle are known to be gone (saves a `runc delete` spawn on remove). */
   runtimeClean: boolean;
 }
@@ -142,7 +144,7 @@ export class ContainerService {
   private track(rec: ContainerRecord): Container {
     const c: Container = {
       rec, dir: join(this.root, rec.Id), exitWaiters: new Set(), removeWaiters: new Set(),
-      pendingAttach: [], execIds: new Set(), removed: false, runtimeClean: false,
+      pendingAttach: [], execIds: new Set(), removed: false, removing: false, runtimeClean: false,
     };
     this.byId.set(rec.Id, c);
     this.names.set(rec.Name.replace(/^\//, ''), rec.Id);
@@ -544,7 +546,7 @@ export class ContainerService {
   async remove(ref: string, opts: { force?: boolean }): Promise<void> {
     const c = this.get(ref);
     const id = c.rec.Id;
-    if (c.rec.State.Status === 'removing') throw new Conflict(`removal of container ${ref} is already in progress`);
+    if (c.removing) throw new Conflict(`removal of container ${ref} is already in progress`);
     if (c.rec.State.Running) {
       if (!opts.force) {
         const why = c.rec.State.Paused ? 'container is paused and must be unpaused first'
@@ -558,11 +560,21 @@ export class ContainerService {
     }
     await this.lock.run(id, async () => {
       if (c.removed) return;
+      c.removing = true;
+      const prev = c.rec.State.Status === 'removing' ? 'exited' : c.rec.State.Status;
       c.rec.State.Status = 'removing';
-      await this.persist(c).catch(() => {});
-      if (!c.runtimeClean) await this.runtime.delete(id);
-      await unmount(join(c.dir, 'merged'));
-      await rm(c.dir, { recursive: true, force: true });
+      try {
+        // Persisted first: a crash from here on is finished by reconcile, never half-undone.
+        await this.persist(c).catch(() => {});
+        if (!c.runtimeClean) await this.runtime.delete(id);
+        await unmount(join(c.dir, 'merged'));
+        await rm(c.dir, { recursive: true, force: true });
+      } catch (err) {
+        c.removing = false;
+        c.rec.State.Status = prev;
+        await this.persist(c).catch(() => {});
+        throw err;
+      }
       c.removed = true;
       this.byId.delete(id);
       if (this.names.get(c.rec.Name.replace(/^\//, '')) === id) this.names.delete(c.rec.Name.replace(/^\//, ''));

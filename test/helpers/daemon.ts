@@ -154,7 +154,10 @@ export function runCmd(file: string, args: string[], o: { input?: string | Buffe
     const err: Buffer[] = [];
     child.stdout!.on('data', (b: Buffer) => out.push(b));
     child.stderr!.on('data', (b: Buffer) => err.push(b));
-    if (o.input !== undefined) child.stdin!.end(o.input);
+    if (o.input !== undefined) {
+      child.stdin!.on('error', () => { /* the command exited before reading all its input */ });
+      child.stdin!.end(o.input);
+    }
     const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 30_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
