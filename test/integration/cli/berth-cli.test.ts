@@ -1,0 +1,41 @@
+// The minimal berth client against a real berthd.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { TestDaemon, makeBusybox, runCmd, repo } from '../../helpers/daemon.ts';
+
+describe('berth client', () => {
+  const d = new TestDaemon();
+  const berth = (args: string[], input?: Buffer) => runCmd(join(repo, 'bin/berth'), ['-H', `unix://${d.socket}`, ...args], { input, timeoutMs: 30_000 });
+  before(async () => {
+    await d.start();
+    await makeBusybox(d);
+  });
+  after(async () => { await d.cleanup(); });
+
+  it('runs containers with output, stderr and exit code', async () => {
+    const r = await berth(['run', '--rm', 'busybox', 'sh', '-c', 'echo hi; echo oops >&2; exit 3']);
+    assert.equal(r.stdout, 'hi\n');
+    assert.equal(r.stderr, 'oops\n');
+    assert.equal(r.code, 3);
+    assert.equal((await d.docker(['ps', '-aq'])).stdout, '', '--rm removed it');
+    const det = await berth(['run', '-d', '--name', 'bg', '-e', 'X=1', 'busybox', 'sleep', '60']);
+    assert.match(det.stdout, /^[0-9a-f]{64}\n$/);
+    const ps = await berth(['ps']);
+    assert.match(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES\n[0-9a-f]{12}\s+busybox\s+"sleep 60"\s+.*Up .*\s+bg\n$/);
+    assert.equal((await berth(['rm', 'bg'])).code, 1);
+    assert.equal((await berth(['rm', '-f', 'bg'])).stdout, 'bg\n');
+    const missing = await berth(['run', 'nosuch']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /No such image: nosuch/);
+  });
+
+  it('imports and lists images', async () => {
+    const r = await runCmd('bash', ['-c', `bash ${join(repo, 'scripts/busybox-image.sh')} | ${join(repo, 'bin/berth')} -H unix://${d.socket} import - mine:1`]);
+    assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    const images = await berth(['images']);
+    assert.match(images.stdout, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n/);
+    assert.match(images.stdout, /\nmine\s+1\s+[0-9a-f]{12}\s+/);
+    assert.match((await berth(['version'])).stdout, /^Server: 0\.1\.0 \(API 1\.47, linux\//);
+  });
+});
