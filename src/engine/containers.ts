@@ -120,8 +120,10 @@ export class ContainerService {
       return;
     }
     if (!c.rec.State.Running) {
-      // Nothing should be running or mounted for it; clean anything a crash left.
-      await this.runtime.delete(id).then(() => { c.runtimeClean = true; }, () => {});
+      // Nothing should run or be mounted for it. A start cut short by the crash may have left
+      // conmon still running `runc create`: stop that first, or its runc init would outlive us.
+      await this.runtime.killConmon(id).catch(() => {});
+      await this.runtime.delete(id).catch(() => {});
       await unmount(this.paths(c).merged).catch(() => {});
       return;
     }

@@ -167,6 +167,14 @@ export class Runtime {
     return cmd.includes('conmon') && cmd.includes(id);
   }
 
+  /** Kills a container's conmon if it still runs (its `runc create` child dies with it: PDEATHSIG). */
+  async killConmon(id: string): Promise<void> {
+    if (!(await this.conmonAlive(id))) return;
+    const pid = Number((await readFile(join(this.bundleDir(id), 'conmon.pid'), 'utf8')).trim());
+    try { process.kill(pid, 'SIGKILL'); } catch { return; }
+    for (let i = 0; i < 40 && (await this.conmonAlive(id)); i++) await new Promise((r) => setTimeout(r, 25));
+  }
+
   async pids(id: string): Promise<number[]> {
     return this.runc.ps(id);
   }

@@ -3,7 +3,7 @@
 // even when a test failed half-way.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, openSync, closeSync } from 'node:fs';
-import { rm, readFile, readdir, rmdir } from 'node:fs/promises';
+import { rm, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { randomBytes, createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -141,7 +141,17 @@ export async function hardCleanup(dataRoot: string, execRoot: string): Promise<v
   for (const ctrl of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
     const dir = join('/sys/fs/cgroup', ctrl, parent);
     for (const child of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (child.isDirectory()) await rmdir(join(dir, child.name)).catch(() => {});
+      if (!child.isDirectory()) continue;
+      // A process the daemon lost track of (a runc init whose state is gone) still sits here.
+      const cg = join(dir, child.name);
+      await writeFile(join(cg, 'freezer.state'), 'THAWED').catch(() => {});
+      for (const pid of (await readFile(join(cg, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter(Boolean)) {
+        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      }
+      for (let i = 0; i < 20; i++) {
+        if (await rmdir(cg).then(() => true, () => false)) break;
+        await sleep(50);
+      }
     }
     await rmdir(dir).catch(() => {});
   }
