@@ -13,6 +13,18 @@ describe('docker run against berthd', () => {
   });
   after(async () => { await d.cleanup(); });
 
+  it('docker version and docker info describe the Berth engine', async () => {
+    const v = await d.docker(['version']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /Server: Berth Engine\n Engine:\n  Version:\s+0\.1\.0\n  API version:\s+1\.47 \(minimum version 1\.24\)/);
+    assert.match(v.stdout, / runc:\n  Version:\s+1\./);
+    const i = await d.docker(['info']);
+    assert.equal(i.code, 0, i.stderr);
+    for (const re of [/Server Version: 0\.1\.0/, /Storage Driver: overlay2/, /Cgroup Driver: cgroupfs/, /Images: 1/,
+      /Containers: 0/, new RegExp(`Docker Root Dir: ${d.dataRoot}`), /Live Restore Enabled: true/]) assert.match(i.stdout, re);
+    assert.doesNotMatch(i.stderr, /error/i);
+  });
+
   it('runs a command, prints its output and removes the container with --rm', async () => {
     const r = await d.docker(['run', '--rm', 'busybox', 'echo', 'hello from berth']);
     assert.equal(r.code, 0, r.stderr);
