@@ -6,7 +6,7 @@ import type { Logger } from '../util/log.ts';
 import { NotFound, InvalidParameter, BerthError } from '../errors.ts';
 import type { Router, HttpHandler, HijackHandler, HijackContext } from './router.ts';
 import { splitVersion, MAX_API_VERSION } from './version.ts';
-import { sendError, logError, statusOf, messageOf } from './errors.ts';
+import { sendError, logError } from './errors.ts';
 import { commonHeaders } from './server-headers.ts';
 import { readBody } from './respond.ts';
 import { writeHijackError } from './hijack.ts';
@@ -105,4 +105,3 @@ async function handleUpgrade(router: Router, log: Logger, req: IncomingMessage, 
   }
 }
 
-export { statusOf, messageOf };

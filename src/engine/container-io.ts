@@ -34,7 +34,7 @@ export function containerLogs(svc: ContainerService, ref: string, opts: LogOptio
 
 /** `docker top`: the host's ps, filtered to the container's PIDs (as moby does). */
 export async function containerTop(svc: ContainerService, ref: string, psArgs: string | null): Promise<{ Titles: string[]; Processes: string[][] }> {
-  const { container, pids } = await svc.pids(ref);
+  const { pids } = await svc.pids(ref);
   const args = (psArgs || '-ef').split(/\s+/).filter(Boolean);
   const { stdout } = await run('ps', args).catch((e) => { throw new InvalidParameter(`Error running ps: ${(e as Error).message}`); });
   const lines = stdout.split('\n').filter((l) => l.trim() !== '');
@@ -49,7 +49,6 @@ export async function containerTop(svc: ContainerService, ref: string, psArgs: s
     // The last column (the command) may contain spaces: keep it whole.
     processes.push([...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')]);
   }
-  void container;
   return { Titles: titles, Processes: processes };
 }
 

@@ -1,6 +1,5 @@
 // What `docker inspect` and `docker ps` show of a container, and the filters `ps` accepts.
 import { InvalidParameter } from '../errors.ts';
-import { shortId } from '../util/ids.ts';
 import type { Container, ContainerService } from './containers.ts';
 import { statusString } from './status.ts';
 import type { ImageService } from './images.ts';
@@ -130,4 +129,3 @@ export function matchLabel(labels: Record<string, string>, filter: string): bool
   return labels[filter.slice(0, i)] === filter.slice(i + 1);
 }
 
-export { shortId };

@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { Conflict, InvalidParameter, NotFound, NotModified, System, noSuchContainer } from '../errors.ts';
 import { atomicWriteJson } from '../util/atomic-write.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
-import { newId, shortId } from '../util/ids.ts';
+import { newId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
 import { mountOverlay, unmount, isMounted } from '../sys/mount.ts';
 import type { Runtime, ExitInfo, AttachStream } from '../runtime/runtime.ts';
@@ -643,8 +643,6 @@ export class ContainerService {
     return { total: all.length, running, paused, stopped: all.length - running - paused };
   }
 
-  /** For `ps`: short ID helper shared by messages. */
-  static short(id: string): string { return shortId(id); }
 }
 
 function checkNetworkMode(mode: string): void {
