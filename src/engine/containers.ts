@@ -227,8 +227,6 @@ export class ContainerService {
     const env = mergeEnv((ic.Env as string[] | undefined) ?? [], input.Env ?? []);
     const config: ContainerConfig = {
       ...input,
-      HostConfig: undefined,
-      NetworkingConfig: undefined,
       // With the host's network Docker shows the host's name; otherwise the short ID.
       Hostname: input.Hostname || (networkMode === 'host' ? hostname() : id.slice(0, 12)),
       Domainname: input.Domainname ?? '',
