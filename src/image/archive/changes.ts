@@ -6,7 +6,7 @@ import { join } from 'node:path';
 export interface Change { Path: string; Kind: 0 | 1 | 2 }
 
 /** Mountpoints runc creates for Docker's per-container files: Docker keeps them in an init layer, out of the diff. */
-const initPaths = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/etc/mtab', '/dev', '/dev/pts', '/dev/shm',
+export const initPaths = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/etc/mtab', '/dev', '/dev/pts', '/dev/shm',
   '/dev/mqueue', '/dev/console', '/proc', '/sys', '/.dockerenv']);
 
 async function inLower(lowers: string[], rel: string): Promise<boolean> {
@@ -15,6 +15,9 @@ async function inLower(lowers: string[], rel: string): Promise<boolean> {
   }
   return false;
 }
+
+/** The same, relative (no leading slash): what a committed layer leaves out. */
+export const initPathsRelative = new Set([...initPaths].map((p) => p.slice(1)));
 
 export async function diffChanges(upper: string, lowers: string[]): Promise<Change[]> {
   const out: Change[] = [];

@@ -1,30 +1,106 @@
-// Applies a layer tar to a directory with the OCI image-spec's semantics: regular files,
-// dirs, symlinks, hard links, devices and fifos with their modes, owners and mtimes, and
-// whiteouts (`.wh.NAME` → overlay's 0:0 char device, `.wh..wh..opq` → trusted.overlay.opaque)
-// so that the directory works as an overlay lowerdir. Paths never leave the directory.
-import { createWriteStream } from 'node:fs';
-import { mkdir, symlink, link, chown, lchown, chmod, utimes, lutimes, rm, lstat } from 'node:fs/promises';
-import { join, dirname, posix } from 'node:path';
+// Applies a tar to a directory: as a layer (the OCI image-spec's semantics, `applyLayer`) or as
+// plain files (`docker cp` into a container, `extractTo`). Regular files, dirs, symlinks, hard
+// links, devices and fifos keep their modes, owners, mtimes and xattrs; in layer mode whiteouts
+// become overlay's own (`.wh.NAME` → a 0:0 char device, `.wh..wh..opq` → the
+// trusted.overlay.opaque xattr) so the directory works as an overlay lowerdir.
+//
+// Nothing is ever written outside the directory: names are normalised and `..` refused, and
+// every parent directory is checked to be a real directory (not a symlink or anything this or
+// an earlier archive planted) before an entry is written under it.
+import { mkdir, symlink, link, chown, lchown, chmod, utimes, lutimes, rm, lstat, open } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { InvalidParameter } from '../../errors.ts';
 import { run } from '../../sys/exec.ts';
-import { cleanEntryName, SymlinkGuard } from './safe-path.ts';
+import { cleanEntryName } from './safe-path.ts';
+import { patchTarStreamPax, XATTR_PREFIX, xattrBytes } from './pax.ts';
 
 export interface ApplyResult { size: number; entries: number }
 
+export interface ApplyOptions {
+  /** Refuse the archive once its entries add up to more than this many bytes (decompression bombs). */
+  maxBytes?: number;
+  /** Layer mode (default): `.wh.` entries are whiteouts. Off for `docker cp`, where they are files. */
+  whiteouts?: boolean;
+  /** `docker cp`'s noOverwriteDirNonDir: a directory may not replace a non-directory or the reverse. */
+  noOverwriteDirNonDir?: boolean;
+  /** Owner for every entry instead of the archive's (`docker cp -a` into a container with a user). */
+  owner?: { uid: number; gid: number };
+}
+
 const WH = '.wh.';
 const OPAQUE = '.wh..wh..opq';
+/** File handles finishing (chmod, utimes, close) while the next entries are read. */
+const MAX_PENDING = 64;
 
-/** Extracts an uncompressed tar stream into `dir` (which must exist and be empty or a layer in progress). */
-export async function applyLayer(input: Readable, dir: string): Promise<ApplyResult> {
+patchTarStreamPax();
+
+/** Extracts an uncompressed layer tar into `dir` (which must exist). */
+export function applyLayer(input: Readable, dir: string, o: ApplyOptions = {}): Promise<ApplyResult> {
+  return extractTar(input, dir, { whiteouts: true, ...o });
+}
+
+/** Extracts an uncompressed tar of plain files into `dir` (no whiteout semantics). */
+export function extractTo(input: Readable, dir: string, o: ApplyOptions = {}): Promise<ApplyResult> {
+  return extractTar(input, dir, { ...o, whiteouts: false });
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** getfattr's path quoting, which `setfattr --restore` undoes. */
+function attrQuote(path: string): string {
+  let out = '';
+  for (const b of Buffer.from(path)) out += b > 0x20 && b < 0x7f && b !== 0x5c && b !== 0x3d ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`;
+  return out;
+}
+
+async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promise<ApplyResult> {
   const extract = tar.extract();
-  const guard = new SymlinkGuard();
+  /** Paths (relative to dir) known to be real directories of this extraction. */
+  const dirs = new Set<string>(['']);
   const dirTimes: { path: string; mtime: Date }[] = [];
-  const special: string[][] = [];
+  const special: string[] = [];
+  const xattrs = new Map<string, [string, Buffer][]>();
+  const pending: Promise<void>[] = [];
   let size = 0;
+  let total = 0;
   let entries = 0;
+
+  const refuse = (name: string, why: string): never => {
+    throw new InvalidParameter(`invalid tar entry ${JSON.stringify(name)}: ${why}`);
+  };
+
+  /** Makes sure every component of `rel` is a real directory inside dir, creating missing ones. */
+  const ensureDir = async (rel: string, entry: string): Promise<void> => {
+    if (dirs.has(rel)) return;
+    let cur = '';
+    for (const part of rel.split('/')) {
+      cur = cur ? `${cur}/${part}` : part;
+      if (dirs.has(cur)) continue;
+      const p = join(dir, cur);
+      const st = await lstat(p).catch(() => undefined);
+      if (!st) await mkdir(p, { mode: 0o755 });
+      else if (st.isSymbolicLink()) refuse(entry, `refusing to write through symlink ${cur}`);
+      else if (!st.isDirectory()) refuse(entry, `parent ${cur} is not a directory`);
+      dirs.add(cur);
+    }
+  };
+
+  const forget = (rel: string): void => {
+    for (const d of dirs) if (d === rel || d.startsWith(`${rel}/`)) dirs.delete(d);
+  };
+
+  const owner = (h: tar.Header): { uid: number; gid: number } => o.owner ?? { uid: h.uid ?? 0, gid: h.gid ?? 0 };
+
+  const settle = async (): Promise<void> => {
+    const all = pending.splice(0);
+    await Promise.all(all);
+  };
+
   // The feeding side's failure is kept, not rethrown: the loop below may be awaiting a file
   // when it happens, and a rejected promise nobody awaits yet would crash the daemon.
   let feedErr: Error | undefined;
@@ -33,6 +109,11 @@ export async function applyLayer(input: Readable, dir: string): Promise<ApplyRes
     for await (const entry of extract) {
       const h = entry.header;
       entries++;
+      total += 512 + (h.size ?? 0);
+      if (o.maxBytes !== undefined && total > o.maxBytes) {
+        entry.resume();
+        throw new InvalidParameter(`archive exceeds the size limit of ${o.maxBytes} bytes`);
+      }
       let name: string;
       try {
         name = cleanEntryName(h.name);
@@ -41,74 +122,112 @@ export async function applyLayer(input: Readable, dir: string): Promise<ApplyRes
         throw err;
       }
       if (name === '') { entry.resume(); continue; }
-      guard.check(name);
-      const target = join(dir, name);
       const base = posix.basename(name);
-      const parent = dirname(target);
-      await mkdir(parent, { recursive: true });
-      if (base === OPAQUE) {
+      const parentRel = posix.dirname(name) === '.' ? '' : posix.dirname(name);
+      try {
+        await ensureDir(parentRel, h.name);
+      } catch (err) {
         entry.resume();
-        special.push(['setfattr', '-n', 'trusted.overlay.opaque', '-v', 'y', parent]);
+        throw err;
+      }
+      const parent = join(dir, parentRel);
+      const target = join(dir, name);
+      if (o.whiteouts && base === OPAQUE) {
+        entry.resume();
+        (xattrs.get(parent) ?? xattrs.set(parent, []).get(parent)!).push(['trusted.overlay.opaque', Buffer.from('y')]);
         continue;
       }
-      if (base.startsWith(WH)) {
+      if (o.whiteouts && base.startsWith(WH)) {
         entry.resume();
-        const hidden = join(parent, base.slice(WH.length));
+        const hiddenName = base.slice(WH.length);
+        if (hiddenName === '' || hiddenName === '.' || hiddenName === '..') refuse(h.name, 'invalid whiteout');
+        const hidden = join(parent, hiddenName);
         await rm(hidden, { recursive: true, force: true });
-        special.push(['mknod', hidden, 'c', '0', '0']);
+        forget(parentRel ? `${parentRel}/${hiddenName}` : hiddenName);
+        special.push(`mknod ${shellQuote(hidden)} c 0 0`);
         continue;
       }
       // A later entry replaces an earlier one of the same name (tar semantics), but a
       // directory stays a directory.
       const existing = await lstat(target).catch(() => undefined);
       if (existing && !(existing.isDirectory() && h.type === 'directory')) {
+        if (o.noOverwriteDirNonDir && existing.isDirectory() !== (h.type === 'directory')) {
+          entry.resume();
+          throw new InvalidParameter(existing.isDirectory()
+            ? `cannot overwrite directory ${JSON.stringify(`/${name}`)} with non-directory`
+            : `cannot overwrite non-directory ${JSON.stringify(`/${name}`)} with directory`);
+        }
         await rm(target, { recursive: true, force: true });
-        guard.remove(name);
+        forget(name);
       }
       const mode = (h.mode ?? 0o644) & 0o7777;
       const mtime = h.mtime ?? new Date(0);
+      const own = owner(h);
+      for (const [k, v] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
+        if (k.startsWith(XATTR_PREFIX) && h.type !== 'symlink') {
+          (xattrs.get(target) ?? xattrs.set(target, []).get(target)!).push([k.slice(XATTR_PREFIX.length), xattrBytes(v)]);
+        }
+      }
       switch (h.type) {
         case 'directory':
           entry.resume();
           await mkdir(target, { recursive: true });
-          await chown(target, h.uid ?? 0, h.gid ?? 0);
+          dirs.add(name);
+          await chown(target, own.uid, own.gid);
           await chmod(target, mode);
           dirTimes.push({ path: target, mtime });
           break;
         case 'file':
-        case 'contiguous-file':
-          await pipeline(entry, createWriteStream(target, { mode }));
-          await chown(target, h.uid ?? 0, h.gid ?? 0);
-          await chmod(target, mode);
-          await utimes(target, mtime, mtime);
+        case 'contiguous-file': {
+          // 'wx' (O_CREAT|O_EXCL) never follows a symlink planted at the target.
+          const fh = await open(target, 'wx', 0o600);
+          try {
+            for await (const chunk of entry) await fh.write(chunk as Buffer);
+          } catch (err) {
+            await fh.close();
+            throw err;
+          }
           size += h.size ?? 0;
+          pending.push((async () => {
+            try {
+              if (own.uid !== 0 || own.gid !== 0) await fh.chown(own.uid, own.gid);
+              await fh.chmod(mode);
+              await fh.utimes(mtime, mtime);
+            } finally {
+              await fh.close();
+            }
+          })());
+          if (pending.length >= MAX_PENDING) await settle();
           break;
+        }
         case 'symlink':
           entry.resume();
           await symlink(h.linkname ?? '', target);
-          await lchown(target, h.uid ?? 0, h.gid ?? 0);
+          await lchown(target, own.uid, own.gid);
           await lutimes(target, mtime, mtime).catch(() => {});
-          guard.add(name);
           break;
         case 'link': {
           entry.resume();
           const src = cleanEntryName(h.linkname ?? '');
-          guard.check(src);
-          await link(join(dir, src), target).catch((e: Error) => {
-            throw new InvalidParameter(`invalid hard link ${JSON.stringify(h.name)} → ${JSON.stringify(h.linkname)}: ${e.message}`);
-          });
+          const srcParent = posix.dirname(src) === '.' ? '' : posix.dirname(src);
+          await ensureDir(srcParent, h.name);
+          await settle();
+          const st = await lstat(join(dir, src)).catch(() => undefined);
+          if (!st) refuse(h.name, `hard link target ${JSON.stringify(h.linkname)} does not exist`);
+          if (st!.isDirectory()) refuse(h.name, `hard link to a directory ${JSON.stringify(h.linkname)}`);
+          await link(join(dir, src), target).catch((e: Error) => refuse(h.name, `hard link to ${JSON.stringify(h.linkname)}: ${e.message}`));
           break;
         }
         case 'character-device':
         case 'block-device':
           entry.resume();
-          special.push(['mknod', '-m', mode.toString(8), target, h.type === 'block-device' ? 'b' : 'c', String(h.devmajor ?? 0), String(h.devminor ?? 0)]);
-          special.push(['chown', `${h.uid ?? 0}:${h.gid ?? 0}`, target]);
+          special.push(`mknod -m ${mode.toString(8)} ${shellQuote(target)} ${h.type === 'block-device' ? 'b' : 'c'} ${h.devmajor ?? 0} ${h.devminor ?? 0}`);
+          special.push(`chown ${own.uid}:${own.gid} ${shellQuote(target)}`);
           break;
         case 'fifo':
           entry.resume();
-          special.push(['mkfifo', '-m', mode.toString(8), target]);
-          special.push(['chown', `${h.uid ?? 0}:${h.gid ?? 0}`, target]);
+          special.push(`mkfifo -m ${mode.toString(8)} ${shellQuote(target)}`);
+          special.push(`chown ${own.uid}:${own.gid} ${shellQuote(target)}`);
           break;
         default:
           entry.resume();
@@ -116,14 +235,27 @@ export async function applyLayer(input: Readable, dir: string): Promise<ApplyRes
     }
     await feed;
     if (feedErr) throw feedErr;
+    await settle();
   } catch (err) {
     extract.destroy();
     await feed;
+    await Promise.allSettled(pending);
     if (err instanceof InvalidParameter) throw err;
     throw new InvalidParameter(`invalid tar archive: ${(err as Error).message}`, { cause: err });
   }
-  // Devices, fifos and whiteouts need syscalls Node lacks: one spawn each, in archive order.
-  for (const argv of special) await run(argv[0]!, argv.slice(1));
+  // Devices, fifos, whiteouts and xattrs need syscalls Node lacks: one spawn for each kind.
+  if (special.length) await run('sh', ['-e', '-s'], { input: special.join('\n') + '\n', timeoutMs: 120_000 });
+  if (xattrs.size) {
+    let dump = '';
+    for (const [path, list] of xattrs) {
+      dump += `# file: ${attrQuote(path)}\n`;
+      for (const [k, v] of list) dump += `${attrQuote(k)}=0x${v.toString('hex')}\n`;
+      dump += '\n';
+    }
+    await run('setfattr', ['--restore=-'], { input: dump, timeoutMs: 120_000 }).catch((e: Error) => {
+      throw new InvalidParameter(`cannot apply extended attributes: ${e.message}`);
+    });
+  }
   for (const d of dirTimes.reverse()) await utimes(d.path, d.mtime, d.mtime).catch(() => {});
   return { size, entries };
 }

@@ -1,6 +1,6 @@
 // The tar codec of Berth's layers and archives.
-export { applyLayer, type ApplyResult } from './extract.ts';
-export { packDirectory } from './pack.ts';
-export { diffChanges, type Change } from './changes.ts';
+export { applyLayer, extractTo, type ApplyResult, type ApplyOptions } from './extract.ts';
+export { packDirectory, type PackOptions } from './pack.ts';
+export { diffChanges, initPathsRelative, type Change } from './changes.ts';
 export { decompress } from './compression.ts';
-export { cleanEntryName, SymlinkGuard } from './safe-path.ts';
+export { cleanEntryName } from './safe-path.ts';

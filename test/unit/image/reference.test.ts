@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseReference, familiarString, tagKey, normalizedName } from '../../../src/image/reference.ts';
 import { chainIds } from '../../../src/image/store.ts';
 import { applyChanges } from '../../../src/image/change-instructions.ts';
-import { cleanEntryName, SymlinkGuard } from '../../../src/image/archive/safe-path.ts';
+import { cleanEntryName } from '../../../src/image/archive/safe-path.ts';
 import { createHash } from 'node:crypto';
 
 test('references normalise as Docker does', () => {
@@ -58,8 +58,4 @@ test('tar entry paths stay inside the target', () => {
   assert.equal(cleanEntryName('./'), '');
   assert.throws(() => cleanEntryName('../../etc/x'), /path escapes the archive/);
   assert.throws(() => cleanEntryName('a/../../x'), /path escapes the archive/);
-  const g = new SymlinkGuard();
-  g.add('evil');
-  assert.throws(() => g.check('evil/passwd'), /through symlink evil/);
-  g.check('evil2/x');
 });
