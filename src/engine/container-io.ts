@@ -1,9 +1,8 @@
-// Reading from containers: logs, top, the filesystem diff, and export.
-import type { Readable } from 'node:stream';
-import { Conflict, InvalidParameter } from '../errors.ts';
+// Reading from containers: logs, top, the filesystem diff, sizes.
+import { InvalidParameter } from '../errors.ts';
 import { run } from '../sys/exec.ts';
 import { readLogs, type LogEntry } from '../runtime/logs.ts';
-import { packDirectory, diffChanges } from '../image/archive/index.ts';
+import { diffChanges } from '../image/archive/index.ts';
 import type { ContainerService, Container } from './containers.ts';
 import { readdir, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -56,25 +55,6 @@ export async function containerChanges(svc: ContainerService, ref: string): Prom
   const c = svc.get(ref);
   const p = svc.paths(c);
   return diffChanges(p.upper, p.lower);
-}
-
-/** A tar of the container's whole filesystem; the rootfs stays mounted until the stream ends. */
-export async function containerExport(svc: ContainerService, ref: string): Promise<Readable> {
-  const c = svc.get(ref);
-  if (c.rec.State.Status === 'removing') throw new Conflict(`container ${c.rec.Id} is being removed`);
-  let release!: () => void;
-  const released = new Promise<void>((r) => { release = r; });
-  const ready = new Promise<Readable>((resolve, reject) => {
-    svc.withRootfs(c, async (merged) => {
-      const tar = packDirectory(merged);
-      tar.once('close', release);
-      tar.once('end', release);
-      tar.once('error', release);
-      resolve(tar);
-      await released;
-    }).catch(reject);
-  });
-  return ready;
 }
 
 /** Bytes of regular files under dir (hard links counted once): `docker ps -s`'s SizeRw. */

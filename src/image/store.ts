@@ -11,7 +11,7 @@
 // visible by rename, metadata last.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, mkdtemp, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, statfs, mkdtemp, writeFile, copyFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -31,6 +31,8 @@ export interface ImageRecord {
   repoDigests: string[];
   size: number;
   lastTagTime?: string;
+  /** The image this one was committed from (`docker commit`), when it is local. */
+  parent?: string;
 }
 
 export interface ImageUsage { all: string[]; running: string[] }
@@ -50,10 +52,16 @@ export function chainIds(diffIds: string[]): string[] {
 
 interface LayerMeta { diffId: string; chainId: string; size: number }
 
+/** imagedb/<hex>.json: what the config blob does not say. */
+interface ImageDbEntry { lastTagTime?: string; parent?: string }
+
+/** Free space an ingest always leaves on the data root's filesystem (a layer bigger than the rest is refused). */
+const DISK_RESERVE = 512 * 1024 * 1024;
+
 export class ImageStore {
   readonly root: string;
   private readonly log: Logger;
-  private images = new Map<string, { config: ImageConfigFile; lastTagTime?: string }>();
+  private images = new Map<string, { config: ImageConfigFile; lastTagTime?: string; parent?: string }>();
   private tags = new Map<string, string>();
   private layers = new Map<string, LayerMeta>();
 
@@ -87,10 +95,10 @@ export class ImageStore {
       if (!f.endsWith('.json')) continue;
       const hex = f.slice(0, -5);
       try {
-        const meta = JSON.parse(await readFile(this.p('imagedb', f), 'utf8')) as { lastTagTime?: string };
+        const meta = JSON.parse(await readFile(this.p('imagedb', f), 'utf8')) as ImageDbEntry;
         const config = JSON.parse(await readFile(this.p('content/sha256', hex), 'utf8')) as ImageConfigFile;
         if (chainIds(config.rootfs?.diff_ids ?? []).some((c) => !this.layers.has(c))) throw new Error('missing layer');
-        this.images.set(`sha256:${hex}`, { config, lastTagTime: meta.lastTagTime });
+        this.images.set(`sha256:${hex}`, { config, lastTagTime: meta.lastTagTime, parent: meta.parent });
       } catch (err) {
         this.log.warn({ image: hex, err: String(err) }, 'dropping unreadable image');
         await rm(this.p('imagedb', f), { force: true });
@@ -108,7 +116,8 @@ export class ImageStore {
     const img = this.images.get(id)!;
     const repoTags = [...this.tags].filter(([, v]) => v === id).map(([k]) => familiarFromKey(k)).sort();
     const size = chainIds(img.config.rootfs?.diff_ids ?? []).reduce((n, c) => n + (this.layers.get(c)?.size ?? 0), 0);
-    return { id, config: img.config, repoTags, repoDigests: [], size, lastTagTime: img.lastTagTime };
+    const parent = img.parent && this.images.has(img.parent) ? img.parent : undefined;
+    return { id, config: img.config, repoTags, repoDigests: [], size, lastTagTime: img.lastTagTime, parent };
   }
 
   /** Full ID, a tag (`busybox`, `busybox:1`), or a unique ID prefix — moby's lookup order. */
@@ -153,7 +162,7 @@ export class ImageStore {
    * Streams an (optionally compressed) layer tar into tmp/: hashed (diffID), kept as a blob,
    * and extracted, all in one pass. Returns the tmp paths for commitLayer().
    */
-  private async ingestLayer(body: Readable, tmp: string): Promise<{ diffId: string; blob: string; diff: string; size: number; bytes: number }> {
+  private async ingestLayer(body: Readable, tmp: string, allowEmpty = false): Promise<{ diffId: string; blob: string; diff: string; size: number; bytes: number }> {
     const diff = join(tmp, 'diff');
     const blob = join(tmp, 'blob');
     await mkdir(diff, { recursive: true, mode: 0o755 });
@@ -170,14 +179,16 @@ export class ImageStore {
     });
     let fedErr: Error | undefined;
     const fed = pipeline(plain, tee).catch((e: Error) => { fedErr = e; tee.destroy(e); });
-    const applied = await applyLayer(tee, diff).catch(async (e: unknown) => {
+    const fs = await statfs(this.root);
+    const maxBytes = Math.max(0, fs.bavail * fs.bsize - DISK_RESERVE) / 2; // the blob and the extracted copy
+    const applied = await applyLayer(tee, diff, { maxBytes }).catch(async (e: unknown) => {
       await fed;
       throw e;
     });
     await fed;
     if (fedErr) throw new InvalidParameter(`invalid layer archive: ${fedErr.message}`);
     await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    if (bytes === 0) throw new InvalidParameter('invalid tar archive: empty body');
+    if (bytes === 0 && !allowEmpty) throw new InvalidParameter('invalid tar archive: empty body');
     return { diffId: `sha256:${hash.digest('hex')}`, blob, diff, size: applied.size, bytes };
   }
 
@@ -203,7 +214,7 @@ export class ImageStore {
   }
 
   /** Stores a config blob and registers the image; returns its ID. */
-  private async commitImage(configBytes: Buffer, undo: (() => Promise<void>)[]): Promise<string> {
+  private async commitImage(configBytes: Buffer, undo: (() => Promise<void>)[], parent?: string): Promise<string> {
     const hex = createHash('sha256').update(configBytes).digest('hex');
     const id = `sha256:${hex}`;
     if (this.images.has(id)) return id;
@@ -214,8 +225,9 @@ export class ImageStore {
       await rename(tmp, blobPath);
       undo.push(() => rm(blobPath, { force: true }));
     }
-    await atomicWriteJson(this.p('imagedb', `${hex}.json`), {});
-    this.images.set(id, { config: JSON.parse(configBytes.toString('utf8')) as ImageConfigFile });
+    const entry: ImageDbEntry = parent ? { parent } : {};
+    await atomicWriteJson(this.p('imagedb', `${hex}.json`), entry);
+    this.images.set(id, { config: JSON.parse(configBytes.toString('utf8')) as ImageConfigFile, parent });
     return id;
   }
 
@@ -249,6 +261,23 @@ export class ImageStore {
     return this.record(id);
   }
 
+  /**
+   * `docker commit`: the parent's layers plus one made from `layer` (a tar); `makeConfig` gets
+   * the new layer's diff ID and writes the image config.
+   */
+  async commitLayerImage(parentId: string, layer: Readable, makeConfig: (diffId: string) => ImageConfigFile, tag?: Reference): Promise<ImageRecord> {
+    const parent = this.images.get(parentId);
+    if (!parent) throw noSuchImage(parentId);
+    const parentChain = chainIds(parent.config.rootfs?.diff_ids ?? []).pop();
+    const id = await this.withTmp(async (tmp, undo) => {
+      const l = await this.ingestLayer(layer, tmp, true);
+      await this.commitLayer(l, parentChain, undo);
+      return this.commitImage(Buffer.from(JSON.stringify(makeConfig(l.diffId))), undo, parentId);
+    });
+    if (tag) await this.tag(id, tag);
+    return this.record(id);
+  }
+
   // ---- tags ----------------------------------------------------------------------------------
 
   private async saveTags(): Promise<void> {
@@ -261,7 +290,8 @@ export class ImageStore {
     const img = this.images.get(imageId)!;
     img.lastTagTime = new Date().toISOString();
     await this.saveTags();
-    await atomicWriteJson(this.p('imagedb', `${hexOf(imageId)}.json`), { lastTagTime: img.lastTagTime });
+    const entry: ImageDbEntry = { lastTagTime: img.lastTagTime, parent: img.parent };
+    await atomicWriteJson(this.p('imagedb', `${hexOf(imageId)}.json`), entry);
   }
 
   // ---- delete --------------------------------------------------------------------------------
@@ -449,10 +479,31 @@ export class ImageStore {
     });
   }
 
-  history(ref: string): ImageConfigFile['history'] {
-    return this.resolve(ref).config.history ?? [];
+  /**
+   * `docker history`, newest first (moby image_history.go): one row per history entry, the
+   * layer's size for entries that made one; the top row carries the image's ID and tags, the
+   * next rows those of its parent chain while it is local, the rest `<missing>`.
+   */
+  history(ref: string): HistoryRow[] {
+    const r = this.resolve(ref);
+    const chains = chainIds(r.config.rootfs?.diff_ids ?? []);
+    let layer = 0;
+    const rows: HistoryRow[] = (r.config.history ?? []).map((h) => ({
+      id: '<missing>', created: h.created ?? '', createdBy: h.created_by ?? '', comment: h.comment ?? '', tags: null,
+      size: h.empty_layer ? 0 : (this.layers.get(chains[layer++] ?? '')?.size ?? 0),
+    })).reverse();
+    let cur: ImageRecord | undefined = r;
+    for (const row of rows) {
+      if (!cur) break;
+      row.id = cur.id;
+      row.tags = cur.repoTags;
+      cur = cur.parent ? this.record(cur.parent) : undefined;
+    }
+    return rows;
   }
 }
+
+export interface HistoryRow { id: string; created: string; createdBy: string; comment: string; tags: string[] | null; size: number }
 
 /** Unpacks regular files and directories of an archive into dir, with confined paths. */
 async function unpackArchive(input: Readable, dir: string): Promise<void> {

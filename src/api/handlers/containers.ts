@@ -4,7 +4,11 @@ import { sendJson, sendEmpty, readJson, boolParam, intParam } from '../respond.t
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { inspectView, summaryView, listContainers } from '../../engine/container-views.ts';
-import { containerLogs, containerTop, containerChanges, containerExport, containerSizes } from '../../engine/container-io.ts';
+import { containerLogs, containerTop, containerChanges, containerSizes } from '../../engine/container-io.ts';
+import { containerExport, containerArchive, containerStatPath, containerExtract, type PathStat } from '../../engine/container-archive.ts';
+import { commitContainer } from '../../engine/commit.ts';
+import type { ContainerConfigFields } from '../../types/oci-image.ts';
+import type { Readable } from 'node:stream';
 import { parseFilters } from '../filters.ts';
 import { frame } from '../stdcopy.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
@@ -111,6 +115,49 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
     const tar = await containerExport(svc, ctx.params.id!);
     ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
     await pipeline(tar, ctx.res);
+  });
+
+  const statHeader = (st: PathStat): Record<string, string> => ({
+    'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(st)).toString('base64'),
+  });
+  const pathParam = (q: URLSearchParams): string => {
+    const p = q.get('path');
+    if (!p) throw new InvalidParameter('path is required: the path to a file or directory in the container');
+    return p;
+  };
+
+  router.add('HEAD', '/containers/{id}/archive', async (ctx) => {
+    const st = await containerStatPath(svc, ctx.params.id!, pathParam(ctx.query));
+    ctx.res.writeHead(200, { ...statHeader(st), 'Content-Length': '0' });
+    ctx.res.end();
+  });
+
+  router.add('GET', '/containers/{id}/archive', async (ctx) => {
+    const { stat, tar } = await containerArchive(svc, ctx.params.id!, pathParam(ctx.query));
+    ctx.res.writeHead(200, { ...statHeader(stat), 'Content-Type': 'application/x-tar' });
+    await pipeline(tar, ctx.res);
+  });
+
+  router.add('PUT', '/containers/{id}/archive', async (ctx) => {
+    await containerExtract(svc, ctx.params.id!, pathParam(ctx.query), ctx.req as Readable, {
+      noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
+      copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
+    });
+    sendEmpty(ctx.res, 200);
+  });
+
+  router.add('POST', '/commit', async (ctx) => {
+    const q = ctx.query;
+    const container = q.get('container');
+    if (!container) throw new InvalidParameter('container is required');
+    const body = await readJson(ctx.req);
+    const r = await commitContainer(svc, engine.images, container, {
+      repo: q.get('repo') || undefined, tag: q.get('tag') || undefined,
+      author: q.get('author') || undefined, comment: q.get('comment') || undefined,
+      pause: boolParam(q, 'pause', true), changes: q.getAll('changes'),
+      config: body && typeof body === 'object' ? body as ContainerConfigFields : undefined,
+    });
+    sendJson(ctx.res, 201, { Id: r.id });
   });
 
   router.add('GET', '/containers/{id}/logs', (ctx) => logs(ctx, engine));

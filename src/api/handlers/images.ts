@@ -22,7 +22,7 @@ function createdUnix(r: ImageRecord): number {
 
 function summary(r: ImageRecord, apiVersion: string): Record<string, unknown> {
   const s: Record<string, unknown> = {
-    Containers: -1, Created: createdUnix(r), Id: r.id, Labels: r.config.config?.Labels ?? {}, ParentId: '',
+    Containers: -1, Created: createdUnix(r), Id: r.id, Labels: r.config.config?.Labels ?? {}, ParentId: r.parent ?? '',
     RepoDigests: r.repoDigests, RepoTags: r.repoTags, SharedSize: -1, Size: r.size,
   };
   if (versionLess(apiVersion, '1.44')) {
@@ -36,7 +36,7 @@ function summary(r: ImageRecord, apiVersion: string): Record<string, unknown> {
 function inspect(r: ImageRecord, dirs: string[], apiVersion: string): Record<string, unknown> {
   const c = r.config;
   const out: Record<string, unknown> = {
-    Id: r.id, RepoTags: r.repoTags, RepoDigests: r.repoDigests, Parent: '', Comment: c.comment ?? '',
+    Id: r.id, RepoTags: r.repoTags, RepoDigests: r.repoDigests, Parent: r.parent ?? '', Comment: c.comment ?? '',
     Created: c.created ?? '', DockerVersion: c.docker_version ?? '', Author: c.author ?? '',
     Config: { ...emptyConfig, ...(c.config ?? {}) }, Architecture: c.architecture, Os: c.os, Size: r.size,
     GraphDriver: {
@@ -129,19 +129,10 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
   });
 
   router.add('GET', '/images/{name:.*}/history', (ctx) => {
-    const r = store.resolve(ctx.params.name!);
-    const hist = r.config.history ?? [];
-    const diffs = [...(r.config.rootfs?.diff_ids ?? [])];
-    const rows = hist.map((h, i) => ({
-      Id: i === hist.length - 1 ? r.id : '<missing>',
-      Created: Math.floor(Date.parse(h.created ?? '') / 1000) || 0,
-      CreatedBy: h.created_by ?? '',
-      Tags: i === hist.length - 1 ? r.repoTags : null,
-      Size: h.empty_layer ? 0 : (diffs.shift(), 0),
-      Comment: h.comment ?? '',
-    }));
-    if (rows.length) rows[rows.length - 1]!.Size = r.size;
-    sendJson(ctx.res, 200, rows.reverse());
+    sendJson(ctx.res, 200, store.history(ctx.params.name!).map((h) => ({
+      Id: h.id, Created: Math.floor(Date.parse(h.created) / 1000) || 0, CreatedBy: h.createdBy, Tags: h.tags,
+      Size: h.size, Comment: h.comment,
+    })));
   });
 
   router.add('POST', '/images/{name:.*}/tag', async (ctx) => {

@@ -69,7 +69,9 @@ export function packDirectory(root: string, o: PackOptions = {}): Readable {
   const add = (h: Partial<tar.Header> & { name: string }, body?: Readable): Promise<void> => new Promise((resolve, reject) => {
     const header = h as tar.Header;
     if (!body) {
-      pack.entry(header, (err) => (err ? reject(err) : resolve()));
+      // An empty regular file needs an (empty) body, or tar-stream waits for one.
+      if (header.type === 'file') pack.entry(header, Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+      else pack.entry(header, (err) => (err ? reject(err) : resolve()));
       return;
     }
     const e = pack.entry(header, (err) => (err ? reject(err) : resolve()));

@@ -1,0 +1,149 @@
+// `docker cp` and `docker export`: files in and out of a container's root filesystem, running or
+// not (a stopped container's rootfs is mounted for the call). Paths are resolved inside the
+// container's root: symlinks, absolute or relative, never lead out of it.
+import { lstat, readlink, realpath } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { posix, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
+import { packDirectory, extractTo, decompress } from '../image/archive/index.ts';
+import { resolveUser } from '../runtime/user.ts';
+import type { ContainerService, Container } from './containers.ts';
+
+const MAX_LINKS = 255;
+
+/** What `X-Docker-Container-Path-Stat` carries (moby's container.PathStat). */
+export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
+
+/**
+ * Resolves `path` (absolute in the container) under `root` following symlinks within the root,
+ * except a final symlink when `followLast` is false. Returns the container path it ends at.
+ */
+export async function resolveInRoot(root: string, path: string, followLast: boolean): Promise<string> {
+  let todo = posix.normalize(`/${path}`).split('/').filter(Boolean);
+  let cur = '/';
+  let hops = 0;
+  while (todo.length) {
+    const part = todo.shift()!;
+    if (part === '.') continue;
+    if (part === '..') { cur = posix.dirname(cur); continue; }
+    const next = posix.join(cur, part);
+    const st = await lstat(join(root, next)).catch(() => undefined);
+    if (!st?.isSymbolicLink() || (!followLast && todo.length === 0)) { cur = next; continue; }
+    if (++hops > MAX_LINKS) throw new InvalidParameter(`too many levels of symbolic links in ${path}`);
+    const target = await readlink(join(root, next));
+    todo = [...target.split('/').filter(Boolean), ...todo];
+    if (target.startsWith('/')) cur = '/';
+  }
+  return cur;
+}
+
+/** Go's os.FileMode bits, which the Docker CLI decodes from the stat header. */
+function goFileMode(st: Stats): number {
+  let m = st.mode & 0o777;
+  if (st.mode & 0o4000) m += 2 ** 23;
+  if (st.mode & 0o2000) m += 2 ** 22;
+  if (st.mode & 0o1000) m += 2 ** 20;
+  if (st.isDirectory()) m += 2 ** 31;
+  else if (st.isSymbolicLink()) m += 2 ** 27;
+  else if (st.isFIFO()) m += 2 ** 25;
+  else if (st.isSocket()) m += 2 ** 24;
+  else if (st.isBlockDevice()) m += 2 ** 26;
+  else if (st.isCharacterDevice()) m += 2 ** 26 + 2 ** 21;
+  return m;
+}
+
+function notFound(c: Container, path: string): NotFound {
+  return new NotFound(`Could not find the file ${path} in container ${c.rec.Name.replace(/^\//, '')}`);
+}
+
+async function statIn(c: Container, root: string, path: string): Promise<{ stat: PathStat; hostPath: string; name: string }> {
+  const resolved = await resolveInRoot(root, path, false);
+  const hostPath = join(root, resolved);
+  const st = await lstat(hostPath).catch(() => { throw notFound(c, path); });
+  let linkTarget = '';
+  if (st.isSymbolicLink()) linkTarget = await resolveInRoot(root, resolved, true);
+  // The name is the last element of the path as given (`/etc/.` names `.`, as moby's does).
+  const trimmed = path.replace(/\/+$/, '');
+  const name = trimmed === '' ? '/' : posix.basename(trimmed);
+  return {
+    stat: { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget },
+    hostPath, name: path.endsWith('/.') ? '.' : name,
+  };
+}
+
+function checkUsable(c: Container): void {
+  if (c.removing || c.rec.State.Status === 'removing') throw new Conflict(`container ${c.rec.Id} is being removed`);
+}
+
+/** Runs `make` with the rootfs mounted and keeps it mounted until the stream it returns ends. */
+export function streamFromRootfs(svc: ContainerService, c: Container, make: (merged: string) => Promise<Readable>): Promise<Readable> {
+  let release!: () => void;
+  const released = new Promise<void>((r) => { release = r; });
+  return new Promise<Readable>((resolve, reject) => {
+    svc.withRootfs(c, async (merged) => {
+      let out: Readable;
+      try {
+        out = await make(merged);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      out.once('close', release);
+      out.once('end', release);
+      out.once('error', release);
+      resolve(out);
+      await released;
+    }).catch(reject);
+  });
+}
+
+/** HEAD /containers/{id}/archive */
+export async function containerStatPath(svc: ContainerService, ref: string, path: string): Promise<PathStat> {
+  const c = svc.get(ref);
+  checkUsable(c);
+  return svc.withRootfs(c, async (merged) => (await statIn(c, merged, path)).stat);
+}
+
+/** GET /containers/{id}/archive: the stat, and a tar of the path under its own name. */
+export async function containerArchive(svc: ContainerService, ref: string, path: string): Promise<{ stat: PathStat; tar: Readable }> {
+  const c = svc.get(ref);
+  checkUsable(c);
+  let stat!: PathStat;
+  const tar = await streamFromRootfs(svc, c, async (merged) => {
+    const s = await statIn(c, merged, path);
+    stat = s.stat;
+    return packDirectory(s.hostPath, { rootName: s.name });
+  });
+  return { stat, tar };
+}
+
+/** PUT /containers/{id}/archive: extracts a tar into the directory `path`. */
+export async function containerExtract(svc: ContainerService, ref: string, path: string, body: Readable,
+  o: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
+  const c = svc.get(ref);
+  checkUsable(c);
+  if (c.rec.HostConfig.ReadonlyRootfs) throw new InvalidParameter('container rootfs is marked read-only');
+  await svc.withRootfs(c, async (merged) => {
+    const resolved = await resolveInRoot(merged, path, true);
+    const hostDir = join(merged, resolved);
+    const st = await lstat(hostDir).catch(() => { throw notFound(c, path); });
+    if (!st.isDirectory()) throw new InvalidParameter('extraction point is not a directory');
+    // Belt and braces: the resolved directory must still be inside the root.
+    const real = await realpath(hostDir);
+    if (real !== merged && !real.startsWith(`${merged}/`)) throw new InvalidParameter(`path ${path} leaves the container`);
+    let owner: { uid: number; gid: number } | undefined;
+    if (o.copyUIDGID && c.rec.Config.User) {
+      const u = await resolveUser(merged, c.rec.Config.User);
+      owner = { uid: u.uid, gid: u.gid };
+    }
+    await extractTo(await decompress(body), hostDir, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, owner });
+  });
+}
+
+/** GET /containers/{id}/export: a tar of the whole filesystem. */
+export async function containerExport(svc: ContainerService, ref: string): Promise<Readable> {
+  const c = svc.get(ref);
+  checkUsable(c);
+  return streamFromRootfs(svc, c, async (merged) => packDirectory(merged));
+}
