@@ -5,10 +5,12 @@ import { registerSystemRoutes } from './handlers/system.ts';
 import { registerImageRoutes } from './handlers/images.ts';
 import { registerContainerRoutes } from './handlers/containers.ts';
 import { registerExecRoutes } from './handlers/exec.ts';
+import { registerDiskRoutes } from './handlers/system-df.ts';
 
 export function registerRoutes(router: Router, engine: Engine): void {
   registerSystemRoutes(router, engine);
   registerImageRoutes(router, engine.images);
   registerContainerRoutes(router, engine);
   registerExecRoutes(router, engine);
+  registerDiskRoutes(router, engine);
 }

@@ -10,7 +10,8 @@ export type { ImageUsage, ImageRecord };
 
 export class ImageService {
   readonly store: ImageStore;
-  private readonly usage: (imageId: string) => ImageUsage;
+  /** Which containers use an image (deletes and prunes leave those alone). */
+  readonly usage: (imageId: string) => ImageUsage;
 
   constructor(store: ImageStore, usage: (imageId: string) => ImageUsage) {
     this.store = store;

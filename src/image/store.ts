@@ -149,6 +149,25 @@ export class ImageStore {
     return [...this.images.keys()].map((id) => this.record(id));
   }
 
+  /** Images committed from `id` (moby's children: they keep their parent from being deleted). */
+  children(id: string): string[] {
+    return [...this.images].filter(([, v]) => v.parent === id).map(([k]) => k);
+  }
+
+  /** Each layer of an image (by chain ID) with the bytes of its files. */
+  imageLayers(imageId: string): { chainId: string; size: number }[] {
+    const img = this.images.get(imageId);
+    if (!img) throw noSuchImage(imageId);
+    return chainIds(img.config.rootfs?.diff_ids ?? []).map((c) => ({ chainId: c, size: this.layers.get(c)?.size ?? 0 }));
+  }
+
+  /** Bytes of all layers on disk, each counted once however many images share it. */
+  layersSize(): number {
+    let n = 0;
+    for (const l of this.layers.values()) n += l.size;
+    return n;
+  }
+
   /** Overlay lowerdirs for an image, topmost layer first. */
   layerDirs(imageId: string): string[] {
     const img = this.images.get(imageId);
@@ -297,7 +316,7 @@ export class ImageStore {
   // ---- delete --------------------------------------------------------------------------------
 
   /** `docker rmi` with moby's rules (daemon/images/image_delete.go). */
-  async remove(ref: string, o: { force: boolean; usage: (id: string) => ImageUsage }): Promise<DeleteRecord[]> {
+  async remove(ref: string, o: { force: boolean; usage: (id: string) => ImageUsage; onFreed?: (bytes: number) => void }): Promise<DeleteRecord[]> {
     const id = this.lookup(ref);
     if (!id) throw noSuchImage(ref);
     const records: DeleteRecord[] = [];
@@ -330,6 +349,11 @@ export class ImageStore {
       await this.saveTags();
       return records;
     }
+    const child = this.children(id)[0];
+    if (child) {
+      if (removedRef) return records;
+      throw new Conflict(`conflict: unable to delete ${shortId(id)} (cannot be forced) - image has dependent child images`);
+    }
     for (const k of refs()) { this.tags.delete(k); records.push({ Untagged: familiarFromKey(k) }); }
     await this.saveTags();
     const img = this.images.get(id)!;
@@ -347,6 +371,7 @@ export class ImageStore {
       await rm(this.p('layers', hexOf(c)), { recursive: true, force: true });
       if (meta && !usedDiffs.has(meta.diffId)) await rm(this.p('content/sha256', hexOf(meta.diffId)), { force: true });
       records.push({ Deleted: c });
+      o.onFreed?.(meta?.size ?? 0);
     }
     return records;
   }

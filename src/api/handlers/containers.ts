@@ -7,6 +7,7 @@ import { inspectView, summaryView, listContainers } from '../../engine/container
 import { containerLogs, containerTop, containerChanges, containerSizes } from '../../engine/container-io.ts';
 import { containerExport, containerArchive, containerStatPath, containerExtract, type PathStat } from '../../engine/container-archive.ts';
 import { commitContainer } from '../../engine/commit.ts';
+import { pruneContainers } from '../../engine/prune.ts';
 import type { ContainerConfigFields } from '../../types/oci-image.ts';
 import type { Readable } from 'node:stream';
 import { parseFilters } from '../filters.ts';
@@ -144,6 +145,10 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
       copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
     });
     sendEmpty(ctx.res, 200);
+  });
+
+  router.add('POST', '/containers/prune', async (ctx) => {
+    sendJson(ctx.res, 200, await pruneContainers(svc, engine.images, parseFilters(ctx.query.get('filters'))));
   });
 
   router.add('POST', '/commit', async (ctx) => {

@@ -8,6 +8,7 @@ import { parseFilters, rejectUnknownFilters } from '../filters.ts';
 import { versionLess } from '../version.ts';
 import { InvalidParameter, NotFound } from '../../errors.ts';
 import type { ImageService, ImageRecord } from '../../engine/images.ts';
+import { pruneImages } from '../../engine/prune.ts';
 
 const emptyConfig = {
   Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
@@ -20,7 +21,7 @@ function createdUnix(r: ImageRecord): number {
   return Number.isNaN(t) ? 0 : Math.floor(t / 1000);
 }
 
-function summary(r: ImageRecord, apiVersion: string): Record<string, unknown> {
+export function imageSummary(r: ImageRecord, apiVersion: string): Record<string, unknown> {
   const s: Record<string, unknown> = {
     Containers: -1, Created: createdUnix(r), Id: r.id, Labels: r.config.config?.Labels ?? {}, ParentId: r.parent ?? '',
     RepoDigests: r.repoDigests, RepoTags: r.repoTags, SharedSize: -1, Size: r.size,
@@ -105,7 +106,11 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
       }
     }
     list.sort((a, b) => createdUnix(b) - createdUnix(a) || a.id.localeCompare(b.id));
-    sendJson(ctx.res, 200, list.map((r) => summary(r, ctx.apiVersion)));
+    sendJson(ctx.res, 200, list.map((r) => imageSummary(r, ctx.apiVersion)));
+  });
+
+  router.add('POST', '/images/prune', async (ctx) => {
+    sendJson(ctx.res, 200, await pruneImages(images, parseFilters(ctx.query.get('filters'))));
   });
 
   router.add('GET', '/images/get', async (ctx) => {

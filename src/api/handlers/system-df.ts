@@ -1,0 +1,31 @@
+// GET /system/df (`docker system df [-v]`): layers, images with shared and unique sizes,
+// containers with their writable layer; Berth has no volumes or build cache yet (empty lists).
+import type { Router } from '../router.ts';
+import { sendJson } from '../respond.ts';
+import { InvalidParameter } from '../../errors.ts';
+import type { Engine } from '../../engine/engine.ts';
+import { diskUsage } from '../../engine/prune.ts';
+import { summaryView } from '../../engine/container-views.ts';
+import { imageSummary } from './images.ts';
+
+const kinds = ['container', 'image', 'volume', 'build-cache'];
+
+export function registerDiskRoutes(router: Router, engine: Engine): void {
+  router.add('GET', '/system/df', async (ctx) => {
+    const want = ctx.query.getAll('type');
+    for (const t of want) if (!kinds.includes(t)) throw new InvalidParameter(`unknown object type: ${t}`);
+    const has = (t: string): boolean => want.length === 0 || want.includes(t);
+    const du = await diskUsage(engine.containers, engine.images);
+    sendJson(ctx.res, 200, {
+      LayersSize: du.layersSize,
+      Images: has('image') ? du.images.map((i) => ({
+        ...imageSummary(i.image, ctx.apiVersion), Containers: i.containers, SharedSize: i.sharedSize,
+      })) : null,
+      Containers: has('container') ? du.containers.map((c) => ({
+        ...summaryView(c.container, engine.images), SizeRw: c.sizeRw, SizeRootFs: c.sizeRootFs,
+      })) : null,
+      Volumes: has('volume') ? [] : null,
+      BuildCache: has('build-cache') ? [] : null,
+    });
+  });
+}
