@@ -23,6 +23,7 @@ import type { Logger } from '../util/log.ts';
 import type { ImageConfigFile, ContainerConfigFields } from '../types/oci-image.ts';
 import { applyLayer, decompress, cleanEntryName } from './archive/index.ts';
 import { parseReference, tagKey, familiarFromKey, normalizedName, type Reference } from './reference.ts';
+import { readOciLayout } from './oci-layout.ts';
 
 export interface ImageRecord {
   id: string;
@@ -464,11 +465,17 @@ export class ImageStore {
       await mkdir(files);
       await unpackArchive(await decompress(body), files);
       let manifest: { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
-      try {
-        manifest = JSON.parse(await readFile(join(files, 'manifest.json'), 'utf8'));
-        if (!Array.isArray(manifest)) throw new Error('not a list');
-      } catch (err) {
-        throw new InvalidParameter(`invalid archive: no valid manifest.json (${(err as Error).message})`);
+      if (await exists(join(files, 'manifest.json'))) {
+        try {
+          manifest = JSON.parse(await readFile(join(files, 'manifest.json'), 'utf8'));
+          if (!Array.isArray(manifest)) throw new Error('not a list');
+        } catch (err) {
+          throw new InvalidParameter(`invalid archive: no valid manifest.json (${(err as Error).message})`);
+        }
+      } else if (await exists(join(files, 'index.json'))) {
+        manifest = await readOciLayout(files);
+      } else {
+        throw new InvalidParameter('invalid archive: neither manifest.json (docker-archive) nor index.json (OCI layout) found');
       }
       const loaded: string[] = [];
       const tagsToSet: [Reference, string][] = [];
@@ -546,7 +553,11 @@ async function unpackArchive(input: Readable, dir: string): Promise<void> {
         entry.resume();
       } else if (entry.header.type === 'file' && name !== '') {
         await mkdir(join(target, '..'), { recursive: true });
-        await pipeline(entry, createWriteStream(target, { mode: 0o600 }));
+        // A blob named by its digest must have that digest, or the archive is refused.
+        const want = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name)?.[1];
+        const hash = createHash('sha256');
+        await pipeline(entry, new Transform({ transform(c: Buffer, _e, cb) { if (want) hash.update(c); cb(null, c); } }), createWriteStream(target, { mode: 0o600 }));
+        if (want && hash.digest('hex') !== want) throw new InvalidParameter(`invalid archive: ${name} does not match its digest`);
         n++;
       } else if (entry.header.type === 'symlink') {
         // Older `docker save` output links repeated layers to their first copy.
