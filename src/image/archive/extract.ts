@@ -241,7 +241,10 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
     await feed;
     await Promise.allSettled(pending);
     if (err instanceof InvalidParameter) throw err;
-    throw new InvalidParameter(`invalid tar archive: ${(err as Error).message}`, { cause: err });
+    // A short read shows up first as the entry being destroyed; the feed says why.
+    const why = feedErr ?? (err as Error);
+    const msg = /Unexpected end|destroyed|premature/i.test(why.message) ? `unexpected end of archive (${why.message})` : why.message;
+    throw new InvalidParameter(`invalid tar archive: ${msg}`, { cause: err });
   }
   // Devices, fifos, whiteouts and xattrs need syscalls Node lacks: one spawn for each kind.
   if (special.length) await run('sh', ['-e', '-s'], { input: special.join('\n') + '\n', timeoutMs: 120_000 });
