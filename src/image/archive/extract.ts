@@ -7,7 +7,7 @@
 // Nothing is ever written outside the directory: names are normalised and `..` refused, and
 // every parent directory is checked to be a real directory (not a symlink or anything this or
 // an earlier archive planted) before an entry is written under it.
-import { mkdir, symlink, link, chown, lchown, chmod, utimes, lutimes, rm, lstat, open } from 'node:fs/promises';
+import { mkdir, symlink, link, chown, lchown, chmod, utimes, lutimes, rm, lstat, open, readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,6 +37,13 @@ const MAX_PENDING = 64;
 
 patchTarStreamPax();
 
+// Files and dirs are created with their mode, and left alone when the umask kept it whole;
+// owned by us, they need no chown when the entry names us. (The umask is read once, at start.)
+const UMASK = process.umask();
+const EUID = process.geteuid?.() ?? 0;
+const EGID = process.getegid?.() ?? 0;
+const umaskExact = (mode: number): boolean => (mode & ~0o777) === 0 && (mode & UMASK) === 0;
+
 /** Extracts an uncompressed layer tar into `dir` (which must exist). */
 export function applyLayer(input: Readable, dir: string, o: ApplyOptions = {}): Promise<ApplyResult> {
   return extractTar(input, dir, { whiteouts: true, ...o });
@@ -62,6 +69,9 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
   const extract = tar.extract();
   /** Paths (relative to dir) known to be real directories of this extraction. */
   const dirs = new Set<string>(['']);
+  /** Directories this extraction created (empty when made), and every name it wrote. */
+  const created = new Set<string>((await readdir(dir)).length === 0 ? [''] : []);
+  const written = new Set<string>();
   const dirTimes: { path: string; mtime: Date }[] = [];
   const special: string[] = [];
   const xattrs = new Map<string, [string, Buffer][]>();
@@ -83,7 +93,10 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
       if (dirs.has(cur)) continue;
       const p = join(dir, cur);
       const st = await lstat(p).catch(() => undefined);
-      if (!st) await mkdir(p, { mode: 0o755 });
+      if (!st) {
+        await mkdir(p, { mode: 0o755 });
+        created.add(cur);
+      }
       else if (st.isSymbolicLink()) refuse(entry, `refusing to write through symlink ${cur}`);
       else if (!st.isDirectory()) refuse(entry, `parent ${cur} is not a directory`);
       dirs.add(cur);
@@ -149,7 +162,11 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
       }
       // A later entry replaces an earlier one of the same name (tar semantics), but a
       // directory stays a directory.
-      const existing = await lstat(target).catch(() => undefined);
+      // Nothing can be in the way in a directory this extraction made, unless an earlier
+      // entry of the same name was: saves an lstat per entry on the common path.
+      const mayExist = written.has(name) || !created.has(parentRel);
+      const existing = mayExist ? await lstat(target).catch(() => undefined) : undefined;
+      written.add(name);
       if (existing && !(existing.isDirectory() && h.type === 'directory')) {
         if (o.noOverwriteDirNonDir && existing.isDirectory() !== (h.type === 'directory')) {
           entry.resume();
@@ -160,6 +177,7 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
         await rm(target, { recursive: true, force: true });
         forget(name);
       }
+      const keptDir = existing?.isDirectory() === true && h.type === 'directory';
       const mode = (h.mode ?? 0o644) & 0o7777;
       const mtime = h.mtime ?? new Date(0);
       const own = owner(h);
@@ -171,16 +189,22 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
       switch (h.type) {
         case 'directory':
           entry.resume();
-          await mkdir(target, { recursive: true });
+          if (keptDir) {
+            await chown(target, own.uid, own.gid);
+            await chmod(target, mode);
+          } else {
+            await mkdir(target, { mode });
+            created.add(name);
+            if (own.uid !== EUID || own.gid !== EGID) await chown(target, own.uid, own.gid);
+            if (!umaskExact(mode)) await chmod(target, mode);
+          }
           dirs.add(name);
-          await chown(target, own.uid, own.gid);
-          await chmod(target, mode);
           dirTimes.push({ path: target, mtime });
           break;
         case 'file':
         case 'contiguous-file': {
           // 'wx' (O_CREAT|O_EXCL) never follows a symlink planted at the target.
-          const fh = await open(target, 'wx', 0o600);
+          const fh = await open(target, 'wx', mode);
           try {
             for await (const chunk of entry) await fh.write(chunk as Buffer);
           } catch (err) {
@@ -190,8 +214,8 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
           size += h.size ?? 0;
           pending.push((async () => {
             try {
-              if (own.uid !== 0 || own.gid !== 0) await fh.chown(own.uid, own.gid);
-              await fh.chmod(mode);
+              if (own.uid !== EUID || own.gid !== EGID) await fh.chown(own.uid, own.gid);
+              if (!umaskExact(mode)) await fh.chmod(mode);
               await fh.utimes(mtime, mtime);
             } finally {
               await fh.close();
