@@ -1,0 +1,146 @@
+// Berth's iptables rules: its own chains (BERTH-* in filter and nat) jumped to from the built-in
+// ones, and every rule tagged with a comment `berth:<tag>` (the bridge, or bridge/container for
+// published ports) so that a daemon replaces or removes exactly its own rules, never another
+// engine's, and a restart never duplicates them. Changes go through `iptables-restore
+// --noflush` (one spawn per change), reading the current rules with `iptables-save`.
+import { run } from '../sys/exec.ts';
+
+export type Table = 'filter' | 'nat';
+export interface Rule { table: Table; chain: string; spec: string }
+
+export const CHAINS: Record<Table, string[]> = {
+  filter: ['BERTH-FORWARD', 'BERTH-ISOLATION-1', 'BERTH-ISOLATION-2'],
+  nat: ['BERTH', 'BERTH-POSTROUTING'],
+};
+
+/** Jumps from the built-in chains, and the first rule of BERTH-FORWARD. */
+const JUMPS: (Rule & { insert?: boolean })[] = [
+  { table: 'filter', chain: 'FORWARD', spec: '-j BERTH-FORWARD', insert: true },
+  { table: 'filter', chain: 'BERTH-FORWARD', spec: '-j BERTH-ISOLATION-1', insert: true },
+  { table: 'nat', chain: 'PREROUTING', spec: '-m addrtype --dst-type LOCAL -j BERTH' },
+  { table: 'nat', chain: 'OUTPUT', spec: '! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j BERTH' },
+  { table: 'nat', chain: 'POSTROUTING', spec: '-j BERTH-POSTROUTING' },
+];
+
+async function save(table: Table): Promise<string[]> {
+  const { stdout } = await run('iptables-save', ['-t', table]);
+  return stdout.split('\n');
+}
+
+async function restore(byTable: Map<Table, string[]>): Promise<void> {
+  let input = '';
+  for (const [table, lines] of byTable) {
+    if (!lines.length) continue;
+    input += `*${table}\n${lines.join('\n')}\nCOMMIT\n`;
+  }
+  if (input) await run('iptables-restore', ['--noflush', '-w', '5'], { input });
+}
+
+/** iptables-save prints a rule the way it was given, normalised; compare on the normalised text. */
+function norm(s: string): string {
+  return s.replace(/"/g, '').replace(/\s+/g, ' ').trim();
+}
+
+/** The comment goes before the target, where iptables-save prints it. */
+function withTag(spec: string, tag: string): string {
+  const i = spec.lastIndexOf(' -j ');
+  const c = `-m comment --comment berth:${tag}`;
+  return i < 0 ? `${spec} ${c}` : `${spec.slice(0, i)} ${c}${spec.slice(i)}`;
+}
+
+/** Creates Berth's chains and jumps where missing (idempotent; shared by side-by-side daemons). */
+export async function ensureChains(): Promise<void> {
+  const changes = new Map<Table, string[]>();
+  for (const table of ['filter', 'nat'] as const) {
+    const lines = await save(table);
+    const have = new Set(lines.filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]));
+    const rules = new Set(lines.filter((l) => l.startsWith('-A ')).map(norm));
+    const out: string[] = [];
+    for (const c of CHAINS[table]) if (!have.has(c)) out.push(`:${c} - [0:0]`);
+    for (const j of JUMPS.filter((x) => x.table === table)) {
+      if (!rules.has(norm(`-A ${j.chain} ${j.spec}`))) out.push(`${j.insert ? '-I' : '-A'} ${j.chain} ${j.spec}`);
+    }
+    changes.set(table, out);
+  }
+  await restore(changes);
+}
+
+/**
+ * Makes the rules tagged `tag` exactly `rules`: stale ones deleted, missing ones appended, in one
+ * restore per call. Tags under `tag/` (a network's published ports) are left alone.
+ */
+export async function setRules(tag: string, rules: Rule[]): Promise<void> {
+  const changes = new Map<Table, string[]>();
+  for (const table of ['filter', 'nat'] as const) {
+    const want = rules.filter((r) => r.table === table).map((r) => norm(`-A ${r.chain} ${withTag(r.spec, tag)}`));
+    const have = (await save(table)).filter((l) => l.startsWith('-A ') && hasTag(l, tag)).map(norm);
+    const out: string[] = [];
+    for (const h of have) if (!want.includes(h)) out.push(`-D${h.slice(2)}`);
+    for (const w of want) if (!have.includes(w)) out.push(w);
+    changes.set(table, out);
+  }
+  await restore(changes);
+}
+
+function hasTag(line: string, tag: string): boolean {
+  const m = /--comment "?berth:([^"\s]+)"?/.exec(line);
+  return m?.[1] === tag;
+}
+
+/** Removes every rule whose tag is `tag` or starts with `tag/` (a network and its ports). */
+export async function removeRules(tag: string): Promise<void> {
+  const changes = new Map<Table, string[]>();
+  for (const table of ['filter', 'nat'] as const) {
+    const out = (await save(table)).filter((l) => {
+      if (!l.startsWith('-A ')) return false;
+      const m = /--comment "?berth:([^"\s]+)"?/.exec(l);
+      return !!m && (m[1] === tag || m[1]!.startsWith(`${tag}/`));
+    }).map((l) => `-D${norm(l).slice(2)}`);
+    changes.set(table, out);
+  }
+  await restore(changes);
+}
+
+/** All tags of Berth rules present (what a daemon start compares with what it expects). */
+export async function listTags(): Promise<Set<string>> {
+  const tags = new Set<string>();
+  for (const table of ['filter', 'nat'] as const) {
+    for (const l of await save(table)) {
+      const m = /--comment "?berth:([^"\s]+)"?/.exec(l);
+      if (m) tags.add(m[1]!);
+    }
+  }
+  return tags;
+}
+
+export interface BridgeRules { bridge: string; subnet: string; internal: boolean }
+
+/** What a bridge network needs: NAT out (unless internal), forwarding, isolation from other bridges. */
+export function bridgeRules(b: BridgeRules): Rule[] {
+  const r: Rule[] = [
+    { table: 'filter', chain: 'BERTH-ISOLATION-1', spec: `-i ${b.bridge} ! -o ${b.bridge} -j BERTH-ISOLATION-2` },
+    { table: 'filter', chain: 'BERTH-ISOLATION-2', spec: `-o ${b.bridge} -j DROP` },
+    { table: 'filter', chain: 'BERTH-FORWARD', spec: `-i ${b.bridge} -o ${b.bridge} -j ACCEPT` },
+  ];
+  if (b.internal) {
+    r.push({ table: 'filter', chain: 'BERTH-ISOLATION-1', spec: `-i ${b.bridge} ! -o ${b.bridge} -j DROP` });
+    r.push({ table: 'filter', chain: 'BERTH-ISOLATION-1', spec: `! -i ${b.bridge} -o ${b.bridge} -j DROP` });
+  } else {
+    r.push({ table: 'filter', chain: 'BERTH-FORWARD', spec: `-i ${b.bridge} ! -o ${b.bridge} -j ACCEPT` });
+    r.push({ table: 'filter', chain: 'BERTH-FORWARD', spec: `-o ${b.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT` });
+    r.push({ table: 'nat', chain: 'BERTH-POSTROUTING', spec: `-s ${b.subnet} ! -o ${b.bridge} -j MASQUERADE` });
+  }
+  return r;
+}
+
+export interface PublishedPort { proto: 'tcp' | 'udp'; hostIp: string; hostPort: number; containerIp: string; containerPort: number }
+
+/** DNAT for traffic from outside and from the host's non-loopback addresses; loopback goes through the proxy. */
+export function portRules(bridge: string, p: PublishedPort): Rule[] {
+  const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? `-d ${p.hostIp}/32 ` : '';
+  return [
+    { table: 'nat', chain: 'BERTH', spec: `${dst}! -i ${bridge} -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}` },
+    { table: 'filter', chain: 'BERTH-FORWARD', spec: `-d ${p.containerIp}/32 ! -i ${bridge} -o ${bridge} -p ${p.proto} -m ${p.proto} --dport ${p.containerPort} -j ACCEPT` },
+    { table: 'nat', chain: 'BERTH-POSTROUTING', spec: `-s ${p.containerIp}/32 -d ${p.containerIp}/32 -p ${p.proto} -m ${p.proto} --dport ${p.containerPort} -j MASQUERADE` },
+  ];
+}

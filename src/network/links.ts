@@ -1,0 +1,98 @@
+// Bridges, network namespaces and veth pairs, through iproute2 in batches: one `ip -batch` on
+// the host side and one inside the namespace per change (every `ip` spawn costs milliseconds).
+// A container's namespace is a named one (`ip netns`), so it outlives berthd restarts and can be
+// joined by other containers (`--network container:`), and runc is told to join it.
+import { access } from 'node:fs/promises';
+import { run } from '../sys/exec.ts';
+
+export const NETNS_DIR = '/run/netns';
+
+export interface BridgeSpec { name: string; gatewayCidr: string; mtu: number }
+
+export interface EndpointSpec {
+  /** Host end of the veth pair (max 15 chars). */
+  hostIf: string;
+  /** Name inside the namespace: eth0, eth1, … */
+  ifName: string;
+  mac: string;
+  addressCidr: string;
+  bridge: string;
+  mtu: number;
+  /** Default route via this gateway (the first endpoint of a container with outbound access). */
+  defaultGateway?: string;
+}
+
+async function ipBatch(lines: string[], netns?: string): Promise<void> {
+  if (!lines.length) return;
+  await run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: lines.join('\n') + '\n' });
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  return access(`/sys/class/net/${name}`).then(() => true, () => false);
+}
+
+/** Creates the bridge when missing and (re)sets its address, MTU and state. */
+export async function ensureBridge(b: BridgeSpec): Promise<void> {
+  const lines = [];
+  if (!(await linkExists(b.name))) lines.push(`link add ${b.name} type bridge`);
+  lines.push(`addr replace ${b.gatewayCidr} dev ${b.name}`, `link set ${b.name} mtu ${b.mtu} up`);
+  await ipBatch(lines);
+}
+
+export async function deleteLink(name: string): Promise<void> {
+  if (await linkExists(name)) await run('ip', ['link', 'del', name], { okCodes: [0, 1, 2] });
+}
+
+export async function netnsExists(name: string): Promise<boolean> {
+  return access(`${NETNS_DIR}/${name}`).then(() => true, () => false);
+}
+
+function hostSide(e: EndpointSpec, netns: string): string[] {
+  return [
+    `link add ${e.hostIf} mtu ${e.mtu} type veth peer name ${e.ifName} address ${e.mac} mtu ${e.mtu} netns ${netns}`,
+    `link set ${e.hostIf} master ${e.bridge} up`,
+  ];
+}
+
+function insideSide(e: EndpointSpec): string[] {
+  const lines = [`addr add ${e.addressCidr} dev ${e.ifName}`, `link set ${e.ifName} up`];
+  if (e.defaultGateway) lines.push(`route replace default via ${e.defaultGateway} dev ${e.ifName}`);
+  return lines;
+}
+
+/** A new namespace with lo up and the given endpoints plugged into their bridges. */
+export async function createSandbox(netns: string, endpoints: EndpointSpec[]): Promise<void> {
+  await ipBatch([`netns add ${netns}`, ...endpoints.flatMap((e) => hostSide(e, netns))]);
+  try {
+    await ipBatch(['link set lo up', ...endpoints.flatMap(insideSide)], netns);
+  } catch (err) {
+    await deleteSandbox(netns, endpoints.map((e) => e.hostIf)).catch(() => {});
+    throw err;
+  }
+}
+
+/** Plugs one more endpoint into an existing namespace (`docker network connect`). */
+export async function addEndpoint(netns: string, e: EndpointSpec): Promise<void> {
+  await ipBatch(hostSide(e, netns));
+  try {
+    await ipBatch(insideSide(e), netns);
+  } catch (err) {
+    await deleteLink(e.hostIf).catch(() => {});
+    throw err;
+  }
+}
+
+export async function removeEndpoint(hostIf: string): Promise<void> {
+  await deleteLink(hostIf);
+}
+
+/**
+ * Deletes the namespace; its veth ends go with it, but the kernel does that lazily, so the host
+ * ends are deleted first (a quick re-create of the same container must not find them).
+ */
+export async function deleteSandbox(netns: string, hostIfs: string[]): Promise<void> {
+  const lines = [];
+  for (const h of hostIfs) if (await linkExists(h)) lines.push(`link del ${h}`);
+  if (await netnsExists(netns)) lines.push(`netns del ${netns}`);
+  await ipBatch(lines);
+}
