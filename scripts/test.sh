@@ -28,5 +28,9 @@ for c in /sys/fs/cgroup/*/berth-*/*/ /sys/fs/cgroup/berth-*/*/; do
   # only the test daemons' trees: their exec roots are /run/bt-*
   echo "cgroup left: $c"; leaks=1
 done
+if pgrep -af 'src/proxy/main.ts' >/dev/null; then echo "port proxies left:"; pgrep -af 'src/proxy/main.ts'; leaks=1; fi
+if ip netns list 2>/dev/null | grep -q '^berth-'; then echo "network namespaces left:"; ip netns list | grep '^berth-'; leaks=1; fi
+if ip -br link | grep -Eq '^(bt[0-9a-f]{6}|vb[0-9a-f]{11})[ @]'; then echo "links left:"; ip -br link | grep -E '^(bt[0-9a-f]{6}|vb[0-9a-f]{11})[ @]'; leaks=1; fi
+if iptables-save | grep -q 'berth:bt'; then echo "iptables rules left:"; iptables-save | grep 'berth:bt'; leaks=1; fi
 if [ $leaks -ne 0 ]; then status=1; else echo "nothing left behind"; fi
 exit $status

@@ -6,6 +6,7 @@ import { registerImageRoutes } from './handlers/images.ts';
 import { registerContainerRoutes } from './handlers/containers.ts';
 import { registerExecRoutes } from './handlers/exec.ts';
 import { registerDiskRoutes } from './handlers/system-df.ts';
+import { registerNetworkRoutes } from './handlers/networks.ts';
 
 export function registerRoutes(router: Router, engine: Engine): void {
   registerSystemRoutes(router, engine);
@@ -13,4 +14,5 @@ export function registerRoutes(router: Router, engine: Engine): void {
   registerContainerRoutes(router, engine);
   registerExecRoutes(router, engine);
   registerDiskRoutes(router, engine);
+  registerNetworkRoutes(router, engine);
 }

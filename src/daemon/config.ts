@@ -13,6 +13,10 @@ export interface DaemonConfig {
   logLevel: string;
   debug: boolean;
   configFile: string;
+  bridge: string;
+  bip: string;
+  mtu: number;
+  addressPool: string;
 }
 
 const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -27,6 +31,10 @@ const fileSchema = z.object({
   'default-runtime': z.string().optional(),
   'log-level': z.enum(logLevels).optional(),
   debug: z.boolean().optional(),
+  bridge: z.string().optional(),
+  bip: z.string().optional(),
+  mtu: z.number().int().min(68).max(65535).optional(),
+  'default-address-pool': z.string().optional(),
 }).strict();
 
 export class ConfigError extends Error {}
@@ -42,11 +50,15 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     .option('--runtime <path>', 'OCI runtime binary, by path or name (default runc)')
     .addOption(new Option('-l, --log-level <level>', 'log level').choices(logLevels))
     .option('-D, --debug', 'enable debug mode')
+    .option('-b, --bridge <name>', 'host bridge of the default network, or none (default berth0)')
+    .option('--bip <cidr>', 'gateway address and prefix of the default bridge (default 10.87.0.1/16)')
+    .option('--mtu <n>', 'MTU of container interfaces (default 1500)', (v) => Number(v))
+    .option('--default-address-pool <cidr>', 'range user networks get /24 subnets from (default 10.86.0.0/16)')
     .option('--config-file <file>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   cmd.parse(argv, { from: 'user' });
-  const o = cmd.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean; configFile: string }>();
+  const o = cmd.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean; configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string }>();
 
   let file: z.infer<typeof fileSchema> = {};
   const explicit = cmd.getOptionValueSource('configFile') === 'cli';
@@ -75,6 +87,13 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   const runtime = pick(o.runtime, 'runtime', file.runtime ?? file['default-runtime']);
   const logLevel = pick(o.logLevel, 'log-level', file['log-level']);
   const debug = pick(o.debug, 'debug', file.debug) ?? false;
+  const bridge = pick(o.bridge, 'bridge', file.bridge) ?? 'berth0';
+  const bip = pick(o.bip, 'bip', file.bip) ?? '10.87.0.1/16';
+  const mtu = pick(o.mtu, 'mtu', file.mtu) ?? 1500;
+  const addressPool = pick(o.defaultAddressPool, 'default-address-pool', file['default-address-pool']) ?? '10.86.0.0/16';
+  if (!/^(none|[a-zA-Z0-9_.-]{1,15})$/.test(bridge)) throw new ConfigError(`invalid bridge name ${bridge}: at most 15 letters, digits, '.', '_' or '-'`);
+  if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(bip)) throw new ConfigError(`invalid bip ${bip}: expected an address with a prefix such as 10.87.0.1/16`);
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new ConfigError(`invalid mtu ${mtu}`);
   if (both.length) {
     throw new ConfigError(`the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`);
   }
@@ -87,5 +106,6 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     logLevel: debug ? 'debug' : logLevel ?? 'info',
     debug,
     configFile: o.configFile,
+    bridge, bip, mtu, addressPool,
   };
 }

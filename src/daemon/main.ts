@@ -30,7 +30,10 @@ async function main(): Promise<void> {
   });
   const releasePid = await takePidfile(cfg.pidfile);
   const releaseRoot = await takePidfile(join(cfg.dataRoot, 'berthd.lock'), 'data root lock');
-  const engine = await Engine.open({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, runtimePath: cfg.runtime, log, debug: cfg.debug });
+  const engine = await Engine.open({
+    dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, runtimePath: cfg.runtime, log, debug: cfg.debug,
+    bridge: cfg.bridge, bip: cfg.bip, mtu: cfg.mtu, addressPool: cfg.addressPool,
+  });
   const router = new Router();
   registerRoutes(router, engine);
   const { servers, sockets } = await listenAll(() => createApiServer(router, { log }), cfg.hosts, log);

@@ -16,6 +16,8 @@ export interface ContainerStateRecord {
   FinishedAt: string;
 }
 
+import type { ContainerNet } from './networks.ts';
+
 export interface ContainerRecord {
   Id: string;
   Created: string;
@@ -32,6 +34,8 @@ export interface ContainerRecord {
   ResolvConfPath: string;
   Config: ContainerConfig;
   HostConfig: Record<string, unknown> & HostConfigView;
+  /** Endpoints, sandbox and published ports (absent in records of berthd before networking). */
+  NetworkSettings?: ContainerNet;
 }
 
 /** The Config fields the engine itself reads; the rest are kept as given. */
@@ -74,4 +78,6 @@ export interface HostConfigView {
   Dns: string[];
   DnsSearch: string[];
   DnsOptions: string[];
+  PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
+  PublishAllPorts?: boolean;
 }

@@ -3,6 +3,8 @@ import { InvalidParameter } from '../errors.ts';
 import type { Container, ContainerService } from './containers.ts';
 import { statusString } from './status.ts';
 import type { ImageService } from './images.ts';
+import type { EndpointRecord } from './networks.ts';
+import { createHash } from 'node:crypto';
 
 export type Filters = Map<string, string[]>;
 
@@ -39,22 +41,33 @@ export function inspectView(svc: ContainerService, c: Container): Record<string,
   };
 }
 
+function endpointView(ep: EndpointRecord): Record<string, unknown> {
+  const { HostIf: _h, IfName: _i, ...wire } = ep;
+  return wire;
+}
+
 function networkSettings(c: Container): Record<string, unknown> {
+  const n = c.rec.NetworkSettings ?? { SandboxKey: '', Networks: {}, Ports: {} };
+  const bridge = n.Networks.bridge;
   return {
-    Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '',
-    LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '',
-    Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '',
-    MacAddress: '', Networks: c.rec.HostConfig.NetworkMode === 'host' || c.rec.HostConfig.NetworkMode === 'none'
-      ? { [c.rec.HostConfig.NetworkMode]: emptyEndpoint() } : {},
+    Bridge: '', SandboxID: n.SandboxKey ? createHash('sha256').update(n.SandboxKey).digest('hex') : '', SandboxKey: n.SandboxKey,
+    Ports: n.Ports, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null,
+    SecondaryIPv6Addresses: null, EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0, IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0, IPv6Gateway: '',
+    MacAddress: bridge?.MacAddress ?? '',
+    Networks: Object.fromEntries(Object.entries(n.Networks).map(([k, ep]) => [k, endpointView(ep)])),
   };
 }
 
-function emptyEndpoint(): Record<string, unknown> {
-  return {
-    IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: '', EndpointID: '', Gateway: '',
-    IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null,
-    DNSNames: null,
-  };
+/** `docker ps`'s PORTS: one row per binding, exposed-only ports without a public port. */
+function portRows(c: Container): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const [key, binds] of Object.entries(c.rec.NetworkSettings?.Ports ?? {})) {
+    const [port, proto] = key.split('/');
+    if (!binds?.length) { rows.push({ PrivatePort: Number(port), Type: proto }); continue; }
+    for (const b of binds) rows.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto });
+  }
+  return rows;
 }
 
 export function summaryView(c: Container, images: ImageService): Record<string, unknown> {
@@ -71,7 +84,7 @@ export function summaryView(c: Container, images: ImageService): Record<string, 
     ImageID: r.Image,
     Command: [r.Path, ...r.Args].join(' '),
     Created: Math.floor(Date.parse(r.Created) / 1000),
-    Ports: [],
+    Ports: portRows(c),
     Labels: r.Config.Labels ?? {},
     State: r.State.Status,
     Status: statusString(r.State),

@@ -25,6 +25,7 @@ import { validateName, generateName } from './names.ts';
 import { writeEtcFiles } from './etc-files.ts';
 import { parseSignal } from './signals.ts';
 import { nowRfc3339 } from './status.ts';
+import type { NetworkService, NetContainer, PortBinding } from './networks.ts';
 
 export type { AttachStream };
 
@@ -57,6 +58,7 @@ export interface ContainerServiceOptions {
   cgroupParent: string;
   runtime: Runtime;
   images: ImageService;
+  networks: NetworkService;
   log: Logger;
 }
 
@@ -69,6 +71,7 @@ export class ContainerService {
   readonly root: string;
   private readonly runtime: Runtime;
   private readonly images: ImageService;
+  readonly networks: NetworkService;
   private readonly log: Logger;
   private readonly cgroupParent: string;
   /** Called after a container is removed (exec sessions, etc. drop their references). */
@@ -78,6 +81,7 @@ export class ContainerService {
     this.root = join(o.dataRoot, 'containers');
     this.runtime = o.runtime;
     this.images = o.images;
+    this.networks = o.networks;
     this.log = o.log;
     this.cgroupParent = o.cgroupParent;
   }
@@ -120,6 +124,7 @@ export class ContainerService {
       return;
     }
     if (!c.rec.State.Running) {
+      await this.releaseNetwork(c);
       // Nothing should run or be mounted for it. A start cut short by the crash may have left
       // conmon still running `runc create`: stop that first, or its runc init would outlive us.
       await this.runtime.killConmon(id).catch(() => {});
@@ -133,6 +138,7 @@ export class ContainerService {
         c.rec.State.Paused = st.status === 'paused';
         c.rec.State.Status = st.status === 'paused' ? 'paused' : 'running';
         c.rec.State.Pid = st.pid;
+        await this.networks.restore(this.netOf(c), true).catch((err) => this.log.warn({ id, err: String(err) }, 'network restore failed'));
         await this.persist(c);
       });
       return;
@@ -184,6 +190,52 @@ export class ContainerService {
     return dirs.length ? dirs : [join(c.dir, 'empty')];
   }
 
+  /** What the network service sees of a container (its record's network state, live). */
+  netOf(c: Container): NetContainer {
+    const r = c.rec;
+    r.NetworkSettings ??= { SandboxKey: '', Networks: {}, Ports: {} };
+    return {
+      id: r.Id, name: r.Name.replace(/^\//, ''), hostname: r.Config.Hostname, networkMode: r.HostConfig.NetworkMode,
+      portBindings: (r.HostConfig.PortBindings ?? {}) as Record<string, PortBinding[] | null>,
+      publishAll: r.HostConfig.PublishAllPorts === true, exposedPorts: Object.keys((r.Config.ExposedPorts as object | undefined) ?? {}),
+      net: r.NetworkSettings,
+    };
+  }
+
+  /** Tears down a container's network (idempotent) and records that. */
+  private async releaseNetwork(c: Container): Promise<void> {
+    const n = c.rec.NetworkSettings;
+    if (!n || (!n.SandboxKey && !n.ProxyPid && !Object.values(n.Networks).some((e) => e.IPAddress || e.HostIf))) return;
+    await this.networks.detach(this.netOf(c)).catch((err) => this.log.warn({ id: c.rec.Id, err: String(err) }, 'network teardown failed'));
+    await this.persist(c).catch(() => {});
+  }
+
+  private checkNetworkMode(mode: string): void {
+    if (mode.startsWith('container:')) {
+      this.get(mode.slice('container:'.length));
+      return;
+    }
+    if (mode === 'default') return;
+    this.networks.get(mode);
+  }
+
+  /** `docker network connect`: now when running, at the next start otherwise. */
+  async connectNetwork(ref: string, network: string, cfg: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }): Promise<void> {
+    const c = this.get(ref);
+    await this.lock.run(c.rec.Id, async () => {
+      await this.networks.connect(this.netOf(c), network, cfg, c.rec.State.Running);
+      await this.persist(c);
+    });
+  }
+
+  async disconnectNetwork(ref: string, network: string): Promise<void> {
+    const c = this.get(ref);
+    await this.lock.run(c.rec.Id, async () => {
+      await this.networks.disconnect(this.netOf(c), network, c.rec.State.Running);
+      await this.persist(c);
+    });
+  }
+
   /** Which containers use an image (the image service refuses deletes with it). */
   imageUsage(imageId: string): { all: string[]; running: string[] } {
     const users = this.all().filter((c) => c.rec.Image === imageId);
@@ -203,7 +255,8 @@ export class ContainerService {
     const image = this.images.store.resolve(input.Image);
     const hc = input.HostConfig ?? {};
     const networkMode = hc.NetworkMode || 'default';
-    checkNetworkMode(networkMode);
+    this.checkNetworkMode(networkMode);
+    const endpoints = this.networks.initialEndpoints(networkMode, input.NetworkingConfig?.EndpointsConfig);
     const ic = (image.config.config ?? {}) as Record<string, unknown>;
 
     // Merge the image's defaults under the user's config (moby daemon/commit.go merge()).
@@ -245,7 +298,8 @@ export class ContainerService {
       Entrypoint: entrypoint,
       OnBuild: input.OnBuild ?? null,
       Labels: { ...((ic.Labels as Record<string, string> | null | undefined) ?? {}), ...(input.Labels ?? {}) },
-      ExposedPorts: input.ExposedPorts ?? (ic.ExposedPorts as object | undefined) ?? undefined,
+      // Published ports are exposed ports too (moby: daemon/create.go).
+      ExposedPorts: exposedWith((input.ExposedPorts ?? ic.ExposedPorts) as Record<string, object> | undefined, hc.PortBindings),
       StopSignal: undefined,
       StopTimeout: undefined,
     };
@@ -295,6 +349,7 @@ export class ContainerService {
         ResolvConfPath: etc.resolvConf,
         Config: config,
         HostConfig: hostConfig,
+        NetworkSettings: { SandboxKey: '', Networks: endpoints, Ports: {} },
       };
       await atomicWriteJson(join(dir, 'config.v2.json'), rec);
       this.track(rec);
@@ -337,6 +392,24 @@ export class ContainerService {
       const cfg = c.rec.Config;
       const hc = c.rec.HostConfig;
       if (cfg.WorkingDir) await mkdir(join(p.merged, cfg.WorkingDir), { recursive: true }).catch(() => {});
+      let netnsPath: string | undefined;
+      if (hc.NetworkMode.startsWith('container:')) {
+        const t = this.get(hc.NetworkMode.slice('container:'.length));
+        if (!t.rec.State.Running) throw new Conflict(`cannot join network namespace of a non running container: ${t.rec.Id}`);
+        netnsPath = t.rec.NetworkSettings?.SandboxKey || `/proc/${t.rec.State.Pid}/ns/net`;
+      } else {
+        const net = this.netOf(c);
+        netnsPath = await this.networks.attach(net);
+        if (netnsPath) {
+          undo.push(() => this.networks.detach(net));
+          const first = Object.values(net.net.Networks)[0];
+          await writeEtcFiles(c.dir, {
+            hostname: cfg.Hostname, domainname: cfg.Domainname, networkMode: hc.NetworkMode,
+            extraHosts: hc.ExtraHosts ?? undefined, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
+            address: first?.IPAddress, embeddedDns: this.networks.gatewayFor(hc.NetworkMode),
+          });
+        }
+      }
       const spec = await buildSpec({
         id,
         rootfs: p.merged,
@@ -350,6 +423,7 @@ export class ContainerService {
         hostname: cfg.Hostname,
         domainname: cfg.Domainname,
         networkMode: hc.NetworkMode === 'host' ? 'host' : 'private',
+        netnsPath,
         pidMode: hc.PidMode === 'host' ? 'host' : '',
         ipcMode: hc.IpcMode === 'host' ? 'host' : '',
         utsMode: hc.UTSMode === 'host' ? 'host' : '',
@@ -406,6 +480,7 @@ export class ContainerService {
         this.runtime.delete(id).then(() => { c.runtimeClean = true; },
           (err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed')),
         unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed')),
+        this.releaseNetwork(c),
       ]);
       autoRemove = c.rec.HostConfig.AutoRemove;
     });
@@ -567,6 +642,7 @@ export class ContainerService {
         // Persisted first: a crash from here on is finished by reconcile, never half-undone.
         await this.persist(c).catch(() => {});
         if (!c.runtimeClean) await this.runtime.delete(id);
+        await this.releaseNetwork(c);
         await unmount(join(c.dir, 'merged'));
         await rm(c.dir, { recursive: true, force: true });
       } catch (err) {
@@ -643,12 +719,12 @@ export class ContainerService {
 
 }
 
-function checkNetworkMode(mode: string): void {
-  if (['default', 'bridge', 'none', 'host'].includes(mode)) return;
-  if (mode.startsWith('container:')) {
-    throw new InvalidParameter('network mode container:<id> is not supported by this version of berthd');
-  }
-  throw new NotFound(`network ${mode} not found`);
+function exposedWith(exposed: Record<string, object> | undefined, bindings: Record<string, unknown> | null | undefined): Record<string, object> | undefined {
+  const keys = Object.keys(bindings ?? {});
+  if (!keys.length) return exposed;
+  const out = { ...(exposed ?? {}) };
+  for (const k of keys) out[k.includes('/') ? k : `${k}/tcp`] = {};
+  return out;
 }
 
 /** Image env first, user env replacing same-named keys (moby ReplaceOrAppendEnvValues). */

@@ -12,6 +12,9 @@ import { ImageStore } from '../image/store.ts';
 import { ImageService } from './images.ts';
 import { ContainerService } from './containers.ts';
 import { ExecService } from './exec.ts';
+import { NetworkService } from './networks.ts';
+import { EmbeddedDns } from '../network/dns-server.ts';
+import { startProxy, stopProxy, isProxy } from '../sys/proxy-process.ts';
 
 export interface EngineOptions {
   dataRoot: string;
@@ -19,6 +22,11 @@ export interface EngineOptions {
   runtimePath: string;
   log: Logger;
   debug: boolean;
+  /** Default bridge name (`none`: no default bridge network), its gateway/prefix, MTU, user-network pool. */
+  bridge: string;
+  bip: string;
+  mtu: number;
+  addressPool: string;
 }
 
 export class Engine {
@@ -26,6 +34,7 @@ export class Engine {
   readonly exec: ExecService;
   readonly images: ImageService;
   readonly runtime: Runtime;
+  readonly networks: NetworkService;
   readonly opts: EngineOptions;
   readonly id: string;
 
@@ -35,6 +44,7 @@ export class Engine {
     this.runtime = runtime;
     this.images = images;
     this.containers = containers;
+    this.networks = containers.networks;
     this.exec = new ExecService(containers, runtime);
   }
 
@@ -48,7 +58,16 @@ export class Engine {
     const images = new ImageService(store, (imageId) => containers.imageUsage(imageId));
     // Side-by-side daemons get cgroup trees of their own, so one never sees the other's.
     const cgroupParent = opts.execRoot === '/run/berth' ? '/berth' : `/berth-${createHash('sha256').update(opts.execRoot).digest('hex').slice(0, 8)}`;
-    containers = new ContainerService({ dataRoot: opts.dataRoot, cgroupParent, runtime, images, log: opts.log });
+    let networks!: NetworkService;
+    const dns = new EmbeddedDns({
+      log: opts.log, upstreams: await hostResolvers(), lookup: (addr, name) => networks.lookup(addr, name),
+    });
+    networks = await NetworkService.open({
+      dataRoot: opts.dataRoot, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
+      proxy: { start: (f) => startProxy(f), stop: (pid) => stopProxy(pid), alive: (pid) => isProxy(pid) },
+      dns: { listen: (a) => dns.listen(a), close: (a) => dns.close(a) },
+    });
+    containers = new ContainerService({ dataRoot: opts.dataRoot, cgroupParent, runtime, images, networks, log: opts.log });
     // Exits the runtime finds at init for containers not loaded yet are picked up again by
     // reconcile (it reads the exit file of every container recorded as running).
     runtime.onExit((cid, info) => {
@@ -57,6 +76,7 @@ export class Engine {
     await runtime.init();
     await containers.load();
     await containers.reconcile();
+    await networks.sweep(new Set(containers.all().filter((c) => c.rec.State.Running).map((c) => c.rec.Id)));
     return new Engine(opts, id, runtime, images, containers);
   }
 
@@ -77,6 +97,12 @@ export class Engine {
       debug: this.opts.debug,
     };
   }
+}
+
+/** The host's resolvers, where the embedded DNS sends names it does not know (loopback ones are useless to containers but fine for berthd). */
+async function hostResolvers(): Promise<string[]> {
+  const text = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!).filter(Boolean);
 }
 
 /** A stable daemon ID per data root (docker info's ID). */

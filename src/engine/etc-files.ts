@@ -37,6 +37,10 @@ export function containerResolvConf(host: string, opts: { dns?: string[]; search
 export async function writeEtcFiles(dir: string, o: {
   hostname: string; domainname?: string; networkMode: string; extraHosts?: string[];
   dns?: string[]; dnsSearch?: string[]; dnsOptions?: string[];
+  /** The container's address: `/etc/hosts` names it with the hostname, as Docker does. */
+  address?: string;
+  /** The embedded DNS server of a user network, used unless --dns was given. */
+  embeddedDns?: string;
 }): Promise<EtcPaths> {
   const paths: EtcPaths = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') };
   const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
@@ -47,7 +51,12 @@ export async function writeEtcFiles(dir: string, o: {
     resolv = hostResolv;
   } else {
     hosts = defaultHosts.join('\n') + '\n';
-    resolv = containerResolvConf(hostResolv, { dns: o.dns, search: o.dnsSearch, options: o.dnsOptions });
+    const dns = o.dns?.length ? o.dns : o.embeddedDns ? [o.embeddedDns] : undefined;
+    resolv = containerResolvConf(hostResolv, { dns, search: o.dnsSearch, options: o.dnsOptions });
+    if (o.address) {
+      const fqdn = o.domainname ? `${o.hostname}.${o.domainname}\t` : '';
+      hosts += `${o.address}\t${fqdn}${o.hostname}\n`;
+    }
   }
   for (const h of o.extraHosts ?? []) {
     const i = h.indexOf(':');

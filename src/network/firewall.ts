@@ -72,7 +72,7 @@ export async function ensureChains(): Promise<void> {
 export async function setRules(tag: string, rules: Rule[]): Promise<void> {
   const changes = new Map<Table, string[]>();
   for (const table of ['filter', 'nat'] as const) {
-    const want = rules.filter((r) => r.table === table).map((r) => norm(`-A ${r.chain} ${withTag(r.spec, tag)}`));
+    const want = [...new Set(rules.filter((r) => r.table === table).map((r) => norm(`-A ${r.chain} ${withTag(r.spec, tag)}`)))];
     const have = (await save(table)).filter((l) => l.startsWith('-A ') && hasTag(l, tag)).map(norm);
     const out: string[] = [];
     for (const h of have) if (!want.includes(h)) out.push(`-D${h.slice(2)}`);

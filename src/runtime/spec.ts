@@ -19,6 +19,8 @@ export interface SpecInput {
   hostname: string;
   domainname?: string;
   networkMode: 'none' | 'host' | 'private';
+  /** Join this network namespace (a named netns, or another container's) instead of a new one. */
+  netnsPath?: string;
   pidMode?: 'host' | '';
   ipcMode?: 'host' | '';
   utsMode?: 'host' | '';
@@ -121,7 +123,7 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
   if (input.pidMode !== 'host') namespaces.push({ type: 'pid' });
   if (input.ipcMode !== 'host') namespaces.push({ type: 'ipc' });
   if (input.utsMode !== 'host') namespaces.push({ type: 'uts' });
-  if (input.networkMode !== 'host') namespaces.push({ type: 'network' });
+  if (input.networkMode !== 'host') namespaces.push(input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' });
   const priv = input.privileged ?? false;
   const mounts: Mount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },

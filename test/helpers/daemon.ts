@@ -8,6 +8,7 @@ import http from 'node:http';
 import { randomBytes, createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { run } from '../../src/sys/exec.ts';
+import { removeRules } from '../../src/network/firewall.ts';
 
 export const repo = resolve(import.meta.dirname, '../..');
 export const DOCKER = '/usr/local/bin/docker';
@@ -17,18 +18,32 @@ export interface ApiResult { status: number; headers: http.IncomingHttpHeaders; 
 
 export interface DaemonOptions { dataRoot?: string; execRoot?: string }
 
+/** Each test daemon has a bridge and subnets of its own (derived from its tag), like side-by-side daemons must. */
+export interface DaemonNet { bridge: string; bip: string; subnetPrefix: string; pool: string }
+
+function netFor(tag: string): DaemonNet {
+  const b = Buffer.from(tag, 'hex');
+  const second = 100 + (b[0]! % 100);
+  return {
+    bridge: `bt${tag}`, bip: `10.${second}.${b[1]}.1/24`, subnetPrefix: `10.${second}.${b[1]}.`,
+    pool: `10.${200 + (b[2]! % 50)}.0.0/16`,
+  };
+}
+
 export class TestDaemon {
   readonly dataRoot: string;
   readonly execRoot: string;
   readonly socket: string;
   readonly logFile: string;
   readonly env: NodeJS.ProcessEnv;
+  readonly net: DaemonNet;
   private proc?: ChildProcess;
 
   constructor(o: DaemonOptions = {}) {
     const tag = randomBytes(3).toString('hex');
     this.dataRoot = o.dataRoot ?? mkdtempSync('/var/tmp/berth-test-');
     this.execRoot = o.execRoot ?? `/run/bt-${tag}`;
+    this.net = netFor(this.execRoot.match(/bt-([0-9a-f]{6})$/)?.[1] ?? tag);
     this.socket = `${this.execRoot}/d.sock`;
     this.logFile = join(this.dataRoot, '..', `${this.dataRoot.split('/').pop()}.log`);
     const cfg = mkdtempSync('/tmp/berth-cli-');
@@ -42,6 +57,7 @@ export class TestDaemon {
     this.proc = spawn(join(repo, 'bin/berthd'), [
       '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', `unix://${this.socket}`,
       '--pidfile', join(this.execRoot, 'berthd.pid'), '--log-level', 'debug',
+      '--bridge', this.net.bridge, '--bip', this.net.bip, '--default-address-pool', this.net.pool,
     ], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const deadline = Date.now() + 15_000;
@@ -116,14 +132,15 @@ export class TestDaemon {
       }
     } catch { /* daemon gone: the hard cleanup below still runs */ }
     await this.stop().catch(() => {});
-    await hardCleanup(this.dataRoot, this.execRoot);
+    await hardCleanup(this.dataRoot, this.execRoot, this.net);
     await rm(this.logFile, { force: true });
     await rm(this.env.DOCKER_CONFIG!, { recursive: true, force: true });
   }
 }
 
 /** Kills conmon processes, deletes runc containers and unmounts everything under the roots. */
-export async function hardCleanup(dataRoot: string, execRoot: string): Promise<void> {
+export async function hardCleanup(dataRoot: string, execRoot: string, net?: DaemonNet): Promise<void> {
+  if (net) await cleanupNetwork(dataRoot, net);
   const runcRoot = join(execRoot, 'runc');
   const listed = await run('runc', ['--root', runcRoot, 'list', '-q'], { okCodes: [0, 1] }).catch(() => ({ stdout: '' }));
   for (const id of listed.stdout.split('\n').filter(Boolean)) {
@@ -154,6 +171,29 @@ export async function hardCleanup(dataRoot: string, execRoot: string): Promise<v
       }
     }
     await rmdir(dir).catch(() => {});
+  }
+}
+
+/** The daemon's network leftovers: proxies, namespaces, veths, bridges and iptables rules. */
+async function cleanupNetwork(dataRoot: string, net: DaemonNet): Promise<void> {
+  const ps = await run('pgrep', ['-af', 'src/proxy/main.ts'], { okCodes: [0, 1] }).catch(() => ({ stdout: '' }));
+  for (const line of ps.stdout.split('\n').filter(Boolean)) {
+    const nets = await readdir(join(dataRoot, 'network')).catch(() => [] as string[]);
+    const mine = line.includes(`"containerIp":"${net.subnetPrefix}`) || nets.length > 0 && /"containerIp":"10\.(2[0-4]\d)\./.test(line) && line.includes(`"containerIp":"${net.pool.split('.').slice(0, 2).join('.')}.`);
+    if (mine) { try { process.kill(Number(line.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ } }
+  }
+  const ids = await readdir(join(dataRoot, 'containers')).catch(() => [] as string[]);
+  for (const id of ids) await run('ip', ['netns', 'del', `berth-${id.slice(0, 16)}`], { okCodes: [0, 1, 2] }).catch(() => {});
+  const bridges = [net.bridge];
+  for (const f of await readdir(join(dataRoot, 'network')).catch(() => [] as string[])) {
+    try {
+      const n = JSON.parse(await readFile(join(dataRoot, 'network', f), 'utf8')) as { Id: string; Driver: string; Name: string; Options: Record<string, string> };
+      if (n.Driver === 'bridge' && n.Name !== 'bridge') bridges.push(n.Options['com.docker.network.bridge.name'] || `br-${n.Id.slice(0, 12)}`);
+    } catch { /* unreadable */ }
+  }
+  for (const b of bridges) {
+    await removeRules(b).catch(() => {});
+    await run('ip', ['link', 'del', b], { okCodes: [0, 1, 2] }).catch(() => {});
   }
 }
 

@@ -37,6 +37,7 @@ const allowed: Record<string, string[]> = {
   daemon: ['api', 'engine', 'sys', 'util', 'types', 'errors'],
   client: ['types', 'errors', 'util'],
   cli: ['client', 'types', 'errors', 'util'],
+  proxy: ['network', 'util', 'types', 'errors'],
 };
 
 function imports(file: string): string[] {

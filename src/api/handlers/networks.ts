@@ -1,0 +1,89 @@
+// HTTP handlers for /networks/*: list, inspect, create, remove, prune, connect, disconnect.
+import type { Router } from '../router.ts';
+import { sendJson, sendEmpty, readJson } from '../respond.ts';
+import { parseFilters, rejectUnknownFilters } from '../filters.ts';
+import { InvalidParameter } from '../../errors.ts';
+import type { Engine } from '../../engine/engine.ts';
+import type { NetworkRecord } from '../../engine/networks.ts';
+import { matchLabel } from '../../engine/container-views.ts';
+import { parseFilterTime } from '../../engine/prune.ts';
+
+export function registerNetworkRoutes(router: Router, engine: Engine): void {
+  const nets = engine.networks;
+  const svc = engine.containers;
+
+  const view = (n: NetworkRecord, withContainers: boolean): Record<string, unknown> => {
+    const containers: Record<string, unknown> = {};
+    if (withContainers) {
+      for (const c of nets.containersOf(n)) {
+        const ep = c.net.Networks[n.Name];
+        if (!ep) continue;
+        containers[c.id] = { Name: c.name, EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '', IPv6Address: '' };
+      }
+    }
+    return { ...n, Containers: containers };
+  };
+
+  /** Configured for a network: containers that name it, running or not (prune leaves those). */
+  const configured = (n: NetworkRecord): boolean => svc.all().some((c) => !!c.rec.NetworkSettings?.Networks[n.Name]);
+
+  router.add('GET', '/networks', (ctx) => {
+    const f = parseFilters(ctx.query.get('filters'));
+    rejectUnknownFilters(f, ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling']);
+    let list = nets.list();
+    for (const v of f.get('type') ?? []) if (!['custom', 'builtin'].includes(v)) throw new InvalidParameter(`invalid filter: 'type'='${v}'`);
+    if (f.get('driver')?.length) list = list.filter((n) => f.get('driver')!.includes(n.Driver));
+    if (f.get('id')?.length) list = list.filter((n) => f.get('id')!.some((i) => n.Id.startsWith(i)));
+    if (f.get('name')?.length) list = list.filter((n) => f.get('name')!.some((x) => n.Name.includes(x)));
+    if (f.get('scope')?.length) list = list.filter((n) => f.get('scope')!.includes(n.Scope));
+    if (f.get('label')?.length) list = list.filter((n) => f.get('label')!.every((l) => matchLabel(n.Labels, l)));
+    const builtin = (n: NetworkRecord): boolean => ['bridge', 'host', 'none'].includes(n.Name);
+    if (f.get('type')?.length) list = list.filter((n) => f.get('type')!.some((t) => (t === 'builtin') === builtin(n)));
+    const d = f.get('dangling');
+    if (d?.length) list = list.filter((n) => !builtin(n) && ((d[0] === 'true' || d[0] === '1') === !configured(n)));
+    sendJson(ctx.res, 200, list.map((n) => view(n, false)));
+  });
+
+  router.add('GET', '/networks/{id}', (ctx) => {
+    sendJson(ctx.res, 200, view(nets.get(ctx.params.id!), true));
+  });
+
+  router.add('POST', '/networks/create', async (ctx) => {
+    const body = await readJson(ctx.req) as Parameters<typeof nets.create>[0];
+    if (!body || typeof body !== 'object') throw new InvalidParameter('invalid network config');
+    const n = await nets.create(body);
+    sendJson(ctx.res, 201, { Id: n.Id, Warning: '' });
+  });
+
+  router.add('DELETE', '/networks/{id}', async (ctx) => {
+    const n = nets.get(ctx.params.id!);
+    await nets.remove(n.Id);
+    sendEmpty(ctx.res, 204);
+  });
+
+  router.add('POST', '/networks/prune', async (ctx) => {
+    const f = parseFilters(ctx.query.get('filters'));
+    rejectUnknownFilters(f, ['until', 'label', 'label!']);
+    const until = f.get('until')?.[0];
+    const cutoff = until ? parseFilterTime(until) : undefined;
+    const deleted = await nets.prune(configured, (n) =>
+      (cutoff === undefined || Date.parse(n.Created) < cutoff)
+      && (f.get('label') ?? []).every((l) => matchLabel(n.Labels, l))
+      && (f.get('label!') ?? []).every((l) => !matchLabel(n.Labels, l)));
+    sendJson(ctx.res, 200, { NetworksDeleted: deleted.length ? deleted : null });
+  });
+
+  router.add('POST', '/networks/{id}/connect', async (ctx) => {
+    const body = await readJson(ctx.req) as { Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null };
+    if (!body?.Container) throw new InvalidParameter('container is required');
+    await svc.connectNetwork(body.Container, ctx.params.id!, body.EndpointConfig ?? {});
+    sendEmpty(ctx.res, 200);
+  });
+
+  router.add('POST', '/networks/{id}/disconnect', async (ctx) => {
+    const body = await readJson(ctx.req) as { Container?: string; Force?: boolean };
+    if (!body?.Container) throw new InvalidParameter('container is required');
+    await svc.disconnectNetwork(body.Container, ctx.params.id!);
+    sendEmpty(ctx.res, 200);
+  });
+}
