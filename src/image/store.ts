@@ -187,7 +187,7 @@ export class ImageStore {
     const blob = join(tmp, 'blob');
     await mkdir(diff, { recursive: true, mode: 0o755 });
     const hash = createHash('sha256');
-    const file = createWriteStream(blob, { mode: 0o600 });
+    const file = createWriteStream(blob, { mode: 0o600, highWaterMark: 16 * 1024 * 1024 });
     let bytes = 0;
     const plain = await decompress(body);
     const tee = new Transform({

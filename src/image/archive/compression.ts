@@ -1,31 +1,44 @@
 // Layers and archives arrive plain, gzip or zstd: detected by magic bytes, never by name.
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 
-/** Peeks at the first bytes and returns the stream, decompressed when it carries a known magic. */
+/** Reads until `n` bytes (or the end) are buffered, then puts them back: the stream is unchanged. */
+function peek(input: Readable, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let len = 0;
+    const finish = (): void => {
+      input.off('readable', onReadable);
+      input.off('end', finish);
+      input.off('error', onError);
+      const head = Buffer.concat(chunks);
+      if (head.length) input.unshift(head);
+      resolve(head);
+    };
+    const onError = (e: Error): void => {
+      input.off('readable', onReadable);
+      input.off('end', finish);
+      reject(e);
+    };
+    const onReadable = (): void => {
+      let c: Buffer | null;
+      while (len < n && (c = input.read() as Buffer | null) !== null) { chunks.push(c); len += c.length; }
+      if (len >= n) finish();
+    };
+    input.on('readable', onReadable);
+    input.once('end', finish);
+    input.once('error', onError);
+  });
+}
+
+/** Returns the stream, decompressed when its first bytes carry a known magic. */
 export async function decompress(input: Readable): Promise<Readable> {
-  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const first: Buffer[] = [];
-  let head = Buffer.alloc(0);
-  while (head.length < 4) {
-    const r = await it.next();
-    if (r.done) break;
-    first.push(r.value);
-    head = Buffer.concat([head, r.value]);
-  }
-  const rest = Readable.from((async function* () {
-    yield* first;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  })(), { objectMode: false });
+  const head = await peek(input, 4);
   let codec: NodeJS.ReadWriteStream & Readable | undefined;
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) codec = createGunzip() as never;
   else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) codec = createZstdDecompress() as never;
-  if (!codec) return rest;
-  pipeline(rest, codec).catch((e: Error) => codec.destroy(e));
+  if (!codec) return input;
+  pipeline(input, codec).catch((e: Error) => codec.destroy(e));
   return codec;
 }

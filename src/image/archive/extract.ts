@@ -7,7 +7,7 @@
 // Nothing is ever written outside the directory: names are normalised and `..` refused, and
 // every parent directory is checked to be a real directory (not a symlink or anything this or
 // an earlier archive planted) before an entry is written under it.
-import { mkdir, symlink, link, chown, lchown, chmod, utimes, lutimes, rm, lstat, open, readdir } from 'node:fs/promises';
+import { mkdir, symlink, link, chown, lchown, chmod, utimes, lutimes, rm, lstat, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -34,6 +34,30 @@ const WH = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 /** File handles finishing (chmod, utimes, close) while the next entries are read. */
 const MAX_PENDING = 64;
+const WRITE_BATCH = 1024 * 1024;
+const SMALL_FILE = 256 * 1024;
+
+async function finishFile(fh: FileHandle, mode: number, own: { uid: number; gid: number }, mtime: Date): Promise<void> {
+  try {
+    if (own.uid !== EUID || own.gid !== EGID) await fh.chown(own.uid, own.gid);
+    if (!umaskExact(mode)) await fh.chmod(mode);
+    await fh.utimes(mtime, mtime);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** 'wx' (O_CREAT|O_EXCL) never follows a symlink planted at the target. */
+async function writeSmall(target: string, mode: number, data: Buffer, own: { uid: number; gid: number }, mtime: Date): Promise<void> {
+  const fh = await open(target, 'wx', mode);
+  try {
+    if (data.length) await fh.write(data);
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  await finishFile(fh, mode, own, mtime);
+}
 
 patchTarStreamPax();
 
@@ -109,9 +133,17 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
 
   const owner = (h: tar.Header): { uid: number; gid: number } => o.owner ?? { uid: h.uid ?? 0, gid: h.gid ?? 0 };
 
+  // File writes run in the background, a bounded number at a time; the first failure is
+  // kept (never an unhandled rejection) and thrown at the next checkpoint.
+  let pendingErr: unknown;
   const settle = async (): Promise<void> => {
-    const all = pending.splice(0);
-    await Promise.all(all);
+    await Promise.all(pending.splice(0));
+    if (pendingErr) throw pendingErr;
+  };
+  const background = async (task: Promise<void>): Promise<void> => {
+    pending.push(task.catch((e: unknown) => { pendingErr ??= e; }));
+    while (pending.length >= MAX_PENDING) await pending.shift();
+    if (pendingErr) throw pendingErr;
   };
 
   // The feeding side's failure is kept, not rethrown: the loop below may be awaiting a file
@@ -165,6 +197,7 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
       // Nothing can be in the way in a directory this extraction made, unless an earlier
       // entry of the same name was: saves an lstat per entry on the common path.
       const mayExist = written.has(name) || !created.has(parentRel);
+      if (mayExist && written.has(name)) await settle(); // an earlier entry of this name may still be writing
       const existing = mayExist ? await lstat(target).catch(() => undefined) : undefined;
       written.add(name);
       if (existing && !(existing.isDirectory() && h.type === 'directory')) {
@@ -203,25 +236,31 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
           break;
         case 'file':
         case 'contiguous-file': {
+          size += h.size ?? 0;
+          if ((h.size ?? 0) <= SMALL_FILE) {
+            // Small files are read whole and written in the background, several at a time.
+            const chunks: Buffer[] = [];
+            for await (const chunk of entry) chunks.push(chunk as Buffer);
+            await background(writeSmall(target, mode, Buffer.concat(chunks), own, mtime));
+            break;
+          }
           // 'wx' (O_CREAT|O_EXCL) never follows a symlink planted at the target.
           const fh = await open(target, 'wx', mode);
           try {
-            for await (const chunk of entry) await fh.write(chunk as Buffer);
+            // Written in batches of about 1 MiB: one thread-pool round trip per batch, not per chunk.
+            let batch: Buffer[] = [];
+            let batched = 0;
+            for await (const chunk of entry) {
+              batch.push(chunk as Buffer);
+              batched += (chunk as Buffer).length;
+              if (batched >= WRITE_BATCH) { await fh.writev(batch); batch = []; batched = 0; }
+            }
+            if (batch.length) await fh.writev(batch);
           } catch (err) {
             await fh.close();
             throw err;
           }
-          size += h.size ?? 0;
-          pending.push((async () => {
-            try {
-              if (own.uid !== EUID || own.gid !== EGID) await fh.chown(own.uid, own.gid);
-              if (!umaskExact(mode)) await fh.chmod(mode);
-              await fh.utimes(mtime, mtime);
-            } finally {
-              await fh.close();
-            }
-          })());
-          if (pending.length >= MAX_PENDING) await settle();
+          await background(finishFile(fh, mode, own, mtime));
           break;
         }
         case 'symlink':

@@ -3,7 +3,7 @@
 // type keeps its mode, owner, mtime and xattrs; hard links stay links; entries are sorted, so
 // the same tree gives the same bytes. In layer mode overlay's whiteouts (0:0 char devices) and
 // opaque dirs (trusted.overlay.opaque=y) become the OCI `.wh.` entries.
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink, readFile } from 'node:fs/promises';
 import { createReadStream, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,6 +22,9 @@ export interface PackOptions {
 }
 
 const OVERLAY_XATTR = 'trusted.overlay.';
+/** Files up to this size are read whole, ahead of time, this many entries ahead. */
+const PREFETCH_MAX = 256 * 1024;
+const PREFETCH_WINDOW = 32;
 
 patchTarStreamPax();
 
@@ -77,10 +80,14 @@ export function packDirectory(root: string, o: PackOptions = {}): Readable {
     const e = pack.entry(header, (err) => (err ? reject(err) : resolve()));
     pipeline(body, e).catch(reject);
   });
+  const addBuffer = (h: Partial<tar.Header> & { name: string }, data: Buffer): Promise<void> => new Promise((resolve, reject) => {
+    pack.entry(h as tar.Header, data, (err) => (err ? reject(err) : resolve()));
+  });
   const prefix = (r: string): string => (o.rootName === undefined ? r : r ? `${o.rootName}/${r}` : o.rootName);
   let xattrs = new Map<string, Record<string, string>>();
 
-  const entry = async (r: string, p: string, st: Stats): Promise<void> => {
+  /** One entry, with a small file's content already read (prefetched in parallel, written in order). */
+  const entry = async (r: string, p: string, st: Stats, data?: Buffer): Promise<void> => {
     const name = prefix(r);
     const common = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
     const attrs = xattrs.get(p) ?? {};
@@ -92,7 +99,6 @@ export function packDirectory(root: string, o: PackOptions = {}): Readable {
       if (o.layer && attrs['trusted.overlay.opaque'] === 'y') {
         await add({ name: `${name}/.wh..wh..opq`, mode: 0, uid: 0, gid: 0, mtime: st.mtime, type: 'file', size: 0 });
       }
-      await walk(r, p);
     } else if (st.isSymbolicLink()) {
       await add({ ...common, type: 'symlink', linkname: await readlink(p) });
     } else if (st.isFile()) {
@@ -102,7 +108,8 @@ export function packDirectory(root: string, o: PackOptions = {}): Readable {
         await add({ ...common, ...withPax, type: 'link', linkname: first, size: 0 });
       } else {
         if (st.nlink > 1) inodes.set(key, name);
-        await add({ ...common, ...withPax, type: 'file', size: st.size }, st.size ? createReadStream(p) : undefined);
+        if (data && data.length === st.size) await addBuffer({ ...common, ...withPax, type: 'file', size: st.size }, data);
+        else await add({ ...common, ...withPax, type: 'file', size: st.size }, st.size ? createReadStream(p, { highWaterMark: 1024 * 1024 }) : undefined);
       }
     } else if (st.isCharacterDevice() && st.rdev === 0 && o.layer) {
       const slash = name.lastIndexOf('/');
@@ -115,21 +122,38 @@ export function packDirectory(root: string, o: PackOptions = {}): Readable {
     // sockets are not archived (tar cannot hold them)
   };
 
-  const walk = async (rel: string, abs: string): Promise<void> => {
-    const names = (await readdir(abs)).sort();
-    for (const n of names) {
-      const r = rel ? `${rel}/${n}` : n;
+  /** Every path under `abs` in archive order (sorted, parents first), with readdir's file types. */
+  const list = async (rel: string, abs: string, out: [string, string][]): Promise<void> => {
+    const dirents = (await readdir(abs, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const d of dirents) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
       if (o.exclude?.has(r)) continue;
-      const p = join(abs, n);
-      await entry(r, p, await lstat(p));
+      out.push([r, join(abs, d.name)]);
+      if (d.isDirectory()) await list(r, join(abs, d.name), out);
     }
   };
 
   (async () => {
     xattrs = await readXattrs(root);
+    const paths: [string, string][] = [];
     const st = await lstat(root);
-    if (o.rootName !== undefined) await entry('', root, st);
-    else await walk('', root);
+    if (o.rootName !== undefined) paths.push(['', root]);
+    if (st.isDirectory()) await list('', root, paths);
+    // lstat and small reads run ahead of the packer (the thread pool works in parallel); the
+    // entries still go into the archive in order.
+    const load = async ([r, p]: [string, string]): Promise<{ r: string; p: string; st: Stats; data?: Buffer }> => {
+      const s = await lstat(p);
+      const data = s.isFile() && s.size > 0 && s.size <= PREFETCH_MAX && s.nlink === 1 ? await readFile(p).catch(() => undefined) : undefined;
+      return { r, p, st: s, data };
+    };
+    const window: Promise<{ r: string; p: string; st: Stats; data?: Buffer }>[] = [];
+    let next = 0;
+    while (next < paths.length && window.length < PREFETCH_WINDOW) window.push(load(paths[next++]!));
+    while (window.length) {
+      const e = await window.shift()!;
+      if (next < paths.length) window.push(load(paths[next++]!));
+      await entry(e.r, e.p, e.st, e.data);
+    }
   })().then(() => pack.finalize(), (err: Error) => pack.destroy(err));
   return pack as unknown as Readable;
 }
