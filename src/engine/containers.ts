@@ -332,7 +332,7 @@ export class ContainerService {
       const etc = await writeEtcFiles(dir, {
         hostname: config.Hostname, domainname: config.Domainname, networkMode: hostConfig.NetworkMode,
         extraHosts: hostConfig.ExtraHosts ?? undefined, dns: hostConfig.Dns, dnsSearch: hostConfig.DnsSearch,
-        dnsOptions: hostConfig.DnsOptions,
+        dnsOptions: hostConfig.DnsOptions, hostGateway: this.networks.hostGateway(),
       });
       const rec: ContainerRecord = {
         Id: id,
@@ -406,7 +406,7 @@ export class ContainerService {
           await writeEtcFiles(c.dir, {
             hostname: cfg.Hostname, domainname: cfg.Domainname, networkMode: hc.NetworkMode,
             extraHosts: hc.ExtraHosts ?? undefined, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
-            address: first?.IPAddress, embeddedDns: this.networks.gatewayFor(hc.NetworkMode),
+            address: first?.IPAddress, embeddedDns: this.networks.gatewayFor(hc.NetworkMode), hostGateway: this.networks.hostGateway(),
           });
         }
       }

@@ -14,7 +14,7 @@ import { ContainerService } from './containers.ts';
 import { ExecService } from './exec.ts';
 import { NetworkService } from './networks.ts';
 import { EmbeddedDns } from '../network/dns-server.ts';
-import { startProxy, stopProxy, isProxy } from '../sys/proxy-process.ts';
+import { startProxy, stopProxy, isProxy, listProxies } from '../sys/proxy-process.ts';
 
 export interface EngineOptions {
   dataRoot: string;
@@ -64,7 +64,7 @@ export class Engine {
     });
     networks = await NetworkService.open({
       dataRoot: opts.dataRoot, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
-      proxy: { start: (f) => startProxy(f), stop: (pid) => stopProxy(pid), alive: (pid) => isProxy(pid) },
+      proxy: { start: (f, owner) => startProxy(f, { owner }), stop: (pid) => stopProxy(pid), alive: (pid) => isProxy(pid), list: listProxies },
       dns: { listen: (a) => dns.listen(a), close: (a) => dns.close(a) },
     });
     containers = new ContainerService({ dataRoot: opts.dataRoot, cgroupParent, runtime, images, networks, log: opts.log });
@@ -76,7 +76,9 @@ export class Engine {
     await runtime.init();
     await containers.load();
     await containers.reconcile();
-    await networks.sweep(new Set(containers.all().filter((c) => c.rec.State.Running).map((c) => c.rec.Id)));
+    const running = containers.all().filter((c) => c.rec.State.Running);
+    await networks.sweep(new Set(running.map((c) => c.rec.Id)), new Set(containers.all().map((c) => c.rec.Id)),
+      new Set(running.map((c) => c.rec.NetworkSettings?.ProxyPid ?? 0).filter((p) => p > 0)));
     return new Engine(opts, id, runtime, images, containers);
   }
 

@@ -41,6 +41,8 @@ export async function writeEtcFiles(dir: string, o: {
   address?: string;
   /** The embedded DNS server of a user network, used unless --dns was given. */
   embeddedDns?: string;
+  /** What `--add-host name:host-gateway` stands for (the default bridge's gateway, as in Docker). */
+  hostGateway?: string;
 }): Promise<EtcPaths> {
   const paths: EtcPaths = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') };
   const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
@@ -53,14 +55,16 @@ export async function writeEtcFiles(dir: string, o: {
     hosts = defaultHosts.join('\n') + '\n';
     const dns = o.dns?.length ? o.dns : o.embeddedDns ? [o.embeddedDns] : undefined;
     resolv = containerResolvConf(hostResolv, { dns, search: o.dnsSearch, options: o.dnsOptions });
-    if (o.address) {
-      const fqdn = o.domainname ? `${o.hostname}.${o.domainname}\t` : '';
-      hosts += `${o.address}\t${fqdn}${o.hostname}\n`;
-    }
   }
   for (const h of o.extraHosts ?? []) {
     const i = h.indexOf(':');
-    if (i > 0) hosts += `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
+    const ip = h.slice(i + 1) === 'host-gateway' && o.hostGateway ? o.hostGateway : h.slice(i + 1);
+    if (i > 0) hosts += `${ip}\t${h.slice(0, i)}\n`;
+  }
+  // The container's own line comes last, as in Docker's /etc/hosts.
+  if (o.address && o.networkMode !== 'host') {
+    const fqdn = o.domainname ? `${o.hostname}.${o.domainname}\t` : '';
+    hosts += `${o.address}\t${fqdn}${o.hostname}\n`;
   }
   await Promise.all([
     writeFile(paths.hostname, `${o.hostname}\n`, { mode: 0o644 }),

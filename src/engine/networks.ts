@@ -80,9 +80,11 @@ export interface NetContainer {
 }
 
 export interface ProxyControl {
-  start(forwards: PublishedPort[]): Promise<{ pid: number; forwards: PublishedPort[] }>;
+  start(forwards: PublishedPort[], owner: string): Promise<{ pid: number; forwards: PublishedPort[] }>;
   stop(pid: number): Promise<void>;
   alive(pid: number): boolean;
+  /** Running proxies and the container each serves. */
+  list(): { pid: number; owner: string }[];
 }
 
 export interface NetworkServiceOptions {
@@ -399,7 +401,7 @@ export class NetworkService {
     const forwards: PublishedPort[] = wanted.map((w) => ({ ...w, containerIp: ep.IPAddress }));
     let started: { pid: number; forwards: PublishedPort[] };
     try {
-      started = await this.o.proxy.start(forwards);
+      started = await this.o.proxy.start(forwards, c.id);
     } catch (err) {
       throw new InvalidParameter(`driver failed programming external connectivity on endpoint ${c.name}: ${(err as Error).message}`);
     }
@@ -459,14 +461,24 @@ export class NetworkService {
     }
     if (!forwards.length) return;
     if (!c.net.ProxyPid || !this.o.proxy.alive(c.net.ProxyPid)) {
-      const started = await this.o.proxy.start(forwards).catch((err: Error) => { this.log.warn({ id: c.id, err: err.message }, 'port proxy could not be restarted'); return undefined; });
+      const started = await this.o.proxy.start(forwards, c.id).catch((err: Error) => { this.log.warn({ id: c.id, err: err.message }, 'port proxy could not be restarted'); return undefined; });
       c.net.ProxyPid = started?.pid;
     }
     await setRules(tag, forwards.flatMap((f) => portRules(this.bridgeName(first[0]), f)));
   }
 
-  /** Rules of containers that no longer exist (a crash between start and record): removed at start-up. */
-  async sweep(liveIds: Set<string>): Promise<void> {
+  /**
+   * What a crash between a step and its record can leave, removed at start-up: rules of
+   * containers that no longer run, and proxies and namespaces of this daemon's containers that
+   * are not running (other daemons' containers are not in `known`, so theirs are left alone).
+   */
+  async sweep(liveIds: Set<string>, known: Set<string>, recordedProxies: Set<number>): Promise<void> {
+    for (const p of this.o.proxy.list()) {
+      if (known.has(p.owner) && !recordedProxies.has(p.pid)) await this.o.proxy.stop(p.pid).catch(() => {});
+    }
+    for (const id of known) {
+      if (!liveIds.has(id) && await netnsExists(this.sandboxName(id))) await deleteSandbox(this.sandboxName(id), []).catch(() => {});
+    }
     const bridges = new Set([...this.nets.values()].filter((n) => n.Driver === 'bridge').map((n) => this.bridgeName(n)));
     for (const tag of await listTags()) {
       const [bridge, cid] = tag.split('/');
@@ -530,6 +542,11 @@ export class NetworkService {
       if (ep?.IPAddress && (ep.DNSNames ?? []).some((d) => d.toLowerCase() === want)) out.push(ep.IPAddress);
     }
     return out.length ? out : undefined;
+  }
+
+  /** The default bridge's gateway: what `host-gateway` in `--add-host` means. */
+  hostGateway(): string | undefined {
+    return [...this.nets.values()].find((n) => n.Name === 'bridge')?.IPAM.Config[0]?.Gateway;
   }
 
   gatewayFor(mode: string): string | undefined {

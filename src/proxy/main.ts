@@ -45,6 +45,9 @@ async function main(): Promise<void> {
       forwardsJson = args[++i];
     } else if (a.startsWith('--forwards=')) {
       forwardsJson = a.slice('--forwards='.length);
+    } else if (a === '--owner') {
+      // Only read back from /proc by berthd: which container this proxy serves.
+      i++;
     } else {
       reply({ ok: false, error: `unknown argument ${JSON.stringify(a)} (see --help)` });
       process.exit(1);

@@ -2,7 +2,7 @@
 // it outlives berthd for live restore), read its one ready line, and later stop it by pid. After
 // a daemon restart a recorded pid may have been reused, so check isProxy() before trusting it.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { System } from '../errors.ts';
@@ -14,6 +14,8 @@ const PROXY_MAIN = '/src/proxy/main.ts';
 export interface StartProxyOptions {
   /** How long to wait for the ready line; default 5 s. The child is killed when it passes. */
   timeoutMs?: number;
+  /** The container the proxy serves, in its command line (berthd finds orphans by it). */
+  owner?: string;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface StartProxyOptions {
  */
 export async function startProxy(forwards: PortForward[], o: StartProxyOptions = {}): Promise<{ pid: number; forwards: PortForward[] }> {
   const timeoutMs = o.timeoutMs ?? 5000;
-  const child = spawn(PROXY_BIN, ['--forwards', JSON.stringify(forwards)], {
+  const child = spawn(PROXY_BIN, ['--forwards', JSON.stringify(forwards), ...(o.owner ? ['--owner', o.owner] : [])], {
     detached: true, // setsid: own session and process group, no SIGHUP/SIGINT from berthd's terminal
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -75,6 +77,20 @@ export async function startProxy(forwards: PortForward[], o: StartProxyOptions =
   }
   child.unref();
   return { pid: child.pid!, forwards: msg.forwards };
+}
+
+/** Every live berth-proxy with the container it serves (`--owner`). */
+export function listProxies(): { pid: number; owner: string }[] {
+  const out: { pid: number; owner: string }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let argv: string[];
+    try { argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+    if (!argv.some((a) => a.endsWith(PROXY_MAIN))) continue;
+    const i = argv.indexOf('--owner');
+    out.push({ pid: Number(d), owner: i >= 0 ? argv[i + 1] ?? '' : '' });
+  }
+  return out;
 }
 
 /** True when `pid` is a live berth-proxy (not a zombie, not a reused pid). */

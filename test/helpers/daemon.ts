@@ -9,6 +9,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { run } from '../../src/sys/exec.ts';
 import { removeRules } from '../../src/network/firewall.ts';
+import { listProxies } from '../../src/sys/proxy-process.ts';
 
 export const repo = resolve(import.meta.dirname, '../..');
 export const DOCKER = '/usr/local/bin/docker';
@@ -176,13 +177,14 @@ export async function hardCleanup(dataRoot: string, execRoot: string, net?: Daem
 
 /** The daemon's network leftovers: proxies, namespaces, veths, bridges and iptables rules. */
 async function cleanupNetwork(dataRoot: string, net: DaemonNet): Promise<void> {
-  const ps = await run('pgrep', ['-af', 'src/proxy/main.ts'], { okCodes: [0, 1] }).catch(() => ({ stdout: '' }));
-  for (const line of ps.stdout.split('\n').filter(Boolean)) {
-    const nets = await readdir(join(dataRoot, 'network')).catch(() => [] as string[]);
-    const mine = line.includes(`"containerIp":"${net.subnetPrefix}`) || nets.length > 0 && /"containerIp":"10\.(2[0-4]\d)\./.test(line) && line.includes(`"containerIp":"${net.pool.split('.').slice(0, 2).join('.')}.`);
-    if (mine) { try { process.kill(Number(line.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ } }
-  }
   const ids = await readdir(join(dataRoot, 'containers')).catch(() => [] as string[]);
+  // Proxies say which container they serve; a proxy of this daemon's bridge subnet is also ours.
+  for (const p of listProxies()) {
+    const cmd = await readFile(`/proc/${p.pid}/cmdline`, 'utf8').catch(() => '');
+    if (ids.includes(p.owner) || cmd.includes(`"containerIp":"${net.subnetPrefix}`)) {
+      try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
   for (const id of ids) await run('ip', ['netns', 'del', `berth-${id.slice(0, 16)}`], { okCodes: [0, 1, 2] }).catch(() => {});
   const bridges = [net.bridge];
   for (const f of await readdir(join(dataRoot, 'network')).catch(() => [] as string[])) {
