@@ -18,6 +18,9 @@ const JUMPS: (Rule & { insert?: boolean })[] = [
   { table: 'filter', chain: 'FORWARD', spec: '-j BERTH-FORWARD', insert: true },
   { table: 'filter', chain: 'BERTH-FORWARD', spec: '-j BERTH-ISOLATION-1', insert: true },
   { table: 'nat', chain: 'PREROUTING', spec: '-m addrtype --dst-type LOCAL -j BERTH' },
+  // Loopback destinations are never DNAT'ed: a crafted packet from the LAN to 127.0.0.1 must not
+  // reach a container (moby#41872); local clients of 127.0.0.1 go through the port proxy.
+  { table: 'nat', chain: 'BERTH', spec: '-d 127.0.0.0/8 -j RETURN', insert: true },
   { table: 'nat', chain: 'OUTPUT', spec: '! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j BERTH' },
   { table: 'nat', chain: 'POSTROUTING', spec: '-j BERTH-POSTROUTING' },
 ];
@@ -138,8 +141,9 @@ export interface PublishedPort { proto: 'tcp' | 'udp'; hostIp: string; hostPort:
 /** DNAT for traffic from outside and from the host's non-loopback addresses; loopback goes through the proxy. */
 export function portRules(bridge: string, p: PublishedPort): Rule[] {
   const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? `-d ${p.hostIp}/32 ` : '';
+  const loopback = p.hostIp.startsWith('127.');
   return [
-    { table: 'nat', chain: 'BERTH', spec: `${dst}! -i ${bridge} -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}` },
+    ...(loopback ? [] : [{ table: 'nat' as const, chain: 'BERTH', spec: `${dst}! -i ${bridge} -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}` }]),
     { table: 'filter', chain: 'BERTH-FORWARD', spec: `-d ${p.containerIp}/32 ! -i ${bridge} -o ${bridge} -p ${p.proto} -m ${p.proto} --dport ${p.containerPort} -j ACCEPT` },
     { table: 'nat', chain: 'BERTH-POSTROUTING', spec: `-s ${p.containerIp}/32 -d ${p.containerIp}/32 -p ${p.proto} -m ${p.proto} --dport ${p.containerPort} -j MASQUERADE` },
   ];

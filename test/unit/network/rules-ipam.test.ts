@@ -1,0 +1,39 @@
+// The pure parts of networking: address pools and the iptables rules planned for bridges and ports.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AddressPool, macFor, parseCidr, overlaps } from '../../../src/network/ipam.ts';
+import { bridgeRules, portRules } from '../../../src/network/firewall.ts';
+
+test('an address pool skips network, gateway and broadcast, goes round-robin, and refuses doubles', () => {
+  const p = new AddressPool({ subnet: '10.9.0.0/29', gateway: '10.9.0.1' });
+  assert.deepEqual([p.allocate(), p.allocate(), p.allocate()], ['10.9.0.2', '10.9.0.3', '10.9.0.4']);
+  p.release('10.9.0.2');
+  assert.equal(p.allocate(), '10.9.0.5', 'a released address is not handed out again at once');
+  assert.equal(p.allocate(), '10.9.0.6');
+  assert.equal(p.allocate(), '10.9.0.2');
+  assert.throws(() => p.allocate(), /no available IPv4 addresses/);
+  assert.throws(() => p.allocate('10.9.0.3'), /already in use/);
+  assert.throws(() => p.allocate('10.9.0.1'), /not usable/);
+  assert.equal(p.claim('10.9.0.3'), false);
+  assert.equal(macFor('10.9.0.3'), '02:42:0a:09:00:03');
+  assert.throws(() => new AddressPool({ subnet: '10.9.0.0/24', gateway: '10.8.0.1' }), /not in subnet/);
+  assert.ok(overlaps(parseCidr('10.0.0.0/8'), parseCidr('10.9.0.0/24')));
+  assert.ok(!overlaps(parseCidr('10.9.1.0/24'), parseCidr('10.9.0.0/24')));
+});
+
+test('bridge rules: NAT and forwarding out unless internal, isolation always', () => {
+  const open = bridgeRules({ bridge: 'b0', subnet: '10.1.0.0/24', internal: false }).map((r) => `${r.table} ${r.chain} ${r.spec}`);
+  assert.ok(open.includes('nat BERTH-POSTROUTING -s 10.1.0.0/24 ! -o b0 -j MASQUERADE'));
+  assert.ok(open.includes('filter BERTH-ISOLATION-2 -o b0 -j DROP'));
+  const internal = bridgeRules({ bridge: 'b1', subnet: '10.2.0.0/24', internal: true }).map((r) => `${r.table} ${r.chain} ${r.spec}`);
+  assert.ok(!internal.some((r) => r.includes('MASQUERADE')), 'an internal network has no way out');
+  assert.ok(internal.includes('filter BERTH-ISOLATION-1 -i b1 ! -o b1 -j DROP'));
+});
+
+test('port rules: DNAT only for non-loopback host addresses (loopback is the proxy\'s)', () => {
+  const all = portRules('b0', { proto: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, containerIp: '10.1.0.2', containerPort: 80 });
+  assert.ok(all.some((r) => r.chain === 'BERTH' && r.spec === '! -i b0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.1.0.2:80'));
+  const lo = portRules('b0', { proto: 'udp', hostIp: '127.0.0.1', hostPort: 5353, containerIp: '10.1.0.2', containerPort: 53 });
+  assert.ok(!lo.some((r) => r.spec.includes('DNAT')));
+  assert.ok(lo.some((r) => r.chain === 'BERTH-FORWARD' && r.spec.includes('-p udp -m udp --dport 53')));
+});
