@@ -1,0 +1,645 @@
+// Network: throughput and request rate of a published port, and what the bridge network adds to
+// `docker run`, each against a floor measured in the same run.
+//
+//   node_modules/.bin/node bench/network.ts [--runs N] [--no-append]
+//
+// Starts berthd on a fresh data root under /var/tmp and a short exec root, with a bridge and
+// subnets of its own (bb<hex>, 10.<150-199>.<x>.1/24, pool 10.<200-249>.0.0/16) so that it does not
+// collide with other daemons on the machine; imports busybox:latest from the host's busybox-static;
+// runs one busybox `httpd -f -p 80 -h /www` container serving a 100 MB random file and a 1 KB one,
+// published as `-p 127.0.0.1:P1:80 -p P2:80`, and a busybox httpd on the host itself serving the
+// same sizes on 127.0.0.1:PF (the floor: loopback, no proxy, no bridge). Then, N runs each,
+// interleaved (floor, a, b, …) so that the machine's noise falls on all alike, all traffic local:
+//   1. 100 MB download with curl (MB/s):
+//      f. host httpd via 127.0.0.1:PF
+//      a. via 127.0.0.1:P1   (Berth's userland port proxy)
+//      b. via the container's address, port 80   (kernel bridge path)
+//      c. via the host's own non-loopback address:P2   (iptables DNAT path; if the host has one)
+//   2. 1 KB file with `wrk -t2 -c32 -d5s` (requests/s): f, a, b as above
+//   3. `docker run --rm busybox true` (default bridge network) against the same with
+//      `--network none` (the floor), ≥ 15 runs each after 3 warm-ups, interleaved (ms)
+// Prints a Markdown section (medians and minima, ratio to the floor, the targets) and appends it
+// to BENCHMARKS.md. Everything it made is taken away again (containers, proxies, netns, the
+// bridge and its iptables rules, the host httpd, mounts, dirs), also on failure or Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, appendFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import { randomBytes, randomInt, createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { removeRules } from '../src/network/firewall.ts';
+
+const repo = resolve(import.meta.dirname, '..');
+const DOCKER = '/usr/local/bin/docker';
+const BUSYBOX = '/bin/busybox';
+const BIG = 100_000_000;
+const SMALL = 1024;
+const WARMUPS = 3;
+const TARGET_MBS = 1500;
+const TARGET_RPS = 5000;
+const TARGET_SETUP_MS = 30;
+const WRK_ARGS = ['-t2', '-c32', '-d5s'];
+const WEB_SCRIPT = `mkdir -p /www && head -c ${BIG} /dev/urandom > /www/big && head -c ${SMALL} /dev/urandom > /www/small && exec httpd -f -p 80 -h /www`;
+
+// ---------- small process helpers (every wait is bounded) ----------
+
+interface Result { code: number; stdout: Buffer; stderr: string; ms: number }
+
+function runCmd(file: string, args: string[], o: { input?: Buffer | string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolveP) => {
+    const t0 = performance.now();
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { env: o.env ?? process.env, cwd: o.cwd, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    } catch (e) {
+      resolveP({ code: -1, stdout: Buffer.alloc(0), stderr: String(e), ms: 0 });
+      return;
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    if (o.input !== undefined) {
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(o.input);
+    }
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, o.timeoutMs ?? 30_000);
+    let spawnError = '';
+    child.on('error', (e) => { spawnError = e.message; });
+    child.on('close', (code, signal) => {
+      const ms = performance.now() - t0;
+      clearTimeout(timer);
+      const stderr = Buffer.concat(err).toString() + (spawnError ? `\n${spawnError}` : '') + (timedOut ? '\n(timed out)' : '');
+      resolveP({ code: code ?? (signal ? 128 : -1), stdout: Buffer.concat(out), stderr, ms });
+    });
+  });
+}
+
+async function mustRun(file: string, args: string[], o: Parameters<typeof runCmd>[2] = {}): Promise<Result> {
+  const r = await runCmd(file, args, o);
+  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
+  return r;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); }),
+  ]);
+}
+
+// ---------- HTTP over the unix socket ----------
+
+interface ApiResult { status: number; body: Buffer }
+
+function api(socketPath: string, method: string, path: string, body?: unknown, agent?: http.Agent, timeoutMs = 30_000): Promise<ApiResult> {
+  return new Promise((resolveP, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request({
+      socketPath, method, path, agent,
+      headers: data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {},
+      timeout: timeoutMs,
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolveP({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+      res.on('aborted', () => reject(new Error(`${method} ${path}: response aborted`)));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+// ---------- statistics ----------
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+const fmt = (x: number, digits = 0): string => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+
+// ---------- the run ----------
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'no-append': { type: 'boolean', default: false } } });
+const RUNS = Number(values.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1) {
+  console.error(`--runs wants a positive integer, not ${values.runs}`);
+  process.exit(2);
+}
+const SETUP_RUNS = Math.max(15, 3 * RUNS);
+
+const tag = randomBytes(3).toString('hex');
+const execRoot = `/run/bb-${tag}`;
+const socket = `${execRoot}/d.sock`;
+const pidfile = `${execRoot}/p.pid`;
+const bridge = `bb${tag}`;
+const cgroupParent = `berth-${createHash('sha256').update(execRoot).digest('hex').slice(0, 8)}`; // engine.ts names it so
+const dataRoot = mkdtempSync('/var/tmp/berth-bench-');
+const scratch = mkdtempSync('/var/tmp/berth-bench-x-'); // host httpd's files, CLI config, berthd log
+const cliConfig = join(scratch, 'docker-config');
+const logFile = join(scratch, 'berthd.log');
+const www = join(scratch, 'www');
+const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: cliConfig, DOCKER_CLI_HINTS: 'false' };
+
+/** A /24 for the default bridge and a /16 pool for user networks that no address or route here uses yet. */
+function pickSubnets(): { bip: string; prefix: string; pool: string } {
+  const used = readFileSync('/proc/net/fib_trie', 'utf8'); // every local address and route, dotted
+  for (let i = 0; i < 50; i++) {
+    const a = randomInt(150, 200);
+    const b = randomInt(0, 256);
+    const p = randomInt(200, 250);
+    const prefix = `10.${a}.${b}.`;
+    if (used.includes(` ${prefix}`) || used.includes(` 10.${p}.`)) continue;
+    return { bip: `${prefix}1/24`, prefix, pool: `10.${p}.0.0/16` };
+  }
+  throw new Error('no free 10.x subnet found');
+}
+const subnets = pickSubnets();
+
+let daemon: ChildProcess | undefined;
+let hostHttpd: ChildProcess | undefined;
+let cleaning: Promise<void> | undefined;
+const netnsBefore = new Set(existsSync('/run/netns') ? readdirSync('/run/netns') : []);
+const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+
+function logTail(lines = 30): string {
+  try { return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'); } catch { return ''; }
+}
+
+async function stopChild(p: ChildProcess | undefined, what: string): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGTERM');
+  await Promise.race([exited, sleep(5_000)]);
+  if (p.exitCode === null && p.signalCode === null) {
+    log(`${what} did not exit within 5 s of SIGTERM: SIGKILL`);
+    p.kill('SIGKILL');
+    await Promise.race([exited, sleep(5_000)]);
+  }
+}
+
+function conmonPidsOf(root: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const comm = readFileSync(`/proc/${d}/comm`, 'utf8').trim();
+      if (comm !== 'conmon') continue;
+      const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmdline.includes(`${root}/`)) pids.push(Number(d));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+/** berth-proxy processes forwarding into this daemon's subnets (they outlive berthd by design). */
+function myProxyPids(): number[] {
+  const pids: number[] = [];
+  const poolPrefix = `${subnets.pool.split('.').slice(0, 2).join('.')}.`;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ');
+      if (!cmdline.includes('src/proxy/main.ts')) continue;
+      if (cmdline.includes(`"containerIp":"${subnets.prefix}`) || cmdline.includes(`"containerIp":"${poolPrefix}`)) pids.push(Number(d));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+/** Named netns made since this script started whose interfaces hold an address in this daemon's subnet. */
+async function myNetns(): Promise<string[]> {
+  const names = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith('berth-') && !netnsBefore.has(n)) : [];
+  const mine: string[] = [];
+  for (const n of names) {
+    const r = await runCmd('ip', ['-n', n, '-4', '-o', 'addr'], { timeoutMs: 5_000 });
+    if (r.stdout.toString().includes(` ${subnets.prefix}`)) mine.push(n);
+  }
+  return mine;
+}
+
+async function myRules(): Promise<string[]> {
+  const r = await runCmd('iptables-save', [], { timeoutMs: 10_000 });
+  return r.stdout.toString().split('\n').filter((l) => l.includes(`berth:${bridge}`));
+}
+
+async function linkExists(name: string): Promise<boolean> {
+  return (await runCmd('ip', ['link', 'show', name], { timeoutMs: 5_000 })).code === 0;
+}
+
+function mountsUnder(...roots: string[]): string[] {
+  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => unescape(l.split(' ')[1] ?? ''))
+    .filter((m) => roots.some((r) => m === r || m.startsWith(`${r}/`)));
+}
+
+/** Removes every container through the API (a published port's proxy goes with its container). */
+async function removeContainers(): Promise<void> {
+  const list = await api(socket, 'GET', '/v1.47/containers/json?all=1', undefined, undefined, 10_000);
+  if (list.status !== 200) return;
+  for (const c of JSON.parse(list.body.toString()) as { Id: string }[]) {
+    await api(socket, 'DELETE', `/v1.47/containers/${c.Id}?force=1`, undefined, undefined, 30_000).catch((e) => log(`removing container ${c.Id}: ${e}`));
+  }
+}
+
+async function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await stopChild(hostHttpd, 'host httpd').catch((e) => log(`stopping host httpd: ${e}`));
+    if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
+      await withTimeout(removeContainers(), 60_000, 'removing containers').catch((e) => log(String(e)));
+    }
+    await stopChild(daemon, 'berthd').catch((e) => log(`stopping berthd: ${e}`));
+    for (const pid of myProxyPids()) {
+      log(`leftover berth-proxy ${pid}: SIGKILL`);
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    const runcRoot = join(execRoot, 'runc');
+    if (existsSync(runcRoot)) {
+      const listed = await runCmd('runc', ['--root', runcRoot, 'list', '-q'], { timeoutMs: 10_000 });
+      for (const id of listed.stdout.toString().split('\n').filter(Boolean)) {
+        log(`leftover runc container ${id} under ${runcRoot}: delete -f`);
+        await runCmd('runc', ['--root', runcRoot, 'delete', '-f', id], { timeoutMs: 10_000 });
+      }
+    }
+    for (const pid of conmonPidsOf(execRoot)) {
+      log(`leftover conmon ${pid}: SIGKILL`);
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    // Network leftovers: namespaces of containers it still knew of or that hold our addresses, the
+    // bridge, and every iptables rule tagged with it (berth:bb<hex> and berth:bb<hex>/<container>).
+    const ids = existsSync(join(dataRoot, 'containers')) ? readdirSync(join(dataRoot, 'containers')) : [];
+    const nsNames = new Set([...ids.map((id) => `berth-${id.slice(0, 16)}`).filter((n) => existsSync(`/run/netns/${n}`)), ...await myNetns()]);
+    for (const n of nsNames) {
+      log(`leftover netns ${n}: ip netns del`);
+      await runCmd('ip', ['netns', 'del', n], { timeoutMs: 10_000 });
+    }
+    await withTimeout(removeRules(bridge), 30_000, 'removing iptables rules').catch((e) => log(`removing iptables rules of ${bridge}: ${e}`));
+    if (await linkExists(bridge)) await runCmd('ip', ['link', 'del', bridge], { timeoutMs: 10_000 });
+    // Deepest first, so that a mount on top of another comes off before the one below it.
+    const mounts = mountsUnder(dataRoot, execRoot, scratch).sort((a, b) => b.length - a.length);
+    for (const m of mounts) {
+      const r = await runCmd('umount', [m], { timeoutMs: 10_000 });
+      if (r.code !== 0) await runCmd('umount', ['-l', m], { timeoutMs: 10_000 });
+    }
+    for (const dir of [dataRoot, execRoot, scratch]) {
+      await withTimeout(rm(dir, { recursive: true, force: true }), 60_000, `rm -rf ${dir}`).catch((e) => log(`removing ${dir}: ${e}`));
+    }
+    // The daemon's (by now empty) cgroup tree, leaves first.
+    for (const ctrl of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
+      const dir = join('/sys/fs/cgroup', ctrl, cgroupParent);
+      if (!existsSync(dir)) continue;
+      try {
+        for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) { try { rmdirSync(join(dir, e.name)); } catch { /* busy */ } }
+        rmdirSync(dir);
+      } catch (e) { log(`removing cgroup ${dir}: ${e}`); }
+    }
+  })();
+  return cleaning;
+}
+
+/** What is left after cleanup, for the last line of the section; empty when nothing. */
+async function leftovers(): Promise<string[]> {
+  const left: string[] = [];
+  if (daemon && daemon.exitCode === null && daemon.signalCode === null) left.push('berthd still running');
+  if (hostHttpd && hostHttpd.exitCode === null && hostHttpd.signalCode === null) left.push('host httpd still running');
+  if (await linkExists(bridge)) left.push(`bridge ${bridge}`);
+  const rules = await myRules();
+  if (rules.length) left.push(`${rules.length} iptables rules tagged berth:${bridge}`);
+  const proxies = myProxyPids();
+  if (proxies.length) left.push(`berth-proxy pids ${proxies.join(' ')}`);
+  const ns = await myNetns();
+  if (ns.length) left.push(`netns ${ns.join(' ')}`);
+  const mounts = mountsUnder(dataRoot, execRoot, scratch);
+  if (mounts.length) left.push(`${mounts.length} mounts`);
+  for (const d of [dataRoot, execRoot, scratch]) if (existsSync(d)) left.push(d);
+  return left;
+}
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    if (interrupted) return; // a second Ctrl-C while cleaning up: keep cleaning
+    interrupted = true;
+    log(`\n${sig}: cleaning up`);
+    void withTimeout(cleanup(), 120_000, 'cleanup').catch((e) => log(String(e))).finally(() => process.exit(130));
+  });
+}
+
+function checkInterrupted(): void {
+  if (interrupted) throw new Error('interrupted');
+}
+
+async function startDaemon(): Promise<void> {
+  mkdirSync(execRoot, { recursive: true });
+  const fd = openSync(logFile, 'a');
+  daemon = spawn(join(repo, 'bin/berthd'), [
+    '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', pidfile,
+    '--bridge', bridge, '--bip', subnets.bip, '--default-address-pool', subnets.pool,
+  ], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (daemon.exitCode !== null || daemon.signalCode !== null) throw new Error(`berthd exited (${daemon.exitCode ?? daemon.signalCode}):\n${logTail()}`);
+    const ok = await api(socket, 'GET', '/_ping', undefined, undefined, 1_000).then((r) => r.status === 200, () => false);
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`berthd did not answer /_ping within 15 s:\n${logTail()}`);
+}
+
+async function importBusybox(): Promise<void> {
+  const tar = (await mustRun('bash', [join(repo, 'scripts/busybox-image.sh')], { timeoutMs: 60_000 })).stdout;
+  await mustRun(DOCKER, ['import', '-c', 'CMD ["sh"]', '-', 'busybox:latest'], { input: tar, env, timeoutMs: 60_000 });
+}
+
+async function docker(args: string[], timeoutMs = 60_000): Promise<Result> {
+  return mustRun(DOCKER, args, { env, timeoutMs });
+}
+
+/** Three distinct TCP ports free on every address right now (the kernel's choice, then released). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = net.createServer();
+      servers.push(s);
+      await new Promise<void>((ok, fail) => { s.once('error', fail); s.listen(0, '0.0.0.0', () => ok()); });
+      ports.push((s.address() as net.AddressInfo).port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+/** The host's first global IPv4 address that is not on a bridge of a container engine. */
+async function hostAddress(): Promise<string | undefined> {
+  const r = await runCmd('ip', ['-4', '-o', 'addr', 'show', 'scope', 'global'], { timeoutMs: 5_000 });
+  for (const l of r.stdout.toString().split('\n')) {
+    const m = /^\d+:\s+(\S+)\s+inet\s+([\d.]+)\//.exec(l);
+    if (!m) continue;
+    const dev = m[1]!;
+    if (dev === bridge || /^(berth|bb|br-|docker|cni|podman|veth|virbr)/.test(dev)) continue;
+    return m[2]!;
+  }
+  return undefined;
+}
+
+/** Polls until `url` answers 200 with `size` bytes (bounded). */
+async function waitHttp(url: string, size: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    checkInterrupted();
+    const r = await runCmd('curl', ['-s', '--max-time', '2', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', url], { timeoutMs: 5_000 });
+    last = r.stdout.toString().trim() || r.stderr.trim();
+    if (last === `200 ${size}`) return;
+    await sleep(100);
+  }
+  throw new Error(`${url} did not answer 200 with ${size} bytes within ${timeoutMs} ms (last: ${last})`);
+}
+
+// ---------- measurements ----------
+
+interface Measurement { key: string; label: string; unit: string; higherIsBetter: boolean; floor?: string; fn: () => Promise<number>; samples: number[] }
+
+/** MB/s of one 100 MB download, by curl's own figures. */
+async function download(url: string): Promise<number> {
+  const r = await runCmd('curl', ['-s', '--max-time', '60', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', url], { timeoutMs: 70_000 });
+  if (r.code !== 0) throw new Error(`curl ${url} failed (exit ${r.code}): ${r.stderr.trim()}`);
+  const [size, secs] = r.stdout.toString().trim().split(' ').map(Number);
+  if (size !== BIG) throw new Error(`curl ${url}: ${size} bytes instead of ${BIG}`);
+  return size / 1e6 / secs!;
+}
+
+/** TcpExt counters of a network namespace (that of `pid`, or ours). */
+function tcpExt(pid: number | 'self' = 'self'): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    const lines = readFileSync(`/proc/${pid}/net/netstat`, 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = lines[0]?.split(/\s+/).slice(1) ?? [];
+    const vals = lines[1]?.split(/\s+/).slice(1) ?? [];
+    names.forEach((n, i) => { out[n] = Number(vals[i]); });
+  } catch { /* gone */ }
+  return out;
+}
+
+/** What a wrk run saw besides its rate: errors, its slowest request, SYNs dropped on full accept queues. */
+interface WrkNotes { errors: string[]; maxLatency: string[]; hostOverflows: number; containerOverflows: number }
+
+/** wrk's Requests/sec; socket errors, non-2xx responses, max latency and listen overflows are kept as notes. */
+function wrk(url: string, notes: WrkNotes, containerPid: () => number): () => Promise<number> {
+  return async () => {
+    const h0 = tcpExt().ListenOverflows ?? 0;
+    const c0 = tcpExt(containerPid()).ListenOverflows ?? 0;
+    const r = await runCmd('wrk', [...WRK_ARGS, url], { timeoutMs: 30_000 });
+    notes.hostOverflows += (tcpExt().ListenOverflows ?? 0) - h0;
+    notes.containerOverflows += (tcpExt(containerPid()).ListenOverflows ?? 0) - c0;
+    const out = r.stdout.toString();
+    if (r.code !== 0) throw new Error(`wrk ${url} failed (exit ${r.code}): ${r.stderr.trim()} ${out.trim()}`);
+    const rps = /Requests\/sec:\s*([\d.]+)/.exec(out);
+    if (!rps) throw new Error(`wrk ${url}: no Requests/sec in its output:\n${out}`);
+    const errs = /Socket errors: (.*)/.exec(out)?.[1];
+    const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
+    if (errs) notes.errors.push(`socket errors ${errs}`);
+    if (non2xx) notes.errors.push(`${non2xx} non-2xx`);
+    const max = /^\s*Latency\s+\S+\s+\S+\s+(\S+)/m.exec(out)?.[1];
+    if (max) notes.maxLatency.push(max);
+    return Number(rps[1]);
+  };
+}
+
+function dockerRun(args: string[]): () => Promise<number> {
+  return async () => {
+    const r = await runCmd(DOCKER, ['run', '--rm', ...args, 'busybox', 'true'], { env, timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`docker run --rm ${args.join(' ')} busybox true failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return r.ms;
+  };
+}
+
+async function runInterleaved(ms: Measurement[], runs: number, warmups: number, what: string): Promise<void> {
+  for (let i = 0; i < warmups; i++) for (const m of ms) { checkInterrupted(); await m.fn(); }
+  for (let i = 0; i < runs; i++) {
+    for (const m of ms) {
+      checkInterrupted();
+      m.samples.push(await m.fn());
+    }
+    log(`${what} run ${i + 1}/${runs}: ${ms.map((m) => `${m.key}=${fmt(m.samples.at(-1)!, 1)}`).join(' ')}`);
+  }
+}
+
+async function machine(): Promise<Record<string, string>> {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  const out = async (f: string, a: string[]): Promise<string> => (await runCmd(f, a, { timeoutMs: 10_000 })).stdout.toString().trim();
+  const dirty = await out('git', ['-C', repo, 'status', '--porcelain', '--', 'src', 'bin']);
+  return {
+    nproc: await out('nproc', []),
+    cpu: model,
+    kernel: await out('uname', ['-r']),
+    node: process.version,
+    curl: (await out('curl', ['--version'])).split(' ').slice(0, 2).join(' '),
+    wrk: (await runCmd('wrk', ['--version'], { timeoutMs: 5_000 })).stdout.toString().split(' ').slice(0, 2).join(' '),
+    busybox: (await out(BUSYBOX, [])).split('\n')[0]?.split(' (')[0] ?? 'busybox',
+    docker: `${await out(DOCKER, ['version', '--format', '{{.Client.Version}}'])} (client)`,
+    commit: `${await out('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'])}${dirty ? ' (with uncommitted changes under src/ or bin/)' : ''}`,
+  };
+}
+
+async function main(): Promise<string> {
+  const tStart = performance.now();
+  const date = (await mustRun('date', ['-u'])).stdout.toString().trim();
+  const info = await machine();
+  log(`berthd: data root ${dataRoot}, exec root ${execRoot}, bridge ${bridge} ${subnets.bip}, pool ${subnets.pool}; scratch ${scratch}`);
+  await startDaemon();
+  checkInterrupted();
+  await importBusybox();
+  const serverVersion = (await docker(['version', '--format', '{{.Server.Version}}'])).stdout.toString().trim();
+  checkInterrupted();
+
+  // The floor's server: busybox httpd on the host, the same binary the image is made of.
+  const [p1, p2, pf] = await freePorts(3) as [number, number, number];
+  mkdirSync(www);
+  writeFileSync(join(www, 'big'), randomBytes(BIG));
+  writeFileSync(join(www, 'small'), randomBytes(SMALL));
+  hostHttpd = spawn(BUSYBOX, ['httpd', '-f', '-p', `127.0.0.1:${pf}`, '-h', www], { stdio: 'ignore' });
+  const floorBase = `http://127.0.0.1:${pf}`;
+
+  // The container: its own 100 MB file in its writable layer, published on loopback and on every address.
+  const hostIp = await hostAddress();
+  log(`web container: -p 127.0.0.1:${p1}:80 -p ${p2}:80; host httpd on 127.0.0.1:${pf}; host address ${hostIp ?? '(none)'}`);
+  await docker(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${p1}:80`, '-p', `${p2}:80`, 'busybox', 'sh', '-c', WEB_SCRIPT]);
+  const ip = (await docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web'])).stdout.toString().trim();
+  if (!ip.startsWith(subnets.prefix)) throw new Error(`container address ${ip || '(none)'} is not in ${subnets.bip}`);
+  const bases: Record<string, string> = { f: floorBase, a: `http://127.0.0.1:${p1}`, b: `http://${ip}:80` };
+  if (hostIp) bases.c = `http://${hostIp}:${p2}`;
+  for (const base of Object.values(bases)) {
+    await waitHttp(`${base}/small`, SMALL);
+    await waitHttp(`${base}/big`, BIG, 60_000);
+  }
+  checkInterrupted();
+
+  const thr: Measurement[] = [
+    { key: '1f', label: `floor: host \`busybox httpd\` via \`${floorBase}\` (no proxy, no bridge)`, unit: 'MB/s', higherIsBetter: true, fn: () => download(`${bases.f}/big`), samples: [] },
+    { key: '1a', label: '`-p 127.0.0.1:PORT:80` via 127.0.0.1:PORT (userland proxy)', unit: 'MB/s', higherIsBetter: true, floor: '1f', fn: () => download(`${bases.a}/big`), samples: [] },
+    { key: '1b', label: 'container address, port 80 (bridge, no proxy)', unit: 'MB/s', higherIsBetter: true, floor: '1f', fn: () => download(`${bases.b}/big`), samples: [] },
+  ];
+  if (bases.c) thr.push({ key: '1c', label: `\`-p PORT2:80\` via the host's address ${hostIp}:PORT2 (iptables DNAT)`, unit: 'MB/s', higherIsBetter: true, floor: '1f', fn: () => download(`${bases.c}/big`), samples: [] });
+  const rps: Measurement[] = [
+    { key: '2f', label: 'floor: host `busybox httpd` via 127.0.0.1', unit: 'req/s', higherIsBetter: true, fn: async () => 0, samples: [] },
+    { key: '2a', label: 'via 127.0.0.1:PORT (userland proxy)', unit: 'req/s', higherIsBetter: true, floor: '2f', fn: async () => 0, samples: [] },
+    { key: '2b', label: 'container address, port 80 (bridge, no proxy)', unit: 'req/s', higherIsBetter: true, floor: '2f', fn: async () => 0, samples: [] },
+  ];
+  const webPid = Number((await docker(['inspect', '-f', '{{.State.Pid}}', 'web'])).stdout.toString().trim());
+  const wrkNotes: Record<string, WrkNotes> = {};
+  for (const m of rps) {
+    const n: WrkNotes = wrkNotes[m.key] = { errors: [], maxLatency: [], hostOverflows: 0, containerOverflows: 0 };
+    m.fn = wrk(`${bases[m.key[1]!]!}/small`, n, () => webPid);
+  }
+  const setup: Measurement[] = [
+    { key: '3f', label: 'floor: `docker run --rm --network none busybox true`', unit: 'ms', higherIsBetter: false, fn: dockerRun(['--network', 'none']), samples: [] },
+    { key: '3a', label: '`docker run --rm busybox true` (default bridge network)', unit: 'ms', higherIsBetter: false, floor: '3f', fn: dockerRun([]), samples: [] },
+  ];
+
+  log('1. 100 MB downloads …');
+  await runInterleaved(thr, RUNS, 1, 'download');
+  log(`2. wrk ${WRK_ARGS.join(' ')} on a ${SMALL} B file …`);
+  // A short warm-up is enough here: wrk -d1s each.
+  for (const m of rps) { checkInterrupted(); await runCmd('wrk', ['-t2', '-c32', '-d1s', `${bases[m.key[1]!]!}/small`], { timeoutMs: 20_000 }); }
+  for (const n of Object.values(wrkNotes)) Object.assign(n, { errors: [], maxLatency: [], hostOverflows: 0, containerOverflows: 0 });
+  await runInterleaved(rps, RUNS, 0, 'wrk');
+
+  // The web container and its proxy go before the start-up runs; nothing else runs meanwhile.
+  const proxiesWithWeb = myProxyPids().length;
+  await docker(['rm', '-f', 'web']);
+  await stopChild(hostHttpd, 'host httpd');
+  log(`3. docker run --rm [--network none] busybox true, ${SETUP_RUNS} runs each after ${WARMUPS} warm-ups …`);
+  await runInterleaved(setup, SETUP_RUNS, WARMUPS, 'docker run');
+
+  // What berthd leaves while still running: every container was removed, so nothing should remain.
+  const left = await api(socket, 'GET', '/v1.47/containers/json?all=1');
+  const leftContainers = left.status === 200 ? (JSON.parse(left.body.toString()) as unknown[]).length : -1;
+  const leftVeths = (await runCmd('ip', ['-o', 'link', 'show', 'master', bridge], { timeoutMs: 5_000 })).stdout.toString().split('\n').filter(Boolean).length;
+  const leftProxies = myProxyPids().length;
+  const leftNetns = (await myNetns()).length;
+  const leftMounts = mountsUnder(dataRoot, execRoot).length;
+  const leftPortRules = (await myRules()).filter((l) => l.includes(`berth:${bridge}/`)).length;
+
+  const all = [...thr, ...rps, ...setup];
+  const med = (k: string): number => quantile(all.find((m) => m.key === k)?.samples ?? [], 0.5);
+  const lines: string[] = [];
+  lines.push(`## Network: ${date}`, '');
+  lines.push(`Machine: ${info.nproc} CPUs (${info.cpu}), kernel ${info.kernel}, Node ${info.node}, ${info.curl}, ${info.wrk}, ${info.busybox}, Docker CLI ${info.docker}.`);
+  lines.push(`Berth ${serverVersion} at ${info.commit}; \`bench/network.ts\`, berthd on its own bridge (${subnets.bip}); all traffic local. ${RUNS} runs per measurement in 1 and 2 (after one warm-up), ${SETUP_RUNS} in 3 (after ${WARMUPS} warm-ups), each interleaved with its floor.`);
+  lines.push(`Server: busybox \`httpd -f\` (one process per connection, no keep-alive) in a busybox container (files in its writable layer) and, for the floors, on the host; 1 = \`curl\` of a ${BIG / 1e6} MB random file; 2 = \`wrk ${WRK_ARGS.join(' ')}\` of a ${SMALL} B file; 3 = wall time of the CLI command.`, '');
+  lines.push('| | measurement | median | min | unit | median / floor |', '|---|---|---:|---:|---|---:|');
+  for (const m of all) {
+    const md = quantile(m.samples, 0.5);
+    const digits = m.unit === 'ms' ? 1 : 0;
+    const ratio = m.floor ? `${(md / med(m.floor)).toFixed(2)}×` : '—';
+    lines.push(`| ${m.key} | ${m.label} | ${fmt(md, digits)} | ${fmt(Math.min(...m.samples), digits)} | ${m.unit} | ${ratio} |`);
+  }
+  if (!hostIp) lines.push('| 1c | `-p PORT2:80` via the host\'s address (iptables DNAT) | not measured: no global IPv4 address outside container bridges | | | |');
+  lines.push('');
+  const errs = rps.filter((m) => wrkNotes[m.key]!.errors.length).map((m) => `${m.key}: ${[...new Set(wrkNotes[m.key]!.errors)].join('; ')}`);
+  lines.push(`- wrk, over the measured runs: ${errs.length ? errs.join(' — ') : 'no socket errors or non-2xx responses'}. Slowest request per run: ${rps.map((m) => `${m.key} ${wrkNotes[m.key]!.maxLatency.join(' ')}`).join('; ')}.`);
+  lines.push(`- SYNs dropped on a full accept queue (TcpExt ListenOverflows, host netns / container netns) during the measured runs: ${rps.map((m) => `${m.key} ${wrkNotes[m.key]!.hostOverflows} / ${wrkNotes[m.key]!.containerOverflows}`).join('; ')} (a dropped SYN costs its connection a 1 s retransmit; the host's counter also counts other processes' sockets).`);
+  const setupAdded = med('3a') - med('3f');
+  const verdict = (ok: boolean): string => (ok ? 'met' : 'not met');
+  lines.push(`- Bridge network set-up adds ${fmt(setupAdded, 1)} ms to \`docker run\` (median − median; minima differ by ${fmt(Math.min(...setup[1]!.samples) - Math.min(...setup[0]!.samples), 1)} ms).`);
+  lines.push(`- Targets: ≥ ${TARGET_MBS} MB/s through \`-p 127.0.0.1:PORT:80\` (1a): ${verdict(med('1a') >= TARGET_MBS)} (${fmt(med('1a'))}); ≥ ${TARGET_RPS} req/s through it (2a): ${verdict(med('2a') >= TARGET_RPS)} (${fmt(med('2a'))}); bridge adding < ${TARGET_SETUP_MS} ms to start (3a − 3f): ${verdict(setupAdded < TARGET_SETUP_MS)} (${fmt(setupAdded, 1)} ms).`);
+  lines.push('- Reference on this machine class (other server, earlier): dockerd ≈ 1350 MB/s and ≈ 3000 req/s, podman ≈ 1500 MB/s and ≈ 5000 req/s, loopback without proxy ≈ 1830 MB/s and ≈ 6400 req/s.');
+  lines.push(`- berth-proxy processes while the web container ran: ${proxiesWithWeb}. Left in berthd after all runs (before its shutdown): ${leftContainers} containers, ${leftVeths} veths on ${bridge}, ${leftProxies} proxies, ${leftNetns} netns, ${leftPortRules} port rules, ${leftMounts} mounts. Whole run ${((performance.now() - tStart) / 1000).toFixed(0)} s.`);
+
+  const complaints = (() => { try { return readFileSync(logFile, 'utf8').split('\n'); } catch { return []; } })()
+    .filter((l) => { try { return (JSON.parse(l) as { level?: number }).level! >= 40; } catch { return false; } });
+  if (complaints.length) log(`berthd logged ${complaints.length} warnings/errors; the first ones:\n${complaints.slice(0, 10).join('\n')}`);
+  return lines.join('\n');
+}
+
+let code = 0;
+let section: string | undefined;
+try {
+  section = await main();
+} catch (e) {
+  if (!interrupted) {
+    log(`benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
+    const tail = logTail();
+    if (tail) log(`--- berthd log (tail) ---\n${tail}`);
+    code = 1;
+  }
+} finally {
+  if (!interrupted) {
+    await withTimeout(cleanup(), 120_000, 'cleanup').catch((e) => { log(String(e)); code = 1; });
+    const left = await leftovers().catch((e) => [`leftover check failed: ${e}`]);
+    if (left.length) { log(`left behind after cleanup: ${left.join(', ')}`); code = 1; }
+    if (section !== undefined) {
+      section += `\n- After berthd stopped and the cleanup ran: ${left.length ? `left behind: ${left.join(', ')}` : 'no bridge, iptables rules, proxies, netns, mounts or dirs of this run left'}.\n`;
+      process.stdout.write(`\n${section}\n`);
+      if (!values['no-append']) {
+        const file = join(repo, 'BENCHMARKS.md');
+        if (!existsSync(file)) writeFileSync(file, '# Benchmarks\n');
+        appendFileSync(file, `\n${section}`);
+        log(`appended to ${file}`);
+      }
+    }
+    process.exit(code);
+  }
+}
