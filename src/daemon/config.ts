@@ -17,6 +17,7 @@ export interface DaemonConfig {
   bip: string;
   mtu: number;
   addressPool: string;
+  userlandProxy: boolean;
 }
 
 const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -35,6 +36,7 @@ const fileSchema = z.object({
   bip: z.string().optional(),
   mtu: z.number().int().min(68).max(65535).optional(),
   'default-address-pool': z.string().optional(),
+  'userland-proxy': z.boolean().optional(),
 }).strict();
 
 export class ConfigError extends Error {}
@@ -54,11 +56,12 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     .option('--bip <cidr>', 'gateway address and prefix of the default bridge (default 10.87.0.1/16)')
     .option('--mtu <n>', 'MTU of container interfaces (default 1500)', (v) => Number(v))
     .option('--default-address-pool <cidr>', 'range user networks get /24 subnets from (default 10.86.0.0/16)')
+    .option('--userland-proxy [bool]', "serve the host's own connections to published 127.0.0.x ports through the port proxy instead of kernel NAT (default false)", (v) => v !== 'false')
     .option('--config-file <file>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   cmd.parse(argv, { from: 'user' });
-  const o = cmd.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean; configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string }>();
+  const o = cmd.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean; configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string; userlandProxy?: boolean }>();
 
   let file: z.infer<typeof fileSchema> = {};
   const explicit = cmd.getOptionValueSource('configFile') === 'cli';
@@ -90,6 +93,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   const bridge = pick(o.bridge, 'bridge', file.bridge) ?? 'berth0';
   const bip = pick(o.bip, 'bip', file.bip) ?? '10.87.0.1/16';
   const mtu = pick(o.mtu, 'mtu', file.mtu) ?? 1500;
+  const userlandProxy = pick(o.userlandProxy, 'userland-proxy', file['userland-proxy']) ?? false;
   const addressPool = pick(o.defaultAddressPool, 'default-address-pool', file['default-address-pool']) ?? '10.86.0.0/16';
   if (!/^(none|[a-zA-Z0-9_.-]{1,15})$/.test(bridge)) throw new ConfigError(`invalid bridge name ${bridge}: at most 15 letters, digits, '.', '_' or '-'`);
   if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(bip)) throw new ConfigError(`invalid bip ${bip}: expected an address with a prefix such as 10.87.0.1/16`);
@@ -106,6 +110,6 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     logLevel: debug ? 'debug' : logLevel ?? 'info',
     debug,
     configFile: o.configFile,
-    bridge, bip, mtu, addressPool,
+    bridge, bip, mtu, addressPool, userlandProxy,
   };
 }

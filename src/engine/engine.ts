@@ -27,6 +27,8 @@ export interface EngineOptions {
   bip: string;
   mtu: number;
   addressPool: string;
+  /** false: the host's connections to published 127.0.0.x ports go through the port proxy (dockerd's way). */
+  userlandProxy: boolean;
 }
 
 export class Engine {
@@ -64,6 +66,7 @@ export class Engine {
     });
     networks = await NetworkService.open({
       dataRoot: opts.dataRoot, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
+      loopbackNat: !opts.userlandProxy,
       proxy: { start: (f, owner) => startProxy(f, { owner }), stop: (pid) => stopProxy(pid), alive: (pid) => isProxy(pid), list: listProxies },
       dns: { listen: (a) => dns.listen(a), close: (a) => dns.close(a) },
     });

@@ -98,6 +98,8 @@ export interface NetworkServiceOptions {
   /** /16 from which user networks get /24 subnets. */
   pool: string;
   proxy: ProxyControl;
+  /** Host connections to 127.0.0.x published ports through kernel NAT (the proxy then only holds the port). */
+  loopbackNat: boolean;
   /** Serves DNS for user networks on their gateway addresses. */
   dns?: { listen(address: string): Promise<void>; close(address: string): Promise<void> };
 }
@@ -197,7 +199,8 @@ export class NetworkService {
     const c = n.IPAM.Config[0]!;
     const bridge = this.bridgeName(n);
     await ensureBridge({ name: bridge, gatewayCidr: `${c.Gateway}/${parseCidr(c.Subnet).prefix}`, mtu: this.o.mtu });
-    await setRules(bridge, bridgeRules({ bridge, subnet: c.Subnet, internal: n.Internal }));
+    if (this.o.loopbackNat) await writeFileSafe(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1');
+    await setRules(bridge, bridgeRules({ bridge, subnet: c.Subnet, internal: n.Internal, loopbackNat: this.o.loopbackNat }));
     await writeFileSafe(`/proc/sys/net/ipv4/ip_forward`, '1');
     if (n.Name !== 'bridge' && this.o.dns) {
       await this.o.dns.listen(c.Gateway).catch((err) => this.log.warn({ network: n.Name, err: String(err) }, 'embedded DNS not available'));
@@ -406,7 +409,7 @@ export class NetworkService {
       throw new InvalidParameter(`driver failed programming external connectivity on endpoint ${c.name}: ${(err as Error).message}`);
     }
     c.net.ProxyPid = started.pid;
-    const rules: Rule[] = started.forwards.flatMap((f) => portRules(this.bridgeName(n), f));
+    const rules: Rule[] = started.forwards.flatMap((f) => portRules(this.bridgeName(n), f, this.o.loopbackNat));
     await setRules(`${this.bridgeName(n)}/${c.id.slice(0, 12)}`, rules);
     for (const f of started.forwards) {
       const key = `${f.containerPort}/${f.proto}`;
@@ -464,7 +467,7 @@ export class NetworkService {
       const started = await this.o.proxy.start(forwards, c.id).catch((err: Error) => { this.log.warn({ id: c.id, err: err.message }, 'port proxy could not be restarted'); return undefined; });
       c.net.ProxyPid = started?.pid;
     }
-    await setRules(tag, forwards.flatMap((f) => portRules(this.bridgeName(first[0]), f)));
+    await setRules(tag, forwards.flatMap((f) => portRules(this.bridgeName(first[0]), f, this.o.loopbackNat)));
   }
 
   /**

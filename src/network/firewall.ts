@@ -9,8 +9,8 @@ export type Table = 'filter' | 'nat';
 export interface Rule { table: Table; chain: string; spec: string }
 
 export const CHAINS: Record<Table, string[]> = {
-  filter: ['BERTH-FORWARD', 'BERTH-ISOLATION-1', 'BERTH-ISOLATION-2'],
-  nat: ['BERTH', 'BERTH-POSTROUTING'],
+  filter: ['BERTH-FORWARD', 'BERTH-ISOLATION-1', 'BERTH-ISOLATION-2', 'BERTH-INPUT'],
+  nat: ['BERTH', 'BERTH-LOOPBACK', 'BERTH-POSTROUTING'],
 };
 
 /** Jumps from the built-in chains, and the first rule of BERTH-FORWARD. */
@@ -23,6 +23,9 @@ const JUMPS: (Rule & { insert?: boolean })[] = [
   { table: 'nat', chain: 'BERTH', spec: '-d 127.0.0.0/8 -j RETURN', insert: true },
   { table: 'nat', chain: 'OUTPUT', spec: '! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j BERTH' },
   { table: 'nat', chain: 'POSTROUTING', spec: '-j BERTH-POSTROUTING' },
+  // The host's own connections to published ports on its loopback (kernel NAT, see portRules).
+  { table: 'nat', chain: 'OUTPUT', spec: '-d 127.0.0.0/8 -j BERTH-LOOPBACK' },
+  { table: 'filter', chain: 'INPUT', spec: '-j BERTH-INPUT', insert: true },
 ];
 
 async function save(table: Table): Promise<string[]> {
@@ -116,7 +119,7 @@ export async function listTags(): Promise<Set<string>> {
   return tags;
 }
 
-export interface BridgeRules { bridge: string; subnet: string; internal: boolean }
+export interface BridgeRules { bridge: string; subnet: string; internal: boolean; loopbackNat?: boolean }
 
 /** What a bridge network needs: NAT out (unless internal), forwarding, isolation from other bridges. */
 export function bridgeRules(b: BridgeRules): Rule[] {
@@ -125,6 +128,12 @@ export function bridgeRules(b: BridgeRules): Rule[] {
     { table: 'filter', chain: 'BERTH-ISOLATION-2', spec: `-o ${b.bridge} -j DROP` },
     { table: 'filter', chain: 'BERTH-FORWARD', spec: `-i ${b.bridge} -o ${b.bridge} -j ACCEPT` },
   ];
+  if (b.loopbackNat) {
+    // Loopback-sourced packets may leave through the bridge (route_localnet), with the bridge's
+    // address as source; containers themselves may not reach the host's loopback that way.
+    r.push({ table: 'nat', chain: 'BERTH-POSTROUTING', spec: `-s 127.0.0.0/8 -o ${b.bridge} -j MASQUERADE` });
+    r.push({ table: 'filter', chain: 'BERTH-INPUT', spec: `-i ${b.bridge} -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP` });
+  }
   if (b.internal) {
     r.push({ table: 'filter', chain: 'BERTH-ISOLATION-1', spec: `-i ${b.bridge} ! -o ${b.bridge} -j DROP` });
     r.push({ table: 'filter', chain: 'BERTH-ISOLATION-1', spec: `! -i ${b.bridge} -o ${b.bridge} -j DROP` });
@@ -138,11 +147,19 @@ export function bridgeRules(b: BridgeRules): Rule[] {
 
 export interface PublishedPort { proto: 'tcp' | 'udp'; hostIp: string; hostPort: number; containerIp: string; containerPort: number }
 
-/** DNAT for traffic from outside and from the host's non-loopback addresses; loopback goes through the proxy. */
-export function portRules(bridge: string, p: PublishedPort): Rule[] {
+/**
+ * DNAT for traffic from outside and from the host's non-loopback addresses; with `loopbackNat`
+ * also for the host's own connections to 127.0.0.x (in OUTPUT only, never for packets that
+ * arrive from elsewhere), else those go through the port proxy.
+ */
+export function portRules(bridge: string, p: PublishedPort, loopbackNat = false): Rule[] {
   const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? `-d ${p.hostIp}/32 ` : '';
   const loopback = p.hostIp.startsWith('127.');
+  const local = loopbackNat && (loopback || !p.hostIp || p.hostIp === '0.0.0.0')
+    ? [{ table: 'nat' as const, chain: 'BERTH-LOOPBACK', spec: `${loopback ? `-d ${p.hostIp}/32 ` : ''}-p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}` }]
+    : [];
   return [
+    ...local,
     ...(loopback ? [] : [{ table: 'nat' as const, chain: 'BERTH', spec: `${dst}! -i ${bridge} -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}` }]),
     { table: 'filter', chain: 'BERTH-FORWARD', spec: `-d ${p.containerIp}/32 ! -i ${bridge} -o ${bridge} -p ${p.proto} -m ${p.proto} --dport ${p.containerPort} -j ACCEPT` },
     { table: 'nat', chain: 'BERTH-POSTROUTING', spec: `-s ${p.containerIp}/32 -d ${p.containerIp}/32 -p ${p.proto} -m ${p.proto} --dport ${p.containerPort} -j MASQUERADE` },

@@ -146,15 +146,18 @@ describe('container networking against berthd', () => {
     assert.equal(await curlUntil(`http://127.0.0.1:${port2}/index.html`), 'hello-pub2\n');
     const id2 = await inspect('{{.Id}}', 'pub2');
     const ip2 = await inspect('{{.NetworkSettings.IPAddress}}', 'pub2');
-    const dnat = (await iptablesSave()).filter((l) => l.includes(`berth:${d.net.bridge}/${id2.slice(0, 12)}`) && l.includes('DNAT'));
-    assert.equal(dnat.length, 1, dnat.join('\n'));
+    // One DNAT for traffic arriving from elsewhere (BERTH), one for the host's own loopback connections (BERTH-LOOPBACK).
+    const ours2 = (await iptablesSave()).filter((l) => l.includes(`berth:${d.net.bridge}/${id2.slice(0, 12)}`) && l.includes('DNAT'));
+    assert.equal(ours2.filter((l) => l.startsWith('-A BERTH-LOOPBACK ')).length, 1, ours2.join('\n'));
+    const dnat = ours2.filter((l) => l.startsWith('-A BERTH '));
+    assert.equal(dnat.length, 1, ours2.join('\n'));
     assert.match(dnat[0]!, new RegExp(`--dport ${port2} .*--to-destination ${ip2.replace(/\./g, '\\.')}:80`));
     const host = await hostAddress();
     if (host) {
       // The proxy listens on 0.0.0.0 too, so the DNAT rule's packet counter shows which path was taken.
       const dnatPackets = async (): Promise<number> => {
         const line = (await ok(runCmd('iptables-save', ['-c', '-t', 'nat']))).split('\n')
-          .find((l) => l.includes(`berth:${d.net.bridge}/${id2.slice(0, 12)}`) && l.includes('DNAT'));
+          .find((l) => l.includes(`berth:${d.net.bridge}/${id2.slice(0, 12)}`) && l.includes('DNAT') && l.includes('-A BERTH '));
         return Number(/^\[(\d+):/.exec(line ?? '')?.[1] ?? NaN);
       };
       const before = await dnatPackets();
@@ -192,8 +195,10 @@ describe('container networking against berthd', () => {
     const id = await inspect('{{.Id}}', 'udp1');
     const udpRules = (await iptablesSave()).filter((l) => l.includes(`berth:${d.net.bridge}/${id.slice(0, 12)}`));
     assert.ok(udpRules.some((l) => l.includes('-p udp') && l.includes('--dport 5353') && l.includes('-j ACCEPT')), 'a UDP forward rule for the container');
-    // A loopback-bound port is the proxy's alone: no DNAT a crafted LAN packet to 127.0.0.1 could use.
-    assert.ok(!udpRules.some((l) => l.includes('DNAT')), 'no DNAT for a 127.0.0.1 binding');
+    // A loopback binding is DNATed only for the host's own connections (OUTPUT → BERTH-LOOPBACK),
+    // never in BERTH (PREROUTING), where a crafted LAN packet to 127.0.0.1 could use it.
+    assert.ok(!udpRules.some((l) => l.includes('DNAT') && l.startsWith('-A BERTH ')), 'no PREROUTING DNAT for a 127.0.0.1 binding');
+    assert.ok(udpRules.some((l) => l.includes('DNAT') && l.startsWith('-A BERTH-LOOPBACK -d 127.0.0.1/32 -p udp')), 'kernel NAT for the host\'s own loopback datagrams');
 
     const pid = await inspect('{{.State.Pid}}', 'udp1');
     const script = `const s=require('node:dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(Buffer.concat([Buffer.from('echo:'),m]),r.port,r.address));s.bind(5353,'0.0.0.0',()=>console.log('ready'));setTimeout(()=>process.exit(0),60000);`;
