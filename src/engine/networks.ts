@@ -13,7 +13,7 @@ import { atomicWriteJson } from '../util/atomic-write.ts';
 import { newId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
 import { AddressPool, parseCidr, formatCidr, overlaps, macFor, intToIp } from '../network/ipam.ts';
-import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, removeEndpoint, netnsExists, NETNS_DIR, type EndpointSpec } from '../network/links.ts';
+import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, removeEndpoint, netnsExists, awaitLinksGone, NETNS_DIR, type EndpointSpec } from '../network/links.ts';
 import { ensureChains, setRules, removeRules, bridgeRules, portRules, listTags, type Rule, type PublishedPort } from '../network/firewall.ts';
 
 export interface IpamConfig { Subnet: string; Gateway: string; IPRange?: string }
@@ -383,6 +383,7 @@ export class NetworkService {
       const specs = entries.map(([n, ep], i) => this.endpointSpec(c, n, ep, i, i === 0));
       entries.forEach(([, ep], i) => { ep.HostIf = specs[i]!.hostIf; ep.IfName = specs[i]!.ifName; });
       await deleteSandbox(ns, specs.map((s) => s.hostIf)); // a leftover of a crash
+      await awaitLinksGone(specs.map((s) => s.hostIf)); // the kernel may still be removing a previous run's
       await createSandbox(ns, specs);
       c.net.SandboxKey = `${NETNS_DIR}/${ns}`;
       await this.publish(c, entries[0]![0], entries[0]![1]);

@@ -87,12 +87,24 @@ export async function removeEndpoint(hostIf: string): Promise<void> {
 }
 
 /**
- * Deletes the namespace; its veth ends go with it, but the kernel does that lazily, so the host
- * ends are deleted first (a quick re-create of the same container must not find them).
+ * Deletes the namespace. Its veth pairs go with it, destroyed by the kernel in the background
+ * some tens of milliseconds later: deleting them here would cost that time on every container
+ * exit (and `run --rm`). Host ends are deleted here only when there is no namespace any more.
  */
 export async function deleteSandbox(netns: string, hostIfs: string[]): Promise<void> {
   const lines = [];
-  for (const h of hostIfs) if (await linkExists(h)) lines.push(`link del ${h}`);
   if (await netnsExists(netns)) lines.push(`netns del ${netns}`);
+  else for (const h of hostIfs) if (await linkExists(h)) lines.push(`link del ${h}`);
   await ipBatch(lines);
+}
+
+/** Waits (bounded) for host veth ends of a deleted namespace to be gone, deleting what stays. */
+export async function awaitLinksGone(hostIfs: string[], timeoutMs = 1000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const h of hostIfs) {
+    while (await linkExists(h)) {
+      if (Date.now() > deadline) { await deleteLink(h); break; }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
 }

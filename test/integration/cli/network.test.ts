@@ -317,8 +317,13 @@ describe('container networking against berthd', () => {
     for (const id of ids) await docker(['rm', '-f', id]);
     for (const n of nets) await docker(['network', 'rm', n]);
 
-    const after = await ok(runCmd('ip', ['-br', 'link']));
-    const names = after.split('\n').map((l) => l.split(/\s+/)[0]!.split('@')[0]!);
+    // The kernel destroys a deleted namespace's veth pairs in the background (tens of ms): bounded wait.
+    let names: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      names = (await ok(runCmd('ip', ['-br', 'link']))).split('\n').map((l) => l.split(/\s+/)[0]!.split('@')[0]!);
+      if (!names.some((n) => veths.includes(n))) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     assert.deepEqual(names.filter((n) => veths.includes(n)), [], 'veths of the removed containers');
     assert.deepEqual(names.filter((n) => userBridges.includes(n)), [], 'bridges of the removed networks');
     const nsList = (await ok(runCmd('ip', ['netns', 'list']))).split('\n').map((l) => l.split(' ')[0]!);
