@@ -12,7 +12,7 @@
 // interleaved (floor, a, b, …) so that the machine's noise falls on all alike, all traffic local:
 //   1. 100 MB download with curl (MB/s):
 //      f. host httpd via 127.0.0.1:PF
-//      a. via 127.0.0.1:P1   (Berth's userland port proxy)
+//      a. via 127.0.0.1:P1   (Berth's userland port proxy, or kernel NAT where berthd DNATs loopback)
 //      b. via the container's address, port 80   (kernel bridge path)
 //      c. via the host's own non-loopback address:P2   (iptables DNAT path; if the host has one)
 //   2. 1 KB file with `wrk -t2 -c32 -d5s` (requests/s): f, a, b as above
@@ -441,12 +441,36 @@ function tcpExt(pid: number | 'self' = 'self'): Record<string, number> {
   return out;
 }
 
+/**
+ * wrk closes its side of each connection first, so every request leaves a TIME-WAIT socket on the
+ * host (the client's, or berth-proxy's upstream one). Towards 127.0.0.1 the kernel reuses them
+ * (net.ipv4.tcp_tw_reuse = 2), towards the container's address it does not: once a few runs have
+ * used up the ephemeral ports for host address → container:80 (60 s each), connects stall and the
+ * rate collapses to a few hundred per second, in the harness, not in Berth. So every run that goes
+ * to the container (2a, when through the proxy, and 2b) gets a fresh host source address: a /32
+ * added to our own bridge, and a /32 route to the container with that `src` (both go with the bridge).
+ */
+let sourceSeq = 0;
+async function freshSource(containerIp: string): Promise<void> {
+  if (sourceSeq >= 150) throw new Error('ran out of source addresses');
+  const src = `${subnets.prefix}${100 + sourceSeq++}`;
+  await mustRun('ip', ['addr', 'add', `${src}/32`, 'dev', bridge], { timeoutMs: 5_000 });
+  await mustRun('ip', ['route', 'replace', `${containerIp}/32`, 'dev', bridge, 'src', src], { timeoutMs: 5_000 });
+}
+
+/** Takes the extra addresses and the route away again (the bridge as berthd made it, for part 3). */
+async function dropSources(containerIp: string): Promise<void> {
+  await runCmd('ip', ['route', 'del', `${containerIp}/32`, 'dev', bridge], { timeoutMs: 5_000 });
+  for (let i = 0; i < sourceSeq; i++) await runCmd('ip', ['addr', 'del', `${subnets.prefix}${100 + i}/32`, 'dev', bridge], { timeoutMs: 5_000 });
+}
+
 /** What a wrk run saw besides its rate: errors, its slowest request, SYNs dropped on full accept queues. */
 interface WrkNotes { errors: string[]; maxLatency: string[]; hostOverflows: number; containerOverflows: number }
 
 /** wrk's Requests/sec; socket errors, non-2xx responses, max latency and listen overflows are kept as notes. */
-function wrk(url: string, notes: WrkNotes, containerPid: () => number): () => Promise<number> {
+function wrk(url: string, notes: WrkNotes, containerPid: () => number, before?: () => Promise<void>): () => Promise<number> {
   return async () => {
+    await before?.();
     const h0 = tcpExt().ListenOverflows ?? 0;
     const c0 = tcpExt(containerPid()).ListenOverflows ?? 0;
     const r = await runCmd('wrk', [...WRK_ARGS, url], { timeoutMs: 30_000 });
@@ -528,6 +552,11 @@ async function main(): Promise<string> {
   await docker(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${p1}:80`, '-p', `${p2}:80`, 'busybox', 'sh', '-c', WEB_SCRIPT]);
   const ip = (await docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web'])).stdout.toString().trim();
   if (!ip.startsWith(subnets.prefix)) throw new Error(`container address ${ip || '(none)'} is not in ${subnets.bip}`);
+  // Which way 127.0.0.1:P1 goes: a DNAT of a loopback destination among our rules means kernel NAT
+  // (route_localnet) and the proxy only holds the port; otherwise berth-proxy carries it.
+  const loopbackNat = (await myRules()).some((l) => /-j DNAT/.test(l) && (/-A BERTH-LOOPBACK /.test(l) || / -d 127\./.test(l)));
+  const via127 = loopbackNat ? 'kernel NAT: route_localnet DNAT, proxy bypassed' : 'userland proxy';
+  log(`127.0.0.1:${p1} goes through: ${via127}`);
   const bases: Record<string, string> = { f: floorBase, a: `http://127.0.0.1:${p1}`, b: `http://${ip}:80` };
   if (hostIp) bases.c = `http://${hostIp}:${p2}`;
   for (const base of Object.values(bases)) {
@@ -538,20 +567,20 @@ async function main(): Promise<string> {
 
   const thr: Measurement[] = [
     { key: '1f', label: `floor: host \`busybox httpd\` via \`${floorBase}\` (no proxy, no bridge)`, unit: 'MB/s', higherIsBetter: true, fn: () => download(`${bases.f}/big`), samples: [] },
-    { key: '1a', label: '`-p 127.0.0.1:PORT:80` via 127.0.0.1:PORT (userland proxy)', unit: 'MB/s', higherIsBetter: true, floor: '1f', fn: () => download(`${bases.a}/big`), samples: [] },
+    { key: '1a', label: `\`-p 127.0.0.1:PORT:80\` via 127.0.0.1:PORT (${via127})`, unit: 'MB/s', higherIsBetter: true, floor: '1f', fn: () => download(`${bases.a}/big`), samples: [] },
     { key: '1b', label: 'container address, port 80 (bridge, no proxy)', unit: 'MB/s', higherIsBetter: true, floor: '1f', fn: () => download(`${bases.b}/big`), samples: [] },
   ];
   if (bases.c) thr.push({ key: '1c', label: `\`-p PORT2:80\` via the host's address ${hostIp}:PORT2 (iptables DNAT)`, unit: 'MB/s', higherIsBetter: true, floor: '1f', fn: () => download(`${bases.c}/big`), samples: [] });
   const rps: Measurement[] = [
     { key: '2f', label: 'floor: host `busybox httpd` via 127.0.0.1', unit: 'req/s', higherIsBetter: true, fn: async () => 0, samples: [] },
-    { key: '2a', label: 'via 127.0.0.1:PORT (userland proxy)', unit: 'req/s', higherIsBetter: true, floor: '2f', fn: async () => 0, samples: [] },
+    { key: '2a', label: `via 127.0.0.1:PORT (${via127})`, unit: 'req/s', higherIsBetter: true, floor: '2f', fn: async () => 0, samples: [] },
     { key: '2b', label: 'container address, port 80 (bridge, no proxy)', unit: 'req/s', higherIsBetter: true, floor: '2f', fn: async () => 0, samples: [] },
   ];
   const webPid = Number((await docker(['inspect', '-f', '{{.State.Pid}}', 'web'])).stdout.toString().trim());
   const wrkNotes: Record<string, WrkNotes> = {};
   for (const m of rps) {
     const n: WrkNotes = wrkNotes[m.key] = { errors: [], maxLatency: [], hostOverflows: 0, containerOverflows: 0 };
-    m.fn = wrk(`${bases[m.key[1]!]!}/small`, n, () => webPid);
+    m.fn = wrk(`${bases[m.key[1]!]!}/small`, n, () => webPid, m.key === '2f' ? undefined : () => freshSource(ip));
   }
   const setup: Measurement[] = [
     { key: '3f', label: 'floor: `docker run --rm --network none busybox true`', unit: 'ms', higherIsBetter: false, fn: dockerRun(['--network', 'none']), samples: [] },
@@ -562,9 +591,14 @@ async function main(): Promise<string> {
   await runInterleaved(thr, RUNS, 1, 'download');
   log(`2. wrk ${WRK_ARGS.join(' ')} on a ${SMALL} B file …`);
   // A short warm-up is enough here: wrk -d1s each.
-  for (const m of rps) { checkInterrupted(); await runCmd('wrk', ['-t2', '-c32', '-d1s', `${bases[m.key[1]!]!}/small`], { timeoutMs: 20_000 }); }
+  for (const m of rps) {
+    checkInterrupted();
+    if (m.key !== '2f') await freshSource(ip);
+    await runCmd('wrk', ['-t2', '-c32', '-d1s', `${bases[m.key[1]!]!}/small`], { timeoutMs: 20_000 });
+  }
   for (const n of Object.values(wrkNotes)) Object.assign(n, { errors: [], maxLatency: [], hostOverflows: 0, containerOverflows: 0 });
   await runInterleaved(rps, RUNS, 0, 'wrk');
+  await dropSources(ip);
 
   // The web container and its proxy go before the start-up runs; nothing else runs meanwhile.
   const proxiesWithWeb = myProxyPids().length;
@@ -600,6 +634,7 @@ async function main(): Promise<string> {
   lines.push('');
   const errs = rps.filter((m) => wrkNotes[m.key]!.errors.length).map((m) => `${m.key}: ${[...new Set(wrkNotes[m.key]!.errors)].join('; ')}`);
   lines.push(`- wrk, over the measured runs: ${errs.length ? errs.join(' — ') : 'no socket errors or non-2xx responses'}. Slowest request per run: ${rps.map((m) => `${m.key} ${wrkNotes[m.key]!.maxLatency.join(' ')}`).join('; ')}.`);
+  lines.push(`- Each 2a and 2b run (and warm-up) came from a fresh host source address (${sourceSeq} in all), so that the TIME-WAIT sockets wrk's closes leave on the host towards the container's address:80 do not carry over from run to run (towards 127.0.0.1 the kernel reuses them); without that, the third or fourth run of 2a and 2b fell to a few hundred req/s while 2f did not.`);
   lines.push(`- SYNs dropped on a full accept queue (TcpExt ListenOverflows, host netns / container netns) during the measured runs: ${rps.map((m) => `${m.key} ${wrkNotes[m.key]!.hostOverflows} / ${wrkNotes[m.key]!.containerOverflows}`).join('; ')} (a dropped SYN costs its connection a 1 s retransmit; the host's counter also counts other processes' sockets).`);
   const setupAdded = med('3a') - med('3f');
   const verdict = (ok: boolean): string => (ok ? 'met' : 'not met');
