@@ -124,7 +124,7 @@ export class ContainerService {
       return;
     }
     if (!c.rec.State.Running) {
-      await this.releaseNetwork(c);
+      await this.releaseNetwork(c, true);
       // Nothing should run or be mounted for it. A start cut short by the crash may have left
       // conmon still running `runc create`: stop that first, or its runc init would outlive us.
       await this.runtime.killConmon(id).catch(() => {});
@@ -202,12 +202,16 @@ export class ContainerService {
     };
   }
 
-  /** Tears down a container's network (idempotent) and records that. */
-  private async releaseNetwork(c: Container): Promise<void> {
+  /**
+   * Tears down a container's network (idempotent). Recorded only when asked: after an exit the
+   * stale addresses on disk are harmless (a stopped container's are never claimed again, and the
+   * next start or reconcile rewrites them), and an fsync less is a faster `run --rm`.
+   */
+  private async releaseNetwork(c: Container, record = false): Promise<void> {
     const n = c.rec.NetworkSettings;
     if (!n || (!n.SandboxKey && !n.ProxyPid && !Object.values(n.Networks).some((e) => e.IPAddress || e.HostIf))) return;
     await this.networks.detach(this.netOf(c)).catch((err) => this.log.warn({ id: c.rec.Id, err: String(err) }, 'network teardown failed'));
-    await this.persist(c).catch(() => {});
+    if (record) await this.persist(c).catch(() => {});
   }
 
   private checkNetworkMode(mode: string): void {

@@ -87,6 +87,7 @@ export class Engine {
 
   /** Containers keep running (live restore): shutdown only lets go of them. */
   async shutdown(): Promise<void> {
+    await this.networks.drain();
     await this.runtime.close?.();
   }
 

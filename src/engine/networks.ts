@@ -114,6 +114,8 @@ export class NetworkService {
   private readonly pools = new Map<string, AddressPool>();
   /** Containers with endpoints, per network ID (for inspect and DNS). */
   private readonly members = new Map<string, Map<string, NetContainer>>();
+  /** Namespace deletions under way, by namespace name. */
+  private readonly teardowns = new Map<string, Promise<void>>();
 
   private constructor(o: NetworkServiceOptions) {
     this.o = o;
@@ -378,6 +380,8 @@ export class NetworkService {
     if (!entries.length) return undefined;
     const ns = this.sandboxName(c.id);
     const allocated: [NetworkRecord, EndpointRecord][] = [];
+    const t0 = performance.now();
+    await this.teardowns.get(ns);
     try {
       for (const [n, ep] of entries) { this.allocate(c, n, ep); allocated.push([n, ep]); }
       const specs = entries.map(([n, ep], i) => this.endpointSpec(c, n, ep, i, i === 0));
@@ -394,6 +398,7 @@ export class NetworkService {
       throw err;
     }
     for (const [n] of entries) this.member(n, c, true);
+    this.log.debug({ id: c.id, ms: Math.round(performance.now() - t0) }, 'network attached');
     return c.net.SandboxKey;
   }
 
@@ -420,6 +425,7 @@ export class NetworkService {
 
   /** Tears down what attach made (idempotent: also finishes a half-done teardown after a crash). */
   async detach(c: NetContainer): Promise<void> {
+    const t0 = performance.now();
     const published = !!c.net.ProxyPid || Object.values(c.net.Ports).some((b) => b?.length);
     if (c.net.ProxyPid) { await this.o.proxy.stop(c.net.ProxyPid).catch(() => {}); delete c.net.ProxyPid; }
     const hostIfs: string[] = [];
@@ -434,9 +440,16 @@ export class NetworkService {
       if (ep.HostIf) hostIfs.push(ep.HostIf);
       clearAddress(ep);
     }
-    await deleteSandbox(this.sandboxName(c.id), hostIfs);
+    // The namespace goes in the background: nothing waits for it but a new start of the same
+    // container (attach) and shutdown (drain), so `run --rm` does not pay for it.
+    const ns = this.sandboxName(c.id);
+    const gone = deleteSandbox(ns, hostIfs)
+      .catch((err) => this.log.warn({ id: c.id, err: String(err) }, 'network namespace not deleted'))
+      .finally(() => { if (this.teardowns.get(ns) === gone) this.teardowns.delete(ns); });
+    this.teardowns.set(ns, gone);
     c.net.SandboxKey = '';
     for (const k of Object.keys(c.net.Ports)) c.net.Ports[k] = null;
+    this.log.debug({ id: c.id, ms: Math.round(performance.now() - t0) }, 'network detached');
   }
 
   /**
@@ -546,6 +559,11 @@ export class NetworkService {
       if (ep?.IPAddress && (ep.DNSNames ?? []).some((d) => d.toLowerCase() === want)) out.push(ep.IPAddress);
     }
     return out.length ? out : undefined;
+  }
+
+  /** Waits for namespace deletions under way (shutdown). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.teardowns.values()]);
   }
 
   /** The default bridge's gateway: what `host-gateway` in `--add-host` means. */
