@@ -67,6 +67,7 @@ export class Engine {
     networks = await NetworkService.open({
       dataRoot: opts.dataRoot, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
       loopbackNat: !opts.userlandProxy,
+      poolTag: createHash('sha256').update(opts.execRoot).digest('hex').slice(0, 6), poolSize: 2,
       proxy: { start: (f, owner) => startProxy(f, { owner }), stop: (pid) => stopProxy(pid), alive: (pid) => isProxy(pid), list: listProxies },
       dns: { listen: (a) => dns.listen(a), close: (a) => dns.close(a) },
     });
@@ -81,7 +82,8 @@ export class Engine {
     await containers.reconcile();
     const running = containers.all().filter((c) => c.rec.State.Running);
     await networks.sweep(new Set(running.map((c) => c.rec.Id)), new Set(containers.all().map((c) => c.rec.Id)),
-      new Set(running.map((c) => c.rec.NetworkSettings?.ProxyPid ?? 0).filter((p) => p > 0)));
+      new Set(running.map((c) => c.rec.NetworkSettings?.ProxyPid ?? 0).filter((p) => p > 0)),
+      new Set(running.map((c) => (c.rec.NetworkSettings?.SandboxKey ?? '').split('/').pop() ?? '').filter(Boolean)));
     return new Engine(opts, id, runtime, images, containers);
   }
 

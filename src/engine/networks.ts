@@ -7,13 +7,13 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { run } from '../sys/exec.ts';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
 import { atomicWriteJson } from '../util/atomic-write.ts';
 import { newId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
 import { AddressPool, parseCidr, formatCidr, overlaps, macFor, intToIp } from '../network/ipam.ts';
-import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, removeEndpoint, netnsExists, awaitLinksGone, NETNS_DIR, type EndpointSpec } from '../network/links.ts';
+import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, removeEndpoint, netnsExists, awaitLinksGone, prepareSandbox, configurePrepared, listNetns, NETNS_DIR, type EndpointSpec } from '../network/links.ts';
 import { ensureChains, setRules, removeRules, bridgeRules, portRules, listTags, type Rule, type PublishedPort } from '../network/firewall.ts';
 
 export interface IpamConfig { Subnet: string; Gateway: string; IPRange?: string }
@@ -100,6 +100,10 @@ export interface NetworkServiceOptions {
   proxy: ProxyControl;
   /** Host connections to 127.0.0.x published ports through kernel NAT (the proxy then only holds the port). */
   loopbackNat: boolean;
+  /** Unique per daemon (side-by-side daemons share /run/netns): names its prepared namespaces. */
+  poolTag: string;
+  /** How many default-bridge namespaces to keep ready (0: none). */
+  poolSize: number;
   /** Serves DNS for user networks on their gateway addresses. */
   dns?: { listen(address: string): Promise<void>; close(address: string): Promise<void> };
 }
@@ -116,6 +120,9 @@ export class NetworkService {
   private readonly members = new Map<string, Map<string, NetContainer>>();
   /** Namespace deletions under way, by namespace name. */
   private readonly teardowns = new Map<string, Promise<void>>();
+  /** Default-bridge namespaces made ahead of time (a start then costs one `ip` spawn, not two). */
+  private readonly ready: { ns: string; hostIf: string }[] = [];
+  private filling: Promise<void> | undefined;
 
   private constructor(o: NetworkServiceOptions) {
     this.o = o;
@@ -345,6 +352,35 @@ export class NetworkService {
     return `berth-${id.slice(0, 16)}`;
   }
 
+  /** The namespace a container has (a prepared one has its own name), or would get. */
+  private nsName(c: NetContainer): string {
+    return c.net.SandboxKey ? c.net.SandboxKey.slice(NETNS_DIR.length + 1) : this.sandboxName(c.id);
+  }
+
+  private poolPrefix(): string {
+    return `berth-p${this.o.poolTag}-`;
+  }
+
+  /** Tops the ready namespaces up, in the background, one at a time. */
+  private refill(): void {
+    const bridgeNet = [...this.nets.values()].find((n) => n.Name === 'bridge');
+    if (!bridgeNet || this.o.poolSize <= 0 || this.filling) return;
+    this.filling = (async () => {
+      while (this.ready.length < this.o.poolSize) {
+        const ns = `${this.poolPrefix()}${randomBytes(4).toString('hex')}`;
+        const hostIf = `vb${randomBytes(6).toString('hex').slice(0, 11)}`;
+        try {
+          await prepareSandbox(ns, hostIf, this.bridgeName(bridgeNet), this.o.mtu);
+        } catch (err) {
+          this.log.warn({ err: String(err) }, 'could not prepare a network namespace');
+          await deleteSandbox(ns, [hostIf]).catch(() => {});
+          return;
+        }
+        this.ready.push({ ns, hostIf });
+      }
+    })().finally(() => { this.filling = undefined; });
+  }
+
   private endpointSpec(c: NetContainer, n: NetworkRecord, ep: EndpointRecord, index: number, gateway: boolean): EndpointSpec {
     const hostIf = `vb${createHash('sha256').update(`${c.id}/${n.Id}`).digest('hex').slice(0, 11)}`;
     return {
@@ -378,18 +414,29 @@ export class NetworkService {
   async attach(c: NetContainer): Promise<string | undefined> {
     const entries = Object.entries(c.net.Networks).map(([name, ep]) => [this.get(name), ep] as const).filter(([n]) => n.Driver === 'bridge');
     if (!entries.length) return undefined;
-    const ns = this.sandboxName(c.id);
+    let ns = this.sandboxName(c.id);
     const allocated: [NetworkRecord, EndpointRecord][] = [];
     const t0 = performance.now();
     await this.teardowns.get(ns);
     try {
       for (const [n, ep] of entries) { this.allocate(c, n, ep); allocated.push([n, ep]); }
       const specs = entries.map(([n, ep], i) => this.endpointSpec(c, n, ep, i, i === 0));
-      entries.forEach(([, ep], i) => { ep.HostIf = specs[i]!.hostIf; ep.IfName = specs[i]!.ifName; });
-      await deleteSandbox(ns, specs.map((s) => s.hostIf)); // a leftover of a crash
-      await awaitLinksGone(specs.map((s) => s.hostIf)); // the kernel may still be removing a previous run's
-      await createSandbox(ns, specs);
-      c.net.SandboxKey = `${NETNS_DIR}/${ns}`;
+      const prepared = entries.length === 1 && entries[0]![0].Name === 'bridge' ? this.ready.shift() : undefined;
+      if (prepared) {
+        ns = prepared.ns;
+        specs[0]!.hostIf = prepared.hostIf;
+        c.net.SandboxKey = `${NETNS_DIR}/${ns}`;
+        entries[0]![1].HostIf = prepared.hostIf;
+        entries[0]![1].IfName = specs[0]!.ifName;
+        this.refill();
+        await configurePrepared(ns, specs[0]!);
+      } else {
+        entries.forEach(([, ep], i) => { ep.HostIf = specs[i]!.hostIf; ep.IfName = specs[i]!.ifName; });
+        await deleteSandbox(ns, specs.map((s) => s.hostIf)); // a leftover of a crash
+        await awaitLinksGone(specs.map((s) => s.hostIf)); // the kernel may still be removing a previous run's
+        await createSandbox(ns, specs);
+        c.net.SandboxKey = `${NETNS_DIR}/${ns}`;
+      }
       await this.publish(c, entries[0]![0], entries[0]![1]);
     } catch (err) {
       // detach releases what it finds recorded; addresses allocated before the failure too.
@@ -442,7 +489,7 @@ export class NetworkService {
     }
     // The namespace goes in the background: nothing waits for it but a new start of the same
     // container (attach) and shutdown (drain), so `run --rm` does not pay for it.
-    const ns = this.sandboxName(c.id);
+    const ns = this.nsName(c);
     const gone = deleteSandbox(ns, hostIfs)
       .catch((err) => this.log.warn({ id: c.id, err: String(err) }, 'network namespace not deleted'))
       .finally(() => { if (this.teardowns.get(ns) === gone) this.teardowns.delete(ns); });
@@ -458,7 +505,7 @@ export class NetworkService {
    */
   async restore(c: NetContainer, running: boolean): Promise<void> {
     if (!running) { if (c.net.SandboxKey || c.net.ProxyPid) await this.detach(c); return; }
-    const ns = this.sandboxName(c.id);
+    const ns = this.nsName(c);
     if (c.net.SandboxKey && !(await netnsExists(ns))) this.log.warn({ id: c.id }, 'network namespace of a running container is gone');
     let first: [NetworkRecord, EndpointRecord] | undefined;
     for (const [name, ep] of Object.entries(c.net.Networks)) {
@@ -489,7 +536,12 @@ export class NetworkService {
    * containers that no longer run, and proxies and namespaces of this daemon's containers that
    * are not running (other daemons' containers are not in `known`, so theirs are left alone).
    */
-  async sweep(liveIds: Set<string>, known: Set<string>, recordedProxies: Set<number>): Promise<void> {
+  async sweep(liveIds: Set<string>, known: Set<string>, recordedProxies: Set<number>, usedNetns: Set<string>): Promise<void> {
+    // Prepared namespaces of an earlier run that no container took: gone; then a fresh supply.
+    for (const ns of await listNetns(this.poolPrefix())) {
+      if (!usedNetns.has(ns) && !this.ready.some((r) => r.ns === ns)) await deleteSandbox(ns, []).catch(() => {});
+    }
+    this.refill();
     for (const p of this.o.proxy.list()) {
       if (known.has(p.owner) && !recordedProxies.has(p.pid)) await this.o.proxy.stop(p.pid).catch(() => {});
     }
@@ -521,7 +573,7 @@ export class NetworkService {
       ep.HostIf = spec.hostIf;
       ep.IfName = spec.ifName;
       try {
-        await addEndpoint(this.sandboxName(c.id), spec);
+        await addEndpoint(this.nsName(c), spec);
       } catch (err) {
         this.pool(n).release(ep.IPAddress);
         throw err;
@@ -563,6 +615,9 @@ export class NetworkService {
 
   /** Waits for namespace deletions under way (shutdown). */
   async drain(): Promise<void> {
+    this.o.poolSize = 0;
+    await this.filling;
+    for (const p of this.ready.splice(0)) await deleteSandbox(p.ns, [p.hostIf]).catch(() => {});
     await Promise.all([...this.teardowns.values()]);
   }
 

@@ -2,7 +2,7 @@
 // the host side and one inside the namespace per change (every `ip` spawn costs milliseconds).
 // A container's namespace is a named one (`ip netns`), so it outlives berthd restarts and can be
 // joined by other containers (`--network container:`), and runc is told to join it.
-import { access } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { run } from '../sys/exec.ts';
 
 export const NETNS_DIR = '/run/netns';
@@ -69,6 +69,28 @@ export async function createSandbox(netns: string, endpoints: EndpointSpec[]): P
     await deleteSandbox(netns, endpoints.map((e) => e.hostIf)).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * A namespace made ahead of time: lo up, one veth pair whose host end is already on `bridge`
+ * and up, the inside end `eth0` down and without an address (see configurePrepared).
+ */
+export async function prepareSandbox(netns: string, hostIf: string, bridge: string, mtu: number): Promise<void> {
+  await ipBatch([
+    `netns add ${netns}`,
+    `link add ${hostIf} mtu ${mtu} type veth peer name eth0 mtu ${mtu} netns ${netns}`,
+    `link set ${hostIf} master ${bridge} up`,
+  ]);
+}
+
+/** Gives a prepared namespace its container's address, MAC and route: one `ip` spawn. */
+export async function configurePrepared(netns: string, e: EndpointSpec): Promise<void> {
+  await ipBatch(['link set lo up', `link set ${e.ifName} address ${e.mac}`, ...insideSide(e)], netns);
+}
+
+/** Namespaces whose names start with `prefix`. */
+export async function listNetns(prefix: string): Promise<string[]> {
+  return (await readdir(NETNS_DIR).catch(() => [] as string[])).filter((n) => n.startsWith(prefix));
 }
 
 /** Plugs one more endpoint into an existing namespace (`docker network connect`). */

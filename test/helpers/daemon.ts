@@ -20,14 +20,14 @@ export interface ApiResult { status: number; headers: http.IncomingHttpHeaders; 
 export interface DaemonOptions { dataRoot?: string; execRoot?: string }
 
 /** Each test daemon has a bridge and subnets of its own (derived from its tag), like side-by-side daemons must. */
-export interface DaemonNet { bridge: string; bip: string; subnetPrefix: string; pool: string }
+export interface DaemonNet { bridge: string; bip: string; subnetPrefix: string; pool: string; execRoot: string }
 
-function netFor(tag: string): DaemonNet {
+function netFor(tag: string, execRoot: string): DaemonNet {
   const b = Buffer.from(tag, 'hex');
   const second = 100 + (b[0]! % 100);
   return {
     bridge: `bt${tag}`, bip: `10.${second}.${b[1]}.1/24`, subnetPrefix: `10.${second}.${b[1]}.`,
-    pool: `10.${200 + (b[2]! % 50)}.0.0/16`,
+    pool: `10.${200 + (b[2]! % 50)}.0.0/16`, execRoot,
   };
 }
 
@@ -44,7 +44,7 @@ export class TestDaemon {
     const tag = randomBytes(3).toString('hex');
     this.dataRoot = o.dataRoot ?? mkdtempSync('/var/tmp/berth-test-');
     this.execRoot = o.execRoot ?? `/run/bt-${tag}`;
-    this.net = netFor(this.execRoot.match(/bt-([0-9a-f]{6})$/)?.[1] ?? tag);
+    this.net = netFor(this.execRoot.match(/bt-([0-9a-f]{6})$/)?.[1] ?? tag, this.execRoot);
     this.socket = `${this.execRoot}/d.sock`;
     this.logFile = join(this.dataRoot, '..', `${this.dataRoot.split('/').pop()}.log`);
     const cfg = mkdtempSync('/tmp/berth-cli-');
@@ -178,6 +178,11 @@ export async function hardCleanup(dataRoot: string, execRoot: string, net?: Daem
 /** The daemon's network leftovers: proxies, namespaces, veths, bridges and iptables rules. */
 async function cleanupNetwork(dataRoot: string, net: DaemonNet): Promise<void> {
   const ids = await readdir(join(dataRoot, 'containers')).catch(() => [] as string[]);
+  // Namespaces the daemon prepared ahead of time, and those its containers took.
+  const poolPrefix = `berth-p${createHash('sha256').update(net.execRoot).digest('hex').slice(0, 6)}-`;
+  for (const ns of await readdir('/run/netns').catch(() => [] as string[])) {
+    if (ns.startsWith(poolPrefix)) await run('ip', ['netns', 'del', ns], { okCodes: [0, 1, 2] }).catch(() => {});
+  }
   // Proxies say which container they serve; a proxy of this daemon's bridge subnet is also ours.
   for (const p of listProxies()) {
     const cmd = await readFile(`/proc/${p.pid}/cmdline`, 'utf8').catch(() => '');

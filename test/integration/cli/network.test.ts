@@ -307,9 +307,17 @@ describe('container networking against berthd', () => {
       userPrefixes.push((rec.IPAM.Config[0].Subnet as string).split('.').slice(0, 3).join('.') + '.');
     }
     const bridges = [d.net.bridge, ...userBridges];
-    const links = JSON.parse((await ok(runCmd('ip', ['-j', 'link']))) || '[]') as { ifname: string; master?: string }[];
-    const veths = links.filter((l) => l.master && bridges.includes(l.master)).map((l) => l.ifname);
+    const links = JSON.parse((await ok(runCmd('ip', ['-j', 'link']))) || '[]') as { ifindex: number; ifname: string; master?: string }[];
+    // The containers' host ends, found through each container interface's peer index (the
+    // daemon also keeps a few prepared namespaces with veths on its bridge: those stay).
+    const veths: string[] = [];
+    const running = (await docker(['ps', '-q', '--no-trunc'])).trim().split('\n').filter(Boolean);
+    for (const id of running) {
+      const peers = (await docker(['exec', id, 'sh', '-c', 'cat /sys/class/net/eth*/iflink'])).trim().split('\n');
+      for (const idx of peers) veths.push(links.find((l) => l.ifindex === Number(idx))?.ifname ?? `missing-${idx}`);
+    }
     assert.ok(veths.length >= 3, `veths of the running containers: ${veths.join(' ')}`);
+    assert.ok(veths.every((v) => bridges.includes(links.find((l) => l.ifname === v)?.master ?? '')), 'each on one of the daemon\'s bridges');
     assert.ok(veths.every((v) => /^vb[0-9a-f]{11}$/.test(v)), veths.join(' '));
     const mineProxy = (l: string): boolean => [d.net.subnetPrefix, ...userPrefixes].some((p) => l.includes(`"containerIp":"${p}`));
     assert.ok((await proxyLines()).filter(mineProxy).length >= 2, 'proxies run while ports are published');
