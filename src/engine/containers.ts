@@ -214,13 +214,18 @@ export class ContainerService {
     if (record) await this.persist(c).catch(() => {});
   }
 
+  /**
+   * A missing network or container is a bad request at create, not a 404: the Docker CLI takes
+   * any 404 from create to mean a missing image and would try to pull it.
+   */
   private checkNetworkMode(mode: string): void {
-    if (mode.startsWith('container:')) {
-      this.get(mode.slice('container:'.length));
-      return;
+    try {
+      if (mode.startsWith('container:')) this.get(mode.slice('container:'.length));
+      else if (mode !== 'default') this.networks.get(mode);
+    } catch (err) {
+      if (err instanceof NotFound) throw new InvalidParameter(err.message);
+      throw err;
     }
-    if (mode === 'default') return;
-    this.networks.get(mode);
   }
 
   /** `docker network connect`: now when running, at the next start otherwise. */
