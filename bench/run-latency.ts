@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { runCmd, mustRun, sleep, withTimeout, api, quantile, conmonPidsOf, mountsUnder, tailOf, startBerthd, onSignals, stopChild } from './lib.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 const DOCKER = '/usr/local/bin/docker';
@@ -29,92 +30,6 @@ const TARGET_MS = 150;
 const GOAL_MS = 60;
 
 // ---------- small process helpers (every wait is bounded) ----------
-
-interface Result { code: number; stdout: Buffer; stderr: string; ms: number }
-
-function runCmd(file: string, args: string[], o: { input?: Buffer | string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<Result> {
-  return new Promise((resolveP) => {
-    const t0 = performance.now();
-    let child: ChildProcess;
-    try {
-      child = spawn(file, args, { env: o.env ?? process.env, cwd: o.cwd, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    } catch (e) {
-      resolveP({ code: -1, stdout: Buffer.alloc(0), stderr: String(e), ms: 0 });
-      return;
-    }
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout!.on('data', (b: Buffer) => out.push(b));
-    child.stderr!.on('data', (b: Buffer) => err.push(b));
-    if (o.input !== undefined) {
-      child.stdin!.on('error', () => {});
-      child.stdin!.end(o.input);
-    }
-    let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, o.timeoutMs ?? 30_000);
-    let spawnError = '';
-    child.on('error', (e) => { spawnError = e.message; });
-    child.on('close', (code, signal) => {
-      const ms = performance.now() - t0;
-      clearTimeout(timer);
-      const stderr = Buffer.concat(err).toString() + (spawnError ? `\n${spawnError}` : '') + (timedOut ? '\n(timed out)' : '');
-      resolveP({ code: code ?? (signal ? 128 : -1), stdout: Buffer.concat(out), stderr, ms });
-    });
-  });
-}
-
-async function mustRun(file: string, args: string[], o: Parameters<typeof runCmd>[2] = {}): Promise<Result> {
-  const r = await runCmd(file, args, o);
-  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
-  return r;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); }),
-  ]);
-}
-
-// ---------- HTTP over the unix socket ----------
-
-interface ApiResult { status: number; body: Buffer }
-
-function api(socketPath: string, method: string, path: string, body?: unknown, agent?: http.Agent, timeoutMs = 30_000): Promise<ApiResult> {
-  return new Promise((resolveP, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = http.request({
-      socketPath, method, path, agent,
-      headers: data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {},
-      timeout: timeoutMs,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolveP({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-      res.on('aborted', () => reject(new Error(`${method} ${path}: response aborted`)));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-// ---------- statistics ----------
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '—');
 
@@ -143,46 +58,13 @@ let daemon: ChildProcess | undefined;
 let cleaning: Promise<void> | undefined;
 const log = (s: string): void => { process.stderr.write(`${s}\n`); };
 
-function logTail(lines = 30): string {
-  try { return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'); } catch { return ''; }
-}
+const logTail = (lines = 30): string => tailOf(logFile, lines);
 
-async function stopDaemon(): Promise<void> {
-  const p = daemon;
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  p.kill('SIGTERM');
-  await Promise.race([exited, sleep(5_000)]);
-  if (p.exitCode === null && p.signalCode === null) {
-    log('berthd did not exit within 5 s of SIGTERM: SIGKILL');
-    p.kill('SIGKILL');
-    await Promise.race([exited, sleep(5_000)]);
-  }
-}
 
-function conmonPidsOf(root: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const comm = readFileSync(`/proc/${d}/comm`, 'utf8').trim();
-      if (comm !== 'conmon') continue;
-      const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ');
-      if (cmdline.includes(`${root}/`)) pids.push(Number(d));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
-
-function mountsUnder(...roots: string[]): string[] {
-  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  return readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => unescape(l.split(' ')[1] ?? ''))
-    .filter((m) => roots.some((r) => m === r || m.startsWith(`${r}/`)));
-}
 
 async function cleanup(): Promise<void> {
   cleaning ??= (async () => {
-    await stopDaemon().catch((e) => log(`stopping berthd: ${e}`));
+    await stopChild(daemon, 'berthd', log).catch((e) => log(`stopping berthd: ${e}`));
     for (const root of [join(execRoot, 'runc'), runtimeRoot]) {
       if (!existsSync(root)) continue;
       const listed = await runCmd('runc', ['--root', root, 'list', '-q'], { timeoutMs: 10_000 });
@@ -208,35 +90,11 @@ async function cleanup(): Promise<void> {
   return cleaning;
 }
 
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    if (interrupted) return; // a second Ctrl-C while cleaning up: keep cleaning
-    interrupted = true;
-    log(`\n${sig}: cleaning up`);
-    void withTimeout(cleanup(), 60_000, 'cleanup').catch((e) => log(String(e))).finally(() => process.exit(130));
-  });
-}
-
-function checkInterrupted(): void {
-  if (interrupted) throw new Error('interrupted');
-}
+const signals = onSignals(cleanup, 60_000, log);
+const checkInterrupted = signals.check;
 
 async function startDaemon(): Promise<void> {
-  mkdirSync(execRoot, { recursive: true });
-  const fd = openSync(logFile, 'a');
-  daemon = spawn(join(repo, 'bin/berthd'), [
-    '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', pidfile,
-  ], { stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (daemon.exitCode !== null || daemon.signalCode !== null) throw new Error(`berthd exited (${daemon.exitCode ?? daemon.signalCode}):\n${logTail()}`);
-    const ok = await api(socket, 'GET', '/_ping', undefined, undefined, 1_000).then((r) => r.status === 200, () => false);
-    if (ok) return;
-    await sleep(50);
-  }
-  throw new Error(`berthd did not answer /_ping within 15 s:\n${logTail()}`);
+  daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile });
 }
 
 async function busyboxTar(): Promise<Buffer> {
@@ -432,14 +290,14 @@ let code = 0;
 try {
   await main();
 } catch (e) {
-  if (!interrupted) {
+  if (!signals.interrupted()) {
     log(`benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
     const tail = logTail();
     if (tail) log(`--- berthd log (tail) ---\n${tail}`);
     code = 1;
   }
 } finally {
-  if (!interrupted) {
+  if (!signals.interrupted()) {
     await withTimeout(cleanup(), 60_000, 'cleanup').catch((e) => { log(String(e)); code = 1; });
     process.exit(code);
   }
