@@ -29,8 +29,11 @@ for c in /sys/fs/cgroup/*/berth-*/*/ /sys/fs/cgroup/berth-*/*/; do
   echo "cgroup left: $c"; leaks=1
 done
 if pgrep -af 'src/proxy/main.ts' >/dev/null; then echo "port proxies left:"; pgrep -af 'src/proxy/main.ts'; leaks=1; fi
-if ip netns list 2>/dev/null | grep -q '^berth-'; then echo "network namespaces left:"; ip netns list | grep '^berth-'; leaks=1; fi
-if ip -br link | grep -Eq '^(bt[0-9a-f]{6}|vb[0-9a-f]{11})[ @]'; then echo "links left:"; ip -br link | grep -E '^(bt[0-9a-f]{6}|vb[0-9a-f]{11})[ @]'; leaks=1; fi
+# Only the test daemons' own: container namespaces, namespaces prepared by a daemon whose exec
+# root is /run/bt-*, their bridges, and veths left on them or loose (other daemons may run here).
+if ip netns list 2>/dev/null | grep -Eq '^berth-([0-9a-f]{16}|p\.bt-)'; then echo "network namespaces left:"; ip netns list | grep -E '^berth-([0-9a-f]{16}|p\.bt-)'; leaks=1; fi
+leftlinks=$(ip -o link | grep -E ': (bt[0-9a-f]{6}|vb[0-9a-f]{11})[:@]' | awk '/: bt[0-9a-f]{6}[:@]/ || / master bt[0-9a-f]{6} / || !/ master /' || true)
+if [ -n "$leftlinks" ]; then echo "links left:"; echo "$leftlinks"; leaks=1; fi
 if iptables-save | grep -q 'berth:bt'; then echo "iptables rules left:"; iptables-save | grep 'berth:bt'; leaks=1; fi
 if [ $leaks -ne 0 ]; then status=1; else echo "nothing left behind"; fi
 exit $status

@@ -7,6 +7,7 @@ import { registerContainerRoutes } from './handlers/containers.ts';
 import { registerExecRoutes } from './handlers/exec.ts';
 import { registerDiskRoutes } from './handlers/system-df.ts';
 import { registerNetworkRoutes } from './handlers/networks.ts';
+import { registerVolumeRoutes } from './handlers/volumes.ts';
 
 export function registerRoutes(router: Router, engine: Engine): void {
   registerSystemRoutes(router, engine);
@@ -15,4 +16,5 @@ export function registerRoutes(router: Router, engine: Engine): void {
   registerExecRoutes(router, engine);
   registerDiskRoutes(router, engine);
   registerNetworkRoutes(router, engine);
+  registerVolumeRoutes(router, engine);
 }

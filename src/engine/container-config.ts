@@ -15,6 +15,9 @@ const restartPolicy = z.object({
 
 export const hostConfigSchema = z.object({
   Binds: z.array(z.string()).nullish(),
+  Mounts: z.array(z.record(z.string(), z.unknown())).nullish(),
+  Tmpfs: strMap,
+  VolumesFrom: z.array(z.string()).nullish(),
   NetworkMode: z.string().nullish(),
   PortBindings: z.record(z.string(), z.unknown()).nullish(),
   RestartPolicy: restartPolicy,

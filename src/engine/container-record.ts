@@ -17,6 +17,7 @@ export interface ContainerStateRecord {
 }
 
 import type { ContainerNet } from './networks.ts';
+import type { MountPoint } from './volumes.ts';
 
 export interface ContainerRecord {
   Id: string;
@@ -36,6 +37,8 @@ export interface ContainerRecord {
   HostConfig: Record<string, unknown> & HostConfigView;
   /** Endpoints, sandbox and published ports (absent in records of berthd before networking). */
   NetworkSettings?: ContainerNet;
+  /** Volumes, binds and tmpfs mounts, decided at create. */
+  Mounts?: MountPoint[];
 }
 
 /** The Config fields the engine itself reads; the rest are kept as given. */

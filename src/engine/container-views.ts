@@ -35,10 +35,14 @@ export function inspectView(svc: ContainerService, c: Container): Record<string,
       Name: 'overlay2',
       Data: { LowerDir: p.lower.join(':'), MergedDir: p.merged, UpperDir: p.upper, WorkDir: p.work },
     },
-    Mounts: [],
+    Mounts: mountViews(c),
     Config: r.Config,
     NetworkSettings: networkSettings(c),
   };
+}
+
+function mountViews(c: Container): Record<string, unknown>[] {
+  return (c.rec.Mounts ?? []).map(({ NoCopy: _n, TmpfsOptions: _t, ...wire }) => wire);
 }
 
 function endpointView(ep: EndpointRecord): Record<string, unknown> {
@@ -90,7 +94,7 @@ export function summaryView(c: Container, images: ImageService): Record<string, 
     Status: statusString(r.State),
     HostConfig: { NetworkMode: r.HostConfig.NetworkMode },
     NetworkSettings: { Networks: (networkSettings(c).Networks as object) },
-    Mounts: [],
+    Mounts: mountViews(c),
   };
 }
 

@@ -26,6 +26,8 @@ import { writeEtcFiles } from './etc-files.ts';
 import { parseSignal } from './signals.ts';
 import { nowRfc3339 } from './status.ts';
 import type { NetworkService, NetContainer, PortBinding } from './networks.ts';
+import type { VolumeService } from './volumes.ts';
+import { resolveInRoot } from './container-archive.ts';
 
 export type { AttachStream };
 
@@ -59,6 +61,7 @@ export interface ContainerServiceOptions {
   runtime: Runtime;
   images: ImageService;
   networks: NetworkService;
+  volumes: VolumeService;
   log: Logger;
 }
 
@@ -72,6 +75,7 @@ export class ContainerService {
   private readonly runtime: Runtime;
   private readonly images: ImageService;
   readonly networks: NetworkService;
+  readonly volumes: VolumeService;
   private readonly log: Logger;
   private readonly cgroupParent: string;
   /** Called after a container is removed (exec sessions, etc. drop their references). */
@@ -82,6 +86,7 @@ export class ContainerService {
     this.runtime = o.runtime;
     this.images = o.images;
     this.networks = o.networks;
+    this.volumes = o.volumes;
     this.log = o.log;
     this.cgroupParent = o.cgroupParent;
   }
@@ -139,6 +144,10 @@ export class ContainerService {
         c.rec.State.Status = st.status === 'paused' ? 'paused' : 'running';
         c.rec.State.Pid = st.pid;
         await this.networks.restore(this.netOf(c), true).catch((err) => this.log.warn({ id, err: String(err) }, 'network restore failed'));
+        // Its volumes count as in use again (released at its exit).
+        for (const m of c.rec.Mounts ?? []) {
+          if (m.Type === 'volume' && m.Name) await this.volumes.store.acquire(m.Name).catch((err) => this.log.warn({ id, err: String(err) }, 'volume not restored'));
+        }
         await this.persist(c);
       });
       return;
@@ -302,7 +311,8 @@ export class ContainerService {
       Env: env,
       Cmd: cmd,
       Image: input.Image,
-      Volumes: input.Volumes ?? (ic.Volumes as object | undefined) ?? null,
+      // The image's VOLUMEs and the user's (`-v /path`) together (moby merge()).
+      Volumes: input.Volumes || ic.Volumes ? { ...((ic.Volumes as object | null | undefined) ?? {}), ...(input.Volumes ?? {}) } : null,
       WorkingDir: input.WorkingDir || (ic.WorkingDir as string | undefined) || '',
       Entrypoint: entrypoint,
       OnBuild: input.OnBuild ?? null,
@@ -335,7 +345,13 @@ export class ContainerService {
 
     // Reserve the name before the first await so two concurrent creates cannot both take it.
     this.names.set(name, id);
+    let mounts: Awaited<ReturnType<VolumeService['plan']>> = [];
     try {
+      mounts = await this.volumes.plan({
+        binds: hc.Binds ?? [], mounts: hc.Mounts ?? [], tmpfs: (hc.Tmpfs ?? {}) as Record<string, string>,
+        volumesFrom: hc.VolumesFrom ?? [], imageVolumes: Object.keys((config.Volumes as object | null) ?? {}),
+        mountsOf: (ref) => this.get(ref).rec.Mounts ?? [],
+      });
       await mkdir(dir, { mode: 0o710 });
       await Promise.all(['upper', 'work', 'merged', 'empty'].map((d) => mkdir(join(dir, d), { mode: 0o755 })));
       const etc = await writeEtcFiles(dir, {
@@ -359,11 +375,13 @@ export class ContainerService {
         Config: config,
         HostConfig: hostConfig,
         NetworkSettings: { SandboxKey: '', Networks: endpoints, Ports: {} },
+        Mounts: mounts,
       };
       await atomicWriteJson(join(dir, 'config.v2.json'), rec);
       this.track(rec);
     } catch (err) {
       this.names.delete(name);
+      await this.volumes.removeAnonymous(mounts, id).catch(() => {});
       await rm(dir, { recursive: true, force: true }).catch(() => {});
       throw err;
     }
@@ -401,6 +419,8 @@ export class ContainerService {
       const cfg = c.rec.Config;
       const hc = c.rec.HostConfig;
       if (cfg.WorkingDir) await mkdir(join(p.merged, cfg.WorkingDir), { recursive: true }).catch(() => {});
+      const volumeMounts = await this.volumes.prepare(c.rec.Mounts ?? [], p.merged, (root, path) => resolveInRoot(root, path, true));
+      undo.push(() => this.volumes.releaseAll(c.rec.Mounts ?? []));
       let netnsPath: string | undefined;
       if (hc.NetworkMode.startsWith('container:')) {
         const t = this.get(hc.NetworkMode.slice('container:'.length));
@@ -445,6 +465,7 @@ export class ContainerService {
         cgroupsPath: `${this.cgroupParent}/${id}`,
         oomScoreAdj: hc.OomScoreAdj || undefined,
         sysctls: hc.Sysctls ?? undefined,
+        extraMounts: volumeMounts,
       });
       c.runtimeClean = false;
       const created = await this.runtime.create(id, spec, {
@@ -490,11 +511,12 @@ export class ContainerService {
           (err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed')),
         unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed')),
         this.releaseNetwork(c),
+        this.volumes.releaseAll(c.rec.Mounts ?? []).catch((err) => this.log.warn({ id, err: String(err) }, 'volume release failed')),
       ]);
       autoRemove = c.rec.HostConfig.AutoRemove;
     });
     if (autoRemove) {
-      await this.remove(id, { force: true }).catch((err) => {
+      await this.remove(id, { force: true, volumes: true }).catch((err) => {
         if (!(err instanceof NotFound)) this.log.warn({ id, err: String(err) }, 'auto-remove failed');
       });
     }
@@ -627,7 +649,8 @@ export class ContainerService {
     });
   }
 
-  async remove(ref: string, opts: { force?: boolean }): Promise<void> {
+  /** `docker rm [-f] [-v]`: with `volumes`, the container's anonymous volumes go too. */
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void> {
     const c = this.get(ref);
     const id = c.rec.Id;
     if (c.removing) throw new Conflict(`removal of container ${ref} is already in progress`);
@@ -664,6 +687,7 @@ export class ContainerService {
       this.byId.delete(id);
       if (this.names.get(c.rec.Name.replace(/^\//, '')) === id) this.names.delete(c.rec.Name.replace(/^\//, ''));
     });
+    if (opts.volumes) await this.volumes.removeAnonymous(c.rec.Mounts ?? [], id).catch((err) => this.log.warn({ id, err: String(err) }, 'removing anonymous volumes failed'));
     for (const p of c.pendingAttach.splice(0)) p.fail(noSuchContainer(ref));
     for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
     for (const w of c.removeWaiters) w(c.rec.State.ExitCode);

@@ -13,6 +13,8 @@ import { ImageService } from './images.ts';
 import { ContainerService } from './containers.ts';
 import { ExecService } from './exec.ts';
 import { NetworkService } from './networks.ts';
+import { VolumeService } from './volumes.ts';
+import { VolumeStore } from '../volume/store.ts';
 import { EmbeddedDns } from '../network/dns-server.ts';
 import { startProxy, stopProxy, isProxy, listProxies } from '../sys/proxy-process.ts';
 
@@ -37,6 +39,7 @@ export class Engine {
   readonly images: ImageService;
   readonly runtime: Runtime;
   readonly networks: NetworkService;
+  readonly volumes: VolumeService;
   readonly opts: EngineOptions;
   readonly id: string;
 
@@ -47,6 +50,7 @@ export class Engine {
     this.images = images;
     this.containers = containers;
     this.networks = containers.networks;
+    this.volumes = containers.volumes;
     this.exec = new ExecService(containers, runtime);
   }
 
@@ -67,11 +71,13 @@ export class Engine {
     networks = await NetworkService.open({
       dataRoot: opts.dataRoot, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
       loopbackNat: !opts.userlandProxy,
-      poolTag: createHash('sha256').update(opts.execRoot).digest('hex').slice(0, 6), poolSize: 2,
+      poolTag: poolTag(opts.execRoot), poolSize: 2,
       proxy: { start: (f, owner) => startProxy(f, { owner }), stop: (pid) => stopProxy(pid), alive: (pid) => isProxy(pid), list: listProxies },
       dns: { listen: (a) => dns.listen(a), close: (a) => dns.close(a) },
     });
-    containers = new ContainerService({ dataRoot: opts.dataRoot, cgroupParent, runtime, images, networks, log: opts.log });
+    const volumes = new VolumeService(await VolumeStore.open(opts.dataRoot, opts.log),
+      (name) => containers.all().filter((c) => (c.rec.Mounts ?? []).some((m) => m.Name === name)).map((c) => c.rec.Id));
+    containers = new ContainerService({ dataRoot: opts.dataRoot, cgroupParent, runtime, images, networks, volumes, log: opts.log });
     // Exits the runtime finds at init for containers not loaded yet are picked up again by
     // reconcile (it reads the exit file of every container recorded as running).
     runtime.onExit((cid, info) => {
@@ -105,6 +111,12 @@ export class Engine {
       debug: this.opts.debug,
     };
   }
+}
+
+/** Names this daemon's prepared namespaces: readable (the exec root's name) and unique (a hash of its path). */
+function poolTag(execRoot: string): string {
+  const base = execRoot.split('/').filter(Boolean).pop()?.replace(/[^a-zA-Z0-9_-]/g, '').slice(0, 16) ?? '';
+  return `.${base}.${createHash('sha256').update(execRoot).digest('hex').slice(0, 6)}`;
 }
 
 /** The host's resolvers, where the embedded DNS sends names it does not know (loopback ones are useless to containers but fine for berthd). */

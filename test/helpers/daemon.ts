@@ -179,7 +179,8 @@ export async function hardCleanup(dataRoot: string, execRoot: string, net?: Daem
 async function cleanupNetwork(dataRoot: string, net: DaemonNet): Promise<void> {
   const ids = await readdir(join(dataRoot, 'containers')).catch(() => [] as string[]);
   // Namespaces the daemon prepared ahead of time, and those its containers took.
-  const poolPrefix = `berth-p${createHash('sha256').update(net.execRoot).digest('hex').slice(0, 6)}-`;
+  const base = net.execRoot.split('/').filter(Boolean).pop()!.replace(/[^a-zA-Z0-9_-]/g, '').slice(0, 16);
+  const poolPrefix = `berth-p.${base}.${createHash('sha256').update(net.execRoot).digest('hex').slice(0, 6)}-`;
   for (const ns of await readdir('/run/netns').catch(() => [] as string[])) {
     if (ns.startsWith(poolPrefix)) await run('ip', ['netns', 'del', ns], { okCodes: [0, 1, 2] }).catch(() => {});
   }

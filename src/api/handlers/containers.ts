@@ -92,7 +92,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('DELETE', '/containers/{id}', async (ctx) => {
-    await svc.remove(ctx.params.id!, { force: boolParam(ctx.query, 'force') });
+    await svc.remove(ctx.params.id!, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
     sendEmpty(ctx.res, 204);
   });
 

@@ -1,5 +1,5 @@
 // GET /system/df (`docker system df [-v]`): layers, images with shared and unique sizes,
-// containers with their writable layer; Berth has no volumes or build cache yet (empty lists).
+// containers with their writable layer, volumes with their size and users; no build cache yet.
 import type { Router } from '../router.ts';
 import { sendJson } from '../respond.ts';
 import { InvalidParameter } from '../../errors.ts';
@@ -7,6 +7,7 @@ import type { Engine } from '../../engine/engine.ts';
 import { diskUsage } from '../../engine/prune.ts';
 import { summaryView } from '../../engine/container-views.ts';
 import { imageSummary } from './images.ts';
+import { volumeView } from './volumes.ts';
 
 const kinds = ['container', 'image', 'volume', 'build-cache'];
 
@@ -24,7 +25,7 @@ export function registerDiskRoutes(router: Router, engine: Engine): void {
       Containers: has('container') ? du.containers.map((c) => ({
         ...summaryView(c.container, engine.images), SizeRw: c.sizeRw, SizeRootFs: c.sizeRootFs,
       })) : null,
-      Volumes: has('volume') ? [] : null,
+      Volumes: has('volume') ? await Promise.all(engine.volumes.store.list().map(async (v) => volumeView(v, { Size: await engine.volumes.store.size(v.Name), RefCount: engine.volumes.inUse(v.Name).length }))) : null,
       BuildCache: has('build-cache') ? [] : null,
     });
   });

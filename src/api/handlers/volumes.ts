@@ -1,0 +1,68 @@
+// HTTP handlers for /volumes/*: create, list, inspect, remove, prune.
+import type { Router } from '../router.ts';
+import { sendJson, sendEmpty, readJson, boolParam } from '../respond.ts';
+import { parseFilters, rejectUnknownFilters } from '../filters.ts';
+import { InvalidParameter } from '../../errors.ts';
+import type { Engine } from '../../engine/engine.ts';
+import type { VolumeRecord } from '../../volume/store.ts';
+import { matchLabel } from '../../engine/container-views.ts';
+
+/** A volume as the API shows it (Berth's own fields left out). */
+export function volumeView(v: VolumeRecord, usage?: { Size: number; RefCount: number }): Record<string, unknown> {
+  const { Anonymous: _a, ...wire } = v;
+  return { ...wire, ...(usage ? { UsageData: usage } : {}) };
+}
+
+export function registerVolumeRoutes(router: Router, engine: Engine): void {
+  const vols = engine.volumes;
+
+  router.add('POST', '/volumes/create', async (ctx) => {
+    const body = await readJson(ctx.req) as { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null };
+    if (!body || typeof body !== 'object') throw new InvalidParameter('invalid volume config');
+    const v = await vols.store.create({ Name: body.Name, Driver: body.Driver, DriverOpts: body.DriverOpts, Labels: body.Labels });
+    sendJson(ctx.res, 201, volumeView(v));
+  });
+
+  router.add('GET', '/volumes', (ctx) => {
+    const f = parseFilters(ctx.query.get('filters'));
+    rejectUnknownFilters(f, ['dangling', 'name', 'label', 'driver']);
+    let list = vols.store.list();
+    const d = f.get('dangling');
+    if (d?.length) {
+      if (!['true', 'false', '1', '0'].includes(d[0]!)) throw new InvalidParameter(`invalid filter 'dangling=${d[0]}'`);
+      const want = d[0] === 'true' || d[0] === '1';
+      list = list.filter((v) => (vols.inUse(v.Name).length === 0) === want);
+    }
+    if (f.get('name')?.length) list = list.filter((v) => f.get('name')!.some((n) => v.Name.includes(n)));
+    if (f.get('driver')?.length) list = list.filter((v) => f.get('driver')!.includes(v.Driver));
+    if (f.get('label')?.length) list = list.filter((v) => f.get('label')!.every((l) => matchLabel(v.Labels, l)));
+    sendJson(ctx.res, 200, { Volumes: list.map((v) => volumeView(v)), Warnings: null });
+  });
+
+  router.add('GET', '/volumes/{name}', (ctx) => {
+    sendJson(ctx.res, 200, volumeView(vols.store.get(ctx.params.name!)));
+  });
+
+  router.add('DELETE', '/volumes/{name}', async (ctx) => {
+    await vols.remove(ctx.params.name!, boolParam(ctx.query, 'force'));
+    sendEmpty(ctx.res, 204);
+  });
+
+  router.add('POST', '/volumes/prune', async (ctx) => {
+    const f = parseFilters(ctx.query.get('filters'));
+    rejectUnknownFilters(f, ['label', 'label!', 'all']);
+    // Docker 23+: only anonymous volumes, unless all=true.
+    const all = ['true', '1'].includes(f.get('all')?.[0] ?? '');
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const v of vols.store.list()) {
+      if (vols.inUse(v.Name).length || (!all && !v.Anonymous)) continue;
+      if (!(f.get('label') ?? []).every((l) => matchLabel(v.Labels, l)) || (f.get('label!') ?? []).some((l) => matchLabel(v.Labels, l))) continue;
+      const size = await vols.store.size(v.Name);
+      try { await vols.remove(v.Name, false); } catch { continue; }
+      deleted.push(v.Name);
+      reclaimed += Math.max(0, size);
+    }
+    sendJson(ctx.res, 200, { VolumesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
+  });
+}

@@ -1,0 +1,148 @@
+// Named volumes of the `local` driver: <data-root>/volumes/<name>/_data holds the data,
+// <data-root>/volumes/<name>/volume.json the metadata (written atomically). Driver options as
+// Docker's local driver takes them: `type=tmpfs` (a tmpfs mounted on _data while the volume is
+// in use), `type=none,o=bind,device=/path` (the path bind-mounted on _data while in use), or none
+// (a plain directory).
+import { mkdir, readdir, readFile, rm, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
+import { atomicWriteJson } from '../util/atomic-write.ts';
+import type { Logger } from '../util/log.ts';
+import { run } from '../sys/exec.ts';
+import { isMounted, unmount } from '../sys/mount.ts';
+
+export interface VolumeRecord {
+  Name: string;
+  Driver: 'local';
+  Mountpoint: string;
+  CreatedAt: string;
+  Labels: Record<string, string>;
+  Options: Record<string, string>;
+  Scope: 'local';
+  /** Berth's own: made for one container (`VOLUME` in the image, `-v /path`); `rm -v` removes it. */
+  Anonymous: boolean;
+}
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+export class VolumeStore {
+  private readonly root: string;
+  private readonly log: Logger;
+  private readonly vols = new Map<string, VolumeRecord>();
+  /** Mounts of tmpfs/bind volumes, by name: how many running containers use each. */
+  private readonly active = new Map<string, number>();
+
+  private constructor(root: string, log: Logger) {
+    this.root = root;
+    this.log = log;
+  }
+
+  static async open(dataRoot: string, log: Logger): Promise<VolumeStore> {
+    const s = new VolumeStore(join(dataRoot, 'volumes'), log);
+    await mkdir(s.root, { recursive: true, mode: 0o700 });
+    for (const name of await readdir(s.root)) {
+      try {
+        const v = JSON.parse(await readFile(join(s.root, name, 'volume.json'), 'utf8')) as VolumeRecord;
+        s.vols.set(v.Name, v);
+        // Mounts of a previous daemon run are dropped; they come back when a container starts.
+        if (await isMounted(v.Mountpoint)) await unmount(v.Mountpoint, true).catch(() => {});
+      } catch {
+        log.warn({ volume: name }, 'removing a volume dir without readable metadata');
+        await rm(join(s.root, name), { recursive: true, force: true });
+      }
+    }
+    return s;
+  }
+
+  list(): VolumeRecord[] {
+    return [...this.vols.values()];
+  }
+
+  get(name: string): VolumeRecord {
+    const v = this.vols.get(name);
+    if (!v) throw new NotFound(`get ${name}: no such volume`);
+    return v;
+  }
+
+  has(name: string): boolean {
+    return this.vols.has(name);
+  }
+
+  async create(o: { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null; anonymous?: boolean }): Promise<VolumeRecord> {
+    const driver = o.Driver || 'local';
+    if (driver !== 'local') throw new NotFound(`plugin "${driver}" not found`);
+    const name = o.Name || randomBytes(32).toString('hex');
+    if (!NAME_RE.test(name)) throw new InvalidParameter(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    const existing = this.vols.get(name);
+    if (existing) return existing; // Docker: creating an existing volume returns it
+    const opts = o.DriverOpts ?? {};
+    for (const k of Object.keys(opts)) if (!['type', 'o', 'device', 'size'].includes(k)) throw new InvalidParameter(`invalid option: "${k}"`);
+    if (opts.type && opts.type !== 'tmpfs' && opts.type !== 'none') throw new InvalidParameter(`unsupported volume type "${opts.type}": use tmpfs or none (with o=bind,device=/path)`);
+    if (opts.type !== 'tmpfs' && (opts.type === 'none' || opts.device)) {
+      if (!/(^|,)bind(,|$)/.test(opts.o ?? '') || !opts.device?.startsWith('/')) throw new InvalidParameter('a local volume of type none needs o=bind and an absolute device path');
+      await access(opts.device).catch(() => { throw new InvalidParameter(`failed to mount local volume: mount ${opts.device}: no such file or directory`); });
+    }
+    const dir = join(this.root, name);
+    const v: VolumeRecord = {
+      Name: name, Driver: 'local', Mountpoint: join(dir, '_data'), CreatedAt: new Date().toISOString(),
+      Labels: o.Labels ?? {}, Options: opts, Scope: 'local', Anonymous: o.anonymous ?? false,
+    };
+    await mkdir(v.Mountpoint, { recursive: true, mode: 0o755 });
+    try {
+      await atomicWriteJson(join(dir, 'volume.json'), v);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    this.vols.set(name, v);
+    return v;
+  }
+
+  /** Makes the volume's data reachable at its Mountpoint (tmpfs and bind volumes mount on first use). */
+  async acquire(name: string): Promise<string> {
+    const v = this.get(name);
+    const n = this.active.get(name) ?? 0;
+    if (n === 0 && (v.Options.type === 'tmpfs' || v.Options.device)) {
+      if (!(await isMounted(v.Mountpoint))) {
+        if (v.Options.type === 'tmpfs') {
+          const o = [v.Options.o, v.Options.size ? `size=${v.Options.size}` : ''].filter(Boolean).join(',');
+          await run('mount', ['-t', 'tmpfs', ...(o ? ['-o', o] : []), 'tmpfs', v.Mountpoint]);
+        } else {
+          await run('mount', ['--bind', v.Options.device!, v.Mountpoint]);
+        }
+      }
+    }
+    this.active.set(name, n + 1);
+    return v.Mountpoint;
+  }
+
+  async release(name: string): Promise<void> {
+    const n = (this.active.get(name) ?? 0) - 1;
+    if (n > 0) { this.active.set(name, n); return; }
+    this.active.delete(name);
+    const v = this.vols.get(name);
+    if (v && (v.Options.type === 'tmpfs' || v.Options.device)) await unmount(v.Mountpoint).catch((err) => this.log.warn({ volume: name, err: String(err) }, 'volume unmount failed'));
+  }
+
+  /** Whether a volume holds anything (copy-up only fills an empty one). */
+  async isEmpty(name: string): Promise<boolean> {
+    return (await readdir(this.get(name).Mountpoint).catch(() => [])).length === 0;
+  }
+
+  async remove(name: string, inUse: string[], force = false): Promise<void> {
+    const v = this.vols.get(name);
+    if (!v) { if (force) return; throw new NotFound(`get ${name}: no such volume`); }
+    if (inUse.length) throw new Conflict(`remove ${name}: volume is in use - [${inUse.join(', ')}]`);
+    if (await isMounted(v.Mountpoint)) await unmount(v.Mountpoint);
+    await rm(join(this.root, name), { recursive: true, force: true });
+    this.vols.delete(name);
+  }
+
+  /** Bytes under a volume's data (`docker system df -v`), -1 when unreadable. */
+  async size(name: string): Promise<number> {
+    const { stdout } = await run('du', ['-sb', this.get(name).Mountpoint], { okCodes: [0, 1] }).catch(() => ({ stdout: '' }));
+    const n = Number(stdout.split('\t')[0]);
+    return Number.isFinite(n) ? n : -1;
+  }
+}
