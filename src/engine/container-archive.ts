@@ -1,7 +1,8 @@
 // `docker cp` and `docker export`: files in and out of a container's root filesystem, running or
 // not (a stopped container's rootfs is mounted for the call). Paths are resolved inside the
 // container's root: symlinks, absolute or relative, never lead out of it.
-import { lstat, readlink, realpath } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
+import { resolveInRoot } from './root-paths.ts';
 import type { Stats } from 'node:fs';
 import { posix, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -10,33 +11,8 @@ import { packDirectory, extractTo, decompress } from '../image/archive/index.ts'
 import { resolveUser } from '../runtime/user.ts';
 import type { ContainerService, Container } from './containers.ts';
 
-const MAX_LINKS = 255;
-
 /** What `X-Docker-Container-Path-Stat` carries (moby's container.PathStat). */
 export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
-
-/**
- * Resolves `path` (absolute in the container) under `root` following symlinks within the root,
- * except a final symlink when `followLast` is false. Returns the container path it ends at.
- */
-export async function resolveInRoot(root: string, path: string, followLast: boolean): Promise<string> {
-  let todo = posix.normalize(`/${path}`).split('/').filter(Boolean);
-  let cur = '/';
-  let hops = 0;
-  while (todo.length) {
-    const part = todo.shift()!;
-    if (part === '.') continue;
-    if (part === '..') { cur = posix.dirname(cur); continue; }
-    const next = posix.join(cur, part);
-    const st = await lstat(join(root, next)).catch(() => undefined);
-    if (!st?.isSymbolicLink() || (!followLast && todo.length === 0)) { cur = next; continue; }
-    if (++hops > MAX_LINKS) throw new InvalidParameter(`too many levels of symbolic links in ${path}`);
-    const target = await readlink(join(root, next));
-    todo = [...target.split('/').filter(Boolean), ...todo];
-    if (target.startsWith('/')) cur = '/';
-  }
-  return cur;
-}
 
 /** Go's os.FileMode bits, which the Docker CLI decodes from the stat header. */
 function goFileMode(st: Stats): number {

@@ -27,7 +27,7 @@ import { parseSignal } from './signals.ts';
 import { nowRfc3339 } from './status.ts';
 import type { NetworkService, NetContainer, PortBinding } from './networks.ts';
 import type { VolumeService } from './volumes.ts';
-import { resolveInRoot } from './container-archive.ts';
+import { resolveInRoot } from './root-paths.ts';
 
 export type { AttachStream };
 

@@ -8,6 +8,8 @@ import { InvalidParameter, NotFound } from '../errors.ts';
 import { run } from '../sys/exec.ts';
 import type { VolumeStore, VolumeRecord } from '../volume/store.ts';
 
+export type { VolumeRecord };
+
 /** One mount of a container, as inspect shows it (`Mounts`), plus what Berth needs to redo it. */
 export interface MountPoint {
   Type: 'volume' | 'bind' | 'tmpfs';

@@ -4,7 +4,7 @@ import { sendJson, sendEmpty, readJson, boolParam } from '../respond.ts';
 import { parseFilters, rejectUnknownFilters } from '../filters.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
-import type { VolumeRecord } from '../../volume/store.ts';
+import type { VolumeRecord } from '../../engine/volumes.ts';
 import { matchLabel } from '../../engine/container-views.ts';
 
 /** A volume as the API shows it (Berth's own fields left out). */
