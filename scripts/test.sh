@@ -23,7 +23,7 @@ for r in /run/bt-*/runc; do
   [ -d "$r" ] || continue
   if [ -n "$(runc --root "$r" list -q 2>/dev/null)" ]; then echo "runc containers left under $r"; leaks=1; fi
 done
-for c in /sys/fs/cgroup/*/berth-*/*/ /sys/fs/cgroup/berth-*/*/; do
+for c in /sys/fs/cgroup/*/berth-bt-*/*/ /sys/fs/cgroup/berth-bt-*/*/; do
   [ -d "$c" ] || continue
   # only the test daemons' trees: their exec roots are /run/bt-*
   echo "cgroup left: $c"; leaks=1
@@ -31,7 +31,7 @@ done
 if pgrep -af 'src/proxy/main.ts' >/dev/null; then echo "port proxies left:"; pgrep -af 'src/proxy/main.ts'; leaks=1; fi
 # Only the test daemons' own: container namespaces, namespaces prepared by a daemon whose exec
 # root is /run/bt-*, their bridges, and veths left on them or loose (other daemons may run here).
-if ip netns list 2>/dev/null | grep -Eq '^berth-([0-9a-f]{16}|p\.bt-)'; then echo "network namespaces left:"; ip netns list | grep -E '^berth-([0-9a-f]{16}|p\.bt-)'; leaks=1; fi
+if ip netns list 2>/dev/null | grep -Eq '^berth-p\.bt-'; then echo "network namespaces left:"; ip netns list | grep -E '^berth-p\.bt-'; leaks=1; fi
 leftlinks=$(ip -o link | grep -E ': (bt[0-9a-f]{6}|vb[0-9a-f]{11})[:@]' | awk '/: bt[0-9a-f]{6}[:@]/ || / master bt[0-9a-f]{6} / || !/ master /' || true)
 if [ -n "$leftlinks" ]; then echo "links left:"; echo "$leftlinks"; leaks=1; fi
 if iptables-save | grep -q 'berth:bt'; then echo "iptables rules left:"; iptables-save | grep 'berth:bt'; leaks=1; fi

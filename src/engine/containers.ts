@@ -28,6 +28,8 @@ import { nowRfc3339 } from './status.ts';
 import type { NetworkService, NetContainer, PortBinding } from './networks.ts';
 import type { VolumeService } from './volumes.ts';
 import { resolveInRoot } from './root-paths.ts';
+import { validateResources, ociResources, ociRlimits, type ResourceFields } from './resources.ts';
+import { statSync } from 'node:fs';
 
 export type { AttachStream };
 
@@ -237,6 +239,48 @@ export class ContainerService {
     }
   }
 
+  /**
+   * `docker update`: new limits (and restart policy) recorded, and applied at once to a running
+   * container through the runtime. Fields left out or zero keep their value, as in Docker.
+   */
+  async update(ref: string, body: Record<string, unknown>): Promise<{ Warnings: string[] }> {
+    const c = this.get(ref);
+    const keys: (keyof ResourceFields)[] = ['Memory', 'MemorySwap', 'MemoryReservation', 'MemorySwappiness', 'OomKillDisable', 'NanoCpus',
+      'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight', 'BlkioDeviceReadBps',
+      'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'];
+    await this.lock.run(c.rec.Id, async () => {
+      const hc = c.rec.HostConfig as Record<string, unknown>;
+      const next: Record<string, unknown> = { ...hc };
+      for (const k of keys) {
+        const v = body[k];
+        if (v === undefined || v === null || v === 0 || v === '' || (Array.isArray(v) && !v.length)) continue;
+        next[k] = v;
+      }
+      // Raising the memory limit past the old swap total raises the total too (dockerd does the same).
+      if (body.Memory && !body.MemorySwap && (hc.MemorySwap as number) > 0 && (hc.MemorySwap as number) < (body.Memory as number)) next.MemorySwap = (body.Memory as number) * 2;
+      const rp = body.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined;
+      if (rp?.Name) {
+        if (c.rec.HostConfig.AutoRemove && rp.Name !== 'no') throw new InvalidParameter('Restart policy cannot be updated because AutoRemove is enabled for the container');
+        next.RestartPolicy = { Name: rp.Name, MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
+      }
+      validateResources(next as ResourceFields);
+      if (c.rec.State.Running) {
+        const res = ociResources(next as ResourceFields, blockDevice);
+        await this.runtime.update(c.rec.Id, res).catch((err: Error) => {
+          throw new InvalidParameter(`Cannot update container ${c.rec.Id}: ${err.message}`);
+        });
+      }
+      Object.assign(hc, next);
+      await this.persist(c);
+    });
+    return { Warnings: [] };
+  }
+
+  /** The cgroup path runc was given for the container (stats read it). */
+  cgroupPathOf(c: Container): string {
+    return `${this.cgroupParent}/${c.rec.Id}`;
+  }
+
   /** `docker network connect`: now when running, at the next start otherwise. */
   async connectNetwork(ref: string, network: string, cfg: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }): Promise<void> {
     const c = this.get(ref);
@@ -274,6 +318,7 @@ export class ContainerService {
     const hc = input.HostConfig ?? {};
     const networkMode = hc.NetworkMode || 'default';
     this.checkNetworkMode(networkMode);
+    validateResources(hc as ResourceFields);
     const endpoints = this.networks.initialEndpoints(networkMode, input.NetworkingConfig?.EndpointsConfig);
     const ic = (image.config.config ?? {}) as Record<string, unknown>;
 
@@ -466,6 +511,8 @@ export class ContainerService {
         oomScoreAdj: hc.OomScoreAdj || undefined,
         sysctls: hc.Sysctls ?? undefined,
         extraMounts: volumeMounts,
+        resources: ociResources(hc as ResourceFields, blockDevice),
+        rlimits: ociRlimits(hc as ResourceFields),
       });
       c.runtimeClean = false;
       const created = await this.runtime.create(id, spec, {
@@ -796,3 +843,13 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
 }
 
+/** major:minor of a block device node on the host (blkio throttles name devices by path). */
+function blockDevice(path: string): { major: number; minor: number } | undefined {
+  try {
+    const st = statSync(path);
+    if (!st.isBlockDevice()) return undefined;
+    return { major: Math.floor(st.rdev / 256) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) };
+  } catch {
+    return undefined;
+  }
+}

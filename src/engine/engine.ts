@@ -63,7 +63,7 @@ export class Engine {
     let containers!: ContainerService;
     const images = new ImageService(store, (imageId) => containers.imageUsage(imageId));
     // Side-by-side daemons get cgroup trees of their own, so one never sees the other's.
-    const cgroupParent = opts.execRoot === '/run/berth' ? '/berth' : `/berth-${createHash('sha256').update(opts.execRoot).digest('hex').slice(0, 8)}`;
+    const cgroupParent = opts.execRoot === '/run/berth' ? '/berth' : `/berth-${daemonTag(opts.execRoot)}`;
     let networks!: NetworkService;
     const dns = new EmbeddedDns({
       log: opts.log, upstreams: await hostResolvers(), lookup: (addr, name) => networks.lookup(addr, name),
@@ -113,10 +113,17 @@ export class Engine {
   }
 }
 
-/** Names this daemon's prepared namespaces: readable (the exec root's name) and unique (a hash of its path). */
-function poolTag(execRoot: string): string {
+/**
+ * What names a daemon's own host objects (cgroup tree, prepared namespaces) when it is not the
+ * default one: readable (the exec root's name) and unique (a hash of its path).
+ */
+export function daemonTag(execRoot: string): string {
   const base = execRoot.split('/').filter(Boolean).pop()?.replace(/[^a-zA-Z0-9_-]/g, '').slice(0, 16) ?? '';
-  return `.${base}.${createHash('sha256').update(execRoot).digest('hex').slice(0, 6)}`;
+  return `${base}-${createHash('sha256').update(execRoot).digest('hex').slice(0, 6)}`;
+}
+
+function poolTag(execRoot: string): string {
+  return `.${daemonTag(execRoot)}`;
 }
 
 /** The host's resolvers, where the embedded DNS sends names it does not know (loopback ones are useless to containers but fine for berthd). */

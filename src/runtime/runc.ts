@@ -35,6 +35,11 @@ export class Runc {
   }
 
   async pause(id: string): Promise<void> { await this.call(['pause', id]); }
+
+  /** Changes the cgroup limits of a running container (`runc update -r -`: the OCI resources as JSON). */
+  async update(id: string, resources: object): Promise<void> {
+    await run(this.path, ['--root', this.root, 'update', '-r', '-', id], { input: JSON.stringify(resources) });
+  }
   async resume(id: string): Promise<void> { await this.call(['resume', id]); }
 
   /** Deletes runc's state; a container runc does not know is not an error. */

@@ -147,6 +147,7 @@ export class Runtime {
   }
 
   async pause(id: string): Promise<void> { await this.runc.pause(id); }
+  async update(id: string, resources: object): Promise<void> { await this.runc.update(id, resources); }
   async resume(id: string): Promise<void> { await this.runc.resume(id); }
 
   /** Forgets the container: runc state, bundle, exit file. Idempotent. */

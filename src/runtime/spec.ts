@@ -2,7 +2,7 @@
 // (moby oci/defaults.go, daemon/oci_linux.go): namespaces, mounts, masked paths, capabilities.
 // Pure apart from reading the rootfs's passwd/group and the host's capability bounding set.
 import { readFileSync } from 'node:fs';
-import type { Spec, Process, Mount, Namespace } from '../types/oci-runtime.ts';
+import type { Spec, Process, Mount, Namespace, LinuxResources } from '../types/oci-runtime.ts';
 import { InvalidParameter } from '../errors.ts';
 import { resolveUser } from './user.ts';
 
@@ -34,6 +34,9 @@ export interface SpecInput {
   cgroupsPath: string;
   oomScoreAdj?: number;
   sysctls?: Record<string, string>;
+  /** Limits (memory, cpu, pids, blockIO); devices are the spec's own. */
+  resources?: Omit<LinuxResources, 'devices'>;
+  rlimits?: { type: string; soft: number; hard: number }[];
 }
 
 export const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -118,6 +121,7 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
     capabilities: { bounding: caps, effective: caps, permitted: caps },
     noNewPrivileges: false,
     oomScoreAdj: input.oomScoreAdj,
+    rlimits: input.rlimits,
   };
   const namespaces: Namespace[] = [{ type: 'mount' }];
   if (input.pidMode !== 'host') namespaces.push({ type: 'pid' });
@@ -153,6 +157,7 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
       namespaces,
       cgroupsPath: input.cgroupsPath,
       resources: {
+        ...(input.resources ?? {}),
         devices: priv ? [{ allow: true, access: 'rwm' }] : [
           { allow: false, access: 'rwm' },
           { allow: true, type: 'c', major: null, minor: null, access: 'm' },

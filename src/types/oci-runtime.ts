@@ -45,7 +45,16 @@ export interface LinuxResources {
   memory?: { limit?: number; reservation?: number; swap?: number; disableOOMKiller?: boolean; swappiness?: number };
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
+  blockIO?: {
+    weight?: number;
+    throttleReadBpsDevice?: ThrottleDevice[];
+    throttleWriteBpsDevice?: ThrottleDevice[];
+    throttleReadIOPSDevice?: ThrottleDevice[];
+    throttleWriteIOPSDevice?: ThrottleDevice[];
+  };
 }
+
+export interface ThrottleDevice { major: number; minor: number; rate: number }
 
 export interface Linux {
   namespaces: Namespace[];

@@ -5,11 +5,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, openSync, closeSync } from 'node:fs';
 import { rm, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { run } from '../../src/sys/exec.ts';
 import { removeRules } from '../../src/network/firewall.ts';
 import { listProxies } from '../../src/sys/proxy-process.ts';
+import { daemonTag } from '../../src/engine/engine.ts';
 
 export const repo = resolve(import.meta.dirname, '../..');
 export const DOCKER = '/usr/local/bin/docker';
@@ -155,7 +156,7 @@ export async function hardCleanup(dataRoot: string, execRoot: string, net?: Daem
   await rm(dataRoot, { recursive: true, force: true });
   await rm(execRoot, { recursive: true, force: true });
   // The daemon's cgroup tree (engine.ts names it after the exec root): leaves first.
-  const parent = `berth-${createHash('sha256').update(execRoot).digest('hex').slice(0, 8)}`;
+  const parent = `berth-${daemonTag(execRoot)}`;
   for (const ctrl of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
     const dir = join('/sys/fs/cgroup', ctrl, parent);
     for (const child of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
@@ -179,8 +180,7 @@ export async function hardCleanup(dataRoot: string, execRoot: string, net?: Daem
 async function cleanupNetwork(dataRoot: string, net: DaemonNet): Promise<void> {
   const ids = await readdir(join(dataRoot, 'containers')).catch(() => [] as string[]);
   // Namespaces the daemon prepared ahead of time, and those its containers took.
-  const base = net.execRoot.split('/').filter(Boolean).pop()!.replace(/[^a-zA-Z0-9_-]/g, '').slice(0, 16);
-  const poolPrefix = `berth-p.${base}.${createHash('sha256').update(net.execRoot).digest('hex').slice(0, 6)}-`;
+  const poolPrefix = `berth-p.${daemonTag(net.execRoot)}-`;
   for (const ns of await readdir('/run/netns').catch(() => [] as string[])) {
     if (ns.startsWith(poolPrefix)) await run('ip', ['netns', 'del', ns], { okCodes: [0, 1, 2] }).catch(() => {});
   }

@@ -7,6 +7,7 @@ import { inspectView, summaryView, listContainers } from '../../engine/container
 import { containerLogs, containerTop, containerChanges, containerSizes } from '../../engine/container-io.ts';
 import { containerExport, containerArchive, containerStatPath, containerExtract, type PathStat } from '../../engine/container-archive.ts';
 import { commitContainer } from '../../engine/commit.ts';
+import { containerStats } from '../../engine/stats.ts';
 import { pruneContainers } from '../../engine/prune.ts';
 import type { ContainerConfigFields } from '../../types/oci-image.ts';
 import type { Readable } from 'node:stream';
@@ -145,6 +146,28 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
       copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
     });
     sendEmpty(ctx.res, 200);
+  });
+
+  router.add('GET', '/containers/{id}/stats', async (ctx) => {
+    const ac = new AbortController();
+    ctx.res.on('close', () => ac.abort());
+    const docs = containerStats(svc, ctx.params.id!, {
+      stream: boolParam(ctx.query, 'stream', true), oneShot: boolParam(ctx.query, 'one-shot'), signal: ac.signal,
+    });
+    const first = await docs.next(); // errors (no such container) become a status, not a broken stream
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    if (!first.done) ctx.res.write(JSON.stringify(first.value) + '\n');
+    for await (const d of docs) {
+      if (ctx.res.destroyed) break;
+      ctx.res.write(JSON.stringify(d) + '\n');
+    }
+    ctx.res.end();
+  });
+
+  router.add('POST', '/containers/{id}/update', async (ctx) => {
+    const body = await readJson(ctx.req);
+    if (!body || typeof body !== 'object') throw new InvalidParameter('invalid update body');
+    sendJson(ctx.res, 200, await svc.update(ctx.params.id!, body as Record<string, unknown>));
   });
 
   router.add('POST', '/containers/prune', async (ctx) => {
