@@ -28,7 +28,7 @@ import { nowRfc3339 } from './status.ts';
 import type { NetworkService, NetContainer, PortBinding } from './networks.ts';
 import type { VolumeService } from './volumes.ts';
 import { resolveInRoot } from './root-paths.ts';
-import { validateResources, ociResources, ociRlimits, type ResourceFields } from './resources.ts';
+import { validateResources, ociResources, ociRlimits, securityOptions, type ResourceFields } from './resources.ts';
 import { statSync } from 'node:fs';
 
 export type { AttachStream };
@@ -319,6 +319,7 @@ export class ContainerService {
     const networkMode = hc.NetworkMode || 'default';
     this.checkNetworkMode(networkMode);
     validateResources(hc as ResourceFields);
+    securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt);
     const endpoints = this.networks.initialEndpoints(networkMode, input.NetworkingConfig?.EndpointsConfig);
     const ic = (image.config.config ?? {}) as Record<string, unknown>;
 
@@ -513,6 +514,7 @@ export class ContainerService {
         extraMounts: volumeMounts,
         resources: ociResources(hc as ResourceFields, blockDevice),
         rlimits: ociRlimits(hc as ResourceFields),
+        ...securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt),
       });
       c.runtimeClean = false;
       const created = await this.runtime.create(id, spec, {

@@ -104,6 +104,36 @@ export function ociResources(r: ResourceFields, dev: DeviceNumbers): LinuxResour
   return out;
 }
 
+/** `--security-opt` entries Berth applies: seccomp (unconfined or a profile's JSON) and no-new-privileges. */
+export function securityOptions(opts: string[] | null | undefined): { seccomp?: string; noNewPrivileges: boolean } {
+  const out: { seccomp?: string; noNewPrivileges: boolean } = { noNewPrivileges: false };
+  for (const o of opts ?? []) {
+    const i = o.search(/[=:]/);
+    const key = i < 0 ? o : o.slice(0, i);
+    const value = i < 0 ? '' : o.slice(i + 1);
+    if (key === 'seccomp') {
+      if (!value) throw new InvalidParameter('invalid --security-opt: seccomp needs a value');
+      if (value !== 'unconfined') {
+        try {
+          const p = JSON.parse(value) as { defaultAction?: unknown };
+          if (typeof p.defaultAction !== 'string') throw new Error('defaultAction is required');
+        } catch (err) {
+          throw new InvalidParameter(`Decoding seccomp profile failed: ${(err as Error).message}`);
+        }
+      }
+      out.seccomp = value;
+    } else if (key === 'no-new-privileges') {
+      if (value && value !== 'true' && value !== 'false') throw new InvalidParameter(`invalid --security-opt 2: "${o}"`);
+      out.noNewPrivileges = value !== 'false';
+    } else if (key === 'label' || key === 'apparmor') {
+      // No SELinux or AppArmor on Berth's hosts: accepted and ignored, as dockerd does without them.
+    } else {
+      throw new InvalidParameter(`invalid --security-opt 2: "${o}"`);
+    }
+  }
+  return out;
+}
+
 /** process.rlimits for `--ulimit name=soft:hard`. */
 export function ociRlimits(r: ResourceFields): { type: string; soft: number; hard: number }[] | undefined {
   if (!r.Ulimits?.length) return undefined;

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Spec, Process, Mount, Namespace, LinuxResources } from '../types/oci-runtime.ts';
 import { InvalidParameter } from '../errors.ts';
 import { resolveUser } from './user.ts';
+import { defaultSeccomp, customSeccomp } from './seccomp.ts';
 
 export interface SpecInput {
   id: string;
@@ -37,6 +38,9 @@ export interface SpecInput {
   /** Limits (memory, cpu, pids, blockIO); devices are the spec's own. */
   resources?: Omit<LinuxResources, 'devices'>;
   rlimits?: { type: string; soft: number; hard: number }[];
+  /** `unconfined`, a profile's JSON (`--security-opt seccomp=…`), or the default filter when absent. */
+  seccomp?: string;
+  noNewPrivileges?: boolean;
 }
 
 export const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -123,6 +127,10 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
     oomScoreAdj: input.oomScoreAdj,
     rlimits: input.rlimits,
   };
+  if (input.noNewPrivileges) process.noNewPrivileges = true;
+  // --privileged and seccomp=unconfined run without a filter, as in Docker.
+  const seccomp = input.privileged || input.seccomp === 'unconfined' ? undefined
+    : input.seccomp ? customSeccomp(input.seccomp) : defaultSeccomp(caps);
   const namespaces: Namespace[] = [{ type: 'mount' }];
   if (input.pidMode !== 'host') namespaces.push({ type: 'pid' });
   if (input.ipcMode !== 'host') namespaces.push({ type: 'ipc' });
@@ -165,6 +173,7 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
         ],
       },
       sysctl: input.sysctls && Object.keys(input.sysctls).length ? input.sysctls : undefined,
+      seccomp,
       maskedPaths: priv ? undefined : maskedPaths,
       readonlyPaths: priv ? undefined : readonlyPaths,
     },

@@ -56,16 +56,20 @@ export interface LinuxResources {
 
 export interface ThrottleDevice { major: number; minor: number; rate: number }
 
+export interface SeccompArg { index: number; value: number; valueTwo?: number; op: string }
+export interface SeccompRule { names: string[]; action: string; errnoRet?: number; args?: SeccompArg[] }
+export interface Seccomp { defaultAction: string; architectures?: string[]; syscalls?: SeccompRule[] }
+
 export interface Linux {
   namespaces: Namespace[];
   devices?: LinuxDevice[];
   cgroupsPath?: string;
   resources?: LinuxResources;
   sysctl?: Record<string, string>;
+  seccomp?: Seccomp;
   maskedPaths?: string[];
   readonlyPaths?: string[];
   rootfsPropagation?: string;
-  seccomp?: unknown;
 }
 
 /** config.md top level */
