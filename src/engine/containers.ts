@@ -515,6 +515,10 @@ export class ContainerService {
         resources: ociResources(hc as ResourceFields, blockDevice),
         rlimits: ociRlimits(hc as ResourceFields),
         ...securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt),
+        devices: ((hc.Devices ?? []) as { PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }[]).map((d) => ({
+          pathOnHost: d.PathOnHost ?? '', pathInContainer: d.PathInContainer || d.PathOnHost || '', permissions: d.CgroupPermissions || 'rwm',
+        })),
+        groupAdd: (hc.GroupAdd as string[] | null | undefined) ?? undefined,
       });
       c.runtimeClean = false;
       const created = await this.runtime.create(id, spec, {

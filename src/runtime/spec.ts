@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import type { Spec, Process, Mount, Namespace, LinuxResources } from '../types/oci-runtime.ts';
 import { InvalidParameter } from '../errors.ts';
-import { resolveUser } from './user.ts';
+import { resolveUser, resolveGroups } from './user.ts';
+import { hostDevice, hostDevices } from './devices.ts';
 import { defaultSeccomp, customSeccomp } from './seccomp.ts';
 
 export interface SpecInput {
@@ -41,6 +42,10 @@ export interface SpecInput {
   /** `unconfined`, a profile's JSON (`--security-opt seccomp=…`), or the default filter when absent. */
   seccomp?: string;
   noNewPrivileges?: boolean;
+  /** `--device host[:container[:perms]]`. */
+  devices?: { pathOnHost: string; pathInContainer: string; permissions: string }[];
+  /** `--group-add`. */
+  groupAdd?: string[];
 }
 
 export const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -115,6 +120,7 @@ function envWithDefaults(env: string[], o: { hostname: string; tty: boolean; hom
 
 export async function buildSpec(input: SpecInput): Promise<Spec> {
   const user = await resolveUser(input.rootfs, input.user);
+  user.additionalGids = [...new Set([...user.additionalGids, ...(await resolveGroups(input.rootfs, input.groupAdd ?? []))])];
   const caps = capabilities(input.capAdd, input.capDrop, input.privileged);
   const process: Process = {
     terminal: input.tty,
@@ -128,6 +134,12 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
     rlimits: input.rlimits,
   };
   if (input.noNewPrivileges) process.noNewPrivileges = true;
+  // --privileged gets every host device; --device the ones named.
+  const devices = input.privileged ? hostDevices() : (input.devices ?? []).map((d) => {
+    const dev = hostDevice(d.pathOnHost, d.pathInContainer);
+    if (!dev) throw new InvalidParameter(`error gathering device information while adding custom device "${d.pathOnHost}": not a device node`);
+    return { dev, access: d.permissions || 'rwm' };
+  });
   // --privileged and seccomp=unconfined run without a filter, as in Docker.
   const seccomp = input.privileged || input.seccomp === 'unconfined' ? undefined
     : input.seccomp ? customSeccomp(input.seccomp) : defaultSeccomp(caps);
@@ -170,10 +182,12 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
           { allow: false, access: 'rwm' },
           { allow: true, type: 'c', major: null, minor: null, access: 'm' },
           { allow: true, type: 'b', major: null, minor: null, access: 'm' },
+          ...devices.map((d) => ('dev' in d ? { allow: true, type: d.dev.type as 'c' | 'b', major: d.dev.major, minor: d.dev.minor, access: d.access } : undefined)).filter((x) => x !== undefined),
         ],
       },
       sysctl: input.sysctls && Object.keys(input.sysctls).length ? input.sysctls : undefined,
       seccomp,
+      devices: devices.length ? devices.map((d) => ('dev' in d ? d.dev : d)) : undefined,
       maskedPaths: priv ? undefined : maskedPaths,
       readonlyPaths: priv ? undefined : readonlyPaths,
     },

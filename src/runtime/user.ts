@@ -16,6 +16,18 @@ async function readLines(path: string): Promise<string[][]> {
   return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
 }
 
+/** `--group-add` entries (names or numbers) as gids, names looked up in the container's /etc/group. */
+export async function resolveGroups(rootfs: string, names: string[]): Promise<number[]> {
+  if (!names.length) return [];
+  const groups = (await readLines(join(rootfs, 'etc/group'))).filter((f) => f.length >= 3);
+  return names.map((n) => {
+    if (/^\d+$/.test(n)) return Number(n);
+    const g = groups.find((f) => f[0] === n);
+    if (!g) throw new InvalidParameter(`Unable to find group ${n}: no matching entries in group file`);
+    return Number(g[2]);
+  });
+}
+
 export async function resolveUser(rootfs: string, spec: string): Promise<ResolvedUser> {
   const [userPart = '', groupPart] = spec.split(':', 2);
   const passwd: PasswdEntry[] = (await readLines(join(rootfs, 'etc/passwd')))

@@ -64,4 +64,16 @@ describe('secure defaults against berthd', () => {
     const { rmSync } = await import('node:fs');
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('--privileged has all capabilities, the host devices and a writable /sys; --device adds one; --group-add', async () => {
+    const out = await docker(['run', '--rm', '--privileged', 'busybox', 'sh', '-c', 'grep CapEff /proc/self/status; ls /dev | wc -l; mount -o remount,rw /sys && echo sys-rw']);
+    assert.doesNotMatch(out, /CapEff:\s+00000000a80425fb/);
+    assert.ok(Number(out.split('\n')[1]) > 20, `devices seen: ${out.split('\n')[1]}`);
+    assert.match(out, /sys-rw/);
+    assert.match(await docker(['run', '--rm', '--device', '/dev/fuse:/dev/myfuse', 'busybox', 'ls', '-l', '/dev/myfuse']), /^c.* 10,\s+229 .*\/dev\/myfuse$/m);
+    assert.match(await docker(['run', '--rm', '--group-add', '10', '--group-add', '4242', 'busybox', 'id']), /groups=.*\b10\b.*4242/);
+    const bad = await d.docker(['run', '--rm', '--device', '/dev/nonexistent-dev', 'busybox', 'true']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /error gathering device information/);
+  });
 });
