@@ -18,6 +18,7 @@ export interface DaemonConfig {
   mtu: number;
   addressPool: string;
   userlandProxy: boolean;
+  usernsRemap: string;
 }
 
 const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -37,6 +38,7 @@ const fileSchema = z.object({
   mtu: z.number().int().min(68).max(65535).optional(),
   'default-address-pool': z.string().optional(),
   'userland-proxy': z.boolean().optional(),
+  'userns-remap': z.string().optional(),
 }).strict();
 
 export class ConfigError extends Error {}
@@ -56,12 +58,13 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     .option('--bip <cidr>', 'gateway address and prefix of the default bridge (default 10.87.0.1/16)')
     .option('--mtu <n>', 'MTU of container interfaces (default 1500)', (v) => Number(v))
     .option('--default-address-pool <cidr>', 'range user networks get /24 subnets from (default 10.86.0.0/16)')
+    .option('--userns-remap <user>', 'map container root to a subordinate id range: default, or user[:group] from /etc/subuid and /etc/subgid')
     .option('--userland-proxy [bool]', "serve the host's own connections to published 127.0.0.x ports through the port proxy instead of kernel NAT (default false)", (v) => v !== 'false')
     .option('--config-file <file>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   cmd.parse(argv, { from: 'user' });
-  const o = cmd.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean; configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string; userlandProxy?: boolean }>();
+  const o = cmd.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean; configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string; userlandProxy?: boolean; usernsRemap?: string }>();
 
   let file: z.infer<typeof fileSchema> = {};
   const explicit = cmd.getOptionValueSource('configFile') === 'cli';
@@ -94,6 +97,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   const bip = pick(o.bip, 'bip', file.bip) ?? '10.87.0.1/16';
   const mtu = pick(o.mtu, 'mtu', file.mtu) ?? 1500;
   const userlandProxy = pick(o.userlandProxy, 'userland-proxy', file['userland-proxy']) ?? false;
+  const usernsRemap = pick(o.usernsRemap, 'userns-remap', file['userns-remap']) ?? '';
   const addressPool = pick(o.defaultAddressPool, 'default-address-pool', file['default-address-pool']) ?? '10.86.0.0/16';
   if (!/^(none|[a-zA-Z0-9_.-]{1,15})$/.test(bridge)) throw new ConfigError(`invalid bridge name ${bridge}: at most 15 letters, digits, '.', '_' or '-'`);
   if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(bip)) throw new ConfigError(`invalid bip ${bip}: expected an address with a prefix such as 10.87.0.1/16`);
@@ -110,6 +114,6 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     logLevel: debug ? 'debug' : logLevel ?? 'info',
     debug,
     configFile: o.configFile,
-    bridge, bip, mtu, addressPool, userlandProxy,
+    bridge, bip, mtu, addressPool, userlandProxy, usernsRemap,
   };
 }

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const releaseRoot = await takePidfile(join(cfg.dataRoot, 'berthd.lock'), 'data root lock');
   const engine = await Engine.open({
     dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, runtimePath: cfg.runtime, log, debug: cfg.debug,
-    bridge: cfg.bridge, bip: cfg.bip, mtu: cfg.mtu, addressPool: cfg.addressPool, userlandProxy: cfg.userlandProxy,
+    bridge: cfg.bridge, bip: cfg.bip, mtu: cfg.mtu, addressPool: cfg.addressPool, userlandProxy: cfg.userlandProxy, usernsRemap: cfg.usernsRemap || undefined,
   });
   const router = new Router();
   registerRoutes(router, engine);

@@ -50,7 +50,7 @@ export async function commitContainer(svc: ContainerService, images: ImageServic
   const pauseIt = o.pause && c.rec.State.Running && !c.rec.State.Paused;
   if (pauseIt) await svc.pause(c.rec.Id);
   try {
-    const layer = packDirectory(svc.paths(c).upper, { layer: true, exclude: initPathsRelative });
+    const layer = packDirectory(svc.paths(c).upper, { layer: true, exclude: initPathsRelative, unshift: images.store.shift });
     return await images.store.commitLayerImage(base.id, layer, (diffId) => {
       const now = new Date().toISOString();
       const history = [...(base.config.history ?? []), {

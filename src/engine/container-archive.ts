@@ -89,7 +89,7 @@ export async function containerArchive(svc: ContainerService, ref: string, path:
   const tar = await streamFromRootfs(svc, c, async (merged) => {
     const s = await statIn(c, merged, path);
     stat = s.stat;
-    return packDirectory(s.hostPath, { rootName: s.name });
+    return packDirectory(s.hostPath, { rootName: s.name, unshift: svc.idShift });
   });
   return { stat, tar };
 }
@@ -113,7 +113,8 @@ export async function containerExtract(svc: ContainerService, ref: string, path:
       const u = await resolveUser(merged, c.rec.Config.User);
       owner = { uid: u.uid, gid: u.gid };
     }
-    await extractTo(await decompress(body), hostDir, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, owner });
+    const shifted = owner ? { uid: owner.uid + svc.idShift.uid, gid: owner.gid + svc.idShift.gid } : undefined;
+    await extractTo(await decompress(body), hostDir, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, owner: shifted, shift: svc.idShift });
   });
 }
 
@@ -121,5 +122,5 @@ export async function containerExtract(svc: ContainerService, ref: string, path:
 export async function containerExport(svc: ContainerService, ref: string): Promise<Readable> {
   const c = svc.get(ref);
   checkUsable(c);
-  return streamFromRootfs(svc, c, async (merged) => packDirectory(merged));
+  return streamFromRootfs(svc, c, async (merged) => packDirectory(merged, { unshift: svc.idShift }));
 }

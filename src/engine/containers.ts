@@ -6,7 +6,7 @@
 // then `runc start`. conmon writes the exit file when the process ends; the runtime reports it
 // through onExit, which records the exit, releases the runtime state and the mount, wakes the
 // waiters, and removes the container when AutoRemove is set.
-import { mkdir, rm, readdir, readFile } from 'node:fs/promises';
+import { mkdir, rm, readdir, readFile, chmod, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { Conflict, InvalidParameter, NotFound, NotModified, System, noSuchContainer } from '../errors.ts';
@@ -65,6 +65,8 @@ export interface ContainerServiceOptions {
   networks: NetworkService;
   volumes: VolumeService;
   log: Logger;
+  /** userns-remap: container root is this host uid/gid (size ids mapped). */
+  idMap?: { uid: number; gid: number; size: number };
 }
 
 const MAX_STOP_WAIT_MS = 60_000;
@@ -79,6 +81,7 @@ export class ContainerService {
   readonly networks: NetworkService;
   readonly volumes: VolumeService;
   private readonly log: Logger;
+  private readonly idMap: { uid: number; gid: number; size: number } | undefined;
   private readonly cgroupParent: string;
   /** Called after a container is removed (exec sessions, etc. drop their references). */
   onRemoved: (c: Container) => void = () => {};
@@ -90,6 +93,7 @@ export class ContainerService {
     this.networks = o.networks;
     this.volumes = o.volumes;
     this.log = o.log;
+    this.idMap = o.idMap;
     this.cgroupParent = o.cgroupParent;
   }
 
@@ -97,7 +101,9 @@ export class ContainerService {
 
   /** Loads every container record; unreadable ones are logged and skipped, never fatal. */
   async load(): Promise<void> {
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    // With userns-remap the container's root must be able to pass through to its rootfs.
+    await mkdir(this.root, { recursive: true, mode: this.idMap ? 0o711 : 0o700 });
+    if (this.idMap) await chmod(this.root, 0o711);
     for (const id of await readdir(this.root)) {
       const dir = join(this.root, id);
       try {
@@ -276,6 +282,11 @@ export class ContainerService {
     return { Warnings: [] };
   }
 
+  /** How host ids relate to the container's (userns-remap), for files copied in and out. */
+  get idShift(): { uid: number; gid: number } {
+    return this.idMap ? { uid: this.idMap.uid, gid: this.idMap.gid } : { uid: 0, gid: 0 };
+  }
+
   /** The cgroup path runc was given for the container (stats read it). */
   cgroupPathOf(c: Container): string {
     return `${this.cgroupParent}/${c.rec.Id}`;
@@ -398,8 +409,10 @@ export class ContainerService {
         volumesFrom: hc.VolumesFrom ?? [], imageVolumes: Object.keys((config.Volumes as object | null) ?? {}),
         mountsOf: (ref) => this.get(ref).rec.Mounts ?? [],
       });
-      await mkdir(dir, { mode: 0o710 });
+      await mkdir(dir, { mode: this.idMap ? 0o711 : 0o710 });
       await Promise.all(['upper', 'work', 'merged', 'empty'].map((d) => mkdir(join(dir, d), { mode: 0o755 })));
+      // The container's own / belongs to its (remapped) root.
+      if (this.idMap) await chown(join(dir, 'upper'), this.idMap.uid, this.idMap.gid);
       const etc = await writeEtcFiles(dir, {
         hostname: config.Hostname, domainname: config.Domainname, networkMode: hostConfig.NetworkMode,
         extraHosts: hostConfig.ExtraHosts ?? undefined, dns: hostConfig.Dns, dnsSearch: hostConfig.DnsSearch,
@@ -472,7 +485,7 @@ export class ContainerService {
         const t = this.get(hc.NetworkMode.slice('container:'.length));
         if (!t.rec.State.Running) throw new Conflict(`cannot join network namespace of a non running container: ${t.rec.Id}`);
         netnsPath = t.rec.NetworkSettings?.SandboxKey || `/proc/${t.rec.State.Pid}/ns/net`;
-      } else {
+      } else if (!this.idMap) {
         const net = this.netOf(c);
         netnsPath = await this.networks.attach(net);
         if (netnsPath) {
@@ -519,12 +532,26 @@ export class ContainerService {
           pathOnHost: d.PathOnHost ?? '', pathInContainer: d.PathInContainer || d.PathOnHost || '', permissions: d.CgroupPermissions || 'rwm',
         })),
         groupAdd: (hc.GroupAdd as string[] | null | undefined) ?? undefined,
+        idMap: this.idMap,
       });
       c.runtimeClean = false;
       const created = await this.runtime.create(id, spec, {
         logPath: c.rec.LogPath, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce,
       });
       undo.push(() => this.runtime.delete(id));
+      if (this.idMap && !hc.NetworkMode.startsWith('container:')) {
+        // userns-remap: the network goes into the namespace runc made inside the user namespace.
+        const net = this.netOf(c);
+        if (await this.networks.attach(net, created.pid)) {
+          undo.push(() => this.networks.detach(net));
+          const first = Object.values(net.net.Networks)[0];
+          await writeEtcFiles(c.dir, {
+            hostname: cfg.Hostname, domainname: cfg.Domainname, networkMode: hc.NetworkMode,
+            extraHosts: hc.ExtraHosts ?? undefined, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
+            address: first?.IPAddress, embeddedDns: this.networks.gatewayFor(hc.NetworkMode), hostGateway: this.networks.hostGateway(),
+          });
+        }
+      }
       // Attaches that arrived before start (docker run, start -a) connect now, before the
       // process runs, so no output is lost.
       const pending = c.pendingAttach.splice(0);

@@ -1,6 +1,6 @@
 // Wires the engine's services over one data root and one exec root, and runs the start-up
 // reconcile that makes live restore work.
-import { readFile } from 'node:fs/promises';
+import { readFile, mkdir, chmod } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { ExecService } from './exec.ts';
 import { NetworkService } from './networks.ts';
 import { VolumeService } from './volumes.ts';
 import { VolumeStore } from '../volume/store.ts';
+import { remapRange, type IdRange } from '../sys/userns.ts';
 import { EmbeddedDns } from '../network/dns-server.ts';
 import { startProxy, stopProxy, isProxy, listProxies } from '../sys/proxy-process.ts';
 
@@ -31,6 +32,8 @@ export interface EngineOptions {
   addressPool: string;
   /** false: the host's connections to published 127.0.0.x ports go through the port proxy (dockerd's way). */
   userlandProxy: boolean;
+  /** `default` or `user[:group]` with ranges in /etc/subuid and /etc/subgid; empty: no remapping. */
+  usernsRemap?: string;
 }
 
 export class Engine {
@@ -59,7 +62,17 @@ export class Engine {
     await ensureDir(opts.execRoot);
     const id = await engineId(opts.dataRoot);
     const runtime = new Runtime({ runtimePath: opts.runtimePath, execRoot: opts.execRoot, log: opts.log });
-    const store = await ImageStore.open(opts.dataRoot, opts.log);
+    // userns-remap: images, containers and volumes of the remapped root live in <data-root>/<uid>.<gid>
+    // (as with dockerd), their files owned by the remapped ids; the path is passable for that root.
+    let idMap: IdRange | undefined;
+    let root = opts.dataRoot;
+    if (opts.usernsRemap) {
+      idMap = await remapRange(opts.usernsRemap);
+      root = join(opts.dataRoot, `${idMap.uid}.${idMap.gid}`);
+      await mkdir(root, { recursive: true, mode: 0o711 });
+      for (const d of [opts.dataRoot, root]) await chmod(d, 0o711);
+    }
+    const store = await ImageStore.open(root, opts.log, idMap ? { uid: idMap.uid, gid: idMap.gid } : undefined);
     let containers!: ContainerService;
     const images = new ImageService(store, (imageId) => containers.imageUsage(imageId));
     // Side-by-side daemons get cgroup trees of their own, so one never sees the other's.
@@ -69,15 +82,15 @@ export class Engine {
       log: opts.log, upstreams: await hostResolvers(), lookup: (addr, name) => networks.lookup(addr, name),
     });
     networks = await NetworkService.open({
-      dataRoot: opts.dataRoot, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
+      dataRoot: root, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
       loopbackNat: !opts.userlandProxy,
       poolTag: poolTag(opts.execRoot), poolSize: 2,
       proxy: { start: (f, owner) => startProxy(f, { owner }), stop: (pid) => stopProxy(pid), alive: (pid) => isProxy(pid), list: listProxies },
       dns: { listen: (a) => dns.listen(a), close: (a) => dns.close(a) },
     });
-    const volumes = new VolumeService(await VolumeStore.open(opts.dataRoot, opts.log),
+    const volumes = new VolumeService(await VolumeStore.open(root, opts.log, idMap),
       (name) => containers.all().filter((c) => (c.rec.Mounts ?? []).some((m) => m.Name === name)).map((c) => c.rec.Id));
-    containers = new ContainerService({ dataRoot: opts.dataRoot, cgroupParent, runtime, images, networks, volumes, log: opts.log });
+    containers = new ContainerService({ dataRoot: root, cgroupParent, runtime, images, networks, volumes, log: opts.log, idMap });
     // Exits the runtime finds at init for containers not loaded yet are picked up again by
     // reconcile (it reads the exit file of every container recorded as running).
     runtime.onExit((cid, info) => {

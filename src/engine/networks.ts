@@ -13,7 +13,7 @@ import { atomicWriteJson } from '../util/atomic-write.ts';
 import { newId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
 import { AddressPool, parseCidr, formatCidr, overlaps, macFor, intToIp } from '../network/ipam.ts';
-import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, removeEndpoint, netnsExists, awaitLinksGone, prepareSandbox, configurePrepared, listNetns, NETNS_DIR, type EndpointSpec } from '../network/links.ts';
+import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, removeEndpoint, netnsExists, awaitLinksGone, prepareSandbox, configurePrepared, listNetns, adoptSandbox, NETNS_DIR, type EndpointSpec } from '../network/links.ts';
 import { ensureChains, setRules, removeRules, bridgeRules, portRules, listTags, type Rule, type PublishedPort } from '../network/firewall.ts';
 
 export interface IpamConfig { Subnet: string; Gateway: string; IPRange?: string }
@@ -411,7 +411,12 @@ export class NetworkService {
    * Sets up a starting container's network: namespace, endpoints, published ports. Returns the
    * namespace path for the OCI spec. On failure everything it did is undone.
    */
-  async attach(c: NetContainer): Promise<string | undefined> {
+  /**
+   * `pid`: adopt the network namespace of that (created, not yet started) process instead of
+   * making one: with userns-remap the namespace must be owned by the container's user namespace,
+   * or runc 1.1 cannot join it for `exec`, and sysfs cannot be mounted.
+   */
+  async attach(c: NetContainer, pid?: number): Promise<string | undefined> {
     const entries = Object.entries(c.net.Networks).map(([name, ep]) => [this.get(name), ep] as const).filter(([n]) => n.Driver === 'bridge');
     if (!entries.length) return undefined;
     let ns = this.sandboxName(c.id);
@@ -421,8 +426,14 @@ export class NetworkService {
     try {
       for (const [n, ep] of entries) { this.allocate(c, n, ep); allocated.push([n, ep]); }
       const specs = entries.map(([n, ep], i) => this.endpointSpec(c, n, ep, i, i === 0));
-      const prepared = entries.length === 1 && entries[0]![0].Name === 'bridge' ? this.ready.shift() : undefined;
-      if (prepared) {
+      const prepared = !pid && entries.length === 1 && entries[0]![0].Name === 'bridge' ? this.ready.shift() : undefined;
+      if (pid) {
+        entries.forEach(([, ep], i) => { ep.HostIf = specs[i]!.hostIf; ep.IfName = specs[i]!.ifName; });
+        await deleteSandbox(ns, specs.map((s) => s.hostIf));
+        await awaitLinksGone(specs.map((s) => s.hostIf));
+        await adoptSandbox(ns, pid, specs);
+        c.net.SandboxKey = `${NETNS_DIR}/${ns}`;
+      } else if (prepared) {
         ns = prepared.ns;
         specs[0]!.hostIf = prepared.hostIf;
         c.net.SandboxKey = `${NETNS_DIR}/${ns}`;

@@ -71,8 +71,12 @@ export class ImageStore {
     this.log = log;
   }
 
-  static async open(dataRoot: string, log: Logger): Promise<ImageStore> {
+  /** Layers are extracted with their owners shifted by this (userns-remap), and packed back unshifted. */
+  shift: { uid: number; gid: number } = { uid: 0, gid: 0 };
+
+  static async open(dataRoot: string, log: Logger, shift?: { uid: number; gid: number }): Promise<ImageStore> {
     const s = new ImageStore(join(dataRoot, 'image'), log);
+    if (shift) s.shift = shift;
     await s.loadIndex();
     return s;
   }
@@ -201,7 +205,7 @@ export class ImageStore {
     const fed = pipeline(plain, tee).catch((e: Error) => { fedErr = e; tee.destroy(e); });
     const fs = await statfs(this.root);
     const maxBytes = Math.max(0, fs.bavail * fs.bsize - DISK_RESERVE) / 2; // the blob and the extracted copy
-    const applied = await applyLayer(tee, diff, { maxBytes }).catch(async (e: unknown) => {
+    const applied = await applyLayer(tee, diff, { maxBytes, shift: this.shift }).catch(async (e: unknown) => {
       await fed;
       throw e;
     });

@@ -93,6 +93,17 @@ export async function listNetns(prefix: string): Promise<string[]> {
   return (await readdir(NETNS_DIR).catch(() => [] as string[])).filter((n) => n.startsWith(prefix));
 }
 
+/** Names the network namespace of process `pid` and plugs the endpoints into it. */
+export async function adoptSandbox(netns: string, pid: number, endpoints: EndpointSpec[]): Promise<void> {
+  await ipBatch([`netns attach ${netns} ${pid}`, ...endpoints.flatMap((e) => hostSide(e, netns))]);
+  try {
+    await ipBatch(['link set lo up', ...endpoints.flatMap(insideSide)], netns);
+  } catch (err) {
+    await deleteSandbox(netns, endpoints.map((e) => e.hostIf)).catch(() => {});
+    throw err;
+  }
+}
+
 /** Plugs one more endpoint into an existing namespace (`docker network connect`). */
 export async function addEndpoint(netns: string, e: EndpointSpec): Promise<void> {
   await ipBatch(hostSide(e, netns));

@@ -46,6 +46,8 @@ export interface SpecInput {
   devices?: { pathOnHost: string; pathInContainer: string; permissions: string }[];
   /** `--group-add`. */
   groupAdd?: string[];
+  /** userns-remap: a user namespace mapping container ids 0..size to these host ids. */
+  idMap?: { uid: number; gid: number; size: number };
 }
 
 export const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -147,13 +149,18 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
   if (input.pidMode !== 'host') namespaces.push({ type: 'pid' });
   if (input.ipcMode !== 'host') namespaces.push({ type: 'ipc' });
   if (input.utsMode !== 'host') namespaces.push({ type: 'uts' });
+  if (input.idMap) namespaces.push({ type: 'user' });
   if (input.networkMode !== 'host') namespaces.push(input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' });
   const priv = input.privileged ?? false;
   const mounts: Mount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', priv ? 'rw' : 'ro'] },
+    // In a user namespace, sysfs can only be mounted for a network namespace it owns; the
+    // container joins one made beforehand (or the host's), so /sys is bound instead, as moby does.
+    input.idMap && (input.netnsPath || input.networkMode === 'host')
+      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', priv ? 'rw' : 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', priv ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${input.shmSize ?? 64 * 1024 * 1024}`] },
@@ -175,6 +182,10 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
     annotations: input.labels && Object.keys(input.labels).length ? { ...input.labels } : undefined,
     linux: {
       namespaces,
+      ...(input.idMap ? {
+        uidMappings: [{ containerID: 0, hostID: input.idMap.uid, size: input.idMap.size }],
+        gidMappings: [{ containerID: 0, hostID: input.idMap.gid, size: input.idMap.size }],
+      } : {}),
       cgroupsPath: input.cgroupsPath,
       resources: {
         ...(input.resources ?? {}),

@@ -60,6 +60,8 @@ export interface SeccompArg { index: number; value: number; valueTwo?: number; o
 export interface SeccompRule { names: string[]; action: string; errnoRet?: number; args?: SeccompArg[] }
 export interface Seccomp { defaultAction: string; architectures?: string[]; syscalls?: SeccompRule[] }
 
+export interface IdMapping { containerID: number; hostID: number; size: number }
+
 export interface Linux {
   namespaces: Namespace[];
   devices?: LinuxDevice[];
@@ -67,6 +69,8 @@ export interface Linux {
   resources?: LinuxResources;
   sysctl?: Record<string, string>;
   seccomp?: Seccomp;
+  uidMappings?: IdMapping[];
+  gidMappings?: IdMapping[];
   maskedPaths?: string[];
   readonlyPaths?: string[];
   rootfsPropagation?: string;

@@ -3,7 +3,7 @@
 // Docker's local driver takes them: `type=tmpfs` (a tmpfs mounted on _data while the volume is
 // in use), `type=none,o=bind,device=/path` (the path bind-mounted on _data while in use), or none
 // (a plain directory).
-import { mkdir, readdir, readFile, rm, access } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, access, chmod, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
@@ -38,9 +38,14 @@ export class VolumeStore {
     this.log = log;
   }
 
-  static async open(dataRoot: string, log: Logger): Promise<VolumeStore> {
+  /** userns-remap: new volumes belong to the remapped root, and the path to them is passable. */
+  private owner: { uid: number; gid: number } | undefined;
+
+  static async open(dataRoot: string, log: Logger, owner?: { uid: number; gid: number }): Promise<VolumeStore> {
     const s = new VolumeStore(join(dataRoot, 'volumes'), log);
-    await mkdir(s.root, { recursive: true, mode: 0o700 });
+    s.owner = owner;
+    await mkdir(s.root, { recursive: true, mode: owner ? 0o711 : 0o700 });
+    if (owner) await chmod(s.root, 0o711);
     for (const name of await readdir(s.root)) {
       try {
         const v = JSON.parse(await readFile(join(s.root, name, 'volume.json'), 'utf8')) as VolumeRecord;
@@ -89,6 +94,7 @@ export class VolumeStore {
       Labels: o.Labels ?? {}, Options: opts, Scope: 'local', Anonymous: o.anonymous ?? false,
     };
     await mkdir(v.Mountpoint, { recursive: true, mode: 0o755 });
+    if (this.owner) await chown(v.Mountpoint, this.owner.uid, this.owner.gid);
     try {
       await atomicWriteJson(join(dir, 'volume.json'), v);
     } catch (err) {

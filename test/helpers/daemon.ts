@@ -18,7 +18,7 @@ export const DOCKER = '/usr/local/bin/docker';
 export interface Result { code: number; stdout: string; stderr: string }
 export interface ApiResult { status: number; headers: http.IncomingHttpHeaders; body: Buffer; json: () => any }
 
-export interface DaemonOptions { dataRoot?: string; execRoot?: string }
+export interface DaemonOptions { dataRoot?: string; execRoot?: string; /** More berthd flags. */ args?: string[] }
 
 /** Each test daemon has a bridge and subnets of its own (derived from its tag), like side-by-side daemons must. */
 export interface DaemonNet { bridge: string; bip: string; subnetPrefix: string; pool: string; execRoot: string }
@@ -39,12 +39,14 @@ export class TestDaemon {
   readonly logFile: string;
   readonly env: NodeJS.ProcessEnv;
   readonly net: DaemonNet;
+  private readonly extraArgs: string[];
   private proc?: ChildProcess;
 
   constructor(o: DaemonOptions = {}) {
     const tag = randomBytes(3).toString('hex');
     this.dataRoot = o.dataRoot ?? mkdtempSync('/var/tmp/berth-test-');
     this.execRoot = o.execRoot ?? `/run/bt-${tag}`;
+    this.extraArgs = o.args ?? [];
     this.net = netFor(this.execRoot.match(/bt-([0-9a-f]{6})$/)?.[1] ?? tag, this.execRoot);
     this.socket = `${this.execRoot}/d.sock`;
     this.logFile = join(this.dataRoot, '..', `${this.dataRoot.split('/').pop()}.log`);
@@ -59,7 +61,7 @@ export class TestDaemon {
     this.proc = spawn(join(repo, 'bin/berthd'), [
       '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', `unix://${this.socket}`,
       '--pidfile', join(this.execRoot, 'berthd.pid'), '--log-level', 'debug',
-      '--bridge', this.net.bridge, '--bip', this.net.bip, '--default-address-pool', this.net.pool,
+      '--bridge', this.net.bridge, '--bip', this.net.bip, '--default-address-pool', this.net.pool, ...this.extraArgs,
     ], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const deadline = Date.now() + 15_000;

@@ -28,6 +28,8 @@ export interface ApplyOptions {
   noOverwriteDirNonDir?: boolean;
   /** Owner for every entry instead of the archive's (`docker cp -a` into a container with a user). */
   owner?: { uid: number; gid: number };
+  /** Added to every owner (userns-remap: container root is this host uid/gid). */
+  shift?: { uid: number; gid: number };
 }
 
 const WH = '.wh.';
@@ -119,6 +121,7 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
       const st = await lstat(p).catch(() => undefined);
       if (!st) {
         await mkdir(p, { mode: 0o755 });
+        if (shift.uid || shift.gid) await chown(p, shift.uid, shift.gid);
         created.add(cur);
       }
       else if (st.isSymbolicLink()) refuse(entry, `refusing to write through symlink ${cur}`);
@@ -131,7 +134,8 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
     for (const d of dirs) if (d === rel || d.startsWith(`${rel}/`)) dirs.delete(d);
   };
 
-  const owner = (h: tar.Header): { uid: number; gid: number } => o.owner ?? { uid: h.uid ?? 0, gid: h.gid ?? 0 };
+  const shift = o.shift ?? { uid: 0, gid: 0 };
+  const owner = (h: tar.Header): { uid: number; gid: number } => o.owner ?? { uid: (h.uid ?? 0) + shift.uid, gid: (h.gid ?? 0) + shift.gid };
 
   // File writes run in the background, a bounded number at a time; the first failure is
   // kept (never an unhandled rejection) and thrown at the next checkpoint.

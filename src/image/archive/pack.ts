@@ -19,6 +19,8 @@ export interface PackOptions {
   exclude?: Set<string>;
   /** Name of the root in the archive (`docker cp` out puts the copied dir or file under its own name). */
   rootName?: string;
+  /** Subtracted from every owner (userns-remap: host ids back to the container's). */
+  unshift?: { uid: number; gid: number };
 }
 
 const OVERLAY_XATTR = 'trusted.overlay.';
@@ -89,7 +91,11 @@ export function packDirectory(root: string, o: PackOptions = {}): Readable {
   /** One entry, with a small file's content already read (prefetched in parallel, written in order). */
   const entry = async (r: string, p: string, st: Stats, data?: Buffer): Promise<void> => {
     const name = prefix(r);
-    const common = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+    const un = o.unshift ?? { uid: 0, gid: 0 };
+    // An id outside the container's range shows as nobody, as inside the container.
+    const uid = st.uid - un.uid >= 0 && st.uid - un.uid < 65536 ? st.uid - un.uid : 65534;
+    const gid = st.gid - un.gid >= 0 && st.gid - un.gid < 65536 ? st.gid - un.gid : 65534;
+    const common = { name, mode: st.mode & 0o7777, uid: un.uid || un.gid ? uid : st.uid, gid: un.uid || un.gid ? gid : st.gid, mtime: st.mtime };
     const attrs = xattrs.get(p) ?? {};
     const pax: Record<string, string> = {};
     for (const [k, v] of Object.entries(attrs)) if (!k.startsWith(OVERLAY_XATTR)) pax[`${XATTR_PREFIX}${k}`] = v;
