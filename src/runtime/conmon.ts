@@ -95,13 +95,14 @@ export interface Launched {
   startPipe?: Writable;
 }
 
-function launch(conmonPath: string, args: string[], extraPipes: number): Launched {
+function launch(conmonPath: string, args: string[], extraPipes: number, cwd: string): Launched {
   const stdio: ('ignore' | 'pipe')[] = ['ignore', 'ignore', 'pipe', 'pipe'];
   for (let i = 0; i < extraPipes; i++) stdio.push('pipe');
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' };
   if (extraPipes >= 2) { env._OCI_ATTACHPIPE = '4'; env._OCI_STARTPIPE = '5'; }
   // detached: conmon must outlive berthd (live restore); it double-forks and calls setsid itself.
-  const child = spawn(conmonPath, args, { detached: true, stdio, env });
+  // cwd: the bundle, where conmon leaves files of its own (an `oom` marker), never berthd's cwd.
+  const child = spawn(conmonPath, args, { detached: true, stdio, env, cwd });
   child.unref();
   const errChunks: Buffer[] = [];
   child.stderr!.on('data', (b: Buffer) => errChunks.push(b));
@@ -119,13 +120,13 @@ function launch(conmonPath: string, args: string[], extraPipes: number): Launche
 }
 
 export function launchContainer(o: ConmonCommon): Launched {
-  return launch(o.conmonPath, [...commonArgs(o), '-0', o.bundle, '-P', `${o.bundle}/conmon.pid`], 0);
+  return launch(o.conmonPath, [...commonArgs(o), '-0', o.bundle, '-P', `${o.bundle}/conmon.pid`], 0, o.bundle);
 }
 
 export function launchExec(o: ConmonCommon & { processSpec: string; attach: boolean }): Launched {
   const args = [...commonArgs(o), '--exec', '--exec-process-spec', o.processSpec];
   if (o.attach) args.push('--exec-attach');
-  return launch(o.conmonPath, args, o.attach ? 2 : 0);
+  return launch(o.conmonPath, args, o.attach ? 2 : 0, o.bundle);
 }
 
 /**
