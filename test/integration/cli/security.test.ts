@@ -30,6 +30,11 @@ describe('secure defaults against berthd', () => {
     assert.match(r.stderr, /can't set date: Operation not permitted/);
     const devs = (await docker(['run', '--rm', 'busybox', 'ls', '/dev'])).trim().split('\n').sort();
     assert.deepEqual(devs, ['fd', 'full', 'mqueue', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero']);
+    // Loading a kernel module is refused before the kernel looks at the file (EPERM: no
+    // CAP_SYS_MODULE, and the seccomp filter); this kernel would otherwise say it has no module support.
+    const mod = await d.docker(['run', '--rm', 'busybox', 'insmod', '/bin/busybox']);
+    assert.notEqual(mod.code, 0);
+    assert.match(mod.stderr, /Operation not permitted/);
     const mknod = await d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'mknod /tmp/sda b 8 0 && head -c 1 /tmp/sda']);
     assert.notEqual(mknod.code, 0, 'a block device made inside cannot be opened (devices cgroup)');
   });
