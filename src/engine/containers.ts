@@ -220,6 +220,26 @@ export class ContainerService {
   }
 
   /**
+   * Plugs a starting container into its networks (into the namespace of `pid` when given) and
+   * writes its /etc/hosts and resolv.conf with its address; returns the namespace path.
+   */
+  private async attachNetwork(c: Container, undo: Array<() => Promise<unknown>>, pid?: number): Promise<string | undefined> {
+    const net = this.netOf(c);
+    const path = await this.networks.attach(net, pid);
+    if (!path) return undefined;
+    undo.push(() => this.networks.detach(net));
+    const cfg = c.rec.Config;
+    const hc = c.rec.HostConfig;
+    await writeEtcFiles(c.dir, {
+      hostname: cfg.Hostname, domainname: cfg.Domainname, networkMode: hc.NetworkMode,
+      extraHosts: hc.ExtraHosts ?? undefined, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
+      address: Object.values(net.net.Networks)[0]?.IPAddress, embeddedDns: this.networks.gatewayFor(hc.NetworkMode),
+      hostGateway: this.networks.hostGateway(),
+    });
+    return path;
+  }
+
+  /**
    * Tears down a container's network (idempotent). Recorded only when asked: after an exit the
    * stale addresses on disk are harmless (a stopped container's are never claimed again, and the
    * next start or reconcile rewrites them), and an fsync less is a faster `run --rm`.
@@ -486,17 +506,7 @@ export class ContainerService {
         if (!t.rec.State.Running) throw new Conflict(`cannot join network namespace of a non running container: ${t.rec.Id}`);
         netnsPath = t.rec.NetworkSettings?.SandboxKey || `/proc/${t.rec.State.Pid}/ns/net`;
       } else if (!this.idMap) {
-        const net = this.netOf(c);
-        netnsPath = await this.networks.attach(net);
-        if (netnsPath) {
-          undo.push(() => this.networks.detach(net));
-          const first = Object.values(net.net.Networks)[0];
-          await writeEtcFiles(c.dir, {
-            hostname: cfg.Hostname, domainname: cfg.Domainname, networkMode: hc.NetworkMode,
-            extraHosts: hc.ExtraHosts ?? undefined, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
-            address: first?.IPAddress, embeddedDns: this.networks.gatewayFor(hc.NetworkMode), hostGateway: this.networks.hostGateway(),
-          });
-        }
+        netnsPath = await this.attachNetwork(c, undo);
       }
       const spec = await buildSpec({
         id,
@@ -539,19 +549,8 @@ export class ContainerService {
         logPath: c.rec.LogPath, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce,
       });
       undo.push(() => this.runtime.delete(id));
-      if (this.idMap && !hc.NetworkMode.startsWith('container:')) {
-        // userns-remap: the network goes into the namespace runc made inside the user namespace.
-        const net = this.netOf(c);
-        if (await this.networks.attach(net, created.pid)) {
-          undo.push(() => this.networks.detach(net));
-          const first = Object.values(net.net.Networks)[0];
-          await writeEtcFiles(c.dir, {
-            hostname: cfg.Hostname, domainname: cfg.Domainname, networkMode: hc.NetworkMode,
-            extraHosts: hc.ExtraHosts ?? undefined, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
-            address: first?.IPAddress, embeddedDns: this.networks.gatewayFor(hc.NetworkMode), hostGateway: this.networks.hostGateway(),
-          });
-        }
-      }
+      // userns-remap: the network goes into the namespace runc made inside the user namespace.
+      if (this.idMap && !hc.NetworkMode.startsWith('container:')) await this.attachNetwork(c, undo, created.pid);
       // Attaches that arrived before start (docker run, start -a) connect now, before the
       // process runs, so no output is lost.
       const pending = c.pendingAttach.splice(0);

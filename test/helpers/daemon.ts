@@ -256,3 +256,10 @@ export async function until(fn: () => Promise<boolean>, timeoutMs = 10_000, what
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** The stdout of a command that must succeed (the assertion shows its stderr otherwise). */
+export async function ok(p: Promise<Result>): Promise<string> {
+  const r = await p;
+  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}

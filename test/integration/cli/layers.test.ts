@@ -6,13 +6,8 @@ import { mkdtempSync, writeFileSync, chownSync, chmodSync, statSync, existsSync,
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { TestDaemon, makeBusybox, runCmd, runBuffer, DOCKER } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, runCmd, runBuffer, DOCKER, ok } from '../../helpers/daemon.ts';
 
-async function ok(p: Promise<{ code: number; stdout: string; stderr: string }>): Promise<string> {
-  const r = await p;
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout;
-}
 
 async function du(path: string): Promise<number> {
   const r = await runCmd('du', ['-sb', path]);

@@ -5,13 +5,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { daemonTag } from '../../../src/engine/engine.ts';
-import { TestDaemon, makeBusybox, sleep, type Result } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, sleep, type Result, ok } from '../../helpers/daemon.ts';
 
-async function ok(p: Promise<Result>): Promise<string> {
-  const r = await p;
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 describe('resource limits against berthd', () => {
   const d = new TestDaemon();

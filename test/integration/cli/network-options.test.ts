@@ -3,13 +3,8 @@
 // /etc/hosts and resolv.conf options (--add-host incl. host-gateway, --hostname/--domainname, --dns*).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestDaemon, makeBusybox, runCmd, type Result } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, runCmd, type Result, ok } from '../../helpers/daemon.ts';
 
-async function ok(p: Promise<Result>): Promise<string> {
-  const r = await p;
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 describe('network options against berthd', () => {
   const d = new TestDaemon();

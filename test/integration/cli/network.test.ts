@@ -7,13 +7,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { spawn } from 'node:child_process';
-import { TestDaemon, makeBusybox, runCmd, until, sleep, type Result } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, runCmd, until, sleep, type Result, ok } from '../../helpers/daemon.ts';
 
-async function ok(p: Promise<Result>): Promise<string> {
-  const r = await p;
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 /** A port free on 127.0.0.1 right now (bound to 0, then closed). */
 function freePort(): Promise<number> {

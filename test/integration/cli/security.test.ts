@@ -3,13 +3,8 @@
 // and the options that relax or tighten them.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestDaemon, makeBusybox, type Result } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, type Result, ok } from '../../helpers/daemon.ts';
 
-async function ok(p: Promise<Result>): Promise<string> {
-  const r = await p;
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 describe('secure defaults against berthd', () => {
   const d = new TestDaemon();

@@ -7,13 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, chmodSync, statSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TestDaemon, makeBusybox, runCmd, type Result } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, runCmd, type Result, ok } from '../../helpers/daemon.ts';
 
-async function ok(p: Promise<Result>): Promise<string> {
-  const r = await p;
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 describe('userns-remap against berthd', () => {
   const d = new TestDaemon({ args: ['--userns-remap', 'default'] });
