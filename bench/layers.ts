@@ -20,18 +20,20 @@
 // Prints a Markdown section (medians and minima in ms, ratio to the floor against the 1.5×
 // target) and appends it to BENCHMARKS.md. Everything it made is taken away again, also on
 // failure or Ctrl-C.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, appendFileSync, readdirSync, statSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { rm, writeFile, mkdir } from 'node:fs/promises';
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { runCmd, mustRun, sleep, withTimeout, api, quantile, conmonPidsOf, mountsUnder, type Result, tailOf, startBerthd, onSignals, stopChild } from './lib.ts';
+import {
+  DOCKER, log, fmt, mustRun, withTimeout, quantile, conmonPidsOf, mountsUnder, type Result, startBerthd, onSignals, stopChild,
+  benchPaths, runsOption, importBusybox, countListed, machineInfo, outputOf, runInterleaved, logComplaints, appendSection,
+  killRuntimeLeftovers, unmountAndRemove, runBench,
+} from './lib.ts';
 
 const repo = resolve(import.meta.dirname, '..');
-const DOCKER = '/usr/local/bin/docker';
 const NODE = join(repo, 'node_modules/.bin/node');
 const TARGET = 1.5; // median(berth) / median(floor)
 const SMALL_FILES = 40_000;
@@ -40,40 +42,20 @@ const SMALL_SIZE = 5_000;
 const BIG_SIZE = 200_000_000;
 const COMMIT_SCRIPT = 'mkdir /data; head -c 100000000 /dev/urandom > /data/big; i=0; while [ $i -lt 2000 ]; do echo $i > /data/f$i; i=$((i+1)); done';
 
-// ---------- small process helpers (every wait is bounded) ----------
-
-const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : '—');
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(0);
 
 // ---------- the run ----------
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'no-append': { type: 'boolean', default: false } } });
-const RUNS = Number(values.runs);
-if (!Number.isInteger(RUNS) || RUNS < 1) {
-  console.error(`--runs wants a positive integer, not ${values.runs}`);
-  process.exit(2);
-}
+const RUNS = runsOption(values.runs);
 
-const tag = randomBytes(3).toString('hex');
-const execRoot = `/run/bb-${tag}`;
-const socket = `${execRoot}/d.sock`;
-const pidfile = `${execRoot}/p.pid`;
-const dataRoot = mkdtempSync('/var/tmp/berth-bench-');
-const scratch = mkdtempSync('/var/tmp/berth-bench-x-'); // tars, floors' trees, CLI config, berthd log
-const cliConfig = join(scratch, 'docker-config');
-const logFile = join(scratch, 'berthd.log');
+const { execRoot, socket, pidfile, dataRoot, scratch, logFile, env } = benchPaths(); // scratch: tars, floors' trees, CLI config, berthd log
 const smallTar = join(scratch, 'small.tar');
 const bigTar = join(scratch, 'big.tar');
 const commitSrc = join(scratch, 'commit-src');
-const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: cliConfig, DOCKER_CLI_HINTS: 'false' };
 
 let daemon: ChildProcess | undefined;
 let cleaning: Promise<void> | undefined;
-const log = (s: string): void => { process.stderr.write(`${s}\n`); };
-
-const logTail = (lines = 30): string => tailOf(logFile, lines);
-
-
 
 /** rm -rf, bounded (a 40 000-file tree takes a second or two). */
 async function rmTree(dir: string, timeoutMs = 60_000): Promise<void> {
@@ -83,42 +65,14 @@ async function rmTree(dir: string, timeoutMs = 60_000): Promise<void> {
 async function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     await stopChild(daemon, 'berthd', log).catch((e) => log(`stopping berthd: ${e}`));
-    const runcRoot = join(execRoot, 'runc');
-    if (existsSync(runcRoot)) {
-      const listed = await runCmd('runc', ['--root', runcRoot, 'list', '-q'], { timeoutMs: 10_000 });
-      for (const id of listed.stdout.toString().split('\n').filter(Boolean)) {
-        log(`leftover runc container ${id} under ${runcRoot}: delete -f`);
-        await runCmd('runc', ['--root', runcRoot, 'delete', '-f', id], { timeoutMs: 10_000 });
-      }
-    }
-    for (const pid of conmonPidsOf(execRoot)) {
-      log(`leftover conmon ${pid}: SIGKILL`);
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    }
-    // Deepest first, so that a mount on top of another comes off before the one below it.
-    const mounts = mountsUnder(dataRoot, execRoot, scratch).sort((a, b) => b.length - a.length);
-    for (const m of mounts) {
-      const r = await runCmd('umount', [m], { timeoutMs: 10_000 });
-      if (r.code !== 0) await runCmd('umount', ['-l', m], { timeoutMs: 10_000 });
-    }
-    for (const dir of [dataRoot, execRoot, scratch]) {
-      await rmTree(dir, 60_000).catch((e) => log(`removing ${dir}: ${e}`));
-    }
+    await killRuntimeLeftovers(execRoot);
+    await unmountAndRemove([dataRoot, execRoot, scratch], 60_000);
   })();
   return cleaning;
 }
 
 const signals = onSignals(cleanup, 90_000, log);
 const checkInterrupted = signals.check;
-
-async function startDaemon(): Promise<void> {
-  daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile });
-}
-
-async function importBusybox(): Promise<void> {
-  const tar = (await mustRun('bash', [join(repo, 'scripts/busybox-image.sh')], { timeoutMs: 60_000 })).stdout;
-  await mustRun(DOCKER, ['import', '-c', 'CMD ["sh"]', '-', 'busybox:latest'], { input: tar, env, timeoutMs: 60_000 });
-}
 
 async function docker(args: string[], timeoutMs = 120_000): Promise<Result> {
   return mustRun(DOCKER, args, { env, timeoutMs });
@@ -235,20 +189,10 @@ async function dockerCommit(): Promise<number> {
 interface Measurement { key: string; label: string; floor?: string; fn: () => Promise<number>; samples: number[] }
 
 async function machine(): Promise<Record<string, string>> {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
-  const out = async (f: string, a: string[]): Promise<string> => (await runCmd(f, a, { timeoutMs: 10_000 })).stdout.toString().trim();
-  const dirty = await out('git', ['-C', repo, 'status', '--porcelain', '--', 'src', 'bin']);
-  const fsType = await out('findmnt', ['-n', '-o', 'FSTYPE', '-T', dataRoot]);
   return {
-    nproc: await out('nproc', []),
-    cpu: model,
-    kernel: await out('uname', ['-r']),
-    node: process.version,
-    tar: (await out('tar', ['--version'])).split('\n')[0] ?? '',
-    docker: `${await out(DOCKER, ['version', '--format', '{{.Client.Version}}'])} (client)`,
-    commit: `${await out('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'])}${dirty ? ' (with uncommitted changes under src/)' : ''}`,
-    fs: fsType,
+    ...await machineInfo(repo, ' (with uncommitted changes under src/)'),
+    tar: (await outputOf('tar', ['--version'])).split('\n')[0] ?? '',
+    fs: await outputOf('findmnt', ['-n', '-o', 'FSTYPE', '-T', dataRoot]),
   };
 }
 
@@ -257,9 +201,9 @@ async function main(): Promise<void> {
   const date = (await mustRun('date', ['-u'])).stdout.toString().trim();
   const info = await machine();
   log(`berthd: data root ${dataRoot}, exec root ${execRoot}; scratch ${scratch}`);
-  await startDaemon();
+  daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile });
   checkInterrupted();
-  await importBusybox();
+  await importBusybox(repo, env);
   const serverVersion = (await docker(['version', '--format', '{{.Server.Version}}'])).stdout.toString().trim();
   checkInterrupted();
 
@@ -293,19 +237,11 @@ async function main(): Promise<void> {
     { key: '3a', label: '`docker commit` of the container', floor: '3f', fn: dockerCommit, samples: [] },
   ];
 
-  for (let i = 0; i < RUNS; i++) {
-    for (const m of measures) {
-      checkInterrupted();
-      m.samples.push(await m.fn());
-    }
-    log(`run ${i + 1}/${RUNS}: ${measures.map((m) => `${m.key}=${fmt(m.samples.at(-1)!)}`).join(' ')}`);
-  }
+  await runInterleaved(measures, { runs: RUNS, digits: 0, check: checkInterrupted });
 
   // What berthd holds after all runs: only busybox, no containers, nothing mounted.
-  const left = await api(socket, 'GET', '/v1.47/containers/json?all=1');
-  const leftContainers = left.status === 200 ? (JSON.parse(left.body.toString()) as unknown[]).length : -1;
-  const imgs = await api(socket, 'GET', '/v1.47/images/json?all=1');
-  const leftImages = imgs.status === 200 ? (JSON.parse(imgs.body.toString()) as unknown[]).length : -1;
+  const leftContainers = await countListed(socket, '/v1.47/containers/json?all=1');
+  const leftImages = await countListed(socket, '/v1.47/images/json?all=1');
   const leftMounts = mountsUnder(dataRoot, execRoot).length;
   const leftConmon = conmonPidsOf(execRoot).length;
 
@@ -338,31 +274,10 @@ async function main(): Promise<void> {
   lines.push('');
   const section = lines.join('\n');
 
-  const complaints = (() => { try { return readFileSync(logFile, 'utf8').split('\n'); } catch { return []; } })()
-    .filter((l) => { try { return (JSON.parse(l) as { level?: number }).level! >= 40; } catch { return false; } });
-  if (complaints.length) log(`berthd logged ${complaints.length} warnings/errors; the first ones:\n${complaints.slice(0, 10).join('\n')}`);
+  logComplaints(logFile);
   process.stdout.write(`\n${section}\n`);
 
-  if (values['no-append']) return;
-  const file = join(repo, 'BENCHMARKS.md');
-  if (!existsSync(file)) writeFileSync(file, '# Benchmarks\n');
-  appendFileSync(file, `\n${section}`);
-  log(`appended to ${file}`);
+  if (!values['no-append']) appendSection(repo, section);
 }
 
-let code = 0;
-try {
-  await main();
-} catch (e) {
-  if (!signals.interrupted()) {
-    log(`benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
-    const tail = logTail();
-    if (tail) log(`--- berthd log (tail) ---\n${tail}`);
-    code = 1;
-  }
-} finally {
-  if (!signals.interrupted()) {
-    await withTimeout(cleanup(), 90_000, 'cleanup').catch((e) => { log(String(e)); code = 1; });
-    process.exit(code);
-  }
-}
+await runBench(main, { signals, cleanup, cleanupTimeoutMs: 90_000, logFile });

@@ -1,10 +1,21 @@
 // Helpers every benchmark script shares: bounded child processes, the API over a unix socket,
 // quantiles, and what a berthd left behind (conmon processes, mounts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { readdirSync, readFileSync, mkdirSync, mkdtempSync, openSync, closeSync, existsSync, writeFileSync, appendFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+
+/** The Docker CLI every benchmark drives. */
+export const DOCKER = '/usr/local/bin/docker';
+
+/** Progress and diagnostics go to stderr; stdout carries only the Markdown section. */
+export const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+
+/** A figure for a table: `digits` decimals, or a dash when there is none. */
+export const fmt = (x: number, digits = 0): string => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
 export interface Result { code: number; stdout: Buffer; stderr: string; ms: number }
 
@@ -165,5 +176,148 @@ export async function stopChild(p: ChildProcess | undefined, what: string, log: 
     log(`${what} did not exit within 5 s of SIGTERM: SIGKILL`);
     p.kill('SIGKILL');
     await Promise.race([exited, sleep(5_000)]);
+  }
+}
+
+// ---------- the berthd of a benchmark ----------
+
+export interface BenchPaths { tag: string; execRoot: string; socket: string; pidfile: string; dataRoot: string; scratch: string; cliConfig: string; logFile: string; env: NodeJS.ProcessEnv }
+
+/** The roots of a benchmark's own berthd (data root and scratch made now under /var/tmp, exec root /run/bb-<hex>) and the CLI's env for it. */
+export function benchPaths(): BenchPaths {
+  const tag = randomBytes(3).toString('hex');
+  const execRoot = `/run/bb-${tag}`;
+  const socket = `${execRoot}/d.sock`;
+  const dataRoot = mkdtempSync('/var/tmp/berth-bench-');
+  const scratch = mkdtempSync('/var/tmp/berth-bench-x-'); // CLI config, berthd log, and whatever the script keeps there
+  const cliConfig = join(scratch, 'docker-config');
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: cliConfig, DOCKER_CLI_HINTS: 'false' };
+  return { tag, execRoot, socket, pidfile: `${execRoot}/p.pid`, dataRoot, scratch, cliConfig, logFile: join(scratch, 'berthd.log'), env };
+}
+
+/** `--runs`, checked: a positive integer, or exit 2 with a message. */
+export function runsOption(value: string | undefined): number {
+  const runs = Number(value);
+  if (!Number.isInteger(runs) || runs < 1) {
+    console.error(`--runs wants a positive integer, not ${value}`);
+    process.exit(2);
+  }
+  return runs;
+}
+
+/** Imports busybox:latest (from the host's busybox-static) into the berthd `env` points at; returns the rootfs tar. */
+export async function importBusybox(repo: string, env: NodeJS.ProcessEnv): Promise<Buffer> {
+  const tar = (await mustRun('bash', [join(repo, 'scripts/busybox-image.sh')], { timeoutMs: 60_000 })).stdout;
+  await mustRun(DOCKER, ['import', '-c', 'CMD ["sh"]', '-', 'busybox:latest'], { input: tar, env, timeoutMs: 60_000 });
+  return tar;
+}
+
+/** How many entries a GET of a list (containers, images) returns; -1 when it does not answer 200. */
+export async function countListed(socket: string, path: string): Promise<number> {
+  const r = await api(socket, 'GET', path);
+  return r.status === 200 ? (JSON.parse(r.body.toString()) as unknown[]).length : -1;
+}
+
+/** The machine and versions every section's first line names; `dirtyNote` is appended to the commit when src/ or bin/ has uncommitted changes. */
+export async function machineInfo(repo: string, dirtyNote?: string): Promise<{ nproc: string; cpu: string; kernel: string; node: string; docker: string; commit: string }> {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const dirty = dirtyNote === undefined ? '' : await outputOf('git', ['-C', repo, 'status', '--porcelain', '--', 'src', 'bin']);
+  return {
+    nproc: await outputOf('nproc', []),
+    cpu: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
+    kernel: await outputOf('uname', ['-r']),
+    node: process.version,
+    docker: `${await outputOf(DOCKER, ['version', '--format', '{{.Client.Version}}'])} (client)`,
+    commit: `${await outputOf('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'])}${dirty ? dirtyNote : ''}`,
+  };
+}
+
+/** A command's trimmed stdout (10 s at most), for version strings. */
+export async function outputOf(file: string, args: string[]): Promise<string> {
+  return (await runCmd(file, args, { timeoutMs: 10_000 })).stdout.toString().trim();
+}
+
+/** One measurement of a benchmark's table: its samples and how to take one. */
+export interface Sampled { key: string; fn: () => Promise<number>; samples: number[] }
+
+/** Runs `warmups` unrecorded rounds, then `runs` recorded ones, each round one sample of every measurement in turn; logs each round. */
+export async function runInterleaved(ms: Sampled[], o: { runs: number; warmups?: number; what?: string; digits: number; check: () => void }): Promise<void> {
+  for (let i = 0; i < (o.warmups ?? 0); i++) for (const m of ms) { o.check(); await m.fn(); }
+  for (let i = 0; i < o.runs; i++) {
+    for (const m of ms) {
+      o.check();
+      m.samples.push(await m.fn());
+    }
+    log(`${o.what ? `${o.what} ` : ''}run ${i + 1}/${o.runs}: ${ms.map((m) => `${m.key}=${fmt(m.samples.at(-1)!, o.digits)}`).join(' ')}`);
+  }
+}
+
+/** Logs berthd's warnings and errors (pino level ≥ 40) to stderr; the log itself goes with the scratch dir. */
+export function logComplaints(logFile: string): void {
+  const complaints = (() => { try { return readFileSync(logFile, 'utf8').split('\n'); } catch { return []; } })()
+    .filter((l) => { try { return (JSON.parse(l) as { level?: number }).level! >= 40; } catch { return false; } });
+  if (complaints.length) log(`berthd logged ${complaints.length} warnings/errors; the first ones:\n${complaints.slice(0, 10).join('\n')}`);
+}
+
+/** Appends a section to BENCHMARKS.md (made with `header` when missing). */
+export function appendSection(repo: string, section: string, header = '# Benchmarks\n'): void {
+  const file = join(repo, 'BENCHMARKS.md');
+  if (!existsSync(file)) writeFileSync(file, header);
+  appendFileSync(file, `\n${section}`);
+  log(`appended to ${file}`);
+}
+
+/** After berthd is stopped: `runc delete -f` what is left under its runc root (and `extraRuncRoots`), SIGKILL its conmon processes. */
+export async function killRuntimeLeftovers(execRoot: string, extraRuncRoots: string[] = []): Promise<void> {
+  for (const root of [join(execRoot, 'runc'), ...extraRuncRoots]) {
+    if (!existsSync(root)) continue;
+    const listed = await runCmd('runc', ['--root', root, 'list', '-q'], { timeoutMs: 10_000 });
+    for (const id of listed.stdout.toString().split('\n').filter(Boolean)) {
+      log(`leftover runc container ${id} under ${root}: delete -f`);
+      await runCmd('runc', ['--root', root, 'delete', '-f', id], { timeoutMs: 10_000 });
+    }
+  }
+  for (const pid of conmonPidsOf(execRoot)) {
+    log(`leftover conmon ${pid}: SIGKILL`);
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+}
+
+/** Unmounts everything under `dirs` (deepest first, lazily when busy), then removes them (each bounded by `rmTimeoutMs`). */
+export async function unmountAndRemove(dirs: string[], rmTimeoutMs: number): Promise<void> {
+  // Deepest first, so that a mount on top of another comes off before the one below it.
+  const mounts = mountsUnder(...dirs).sort((a, b) => b.length - a.length);
+  for (const m of mounts) {
+    const r = await runCmd('umount', [m], { timeoutMs: 10_000 });
+    if (r.code !== 0) await runCmd('umount', ['-l', m], { timeoutMs: 10_000 });
+  }
+  for (const dir of dirs) {
+    await withTimeout(rm(dir, { recursive: true, force: true }), rmTimeoutMs, `rm -rf ${dir}`).catch((e) => log(`removing ${dir}: ${e}`));
+  }
+}
+
+/**
+ * Runs a benchmark's `main`; on failure logs it with the tail of berthd's log; then (unless a
+ * signal came, whose handler cleans up) runs `cleanup` (bounded), then `after` with main's result
+ * (false there means failure too), and exits 0 or 1.
+ */
+export async function runBench<T>(main: () => Promise<T>, o: { signals: { interrupted: () => boolean }; cleanup: () => Promise<void>; cleanupTimeoutMs: number; logFile: string; after?: (result: T | undefined) => Promise<boolean> }): Promise<void> {
+  let code = 0;
+  let result: T | undefined;
+  try {
+    result = await main();
+  } catch (e) {
+    if (!o.signals.interrupted()) {
+      log(`benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
+      const tail = tailOf(o.logFile);
+      if (tail) log(`--- berthd log (tail) ---\n${tail}`);
+      code = 1;
+    }
+  } finally {
+    if (!o.signals.interrupted()) {
+      await withTimeout(o.cleanup(), o.cleanupTimeoutMs, 'cleanup').catch((e) => { log(String(e)); code = 1; });
+      if (o.after && !(await o.after(result))) code = 1;
+      process.exit(code);
+    }
   }
 }

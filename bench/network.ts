@@ -22,19 +22,21 @@
 // to BENCHMARKS.md. Everything it made is taken away again (containers, proxies, netns, the
 // bridge and its iptables rules, the host httpd, mounts, dirs), also on failure or Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, appendFileSync, readdirSync, rmdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import http from 'node:http';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmdirSync } from 'node:fs';
 import net from 'node:net';
-import { randomBytes, randomInt, createHash } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { runCmd, mustRun, sleep, withTimeout, api, quantile, conmonPidsOf, mountsUnder, type Result, tailOf, startBerthd, onSignals, stopChild } from './lib.ts';
+import {
+  DOCKER, log, fmt, runCmd, mustRun, sleep, withTimeout, api, quantile, mountsUnder, type Result, startBerthd, onSignals, stopChild,
+  benchPaths, runsOption, importBusybox, countListed, machineInfo, outputOf, runInterleaved, logComplaints, appendSection,
+  killRuntimeLeftovers, unmountAndRemove, runBench,
+} from './lib.ts';
 import { removeRules } from '../src/network/firewall.ts';
+import { daemonTag } from '../src/engine/engine.ts';
 
 const repo = resolve(import.meta.dirname, '..');
-const DOCKER = '/usr/local/bin/docker';
 const BUSYBOX = '/bin/busybox';
 const BIG = 100_000_000;
 const SMALL = 1024;
@@ -45,32 +47,16 @@ const TARGET_SETUP_MS = 30;
 const WRK_ARGS = ['-t2', '-c32', '-d5s'];
 const WEB_SCRIPT = `mkdir -p /www && head -c ${BIG} /dev/urandom > /www/big && head -c ${SMALL} /dev/urandom > /www/small && exec httpd -f -p 80 -h /www`;
 
-// ---------- small process helpers (every wait is bounded) ----------
-
-const fmt = (x: number, digits = 0): string => (Number.isFinite(x) ? x.toFixed(digits) : '—');
-
 // ---------- the run ----------
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'no-append': { type: 'boolean', default: false } } });
-const RUNS = Number(values.runs);
-if (!Number.isInteger(RUNS) || RUNS < 1) {
-  console.error(`--runs wants a positive integer, not ${values.runs}`);
-  process.exit(2);
-}
+const RUNS = runsOption(values.runs);
 const SETUP_RUNS = Math.max(15, 3 * RUNS);
 
-const tag = randomBytes(3).toString('hex');
-const execRoot = `/run/bb-${tag}`;
-const socket = `${execRoot}/d.sock`;
-const pidfile = `${execRoot}/p.pid`;
+const { tag, execRoot, socket, pidfile, dataRoot, scratch, logFile, env } = benchPaths(); // scratch: host httpd's files, CLI config, berthd log
 const bridge = `bb${tag}`;
-const cgroupParent = `berth-${createHash('sha256').update(execRoot).digest('hex').slice(0, 8)}`; // engine.ts names it so
-const dataRoot = mkdtempSync('/var/tmp/berth-bench-');
-const scratch = mkdtempSync('/var/tmp/berth-bench-x-'); // host httpd's files, CLI config, berthd log
-const cliConfig = join(scratch, 'docker-config');
-const logFile = join(scratch, 'berthd.log');
+const cgroupParent = `berth-${daemonTag(execRoot)}`; // engine.ts names a side daemon's tree so
 const www = join(scratch, 'www');
-const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: cliConfig, DOCKER_CLI_HINTS: 'false' };
 
 /** A /24 for the default bridge and a /16 pool for user networks that no address or route here uses yet. */
 function pickSubnets(): { bip: string; prefix: string; pool: string } {
@@ -91,10 +77,6 @@ let daemon: ChildProcess | undefined;
 let hostHttpd: ChildProcess | undefined;
 let cleaning: Promise<void> | undefined;
 const netnsBefore = new Set(existsSync('/run/netns') ? readdirSync('/run/netns') : []);
-const log = (s: string): void => { process.stderr.write(`${s}\n`); };
-
-const logTail = (lines = 30): string => tailOf(logFile, lines);
-
 
 /** berth-proxy processes forwarding into this daemon's subnets (they outlive berthd by design). */
 function myProxyPids(): number[] {
@@ -151,18 +133,7 @@ async function cleanup(): Promise<void> {
       log(`leftover berth-proxy ${pid}: SIGKILL`);
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
-    const runcRoot = join(execRoot, 'runc');
-    if (existsSync(runcRoot)) {
-      const listed = await runCmd('runc', ['--root', runcRoot, 'list', '-q'], { timeoutMs: 10_000 });
-      for (const id of listed.stdout.toString().split('\n').filter(Boolean)) {
-        log(`leftover runc container ${id} under ${runcRoot}: delete -f`);
-        await runCmd('runc', ['--root', runcRoot, 'delete', '-f', id], { timeoutMs: 10_000 });
-      }
-    }
-    for (const pid of conmonPidsOf(execRoot)) {
-      log(`leftover conmon ${pid}: SIGKILL`);
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    }
+    await killRuntimeLeftovers(execRoot);
     // Network leftovers: namespaces of containers it still knew of or that hold our addresses, the
     // bridge, and every iptables rule tagged with it (berth:bb<hex> and berth:bb<hex>/<container>).
     const ids = existsSync(join(dataRoot, 'containers')) ? readdirSync(join(dataRoot, 'containers')) : [];
@@ -173,15 +144,7 @@ async function cleanup(): Promise<void> {
     }
     await withTimeout(removeRules(bridge), 30_000, 'removing iptables rules').catch((e) => log(`removing iptables rules of ${bridge}: ${e}`));
     if (await linkExists(bridge)) await runCmd('ip', ['link', 'del', bridge], { timeoutMs: 10_000 });
-    // Deepest first, so that a mount on top of another comes off before the one below it.
-    const mounts = mountsUnder(dataRoot, execRoot, scratch).sort((a, b) => b.length - a.length);
-    for (const m of mounts) {
-      const r = await runCmd('umount', [m], { timeoutMs: 10_000 });
-      if (r.code !== 0) await runCmd('umount', ['-l', m], { timeoutMs: 10_000 });
-    }
-    for (const dir of [dataRoot, execRoot, scratch]) {
-      await withTimeout(rm(dir, { recursive: true, force: true }), 60_000, `rm -rf ${dir}`).catch((e) => log(`removing ${dir}: ${e}`));
-    }
+    await unmountAndRemove([dataRoot, execRoot, scratch], 60_000);
     // The daemon's (by now empty) cgroup tree, leaves first.
     for (const ctrl of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
       const dir = join('/sys/fs/cgroup', ctrl, cgroupParent);
@@ -215,15 +178,6 @@ async function leftovers(): Promise<string[]> {
 
 const signals = onSignals(cleanup, 120_000, log);
 const checkInterrupted = signals.check;
-
-async function startDaemon(): Promise<void> {
-  daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile, args: ['--bridge', bridge, '--bip', subnets.bip, '--default-address-pool', subnets.pool] });
-}
-
-async function importBusybox(): Promise<void> {
-  const tar = (await mustRun('bash', [join(repo, 'scripts/busybox-image.sh')], { timeoutMs: 60_000 })).stdout;
-  await mustRun(DOCKER, ['import', '-c', 'CMD ["sh"]', '-', 'busybox:latest'], { input: tar, env, timeoutMs: 60_000 });
-}
 
 async function docker(args: string[], timeoutMs = 60_000): Promise<Result> {
   return mustRun(DOCKER, args, { env, timeoutMs });
@@ -355,32 +309,12 @@ function dockerRun(args: string[]): () => Promise<number> {
   };
 }
 
-async function runInterleaved(ms: Measurement[], runs: number, warmups: number, what: string): Promise<void> {
-  for (let i = 0; i < warmups; i++) for (const m of ms) { checkInterrupted(); await m.fn(); }
-  for (let i = 0; i < runs; i++) {
-    for (const m of ms) {
-      checkInterrupted();
-      m.samples.push(await m.fn());
-    }
-    log(`${what} run ${i + 1}/${runs}: ${ms.map((m) => `${m.key}=${fmt(m.samples.at(-1)!, 1)}`).join(' ')}`);
-  }
-}
-
 async function machine(): Promise<Record<string, string>> {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
-  const out = async (f: string, a: string[]): Promise<string> => (await runCmd(f, a, { timeoutMs: 10_000 })).stdout.toString().trim();
-  const dirty = await out('git', ['-C', repo, 'status', '--porcelain', '--', 'src', 'bin']);
   return {
-    nproc: await out('nproc', []),
-    cpu: model,
-    kernel: await out('uname', ['-r']),
-    node: process.version,
-    curl: (await out('curl', ['--version'])).split(' ').slice(0, 2).join(' '),
+    ...await machineInfo(repo, ' (with uncommitted changes under src/ or bin/)'),
+    curl: (await outputOf('curl', ['--version'])).split(' ').slice(0, 2).join(' '),
     wrk: (await runCmd('wrk', ['--version'], { timeoutMs: 5_000 })).stdout.toString().split(' ').slice(0, 2).join(' '),
-    busybox: (await out(BUSYBOX, [])).split('\n')[0]?.split(' (')[0] ?? 'busybox',
-    docker: `${await out(DOCKER, ['version', '--format', '{{.Client.Version}}'])} (client)`,
-    commit: `${await out('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'])}${dirty ? ' (with uncommitted changes under src/ or bin/)' : ''}`,
+    busybox: (await outputOf(BUSYBOX, [])).split('\n')[0]?.split(' (')[0] ?? 'busybox',
   };
 }
 
@@ -389,9 +323,9 @@ async function main(): Promise<string> {
   const date = (await mustRun('date', ['-u'])).stdout.toString().trim();
   const info = await machine();
   log(`berthd: data root ${dataRoot}, exec root ${execRoot}, bridge ${bridge} ${subnets.bip}, pool ${subnets.pool}; scratch ${scratch}`);
-  await startDaemon();
+  daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile, args: ['--bridge', bridge, '--bip', subnets.bip, '--default-address-pool', subnets.pool] });
   checkInterrupted();
-  await importBusybox();
+  await importBusybox(repo, env);
   const serverVersion = (await docker(['version', '--format', '{{.Server.Version}}'])).stdout.toString().trim();
   checkInterrupted();
 
@@ -445,7 +379,7 @@ async function main(): Promise<string> {
   ];
 
   log('1. 100 MB downloads …');
-  await runInterleaved(thr, RUNS, 1, 'download');
+  await runInterleaved(thr, { runs: RUNS, warmups: 1, what: 'download', digits: 1, check: checkInterrupted });
   log(`2. wrk ${WRK_ARGS.join(' ')} on a ${SMALL} B file …`);
   // A short warm-up is enough here: wrk -d1s each.
   for (const m of rps) {
@@ -454,7 +388,7 @@ async function main(): Promise<string> {
     await runCmd('wrk', ['-t2', '-c32', '-d1s', `${bases[m.key[1]!]!}/small`], { timeoutMs: 20_000 });
   }
   for (const n of Object.values(wrkNotes)) Object.assign(n, { errors: [], maxLatency: [], hostOverflows: 0, containerOverflows: 0 });
-  await runInterleaved(rps, RUNS, 0, 'wrk');
+  await runInterleaved(rps, { runs: RUNS, what: 'wrk', digits: 1, check: checkInterrupted });
   await dropSources(ip);
 
   // The web container and its proxy go before the start-up runs; nothing else runs meanwhile.
@@ -462,11 +396,10 @@ async function main(): Promise<string> {
   await docker(['rm', '-f', 'web']);
   await stopChild(hostHttpd, 'host httpd', log);
   log(`3. docker run --rm [--network none] busybox true, ${SETUP_RUNS} runs each after ${WARMUPS} warm-ups …`);
-  await runInterleaved(setup, SETUP_RUNS, WARMUPS, 'docker run');
+  await runInterleaved(setup, { runs: SETUP_RUNS, warmups: WARMUPS, what: 'docker run', digits: 1, check: checkInterrupted });
 
   // What berthd leaves while still running: every container was removed, so nothing should remain.
-  const left = await api(socket, 'GET', '/v1.47/containers/json?all=1');
-  const leftContainers = left.status === 200 ? (JSON.parse(left.body.toString()) as unknown[]).length : -1;
+  const leftContainers = await countListed(socket, '/v1.47/containers/json?all=1');
   const leftVeths = (await runCmd('ip', ['-o', 'link', 'show', 'master', bridge], { timeoutMs: 5_000 })).stdout.toString().split('\n').filter(Boolean).length;
   const leftProxies = myProxyPids().length;
   const leftNetns = (await myNetns()).length;
@@ -500,38 +433,20 @@ async function main(): Promise<string> {
   lines.push('- Reference on this machine class (other server, earlier): dockerd ≈ 1350 MB/s and ≈ 3000 req/s, podman ≈ 1500 MB/s and ≈ 5000 req/s, loopback without proxy ≈ 1830 MB/s and ≈ 6400 req/s.');
   lines.push(`- berth-proxy processes while the web container ran: ${proxiesWithWeb}. Left in berthd after all runs (before its shutdown): ${leftContainers} containers, ${leftVeths} veths on ${bridge}, ${leftProxies} proxies, ${leftNetns} netns, ${leftPortRules} port rules, ${leftMounts} mounts. Whole run ${((performance.now() - tStart) / 1000).toFixed(0)} s.`);
 
-  const complaints = (() => { try { return readFileSync(logFile, 'utf8').split('\n'); } catch { return []; } })()
-    .filter((l) => { try { return (JSON.parse(l) as { level?: number }).level! >= 40; } catch { return false; } });
-  if (complaints.length) log(`berthd logged ${complaints.length} warnings/errors; the first ones:\n${complaints.slice(0, 10).join('\n')}`);
+  logComplaints(logFile);
   return lines.join('\n');
 }
 
-let code = 0;
-let section: string | undefined;
-try {
-  section = await main();
-} catch (e) {
-  if (!signals.interrupted()) {
-    log(`benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
-    const tail = logTail();
-    if (tail) log(`--- berthd log (tail) ---\n${tail}`);
-    code = 1;
+/** After the cleanup: the leftovers check, then the section (with its last line) printed and appended. */
+async function report(main: string | undefined): Promise<boolean> {
+  const left = await leftovers().catch((e) => [`leftover check failed: ${e}`]);
+  if (left.length) log(`left behind after cleanup: ${left.join(', ')}`);
+  if (main !== undefined) {
+    const section = `${main}\n- After berthd stopped and the cleanup ran: ${left.length ? `left behind: ${left.join(', ')}` : 'no bridge, iptables rules, proxies, netns, mounts or dirs of this run left'}.\n`;
+    process.stdout.write(`\n${section}\n`);
+    if (!values['no-append']) appendSection(repo, section);
   }
-} finally {
-  if (!signals.interrupted()) {
-    await withTimeout(cleanup(), 120_000, 'cleanup').catch((e) => { log(String(e)); code = 1; });
-    const left = await leftovers().catch((e) => [`leftover check failed: ${e}`]);
-    if (left.length) { log(`left behind after cleanup: ${left.join(', ')}`); code = 1; }
-    if (section !== undefined) {
-      section += `\n- After berthd stopped and the cleanup ran: ${left.length ? `left behind: ${left.join(', ')}` : 'no bridge, iptables rules, proxies, netns, mounts or dirs of this run left'}.\n`;
-      process.stdout.write(`\n${section}\n`);
-      if (!values['no-append']) {
-        const file = join(repo, 'BENCHMARKS.md');
-        if (!existsSync(file)) writeFileSync(file, '# Benchmarks\n');
-        appendFileSync(file, `\n${section}`);
-        log(`appended to ${file}`);
-      }
-    }
-    process.exit(code);
-  }
+  return left.length === 0;
 }
+
+await runBench(main, { signals, cleanup, cleanupTimeoutMs: 120_000, logFile, after: report });

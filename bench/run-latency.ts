@@ -13,93 +13,48 @@
 //   e. (a) against /var/run/docker.sock, when it exists and answers
 // prints a Markdown section (medians and p90 in ms) and appends it to BENCHMARKS.md.
 // Everything it made is taken away again, also on failure or Ctrl-C.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, appendFileSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { runCmd, mustRun, sleep, withTimeout, api, quantile, conmonPidsOf, mountsUnder, tailOf, startBerthd, onSignals, stopChild } from './lib.ts';
+import {
+  DOCKER, log, fmt as fmtN, runCmd, mustRun, api, quantile, conmonPidsOf, mountsUnder, startBerthd, onSignals, stopChild,
+  benchPaths, runsOption, importBusybox, countListed, machineInfo, outputOf, runInterleaved, logComplaints, appendSection,
+  killRuntimeLeftovers, unmountAndRemove, runBench,
+} from './lib.ts';
 
 const repo = resolve(import.meta.dirname, '..');
-const DOCKER = '/usr/local/bin/docker';
 const WARMUPS = 3;
 const TARGET_MS = 150;
 const GOAL_MS = 60;
 
-// ---------- small process helpers (every wait is bounded) ----------
-
-const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '—');
+const fmt = (x: number): string => fmtN(x, 1);
 
 // ---------- the run ----------
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
-const RUNS = Number(values.runs);
-if (!Number.isInteger(RUNS) || RUNS < 1) {
-  console.error(`--runs wants a positive integer, not ${values.runs}`);
-  process.exit(2);
-}
+const RUNS = runsOption(values.runs);
 
-const tag = randomBytes(3).toString('hex');
-const execRoot = `/run/bb-${tag}`;
-const socket = `${execRoot}/d.sock`;
-const pidfile = `${execRoot}/p.pid`;
+const { execRoot, socket, pidfile, dataRoot, scratch, logFile, env } = benchPaths(); // scratch: CLI config, berthd log, runc bundle
 const runtimeRoot = `${execRoot}/rr`; // `runc run` floor's own state, apart from berthd's <exec-root>/runc
-const dataRoot = mkdtempSync('/var/tmp/berth-bench-');
-const scratch = mkdtempSync('/var/tmp/berth-bench-x-'); // CLI config, berthd log, runc bundle
-const cliConfig = join(scratch, 'docker-config');
-const logFile = join(scratch, 'berthd.log');
 const bundle = join(scratch, 'bundle');
-const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: cliConfig, DOCKER_CLI_HINTS: 'false' };
 
 let daemon: ChildProcess | undefined;
 let cleaning: Promise<void> | undefined;
-const log = (s: string): void => { process.stderr.write(`${s}\n`); };
-
-const logTail = (lines = 30): string => tailOf(logFile, lines);
-
-
 
 async function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     await stopChild(daemon, 'berthd', log).catch((e) => log(`stopping berthd: ${e}`));
-    for (const root of [join(execRoot, 'runc'), runtimeRoot]) {
-      if (!existsSync(root)) continue;
-      const listed = await runCmd('runc', ['--root', root, 'list', '-q'], { timeoutMs: 10_000 });
-      for (const id of listed.stdout.toString().split('\n').filter(Boolean)) {
-        log(`leftover runc container ${id} under ${root}: delete -f`);
-        await runCmd('runc', ['--root', root, 'delete', '-f', id], { timeoutMs: 10_000 });
-      }
-    }
-    for (const pid of conmonPidsOf(execRoot)) {
-      log(`leftover conmon ${pid}: SIGKILL`);
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    }
-    // Deepest first, so that a mount on top of another comes off before the one below it.
-    const mounts = mountsUnder(dataRoot, execRoot, scratch).sort((a, b) => b.length - a.length);
-    for (const m of mounts) {
-      const r = await runCmd('umount', [m], { timeoutMs: 10_000 });
-      if (r.code !== 0) await runCmd('umount', ['-l', m], { timeoutMs: 10_000 });
-    }
-    for (const dir of [dataRoot, execRoot, scratch]) {
-      await withTimeout(rm(dir, { recursive: true, force: true }), 30_000, `rm -rf ${dir}`).catch((e) => log(`removing ${dir}: ${e}`));
-    }
+    await killRuntimeLeftovers(execRoot, [runtimeRoot]);
+    await unmountAndRemove([dataRoot, execRoot, scratch], 30_000);
   })();
   return cleaning;
 }
 
 const signals = onSignals(cleanup, 60_000, log);
 const checkInterrupted = signals.check;
-
-async function startDaemon(): Promise<void> {
-  daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile });
-}
-
-async function busyboxTar(): Promise<Buffer> {
-  return (await mustRun('bash', [join(repo, 'scripts/busybox-image.sh')], { timeoutMs: 60_000 })).stdout;
-}
 
 async function makeBundle(tar: Buffer): Promise<void> {
   mkdirSync(join(bundle, 'rootfs'), { recursive: true });
@@ -117,7 +72,7 @@ async function dockerSockAnswers(): Promise<boolean> {
   return api('/var/run/docker.sock', 'GET', '/_ping', undefined, undefined, 2_000).then((r) => r.status === 200, () => false);
 }
 
-type Measure = (i: number) => Promise<number>;
+type Measure = () => Promise<number>;
 
 function cliMeasure(args: string[], e: NodeJS.ProcessEnv): Measure {
   return async () => {
@@ -161,36 +116,25 @@ function apiMeasure(agent: http.Agent): Measure {
 }
 
 function runcMeasure(): Measure {
-  return async (i) => {
-    const r = await runCmd('runc', ['--root', runtimeRoot, 'run', '-b', bundle, `bench-${i}`], { timeoutMs: 30_000 });
+  let i = 0;
+  return async () => {
+    const r = await runCmd('runc', ['--root', runtimeRoot, 'run', '-b', bundle, `bench-${i++}`], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`runc run failed (exit ${r.code}): ${r.stderr.trim()}`);
     return r.ms;
   };
 }
 
 async function machine(): Promise<Record<string, string>> {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
-  const out = async (f: string, a: string[]): Promise<string> => (await runCmd(f, a, { timeoutMs: 10_000 })).stdout.toString().trim();
-  return {
-    nproc: await out('nproc', []),
-    cpu: model,
-    kernel: await out('uname', ['-r']),
-    node: process.version,
-    runc: (await out('runc', ['--version'])).split('\n')[0] ?? '',
-    docker: `${await out(DOCKER, ['version', '--format', '{{.Client.Version}}'])} (client)`,
-    commit: await out('git', ['-C', repo, 'rev-parse', '--short', 'HEAD']),
-  };
+  return { ...await machineInfo(repo), runc: (await outputOf('runc', ['--version'])).split('\n')[0] ?? '' };
 }
 
 async function main(): Promise<void> {
   const date = (await mustRun('date', ['-u'])).stdout.toString().trim();
   const info = await machine();
   log(`berthd: data root ${dataRoot}, exec root ${execRoot}`);
-  await startDaemon();
+  daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile });
   checkInterrupted();
-  const tar = await busyboxTar();
-  await mustRun(DOCKER, ['import', '-c', 'CMD ["sh"]', '-', 'busybox:latest'], { input: tar, env, timeoutMs: 60_000 });
+  const tar = await importBusybox(repo, env);
   await makeBundle(tar);
   checkInterrupted();
   const serverVersion = (await mustRun(DOCKER, ['version', '--format', '{{.Server.Version}}'], { env })).stdout.toString().trim();
@@ -214,23 +158,15 @@ async function main(): Promise<void> {
     }
   }
 
-  let n = 0;
   for (const m of measures) {
-    for (let i = 0; i < WARMUPS; i++) { checkInterrupted(); await m.fn(n++); }
+    for (let i = 0; i < WARMUPS; i++) { checkInterrupted(); await m.fn(); }
   }
   recordSteps = true;
-  for (let i = 0; i < RUNS; i++) {
-    for (const m of measures) {
-      checkInterrupted();
-      m.samples.push(await m.fn(n++));
-    }
-    log(`run ${i + 1}/${RUNS}: ${measures.map((m) => `${m.key}=${fmt(m.samples.at(-1)!)}`).join(' ')}`);
-  }
+  await runInterleaved(measures, { runs: RUNS, digits: 1, check: checkInterrupted });
   agent.destroy();
 
   // What berthd left behind while still running: every container was removed, so nothing should remain.
-  const left = await api(socket, 'GET', '/v1.47/containers/json?all=1');
-  const leftContainers = left.status === 200 ? (JSON.parse(left.body.toString()) as unknown[]).length : -1;
+  const leftContainers = await countListed(socket, '/v1.47/containers/json?all=1');
   const leftConmon = conmonPidsOf(execRoot).length;
   const leftMounts = mountsUnder(dataRoot, execRoot).length;
   const leftRunc = (await runCmd('runc', ['--root', join(execRoot, 'runc'), 'list', '-q'], { timeoutMs: 10_000 })).stdout.toString().split('\n').filter(Boolean).length;
@@ -255,50 +191,28 @@ async function main(): Promise<void> {
   const section = lines.join('\n');
 
   // berthd's warnings and errors during the run go to stderr only (the log is removed with the rest).
-  const complaints = (() => { try { return readFileSync(logFile, 'utf8').split('\n'); } catch { return []; } })()
-    .filter((l) => { try { return (JSON.parse(l) as { level?: number }).level! >= 40; } catch { return false; } });
-  if (complaints.length) log(`berthd logged ${complaints.length} warnings/errors; the first ones:\n${complaints.slice(0, 10).join('\n')}`);
+  logComplaints(logFile);
   process.stdout.write(`\n${section}\n`);
 
-  const file = join(repo, 'BENCHMARKS.md');
-  if (!existsSync(file)) {
-    writeFileSync(file, [
-      '# Benchmarks',
-      '',
-      'Start-up latency of a container through Berth, against the floors it cannot go below.',
-      'Run on an otherwise idle-ish Linux machine, as root (berthd needs it), from the repository:',
-      '',
-      '```sh',
-      'node_modules/.bin/node bench/run-latency.ts [--runs N]   # N defaults to 20',
-      '```',
-      '',
-      'The script starts its own berthd (fresh data root under /var/tmp, exec root /run/bb-<hex>),',
-      'imports busybox:latest from the host\'s busybox-static (`scripts/busybox-image.sh`), measures',
-      '(a) `docker run --rm busybox true` through the Docker CLI, (b) create → start → wait → remove',
-      'straight over the API socket, (c) the CLI\'s own floor (`docker version`), (d) a bare `runc run`',
-      'of the same rootfs, and (e) (a) against /var/run/docker.sock when a dockerd answers there;',
-      'then appends a dated section like those below, and takes away everything it made.',
-      'The machines are shared and noisy: read the medians, not single runs.',
-      '',
-    ].join('\n'));
-  }
-  appendFileSync(file, `\n${section}`);
-  log(`appended to ${file}`);
+  appendSection(repo, section, [
+    '# Benchmarks',
+    '',
+    'Start-up latency of a container through Berth, against the floors it cannot go below.',
+    'Run on an otherwise idle-ish Linux machine, as root (berthd needs it), from the repository:',
+    '',
+    '```sh',
+    'node_modules/.bin/node bench/run-latency.ts [--runs N]   # N defaults to 20',
+    '```',
+    '',
+    'The script starts its own berthd (fresh data root under /var/tmp, exec root /run/bb-<hex>),',
+    'imports busybox:latest from the host\'s busybox-static (`scripts/busybox-image.sh`), measures',
+    '(a) `docker run --rm busybox true` through the Docker CLI, (b) create → start → wait → remove',
+    'straight over the API socket, (c) the CLI\'s own floor (`docker version`), (d) a bare `runc run`',
+    'of the same rootfs, and (e) (a) against /var/run/docker.sock when a dockerd answers there;',
+    'then appends a dated section like those below, and takes away everything it made.',
+    'The machines are shared and noisy: read the medians, not single runs.',
+    '',
+  ].join('\n'));
 }
 
-let code = 0;
-try {
-  await main();
-} catch (e) {
-  if (!signals.interrupted()) {
-    log(`benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
-    const tail = logTail();
-    if (tail) log(`--- berthd log (tail) ---\n${tail}`);
-    code = 1;
-  }
-} finally {
-  if (!signals.interrupted()) {
-    await withTimeout(cleanup(), 60_000, 'cleanup').catch((e) => { log(String(e)); code = 1; });
-    process.exit(code);
-  }
-}
+await runBench(main, { signals, cleanup, cleanupTimeoutMs: 60_000, logFile });
