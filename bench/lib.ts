@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import http from 'node:http';
+import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
 /** The Docker CLI every benchmark drives. */
@@ -320,4 +321,18 @@ export async function runBench<T>(main: () => Promise<T>, o: { signals: { interr
       process.exit(code);
     }
   }
+}
+
+/** A /24 for the default bridge and a /16 pool for user networks that no address or route here uses yet. */
+export function pickSubnets(): { bip: string; prefix: string; pool: string } {
+  const used = readFileSync('/proc/net/fib_trie', 'utf8'); // every local address and route, dotted
+  for (let i = 0; i < 50; i++) {
+    const a = randomInt(150, 200);
+    const b = randomInt(0, 256);
+    const p = randomInt(200, 250);
+    const prefix = `10.${a}.${b}.`;
+    if (used.includes(` ${prefix}`) || used.includes(` 10.${p}.`)) continue;
+    return { bip: `${prefix}1/24`, prefix, pool: `10.${p}.0.0/16` };
+  }
+  throw new Error('no free 10.x subnet found');
 }

@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import {
-  DOCKER, log, fmt, runCmd, mustRun, sleep, withTimeout, api, quantile, mountsUnder, type Result, startBerthd, onSignals, stopChild,
+  DOCKER, log, fmt, runCmd, mustRun, sleep, withTimeout, api, quantile, mountsUnder, type Result, startBerthd, onSignals, stopChild, pickSubnets,
   benchPaths, runsOption, importBusybox, countListed, machineInfo, outputOf, runInterleaved, logComplaints, appendSection,
   killRuntimeLeftovers, unmountAndRemove, runBench,
 } from './lib.ts';
@@ -58,19 +58,6 @@ const bridge = `bb${tag}`;
 const cgroupParent = `berth-${daemonTag(execRoot)}`; // engine.ts names a side daemon's tree so
 const www = join(scratch, 'www');
 
-/** A /24 for the default bridge and a /16 pool for user networks that no address or route here uses yet. */
-function pickSubnets(): { bip: string; prefix: string; pool: string } {
-  const used = readFileSync('/proc/net/fib_trie', 'utf8'); // every local address and route, dotted
-  for (let i = 0; i < 50; i++) {
-    const a = randomInt(150, 200);
-    const b = randomInt(0, 256);
-    const p = randomInt(200, 250);
-    const prefix = `10.${a}.${b}.`;
-    if (used.includes(` ${prefix}`) || used.includes(` 10.${p}.`)) continue;
-    return { bip: `${prefix}1/24`, prefix, pool: `10.${p}.0.0/16` };
-  }
-  throw new Error('no free 10.x subnet found');
-}
 const subnets = pickSubnets();
 
 let daemon: ChildProcess | undefined;

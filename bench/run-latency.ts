@@ -18,9 +18,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { removeRules } from '../src/network/firewall.ts';
 import { performance } from 'node:perf_hooks';
 import {
-  DOCKER, log, fmt as fmtN, runCmd, mustRun, api, quantile, conmonPidsOf, mountsUnder, startBerthd, onSignals, stopChild,
+  DOCKER, log, fmt as fmtN, runCmd, mustRun, api, quantile, conmonPidsOf, mountsUnder, startBerthd, onSignals, stopChild, pickSubnets,
   benchPaths, runsOption, importBusybox, countListed, machineInfo, outputOf, runInterleaved, logComplaints, appendSection,
   killRuntimeLeftovers, unmountAndRemove, runBench,
 } from './lib.ts';
@@ -37,7 +38,11 @@ const fmt = (x: number): string => fmtN(x, 1);
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
 const RUNS = runsOption(values.runs);
 
-const { execRoot, socket, pidfile, dataRoot, scratch, logFile, env } = benchPaths(); // scratch: CLI config, berthd log, runc bundle
+const { tag, execRoot, socket, pidfile, dataRoot, scratch, logFile, env } = benchPaths(); // scratch: CLI config, berthd log, runc bundle
+// A bridge and subnets of its own, so that the default bridge network is measured as users get it
+// without touching another daemon's berth0.
+const bridge = `bb${tag}`;
+const subnets = pickSubnets();
 const runtimeRoot = `${execRoot}/rr`; // `runc run` floor's own state, apart from berthd's <exec-root>/runc
 const bundle = join(scratch, 'bundle');
 
@@ -48,6 +53,8 @@ async function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     await stopChild(daemon, 'berthd', log).catch((e) => log(`stopping berthd: ${e}`));
     await killRuntimeLeftovers(execRoot, [runtimeRoot]);
+    await removeRules(bridge).catch((e) => log(`iptables rules of ${bridge}: ${e}`));
+    await runCmd('ip', ['link', 'del', bridge]);
     await unmountAndRemove([dataRoot, execRoot, scratch], 30_000);
   })();
   return cleaning;
@@ -132,7 +139,7 @@ async function main(): Promise<void> {
   const date = (await mustRun('date', ['-u'])).stdout.toString().trim();
   const info = await machine();
   log(`berthd: data root ${dataRoot}, exec root ${execRoot}`);
-  daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile });
+  daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile, args: ['--bridge', bridge, '--bip', subnets.bip, '--default-address-pool', subnets.pool] });
   checkInterrupted();
   const tar = await importBusybox(repo, env);
   await makeBundle(tar);

@@ -29,7 +29,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { join, resolve, basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { runCmd, mustRun, sleep, withTimeout, api, quantile, conmonPidsOf, mountsUnder, tailOf, startBerthd, onSignals, stopChild, type Result } from './lib.ts';
+import { runCmd, mustRun, sleep, withTimeout, api, quantile, conmonPidsOf, mountsUnder, tailOf, startBerthd, onSignals, stopChild, type Result, pickSubnets } from './lib.ts';
 import { removeRules } from '../src/network/firewall.ts';
 import { daemonTag } from '../src/engine/engine.ts';
 
@@ -75,19 +75,6 @@ const cliConfig = join(scratch, 'docker-config');
 const logFile = join(scratch, 'berthd.log');
 const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: cliConfig, DOCKER_CLI_HINTS: 'false' };
 
-/** A /24 for the default bridge and a /16 pool for user networks that no address or route here uses yet. */
-function pickSubnets(): { bip: string; prefix: string; pool: string } {
-  const used = readFileSync('/proc/net/fib_trie', 'utf8'); // every local address and route, dotted
-  for (let i = 0; i < 50; i++) {
-    const a = randomInt(150, 200);
-    const b = randomInt(0, 256);
-    const p = randomInt(200, 250);
-    const prefix = `10.${a}.${b}.`;
-    if (used.includes(` ${prefix}`) || used.includes(` 10.${p}.`)) continue;
-    return { bip: `${prefix}1/24`, prefix, pool: `10.${p}.0.0/16` };
-  }
-  throw new Error('no free 10.x subnet found');
-}
 const subnets = pickSubnets();
 
 let daemon: ChildProcess | undefined;
