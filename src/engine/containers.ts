@@ -408,7 +408,7 @@ export class ContainerService {
     const hostConfig = {
       ...defaultHostConfig(),
       ...stripNulls(hc as Record<string, unknown>),
-      NetworkMode: networkMode === 'default' ? 'bridge' : networkMode,
+      NetworkMode: networkMode === 'default' ? this.networks.defaultMode() : networkMode,
       RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
       AutoRemove: hc.AutoRemove ?? false,
       LogConfig: { Type: 'json-file', Config: {} },

@@ -329,7 +329,13 @@ export class NetworkService {
   // ---- endpoints ----------------------------------------------------------------------------------
 
   /** The network record a container's NetworkMode names (bridge for default), or undefined for host/none/container:. */
+  /** What `default` means: the `bridge` network, or `none` when the daemon runs with `--bridge none`. */
+  defaultMode(): 'bridge' | 'none' {
+    return [...this.nets.values()].some((n) => n.Name === 'bridge') ? 'bridge' : 'none';
+  }
+
   modeNetwork(mode: string): NetworkRecord | undefined {
+    if (mode === 'default') mode = this.defaultMode();
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return undefined;
     const n = this.get(mode === 'default' ? 'bridge' : mode);
     return n.Driver === 'bridge' ? n : undefined;
@@ -338,6 +344,7 @@ export class NetworkService {
   /** The endpoints a new container starts with: its network mode's network, with the user's settings. */
   initialEndpoints(mode: string, endpointsConfig: Record<string, unknown> | null | undefined): Record<string, EndpointRecord> {
     const out: Record<string, EndpointRecord> = {};
+    if (mode === 'default') mode = this.defaultMode();
     if (mode === 'host' || mode === 'none') { out[mode] = emptyEndpoint(this.get(mode).Id); return out; }
     const n = this.modeNetwork(mode);
     if (!n) return out;

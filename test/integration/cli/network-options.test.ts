@@ -96,4 +96,19 @@ describe('network options against berthd', () => {
     assert.equal(resolv, 'nameserver 192.0.2.53\nsearch corp.test\noptions ndots:2\n');
     assert.match(rest!, /^web\n/);
   });
+
+  it('with --bridge none there is no bridge network and containers default to none', async () => {
+    const plain = new TestDaemon({ args: ['--bridge', 'none'] });
+    try {
+      await plain.start();
+      await makeBusybox(plain);
+      const nets = (await ok(plain.docker(['network', 'ls', '--format', '{{.Name}}']))).trim().split('\n').sort();
+      assert.deepEqual(nets, ['host', 'none']);
+      assert.equal(await ok(plain.docker(['run', '--rm', 'busybox', 'sh', '-c', 'ls /sys/class/net'])), 'lo\n');
+      const id = (await ok(plain.docker(['create', 'busybox']))).trim();
+      assert.equal((await ok(plain.docker(['inspect', '-f', '{{.HostConfig.NetworkMode}}', id]))).trim(), 'none');
+    } finally {
+      await plain.cleanup();
+    }
+  });
 });
