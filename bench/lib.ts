@@ -1,7 +1,7 @@
 // Helpers every benchmark script shares: bounded child processes, the API over a unix socket,
 // quantiles, and what a berthd left behind (conmon processes, mounts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, mkdirSync, mkdtempSync, openSync, closeSync, existsSync, writeFileSync, appendFileSync } from 'node:fs';
+import { readdirSync, readFileSync, mkdirSync, mkdtempSync, openSync, closeSync, existsSync, writeFileSync, appendFileSync, rmdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -335,4 +335,16 @@ export function pickSubnets(): { bip: string; prefix: string; pool: string } {
     return { bip: `${prefix}1/24`, prefix, pool: `10.${p}.0.0/16` };
   }
   throw new Error('no free 10.x subnet found');
+}
+
+/** Removes a benchmark daemon's (by now empty) cgroup tree in every hierarchy, leaves first. */
+export function removeCgroupTree(parent: string): void {
+  for (const ctrl of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
+    const dir = join('/sys/fs/cgroup', ctrl, parent);
+    if (!existsSync(dir)) continue;
+    try {
+      for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) { try { rmdirSync(join(dir, e.name)); } catch { /* busy */ } }
+      rmdirSync(dir);
+    } catch (e) { log(`removing cgroup ${dir}: ${e}`); }
+  }
 }

@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import {
-  DOCKER, log, fmt, runCmd, mustRun, sleep, withTimeout, api, quantile, mountsUnder, type Result, startBerthd, onSignals, stopChild, pickSubnets,
+  DOCKER, log, fmt, runCmd, mustRun, sleep, withTimeout, api, quantile, mountsUnder, type Result, startBerthd, onSignals, stopChild, pickSubnets, removeCgroupTree,
   benchPaths, runsOption, importBusybox, countListed, machineInfo, outputOf, runInterleaved, logComplaints, appendSection,
   killRuntimeLeftovers, unmountAndRemove, runBench,
 } from './lib.ts';
@@ -132,15 +132,7 @@ async function cleanup(): Promise<void> {
     await withTimeout(removeRules(bridge), 30_000, 'removing iptables rules').catch((e) => log(`removing iptables rules of ${bridge}: ${e}`));
     if (await linkExists(bridge)) await runCmd('ip', ['link', 'del', bridge], { timeoutMs: 10_000 });
     await unmountAndRemove([dataRoot, execRoot, scratch], 60_000);
-    // The daemon's (by now empty) cgroup tree, leaves first.
-    for (const ctrl of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
-      const dir = join('/sys/fs/cgroup', ctrl, cgroupParent);
-      if (!existsSync(dir)) continue;
-      try {
-        for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) { try { rmdirSync(join(dir, e.name)); } catch { /* busy */ } }
-        rmdirSync(dir);
-      } catch (e) { log(`removing cgroup ${dir}: ${e}`); }
-    }
+    removeCgroupTree(cgroupParent);
   })();
   return cleaning;
 }

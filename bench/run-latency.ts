@@ -19,9 +19,10 @@ import http from 'node:http';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { removeRules } from '../src/network/firewall.ts';
+import { daemonTag } from '../src/engine/engine.ts';
 import { performance } from 'node:perf_hooks';
 import {
-  DOCKER, log, fmt as fmtN, runCmd, mustRun, api, quantile, conmonPidsOf, mountsUnder, startBerthd, onSignals, stopChild, pickSubnets,
+  DOCKER, log, fmt as fmtN, runCmd, mustRun, api, quantile, conmonPidsOf, mountsUnder, startBerthd, onSignals, stopChild, pickSubnets, removeCgroupTree,
   benchPaths, runsOption, importBusybox, countListed, machineInfo, outputOf, runInterleaved, logComplaints, appendSection,
   killRuntimeLeftovers, unmountAndRemove, runBench,
 } from './lib.ts';
@@ -55,6 +56,7 @@ async function cleanup(): Promise<void> {
     await killRuntimeLeftovers(execRoot, [runtimeRoot]);
     await removeRules(bridge).catch((e) => log(`iptables rules of ${bridge}: ${e}`));
     await runCmd('ip', ['link', 'del', bridge]);
+    removeCgroupTree(`berth-${daemonTag(execRoot)}`);
     await unmountAndRemove([dataRoot, execRoot, scratch], 30_000);
   })();
   return cleaning;
