@@ -26,6 +26,33 @@ export function startJsonStream(res: ServerResponse, status = 200): (obj: unknow
   return (obj) => { res.write(JSON.stringify(obj) + '\r\n'); };
 }
 
+/**
+ * A JSON progress stream whose status is committed lazily, as dockerd does it: a failure before
+ * the first line is a real HTTP error (the caller rethrows); after it, an `errorDetail` line.
+ */
+export function lazyJsonStream(res: ServerResponse): { write: (obj: unknown) => void; fail: (err: unknown) => boolean; end: () => void } {
+  let started = false;
+  const write = (obj: unknown): void => {
+    if (!started) {
+      started = true;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+    }
+    if (!res.destroyed) res.write(JSON.stringify(obj) + '\r\n');
+  };
+  return {
+    write,
+    /** true when the error was written into the stream; false: the caller should throw it. */
+    fail: (err) => {
+      if (!started) return false;
+      const message = err instanceof Error ? err.message : String(err);
+      write({ errorDetail: { message }, error: message });
+      res.end();
+      return true;
+    },
+    end: () => { if (!started) write({ status: '' }); res.end(); },
+  };
+}
+
 export async function readBody(req: IncomingMessage, limit = 64 * 1024 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
+import { checkRegistrySettings } from '../engine/images.ts';
 
 export interface DaemonConfig {
   hosts: string[];
@@ -19,6 +20,8 @@ export interface DaemonConfig {
   addressPool: string;
   userlandProxy: boolean;
   usernsRemap: string;
+  insecureRegistries: string[];
+  registryMirrors: string[];
 }
 
 const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -39,6 +42,8 @@ const fileSchema = z.object({
   'default-address-pool': z.string().optional(),
   'userland-proxy': z.boolean().optional(),
   'userns-remap': z.string().optional(),
+  'insecure-registries': z.array(z.string()).optional(),
+  'registry-mirrors': z.array(z.string()).optional(),
 }).strict();
 
 export class ConfigError extends Error {}
@@ -60,11 +65,13 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     .option('--default-address-pool <cidr>', 'range user networks get /24 subnets from (default 10.86.0.0/16)')
     .option('--userns-remap <user>', 'map container root to a subordinate id range: default, or user[:group] from /etc/subuid and /etc/subgid')
     .option('--userland-proxy [bool]', "serve the host's own connections to published 127.0.0.x ports through the port proxy instead of kernel NAT (default false)", (v) => v !== 'false')
+    .option('--insecure-registry <host>', 'registry (host[:port] or CIDR) reached over plain HTTP or unverified TLS (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--registry-mirror <url>', 'pull-through mirror tried first for Docker Hub images (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
     .option('--config-file <file>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   cmd.parse(argv, { from: 'user' });
-  const o = cmd.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean; configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string; userlandProxy?: boolean; usernsRemap?: string }>();
+  const o = cmd.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean; configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string; userlandProxy?: boolean; usernsRemap?: string; insecureRegistry?: string[]; registryMirror?: string[] }>();
 
   let file: z.infer<typeof fileSchema> = {};
   const explicit = cmd.getOptionValueSource('configFile') === 'cli';
@@ -98,10 +105,17 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   const mtu = pick(o.mtu, 'mtu', file.mtu) ?? 1500;
   const userlandProxy = pick(o.userlandProxy, 'userland-proxy', file['userland-proxy']) ?? false;
   const usernsRemap = pick(o.usernsRemap, 'userns-remap', file['userns-remap']) ?? '';
+  const insecureRegistries = pick(o.insecureRegistry, 'insecure-registries', file['insecure-registries']) ?? [];
+  const registryMirrors = pick(o.registryMirror, 'registry-mirrors', file['registry-mirrors']) ?? [];
   const addressPool = pick(o.defaultAddressPool, 'default-address-pool', file['default-address-pool']) ?? '10.86.0.0/16';
   if (!/^(none|[a-zA-Z0-9_.-]{1,15})$/.test(bridge)) throw new ConfigError(`invalid bridge name ${bridge}: at most 15 letters, digits, '.', '_' or '-'`);
   if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(bip)) throw new ConfigError(`invalid bip ${bip}: expected an address with a prefix such as 10.87.0.1/16`);
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new ConfigError(`invalid mtu ${mtu}`);
+  try {
+    checkRegistrySettings({ insecureRegistries, mirrors: registryMirrors });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   if (both.length) {
     throw new ConfigError(`the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`);
   }
@@ -114,6 +128,6 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     logLevel: debug ? 'debug' : logLevel ?? 'info',
     debug,
     configFile: o.configFile,
-    bridge, bip, mtu, addressPool, userlandProxy, usernsRemap,
+    bridge, bip, mtu, addressPool, userlandProxy, usernsRemap, insecureRegistries, registryMirrors,
   };
 }

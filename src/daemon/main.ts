@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   const engine = await Engine.open({
     dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, runtimePath: cfg.runtime, log, debug: cfg.debug,
     bridge: cfg.bridge, bip: cfg.bip, mtu: cfg.mtu, addressPool: cfg.addressPool, userlandProxy: cfg.userlandProxy, usernsRemap: cfg.usernsRemap || undefined,
+    registry: { insecureRegistries: cfg.insecureRegistries, mirrors: cfg.registryMirrors, certsDir: '/etc/berth/certs.d' },
   });
   const router = new Router();
   registerRoutes(router, engine);

@@ -9,7 +9,7 @@ import { newId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { ImageStore } from '../image/store.ts';
-import { ImageService } from './images.ts';
+import { ImageService, type RegistrySettings } from './images.ts';
 import { ContainerService } from './containers.ts';
 import { ExecService } from './exec.ts';
 import { NetworkService } from './networks.ts';
@@ -34,6 +34,8 @@ export interface EngineOptions {
   userlandProxy: boolean;
   /** `default` or `user[:group]` with ranges in /etc/subuid and /etc/subgid; empty: no remapping. */
   usernsRemap?: string;
+  /** insecure-registries, registry-mirrors, and where registry CAs live. */
+  registry: RegistrySettings;
 }
 
 export class Engine {
@@ -74,7 +76,7 @@ export class Engine {
     }
     const store = await ImageStore.open(root, opts.log, idMap ? { uid: idMap.uid, gid: idMap.gid } : undefined);
     let containers!: ContainerService;
-    const images = new ImageService(store, (imageId) => containers.imageUsage(imageId));
+    const images = new ImageService(store, (imageId) => containers.imageUsage(imageId), opts.registry, opts.log);
     // Side-by-side daemons get cgroup trees of their own, so one never sees the other's.
     const cgroupParent = opts.execRoot === '/run/berth' ? '/berth' : `/berth-${daemonTag(opts.execRoot)}`;
     let networks!: NetworkService;

@@ -5,17 +5,59 @@ import { InvalidParameter, NotImplemented } from '../errors.ts';
 import type { ImageStore, ImageRecord, ImageUsage, DeleteRecord } from '../image/store.ts';
 import { parseReference, type Reference } from '../image/reference.ts';
 import { applyChanges } from '../image/change-instructions.ts';
+import type { Logger } from '../util/log.ts';
+import type { AuthConfig } from '../types/auth-config.ts';
+import { pull } from '../distribution/pull.ts';
+import { push } from '../distribution/push.ts';
+import { RegistryClient } from '../distribution/client.ts';
+import { isInsecure, loginHost, checkRegistrySettings, type RegistrySettings } from '../distribution/endpoints.ts';
 
-export type { ImageUsage, ImageRecord };
+export { checkRegistrySettings };
+import type { Progress } from '../distribution/progress.ts';
+
+export type { ImageUsage, ImageRecord, Progress, RegistrySettings };
 
 export class ImageService {
   readonly store: ImageStore;
   /** Which containers use an image (deletes and prunes leave those alone). */
   readonly usage: (imageId: string) => ImageUsage;
 
-  constructor(store: ImageStore, usage: (imageId: string) => ImageUsage) {
+  private readonly registry: RegistrySettings;
+  private readonly log: Logger;
+
+  constructor(store: ImageStore, usage: (imageId: string) => ImageUsage, registry: RegistrySettings, log: Logger) {
     this.store = store;
     this.usage = usage;
+    this.registry = registry;
+    this.log = log;
+  }
+
+  /** `docker pull`: fromImage is a name (tag apart) as the CLI sends it; tag may be a digest. */
+  pull(fromImage: string, tag: string | undefined, o: { platform?: string; auth?: AuthConfig; progress: Progress }): Promise<ImageRecord> {
+    let ref = parseReference(fromImage);
+    if (tag) {
+      if (ref.tag || ref.digest) throw new InvalidParameter('cannot give a tag or digest both in fromImage and tag');
+      ref = parseReference(tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`);
+    }
+    if (!ref.tag && !ref.digest) ref = { ...ref, tag: 'latest' };
+    return pull({ ref, platform: o.platform, auth: o.auth, settings: this.registry, store: this.store, progress: o.progress, log: this.log });
+  }
+
+  /** `docker push`: name without tag pushes every tag of the repository. */
+  push(name: string, tag: string | undefined, o: { auth?: AuthConfig; progress: Progress }): Promise<void> {
+    let ref = parseReference(name);
+    if (ref.digest) throw new InvalidParameter('cannot push a digest reference');
+    if (tag) {
+      if (ref.tag) throw new InvalidParameter('cannot give a tag both in the name and in tag');
+      ref = parseReference(`${name}:${tag}`);
+    }
+    return push({ ref, auth: o.auth, settings: this.registry, store: this.store, progress: o.progress, log: this.log });
+  }
+
+  /** `docker login`: checks the credentials against the registry; Berth stores nothing. */
+  async login(auth: AuthConfig): Promise<void> {
+    const host = loginHost(auth.serveraddress);
+    await new RegistryClient(host, '', { insecure: isInsecure(host, this.registry), certsDir: this.registry.certsDir, auth }).login();
   }
 
   /** `docker import`: repo may carry the tag (`repo=busybox:1`) or take it from `tag`. */

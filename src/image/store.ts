@@ -2,27 +2,32 @@
 // configs keyed by their digest (the image ID), and tags.
 //
 // On disk, under <data-root>/image/:
-//   content/sha256/<hex>      blobs: image configs, and layer tars as received (uncompressed)
+//   content/sha256/<hex>      blobs: image configs, layer tars made or loaded here (uncompressed),
+//                             layers as pulled (compressed, by their registry digest), manifests
+//   distribution/<diff hex>.json  for a layer: its tar size and the compressed blobs known for it
+//                             (digest, media type, repositories seen in) — what push reuses
 //   layers/<chain hex>/diff/  the extracted layer; layers/<chain hex>/meta.json marks it complete
-//   imagedb/<hex>.json        one per image: when it was last tagged
+//   imagedb/<hex>.json        one per image: when it was last tagged, its repo digests
 //   repositories.json         tags: `docker.io/library/busybox:latest` → image ID
 //   tmp/                      work in progress; swept at open
 // Whatever an import or load fails on leaves nothing: work happens in tmp/ and becomes
 // visible by rename, metadata last.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, statfs, mkdtemp, writeFile, copyFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { Conflict, InvalidParameter, noSuchImage } from '../errors.ts';
+import { Conflict, InvalidParameter, NotFound, noSuchImage } from '../errors.ts';
 import { atomicWriteJson } from '../util/atomic-write.ts';
 import { shortId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
 import type { ImageConfigFile, ContainerConfigFields } from '../types/oci-image.ts';
+import type { Descriptor } from '../types/oci-distribution.ts';
+import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { applyLayer, decompress, cleanEntryName } from './archive/index.ts';
-import { parseReference, tagKey, familiarFromKey, normalizedName, type Reference } from './reference.ts';
+import { parseReference, tagKey, familiarFromKey, familiarString, normalizedName, type Reference } from './reference.ts';
 import { readOciLayout } from './oci-layout.ts';
 
 export interface ImageRecord {
@@ -54,7 +59,16 @@ export function chainIds(diffIds: string[]): string[] {
 interface LayerMeta { diffId: string; chainId: string; size: number }
 
 /** imagedb/<hex>.json: what the config blob does not say. */
-interface ImageDbEntry { lastTagTime?: string; parent?: string }
+interface ImageDbEntry { lastTagTime?: string; parent?: string; repoDigests?: string[]; manifest?: string }
+
+/** A compressed form of a layer, and the repositories (`host/path`) known to hold it. */
+export interface BlobRef { digest: string; mediaType: string; size: number; repos: string[] }
+
+/** distribution/<diff hex>.json */
+interface DiffRecord { tarSize: number; blobs: BlobRef[] }
+
+/** What a pulled layer must turn out to be. */
+export interface PulledLayer { desc: Descriptor; diffId: string; parentChain?: string; repo: string }
 
 /** Free space an ingest always leaves on the data root's filesystem (a layer bigger than the rest is refused). */
 const DISK_RESERVE = 512 * 1024 * 1024;
@@ -62,9 +76,12 @@ const DISK_RESERVE = 512 * 1024 * 1024;
 export class ImageStore {
   readonly root: string;
   private readonly log: Logger;
-  private images = new Map<string, { config: ImageConfigFile; lastTagTime?: string; parent?: string }>();
+  private images = new Map<string, { config: ImageConfigFile; lastTagTime?: string; parent?: string; repoDigests?: string[]; manifest?: string }>();
   private tags = new Map<string, string>();
   private layers = new Map<string, LayerMeta>();
+  private diffs = new Map<string, DiffRecord>();
+  /** One download of a layer at a time, however many pulls want it. */
+  private layerLocks = new KeyedMutex();
 
   private constructor(root: string, log: Logger) {
     this.root = root;
@@ -84,7 +101,7 @@ export class ImageStore {
   private p(...parts: string[]): string { return join(this.root, ...parts); }
 
   private async loadIndex(): Promise<void> {
-    for (const d of ['content/sha256', 'layers', 'imagedb', 'tmp']) await mkdir(this.p(d), { recursive: true, mode: 0o700 });
+    for (const d of ['content/sha256', 'layers', 'imagedb', 'distribution', 'tmp']) await mkdir(this.p(d), { recursive: true, mode: 0o700 });
     await rm(this.p('tmp'), { recursive: true, force: true });
     await mkdir(this.p('tmp'), { mode: 0o700 });
     for (const hex of await readdir(this.p('layers'))) {
@@ -103,11 +120,19 @@ export class ImageStore {
         const meta = JSON.parse(await readFile(this.p('imagedb', f), 'utf8')) as ImageDbEntry;
         const config = JSON.parse(await readFile(this.p('content/sha256', hex), 'utf8')) as ImageConfigFile;
         if (chainIds(config.rootfs?.diff_ids ?? []).some((c) => !this.layers.has(c))) throw new Error('missing layer');
-        this.images.set(`sha256:${hex}`, { config, lastTagTime: meta.lastTagTime, parent: meta.parent });
+        this.images.set(`sha256:${hex}`, { config, lastTagTime: meta.lastTagTime, parent: meta.parent, repoDigests: meta.repoDigests, manifest: meta.manifest });
       } catch (err) {
         this.log.warn({ image: hex, err: String(err) }, 'dropping unreadable image');
         await rm(this.p('imagedb', f), { force: true });
       }
+    }
+    for (const f of await readdir(this.p('distribution'))) {
+      if (!f.endsWith('.json')) continue;
+      try {
+        const rec = JSON.parse(await readFile(this.p('distribution', f), 'utf8')) as DiffRecord;
+        rec.blobs = rec.blobs.filter((b) => existsSync(this.p('content/sha256', hexOf(b.digest))));
+        this.diffs.set(`sha256:${f.slice(0, -5)}`, rec);
+      } catch { await rm(this.p('distribution', f), { force: true }); }
     }
     try {
       const repos = JSON.parse(await readFile(this.p('repositories.json'), 'utf8')) as { tags: Record<string, string> };
@@ -122,7 +147,8 @@ export class ImageStore {
     const repoTags = [...this.tags].filter(([, v]) => v === id).map(([k]) => familiarFromKey(k)).sort();
     const size = chainIds(img.config.rootfs?.diff_ids ?? []).reduce((n, c) => n + (this.layers.get(c)?.size ?? 0), 0);
     const parent = img.parent && this.images.has(img.parent) ? img.parent : undefined;
-    return { id, config: img.config, repoTags, repoDigests: [], size, lastTagTime: img.lastTagTime, parent };
+    const repoDigests = (img.repoDigests ?? []).map(familiarDigestRef).sort();
+    return { id, config: img.config, repoTags, repoDigests, size, lastTagTime: img.lastTagTime, parent };
   }
 
   /** Full ID, a tag (`busybox`, `busybox:1`), or a unique ID prefix — moby's lookup order. */
@@ -140,6 +166,10 @@ export class ImageStore {
     if (parsed && !parsed.digest) {
       const hit = this.tags.get(tagKey(parsed));
       if (hit) return hit;
+    }
+    if (parsed?.digest) {
+      const key = `${normalizedName(parsed)}@${parsed.digest}`;
+      for (const [id, img] of this.images) if (img.repoDigests?.includes(key)) return id;
     }
     const hex = ref.replace(/^sha256:/, '');
     if (/^[0-9a-f]+$/.test(hex)) {
@@ -186,19 +216,20 @@ export class ImageStore {
    * Streams an (optionally compressed) layer tar into tmp/: hashed (diffID), kept as a blob,
    * and extracted, all in one pass. Returns the tmp paths for commitLayer().
    */
-  private async ingestLayer(body: Readable, tmp: string, allowEmpty = false): Promise<{ diffId: string; blob: string; diff: string; size: number; bytes: number }> {
+  private async ingestLayer(body: Readable, tmp: string, allowEmpty = false, keepPlain = true): Promise<{ diffId: string; blob?: string; diff: string; size: number; bytes: number }> {
     const diff = join(tmp, 'diff');
-    const blob = join(tmp, 'blob');
+    const blob = keepPlain ? join(tmp, 'blob') : undefined;
     await mkdir(diff, { recursive: true, mode: 0o755 });
     const hash = createHash('sha256');
-    const file = createWriteStream(blob, { mode: 0o600, highWaterMark: 16 * 1024 * 1024 });
+    const file = blob ? createWriteStream(blob, { mode: 0o600, highWaterMark: 16 * 1024 * 1024 }) : undefined;
     let bytes = 0;
     const plain = await decompress(body);
     const tee = new Transform({
+      highWaterMark: 4 * 1024 * 1024,
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         bytes += chunk.length;
-        if (file.write(chunk)) cb(null, chunk); else file.once('drain', () => cb(null, chunk));
+        if (!file || file.write(chunk)) cb(null, chunk); else file.once('drain', () => cb(null, chunk));
       },
     });
     let fedErr: Error | undefined;
@@ -211,16 +242,16 @@ export class ImageStore {
     });
     await fed;
     if (fedErr) throw new InvalidParameter(`invalid layer archive: ${fedErr.message}`);
-    await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (file) await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
     if (bytes === 0 && !allowEmpty) throw new InvalidParameter('invalid tar archive: empty body');
     return { diffId: `sha256:${hash.digest('hex')}`, blob, diff, size: applied.size, bytes };
   }
 
   /** Moves an ingested layer into place under its chain ID, unless an identical one exists. */
-  private async commitLayer(l: { diffId: string; blob: string; diff: string; size: number }, parentChain: string | undefined, undo: (() => Promise<void>)[]): Promise<string> {
+  private async commitLayer(l: { diffId: string; blob?: string; diff: string; size: number }, parentChain: string | undefined, undo: (() => Promise<void>)[]): Promise<string> {
     const realChain = parentChain ? `sha256:${createHash('sha256').update(`${parentChain} ${l.diffId}`).digest('hex')}` : l.diffId;
     const blobPath = this.p('content/sha256', hexOf(l.diffId));
-    if (!(await exists(blobPath))) {
+    if (l.blob && !(await exists(blobPath))) {
       await rename(l.blob, blobPath);
       undo.push(() => rm(blobPath, { force: true }));
     }
@@ -302,6 +333,179 @@ export class ImageStore {
     return this.record(id);
   }
 
+  // ---- distribution (pull / push) -----------------------------------------------------------
+
+  hasLayer(chainId: string): boolean {
+    return this.layers.has(chainId);
+  }
+
+  hasImage(id: string): boolean {
+    return this.images.has(id);
+  }
+
+  /** The image a tag points to now, if any. */
+  tagged(ref: Reference): string | undefined {
+    return this.tags.get(tagKey(ref));
+  }
+
+  /**
+   * A layer as a registry sends it: the compressed bytes are kept as they came (push reuses
+   * them) while they are hashed, decompressed, hashed again and extracted in the same pass. It
+   * becomes visible only when both digests match; until then it lives in tmp/. Concurrent pulls
+   * of one layer wait for each other, and the second finds it done.
+   */
+  async pullLayer(body: () => Promise<Readable>, o: PulledLayer, onPlainBytes?: (n: number) => void): Promise<'pulled' | 'exists'> {
+    const chain = o.parentChain ? `sha256:${createHash('sha256').update(`${o.parentChain} ${o.diffId}`).digest('hex')}` : o.diffId;
+    return this.layerLocks.run(chain, async () => {
+      if (this.layers.has(chain)) return 'exists';
+      await this.withTmp(async (tmp, undo) => {
+        const rawPath = join(tmp, 'raw');
+        const raw = createWriteStream(rawPath, { mode: 0o600, highWaterMark: 16 * 1024 * 1024 });
+        const rawHash = createHash('sha256');
+        let rawBytes = 0;
+        const tap = new Transform({
+          highWaterMark: 4 * 1024 * 1024,
+          transform(chunk: Buffer, _e, cb) {
+            rawHash.update(chunk);
+            rawBytes += chunk.length;
+            if (rawBytes > o.desc.size) { cb(new InvalidParameter(`layer ${o.desc.digest} is larger than its manifest says (${o.desc.size} bytes)`)); return; }
+            if (raw.write(chunk)) cb(null, chunk); else raw.once('drain', () => cb(null, chunk));
+          },
+        });
+        const src = await body();
+        let srcErr: Error | undefined;
+        const fed = pipeline(src, tap).catch((e: Error) => { srcErr = e; tap.destroy(e); });
+        let counted = 0;
+        const counter = new Transform({ transform(c: Buffer, _e, cb) { counted += c.length; onPlainBytes?.(counted); cb(null, c); } });
+        pipeline(tap, counter).catch(() => {});
+        let layer;
+        try {
+          layer = await this.ingestLayer(counter, tmp, true, false);
+        } catch (e) {
+          await fed;
+          throw srcErr ?? e;
+        }
+        await fed;
+        if (srcErr) throw srcErr;
+        await new Promise<void>((res, rej) => raw.end((err?: Error | null) => (err ? rej(err) : res())));
+        const digest = `sha256:${rawHash.digest('hex')}`;
+        if (digest !== o.desc.digest || rawBytes !== o.desc.size) {
+          throw new InvalidParameter(`filesystem layer verification failed for digest ${o.desc.digest}: got ${digest} (${rawBytes} of ${o.desc.size} bytes)`);
+        }
+        if (layer.diffId !== o.diffId) {
+          throw new InvalidParameter(`layer ${o.desc.digest} has diff ID ${layer.diffId}, the image config expects ${o.diffId}`);
+        }
+        const blobPath = this.p('content/sha256', hexOf(digest));
+        if (!(await exists(blobPath))) {
+          await rename(rawPath, blobPath);
+          undo.push(() => rm(blobPath, { force: true }));
+        }
+        await this.recordBlob(o.diffId, { digest, mediaType: o.desc.mediaType, size: rawBytes, repos: [o.repo] }, layer.bytes);
+        await this.commitLayer(layer, o.parentChain, undo);
+      });
+      return 'pulled';
+    });
+  }
+
+  /** Remembers a compressed form of a layer (pulled, or made for a push) and where it was seen. */
+  async recordBlob(diffId: string, blob: BlobRef, tarSize?: number): Promise<void> {
+    const rec = this.diffs.get(diffId) ?? { tarSize: tarSize ?? (await this.plainSize(diffId)), blobs: [] };
+    const known = rec.blobs.find((b) => b.digest === blob.digest);
+    if (known) {
+      for (const r of blob.repos) if (!known.repos.includes(r)) known.repos.push(r);
+    } else if (blob.digest !== diffId) {
+      rec.blobs.push({ ...blob, repos: [...blob.repos] });
+    }
+    this.diffs.set(diffId, rec);
+    await atomicWriteJson(this.p('distribution', `${hexOf(diffId)}.json`), rec);
+  }
+
+  private async plainSize(diffId: string): Promise<number> {
+    return (await stat(this.p('content/sha256', hexOf(diffId)))).size;
+  }
+
+  /** The compressed blobs known for a layer, each with the file that holds it. */
+  compressedBlobs(diffId: string): (BlobRef & { path: string })[] {
+    return (this.diffs.get(diffId)?.blobs ?? []).map((b) => ({ ...b, path: this.p('content/sha256', hexOf(b.digest)) }));
+  }
+
+  /** A layer as an uncompressed tar: the blob kept for it, or its compressed form decompressed. */
+  async layerTar(diffId: string): Promise<{ size: number; open: () => Promise<Readable> }> {
+    const plain = this.p('content/sha256', hexOf(diffId));
+    if (await exists(plain)) return { size: (await stat(plain)).size, open: async () => createReadStream(plain, { highWaterMark: 1024 * 1024 }) };
+    const rec = this.diffs.get(diffId);
+    const blob = rec?.blobs[0];
+    if (!rec || !blob) throw new NotFound(`layer ${diffId} has no blob on disk`);
+    const path = this.p('content/sha256', hexOf(blob.digest));
+    return { size: rec.tarSize, open: () => decompress(createReadStream(path, { highWaterMark: 1024 * 1024 })) };
+  }
+
+  /** A file in tmp/ for work that ends in adoptBlob() (or is removed). */
+  async tempFile(prefix: string): Promise<string> {
+    return join(await mkdtemp(join(this.p('tmp'), `${prefix}-`)), 'blob');
+  }
+
+  /** Moves a verified blob file into the content store under its digest. */
+  async adoptBlob(path: string, digest: string): Promise<void> {
+    const dest = this.p('content/sha256', hexOf(digest));
+    if (await exists(dest)) await rm(path, { force: true });
+    else await rename(path, dest);
+    await rm(join(path, '..'), { recursive: true, force: true });
+  }
+
+  /** The config blob of an image, byte-exact (its digest is the image ID). */
+  configBytes(id: string): Promise<Buffer> {
+    return readFile(this.p('content/sha256', hexOf(id)));
+  }
+
+  /** The image manifest an image was pulled with, if it was (a push can send it unchanged). */
+  async pulledManifest(id: string): Promise<Buffer | undefined> {
+    const d = this.images.get(id)?.manifest;
+    return d ? readFile(this.p('content/sha256', hexOf(d))).catch(() => undefined) : undefined;
+  }
+
+  /**
+   * Registers a pulled image: its config (verified by the caller against the manifest), the
+   * manifest bytes under their digest, the repo digest `name@digest`, and the tag if any.
+   */
+  async commitPulledImage(configBytes: Buffer, manifest: { bytes: Buffer; digest: string; image?: { bytes: Buffer; digest: string } }, repoDigest: Reference, tag?: Reference): Promise<ImageRecord> {
+    const id = await this.withTmp(async (tmp, undo) => {
+      for (const m of [manifest, manifest.image]) {
+        if (!m) continue;
+        const mpath = this.p('content/sha256', hexOf(m.digest));
+        if (await exists(mpath)) continue;
+        await writeFile(join(tmp, 'manifest'), m.bytes, { mode: 0o600 });
+        await rename(join(tmp, 'manifest'), mpath);
+        undo.push(() => rm(mpath, { force: true }));
+      }
+      const cfg = JSON.parse(configBytes.toString('utf8')) as ImageConfigFile;
+      if (chainIds(cfg.rootfs?.diff_ids ?? []).some((c) => !this.layers.has(c))) throw new NotFound('a layer of the image is missing');
+      return this.commitImage(configBytes, undo);
+    });
+    this.images.get(id)!.manifest = (manifest.image ?? manifest).digest;
+    await this.addRepoDigest(id, `${normalizedName(repoDigest)}@${manifest.digest}`);
+    if (tag) await this.tag(id, tag);
+    return this.record(id);
+  }
+
+  /** Records `name@digest` (normalized) for an image: a name keeps only its newest digest. */
+  async addRepoDigest(id: string, key: string): Promise<void> {
+    const img = this.images.get(id);
+    if (!img) throw noSuchImage(id);
+    const name = key.slice(0, key.indexOf('@'));
+    for (const other of this.images.values()) {
+      if (other !== img && other.repoDigests?.includes(key)) other.repoDigests = other.repoDigests.filter((d) => d !== key);
+    }
+    img.repoDigests = [...(img.repoDigests ?? []).filter((d) => !d.startsWith(`${name}@`)), key];
+    await this.saveDbEntry(id);
+  }
+
+  private async saveDbEntry(id: string): Promise<void> {
+    const img = this.images.get(id)!;
+    const entry: ImageDbEntry = { lastTagTime: img.lastTagTime, parent: img.parent, repoDigests: img.repoDigests, manifest: img.manifest };
+    await atomicWriteJson(this.p('imagedb', `${hexOf(id)}.json`), entry);
+  }
+
   // ---- tags ----------------------------------------------------------------------------------
 
   private async saveTags(): Promise<void> {
@@ -314,8 +518,7 @@ export class ImageStore {
     const img = this.images.get(imageId)!;
     img.lastTagTime = new Date().toISOString();
     await this.saveTags();
-    const entry: ImageDbEntry = { lastTagTime: img.lastTagTime, parent: img.parent };
-    await atomicWriteJson(this.p('imagedb', `${hexOf(imageId)}.json`), entry);
+    await this.saveDbEntry(imageId);
   }
 
   // ---- delete --------------------------------------------------------------------------------
@@ -365,6 +568,9 @@ export class ImageStore {
     this.images.delete(id);
     await rm(this.p('imagedb', `${hexOf(id)}.json`), { force: true });
     await rm(this.p('content/sha256', hexOf(id)), { force: true });
+    for (const d of [...(img.repoDigests ?? []).map((r) => r.slice(r.indexOf('@') + 1)), ...(img.manifest ? [img.manifest] : [])]) {
+      if (![...this.images.values()].some((o) => o.manifest === d || o.repoDigests?.some((r) => r.endsWith(`@${d}`)))) await rm(this.p('content/sha256', hexOf(d)), { force: true });
+    }
     records.push({ Deleted: id });
     // Layers go when no remaining image uses them.
     const used = new Set([...this.images.values()].flatMap((i) => chainIds(i.config.rootfs?.diff_ids ?? [])));
@@ -374,11 +580,18 @@ export class ImageStore {
       const meta = this.layers.get(c);
       this.layers.delete(c);
       await rm(this.p('layers', hexOf(c)), { recursive: true, force: true });
-      if (meta && !usedDiffs.has(meta.diffId)) await rm(this.p('content/sha256', hexOf(meta.diffId)), { force: true });
+      if (meta && !usedDiffs.has(meta.diffId)) await this.removeDiffBlobs(meta.diffId);
       records.push({ Deleted: c });
       o.onFreed?.(meta?.size ?? 0);
     }
     return records;
+  }
+
+  private async removeDiffBlobs(diffId: string): Promise<void> {
+    await rm(this.p('content/sha256', hexOf(diffId)), { force: true });
+    for (const b of this.diffs.get(diffId)?.blobs ?? []) await rm(this.p('content/sha256', hexOf(b.digest)), { force: true });
+    this.diffs.delete(diffId);
+    await rm(this.p('distribution', `${hexOf(diffId)}.json`), { force: true });
   }
 
   // ---- save / load ---------------------------------------------------------------------------
@@ -401,13 +614,11 @@ export class ImageStore {
     const add = (name: string, body: Buffer | string): Promise<void> => new Promise((res, rej) => {
       pack.entry({ name, mtime: new Date(0), mode: 0o644 }, body, (e) => (e ? rej(e) : res()));
     });
-    const addFile = async (name: string, path: string): Promise<void> => {
-      const st = await stat(path);
-      await new Promise<void>((res, rej) => {
-        const e = pack.entry({ name, size: st.size, mtime: new Date(0), mode: 0o644 }, (err) => (err ? rej(err) : res()));
-        pipeline(createReadStream(path), e).catch(rej);
-      });
-    };
+    const addStream = (name: string, size: number, body: Readable): Promise<void> => new Promise<void>((res, rej) => {
+      const e = pack.entry({ name, size, mtime: new Date(0), mode: 0o644 }, (err) => (err ? rej(err) : res()));
+      pipeline(body, e).catch(rej);
+    });
+    const addFile = async (name: string, path: string): Promise<void> => addStream(name, (await stat(path)).size, createReadStream(path));
     const work = async (): Promise<void> => {
       const manifest: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
       const repositories: Record<string, Record<string, string>> = {};
@@ -421,10 +632,10 @@ export class ImageStore {
         const layers: string[] = [];
         const ociLayers: { mediaType: string; digest: string; size: number }[] = [];
         for (const d of img.config.rootfs?.diff_ids ?? []) {
-          const path = this.p('content/sha256', hexOf(d));
-          if (!written.has(d)) { await addFile(`blobs/sha256/${hexOf(d)}`, path); written.add(d); }
+          const src = await this.layerTar(d);
+          if (!written.has(d)) { await addStream(`blobs/sha256/${hexOf(d)}`, src.size, await src.open()); written.add(d); }
           layers.push(`blobs/sha256/${hexOf(d)}`);
-          ociLayers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: d, size: (await stat(path)).size });
+          ociLayers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: d, size: src.size });
         }
         const tagsList = [...tagSet].map(familiarFromKey);
         manifest.push({ Config: `blobs/sha256/${hexOf(id)}`, RepoTags: tagsList.length ? tagsList : null, Layers: layers });
@@ -590,4 +801,9 @@ async function exists(p: string): Promise<boolean> {
 
 function goArch(): string {
   return process.arch === 'x64' ? 'amd64' : process.arch;
+}
+
+/** `docker.io/library/busybox@sha256:…` → `busybox@sha256:…` */
+function familiarDigestRef(key: string): string {
+  try { return familiarString(parseReference(key)); } catch { return key; }
 }

@@ -3,10 +3,12 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router.ts';
-import { sendJson, boolParam } from '../respond.ts';
+import { sendJson, boolParam, lazyJsonStream, readJson } from '../respond.ts';
+import { registryAuth } from '../registry-auth.ts';
 import { parseFilters, rejectUnknownFilters } from '../filters.ts';
 import { versionLess } from '../version.ts';
-import { InvalidParameter, NotFound } from '../../errors.ts';
+import { InvalidParameter } from '../../errors.ts';
+import type { AuthConfig } from '../../types/auth-config.ts';
 import type { ImageService, ImageRecord } from '../../engine/images.ts';
 import { pruneImages } from '../../engine/prune.ts';
 
@@ -69,9 +71,15 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
       return;
     }
     if (fromImage) {
-      const tag = q.get('tag');
-      const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
-      throw new NotFound(`pull access denied for ${fromImage}: berthd cannot pull ${ref} from a registry yet; use docker load or docker import`);
+      const stream = lazyJsonStream(ctx.res);
+      try {
+        await images.pull(fromImage, q.get('tag') || undefined, { platform: q.get('platform') || undefined, auth: registryAuth(ctx.req), progress: stream.write });
+      } catch (err) {
+        if (!stream.fail(err)) throw err;
+        return;
+      }
+      stream.end();
+      return;
     }
     throw new InvalidParameter('either fromSrc or fromImage must be given');
   });
@@ -150,6 +158,27 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
     const tar = store.save([ctx.params.name!]);
     ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
     await pipeline(tar, ctx.res);
+  });
+
+  router.add('POST', '/images/{name:.*}/push', async (ctx) => {
+    // dockerd reads the auth from the body when the header is absent (old clients).
+    let auth = registryAuth(ctx.req);
+    if (!ctx.req.headers['x-registry-auth']) auth = (await readJson(ctx.req).catch(() => ({}))) as AuthConfig;
+    const stream = lazyJsonStream(ctx.res);
+    try {
+      await images.push(ctx.params.name!, ctx.query.get('tag') || undefined, { auth, progress: stream.write });
+    } catch (err) {
+      if (!stream.fail(err)) throw err;
+      return;
+    }
+    stream.end();
+  });
+
+  router.add('POST', '/auth', async (ctx) => {
+    const body = await readJson(ctx.req);
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameter('auth config must be a JSON object');
+    await images.login(body as AuthConfig);
+    sendJson(ctx.res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
   });
 
   router.add('DELETE', '/images/{name:.*}', async (ctx) => {
