@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { Command } from 'commander';
 import { EngineClient, resolveHost, ApiError, checkOk, readAll, demux } from '../client/engine-client.ts';
 import { table } from './tabwriter.ts';
+import { addRegistryCommand } from './registry.ts';
 
 const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
@@ -26,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
   const program = new Command('berth').description('A minimal client for berthd').option('-H, --host <addr>', 'daemon socket (unix:///path or tcp://host:port)')
     .enablePositionalOptions().exitOverride();
   const client = (): EngineClient => new EngineClient(resolveHost(program.opts<{ host?: string }>().host));
+  addRegistryCommand(program);
   let code = 0;
 
   program.command('version').description('Show the server version').action(async () => {

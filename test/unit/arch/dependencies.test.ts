@@ -36,7 +36,7 @@ const allowed: Record<string, string[]> = {
   api: ['engine', 'sys', 'util', 'types', 'errors'],
   daemon: ['api', 'engine', 'sys', 'util', 'types', 'errors'],
   client: ['types', 'errors', 'util'],
-  cli: ['client', 'types', 'errors', 'util'],
+  cli: ['client', 'types', 'errors', 'util', 'registry'],
   proxy: ['network', 'util', 'types', 'errors'],
 };
 
