@@ -3,7 +3,7 @@
 // a temp root and removes both in t.after, even when it fails.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import tar from 'tar-stream';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { collectGarbage, startRegistry, type RegistryOptions } from '../../../src/registry/index.ts';
 import { MediaType } from '../../../src/types/oci-distribution.ts';
-import { haveCncfRegistry, startCncfRegistry } from '../../helpers/cncf-registry.ts';
+import { freePort, haveCncfRegistry, startCncfRegistry } from '../../helpers/cncf-registry.ts';
 
 const run = promisify(execFile);
 const SKOPEO = '/usr/bin/skopeo';
@@ -584,4 +584,30 @@ test('the CNCF registry helper starts docker-registry on a free port; skopeo cop
   assert.equal(res.status, 401);
   await res.arrayBuffer();
   await roundTrip(t, reg.host, 'cncf/image', { dest: ['--dest-tls-verify=false', '--dest-creds', 'carol:pw'], src: ['--tls-verify=false', '--creds', 'carol:pw'] });
+});
+
+test('berth registry serve prints its address, serves, and exits 0 on SIGTERM; berth registry gc --dry-run lists', async (t) => {
+  const root = join(await tmp(t), 'root');
+  const port = await freePort();
+  const berth = join(import.meta.dirname, '../../../bin/berth');
+  const child = spawn(berth, ['registry', 'serve', '--root', root, '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no startup line: ${stderr}`)), 15_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('\n')) { clearTimeout(timer); resolve(); }
+    });
+    child.once('exit', () => { clearTimeout(timer); reject(new Error(`exited: ${stderr}`)); });
+  });
+  assert.equal(stderr, `listening on http://127.0.0.1:${port}\n`);
+  const digest = await pushBlob(`http://127.0.0.1:${port}`, 'cli/test', 'unreferenced');
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.equal(stderr, `listening on http://127.0.0.1:${port}\n`, 'quiet without --log');
+  const { stdout } = await run(berth, ['registry', 'gc', '--root', root, '--dry-run'], { timeout: 30_000 });
+  assert.equal(stdout, `would remove ${digest}\n1 item(s), ${Buffer.byteLength('unreferenced')} bytes would be freed\n`);
+  assert.ok(existsSync(join(root, 'blobs', 'sha256', digest.slice(7))));
 });
