@@ -46,7 +46,8 @@ async function registryError(res: Dispatcher.ResponseData, what: string): Promis
     const body = JSON.parse(text) as RegistryErrorBody;
     if (body.errors?.length) return body.errors.map((e) => `${e.code.toLowerCase().replace(/_/g, ' ')}: ${e.message}`).join(', ');
   } catch { /* not JSON */ }
-  return `${what}: ${res.statusCode}${text ? ` ${text.trim().slice(0, 200)}` : ''}`;
+  if (res.statusCode === 401) return 'unauthorized: authentication required';
+  return `${res.statusCode}${text ? ` ${text.trim().slice(0, 200)}` : ''}`;
 }
 
 export class RegistryClient {
@@ -302,7 +303,8 @@ export class RegistryClient {
 
   /** Turns a registry's refusal into Berth's error classes, in Docker's words. */
   async fail(res: Dispatcher.ResponseData, what: string): Promise<BerthError> {
-    const msg = await registryError(res, what);
+    let msg = await registryError(res, what);
+    if (res.statusCode === 401 && this.challenge?.scheme === 'basic' && !this.o.auth) msg = 'no basic auth credentials';
     switch (res.statusCode) {
       case 401: return new Unauthorized(`${what}: ${msg}`);
       case 403: return new Forbidden(`${what}: ${msg}`);

@@ -2,14 +2,14 @@
 // config, then the layers, three at a time, each streamed through digest verification,
 // decompression and extraction at once. A layer becomes part of the store only once verified,
 // so a broken pull leaves nothing half-stored and the next one starts from the verified layers.
-import { Unavailable, InvalidParameter, NotFound, BerthError } from '../errors.ts';
+import { Unavailable, InvalidParameter, NotFound, BerthError, Unauthorized, Forbidden } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
 import { forEachBounded } from '../util/bounded.ts';
 import type { AuthConfig } from '../types/auth-config.ts';
 import type { ImageConfigFile } from '../types/oci-image.ts';
 import { isIndexMediaType, MediaType, type Descriptor, type ImageIndex, type ImageManifest, type Platform } from '../types/oci-distribution.ts';
 import { chainIds, type ImageStore, type ImageRecord } from '../image/store.ts';
-import { familiarString, type Reference } from '../image/reference.ts';
+import { familiarName, familiarString, type Reference } from '../image/reference.ts';
 import { RegistryClient } from './client.ts';
 import { pullEndpoints, type RegistrySettings } from './endpoints.ts';
 import { layerStatus, meter, shortDigest, type Progress } from './progress.ts';
@@ -70,7 +70,12 @@ export async function pull(o: PullOptions): Promise<ImageRecord> {
     const client = new RegistryClient(ep.host, o.ref.path, { insecure: ep.insecure, certsDir: o.settings.certsDir, auth: ep.mirror ? undefined : o.auth });
     try {
       return await pullFrom(client, o);
-    } catch (err) {
+    } catch (e) {
+      // A 401 would make the Docker CLI prompt for a login (and hang without a terminal);
+      // dockerd words it as moby's "pull access denied", and so does Berth, as a 403.
+      const err = e instanceof Unauthorized
+        ? new Forbidden(`pull access denied for ${familiarName(o.ref)}, repository does not exist or may require 'docker login': ${e.message}`)
+        : e;
       lastErr = err;
       if (!ep.mirror) throw err;
       o.log.info({ mirror: ep.host, err: String(err) }, 'mirror failed, trying the next endpoint');

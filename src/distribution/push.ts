@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zc } from 'node:zlib';
-import { NotFound } from '../errors.ts';
+import { NotFound, Unauthorized, Forbidden } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
 import { forEachBounded } from '../util/bounded.ts';
 import type { AuthConfig } from '../types/auth-config.ts';
@@ -45,7 +45,13 @@ export async function push(o: PushOptions): Promise<void> {
   const ep = pushEndpoint(ref.domain, o.settings);
   const client = new RegistryClient(ep.host, ref.path, { insecure: ep.insecure, certsDir: o.settings.certsDir, auth: o.auth });
   progress({ status: `The push refers to repository [${familiarName(ref)}]` });
-  for (const { tag, image } of images) await pushImage(client, image, tag, o);
+  try {
+    for (const { tag, image } of images) await pushImage(client, image, tag, o);
+  } catch (err) {
+    // Not a 401: the Docker CLI would answer that with a login prompt (see pull.ts).
+    if (err instanceof Unauthorized) throw new Forbidden(err.message);
+    throw err;
+  }
 }
 
 interface LayerPlan { diffId: string; want?: Descriptor }

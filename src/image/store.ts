@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, statfs, mkdtemp, writeFile, copyFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { Conflict, InvalidParameter, NotFound, noSuchImage } from '../errors.ts';
@@ -363,27 +363,37 @@ export class ImageStore {
         const raw = createWriteStream(rawPath, { mode: 0o600, highWaterMark: 16 * 1024 * 1024 });
         const rawHash = createHash('sha256');
         let rawBytes = 0;
-        const tap = new Transform({
+        // The raw side (hash + file) always reads to the end, so a layer whose extraction fails
+        // (corrupt gzip, say) is still judged by its digest first: that is the real fault.
+        const toExtract = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+        let extractFailed = false;
+        const tap = new Writable({
           highWaterMark: 4 * 1024 * 1024,
-          transform(chunk: Buffer, _e, cb) {
+          write(chunk: Buffer, _e, cb) {
             rawHash.update(chunk);
             rawBytes += chunk.length;
             if (rawBytes > o.desc.size) { cb(new InvalidParameter(`layer ${o.desc.digest} is larger than its manifest says (${o.desc.size} bytes)`)); return; }
-            if (raw.write(chunk)) cb(null, chunk); else raw.once('drain', () => cb(null, chunk));
+            let pending = 2;
+            const done = (): void => { if (--pending === 0) cb(); };
+            if (raw.write(chunk)) done(); else raw.once('drain', done);
+            if (extractFailed || toExtract.write(chunk)) done(); else toExtract.once('drain', done);
           },
+          final(cb) { toExtract.end(); cb(); },
         });
         const src = await body();
         let srcErr: Error | undefined;
-        const fed = pipeline(src, tap).catch((e: Error) => { srcErr = e; tap.destroy(e); });
+        const fed = pipeline(src, tap).catch((e: Error) => { srcErr = e; toExtract.destroy(e); });
         let counted = 0;
         const counter = new Transform({ transform(c: Buffer, _e, cb) { counted += c.length; onPlainBytes?.(counted); cb(null, c); } });
-        pipeline(tap, counter).catch(() => {});
+        pipeline(toExtract, counter).catch(() => {});
         let layer;
+        let extractErr: unknown;
         try {
           layer = await this.ingestLayer(counter, tmp, true, false);
         } catch (e) {
-          await fed;
-          throw srcErr ?? e;
+          extractErr = e;
+          extractFailed = true;
+          toExtract.emit('drain');
         }
         await fed;
         if (srcErr) throw srcErr;
@@ -392,6 +402,7 @@ export class ImageStore {
         if (digest !== o.desc.digest || rawBytes !== o.desc.size) {
           throw new InvalidParameter(`filesystem layer verification failed for digest ${o.desc.digest}: got ${digest} (${rawBytes} of ${o.desc.size} bytes)`);
         }
+        if (!layer) throw extractErr;
         if (layer.diffId !== o.diffId) {
           throw new InvalidParameter(`layer ${o.desc.digest} has diff ID ${layer.diffId}, the image config expects ${o.diffId}`);
         }
