@@ -274,13 +274,22 @@ export class RegistryClient {
    * Uploads a blob: POST opens the session, one PATCH streams the data, PUT ?digest= commits.
    * The digest may be known only once the body has been read (`digest` as a function).
    */
-  async upload(body: Readable, digest: string | (() => string)): Promise<void> {
+  async upload(body: Readable | Buffer, digest: string | (() => string)): Promise<void> {
     const start = await this.call('POST', `/v2/${this.repo}/blobs/uploads/`, { scope: this.pushScope(), body: '' });
     if (start.statusCode !== 202) throw await this.fail(start, 'starting a blob upload');
     await start.body.dump();
     let loc = String(start.headers.location ?? '');
     if (!loc) throw new InvalidParameter('registry gave no upload location');
     loc = new URL(loc, this.base).toString();
+    if (Buffer.isBuffer(body)) {
+      // Small blobs (configs) go monolithic: the data rides on the closing PUT.
+      const put = new URL(loc);
+      put.searchParams.set('digest', typeof digest === 'function' ? digest() : digest);
+      const done = await this.call('PUT', put.toString(), { scope: this.pushScope(), body, headers: { 'content-type': 'application/octet-stream' } });
+      if (done.statusCode !== 201 && done.statusCode !== 204) throw await this.fail(done, 'uploading a blob');
+      await done.body.dump();
+      return;
+    }
     const patch = await this.call('PATCH', loc, { scope: this.pushScope(), body, headers: { 'content-type': 'application/octet-stream' } });
     if (patch.statusCode !== 202 && patch.statusCode !== 204) throw await this.fail(patch, 'uploading a blob');
     await patch.body.dump();

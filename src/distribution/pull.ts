@@ -155,3 +155,25 @@ async function pullFrom(client: RegistryClient, o: PullOptions): Promise<ImageRe
   progress({ status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${display}` });
   return image;
 }
+
+/** `GET /distribution/{name}/json`: the manifest's descriptor and the platforms it offers. */
+export async function inspectRemote(o: { ref: Reference; auth?: AuthConfig; settings: RegistrySettings }): Promise<{ Descriptor: Descriptor; Platforms: Platform[] }> {
+  const ep = pullEndpoints(o.ref.domain, o.settings).at(-1)!;
+  const client = new RegistryClient(ep.host, o.ref.path, { insecure: ep.insecure, certsDir: o.settings.certsDir, auth: o.auth });
+  const display = familiarString(o.ref);
+  try {
+    const m = await client.manifest(o.ref.digest ?? o.ref.tag ?? 'latest', display);
+    const Descriptor: Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
+    if (isIndexMediaType(m.mediaType)) {
+      const index = parseJson<ImageIndex>(m.bytes, `manifest list for ${display}`);
+      return { Descriptor, Platforms: (index.manifests ?? []).flatMap((c) => (c.platform ? [c.platform] : [])) };
+    }
+    const manifest = parseJson<ImageManifest>(m.bytes, `manifest for ${display}`);
+    checkManifest(manifest, display);
+    const cfg = parseJson<ImageConfigFile>(await client.blobBytes(manifest.config.digest), 'image config');
+    return { Descriptor, Platforms: [{ architecture: cfg.architecture, os: cfg.os, ...(typeof cfg.variant === 'string' ? { variant: cfg.variant } : {}) }] };
+  } catch (e) {
+    if (e instanceof Unauthorized) throw new Forbidden(`access denied for ${familiarName(o.ref)}: ${e.message}`);
+    throw e;
+  }
+}

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zc } from 'node:zlib';
 import { NotFound, Unauthorized, Forbidden } from '../errors.ts';
@@ -83,7 +83,7 @@ async function pushImage(client: RegistryClient, image: ImageRecord, tag: string
 
   const config = await store.configBytes(image.id);
   if (!(await client.blobExists(image.id, `repository:${client.repo}:pull,push`))) {
-    await client.upload(bufferStream(config), image.id);
+    await client.upload(config, image.id);
   }
   let manifest: Buffer;
   let mediaType: string;
@@ -208,8 +208,4 @@ function counted(s: Readable, tick: (n: number) => void): Readable {
   const t = new Transform({ highWaterMark: 1024 * 1024, transform(c: Buffer, _e, cb) { n += c.length; tick(n); cb(null, c); } });
   s.on('error', (e) => t.destroy(e));
   return s.pipe(t);
-}
-
-function bufferStream(b: Buffer): Readable {
-  return Readable.from([b]);
 }

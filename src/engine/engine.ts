@@ -117,13 +117,14 @@ export class Engine {
   async info(): Promise<{
     containers: number; running: number; paused: number; stopped: number; images: number; dataRoot: string;
     execRoot: string; runtime: string; cgroupVersion: '1' | '2'; id: string; name: string; debug: boolean;
+    registry: RegistrySettings;
   }> {
     const c = this.containers.counts();
     return {
       containers: c.total, running: c.running, paused: c.paused, stopped: c.stopped,
       images: this.images.store.list().length, dataRoot: this.opts.dataRoot, execRoot: this.opts.execRoot,
       runtime: this.opts.runtimePath, cgroupVersion: await cgroupVersion(), id: this.id, name: hostname(),
-      debug: this.opts.debug,
+      debug: this.opts.debug, registry: this.opts.registry,
     };
   }
 }

@@ -7,7 +7,7 @@ import { parseReference, type Reference } from '../image/reference.ts';
 import { applyChanges } from '../image/change-instructions.ts';
 import type { Logger } from '../util/log.ts';
 import type { AuthConfig } from '../types/auth-config.ts';
-import { pull } from '../distribution/pull.ts';
+import { pull, inspectRemote } from '../distribution/pull.ts';
 import { push } from '../distribution/push.ts';
 import { RegistryClient } from '../distribution/client.ts';
 import { isInsecure, loginHost, checkRegistrySettings, type RegistrySettings } from '../distribution/endpoints.ts';
@@ -41,6 +41,13 @@ export class ImageService {
     }
     if (!ref.tag && !ref.digest) ref = { ...ref, tag: 'latest' };
     return pull({ ref, platform: o.platform, auth: o.auth, settings: this.registry, store: this.store, progress: o.progress, log: this.log });
+  }
+
+  /** `GET /distribution/{name}/json` (docker buildx imagetools, docker service): asks the registry. */
+  inspectRemote(name: string, auth?: AuthConfig): ReturnType<typeof inspectRemote> {
+    let ref = parseReference(name);
+    if (!ref.tag && !ref.digest) ref = { ...ref, tag: 'latest' };
+    return inspectRemote({ ref, auth, settings: this.registry });
   }
 
   /** `docker push`: name without tag pushes every tag of the repository. */

@@ -543,8 +543,21 @@ export class ImageStore {
     const usage = o.usage(id);
     const byId = id.slice(7).startsWith(ref.replace(/^sha256:/, '')) && /^(sha256:)?[0-9a-f]+$/.test(ref);
     let removedRef = false;
-    if (!byId) {
-      const key = tagKey(parseReference(ref));
+    const parsedRef = byId ? undefined : parseReference(ref);
+    if (parsedRef?.digest) {
+      // `docker rmi name@sha256:…` drops that repo digest; the image goes when nothing names it.
+      const img = this.images.get(id)!;
+      const key = `${normalizedName(parsedRef)}@${parsedRef.digest}`;
+      if (refs().length === 0 && (img.repoDigests ?? []).length <= 1 && usage.all.length && !o.force) {
+        throw new Conflict(`conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(usage.all[0]!)} is using its referenced image ${shortId(id)}`);
+      }
+      img.repoDigests = (img.repoDigests ?? []).filter((d) => d !== key);
+      await this.saveDbEntry(id);
+      records.push({ Untagged: familiarDigestRef(key) });
+      if (refs().length > 0 || img.repoDigests.length > 0) return records;
+      removedRef = true;
+    } else if (!byId) {
+      const key = tagKey(parsedRef!);
       if (refs().length === 1 && usage.all.length && !o.force) {
         throw new Conflict(`conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(usage.all[0]!)} is using its referenced image ${shortId(id)}`);
       }
@@ -576,6 +589,7 @@ export class ImageStore {
     for (const k of refs()) { this.tags.delete(k); records.push({ Untagged: familiarFromKey(k) }); }
     await this.saveTags();
     const img = this.images.get(id)!;
+    for (const d of img.repoDigests ?? []) records.push({ Untagged: familiarDigestRef(d) });
     this.images.delete(id);
     await rm(this.p('imagedb', `${hexOf(id)}.json`), { force: true });
     await rm(this.p('content/sha256', hexOf(id)), { force: true });

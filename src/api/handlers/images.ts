@@ -174,6 +174,10 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
     stream.end();
   });
 
+  router.add('GET', '/distribution/{name:.*}/json', async (ctx) => {
+    sendJson(ctx.res, 200, await images.inspectRemote(ctx.params.name!, registryAuth(ctx.req)));
+  });
+
   router.add('POST', '/auth', async (ctx) => {
     const body = await readJson(ctx.req);
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameter('auth config must be a JSON object');

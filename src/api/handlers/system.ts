@@ -11,7 +11,21 @@ export interface SystemSource {
   info(): Promise<{
     containers: number; running: number; paused: number; stopped: number; images: number; dataRoot: string;
     execRoot?: string; runtime: string; cgroupVersion: '1' | '2'; id: string; name: string; debug: boolean;
+    registry?: { insecureRegistries: string[]; mirrors: string[] };
   }>;
+}
+
+/** dockerd's RegistryConfig block: loopback CIDRs plus the configured insecure ones, hosts as index configs. */
+function registryConfig(r: { insecureRegistries: string[]; mirrors: string[] } | undefined): Record<string, unknown> {
+  const insecure = r?.insecureRegistries ?? [];
+  const cidrs = insecure.filter((x) => /\/\d+$/.test(x));
+  const mirrors = (r?.mirrors ?? []).map((m) => (m.endsWith('/') ? m : `${m}/`));
+  const index: Record<string, unknown> = { 'docker.io': { Name: 'docker.io', Mirrors: mirrors, Secure: true, Official: true } };
+  for (const h of insecure.filter((x) => !cidrs.includes(x))) index[h] = { Name: h, Mirrors: [], Secure: false, Official: false };
+  return {
+    AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null,
+    InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8', ...cidrs], IndexConfigs: index, Mirrors: mirrors.length ? mirrors : null,
+  };
 }
 
 const goArch = (): string => ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' } as Record<string, string>)[arch()] ?? arch();
@@ -77,11 +91,7 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
       LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs', CgroupVersion: i.cgroupVersion, NEventsListener: 0,
       KernelVersion: release(), OperatingSystem: osName(), OSVersion: '', OSType: 'linux', Architecture: arch() === 'x64' ? 'x86_64' : arch(),
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: {
-        AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null,
-        InsecureRegistryCIDRs: ['127.0.0.0/8', '::1/128'],
-        IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } }, Mirrors: null,
-      },
+      RegistryConfig: registryConfig(i.registry),
       NCPU: cpus().length, MemTotal: totalmem(), GenericResources: null, DockerRootDir: i.dataRoot,
       HttpProxy: '', HttpsProxy: '', NoProxy: '', Name: i.name, Labels: [], ExperimentalBuild: false,
       ServerVersion: BERTH_VERSION, Runtimes: { runc: { path: i.runtime } }, DefaultRuntime: 'runc',

@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { zstdCompressSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { TestDaemon, makeBusybox, runCmd, ok } from '../../helpers/daemon.ts';
 import { startCncfRegistry, type CncfRegistry } from '../../helpers/cncf-registry.ts';
 import { FaultProxy } from '../../helpers/fault-proxy.ts';
@@ -84,6 +87,16 @@ describe('pull, push and login against registries', () => {
     assert.ok(byDigest.some((l) => l.startsWith('Status: ')), byDigest.join('\n'));
     const [again2] = JSON.parse(await ok(d.docker(['image', 'inspect', `${cncf.host}/t/busybox@${digest}`])));
     assert.equal(again2.Id, img.Id);
+    // What the registry says about it, without pulling (GET /distribution/{name}/json).
+    const dist = await d.api('GET', `/distribution/${ref}/json`);
+    assert.equal(dist.status, 200);
+    assert.equal(dist.json().Descriptor.digest, digest);
+    assert.deepEqual(dist.json().Platforms, [{ architecture: 'amd64', os: 'linux' }]);
+    // rmi by digest drops that reference only while a tag still names the image.
+    const un = await ok(d.docker(['rmi', `${cncf.host}/t/busybox@${digest}`]));
+    assert.equal(un.trim(), `Untagged: ${cncf.host}/t/busybox@${digest}`);
+    const [after1] = JSON.parse(await ok(d.docker(['image', 'inspect', ref])));
+    assert.deepEqual(after1.RepoDigests, []);
   });
 
   it('streams Downloading progress with progressDetail, and push reuses blobs (exists, mount)', async () => {
@@ -171,6 +184,73 @@ describe('pull, push and login against registries', () => {
     await ok(d.docker(['logout', host]));
   });
 
+  it('manifest lists: the host platform by default, --platform on request; zstd layers', async () => {
+    const host = `127.0.0.1:${berthReg.port}`;
+    const base = berthReg.url;
+    await ok(d.docker(['tag', 'busybox', `${host}/idx/busybox:amd64`]));
+    await ok(d.docker(['push', `${host}/idx/busybox:amd64`]));
+    const accept = { accept: 'application/vnd.docker.distribution.manifest.v2+json' };
+    const amd = await fetch(`${base}/v2/idx/busybox/manifests/amd64`, { headers: accept });
+    const amdBytes = Buffer.from(await amd.arrayBuffer());
+    const amdManifest = JSON.parse(amdBytes.toString());
+    const putBlob = async (bytes: Buffer): Promise<string> => {
+      const dg = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      const r = await fetch(`${base}/v2/idx/busybox/blobs/uploads/?digest=${dg}`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+      assert.equal(r.status, 201, await r.text());
+      return dg;
+    };
+    const putManifest = async (ref: string, m: unknown, type: string): Promise<string> => {
+      const bytes = Buffer.from(JSON.stringify(m));
+      const r = await fetch(`${base}/v2/idx/busybox/manifests/${ref}`, { method: 'PUT', body: bytes, headers: { 'content-type': type } });
+      assert.equal(r.status, 201, await r.text());
+      return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    };
+    // An arm64 variant: busybox's layer plus one zstd-compressed layer of its own.
+    const cfgRes = await fetch(`${base}/v2/idx/busybox/blobs/${amdManifest.config.digest}`);
+    const cfg = JSON.parse(Buffer.from(await cfgRes.arrayBuffer()).toString());
+    const pack = tar.pack();
+    pack.entry({ name: 'hello-zstd', mode: 0o644, mtime: new Date(0) }, 'from a zstd layer\n');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack as AsyncIterable<Buffer>) chunks.push(c);
+    const layerTar = Buffer.concat(chunks);
+    const zst = zstdCompressSync(layerTar);
+    const layerDigest = await putBlob(zst);
+    const armCfg = { ...cfg, architecture: 'arm64', variant: 'v8', rootfs: { type: 'layers', diff_ids: [...cfg.rootfs.diff_ids, `sha256:${createHash('sha256').update(layerTar).digest('hex')}`] } };
+    const armCfgBytes = Buffer.from(JSON.stringify(armCfg));
+    const armCfgDigest = await putBlob(armCfgBytes);
+    const armDigest = await putManifest('arm64', {
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: armCfgDigest, size: armCfgBytes.length },
+      layers: [{ ...amdManifest.layers[0], mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }, { mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', digest: layerDigest, size: zst.length }],
+    }, 'application/vnd.oci.image.manifest.v1+json');
+    const indexDigest = await putManifest('multi', {
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: armDigest, size: 0, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        { mediaType: amdManifest.mediaType, digest: `sha256:${createHash('sha256').update(amdBytes).digest('hex')}`, size: amdBytes.length, platform: { os: 'linux', architecture: 'amd64' } },
+      ],
+    }, 'application/vnd.oci.image.index.v1+json');
+
+    const pull = lines(await ok(d.docker(['pull', `${host}/idx/busybox:multi`])));
+    assert.ok(pull.includes(`Digest: ${indexDigest}`), pull.join('\n'));
+    const [img] = JSON.parse(await ok(d.docker(['image', 'inspect', `${host}/idx/busybox:multi`])));
+    assert.equal(img.Id, amdManifest.config.digest);
+    assert.equal(img.Architecture, 'amd64');
+    assert.ok(img.RepoDigests.includes(`${host}/idx/busybox@${indexDigest}`), img.RepoDigests);
+
+    const arm = lines(await ok(d.docker(['pull', '--platform', 'linux/arm64', `${host}/idx/busybox:multi`])));
+    assert.ok(arm.some((l) => l.endsWith('Pull complete')), arm.join('\n'));
+    const [armImg] = JSON.parse(await ok(d.docker(['image', 'inspect', `${host}/idx/busybox:multi`])));
+    assert.equal(armImg.Id, armCfgDigest);
+    assert.equal(armImg.Architecture, 'arm64');
+    // The zstd layer was unpacked like any other (busybox is static x86-64, so it still runs here).
+    assert.equal(await ok(d.docker(['run', '--rm', `${host}/idx/busybox:multi`, 'cat', '/hello-zstd'])), 'from a zstd layer\n');
+    const none = await d.docker(['pull', '--platform', 'linux/s390x', `${host}/idx/busybox:multi`]);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /no matching manifest for linux\/s390x in the manifest list entries/);
+  });
+
   async function assertNothingPartial(ref: string): Promise<void> {
     const images = await ok(d.docker(['images', '--format', '{{.Repository}}:{{.Tag}}']));
     assert.ok(!images.includes(ref), images);
@@ -216,9 +296,12 @@ describe('pull, push and login against registries', () => {
   it('pulls Docker Hub names through a registry mirror', async () => {
     await ok(d.docker(['tag', 'busybox', `${cncf.host}/library/busybox:mirrored`]));
     await ok(d.docker(['push', `${cncf.host}/library/busybox:mirrored`]));
-    const m = new TestDaemon({ args: ['--registry-mirror', `http://${cncf.host}`] });
+    const m = new TestDaemon({ args: ['--registry-mirror', `http://${cncf.host}`, '--insecure-registry', '10.9.0.0/16', '--insecure-registry', 'reg.example:5000'] });
     try {
       await m.start();
+      const info = await ok(m.docker(['info']));
+      assert.match(info, new RegExp(`Registry Mirrors:\\s+http://${cncf.host}/`));
+      assert.match(info, /Insecure Registries:[\s\S]*reg\.example:5000[\s\S]*10\.9\.0\.0\/16/);
       const out = lines(await ok(m.docker(['pull', 'busybox:mirrored'])));
       assert.ok(out.includes('Status: Downloaded newer image for busybox:mirrored'), out.join('\n'));
       assert.equal((await ok(m.docker(['run', '--rm', 'busybox:mirrored', 'echo', 'm']))).trim(), 'm');
