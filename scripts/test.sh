@@ -28,6 +28,10 @@ for c in /sys/fs/cgroup/*/berth-bt-*/*/ /sys/fs/cgroup/berth-bt-*/*/; do
   # only the test daemons' trees: their exec roots are /run/bt-*
   echo "cgroup left: $c"; leaks=1
 done
+if pgrep -af 'docker-registry serve .*berth-cncf-registry-' >/dev/null; then echo "registries left:"; pgrep -af 'docker-registry serve'; leaks=1; fi
+for dir in /tmp/berth-cncf-registry-* /tmp/berth-reg-test-*; do
+  [ -e "$dir" ] && { echo "registry dir left: $dir"; leaks=1; }
+done
 if pgrep -af 'src/proxy/main.ts' >/dev/null; then echo "port proxies left:"; pgrep -af 'src/proxy/main.ts'; leaks=1; fi
 # Only the test daemons' own: container namespaces, namespaces prepared by a daemon whose exec
 # root is /run/bt-*, their bridges, and veths left on them or loose (other daemons may run here).

@@ -275,7 +275,7 @@ export class ImageStore {
     if (this.images.has(id)) return id;
     const blobPath = this.p('content/sha256', hex);
     if (!(await exists(blobPath))) {
-      const tmp = join(this.p('tmp'), `cfg-${hex}`);
+      const tmp = join(this.p('tmp'), `cfg-${hex}-${process.hrtime.bigint()}`); // unique: concurrent pulls of one image
       await writeFile(tmp, configBytes, { mode: 0o600 });
       await rename(tmp, blobPath);
       undo.push(() => rm(blobPath, { force: true }));

@@ -251,6 +251,31 @@ describe('pull, push and login against registries', () => {
     assert.match(none.stderr, /no matching manifest for linux\/s390x in the manifest list entries/);
   });
 
+  it('on a terminal the CLI draws progress bars for pull and push; concurrent pulls of one image both finish', async () => {
+    const ref = `${cncf.host}/tty/big:1`;
+    await ok(d.docker(['tag', 'big:1', ref]));
+    await ok(d.docker(['push', ref]));
+    await ok(d.docker(['rmi', '-f', (await ok(d.docker(['image', 'inspect', '-f', '{{.Id}}', ref]))).trim()]));
+    // script(1) gives the CLI a pty, as a user at a terminal has.
+    const onTty = (cmd: string): Promise<string> => ok(runCmd('script', ['-qec', `stty cols 160 rows 40; ${cmd}`, '/dev/null'], { env: d.env, timeoutMs: 60_000 }));
+    const pulled = await onTty(`docker pull ${ref}`);
+    assert.match(pulled, /Downloading\s+\[=*>\s*\]\s+[\d.]+[kM]?B\/[\d.]+[kM]?B/);
+    assert.match(pulled, /Pull complete/);
+    assert.match(pulled, new RegExp(`Status: Downloaded newer image for ${ref.replace(/[.]/g, '\\.')}`));
+    const target = `127.0.0.1:${berthReg.port}/tty/big:1`;
+    await ok(d.docker(['tag', ref, target]));
+    const pushed = await onTty(`docker push ${target}`);
+    assert.match(pushed, /Pushing\s+\[=*>\s*\]\s+[\d.]+[kM]?B\/[\d.]+[kM]?B/);
+    assert.match(pushed, /1: digest: sha256:[0-9a-f]{64} size: \d+/);
+
+    await ok(d.docker(['rmi', '-f', (await ok(d.docker(['image', 'inspect', '-f', '{{.Id}}', ref]))).trim()]));
+    const [a, b] = await Promise.all([d.docker(['pull', ref], { timeoutMs: 60_000 }), d.docker(['pull', ref], { timeoutMs: 60_000 })]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    // The layer came down once: one of the two found it already there.
+    assert.ok(`${a.stdout}${b.stdout}`.includes('Already exists'), `${a.stdout}\n${b.stdout}`);
+  });
+
   async function assertNothingPartial(ref: string): Promise<void> {
     const images = await ok(d.docker(['images', '--format', '{{.Repository}}:{{.Tag}}']));
     assert.ok(!images.includes(ref), images);
