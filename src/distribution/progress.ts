@@ -15,7 +15,8 @@ function human(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let i = 0;
   while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-  return `${i === 0 ? n : n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0).replace(/\.?0+$/, '')}${units[i]}`;
+  const text = i === 0 ? String(n) : n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return `${text}${units[i]}`;
 }
 
 /** The text bar older clients print as is: `[=====>      ]  1.2MB/5MB`. */
