@@ -2,13 +2,13 @@
 // not (a stopped container's rootfs is mounted for the call). Paths are resolved inside the
 // container's root: symlinks, absolute or relative, never lead out of it.
 import { lstat, realpath } from 'node:fs/promises';
-import { resolveInRoot } from './root-paths.ts';
+import { resolveInRoot } from '../util/root-paths.ts';
 import type { Stats } from 'node:fs';
 import { posix, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
 import { packDirectory, extractTo, decompress } from '../image/archive/index.ts';
-import { resolveUser } from '../runtime/user.ts';
+import { resolveUser } from '../util/user.ts';
 import type { ContainerService, Container } from './containers.ts';
 
 /** What `X-Docker-Container-Path-Stat` carries (moby's container.PathStat). */

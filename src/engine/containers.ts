@@ -27,7 +27,7 @@ import { parseSignal } from './signals.ts';
 import { nowRfc3339 } from './status.ts';
 import type { NetworkService, NetContainer, PortBinding } from './networks.ts';
 import type { VolumeService } from './volumes.ts';
-import { resolveInRoot } from './root-paths.ts';
+import { resolveInRoot } from '../util/root-paths.ts';
 import { validateResources, ociResources, ociRlimits, securityOptions, type ResourceFields } from './resources.ts';
 import { statSync } from 'node:fs';
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Spec, Process, Mount, Namespace, LinuxResources } from '../types/oci-runtime.ts';
 import { InvalidParameter } from '../errors.ts';
-import { resolveUser, resolveGroups } from './user.ts';
+import { resolveUser, resolveGroups } from '../util/user.ts';
 import { hostDevice, hostDevices } from './devices.ts';
 import { defaultSeccomp, customSeccomp } from './seccomp.ts';
 

@@ -31,7 +31,7 @@ const allowed: Record<string, string[]> = {
   runtime: ['sys', 'util', 'types', 'errors'],
   network: ['sys', 'util', 'types', 'errors'],
   volume: ['sys', 'util', 'types', 'errors'],
-  builder: ['sys', 'util', 'types', 'errors'],
+  builder: ['image', 'sys', 'util', 'types', 'errors'],
   engine: ['builder', 'image', 'distribution', 'runtime', 'network', 'volume', 'sys', 'util', 'types', 'errors'],
   api: ['engine', 'sys', 'util', 'types', 'errors'],
   daemon: ['api', 'engine', 'sys', 'util', 'types', 'errors'],
