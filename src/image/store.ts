@@ -320,16 +320,23 @@ export class ImageStore {
    * `docker commit`: the parent's layers plus one made from `layer` (a tar); `makeConfig` gets
    * the new layer's diff ID and writes the image config.
    */
-  async commitLayerImage(parentId: string, layer: Readable, makeConfig: (diffId: string) => ImageConfigFile, tag?: Reference): Promise<ImageRecord> {
-    const parent = this.images.get(parentId);
-    if (!parent) throw noSuchImage(parentId);
-    const parentChain = chainIds(parent.config.rootfs?.diff_ids ?? []).pop();
+  async commitLayerImage(parentId: string | undefined, layer: Readable, makeConfig: (diffId: string) => ImageConfigFile, tag?: Reference): Promise<ImageRecord> {
+    const parent = parentId ? this.images.get(parentId) : undefined;
+    if (parentId && !parent) throw noSuchImage(parentId);
+    const parentChain = chainIds(parent?.config.rootfs?.diff_ids ?? []).pop();
     const id = await this.withTmp(async (tmp, undo) => {
       const l = await this.ingestLayer(layer, tmp, true);
       await this.commitLayer(l, parentChain, undo);
       return this.commitImage(Buffer.from(JSON.stringify(makeConfig(l.diffId))), undo, parentId);
     });
     if (tag) await this.tag(id, tag);
+    return this.record(id);
+  }
+
+  /** An image of existing layers and a new config (a builder's metadata step); `parent` links it for history. */
+  async createImage(config: ImageConfigFile, parentId?: string): Promise<ImageRecord> {
+    if (chainIds(config.rootfs?.diff_ids ?? []).some((c) => !this.layers.has(c))) throw new NotFound('a layer of the image is missing');
+    const id = await this.withTmp(async (_tmp, undo) => this.commitImage(Buffer.from(JSON.stringify(config)), undo, parentId));
     return this.record(id);
   }
 

@@ -14,6 +14,12 @@ export async function mountOverlay(target: string, m: OverlayMount): Promise<voi
   await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, target]);
 }
 
+/** A read-only view of layers (overlay without an upper dir needs two lowerdirs at least). */
+export async function mountOverlayReadOnly(target: string, lowerdirs: string[], emptyDirs: [string, string]): Promise<void> {
+  const lower = lowerdirs.length >= 2 ? lowerdirs : [...lowerdirs, ...emptyDirs].slice(0, 2);
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lower.join(':')}`, target]);
+}
+
 /** Unmounts target; a path that is not mounted is not an error. */
 export async function unmount(target: string, lazy = false): Promise<void> {
   if (!(await isMounted(target))) return;
