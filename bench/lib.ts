@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import http from 'node:http';
+import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
@@ -130,7 +131,7 @@ export function tailOf(file: string, lines = 30): string {
   try { return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'); } catch { return ''; }
 }
 
-export interface BerthdOptions { repo: string; dataRoot: string; execRoot: string; socket: string; pidfile: string; logFile: string; args?: string[] }
+export interface BerthdOptions { repo: string; dataRoot: string; execRoot: string; socket: string; pidfile: string; logFile: string; args?: string[]; /** berthd's environment (default this process's), e.g. with NODE_OPTIONS=--cpu-prof */ env?: NodeJS.ProcessEnv }
 
 /** Starts a berthd of the benchmark's own and waits (at most 15 s) until /_ping answers. */
 export async function startBerthd(o: BerthdOptions): Promise<ChildProcess> {
@@ -138,7 +139,7 @@ export async function startBerthd(o: BerthdOptions): Promise<ChildProcess> {
   const fd = openSync(o.logFile, 'a');
   const daemon = spawn(join(o.repo, 'bin/berthd'), [
     '--data-root', o.dataRoot, '--exec-root', o.execRoot, '-H', `unix://${o.socket}`, '--pidfile', o.pidfile, ...(o.args ?? []),
-  ], { stdio: ['ignore', fd, fd] });
+  ], { stdio: ['ignore', fd, fd], env: o.env ?? process.env });
   closeSync(fd);
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
@@ -347,4 +348,132 @@ export function removeCgroupTree(parent: string): void {
       rmdirSync(dir);
     } catch (e) { log(`removing cgroup ${dir}: ${e}`); }
   }
+}
+
+// ---------- registries and a private dockerd ----------
+
+/** A port nobody listens on right now on 127.0.0.1 (the kernel's pick; racy only against other binders). */
+export function freePort(): Promise<number> {
+  return new Promise((resolveP, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolveP(port));
+    });
+  });
+}
+
+/** The processes named `comm` whose command line mentions `needle` (a benchmark's own root). */
+export function processesOf(comm: string, needle: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== comm) continue;
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ').includes(needle)) pids.push(Number(d));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+export const DOCKER_REGISTRY = '/usr/bin/docker-registry';
+
+export interface LocalRegistry { host: string; url: string; dir: string; child: ChildProcess; stop: () => Promise<void> }
+
+/**
+ * Starts the CNCF registry (Debian's docker-registry) on 127.0.0.1:<free port>, plain HTTP,
+ * filesystem storage under `dir` (made here); waits (at most 10 s) until GET /v2/ answers.
+ * stop() ends it (SIGTERM, then SIGKILL) and removes `dir`.
+ */
+export async function startDockerRegistry(dir: string): Promise<LocalRegistry> {
+  mkdirSync(dir, { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const config = join(dir, 'config.yml');
+    writeFileSync(config, [
+      'version: 0.1',
+      'log:', '  level: error', '  accesslog:', '    disabled: true',
+      'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, '  delete:', '    enabled: true',
+      'http:', `  addr: 127.0.0.1:${port}`, '',
+    ].join('\n'));
+    const child = spawn(DOCKER_REGISTRY, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    child.on('error', (e) => { stderr += `\n${e.message}`; });
+    const url = `http://127.0.0.1:${port}`;
+    const stop = async (): Promise<void> => {
+      await stopChild(child, 'docker-registry', log);
+      await withTimeout(rm(dir, { recursive: true, force: true }), 60_000, `rm -rf ${dir}`);
+    };
+    const deadline = Date.now() + 10_000;
+    let up = false;
+    while (!up && Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+      up = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.status === 200, () => false);
+      if (!up) await sleep(50);
+    }
+    if (up) return { host: `127.0.0.1:${port}`, url, dir, child, stop };
+    await stopChild(child, 'docker-registry', log);
+    if (attempt < 3 && /address already in use/.test(stderr)) continue;
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`docker-registry did not answer on ${url}: ${stderr.trim()}`);
+  }
+}
+
+export interface PrivateDockerd { socket: string; dataRoot: string; execRoot: string; logFile: string; child: ChildProcess; env: NodeJS.ProcessEnv }
+
+/**
+ * Starts a dockerd of the benchmark's own (when /usr/sbin/dockerd or dockerd on PATH exists),
+ * away from the host's: its own data root, exec root, socket, pidfile, config file, containerd
+ * namespace and managed containerd; no bridge, no iptables rules. Waits (at most 30 s) for /_ping.
+ * `env` is the CLI's environment for it. Stop it with stopPrivateDockerd.
+ */
+export async function startPrivateDockerd(o: { dataRoot: string; execRoot: string; scratch: string; cliConfig: string; args?: string[] }): Promise<PrivateDockerd> {
+  mkdirSync(o.execRoot, { recursive: true });
+  mkdirSync(o.dataRoot, { recursive: true });
+  const socket = join(o.execRoot, 'docker.sock');
+  const logFile = join(o.scratch, 'dockerd.log');
+  const configFile = join(o.scratch, 'dockerd.json');
+  writeFileSync(configFile, '{}\n');
+  const fd = openSync(logFile, 'a');
+  const child = spawn('dockerd', [
+    '--data-root', o.dataRoot, '--exec-root', o.execRoot, '-H', `unix://${socket}`, '--pidfile', join(o.execRoot, 'docker.pid'),
+    '--config-file', configFile, '--bridge', 'none', '--iptables=false', '--ip6tables=false', '--ip-masq=false',
+    '--containerd-namespace', 'berthbench', '--containerd-plugins-namespace', 'berthbench-plugins', ...(o.args ?? []),
+  ], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  child.on('error', () => {});
+  const d: PrivateDockerd = { socket, dataRoot: o.dataRoot, execRoot: o.execRoot, logFile, child, env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: o.cliConfig, DOCKER_CLI_HINTS: 'false' } };
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`dockerd exited (${child.exitCode ?? child.signalCode}):\n${tailOf(logFile)}`);
+    const ok = await api(socket, 'GET', '/_ping', undefined, undefined, 1_000).then((r) => r.status === 200, () => false);
+    if (ok) return d;
+    await sleep(100);
+  }
+  await stopPrivateDockerd(d);
+  throw new Error(`dockerd did not answer /_ping within 30 s:\n${tailOf(logFile)}`);
+}
+
+/** SIGTERM (15 s), then SIGKILL; then SIGKILL for any containerd (and shim) it left running under its exec root. */
+export async function stopPrivateDockerd(d: PrivateDockerd | undefined): Promise<void> {
+  if (!d) return;
+  const p = d.child;
+  if (p.exitCode === null && p.signalCode === null) {
+    const exited = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000)]);
+    if (p.exitCode === null && p.signalCode === null) {
+      log('dockerd did not exit within 15 s of SIGTERM: SIGKILL');
+      p.kill('SIGKILL');
+      await Promise.race([exited, sleep(5_000)]);
+    }
+  }
+  for (let i = 0; i < 50; i++) {
+    const left = [...processesOf('containerd', d.execRoot), ...processesOf('containerd-shim', d.execRoot), ...processesOf('containerd-shim-runc-v2', d.execRoot)];
+    if (!left.length) return;
+    if (i === 10) for (const pid of left) { log(`leftover containerd process ${pid}: SIGKILL`); try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    await sleep(100);
+  }
+  log(`containerd processes of ${d.execRoot} still there after SIGKILL`);
 }
