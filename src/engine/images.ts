@@ -89,7 +89,7 @@ export class ImageService {
     await this.store.tag(img.id, ref);
   }
 
-  remove(ref: string, force: boolean): Promise<DeleteRecord[]> {
-    return this.store.remove(ref, { force, usage: this.usage });
+  remove(ref: string, force: boolean, noPrune = false): Promise<DeleteRecord[]> {
+    return this.store.remove(ref, { force, noPrune, usage: this.usage });
   }
 }

@@ -542,7 +542,7 @@ export class ImageStore {
   // ---- delete --------------------------------------------------------------------------------
 
   /** `docker rmi` with moby's rules (daemon/images/image_delete.go). */
-  async remove(ref: string, o: { force: boolean; usage: (id: string) => ImageUsage; onFreed?: (bytes: number) => void }): Promise<DeleteRecord[]> {
+  async remove(ref: string, o: { force: boolean; noPrune?: boolean; usage: (id: string) => ImageUsage; onFreed?: (bytes: number) => void }): Promise<DeleteRecord[]> {
     const id = this.lookup(ref);
     if (!id) throw noSuchImage(ref);
     const records: DeleteRecord[] = [];
@@ -595,6 +595,23 @@ export class ImageStore {
     }
     for (const k of refs()) { this.tags.delete(k); records.push({ Untagged: familiarFromKey(k) }); }
     await this.saveTags();
+    const parent = this.images.get(id)!.parent;
+    await this.purge(id, records, o.onFreed);
+    // Untagged parents nothing else needs go too (a build's intermediate images), unless noprune.
+    let p = o.noPrune ? undefined : parent;
+    while (p && this.images.has(p)) {
+      const pi = this.images.get(p)!;
+      const named = [...this.tags.values()].includes(p) || (pi.repoDigests?.length ?? 0) > 0;
+      if (named || this.children(p).length || o.usage(p).all.length) break;
+      const next = pi.parent;
+      await this.purge(p, records, o.onFreed);
+      p = next;
+    }
+    return records;
+  }
+
+  /** Deletes an image record and the layers no other image uses. */
+  private async purge(id: string, records: DeleteRecord[], onFreed?: (bytes: number) => void): Promise<void> {
     const img = this.images.get(id)!;
     for (const d of img.repoDigests ?? []) records.push({ Untagged: familiarDigestRef(d) });
     this.images.delete(id);
@@ -614,9 +631,8 @@ export class ImageStore {
       await rm(this.p('layers', hexOf(c)), { recursive: true, force: true });
       if (meta && !usedDiffs.has(meta.diffId)) await this.removeDiffBlobs(meta.diffId);
       records.push({ Deleted: c });
-      o.onFreed?.(meta?.size ?? 0);
+      onFreed?.(meta?.size ?? 0);
     }
-    return records;
   }
 
   private async removeDiffBlobs(diffId: string): Promise<void> {

@@ -88,6 +88,8 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
     const f = parseFilters(ctx.query.get('filters'));
     rejectUnknownFilters(f, ['dangling', 'label', 'reference', 'before', 'since', 'until']);
     let list = store.list();
+    // Intermediate images (untagged parents of other images, as a build leaves) only with all=1.
+    if (!boolParam(ctx.query, 'all')) list = list.filter((r) => r.repoTags.length || r.repoDigests.length || !store.children(r.id).length);
     const dangling = f.get('dangling');
     if (dangling?.length) {
       const want = dangling[0] === 'true' || dangling[0] === '1';
@@ -186,6 +188,6 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
   });
 
   router.add('DELETE', '/images/{name:.*}', async (ctx) => {
-    sendJson(ctx.res, 200, await images.remove(ctx.params.name!, boolParam(ctx.query, 'force')));
+    sendJson(ctx.res, 200, await images.remove(ctx.params.name!, boolParam(ctx.query, 'force'), boolParam(ctx.query, 'noprune')));
   });
 }
