@@ -206,7 +206,7 @@ export class RegistryClient {
    * A blob as a stream. A connection that breaks mid-way is resumed with a Range request
    * (at most `retries` times, backing off); what was already passed on is never sent twice.
    */
-  async blobStream(digest: string, retries = 3): Promise<Readable> {
+  async blobStream(digest: string, onBytes?: (received: number) => void, retries = 3): Promise<Readable> {
     const out = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
     let sent = 0;
     const first = await this.call('GET', `/v2/${this.repo}/blobs/${digest}`);
@@ -224,6 +224,7 @@ export class RegistryClient {
             let c = chunk;
             if (skip) { const n = Math.min(skip, c.length); skip -= n; c = c.subarray(n); if (!c.length) continue; }
             sent += c.length;
+            onBytes?.(sent);
             if (!out.write(c)) await new Promise<void>((r) => { out.once('drain', r); out.once('close', r); });
             if (out.destroyed) { res.body.destroy(); return; }
           }

@@ -13,7 +13,7 @@ import { familiarName, familiarString, type Reference } from '../image/reference
 import { RegistryClient } from './client.ts';
 import { pullEndpoints, type RegistrySettings } from './endpoints.ts';
 import { layerStatus, meter, shortDigest, type Progress } from './progress.ts';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 export interface PullOptions {
   ref: Reference;
@@ -128,13 +128,7 @@ async function pullFrom(client: RegistryClient, o: PullOptions): Promise<ImageRe
     const desc = manifest.layers[i]!;
     const id = shortDigest(desc.digest);
     const downloading = meter(progress, id, 'Downloading', desc.size);
-    let got = 0;
-    const body = async (): Promise<Readable> => {
-      const s = await client.blobStream(desc.digest);
-      const count = new Transform({ transform(c: Buffer, _e, cb) { got += c.length; downloading(got); cb(null, c); } });
-      s.on('error', (e) => count.destroy(e));
-      return s.pipe(count);
-    };
+    const body = (): Promise<Readable> => client.blobStream(desc.digest, downloading);
     let plain = 0;
     const outcome = await store.pullLayer(body, { desc, diffId: diffIds[i]!, parentChain: chains[i - 1], repo }, (n) => { plain = n; })
       .catch((err: unknown) => {

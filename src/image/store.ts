@@ -361,7 +361,7 @@ export class ImageStore {
    * becomes visible only when both digests match; until then it lives in tmp/. Concurrent pulls
    * of one layer wait for each other, and the second finds it done.
    */
-  async pullLayer(body: () => Promise<Readable>, o: PulledLayer, onPlainBytes?: (n: number) => void): Promise<'pulled' | 'exists'> {
+  async pullLayer(body: () => Promise<Readable>, o: PulledLayer, onPlainBytes?: (total: number) => void): Promise<'pulled' | 'exists'> {
     const chain = o.parentChain ? `sha256:${createHash('sha256').update(`${o.parentChain} ${o.diffId}`).digest('hex')}` : o.diffId;
     return this.layerLocks.run(chain, async () => {
       if (this.layers.has(chain)) return 'exists';
@@ -390,13 +390,11 @@ export class ImageStore {
         const src = await body();
         let srcErr: Error | undefined;
         const fed = pipeline(src, tap).catch((e: Error) => { srcErr = e; toExtract.destroy(e); });
-        let counted = 0;
-        const counter = new Transform({ transform(c: Buffer, _e, cb) { counted += c.length; onPlainBytes?.(counted); cb(null, c); } });
-        pipeline(toExtract, counter).catch(() => {});
         let layer;
         let extractErr: unknown;
         try {
-          layer = await this.ingestLayer(counter, tmp, true, false);
+          layer = await this.ingestLayer(toExtract, tmp, true, false);
+          onPlainBytes?.(layer.bytes);
         } catch (e) {
           extractErr = e;
           extractFailed = true;
