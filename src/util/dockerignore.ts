@@ -37,27 +37,35 @@ export function cleanPath(p: string): string {
 }
 
 /**
- * Reads a .dockerignore file (ignorefile.ReadAll): BOM dropped, lines starting with `#` skipped,
- * blanks trimmed, empty lines skipped, each pattern cleaned and its leading `/` dropped.
- * Throws InvalidParameter for a lone `!` and for malformed patterns, as Docker does.
+ * A .dockerignore file → its pattern lines (ignorefile.ReadAll): BOM dropped, lines starting with
+ * `#` skipped, blanks trimmed, empty lines skipped, each pattern cleaned and its leading `/`
+ * dropped. A lone `!` is kept (patternsFrom rejects it).
  */
-export function parseDockerignore(text: string): IgnorePattern[] {
+export function readIgnoreFile(text: string): string[] {
   const src = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const out: IgnorePattern[] = [];
+  const out: string[] = [];
   for (const rawLine of src.split('\n')) {
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     if (line.startsWith('#')) continue;
     let pattern = line.trim();
     if (pattern === '') continue;
-    const exclusion = pattern.startsWith('!');
-    if (exclusion) pattern = pattern.slice(1).trim();
+    const invert = pattern.startsWith('!');
+    if (invert) pattern = pattern.slice(1).trim();
     if (pattern.length > 0) {
       pattern = cleanPath(pattern);
       if (pattern.length > 1 && pattern.startsWith('/')) pattern = pattern.slice(1);
     }
-    out.push(...patternsFrom([exclusion ? '!' + pattern : pattern]));
+    out.push(invert ? '!' + pattern : pattern);
   }
   return out;
+}
+
+/**
+ * Reads and compiles a .dockerignore file. Throws InvalidParameter for a lone `!`
+ * (`illegal exclusion pattern: "!"`) and for malformed patterns, as Docker does.
+ */
+export function parseDockerignore(text: string): IgnorePattern[] {
+  return patternsFrom(readIgnoreFile(text));
 }
 
 /**
@@ -234,7 +242,7 @@ export function makeMatcher(patterns: readonly IgnorePattern[]): IgnoreMatcher {
   return {
     patterns,
     excluded(relPath: string): boolean {
-      const file = cleanPath(relPath.replace(/^\/+/, ''));
+      const file = cleanPath(relPath);
       if (file === '.') return false; // the context root itself is never excluded
       const dirs = file.split('/').slice(0, -1);
       let matched = false;
@@ -257,8 +265,9 @@ export function makeMatcher(patterns: readonly IgnorePattern[]): IgnoreMatcher {
 
 /**
  * Walks a context directory and yields the relative paths (slash-separated, parents before
- * children) that are not excluded, skipping excluded directories the way Docker does. Symlinks
- * are yielded, not followed.
+ * children, names sorted) that are not excluded, as Docker's archive walker does: an excluded
+ * directory is not yielded, and entered only when mayContainExceptions says so (so a re-included
+ * file can appear without its parent directory's entry). Symlinks are yielded, not followed.
  */
 export async function* walkContext(root: string, matcher: IgnoreMatcher, dir = ''): AsyncGenerator<string> {
   const entries = await readdir(dir === '' ? root : join(root, dir), { withFileTypes: true });

@@ -207,8 +207,9 @@ class Lexer {
     if (first === '{' || first === '}' || first === ':') throw new LexError('syntax error: bad substitution');
     const name = this.processName();
     let ch = this.next();
-    // Go prints the EOF rune as U+FFFD in "unsupported modifier".
-    let chs = ch ?? '\uFFFD';
+    // Go reports `${X` as "unsupported modifier (\uFFFD)" (the EOF rune); the clearer message wins.
+    if (ch === undefined) throw new LexError("syntax error: missing '}'");
+    let chs = ch;
     if (ch === '}') {
       const value = this.lookup(name);
       if (value === undefined && this.opts.skipUnsetEnv) return `\${${name}}`;
