@@ -8,6 +8,7 @@ import { registerExecRoutes } from './handlers/exec.ts';
 import { registerDiskRoutes } from './handlers/system-df.ts';
 import { registerNetworkRoutes } from './handlers/networks.ts';
 import { registerVolumeRoutes } from './handlers/volumes.ts';
+import { registerBuildRoutes } from './handlers/build.ts';
 
 export function registerRoutes(router: Router, engine: Engine): void {
   registerSystemRoutes(router, engine);
@@ -17,4 +18,5 @@ export function registerRoutes(router: Router, engine: Engine): void {
   registerDiskRoutes(router, engine);
   registerNetworkRoutes(router, engine);
   registerVolumeRoutes(router, engine);
+  registerBuildRoutes(router, engine.builds);
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../util/log.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { ImageStore } from '../image/store.ts';
 import { ImageService, type RegistrySettings } from './images.ts';
+import { BuildService } from './build.ts';
 import { ContainerService } from './containers.ts';
 import { ExecService } from './exec.ts';
 import { NetworkService } from './networks.ts';
@@ -45,11 +46,13 @@ export class Engine {
   readonly runtime: Runtime;
   readonly networks: NetworkService;
   readonly volumes: VolumeService;
+  readonly builds: BuildService;
   readonly opts: EngineOptions;
   readonly id: string;
 
-  private constructor(opts: EngineOptions, id: string, runtime: Runtime, images: ImageService, containers: ContainerService) {
+  private constructor(opts: EngineOptions, id: string, runtime: Runtime, images: ImageService, containers: ContainerService, builds: BuildService) {
     this.opts = opts;
+    this.builds = builds;
     this.id = id;
     this.runtime = runtime;
     this.images = images;
@@ -105,7 +108,8 @@ export class Engine {
     await networks.sweep(new Set(running.map((c) => c.rec.Id)), new Set(containers.all().map((c) => c.rec.Id)),
       new Set(running.map((c) => c.rec.NetworkSettings?.ProxyPid ?? 0).filter((p) => p > 0)),
       new Set(running.map((c) => (c.rec.NetworkSettings?.SandboxKey ?? '').split('/').pop() ?? '').filter(Boolean)));
-    return new Engine(opts, id, runtime, images, containers);
+    const builds = await BuildService.open({ images, containers, dataRoot: root, log: opts.log });
+    return new Engine(opts, id, runtime, images, containers, builds);
   }
 
   /** Containers keep running (live restore): shutdown only lets go of them. */
