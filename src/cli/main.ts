@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { Command } from 'commander';
 import { EngineClient, resolveHost, ApiError, checkOk, readAll, demux } from '../client/engine-client.ts';
 import { table } from './tabwriter.ts';
+import { addBuildCommand } from './build.ts';
 import { addRegistryCommand } from './registry.ts';
 
 const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
@@ -112,6 +113,8 @@ async function main(argv: string[]): Promise<number> {
         }
       }
     });
+
+  addBuildCommand(program, client, (n) => { code = n; });
 
   program.command('logs').description('Show a container\'s output').argument('<name>').action(async (name: string) => {
     const c = client();

@@ -2,6 +2,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { TestDaemon, makeBusybox, runCmd, repo } from '../../helpers/daemon.ts';
 
 describe('berth client', () => {
@@ -28,6 +29,31 @@ describe('berth client', () => {
     const missing = await berth(['run', 'nosuch']);
     assert.equal(missing.code, 125);
     assert.match(missing.stderr, /No such image: nosuch/);
+  });
+
+  it('berth build sends the context without what .dockerignore excludes, prints the steps, uses the cache, exits with a failed RUN\'s code', async () => {
+    const dir = mkdtempSync('/tmp/berth-cli-build-');
+    try {
+      mkdirSync(join(dir, 'sub'));
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nARG WHO=nobody\nCOPY . /ctx\nRUN echo "hi $WHO" > /hi\nCMD cat /hi\n');
+      writeFileSync(join(dir, 'sub/kept.txt'), 'kept');
+      writeFileSync(join(dir, 'ignored.txt'), 'ignored');
+      writeFileSync(join(dir, '.dockerignore'), 'ignored.txt\n');
+      const r = await berth(['build', '-t', 'mine:built', '--build-arg', 'WHO=berth', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Step 1\/5 : FROM busybox\n/);
+      assert.match(r.stdout, /Successfully tagged mine:built\n$/);
+      assert.equal((await d.docker(['run', '--rm', 'mine:built'])).stdout, 'hi berth\n');
+      assert.equal((await d.docker(['run', '--rm', 'mine:built', 'sh', '-c', 'cd /ctx && find . -type f | sort'])).stdout, './.dockerignore\n./Dockerfile\n./sub/kept.txt\n');
+      const again = await berth(['build', '-q', '-t', 'mine:built', '--build-arg', 'WHO=berth', dir]);
+      assert.match(again.stdout, /^sha256:[0-9a-f]{64}\n$/);
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nRUN exit 7\n');
+      const failed = await berth(['build', dir]);
+      assert.equal(failed.code, 7);
+      assert.match(failed.stderr, /returned a non-zero code: 7/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('imports and lists images', async () => {
