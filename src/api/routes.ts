@@ -9,6 +9,7 @@ import { registerDiskRoutes } from './handlers/system-df.ts';
 import { registerNetworkRoutes } from './handlers/networks.ts';
 import { registerVolumeRoutes } from './handlers/volumes.ts';
 import { registerBuildRoutes } from './handlers/build.ts';
+import { registerEventRoutes } from './handlers/events.ts';
 
 export function registerRoutes(router: Router, engine: Engine): void {
   registerSystemRoutes(router, engine);
@@ -19,4 +20,5 @@ export function registerRoutes(router: Router, engine: Engine): void {
   registerNetworkRoutes(router, engine);
   registerVolumeRoutes(router, engine);
   registerBuildRoutes(router, engine.builds);
+  registerEventRoutes(router, engine.events);
 }

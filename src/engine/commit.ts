@@ -51,7 +51,7 @@ export async function commitContainer(svc: ContainerService, images: ImageServic
   if (pauseIt) await svc.pause(c.rec.Id);
   try {
     const layer = packDirectory(svc.paths(c).upper, { layer: true, exclude: initPathsRelative, unshift: images.store.shift });
-    return await images.store.commitLayerImage(base.id, layer, (diffId) => {
+    const img = await images.store.commitLayerImage(base.id, layer, (diffId) => {
       const now = new Date().toISOString();
       const history = [...(base.config.history ?? []), {
         created: now,
@@ -69,6 +69,8 @@ export async function commitContainer(svc: ContainerService, images: ImageServic
       };
       return cfg;
     }, target);
+    svc.emit(c, 'commit', { comment: o.comment ?? '', imageID: img.id, imageRef: img.repoTags[0] ?? '' });
+    return img;
   } finally {
     if (pauseIt) await svc.unpause(c.rec.Id).catch(() => {});
   }

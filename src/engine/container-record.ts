@@ -29,6 +29,8 @@ export interface ContainerRecord {
   Image: string;
   Name: string;
   RestartCount: number;
+  /** Stopped or killed by hand: restart policies (but `always` at boot) leave it alone. */
+  HasBeenManuallyStopped?: boolean;
   LogPath: string;
   HostnamePath: string;
   HostsPath: string;

@@ -30,6 +30,8 @@ import type { VolumeService } from './volumes.ts';
 import { resolveInRoot } from '../util/root-paths.ts';
 import { validateResources, ociResources, ociRlimits, securityOptions, type ResourceFields } from './resources.ts';
 import { statSync } from 'node:fs';
+import type { EventLog } from './events.ts';
+import { mergeHealthcheck, type HealthConfig } from './health.ts';
 
 export type { AttachStream };
 
@@ -50,6 +52,9 @@ export interface Container {
   removed: boolean;
   /** A remove is under way in this process (a persisted 'removing' only means: finish it). */
   removing: boolean;
+  /** Restart policy: the pending restart, and the back-off before the next one (ms). */
+  restartTimer?: NodeJS.Timeout;
+  restartDelay: number;
   /** runc state and bundle are known to be gone (saves a `runc delete` spawn on remove). */
   runtimeClean: boolean;
 }
@@ -85,6 +90,13 @@ export class ContainerService {
   private readonly cgroupParent: string;
   /** Called after a container is removed (exec sessions, etc. drop their references). */
   onRemoved: (c: Container) => void = () => {};
+  /** Where container events go (set by the engine). */
+  events?: EventLog;
+  /** Told when a container's process starts and when it ends (health checks follow these). */
+  onStarted: (c: Container) => void = () => {};
+  onStopped: (c: Container) => void = () => {};
+  /** Set while berthd shuts down: exits then do not trigger restart policies. */
+  shuttingDown = false;
 
   constructor(o: ContainerServiceOptions) {
     this.root = join(o.dataRoot, 'containers');
@@ -169,7 +181,7 @@ export class ContainerService {
   private track(rec: ContainerRecord): Container {
     const c: Container = {
       rec, dir: join(this.root, rec.Id), exitWaiters: new Set(), removeWaiters: new Set(),
-      pendingAttach: [], execIds: new Set(), removed: false, removing: false, runtimeClean: false,
+      pendingAttach: [], execIds: new Set(), removed: false, removing: false, runtimeClean: false, restartDelay: 0,
     };
     this.byId.set(rec.Id, c);
     this.names.set(rec.Name.replace(/^\//, ''), rec.Id);
@@ -192,6 +204,13 @@ export class ContainerService {
 
   all(): Container[] {
     return [...this.byId.values()];
+  }
+
+  /** A container event with Docker's attributes: its labels, image and name, plus `extra`. */
+  emit(c: Container, action: string, extra: Record<string, string> = {}): void {
+    this.events?.emit('container', action, c.rec.Id,
+      { ...(c.rec.Config.Labels ?? {}), image: c.rec.Config.Image, name: c.rec.Name.replace(/^\//, ''), ...extra },
+      { from: c.rec.Config.Image });
   }
 
   paths(c: Container): ContainerPaths {
@@ -340,6 +359,11 @@ export class ContainerService {
     await atomicWriteJson(join(c.dir, 'config.v2.json'), c.rec);
   }
 
+  /** Writes a container's record after a change made outside this service (its health). */
+  persistState(c: Container): Promise<void> {
+    return this.lock.run(c.rec.Id, () => this.persist(c));
+  }
+
   // ---- create -------------------------------------------------------------------------------
 
   async create(body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
@@ -393,6 +417,7 @@ export class ContainerService {
       WorkingDir: input.WorkingDir || (ic.WorkingDir as string | undefined) || '',
       Entrypoint: entrypoint,
       OnBuild: input.OnBuild ?? null,
+      Healthcheck: mergeHealthcheck(input.Healthcheck as HealthConfig | null | undefined, ic.Healthcheck as HealthConfig | null | undefined),
       Labels: { ...((ic.Labels as Record<string, string> | null | undefined) ?? {}), ...(input.Labels ?? {}) },
       // Published ports are exposed ports too (moby: daemon/create.go).
       ExposedPorts: exposedWith((input.ExposedPorts ?? ic.ExposedPorts) as Record<string, object> | undefined, hc.PortBindings),
@@ -457,7 +482,7 @@ export class ContainerService {
         Mounts: mounts,
       };
       await atomicWriteJson(join(dir, 'config.v2.json'), rec);
-      this.track(rec);
+      this.emit(this.track(rec), 'create');
     } catch (err) {
       this.names.delete(name);
       await this.volumes.removeAnonymous(mounts, id).catch(() => {});
@@ -471,6 +496,11 @@ export class ContainerService {
 
   async start(ref: string): Promise<void> {
     const c = this.get(ref);
+    // A start by hand: the restart policy counts again from zero (moby ResetRestartManager).
+    if (c.restartTimer) { clearTimeout(c.restartTimer); c.restartTimer = undefined; }
+    c.rec.HasBeenManuallyStopped = false;
+    c.rec.RestartCount = 0;
+    c.restartDelay = 0;
     try {
       await this.lock.run(c.rec.Id, () => this.startLocked(c));
     } catch (err) {
@@ -560,6 +590,8 @@ export class ContainerService {
       await this.runtime.start(id);
       setRunning(st, created.pid);
       await this.persist(c);
+      this.emit(c, 'start');
+      this.onStarted(c);
     } catch (err) {
       for (const u of undo.reverse()) await u().catch(() => {});
       const msg = err instanceof Error ? err.message : String(err);
@@ -575,9 +607,16 @@ export class ContainerService {
     const c = this.byId.get(id);
     if (!c) return;
     let autoRemove = false;
+    let exited = false;
     await this.lock.run(id, async () => {
       if (!c.rec.State.Running) return;
+      exited = true;
+      this.onStopped(c);
+      const ranMs = info.finishedAt.getTime() - Date.parse(c.rec.State.StartedAt);
       setStopped(c.rec.State, info.exitCode, info.oomKilled, info.finishedAt);
+      if (info.oomKilled) this.emit(c, 'oom');
+      this.emit(c, 'die', { exitCode: String(info.exitCode), execDuration: String(Math.max(0, Math.round(ranMs / 1000))) });
+      if (ranMs >= 10_000) c.restartDelay = 0;
       // The exit is on disk before the exit file goes (runtime.delete removes it): a crash in
       // between leaves a record reconcile can finish, never a lost exit code.
       await this.persist(c);
@@ -598,6 +637,50 @@ export class ContainerService {
       await this.remove(id, { force: true, volumes: true }).catch((err) => {
         if (!(err instanceof NotFound)) this.log.warn({ id, err: String(err) }, 'auto-remove failed');
       });
+    } else if (exited) {
+      this.scheduleRestart(c, false);
+    }
+  }
+
+  /**
+   * The restart policy after an exit (moby restartmanager): always; unless-stopped unless stopped
+   * by hand; on-failure for a non-zero code while RestartCount < max. The delay starts at 100 ms
+   * and doubles up to a minute; a run of 10 s or more resets it. `atBoot`: berthd just started.
+   */
+  scheduleRestart(c: Container, atBoot: boolean): void {
+    const p = c.rec.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 };
+    if (this.shuttingDown || c.removed || c.removing || c.rec.State.Running) return;
+    const manual = c.rec.HasBeenManuallyStopped === true;
+    let restart = false;
+    if (p.Name === 'always') restart = atBoot || !manual;
+    else if (p.Name === 'unless-stopped') restart = !manual;
+    else if (p.Name === 'on-failure') restart = !manual && c.rec.State.ExitCode !== 0 && (!p.MaximumRetryCount || (c.rec.RestartCount ?? 0) < p.MaximumRetryCount);
+    if (!restart) return;
+    c.restartDelay = atBoot ? 0 : Math.min(60_000, c.restartDelay ? c.restartDelay * 2 : 100);
+    c.rec.State.Restarting = !atBoot;
+    if (!atBoot) c.rec.State.Status = 'restarting';
+    c.restartTimer = setTimeout(() => {
+      c.restartTimer = undefined;
+      if (c.removed || c.removing || c.rec.State.Running) return;
+      if (!atBoot) c.rec.RestartCount = (c.rec.RestartCount ?? 0) + 1;
+      c.rec.State.Restarting = false;
+      this.lock.run(c.rec.Id, () => this.startLocked(c)).catch((err: unknown) => {
+        this.log.warn({ id: c.rec.Id, err: String(err) }, 'restart by policy failed');
+        c.rec.State.Status = 'exited';
+        this.persist(c).catch(() => {});
+        this.scheduleRestart(c, false);
+      });
+    }, c.restartDelay);
+  }
+
+  /** A stop or kill by hand: no restart by policy until the next start. */
+  private manualStop(c: Container): void {
+    c.rec.HasBeenManuallyStopped = true;
+    if (c.restartTimer) {
+      clearTimeout(c.restartTimer);
+      c.restartTimer = undefined;
+      c.rec.State.Restarting = false;
+      if (c.rec.State.Status === 'restarting') c.rec.State.Status = 'exited';
     }
   }
 
@@ -610,20 +693,26 @@ export class ContainerService {
 
   async stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.get(ref);
-    if (!c.rec.State.Running) throw new NotModified('container already stopped');
+    this.manualStop(c);
+    if (!c.rec.State.Running) {
+      if (c.rec.State.Status === 'exited') await this.persist(c).catch(() => {});
+      throw new NotModified('container already stopped');
+    }
     const sig = parseSignal(opts.signal || c.rec.Config.StopSignal || 'SIGTERM');
     const timeout = opts.timeout ?? c.rec.Config.StopTimeout ?? 10;
     const exited = this.nextExit(c);
     await this.signal(c, sig);
     if (timeout >= 0) {
       const done = await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
-      if (done) return;
+      if (done) { this.emit(c, 'stop'); return; }
       await this.signal(c, 9);
     }
     await Promise.race([exited, sleep(MAX_STOP_WAIT_MS).then(() => { throw new System(`container ${c.rec.Id} did not exit after SIGKILL`); })]);
+    this.emit(c, 'stop');
   }
 
   private async signal(c: Container, sig: number): Promise<void> {
+    this.emit(c, 'kill', { signal: String(sig) });
     try {
       await this.runtime.kill(c.rec.Id, sig, sig === 9);
       // A frozen process only acts on its signal once thawed (moby does the same).
@@ -645,6 +734,7 @@ export class ContainerService {
     if (!c.rec.State.Running) {
       throw new Conflict(`Cannot kill container: ${ref}: Container ${c.rec.Id} is not running`);
     }
+    this.manualStop(c);
     if (sig === 9) {
       const exited = this.nextExit(c);
       await this.signal(c, sig);
@@ -658,6 +748,7 @@ export class ContainerService {
     const c = this.get(ref);
     if (c.rec.State.Running) await this.stop(c.rec.Id, opts);
     await this.start(c.rec.Id);
+    this.emit(c, 'restart');
   }
 
   // ---- wait ---------------------------------------------------------------------------------
@@ -689,6 +780,7 @@ export class ContainerService {
       st.Paused = true;
       st.Status = 'paused';
       await this.persist(c);
+      this.emit(c, 'pause');
     });
   }
 
@@ -701,6 +793,7 @@ export class ContainerService {
       st.Paused = false;
       st.Status = 'running';
       await this.persist(c);
+      this.emit(c, 'unpause');
     });
   }
 
@@ -725,6 +818,7 @@ export class ContainerService {
         throw err;
       }
       this.names.delete(old);
+      this.emit(c, 'rename', { oldName: `/${old}` });
     });
   }
 
@@ -733,6 +827,10 @@ export class ContainerService {
     const c = this.get(ref);
     const id = c.rec.Id;
     if (c.removing) throw new Conflict(`removal of container ${ref} is already in progress`);
+    if (c.restartTimer) {
+      if (!opts.force) throw new Conflict(`cannot remove container "${c.rec.Name}": container is restarting: stop the container before removing or force remove`);
+      this.manualStop(c);
+    }
     if (c.rec.State.Running) {
       if (!opts.force) {
         const why = c.rec.State.Paused ? 'container is paused and must be unpaused first'
@@ -772,6 +870,7 @@ export class ContainerService {
     for (const w of c.removeWaiters) w(c.rec.State.ExitCode);
     c.exitWaiters.clear();
     c.removeWaiters.clear();
+    this.emit(c, 'destroy');
     this.onRemoved(c);
   }
 
@@ -785,6 +884,7 @@ export class ContainerService {
     const c = this.get(ref);
     if (c.rec.State.Paused) throw new Conflict(`container ${c.rec.Id} is paused, unpause the container before attach`);
     const stdin = opts.stdin && c.rec.Config.OpenStdin;
+    this.emit(c, 'attach');
     if (c.rec.State.Running) return { container: c, stream: this.runtime.attach(c.rec.Id, { stdin }), cancel: () => {} };
     let entry!: PendingAttach;
     const stream = new Promise<AttachStream>((deliver, fail) => { entry = { stdin, deliver, fail }; });
@@ -798,6 +898,7 @@ export class ContainerService {
     if (!c.rec.State.Running) throw new Conflict(`Container ${c.rec.Id} is not running`);
     if (!c.rec.Config.Tty) return;
     await this.runtime.resize(c.rec.Id, h, w);
+    this.emit(c, 'resize', { height: String(h), width: String(w) });
   }
 
   // ---- runtime info -------------------------------------------------------------------------

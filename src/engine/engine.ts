@@ -11,6 +11,8 @@ import { Runtime } from '../runtime/runtime.ts';
 import { ImageStore } from '../image/store.ts';
 import { ImageService, type RegistrySettings } from './images.ts';
 import { BuildService } from './build.ts';
+import { EventLog } from './events.ts';
+import { HealthMonitor } from './health.ts';
 import { ContainerService } from './containers.ts';
 import { ExecService } from './exec.ts';
 import { NetworkService } from './networks.ts';
@@ -37,6 +39,15 @@ export interface EngineOptions {
   usernsRemap?: string;
   /** insecure-registries, registry-mirrors, and where registry CAs live. */
   registry: RegistrySettings;
+  /**
+   * daemon.json default-ulimits / --default-ulimit, in HostConfig.Ulimits form: containers without
+   * their own limit of a kind get these (validated by the daemon; not yet applied by the engine).
+   */
+  defaultUlimits?: Array<{ Name: string; Soft: number; Hard: number }>;
+  /** Default log driver of containers: json-file (default), k8s-file, local or none. */
+  logDriver?: string;
+  /** Default log options, validated by the daemon: max-size (e.g. 10m), max-file (≥ 1), compress (bool). */
+  logOpts?: Record<string, string>;
 }
 
 export class Engine {
@@ -47,12 +58,15 @@ export class Engine {
   readonly networks: NetworkService;
   readonly volumes: VolumeService;
   readonly builds: BuildService;
+  readonly events: EventLog;
+  readonly health: HealthMonitor;
   readonly opts: EngineOptions;
   readonly id: string;
 
-  private constructor(opts: EngineOptions, id: string, runtime: Runtime, images: ImageService, containers: ContainerService, builds: BuildService) {
+  private constructor(opts: EngineOptions, id: string, runtime: Runtime, images: ImageService, containers: ContainerService, builds: BuildService, events: EventLog) {
     this.opts = opts;
     this.builds = builds;
+    this.events = events;
     this.id = id;
     this.runtime = runtime;
     this.images = images;
@@ -60,6 +74,10 @@ export class Engine {
     this.networks = containers.networks;
     this.volumes = containers.volumes;
     this.exec = new ExecService(containers, runtime);
+    this.health = new HealthMonitor(containers, this.exec, opts.log);
+    containers.onStarted = (c) => this.health.start(c);
+    containers.onStopped = (c) => this.health.stop(c);
+    for (const c of containers.all()) if (c.rec.State.Running) this.health.start(c, true);
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -101,20 +119,30 @@ export class Engine {
     runtime.onExit((cid, info) => {
       containers.handleExit(cid, info).catch((err) => opts.log.error({ id: cid, err: String(err) }, 'exit handling failed'));
     });
+    const events = await EventLog.open(root, opts.log);
+    containers.events = events;
+    images.events = events;
+    networks.events = events;
+    volumes.events = events;
     await runtime.init();
     await containers.load();
     await containers.reconcile();
+    // Restart policies at boot: `always`, and `unless-stopped` unless stopped by hand.
+    for (const c of containers.all()) if (!c.rec.State.Running) containers.scheduleRestart(c, true);
     const running = containers.all().filter((c) => c.rec.State.Running);
     await networks.sweep(new Set(running.map((c) => c.rec.Id)), new Set(containers.all().map((c) => c.rec.Id)),
       new Set(running.map((c) => c.rec.NetworkSettings?.ProxyPid ?? 0).filter((p) => p > 0)),
       new Set(running.map((c) => (c.rec.NetworkSettings?.SandboxKey ?? '').split('/').pop() ?? '').filter(Boolean)));
     const builds = await BuildService.open({ images, containers, dataRoot: root, log: opts.log });
-    return new Engine(opts, id, runtime, images, containers, builds);
+    return new Engine(opts, id, runtime, images, containers, builds, events);
   }
 
   /** Containers keep running (live restore): shutdown only lets go of them. */
   async shutdown(): Promise<void> {
+    this.containers.shuttingDown = true;
+    this.health.stopAll();
     await this.networks.drain();
+    await this.events.flush();
     await this.runtime.close?.();
   }
 

@@ -59,7 +59,16 @@ export class ExecService {
     };
     this.byId.set(id, rec);
     c.execIds.add(id);
+    this.containers.emit(c, `exec_create: ${rec.cmd.join(' ')}`, { execID: id });
     return { Id: id };
+  }
+
+  /** Drops a finished exec (health probes run many; nobody inspects them afterwards). */
+  forget(id: string): void {
+    const r = this.byId.get(id);
+    if (!r) return;
+    this.byId.delete(id);
+    r.container.execIds.delete(id);
   }
 
   get(id: string): ExecRecord {
@@ -103,7 +112,13 @@ export class ExecService {
     rec.session = session;
     rec.running = true;
     rec.pid = session.pid;
-    session.exited.then((code) => { rec.exitCode = code; rec.running = false; }, () => { rec.exitCode = 126; rec.running = false; });
+    this.containers.emit(c, `exec_start: ${rec.cmd.join(' ')}`, { execID: id });
+    const died = (code: number): void => {
+      rec.exitCode = code;
+      rec.running = false;
+      this.containers.emit(c, 'exec_die', { execID: id, exitCode: String(code) });
+    };
+    session.exited.then(died, () => died(126));
     return { rec, stream: session.stream };
   }
 

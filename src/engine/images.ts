@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import { InvalidParameter, NotImplemented } from '../errors.ts';
 import type { ImageStore, ImageRecord, ImageUsage, DeleteRecord } from '../image/store.ts';
-import { parseReference, type Reference } from '../image/reference.ts';
+import { parseReference, familiarString, type Reference } from '../image/reference.ts';
 import { applyChanges } from '../image/change-instructions.ts';
 import type { Logger } from '../util/log.ts';
 import type { AuthConfig } from '../types/auth-config.ts';
@@ -16,14 +16,22 @@ export { checkRegistrySettings };
 import type { Progress } from '../distribution/progress.ts';
 
 export type { ImageUsage, ImageRecord, Progress, RegistrySettings };
+import type { EventLog } from './events.ts';
 
 export class ImageService {
   readonly store: ImageStore;
   /** Which containers use an image (deletes and prunes leave those alone). */
   readonly usage: (imageId: string) => ImageUsage;
 
-  private readonly registry: RegistrySettings;
+  private registry: RegistrySettings;
   private readonly log: Logger;
+  /** Where image events go (set by the engine). */
+  events?: EventLog;
+
+  /** An image event: Actor.ID is the image ID or the reference, `name` the reference. */
+  emit(action: string, id: string, name?: string): void {
+    this.events?.emit('image', action, id, name ? { name } : {});
+  }
 
   constructor(store: ImageStore, usage: (imageId: string) => ImageUsage, registry: RegistrySettings, log: Logger) {
     this.store = store;
@@ -32,15 +40,22 @@ export class ImageService {
     this.log = log;
   }
 
+  /** SIGHUP: insecure-registries and registry-mirrors apply to pulls and pushes started from now on. */
+  setRegistrySettings(s: RegistrySettings): void {
+    this.registry = s;
+  }
+
   /** `docker pull`: fromImage is a name (tag apart) as the CLI sends it; tag may be a digest. */
-  pull(fromImage: string, tag: string | undefined, o: { platform?: string; auth?: AuthConfig; progress: Progress }): Promise<ImageRecord> {
+  async pull(fromImage: string, tag: string | undefined, o: { platform?: string; auth?: AuthConfig; progress: Progress }): Promise<ImageRecord> {
     let ref = parseReference(fromImage);
     if (tag) {
       if (ref.tag || ref.digest) throw new InvalidParameter('cannot give a tag or digest both in fromImage and tag');
       ref = parseReference(tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`);
     }
     if (!ref.tag && !ref.digest) ref = { ...ref, tag: 'latest' };
-    return pull({ ref, platform: o.platform, auth: o.auth, settings: this.registry, store: this.store, progress: o.progress, log: this.log });
+    const img = await pull({ ref, platform: o.platform, auth: o.auth, settings: this.registry, store: this.store, progress: o.progress, log: this.log });
+    this.emit('pull', familiarString(ref), familiarString(ref));
+    return img;
   }
 
   /** `GET /distribution/{name}/json` (docker buildx imagetools, docker service): asks the registry. */
@@ -51,14 +66,15 @@ export class ImageService {
   }
 
   /** `docker push`: name without tag pushes every tag of the repository. */
-  push(name: string, tag: string | undefined, o: { auth?: AuthConfig; progress: Progress }): Promise<void> {
+  async push(name: string, tag: string | undefined, o: { auth?: AuthConfig; progress: Progress }): Promise<void> {
     let ref = parseReference(name);
     if (ref.digest) throw new InvalidParameter('cannot push a digest reference');
     if (tag) {
       if (ref.tag) throw new InvalidParameter('cannot give a tag both in the name and in tag');
       ref = parseReference(`${name}:${tag}`);
     }
-    return push({ ref, auth: o.auth, settings: this.registry, store: this.store, progress: o.progress, log: this.log });
+    await push({ ref, auth: o.auth, settings: this.registry, store: this.store, progress: o.progress, log: this.log });
+    this.emit('push', familiarString(ref), familiarString(ref));
   }
 
   /** `docker login`: checks the credentials against the registry; Berth stores nothing. */
@@ -79,7 +95,9 @@ export class ImageService {
       }
     }
     const config = applyChanges({}, o.changes);
-    return this.store.importRootfs(body, { config, comment: o.message || 'Imported from -', tag: ref });
+    const img = await this.store.importRootfs(body, { config, comment: o.message || 'Imported from -', tag: ref });
+    this.emit('import', img.id);
+    return img;
   }
 
   async tag(source: string, repo: string, tag?: string): Promise<void> {
@@ -87,9 +105,15 @@ export class ImageService {
     if (!repo) throw new InvalidParameter('repository name must have at least one component');
     const ref = parseReference(tag ? `${repo}:${tag}` : repo);
     await this.store.tag(img.id, ref);
+    this.emit('tag', img.id, familiarString(ref));
   }
 
-  remove(ref: string, force: boolean, noPrune = false): Promise<DeleteRecord[]> {
-    return this.store.remove(ref, { force, noPrune, usage: this.usage });
+  async remove(ref: string, force: boolean, noPrune = false): Promise<DeleteRecord[]> {
+    const records = await this.store.remove(ref, { force, noPrune, usage: this.usage });
+    for (const r of records) {
+      if ('Untagged' in r) this.emit('untag', r.Untagged, r.Untagged);
+      else if (r.Deleted) this.emit('delete', r.Deleted);
+    }
+    return records;
   }
 }

@@ -15,6 +15,7 @@ import type { Logger } from '../util/log.ts';
 import { AddressPool, parseCidr, formatCidr, overlaps, macFor, intToIp } from '../network/ipam.ts';
 import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, removeEndpoint, netnsExists, awaitLinksGone, prepareSandbox, configurePrepared, listNetns, adoptSandbox, NETNS_DIR, type EndpointSpec } from '../network/links.ts';
 import { ensureChains, setRules, removeRules, bridgeRules, portRules, listTags, type Rule, type PublishedPort } from '../network/firewall.ts';
+import type { EventLog } from './events.ts';
 
 export interface IpamConfig { Subnet: string; Gateway: string; IPRange?: string }
 
@@ -111,6 +112,8 @@ export interface NetworkServiceOptions {
 const PREDEFINED = ['bridge', 'host', 'none'];
 
 export class NetworkService {
+  /** Where network events go (set by the engine). */
+  events?: EventLog;
   private readonly dir: string;
   private readonly o: NetworkServiceOptions;
   private readonly log: Logger;
@@ -282,7 +285,12 @@ export class NetworkService {
       throw err;
     }
     this.nets.set(n.Id, n);
+    this.emit(n, 'create');
     return n;
+  }
+
+  private emit(n: NetworkRecord, action: string, container?: string): void {
+    this.events?.emit('network', action, n.Id, { ...(container ? { container } : {}), name: n.Name, type: n.Driver });
   }
 
   /** The next /24 of the pool that overlaps no network and no host route. */
@@ -313,6 +321,7 @@ export class NetworkService {
     await rm(join(this.dir, `${n.Id}.json`), { force: true });
     this.nets.delete(n.Id);
     this.pools.delete(n.Id);
+    this.emit(n, 'destroy');
   }
 
   /** Networks no container is configured for (`docker network prune`). */
@@ -599,6 +608,7 @@ export class NetworkService {
       this.member(n, c, true);
     }
     c.net.Networks[n.Name] = ep;
+    this.emit(n, 'connect', c.id);
   }
 
   async disconnect(c: NetContainer, ref: string, running: boolean): Promise<void> {
@@ -616,6 +626,7 @@ export class NetworkService {
     if (ep.IPAddress) this.pool(n).release(ep.IPAddress);
     this.member(n, c, false);
     delete c.net.Networks[n.Name];
+    this.emit(n, 'disconnect', c.id);
   }
 
   /** Names a user network's DNS answers: container names, short IDs and aliases. */

@@ -31,12 +31,13 @@ export interface StatusView {
   FinishedAt: string;
 }
 
-export function statusString(st: StatusView, now = Date.now()): string {
+export function statusString(st: StatusView & { Health?: { Status: string } }, now = Date.now()): string {
+  if (st.Restarting) return `Restarting (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
   if (st.Running) {
     const up = humanDuration(now - Date.parse(st.StartedAt));
     if (st.Paused) return `Up ${up} (Paused)`;
-    if (st.Restarting) return `Restarting (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
-    return `Up ${up}`;
+    const h = st.Health?.Status;
+    return `Up ${up}${h === 'starting' ? ' (health: starting)' : h ? ` (${h})` : ''}`;
   }
   if (st.Status === 'removing') return 'Removal In Progress';
   if (st.Dead) return 'Dead';

@@ -7,6 +7,7 @@ import { join, posix } from 'node:path';
 import { InvalidParameter, NotFound } from '../errors.ts';
 import { run } from '../sys/exec.ts';
 import type { VolumeStore, VolumeRecord } from '../volume/store.ts';
+import type { EventLog } from './events.ts';
 
 export type { VolumeRecord };
 
@@ -45,6 +46,14 @@ function cleanDest(d: string): string {
 }
 
 export class VolumeService {
+  /** Where volume events go (set by the engine; volume create/destroy come from the store). */
+  set events(log: EventLog | undefined) {
+    this.eventLog = log;
+    this.store.onEvent = log ? (action, name, attrs) => log.emit('volume', action, name, attrs) : undefined;
+  }
+
+  private eventLog?: EventLog;
+
   readonly store: VolumeStore;
   /** Which containers refer to a volume (running or not): those may not lose it. */
   private readonly users: (volume: string) => string[];
@@ -162,6 +171,7 @@ export class VolumeService {
           if (!this.store.has(m.Name!)) throw new NotFound(`volume ${m.Name} of this container was removed`);
           source = await this.store.acquire(m.Name!);
           acquired.push(m.Name!);
+          this.eventLog?.emit('volume', 'mount', m.Name!, { destination: m.Destination, driver: 'local', propagation: m.Propagation || '', 'read/write': String(m.RW) });
           if (!m.NoCopy && await this.store.isEmpty(m.Name!)) await copyUp(join(rootfs, await resolve(rootfs, m.Destination)), source);
         } else {
           await stat(source).catch(() => { throw new InvalidParameter(`bind source path does not exist: ${source}`); });
@@ -176,7 +186,11 @@ export class VolumeService {
   }
 
   async releaseAll(mounts: MountPoint[]): Promise<void> {
-    for (const m of mounts) if (m.Type === 'volume' && m.Name && this.store.has(m.Name)) await this.store.release(m.Name);
+    for (const m of mounts) {
+      if (m.Type !== 'volume' || !m.Name || !this.store.has(m.Name)) continue;
+      await this.store.release(m.Name);
+      this.eventLog?.emit('volume', 'unmount', m.Name, { driver: 'local' });
+    }
   }
 
   /** `docker rm -v`: the container's anonymous volumes no other container uses. */

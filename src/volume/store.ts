@@ -74,6 +74,9 @@ export class VolumeStore {
     return this.vols.has(name);
   }
 
+  /** Told of each volume made or removed (the engine turns it into an event). */
+  onEvent?: (action: 'create' | 'destroy', name: string, attributes: Record<string, string>) => void;
+
   async create(o: { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null; anonymous?: boolean }): Promise<VolumeRecord> {
     const driver = o.Driver || 'local';
     if (driver !== 'local') throw new NotFound(`plugin "${driver}" not found`);
@@ -102,6 +105,7 @@ export class VolumeStore {
       throw err;
     }
     this.vols.set(name, v);
+    this.onEvent?.('create', name, { driver: 'local' });
     return v;
   }
 
@@ -143,6 +147,7 @@ export class VolumeStore {
     if (await isMounted(v.Mountpoint)) await unmount(v.Mountpoint);
     await rm(join(this.root, name), { recursive: true, force: true });
     this.vols.delete(name);
+    this.onEvent?.('destroy', name, { driver: 'local' });
   }
 
   /** Bytes under a volume's data (`docker system df -v`), -1 when unreadable. */
