@@ -31,7 +31,7 @@ import { resolveInRoot } from '../util/root-paths.ts';
 import { validateResources, ociResources, ociRlimits, securityOptions, type ResourceFields } from './resources.ts';
 import { statSync } from 'node:fs';
 import type { EventLog } from './events.ts';
-import { mergeHealthcheck, type HealthConfig } from './health.ts';
+import { mergeHealthcheck, type HealthConfig } from './health-config.ts';
 
 export type { AttachStream };
 

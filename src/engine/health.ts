@@ -5,6 +5,7 @@
 import type { Logger } from '../util/log.ts';
 import type { ContainerService, Container } from './containers.ts';
 import type { ExecService } from './exec.ts';
+import type { HealthConfig } from './health-config.ts';
 
 const NS = 1e6; // Docker's durations are nanoseconds; timers are milliseconds
 const DEFAULT_INTERVAL = 30_000;
@@ -13,23 +14,8 @@ const DEFAULT_RETRIES = 3;
 const MAX_OUTPUT = 4096;
 const MAX_LOG = 5;
 
-export interface HealthConfig { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number }
 export interface HealthResult { Start: string; End: string; ExitCode: number; Output: string }
 export interface HealthState { Status: 'starting' | 'healthy' | 'unhealthy'; FailingStreak: number; Log: HealthResult[] }
-
-/** The container's check: its own fields over the image's (moby's merge), or none. */
-export function mergeHealthcheck(user: HealthConfig | null | undefined, image: HealthConfig | null | undefined): HealthConfig | undefined {
-  if (!user && !image) return undefined;
-  const u = user ?? {};
-  const i = image ?? {};
-  const out: HealthConfig = {
-    Test: u.Test?.length ? u.Test : i.Test,
-    Interval: u.Interval || i.Interval, Timeout: u.Timeout || i.Timeout, StartPeriod: u.StartPeriod || i.StartPeriod,
-    StartInterval: u.StartInterval || i.StartInterval, Retries: u.Retries || i.Retries,
-  };
-  for (const k of Object.keys(out) as (keyof HealthConfig)[]) if (out[k] === undefined || out[k] === 0) delete out[k];
-  return out;
-}
 
 function probeCommand(test: string[] | null | undefined, shell: string[] | undefined): string[] | undefined {
   if (!test?.length || test[0] === 'NONE') return undefined;
