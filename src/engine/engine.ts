@@ -149,7 +149,7 @@ export class Engine {
   async info(): Promise<{
     containers: number; running: number; paused: number; stopped: number; images: number; dataRoot: string;
     execRoot: string; runtime: string; cgroupVersion: '1' | '2'; id: string; name: string; debug: boolean;
-    registry: RegistrySettings;
+    registry: RegistrySettings; securityOptions: string[]; eventListeners: number;
   }> {
     const c = this.containers.counts();
     return {
@@ -157,6 +157,9 @@ export class Engine {
       images: this.images.store.list().length, dataRoot: this.opts.dataRoot, execRoot: this.opts.execRoot,
       runtime: this.opts.runtimePath, cgroupVersion: await cgroupVersion(), id: this.id, name: hostname(),
       debug: this.opts.debug, registry: this.opts.registry,
+      // Docker's default seccomp profile is Berth's too; cgroup namespaces are not used (v1 host).
+      securityOptions: ['name=seccomp,profile=builtin', ...(this.opts.usernsRemap ? ['name=userns'] : [])],
+      eventListeners: this.events.listeners,
     };
   }
 }

@@ -12,6 +12,8 @@ export interface SystemSource {
     containers: number; running: number; paused: number; stopped: number; images: number; dataRoot: string;
     execRoot?: string; runtime: string; cgroupVersion: '1' | '2'; id: string; name: string; debug: boolean;
     registry?: { insecureRegistries: string[]; mirrors: string[] };
+    securityOptions?: string[];
+    eventListeners?: number;
   }>;
 }
 
@@ -88,7 +90,7 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
       MemoryLimit: true, SwapLimit: true, KernelMemory: false, KernelMemoryTCP: false, CpuCfsPeriod: true, CpuCfsQuota: true,
       CPUShares: true, CPUSet: true, PidsLimit: true, IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
       Debug: i.debug, NFd: 0, OomKillDisable: i.cgroupVersion === '1', NGoroutines: 0, SystemTime: new Date().toISOString(),
-      LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs', CgroupVersion: i.cgroupVersion, NEventsListener: 0,
+      LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs', CgroupVersion: i.cgroupVersion, NEventsListener: i.eventListeners ?? 0,
       KernelVersion: release(), OperatingSystem: osName(), OSVersion: '', OSType: 'linux', Architecture: arch() === 'x64' ? 'x86_64' : arch(),
       IndexServerAddress: 'https://index.docker.io/v1/',
       RegistryConfig: registryConfig(i.registry),
@@ -97,7 +99,7 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
       ServerVersion: BERTH_VERSION, Runtimes: { runc: { path: i.runtime } }, DefaultRuntime: 'runc',
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
-      InitCommit: { ID: '' }, SecurityOptions: [], Warnings: [],
+      InitCommit: { ID: '' }, SecurityOptions: i.securityOptions ?? [], Warnings: [],
     });
   });
 }
