@@ -91,6 +91,7 @@ export async function containerArchive(svc: ContainerService, ref: string, path:
     stat = s.stat;
     return packDirectory(s.hostPath, { rootName: s.name, unshift: svc.idShift });
   });
+  svc.emit(c, 'archive-path', { path });
   return { stat, tar };
 }
 
@@ -116,11 +117,14 @@ export async function containerExtract(svc: ContainerService, ref: string, path:
     const shifted = owner ? { uid: owner.uid + svc.idShift.uid, gid: owner.gid + svc.idShift.gid } : undefined;
     await extractTo(await decompress(body), hostDir, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, owner: shifted, shift: svc.idShift });
   });
+  svc.emit(c, 'extract-to-dir', { path });
 }
 
 /** GET /containers/{id}/export: a tar of the whole filesystem. */
 export async function containerExport(svc: ContainerService, ref: string): Promise<Readable> {
   const c = svc.get(ref);
   checkUsable(c);
-  return streamFromRootfs(svc, c, async (merged) => packDirectory(merged, { unshift: svc.idShift }));
+  const out = await streamFromRootfs(svc, c, async (merged) => packDirectory(merged, { unshift: svc.idShift }));
+  svc.emit(c, 'export');
+  return out;
 }
