@@ -127,12 +127,14 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
     const names = ctx.query.getAll('names');
     if (!names.length) throw new InvalidParameter('no images given');
     const tar = store.save(names);
+    for (const n of names) images.emit('save', store.resolve(n).id, n);
     ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
     await pipeline(tar, ctx.res);
   });
 
   router.add('POST', '/images/load', async (ctx) => {
     const { loaded } = await store.load(ctx.req as Readable);
+    for (const l of loaded) images.emit('load', l.replace(/^Loaded image( ID)?: /, ''));
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     for (const l of loaded) ctx.res.write(JSON.stringify({ stream: `${l}\n` }) + '\r\n');
     ctx.res.end();
@@ -158,6 +160,7 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
 
   router.add('GET', '/images/{name:.*}/get', async (ctx) => {
     const tar = store.save([ctx.params.name!]);
+    images.emit('save', store.resolve(ctx.params.name!).id, ctx.params.name!);
     ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
     await pipeline(tar, ctx.res);
   });
