@@ -1,6 +1,8 @@
 // The Engine API's HTTP server on node:http: version prefix, routing, common headers, errors,
-// and hijacked connections (node's `upgrade` event; WIRE.md 4.2 and 4.8).
+// and hijacked connections (node's `upgrade` event; WIRE.md 4.2 and 4.8); plain or over TLS.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../util/log.ts';
 import { NotFound, InvalidParameter, BerthError } from '../errors.ts';
@@ -15,13 +17,31 @@ class MethodNotAllowed extends BerthError { override readonly status = 405; }
 
 export interface ApiServerOptions { log: Logger }
 
+const serverOptions = {
+  requestTimeout: 0, // wait, logs -f, events and attach stay open as long as they need
+  headersTimeout: 60_000,
+  keepAliveTimeout: 120_000,
+};
+
 export function createApiServer(router: Router, opts: ApiServerOptions): http.Server {
-  const log = opts.log;
-  const server = http.createServer({
-    requestTimeout: 0, // wait, logs -f, events and attach stay open as long as they need
-    headersTimeout: 60_000,
-    keepAliveTimeout: 120_000,
-  }, (req, res) => {
+  return serve(http.createServer(serverOptions), router, opts.log);
+}
+
+/**
+ * The same server over TLS (tcp:// and fd:// hosts with --tls/--tlsverify). Hijacked
+ * connections work unchanged: `upgrade` hands over the TLSSocket. allowHalfOpen lets a client's
+ * close_notify (the Docker CLI's CloseWrite at stdin EOF) end only its direction, as a TCP FIN
+ * does on the plain server.
+ */
+export function createTlsApiServer(router: Router, opts: ApiServerOptions, tlsOptions: tls.TlsOptions): https.Server {
+  const server = https.createServer({ ...serverOptions, ...tlsOptions }, undefined);
+  // tls.Server does not pass allowHalfOpen on to its sockets; node:http's plain sockets have it.
+  server.on('secureConnection', (socket: tls.TLSSocket) => { socket.allowHalfOpen = true; });
+  return serve(server, router, opts.log);
+}
+
+function serve<S extends http.Server>(server: S, router: Router, log: Logger): S {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     void handle(router, log, req, res);
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

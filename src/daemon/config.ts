@@ -1,9 +1,10 @@
 // berthd's configuration: dockerd-style flags and daemon.json with the same keys. A key given
 // both ways is an error, as in dockerd; so is an unknown key or a missing explicit file.
 import { readFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, Option, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { checkRegistrySettings } from '../engine/images.ts';
+import { parseHost, isLoopback } from './hosts.ts';
 
 export interface DaemonConfig {
   hosts: string[];
@@ -22,10 +23,38 @@ export interface DaemonConfig {
   usernsRemap: string;
   insecureRegistries: string[];
   registryMirrors: string[];
+  tls: TlsSettings;
+  /** true (default): containers keep running across a daemon stop; false: SIGTERM/SIGINT stop them first. */
+  liveRestore: boolean;
+  /** default-ulimits / --default-ulimit, in HostConfig.Ulimits form. */
+  defaultUlimits: Ulimit[];
+  logDriver: string;
+  logOpts: Record<string, string>;
 }
 
+/**
+ * TLS for tcp:// and fd:// hosts, with dockerd's meaning: `tlsverify` implies `tls` and requires
+ * client certificates signed by `tlscacert`; `tls` alone encrypts but lets any client in.
+ */
+export interface TlsSettings {
+  enabled: boolean;
+  verify: boolean;
+  caCert: string;
+  cert: string;
+  key: string;
+}
+
+export interface Ulimit { Name: string; Soft: number; Hard: number }
+
 const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
+/** Where --tlscacert/--tlscert/--tlskey point by default (dockerd: ~/.docker; berthd runs as root, so /etc/berth). */
+export const DEFAULT_TLS_DIR = '/etc/berth';
 const logLevels = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
+/** Log drivers Berth writes (json-file is the default, as in dockerd; k8s-file is podman's CRI format). */
+export const LOG_DRIVERS = ['json-file', 'k8s-file', 'local', 'none'] as const;
+const LOG_OPTS = ['max-size', 'max-file', 'compress'] as const;
+/** go-units' ulimit names. */
+const ULIMIT_NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];
 
 const fileSchema = z.object({
   hosts: z.array(z.string()).optional(),
@@ -40,19 +69,162 @@ const fileSchema = z.object({
   bip: z.string().optional(),
   mtu: z.number().int().min(68).max(65535).optional(),
   'default-address-pool': z.string().optional(),
+  'default-address-pools': z.array(z.object({ base: z.string(), size: z.number().int() })).optional(),
   'userland-proxy': z.boolean().optional(),
   'userns-remap': z.string().optional(),
   'insecure-registries': z.array(z.string()).optional(),
   'registry-mirrors': z.array(z.string()).optional(),
+  tls: z.boolean().optional(),
+  tlsverify: z.boolean().optional(),
+  tlscacert: z.string().optional(),
+  tlscert: z.string().optional(),
+  tlskey: z.string().optional(),
+  'live-restore': z.boolean().optional(),
+  'default-ulimits': z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  'log-driver': z.string().optional(),
+  'log-opts': z.record(z.string(), z.unknown()).optional(),
 }).strict();
+
+type FileConfig = z.infer<typeof fileSchema>;
 
 export class ConfigError extends Error {}
 
+/** Go's strconv.ParseBool, which dockerd's boolean flags use (`--tls=false`, `--live-restore=0`). */
+export function parseBool(v: string, flag = ''): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new InvalidArgumentError(`invalid argument "${v}" for "${flag}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
+}
+
+const boolFlag = (flag: string) => (v: string): boolean => parseBool(v, flag);
+const repeat = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
+/** `--default-address-pool`: Berth's bare CIDR, or dockerd's `base=CIDR,size=N`. */
+function parsePoolFlag(v: string): { base: string; size: number } {
+  if (!v.includes('=')) return { base: v, size: 24 };
+  const out: { base?: string; size?: number } = {};
+  for (const kv of v.split(',')) {
+    const [k, val = ''] = kv.split('=', 2);
+    if (k === 'base') out.base = val;
+    else if (k === 'size') out.size = Number(val);
+    else throw new ConfigError(`invalid default-address-pool ${v}: unexpected key ${k} (expected base=CIDR,size=24)`);
+  }
+  if (!out.base) throw new ConfigError(`invalid default-address-pool ${v}: base is required`);
+  return { base: out.base, size: out.size ?? 24 };
+}
+
+/** Berth hands out /24s from one range: dockerd's pool list maps onto that when it says the same. */
+function checkPools(pools: { base: string; size: number }[]): string {
+  if (pools.length !== 1) throw new ConfigError(`invalid default-address-pools: Berth takes exactly one pool, ${pools.length} given`);
+  const { base, size } = pools[0]!;
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(base);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255)) throw new ConfigError(`invalid default-address-pools: invalid base ${base}: expected an IPv4 CIDR such as 10.10.0.0/16`);
+  if (size !== 24) throw new ConfigError(`invalid default-address-pools: size ${size} is not supported: Berth gives user networks /24 subnets (use "size": 24)`);
+  if (Number(m[5]) > 24) throw new ConfigError(`invalid default-address-pools: base ${base} is smaller than a /24 subnet`);
+  return base;
+}
+
+/** `--default-ulimit nofile=1024:2048` (go-units' ParseUlimit). */
+function parseUlimitFlag(v: string): Ulimit {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(v);
+  if (!m) throw new ConfigError(`invalid ulimit argument: ${v}`);
+  const soft = Number(m[2]);
+  return checkUlimit({ Name: m[1]!, Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft });
+}
+
+function checkUlimit(u: Ulimit): Ulimit {
+  if (!ULIMIT_NAMES.includes(u.Name)) throw new ConfigError(`invalid ulimit type: ${u.Name}`);
+  for (const v of [u.Soft, u.Hard]) {
+    if (!Number.isSafeInteger(v) || v < -1) throw new ConfigError(`invalid ulimit ${u.Name}: ${v} is not a limit (a non-negative integer, or -1 for unlimited)`);
+  }
+  if (u.Hard !== -1 && (u.Soft === -1 || u.Soft > u.Hard)) throw new ConfigError(`ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`);
+  return u;
+}
+
+/** daemon.json's `default-ulimits`: `{"nofile": {"Name": "nofile", "Hard": 64000, "Soft": 64000}}`; Go reads the field names case-insensitively. */
+function fileUlimits(m: Record<string, Record<string, unknown>>): Ulimit[] {
+  return Object.entries(m).map(([key, raw]) => {
+    const f: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      const lk = k.toLowerCase();
+      if (!['name', 'soft', 'hard'].includes(lk)) throw new ConfigError(`invalid default-ulimits: ${key}: unknown field ${k} (expected Name, Soft, Hard)`);
+      f[lk] = v;
+    }
+    const name = f.name ?? key;
+    if (typeof name !== 'string') throw new ConfigError(`invalid default-ulimits: ${key}: Name must be a string`);
+    if (name !== key) throw new ConfigError(`invalid default-ulimits: key ${key} holds the ulimit ${name}`);
+    for (const k of ['soft', 'hard']) {
+      if (typeof f[k] !== 'number') throw new ConfigError(`invalid default-ulimits: ${key}: ${k === 'soft' ? 'Soft' : 'Hard'} must be a number`);
+    }
+    return checkUlimit({ Name: name, Soft: f.soft as number, Hard: f.hard as number });
+  });
+}
+
+/** Size strings as docker's json-file reads max-size (go-units RAMInBytes: 1k = 1024). */
+export function parseLogSize(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(v.trim());
+  if (!m) throw new ConfigError(`invalid size: '${v}'`);
+  const mult = 1024 ** ' kmgtp'.indexOf((m[2] || ' ').toLowerCase());
+  return Math.floor(Number(m[1]) * mult);
+}
+
+/** log-driver and log-opts, refused with dockerd's words when the driver or an option is unknown or malformed. */
+function checkLogConfig(driver: string, opts: Record<string, unknown>): Record<string, string> {
+  if (!(LOG_DRIVERS as readonly string[]).includes(driver)) {
+    throw new ConfigError(`failed to set log opts: logger: no log driver named '${driver}' is registered (Berth has ${LOG_DRIVERS.join(', ')})`);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts)) {
+    if (typeof v !== 'string') throw new ConfigError(`invalid log-opts: ${k}: the value must be a string, as in dockerd (write "${k}": "${String(v)}")`);
+    if (driver === 'none' || !(LOG_OPTS as readonly string[]).includes(k)) throw new ConfigError(`unknown log opt '${k}' for ${driver} log driver`);
+    if (k === 'max-size') {
+      if (parseLogSize(v) < 1) throw new ConfigError(`invalid log-opts: max-size must be at least 1 byte: ${v}`);
+    } else if (k === 'max-file') {
+      if (!/^-?\d+$/.test(v)) throw new ConfigError(`strconv.Atoi: parsing "${v}": invalid syntax`);
+      if (Number(v) < 1) throw new ConfigError('max-file cannot be less than 1');
+    } else if (k === 'compress') {
+      try { parseBool(v); } catch { throw new ConfigError(`error reading compress log option: strconv.ParseBool: parsing "${v}": invalid syntax`); }
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Binding TCP without client certificates gives root to anyone who can connect. Like dockerd
+ * 27+, berthd refuses it on a non-loopback address unless the intent is stated with
+ * `--tls=false` or `--tlsverify=false` (or `--tls` alone: encrypted, unauthenticated).
+ * Loopback is allowed; listen.ts logs dockerd's warnings for every unauthenticated TCP host.
+ */
+function checkTcpSecurity(hosts: string[], tls: TlsSettings, explicit: boolean): void {
+  if (tls.verify || explicit) return;
+  for (const h of hosts) {
+    const a = parseHost(h);
+    if (a.kind === 'tcp' && !isLoopback(a.host)) {
+      throw new ConfigError(`refusing to listen on ${h} without --tlsverify: anyone who can reach this port gets root access on this machine. ` +
+        'Use --tlsverify with --tlscacert, --tlscert and --tlskey, or state the intent explicitly with --tls=false (or --tlsverify=false)');
+    }
+  }
+}
+
+function parseFile(path: string, text: string): FileConfig {
+  let json: unknown;
+  try { json = JSON.parse(text); } catch (err) { throw new ConfigError(`invalid JSON in ${path}: ${(err as Error).message}`); }
+  const r = fileSchema.safeParse(json);
+  if (!r.success) throw new ConfigError(`invalid configuration in ${path}: ${r.error.issues.map((i) => `${i.path.join('.') || i.message}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+/**
+ * Flags and daemon.json merged into one validated configuration. Called at start-up and again
+ * on SIGHUP with the same argv (flags still win; a key both ways is still an error), so a
+ * reload sees exactly what a restart would.
+ */
 export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   const cmd = new Command('berthd')
     .description('Berth daemon: serves the Docker Engine API and runs containers with conmon and runc')
-    .addOption(new Option('-H, --host <addr>', 'daemon socket to listen on (repeatable): unix:///path or tcp://addr:port')
-      .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
+    .addOption(new Option('-H, --host <addr>', 'daemon socket to listen on (repeatable): unix:///path, tcp://addr:port or fd:// (systemd socket activation)')
+      .argParser(repeat))
     .option('--data-root <dir>', 'root of persistent state (default /var/lib/berth)')
     .option('--exec-root <dir>', 'root of runtime state (default /run/berth)')
     .option('-p, --pidfile <file>', 'path of the daemon pid file (default <exec-root>/berthd.pid)')
@@ -62,18 +234,32 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     .option('-b, --bridge <name>', 'host bridge of the default network, or none (default berth0)')
     .option('--bip <cidr>', 'gateway address and prefix of the default bridge (default 10.87.0.1/16)')
     .option('--mtu <n>', 'MTU of container interfaces (default 1500)', (v) => Number(v))
-    .option('--default-address-pool <cidr>', 'range user networks get /24 subnets from (default 10.86.0.0/16)')
+    .option('--default-address-pool <cidr>', 'range user networks get /24 subnets from: CIDR or base=CIDR,size=24 (default 10.86.0.0/16)')
     .option('--userns-remap <user>', 'map container root to a subordinate id range: default, or user[:group] from /etc/subuid and /etc/subgid')
     .option('--userland-proxy [bool]', "serve the host's own connections to published 127.0.0.x ports through the port proxy instead of kernel NAT (default false)", (v) => v !== 'false')
-    .option('--insecure-registry <host>', 'registry (host[:port] or CIDR) reached over plain HTTP or unverified TLS (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
-    .option('--registry-mirror <url>', 'pull-through mirror tried first for Docker Hub images (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--insecure-registry <host>', 'registry (host[:port] or CIDR) reached over plain HTTP or unverified TLS (repeatable)', repeat)
+    .option('--registry-mirror <url>', 'pull-through mirror tried first for Docker Hub images (repeatable)', repeat)
+    .option('--tls [bool]', 'use TLS on tcp:// and fd:// hosts; implied by --tlsverify', boolFlag('--tls'))
+    .option('--tlsverify [bool]', 'use TLS and require client certificates signed by --tlscacert', boolFlag('--tlsverify'))
+    .option('--tlscacert <file>', `trust client certificates signed by this CA only (default ${DEFAULT_TLS_DIR}/ca.pem)`)
+    .option('--tlscert <file>', `server TLS certificate (default ${DEFAULT_TLS_DIR}/cert.pem)`)
+    .option('--tlskey <file>', `server TLS key (default ${DEFAULT_TLS_DIR}/key.pem)`)
+    .option('--live-restore [bool]', 'keep containers running while berthd is down (default true)', boolFlag('--live-restore'))
+    .option('--default-ulimit <name=soft[:hard]>', 'default ulimit of containers (repeatable)', repeat)
+    .option('--log-driver <name>', `default log driver of containers: ${LOG_DRIVERS.join(', ')} (default json-file)`)
+    .option('--log-opt <key=value>', 'default log driver option: max-size, max-file, compress (repeatable)', repeat)
     .option('--config-file <file>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   cmd.parse(argv, { from: 'user' });
-  const o = cmd.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean; configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string; userlandProxy?: boolean; usernsRemap?: string; insecureRegistry?: string[]; registryMirror?: string[] }>();
+  const o = cmd.opts<{
+    host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean;
+    configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string; userlandProxy?: boolean; usernsRemap?: string;
+    insecureRegistry?: string[]; registryMirror?: string[]; tls?: boolean; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string;
+    liveRestore?: boolean; defaultUlimit?: string[]; logDriver?: string; logOpt?: string[];
+  }>();
 
-  let file: z.infer<typeof fileSchema> = {};
+  let file: FileConfig = {};
   const explicit = cmd.getOptionValueSource('configFile') === 'cli';
   let text: string | undefined;
   try {
@@ -81,19 +267,13 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   } catch (err) {
     if (explicit) throw new ConfigError(`unable to read config file ${o.configFile}: ${(err as Error).message}`);
   }
-  if (text !== undefined) {
-    let json: unknown;
-    try { json = JSON.parse(text); } catch (err) { throw new ConfigError(`invalid JSON in ${o.configFile}: ${(err as Error).message}`); }
-    const r = fileSchema.safeParse(json);
-    if (!r.success) throw new ConfigError(`invalid configuration in ${o.configFile}: ${r.error.issues.map((i) => `${i.path.join('.') || i.message}: ${i.message}`).join('; ')}`);
-    file = r.data;
-  }
+  if (text !== undefined) file = parseFile(o.configFile, text);
   const both: string[] = [];
-  const pick = <T>(flag: T | undefined, key: keyof typeof file, fileVal: T | undefined): T | undefined => {
+  const pick = <T>(flag: T | undefined, key: keyof FileConfig, fileVal: T | undefined): T | undefined => {
     if (flag !== undefined && fileVal !== undefined) both.push(`${key}: (from flag: ${String(flag)}, from file: ${String(fileVal)})`);
     return flag ?? fileVal;
   };
-  const hosts = pick(o.host, 'hosts', file.hosts);
+  const hosts = (pick(o.host, 'hosts', file.hosts) ?? []).map((h) => (h.includes('://') ? h : `tcp://${h}`));
   const dataRoot = pick(o.dataRoot, 'data-root', file['data-root']);
   const execRoot = pick(o.execRoot, 'exec-root', file['exec-root']) ?? '/run/berth';
   const pidfile = pick(o.pidfile, 'pidfile', file.pidfile);
@@ -107,7 +287,33 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   const usernsRemap = pick(o.usernsRemap, 'userns-remap', file['userns-remap']) ?? '';
   const insecureRegistries = pick(o.insecureRegistry, 'insecure-registries', file['insecure-registries']) ?? [];
   const registryMirrors = pick(o.registryMirror, 'registry-mirrors', file['registry-mirrors']) ?? [];
-  const addressPool = pick(o.defaultAddressPool, 'default-address-pool', file['default-address-pool']) ?? '10.86.0.0/16';
+  if (file['default-address-pool'] !== undefined && file['default-address-pools'] !== undefined) {
+    throw new ConfigError('default-address-pool and default-address-pools are both set in the configuration file: use one');
+  }
+  const flagPool = o.defaultAddressPool !== undefined ? [parsePoolFlag(o.defaultAddressPool)] : undefined;
+  const filePools = file['default-address-pools'] ?? (file['default-address-pool'] !== undefined ? [{ base: file['default-address-pool'], size: 24 }] : undefined);
+  const pools = pick(flagPool, file['default-address-pools'] ? 'default-address-pools' : 'default-address-pool', filePools);
+  const addressPool = pools ? checkPools(pools) : '10.86.0.0/16';
+  const tlsFlag = pick(o.tls, 'tls', file.tls);
+  const verifyFlag = pick(o.tlsverify, 'tlsverify', file.tlsverify);
+  // dockerd: --tlsverify given at all (even =false) turns TLS on, and so does tlsverify: true in the file.
+  const tls: TlsSettings = {
+    enabled: tlsFlag === true || verifyFlag === true || o.tlsverify !== undefined,
+    verify: verifyFlag === true,
+    caCert: pick(o.tlscacert, 'tlscacert', file.tlscacert) ?? `${DEFAULT_TLS_DIR}/ca.pem`,
+    cert: pick(o.tlscert, 'tlscert', file.tlscert) ?? `${DEFAULT_TLS_DIR}/cert.pem`,
+    key: pick(o.tlskey, 'tlskey', file.tlskey) ?? `${DEFAULT_TLS_DIR}/key.pem`,
+  };
+  const liveRestore = pick(o.liveRestore, 'live-restore', file['live-restore']) ?? true;
+  const flagUlimits = o.defaultUlimit?.map(parseUlimitFlag);
+  const defaultUlimits = pick(flagUlimits, 'default-ulimits', file['default-ulimits'] ? fileUlimits(file['default-ulimits']) : undefined) ?? [];
+  const logDriver = pick(o.logDriver, 'log-driver', file['log-driver']) ?? 'json-file';
+  const flagLogOpts = o.logOpt ? Object.fromEntries(o.logOpt.map((kv) => {
+    const i = kv.indexOf('=');
+    if (i < 1) throw new ConfigError(`invalid log-opt ${kv}: expected key=value`);
+    return [kv.slice(0, i), kv.slice(i + 1)];
+  })) : undefined;
+  const logOpts = checkLogConfig(logDriver, pick(flagLogOpts, 'log-opts', file['log-opts']) ?? {});
   if (!/^(none|[a-zA-Z0-9_.-]{1,15})$/.test(bridge)) throw new ConfigError(`invalid bridge name ${bridge}: at most 15 letters, digits, '.', '_' or '-'`);
   if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(bip)) throw new ConfigError(`invalid bip ${bip}: expected an address with a prefix such as 10.87.0.1/16`);
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new ConfigError(`invalid mtu ${mtu}`);
@@ -119,8 +325,13 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   if (both.length) {
     throw new ConfigError(`the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`);
   }
+  const finalHosts = hosts.length ? hosts : ['unix:///run/berth/berth.sock'];
+  for (const h of finalHosts) {
+    try { parseHost(h); } catch (err) { throw new ConfigError((err as Error).message); }
+  }
+  checkTcpSecurity(finalHosts, tls, tlsFlag !== undefined || verifyFlag === false);
   return {
-    hosts: hosts?.length ? hosts : ['unix:///run/berth/berth.sock'],
+    hosts: finalHosts,
     dataRoot: dataRoot ?? '/var/lib/berth',
     execRoot,
     pidfile: pidfile ?? `${execRoot}/berthd.pid`,
@@ -129,5 +340,32 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     debug,
     configFile: o.configFile,
     bridge, bip, mtu, addressPool, userlandProxy, usernsRemap, insecureRegistries, registryMirrors,
+    tls, liveRestore, defaultUlimits, logDriver, logOpts,
   };
+}
+
+/** daemon.json's name for each configuration field, for reload and error messages. */
+const KEY_OF: Record<keyof DaemonConfig, string> = {
+  hosts: 'hosts', dataRoot: 'data-root', execRoot: 'exec-root', pidfile: 'pidfile', runtime: 'runtime', logLevel: 'log-level',
+  debug: 'debug', configFile: 'config-file', bridge: 'bridge', bip: 'bip', mtu: 'mtu', addressPool: 'default-address-pools',
+  userlandProxy: 'userland-proxy', usernsRemap: 'userns-remap', insecureRegistries: 'insecure-registries',
+  registryMirrors: 'registry-mirrors', tls: 'tls', liveRestore: 'live-restore', defaultUlimits: 'default-ulimits',
+  logDriver: 'log-driver', logOpts: 'log-opts',
+};
+
+/** What SIGHUP applies at once; everything else is read at start-up only. */
+const RELOADABLE: ReadonlySet<keyof DaemonConfig> = new Set(['logLevel', 'debug', 'insecureRegistries', 'registryMirrors', 'liveRestore']);
+
+/**
+ * The difference between the running configuration and a re-read one, split into what a
+ * reload applies and what waits for a restart (named by daemon.json key).
+ */
+export function configChanges(a: DaemonConfig, b: DaemonConfig): { reload: string[]; restart: string[] } {
+  const reload: string[] = [];
+  const restart: string[] = [];
+  for (const k of Object.keys(KEY_OF) as (keyof DaemonConfig)[]) {
+    if (JSON.stringify(a[k]) === JSON.stringify(b[k])) continue;
+    (RELOADABLE.has(k) ? reload : restart).push(KEY_OF[k]);
+  }
+  return { reload, restart };
 }

@@ -1,9 +1,24 @@
-// Listening addresses: unix sockets (mode 0660, group `berth` when it exists) and plain TCP.
-import type { Server } from 'node:http';
-import { connect } from 'node:net';
+// Listening addresses: unix sockets (mode 0660, group `berth` when it exists), TCP (plain or
+// TLS) and systemd socket activation (fd://). As in dockerd, TLS applies to every tcp:// and
+// fd:// listener when it is on; unix:// sockets stay plain (file permissions guard them).
+import type http from 'node:http';
+import type https from 'node:https';
+import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { chmod, chown, rm, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../util/log.ts';
+import { parseHost, activationFds, selectFds } from './hosts.ts';
+
+/** One open listener; close() stops accepting and drops its connections. */
+export interface ApiListener { host: string; close(): void }
+
+export interface ServerFactories {
+  plain: () => http.Server;
+  /** Set when TLS is on: the server for tcp:// and fd:// hosts. */
+  tls?: () => https.Server;
+  /** With TLS on and client certificates required (--tlsverify). */
+  verify?: boolean;
+}
 
 async function groupId(name: string): Promise<number | undefined> {
   const text = await readFile('/etc/group', 'utf8').catch(() => '');
@@ -19,43 +34,97 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-function listenOn(server: Server, arg: string | { port: number; host: string }): Promise<void> {
+function listenOn(server: NetServer, arg: string | { port: number; host: string } | { fd: number }): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const done = (): void => { server.off('error', reject); resolve(); };
-    if (typeof arg === 'string') server.listen(arg, done); else server.listen(arg.port, arg.host, done);
+    if (typeof arg === 'string') server.listen(arg, done);
+    else if ('fd' in arg) server.listen({ fd: arg.fd }, done);
+    else server.listen(arg.port, arg.host, done);
   });
 }
 
-/** Listens on every host; returns the unix socket paths to remove at shutdown. */
-export async function listenAll(servers: () => Server, hosts: string[], log: Logger): Promise<{ servers: Server[]; sockets: string[] }> {
-  const out: Server[] = [];
+/**
+ * The TLS port's front door. A TLS ClientHello starts with a handshake record (0x16); anything
+ * else is a client speaking plain HTTP to it, which gets Go's answer ("Client sent an HTTP
+ * request to an HTTPS server.") instead of a bare reset, so `docker -H tcp://…` without --tls
+ * says what is wrong. Handshakes go to the https server, whose connections it tracks itself.
+ */
+function tlsFront(server: https.Server, log: Logger): NetServer {
+  return createServer({ pauseOnConnect: true }, (sock: Socket) => {
+    sock.on('error', (err) => log.debug({ err: String(err) }, 'connection error before TLS'));
+    sock.setTimeout(60_000, () => sock.destroy());
+    sock.once('readable', () => {
+      const first = sock.read() as Buffer | null;
+      if (first === null) { sock.destroy(); return; }
+      sock.setTimeout(0);
+      sock.unshift(first);
+      if (first[0] === 0x16) {
+        server.emit('connection', sock);
+      } else {
+        sock.end('HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n');
+      }
+    });
+  });
+}
+
+/** dockerd's warnings for a TCP listener that lets any client in. */
+function warnUnauthenticated(h: string, log: Logger): void {
+  log.warn({ host: h }, 'Binding to IP address without --tlsverify is insecure and gives root access on this machine to everyone who has access to your network.');
+  log.warn({ host: h }, 'Binding to an IP address, even on localhost, can also give access to scripts run in a browser. Be safe out there!');
+}
+
+/**
+ * Listens on every host; returns the listeners and the unix socket paths to remove at shutdown.
+ * Which TCP hosts are allowed without TLS was settled by the configuration (config.ts).
+ */
+export async function listenAll(make: ServerFactories, hosts: string[], log: Logger,
+  env: NodeJS.ProcessEnv = process.env, pid = process.pid): Promise<{ listeners: ApiListener[]; sockets: string[] }> {
+  const out: ApiListener[] = [];
   const sockets: string[] = [];
-  for (const h of hosts) {
-    const server = servers();
-    if (h.startsWith('unix://')) {
-      const path = h.slice('unix://'.length);
-      await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-      if (await answers(path)) throw new Error(`${path} is in use by another daemon`);
-      await rm(path, { force: true });
-      await listenOn(server, path);
-      await chmod(path, 0o660);
-      const gid = await groupId('berth');
-      await chown(path, 0, gid ?? 0);
-      sockets.push(path);
-    } else if (h.startsWith('tcp://')) {
-      const m = /^tcp:\/\/(\[[^\]]+\]|[^:]*)(?::(\d+))?$/.exec(h);
-      if (!m) throw new Error(`invalid host address ${h}`);
-      const host = (m[1] || '127.0.0.1').replace(/^\[|\]$/g, '');
-      await listenOn(server, { host, port: Number(m[2] ?? 2375) });
-      log.warn({ host: h }, 'API listening on TCP without TLS: anyone who can reach it controls this host');
-    } else if (h.startsWith('fd://')) {
-      throw new Error('fd:// (socket activation) is not supported by berthd');
-    } else {
-      throw new Error(`invalid host address ${h}: use unix:///path or tcp://addr:port`);
+  const activated = activationFds(env, pid);
+  // Children (conmon, runc) must not think the sockets are theirs (sd_listen_fds(1) unsets these).
+  delete env.LISTEN_FDS; delete env.LISTEN_PID; delete env.LISTEN_FDNAMES;
+  const secure = (h: string, listen: (s: NetServer) => Promise<void>): Promise<ApiListener> => {
+    return (async () => {
+      if (make.tls) {
+        const server = make.tls();
+        const front = tlsFront(server, log);
+        await listen(front);
+        return { host: h, close: () => { front.close(); server.close(); server.closeAllConnections(); } };
+      }
+      const server = make.plain();
+      await listen(server);
+      return { host: h, close: () => { server.close(); server.closeAllConnections(); } };
+    })();
+  };
+  try {
+    for (const h of hosts) {
+      const a = parseHost(h);
+      if (a.kind === 'unix') {
+        const server = make.plain();
+        await mkdir(dirname(a.path), { recursive: true, mode: 0o755 });
+        if (await answers(a.path)) throw new Error(`${a.path} is in use by another daemon`);
+        await rm(a.path, { force: true });
+        await listenOn(server, a.path);
+        await chmod(a.path, 0o660);
+        const gid = await groupId('berth');
+        await chown(a.path, 0, gid ?? 0);
+        sockets.push(a.path);
+        out.push({ host: h, close: () => { server.close(); server.closeAllConnections(); } });
+      } else if (a.kind === 'tcp') {
+        if (!make.tls || !make.verify) warnUnauthenticated(h, log);
+        out.push(await secure(h, (s) => listenOn(s, { host: a.host, port: a.port })));
+      } else {
+        for (const fd of selectFds(a.spec, activated)) {
+          out.push(await secure(`fd://${fd}`, (s) => listenOn(s, { fd })));
+        }
+      }
+      log.info({ host: h, tls: a.kind !== 'unix' && make.tls !== undefined }, 'API listen on');
     }
-    log.info({ host: h }, 'API listen on');
-    out.push(server);
+  } catch (err) {
+    for (const l of out) l.close();
+    throw err;
   }
-  return { servers: out, sockets };
+  return { listeners: out, sockets };
 }

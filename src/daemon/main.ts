@@ -1,27 +1,37 @@
 // berthd: parse flags and daemon.json, take the pidfile, open the engine (reconciling what
-// runs), serve the API. On SIGTERM/SIGINT it stops listening and exits; containers keep
-// running under conmon (live restore) and are found again at the next start.
+// runs), serve the API. SIGHUP re-reads the configuration and applies what can change live.
+// On SIGTERM/SIGINT it stops listening and exits; with live-restore (the default) containers
+// keep running under conmon and are found again at the next start, without it they are
+// stopped first, as dockerd does.
+import type https from 'node:https';
 import { Router } from '../api/router.ts';
-import { createApiServer } from '../api/server.ts';
+import { createApiServer, createTlsApiServer } from '../api/server.ts';
 import { registerRoutes } from '../api/routes.ts';
 import { Engine } from '../engine/engine.ts';
-import { createLogger } from '../util/log.ts';
-import { parseDaemonConfig, ConfigError } from './config.ts';
+import { createLogger, type Logger } from '../util/log.ts';
+import { parseDaemonConfig, configChanges, ConfigError, type DaemonConfig } from './config.ts';
+import { loadTlsOptions } from './tls.ts';
 import { takePidfile } from './pidfile.ts';
 import { listenAll } from './listen.ts';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** How long a daemon stop without live-restore waits for containers (dockerd's shutdown-timeout is 15 s, plus their own stop timeouts). */
+const STOP_ALL_LIMIT_MS = 60_000;
+
 async function main(): Promise<void> {
-  let cfg;
+  const argv = process.argv.slice(2);
+  let cfg: DaemonConfig;
+  let tlsOptions;
   try {
-    cfg = await parseDaemonConfig(process.argv.slice(2));
+    cfg = await parseDaemonConfig(argv);
+    tlsOptions = cfg.tls.enabled ? await loadTlsOptions(cfg.tls) : undefined;
   } catch (err) {
     if ((err as { code?: string }).code?.startsWith('commander.')) {
       process.exit((err as { exitCode?: number }).exitCode ?? 1);
     }
     process.stderr.write(`berthd: ${(err as Error).message}\n`);
-    process.exit(err instanceof ConfigError ? 1 : 1);
+    process.exit(1);
   }
   const log = createLogger(cfg.logLevel);
   // A promise nobody awaited is a bug to log, not a reason to drop every client at once.
@@ -34,18 +44,34 @@ async function main(): Promise<void> {
     dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, runtimePath: cfg.runtime, log, debug: cfg.debug,
     bridge: cfg.bridge, bip: cfg.bip, mtu: cfg.mtu, addressPool: cfg.addressPool, userlandProxy: cfg.userlandProxy, usernsRemap: cfg.usernsRemap || undefined,
     registry: { insecureRegistries: cfg.insecureRegistries, mirrors: cfg.registryMirrors, certsDir: '/etc/berth/certs.d' },
+    defaultUlimits: cfg.defaultUlimits, logDriver: cfg.logDriver, logOpts: cfg.logOpts,
   });
   const router = new Router();
   registerRoutes(router, engine);
-  const { servers, sockets } = await listenAll(() => createApiServer(router, { log }), cfg.hosts, log);
-  log.info({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, pid: process.pid }, 'berthd ready');
+  const tlsServers: https.Server[] = [];
+  const { listeners, sockets } = await listenAll({
+    plain: () => createApiServer(router, { log }),
+    tls: tlsOptions && (() => {
+      const s = createTlsApiServer(router, { log }, tlsOptions);
+      tlsServers.push(s);
+      return s;
+    }),
+    verify: cfg.tls.verify,
+  }, cfg.hosts, log);
+  log.info({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, pid: process.pid, liveRestore: cfg.liveRestore }, 'berthd ready');
+
+  let reloading = Promise.resolve();
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(async () => { cfg = await reload(argv, cfg, engine, tlsServers, log); });
+  });
 
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal: sig }, 'shutting down; containers keep running');
-    for (const s of servers) { s.close(); s.closeAllConnections(); }
+    log.info({ signal: sig, liveRestore: cfg.liveRestore }, cfg.liveRestore ? 'shutting down; containers keep running' : 'shutting down; stopping containers');
+    for (const l of listeners) l.close();
+    if (!cfg.liveRestore) await stopAll(engine, log);
     await engine.shutdown();
     await Promise.all(sockets.map((p) => rm(p, { force: true })));
     await releaseRoot();
@@ -56,7 +82,58 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+/** Without live-restore: every running container gets its stop signal and stop timeout, in parallel. */
+async function stopAll(engine: Engine, log: Logger): Promise<void> {
+  const running = engine.containers.all().filter((c) => c.rec.State.Running);
+  const all = Promise.all(running.map((c) => engine.containers.stop(c.rec.Id, {}).catch((err: unknown) => {
+    log.warn({ id: c.rec.Id, err: String(err) }, 'stopping container at shutdown failed');
+  })));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([all, new Promise((r) => { timer = setTimeout(r, STOP_ALL_LIMIT_MS); })]);
+  clearTimeout(timer);
+}
+
+/**
+ * SIGHUP: the file is read again and merged with the same flags. An invalid file changes
+ * nothing. Applied at once: log-level/debug, insecure-registries, registry-mirrors, live-restore
+ * (what the next stop does) and renewed TLS files; anything else is logged as needing a restart.
+ */
+async function reload(argv: string[], old: DaemonConfig, engine: Engine, tlsServers: https.Server[], log: Logger): Promise<DaemonConfig> {
+  let next: DaemonConfig;
+  let tlsOptions;
+  try {
+    next = await parseDaemonConfig(argv);
+    tlsOptions = old.tls.enabled && tlsServers.length && JSON.stringify(next.tls) === JSON.stringify(old.tls)
+      ? await loadTlsOptions(next.tls) : undefined;
+  } catch (err) {
+    log.error({ err: (err as Error).message, file: old.configFile }, 'Error reloading the configuration; keeping the running one');
+    return old;
+  }
+  const { reload: applied, restart } = configChanges(old, next);
+  log.level = next.logLevel;
+  engine.opts.debug = next.debug;
+  const registry = { ...engine.opts.registry, insecureRegistries: next.insecureRegistries, mirrors: next.registryMirrors };
+  engine.images.setRegistrySettings(registry);
+  engine.opts.registry = registry;
+  if (tlsOptions) {
+    for (const s of tlsServers) s.setSecureContext(tlsOptions);
+  }
+  // What needs a restart keeps its running value, so the next reload reports it again.
+  const kept: DaemonConfig = {
+    ...old,
+    logLevel: next.logLevel, debug: next.debug, insecureRegistries: next.insecureRegistries,
+    registryMirrors: next.registryMirrors, liveRestore: next.liveRestore,
+  };
+  log.info({ reloaded: applied, tlsCertificates: tlsOptions ? 'reloaded' : undefined, file: next.configFile }, 'Reloaded configuration');
+  if (restart.length) log.warn({ keys: restart }, 'configuration changes that need a restart of berthd were not applied');
+  return kept;
+}
+
 main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`berthd: ${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`berthd: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDaemonConfig } from '../../../src/daemon/config.ts';
+import { parseDaemonConfig, parseLogSize, configChanges } from '../../../src/daemon/config.ts';
 import { takePidfile } from '../../../src/daemon/pidfile.ts';
 
 
@@ -78,4 +78,151 @@ test('pidfile: a live owner refuses, a stale one is replaced', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** Parses with a daemon.json of the given content (or an empty one). */
+async function withFile<T>(content: unknown, fn: (file: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync('/tmp/berth-cfg-');
+  try {
+    const f = join(dir, 'daemon.json');
+    writeFileSync(f, typeof content === 'string' ? content : JSON.stringify(content ?? {}));
+    return await fn(f);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('TLS: --tlsverify implies --tls and requires client certificates; defaults under /etc/berth; daemon.json keys', async () => {
+  await withFile({}, async (f) => {
+    const off = await parseDaemonConfig(['--config-file', f]);
+    assert.deepEqual(off.tls, { enabled: false, verify: false, caCert: '/etc/berth/ca.pem', cert: '/etc/berth/cert.pem', key: '/etc/berth/key.pem' });
+    const v = await parseDaemonConfig(['--config-file', f, '-H', 'tcp://0.0.0.0:2376', '--tlsverify', '--tlscacert', '/c/ca.pem', '--tlscert', '/c/s.pem', '--tlskey', '/c/k.pem']);
+    assert.deepEqual(v.tls, { enabled: true, verify: true, caCert: '/c/ca.pem', cert: '/c/s.pem', key: '/c/k.pem' });
+    const t = await parseDaemonConfig(['--config-file', f, '--tls']);
+    assert.equal(t.tls.enabled, true);
+    assert.equal(t.tls.verify, false);
+    // dockerd: --tlsverify given at all turns TLS on, even =false.
+    const vf = await parseDaemonConfig(['--config-file', f, '--tlsverify=false']);
+    assert.deepEqual([vf.tls.enabled, vf.tls.verify], [true, false]);
+    await assert.rejects(parseDaemonConfig(['--config-file', f, '--tls=maybe']), /invalid argument "maybe" for "--tls" flag: strconv.ParseBool/);
+  });
+  await withFile({ tlsverify: true, tlscacert: '/x/ca.pem', hosts: ['tcp://0.0.0.0:2376'] }, async (f) => {
+    const c = await parseDaemonConfig(['--config-file', f]);
+    assert.deepEqual([c.tls.enabled, c.tls.verify, c.tls.caCert], [true, true, '/x/ca.pem']);
+    await assert.rejects(parseDaemonConfig(['--config-file', f, '--tlsverify']), /specified both as a flag and in the configuration file: tlsverify/);
+  });
+  await withFile({ tls: 'yes' }, async (f) => {
+    await assert.rejects(parseDaemonConfig(['--config-file', f]), /invalid configuration .*tls: /);
+  });
+});
+
+test('plain TCP: refused on a non-loopback address unless --tls=false or --tlsverify=false says so; loopback allowed', async () => {
+  await withFile({}, async (f) => {
+    await assert.rejects(parseDaemonConfig(['--config-file', f, '-H', 'tcp://0.0.0.0:2375']),
+      /refusing to listen on tcp:\/\/0\.0\.0\.0:2375 without --tlsverify: .*--tls=false/);
+    await assert.rejects(parseDaemonConfig(['--config-file', f, '-H', '10.0.0.5:2375']), /refusing to listen on tcp:\/\/10\.0\.0\.5:2375/);
+    await assert.rejects(parseDaemonConfig(['--config-file', f, '-H', 'tcp://example.com:2375']), /refusing/);
+    const explicit = await parseDaemonConfig(['--config-file', f, '-H', 'tcp://0.0.0.0:2375', '--tls=false']);
+    assert.deepEqual(explicit.hosts, ['tcp://0.0.0.0:2375']);
+    assert.equal(explicit.tls.enabled, false);
+    for (const h of ['tcp://127.0.0.1:2375', 'tcp://localhost:2375', 'tcp://[::1]:2375', 'tcp://', 'tcp://127.3.4.5:1']) {
+      assert.deepEqual((await parseDaemonConfig(['--config-file', f, '-H', h])).hosts, [h]);
+    }
+    // With client verification any address is fine.
+    assert.deepEqual((await parseDaemonConfig(['--config-file', f, '-H', 'tcp://0.0.0.0:2376', '--tlsverify'])).hosts, ['tcp://0.0.0.0:2376']);
+    await assert.rejects(parseDaemonConfig(['--config-file', f, '-H', 'udp://x']), /invalid host address/);
+    await assert.rejects(parseDaemonConfig(['--config-file', f, '-H', 'fd://x']), /failed to parse systemd fd address/);
+  });
+});
+
+test('live-restore: default on; false from the flag or the file', async () => {
+  await withFile({}, async (f) => {
+    assert.equal((await parseDaemonConfig(['--config-file', f])).liveRestore, true);
+    assert.equal((await parseDaemonConfig(['--config-file', f, '--live-restore=false'])).liveRestore, false);
+  });
+  await withFile({ 'live-restore': false }, async (f) => {
+    assert.equal((await parseDaemonConfig(['--config-file', f])).liveRestore, false);
+  });
+  await withFile({ 'live-restore': 'no' }, async (f) => {
+    await assert.rejects(parseDaemonConfig(['--config-file', f]), /live-restore/);
+  });
+});
+
+test('default-address-pools: dockerd\'s list maps to Berth\'s one /24 pool; other sizes and several pools are refused', async () => {
+  await withFile({ 'default-address-pools': [{ base: '10.10.0.0/16', size: 24 }] }, async (f) => {
+    assert.equal((await parseDaemonConfig(['--config-file', f])).addressPool, '10.10.0.0/16');
+    await assert.rejects(parseDaemonConfig(['--config-file', f, '--default-address-pool', '10.9.0.0/16']), /both as a flag and in the configuration file: default-address-pools/);
+  });
+  await withFile({ 'default-address-pools': [{ base: '10.10.0.0/16', size: 26 }] }, async (f) => {
+    await assert.rejects(parseDaemonConfig(['--config-file', f]), /size 26 is not supported: Berth gives user networks \/24 subnets/);
+  });
+  await withFile({ 'default-address-pools': [{ base: '10.10.0.0/16', size: 24 }, { base: '10.20.0.0/16', size: 24 }] }, async (f) => {
+    await assert.rejects(parseDaemonConfig(['--config-file', f]), /exactly one pool, 2 given/);
+  });
+  await withFile({ 'default-address-pools': [{ base: 'ten', size: 24 }] }, async (f) => {
+    await assert.rejects(parseDaemonConfig(['--config-file', f]), /invalid base ten/);
+  });
+  await withFile({}, async (f) => {
+    assert.equal((await parseDaemonConfig(['--config-file', f, '--default-address-pool', 'base=10.30.0.0/16,size=24'])).addressPool, '10.30.0.0/16');
+    assert.equal((await parseDaemonConfig(['--config-file', f, '--default-address-pool', '10.31.0.0/16'])).addressPool, '10.31.0.0/16');
+  });
+});
+
+test('default-ulimits: dockerd\'s form, validated with go-units\' words', async () => {
+  await withFile({ 'default-ulimits': { nofile: { Name: 'nofile', Hard: 64000, Soft: 64000 }, nproc: { soft: 100, hard: 200 } } }, async (f) => {
+    assert.deepEqual((await parseDaemonConfig(['--config-file', f])).defaultUlimits,
+      [{ Name: 'nofile', Soft: 64000, Hard: 64000 }, { Name: 'nproc', Soft: 100, Hard: 200 }]);
+  });
+  await withFile({ 'default-ulimits': { nofile: { Name: 'nofile', Hard: 10, Soft: 20 } } }, async (f) => {
+    await assert.rejects(parseDaemonConfig(['--config-file', f]), /ulimit soft limit must be less than or equal to hard limit: 20 > 10/);
+  });
+  await withFile({ 'default-ulimits': { bogus: { Name: 'bogus', Hard: 1, Soft: 1 } } }, async (f) => {
+    await assert.rejects(parseDaemonConfig(['--config-file', f]), /invalid ulimit type: bogus/);
+  });
+  await withFile({ 'default-ulimits': { nofile: { Name: 'nofile', Hard: '1', Soft: 1 } } }, async (f) => {
+    await assert.rejects(parseDaemonConfig(['--config-file', f]), /nofile: Hard must be a number/);
+  });
+  await withFile({}, async (f) => {
+    assert.deepEqual((await parseDaemonConfig(['--config-file', f, '--default-ulimit', 'nofile=1024:2048', '--default-ulimit', 'core=0'])).defaultUlimits,
+      [{ Name: 'nofile', Soft: 1024, Hard: 2048 }, { Name: 'core', Soft: 0, Hard: 0 }]);
+  });
+});
+
+test('log-driver and log-opts: known drivers and options only, values checked', async () => {
+  await withFile({}, async (f) => {
+    const c = await parseDaemonConfig(['--config-file', f]);
+    assert.equal(c.logDriver, 'json-file');
+    assert.deepEqual(c.logOpts, {});
+    const o = await parseDaemonConfig(['--config-file', f, '--log-driver', 'local', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=3']);
+    assert.equal(o.logDriver, 'local');
+    assert.deepEqual(o.logOpts, { 'max-size': '10m', 'max-file': '3' });
+  });
+  await withFile({ 'log-driver': 'json-file', 'log-opts': { 'max-size': '1g', 'max-file': '5', compress: 'true' } }, async (f) => {
+    assert.deepEqual((await parseDaemonConfig(['--config-file', f])).logOpts, { 'max-size': '1g', 'max-file': '5', compress: 'true' });
+  });
+  const bad: Array<[unknown, RegExp]> = [
+    [{ 'log-driver': 'syslog' }, /no log driver named 'syslog' is registered/],
+    [{ 'log-opts': { 'max-size': 'big' } }, /invalid size: 'big'/],
+    [{ 'log-opts': { 'max-file': '0' } }, /max-file cannot be less than 1/],
+    [{ 'log-opts': { 'max-file': 'x' } }, /strconv.Atoi: parsing "x": invalid syntax/],
+    [{ 'log-opts': { 'max-file': 3 } }, /max-file: the value must be a string/],
+    [{ 'log-opts': { compress: 'maybe' } }, /compress/],
+    [{ 'log-opts': { labels: 'a' } }, /unknown log opt 'labels' for json-file log driver/],
+    [{ 'log-driver': 'none', 'log-opts': { 'max-size': '1m' } }, /unknown log opt 'max-size' for none log driver/],
+  ];
+  for (const [content, re] of bad) await withFile(content, (f) => assert.rejects(parseDaemonConfig(['--config-file', f]), re));
+  assert.equal(parseLogSize('10m'), 10 * 1024 * 1024);
+  assert.equal(parseLogSize('1g'), 1024 ** 3);
+  assert.equal(parseLogSize('512'), 512);
+  assert.equal(parseLogSize('1.5kb'), 1536);
+});
+
+test('reload: what SIGHUP applies and what waits for a restart', async () => {
+  await withFile({ 'log-level': 'info', mtu: 1500 }, async (f) => {
+    const a = await parseDaemonConfig(['--config-file', f]);
+    writeFileSync(f, JSON.stringify({ 'log-level': 'warn', mtu: 1400, 'registry-mirrors': ['https://m.test'], 'live-restore': false }));
+    const b = await parseDaemonConfig(['--config-file', f]);
+    assert.deepEqual(configChanges(a, b), { reload: ['log-level', 'registry-mirrors', 'live-restore'], restart: ['mtu'] });
+    assert.deepEqual(configChanges(a, a), { reload: [], restart: [] });
+  });
 });
