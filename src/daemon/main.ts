@@ -84,6 +84,8 @@ async function main(): Promise<void> {
 
 /** Without live-restore: every running container gets its stop signal and stop timeout, in parallel. */
 async function stopAll(engine: Engine, log: Logger): Promise<void> {
+  // No restarts by policy while the daemon goes down (moby's IsShuttingDown).
+  engine.containers.shuttingDown = true;
   const running = engine.containers.all().filter((c) => c.rec.State.Running);
   const all = Promise.all(running.map((c) => engine.containers.stop(c.rec.Id, {}).catch((err: unknown) => {
     log.warn({ id: c.rec.Id, err: String(err) }, 'stopping container at shutdown failed');
