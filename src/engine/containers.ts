@@ -30,6 +30,7 @@ import type { VolumeService } from './volumes.ts';
 import { resolveInRoot } from '../util/root-paths.ts';
 import { validateResources, ociResources, ociRlimits, securityOptions, type ResourceFields } from './resources.ts';
 import { statSync } from 'node:fs';
+import { LogRotator, resolveLogConfig } from '../runtime/log-rotation.ts';
 import type { EventLog } from './events.ts';
 import { mergeHealthcheck, type HealthConfig } from './health-config.ts';
 
@@ -72,6 +73,9 @@ export interface ContainerServiceOptions {
   log: Logger;
   /** userns-remap: container root is this host uid/gid (size ids mapped). */
   idMap?: { uid: number; gid: number; size: number };
+  /** Daemon-wide log-driver / log-opts (daemon.json). */
+  logDriver?: string;
+  logOpts?: Record<string, string>;
 }
 
 const MAX_STOP_WAIT_MS = 60_000;
@@ -88,6 +92,8 @@ export class ContainerService {
   private readonly log: Logger;
   private readonly idMap: { uid: number; gid: number; size: number } | undefined;
   private readonly cgroupParent: string;
+  private readonly logDefaults: { driver?: string; opts?: Record<string, string> };
+  private readonly logRotator: LogRotator;
   /** Called after a container is removed (exec sessions, etc. drop their references). */
   onRemoved: (c: Container) => void = () => {};
   /** Where container events go (set by the engine). */
@@ -107,6 +113,8 @@ export class ContainerService {
     this.log = o.log;
     this.idMap = o.idMap;
     this.cgroupParent = o.cgroupParent;
+    this.logDefaults = { driver: o.logDriver, opts: o.logOpts };
+    this.logRotator = new LogRotator(o.log);
   }
 
   // ---- start-up -----------------------------------------------------------------------------
@@ -163,6 +171,7 @@ export class ContainerService {
         c.rec.State.Paused = st.status === 'paused';
         c.rec.State.Status = st.status === 'paused' ? 'paused' : 'running';
         c.rec.State.Pid = st.pid;
+        this.logRotator.watch(c.rec.LogPath, c.rec.HostConfig.LogConfig);
         await this.networks.restore(this.netOf(c), true).catch((err) => this.log.warn({ id, err: String(err) }, 'network restore failed'));
         // Its volumes count as in use again (released at its exit).
         for (const m of c.rec.Mounts ?? []) {
@@ -436,7 +445,7 @@ export class ContainerService {
       NetworkMode: networkMode === 'default' ? this.networks.defaultMode() : networkMode,
       RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
       AutoRemove: hc.AutoRemove ?? false,
-      LogConfig: { Type: 'json-file', Config: {} },
+      LogConfig: resolveLogConfig(hc.LogConfig, this.logDefaults),
     } as unknown as ContainerRecord['HostConfig'];
     if (hostConfig.RestartPolicy.Name !== 'no' && hostConfig.AutoRemove) {
       throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
@@ -472,7 +481,7 @@ export class ContainerService {
         Image: image.id,
         Name: `/${name}`,
         RestartCount: 0,
-        LogPath: join(dir, 'container.log'),
+        LogPath: (hostConfig.LogConfig as { Type: string }).Type === 'none' ? '' : join(dir, 'container.log'),
         HostnamePath: etc.hostname,
         HostsPath: etc.hosts,
         ResolvConfPath: etc.resolvConf,
@@ -575,6 +584,8 @@ export class ContainerService {
         idMap: this.idMap,
       });
       c.runtimeClean = false;
+      await this.logRotator.prepare(c.rec.LogPath, c.rec.HostConfig.LogConfig);
+      undo.push(() => this.logRotator.unwatch(c.rec.LogPath));
       const created = await this.runtime.create(id, spec, {
         logPath: c.rec.LogPath, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce,
       });
@@ -630,6 +641,7 @@ export class ContainerService {
         unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed')),
         this.releaseNetwork(c),
         this.volumes.releaseAll(c.rec.Mounts ?? []).catch((err) => this.log.warn({ id, err: String(err) }, 'volume release failed')),
+        this.logRotator.unwatch(c.rec.LogPath),
       ]);
       autoRemove = c.rec.HostConfig.AutoRemove;
     });
@@ -675,7 +687,8 @@ export class ContainerService {
 
   /** A stop or kill by hand: no restart by policy until the next start. */
   private manualStop(c: Container): void {
-    c.rec.HasBeenManuallyStopped = true;
+    // A stop by berthd's own shutdown (live-restore off) is not a stop by hand (as in dockerd).
+    if (!this.shuttingDown) c.rec.HasBeenManuallyStopped = true;
     if (c.restartTimer) {
       clearTimeout(c.restartTimer);
       c.restartTimer = undefined;
