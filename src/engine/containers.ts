@@ -76,6 +76,16 @@ export interface ContainerServiceOptions {
   /** Daemon-wide log-driver / log-opts (daemon.json). */
   logDriver?: string;
   logOpts?: Record<string, string>;
+  /** daemon.json default-ulimits. */
+  defaultUlimits?: Ulimit[];
+}
+
+type Ulimit = { Name: string; Soft: number; Hard: number };
+
+function mergeUlimits(own: Ulimit[] | null | undefined, defaults: Ulimit[] | undefined): Ulimit[] | null {
+  const out = [...(own ?? [])];
+  for (const d of defaults ?? []) if (!out.some((u) => u.Name === d.Name)) out.push(d);
+  return out.length ? out : null;
 }
 
 const MAX_STOP_WAIT_MS = 60_000;
@@ -92,6 +102,7 @@ export class ContainerService {
   private readonly log: Logger;
   private readonly idMap: { uid: number; gid: number; size: number } | undefined;
   private readonly cgroupParent: string;
+  private readonly defaultUlimits: Ulimit[] | undefined;
   private readonly logDefaults: { driver?: string; opts?: Record<string, string> };
   private readonly logRotator: LogRotator;
   /** Called after a container is removed (exec sessions, etc. drop their references). */
@@ -113,6 +124,7 @@ export class ContainerService {
     this.log = o.log;
     this.idMap = o.idMap;
     this.cgroupParent = o.cgroupParent;
+    this.defaultUlimits = o.defaultUlimits;
     this.logDefaults = { driver: o.logDriver, opts: o.logOpts };
     this.logRotator = new LogRotator(o.log);
   }
@@ -445,6 +457,8 @@ export class ContainerService {
       NetworkMode: networkMode === 'default' ? this.networks.defaultMode() : networkMode,
       RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
       AutoRemove: hc.AutoRemove ?? false,
+      // daemon.json default-ulimits fill the kinds the container does not set (moby mergeUlimits).
+      Ulimits: mergeUlimits((hc as { Ulimits?: Ulimit[] | null }).Ulimits, this.defaultUlimits),
       LogConfig: resolveLogConfig(hc.LogConfig, this.logDefaults),
     } as unknown as ContainerRecord['HostConfig'];
     if (hostConfig.RestartPolicy.Name !== 'no' && hostConfig.AutoRemove) {

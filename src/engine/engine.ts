@@ -113,7 +113,7 @@ export class Engine {
     });
     const volumes = new VolumeService(await VolumeStore.open(root, opts.log, idMap),
       (name) => containers.all().filter((c) => (c.rec.Mounts ?? []).some((m) => m.Name === name)).map((c) => c.rec.Id));
-    containers = new ContainerService({ dataRoot: root, cgroupParent, runtime, images, networks, volumes, log: opts.log, idMap });
+    containers = new ContainerService({ dataRoot: root, cgroupParent, runtime, images, networks, volumes, log: opts.log, idMap, logDriver: opts.logDriver, logOpts: opts.logOpts, defaultUlimits: opts.defaultUlimits });
     // Exits the runtime finds at init for containers not loaded yet are picked up again by
     // reconcile (it reads the exit file of every container recorded as running).
     runtime.onExit((cid, info) => {
