@@ -3,6 +3,7 @@
 // On SIGTERM/SIGINT it stops listening and exits; with live-restore (the default) containers
 // keep running under conmon and are found again at the next start, without it they are
 // stopped first, as dockerd does.
+import { hostname } from 'node:os';
 import type https from 'node:https';
 import { Router } from '../api/router.ts';
 import { createApiServer, createTlsApiServer } from '../api/server.ts';
@@ -127,6 +128,11 @@ async function reload(argv: string[], old: DaemonConfig, engine: Engine, tlsServ
     registryMirrors: next.registryMirrors, liveRestore: next.liveRestore,
   };
   log.info({ reloaded: applied, tlsCertificates: tlsOptions ? 'reloaded' : undefined, file: next.configFile }, 'Reloaded configuration');
+  // dockerd's `daemon reload` event, with the values now in force.
+  engine.events.emit('daemon', 'reload', engine.id, {
+    name: hostname(), debug: String(next.debug), 'insecure-registries': `[${next.insecureRegistries.join(' ')}]`,
+    'registry-mirrors': `[${next.registryMirrors.join(' ')}]`, 'live-restore': String(next.liveRestore),
+  });
   if (restart.length) log.warn({ keys: restart }, 'configuration changes that need a restart of berthd were not applied');
   return kept;
 }
