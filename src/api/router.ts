@@ -2,6 +2,7 @@
 // to handlers. The `/v1.NN` prefix is stripped and negotiated before routing (api/version.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { InvalidParameter } from '../errors.ts';
 
 export interface BaseContext {
   req: IncomingMessage;
@@ -83,10 +84,19 @@ export class Router {
         pathMatched = true;
         if (r.method !== want) continue;
         const params: Record<string, string> = {};
-        r.names.forEach((n, i) => { params[n] = decodeURIComponent(hit[i + 1]!); });
+        r.names.forEach((n, i) => { params[n] = decodeParam(hit[i + 1]!); });
         return { handler: r.handler, hijack: r.hijack, params };
       }
     }
     return pathMatched ? 'method-not-allowed' : undefined;
+  }
+}
+
+/** A malformed %-escape (`%zz`, a cut UTF-8 sequence) is the client's mistake, as in Go's url.Parse. */
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new InvalidParameter(`invalid URL escape in path: ${raw}`);
   }
 }
