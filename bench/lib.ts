@@ -477,3 +477,47 @@ export async function stopPrivateDockerd(d: PrivateDockerd | undefined): Promise
   }
   log(`containerd processes of ${d.execRoot} still there after SIGKILL`);
 }
+
+// ---------- memory of processes ----------
+
+/** A process's resident memory in KiB: RSS (VmRSS = anon + file + shmem), its anon and file parts, and PSS (shared pages split among the processes mapping them, /proc/<pid>/smaps_rollup). */
+export interface ProcMemory { rss: number; anon: number; file: number; pss: number }
+
+/** `pid`'s resident memory now; undefined when it is gone (or a kernel thread). */
+export function procMemory(pid: number): ProcMemory | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kib = (text: string, field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+    const m = { rss: kib(status, 'VmRSS'), anon: kib(status, 'RssAnon'), file: kib(status, 'RssFile'), pss: kib(rollup, 'Pss') };
+    return Number.isFinite(m.rss) && Number.isFinite(m.pss) ? m : undefined;
+  } catch { return undefined; }
+}
+
+/** The sum of procMemory over `pids` (those gone count nothing) and how many of them were there. */
+export function sumMemory(pids: number[]): ProcMemory & { count: number } {
+  const total = { rss: 0, anon: 0, file: 0, pss: 0, count: 0 };
+  for (const pid of pids) {
+    const m = procMemory(pid);
+    if (!m) continue;
+    total.rss += m.rss; total.anon += m.anon; total.file += m.file; total.pss += m.pss; total.count++;
+  }
+  return total;
+}
+
+/** The processes below `pid` (children, their children …), from the parent field of /proc/<n>/stat. */
+export function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch { /* gone */ }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => { for (const c of children.get(p) ?? []) { out.push(c); walk(c); } };
+  walk(pid);
+  return out;
+}
