@@ -2,7 +2,8 @@
 // credentials, and the bearer-token flow (docker/distribution token spec): GET <realm>?service=
 // &scope= with Basic credentials (or none, for anonymous pulls) → {"token"|"access_token"}.
 // Credentials and tokens are never logged or put into error messages.
-import { request, type Agent } from 'undici';
+import type { Agent } from 'undici';
+import { httpRequest as request } from './http.ts';
 import { Unauthorized, Unavailable } from '../errors.ts';
 import type { AuthConfig } from '../types/auth-config.ts';
 

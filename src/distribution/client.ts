@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { httpRequest as request, newAgent } from './http.ts';
 import { InvalidParameter, NotFound, Unauthorized, Forbidden, Unavailable, BerthError } from '../errors.ts';
 import type { AuthConfig } from '../types/auth-config.ts';
 import { MANIFEST_MEDIA_TYPES, type RegistryErrorBody } from '../types/oci-distribution.ts';
@@ -22,15 +23,15 @@ export interface EndpointOptions {
 
 type Body = Readable | Buffer | string | null;
 
-const agents = new Map<string, Agent>();
+const agents = new Map<string, Promise<Agent>>();
 
-function agentFor(host: string, insecure: boolean, certsDir?: string): Agent {
+function agentFor(host: string, insecure: boolean, certsDir?: string): Promise<Agent> {
   const key = `${host}|${insecure}`;
   let a = agents.get(key);
   if (!a) {
     let ca: Buffer | undefined;
     try { if (certsDir) ca = readFileSync(join(certsDir, host, 'ca.crt')); } catch { /* none: system CAs */ }
-    a = new Agent({
+    a = newAgent({
       connections: 16, keepAliveTimeout: 10_000, bodyTimeout: 60_000, headersTimeout: 60_000,
       connect: { rejectUnauthorized: !insecure, ...(ca ? { ca } : {}) },
     });
@@ -57,14 +58,14 @@ export class RegistryClient {
   private base?: string;
   private challenge?: Challenge | null;
   private tokens = new Map<string, string>();
-  private readonly agent: Agent;
+  private readonly agentP: Promise<Agent>;
 
   /** host: `127.0.0.1:5000`, `registry-1.docker.io`; repo: `library/busybox`. */
   constructor(host: string, repo: string, o: EndpointOptions) {
     this.host = host;
     this.repo = repo;
     this.o = o;
-    this.agent = agentFor(host, o.insecure, o.certsDir);
+    this.agentP = agentFor(host, o.insecure, o.certsDir);
   }
 
   /** GET /v2/: finds the scheme and the auth challenge. Login is this with credentials. */
@@ -76,7 +77,7 @@ export class RegistryClient {
       const url = `${scheme}://${this.host}/v2/`;
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, { method: 'GET', dispatcher: this.agent, headers: this.baseHeaders() });
+        res = await request(url, { method: 'GET', dispatcher: await this.agentP, headers: this.baseHeaders() });
       } catch (err) {
         lastErr = err;
         continue;
@@ -105,12 +106,12 @@ export class RegistryClient {
     if (!this.challenge) return;
     if (!this.o.auth?.username && !this.o.auth?.identitytoken && !this.o.auth?.auth) throw new Unauthorized('no credentials given');
     if (this.challenge.scheme === 'basic') {
-      const res = await request(`${this.base}/v2/`, { method: 'GET', dispatcher: this.agent, headers: { ...this.baseHeaders(), authorization: basicHeader(this.o.auth) } });
+      const res = await request(`${this.base}/v2/`, { method: 'GET', dispatcher: await this.agentP, headers: { ...this.baseHeaders(), authorization: basicHeader(this.o.auth) } });
       await res.body.dump();
       if (res.statusCode === 401) throw new Unauthorized(`login attempt to ${this.base}/v2/ failed with status: 401 Unauthorized`);
       return;
     }
-    await fetchToken(this.challenge, '', this.o.auth, this.agent).catch((err: unknown) => {
+    await fetchToken(this.challenge, '', this.o.auth, await this.agentP).catch((err: unknown) => {
       if (err instanceof Unauthorized) throw new Unauthorized(`login attempt to ${this.base}/v2/ failed with status: 401 Unauthorized`);
       throw err;
     });
@@ -126,7 +127,7 @@ export class RegistryClient {
     if (this.o.auth?.registrytoken) return `Bearer ${this.o.auth.registrytoken}`;
     let t = fresh ? undefined : this.tokens.get(scope);
     if (!t) {
-      t = await fetchToken(this.challenge, scope, this.o.auth, this.agent);
+      t = await fetchToken(this.challenge, scope, this.o.auth, await this.agentP);
       this.tokens.set(scope, t);
     }
     return `Bearer ${t}`;
@@ -148,7 +149,7 @@ export class RegistryClient {
       const headers: Record<string, string> = { ...this.baseHeaders(), ...o.headers, ...(auth ? { authorization: auth } : {}) };
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, { method, headers, body: mkBody(), dispatcher: this.agent });
+        res = await request(url, { method, headers, body: mkBody(), dispatcher: await this.agentP });
       } catch (err) {
         throw unreachable(`${method[0]}${method.slice(1).toLowerCase()} "${url}"`, err);
       }
@@ -164,7 +165,7 @@ export class RegistryClient {
         url = new URL(loc, url).toString();
         const sameHost = new URL(url).host === this.host;
         try {
-          res = await request(url, { method, headers: sameHost ? headers : { ...this.baseHeaders(), ...o.headers }, dispatcher: this.agent });
+          res = await request(url, { method, headers: sameHost ? headers : { ...this.baseHeaders(), ...o.headers }, dispatcher: await this.agentP });
         } catch (err) {
           throw unreachable(`${method[0]}${method.slice(1).toLowerCase()} "${url}"`, err);
         }

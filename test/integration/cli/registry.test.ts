@@ -274,6 +274,7 @@ describe('pull, push and login against registries', () => {
     assert.equal(b.code, 0, b.stderr);
     // The layer came down once: one of the two found it already there.
     assert.ok(`${a.stdout}${b.stdout}`.includes('Already exists'), `${a.stdout}\n${b.stdout}`);
+    await ok(d.docker(['tag', ref, 'big:1'])); // the tests after this one build on big:1
   });
 
   async function assertNothingPartial(ref: string): Promise<void> {
