@@ -208,3 +208,9 @@ export function makeTar(entries: { name: string; data?: Buffer | string; type?: 
   parts.push(Buffer.alloc(1024));
   return Buffer.concat(parts);
 }
+
+/** Proportional set size in KiB (shared pages divided among their users; 0 when gone). */
+export async function pssKiB(pid: number): Promise<number> {
+  const s = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+  return Number(/^Pss:\s+(\d+)/m.exec(s)?.[1] ?? 0);
+}
