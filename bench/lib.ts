@@ -478,6 +478,11 @@ export async function stopPrivateDockerd(d: PrivateDockerd | undefined): Promise
   log(`containerd processes of ${d.execRoot} still there after SIGKILL`);
 }
 
+/** The directories a cgroup `parent` (as removeCgroupTree takes it) still has, in every hierarchy: for a leftovers check. */
+export function cgroupDirsOf(parent: string): string[] {
+  return (existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []).map((ctrl) => join('/sys/fs/cgroup', ctrl, parent)).filter((d) => existsSync(d));
+}
+
 // ---------- memory of processes ----------
 
 /** A process's resident memory in KiB: RSS (VmRSS = anon + file + shmem), its anon and file parts, and PSS (shared pages split among the processes mapping them, /proc/<pid>/smaps_rollup). */
