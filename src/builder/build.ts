@@ -509,7 +509,7 @@ export class Builder {
         if (sources.length) await copyInto({ srcRoot, sources, destRoot: root, dest: destIsDir && !dest.endsWith('/') ? `${dest}/` : dest, owner, mode, unpackArchives: isAdd && !fromImage, shift, instruction: name });
       };
       if (fromImage) await this.backend.withImageRoot(fromImage, copyFrom);
-      else await copyFrom(this.ctx.root);
+      else await copyFrom(await this.ctx.root());
       for (const f of fetched) {
         await copyInto({ srcRoot: f.dir, sources: [f.name], destRoot: root, dest, owner, mode: mode ?? 0o600, unpackArchives: false, shift, instruction: name });
       }

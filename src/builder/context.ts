@@ -1,43 +1,19 @@
-// The build context: the tar the client sends, unpacked (with the archive hardening of image/)
-// into a directory of its own, with `.dockerignore` applied. COPY and ADD find their sources
-// here by path or glob, and the cache keys on a hash of those files' contents and modes.
+// The build context: the tar the client sends is kept as one file and indexed while it streams
+// in (each entry's name, type, mode, link target and content hash). The cache keys COPY/ADD on
+// those hashes, so a build whose steps all hit the cache never writes the context's files to
+// disk; the first step that really copies unpacks it (with the archive hardening of image/) into
+// a directory of its own, minus what `.dockerignore` excludes.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
 import { InvalidParameter, NotFound } from '../errors.ts';
-import { extractTo, decompress } from '../image/archive/index.ts';
+import { extractTo, decompress, cleanEntryName } from '../image/archive/index.ts';
 import { parseDockerignore, makeMatcher } from '../util/dockerignore.ts';
 import { resolveInRoot } from '../util/root-paths.ts';
-
-/** Reads the first bytes and puts them back (a body may be a tar, or a bare Dockerfile). */
-async function head(input: Readable, n: number): Promise<{ bytes: Buffer; stream: Readable }> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  let len = 0;
-  const it = input[Symbol.asyncIterator]();
-  while (len < n) {
-    const r = await it.next();
-    if (r.done) break;
-    const c = r.value as Buffer;
-    chunks.push(c);
-    len += c.length;
-  }
-  const bytes = Buffer.concat(chunks);
-  out.write(bytes);
-  (async () => {
-    try {
-      for (;;) {
-        const r = await it.next();
-        if (r.done) break;
-        if (!out.write(r.value)) await new Promise((res) => out.once('drain', res));
-      }
-      out.end();
-    } catch (e) { out.destroy(e as Error); }
-  })();
-  return { bytes, stream: out };
-}
 
 /** Go's filepath.Match for one pattern against a slash path (`*` and `?` stay within a segment). */
 export function globRegex(pattern: string): RegExp {
@@ -61,89 +37,151 @@ export function globRegex(pattern: string): RegExp {
 
 const hasMeta = (p: string): boolean => /[*?[\\]/.test(p);
 
-export class BuildContext {
-  readonly root: string;
-  private all?: string[];
-  private hashes = new Map<string, string>();
+/** One path of the context, as the index knows it. */
+interface Entry { type: 'file' | 'directory' | 'symlink' | 'other'; mode: number; uid: number; gid: number; linkname: string; hash: string }
 
-  private constructor(root: string) {
-    this.root = root;
+/** Files read into memory as they pass (the Dockerfile and .dockerignore), at most this big. */
+const KEEP_MAX = 4 * 1024 * 1024;
+
+export class BuildContext {
+  private readonly dir: string;
+  private readonly tarPath: string;
+  private readonly index = new Map<string, Entry>();
+  private readonly kept = new Map<string, Buffer>();
+  private unpacked?: Promise<string>;
+  private sorted?: string[];
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    this.tarPath = join(dir, 'context.tar');
   }
 
   /**
-   * Unpacks the request body into `dir`. A body that is not an archive is a Dockerfile sent
-   * alone (`docker build - < Dockerfile`): it becomes the only file of the context.
+   * Takes the request body into `dir`: the (decompressed) tar is written to one file and indexed
+   * in the same pass. A body that is not an archive is a Dockerfile sent alone (`docker build -
+   * < Dockerfile`): it becomes the only file of the context.
    */
   static async open(body: Readable, dir: string, dockerfileName: string): Promise<BuildContext> {
-    const { bytes, stream } = await head(body, 512);
-    const gz = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-    const zst = bytes.length >= 4 && bytes.readUInt32LE(0) === 0xfd2fb528;
-    const tarMagic = bytes.length >= 262 && bytes.subarray(257, 262).toString() === 'ustar';
-    if (bytes.length === 0) {
-      await writeFile(join(dir, dockerfileName || 'Dockerfile'), '');
-    } else if (gz || zst || tarMagic) {
-      await extractTo(await decompress(stream), dir, { whiteouts: false }).catch((e: Error) => {
-        throw e instanceof InvalidParameter ? e : new InvalidParameter(`invalid build context: ${e.message}`);
-      });
-    } else {
-      const chunks: Buffer[] = [];
-      for await (const c of stream) chunks.push(c as Buffer);
-      await writeFile(join(dir, 'Dockerfile'), Buffer.concat(chunks));
+    const ctx = new BuildContext(dir);
+    const want = new Set([norm(dockerfileName || 'Dockerfile'), 'dockerfile', '.dockerignore']);
+    const plain = await decompress(body);
+    const chunks: Buffer[] = [];
+    let head = Buffer.alloc(0);
+    // Peek at the first block: a tar has `ustar` at offset 257.
+    const it = plain[Symbol.asyncIterator]();
+    while (head.length < 512) {
+      const r = await it.next();
+      if (r.done) break;
+      chunks.push(r.value as Buffer);
+      head = Buffer.concat(chunks);
     }
-    return new BuildContext(dir);
+    const rest = new PassThrough({ highWaterMark: 1024 * 1024 });
+    rest.write(head);
+    void (async () => {
+      try {
+        for (;;) {
+          const r = await it.next();
+          if (r.done) break;
+          if (!rest.write(r.value)) await new Promise((res) => rest.once('drain', res));
+        }
+        rest.end();
+      } catch (e) { rest.destroy(e as Error); }
+    })();
+    const isTar = head.length >= 262 && head.subarray(257, 262).toString() === 'ustar';
+    if (!isTar && head.length > 0) {
+      const all: Buffer[] = [];
+      for await (const c of rest) all.push(c as Buffer);
+      const text = Buffer.concat(all);
+      await pipeline(tarOf('Dockerfile', text), createWriteStream(ctx.tarPath, { mode: 0o600 }));
+      ctx.record('Dockerfile', { type: 'file', mode: 0o644, uid: 0, gid: 0, linkname: '', hash: sha256(text) }, text);
+      return ctx;
+    }
+    if (head.length === 0) {
+      await pipeline(tarOf('Dockerfile', Buffer.alloc(0)), createWriteStream(ctx.tarPath, { mode: 0o600 }));
+      ctx.record('Dockerfile', { type: 'file', mode: 0o644, uid: 0, gid: 0, linkname: '', hash: sha256(Buffer.alloc(0)) }, Buffer.alloc(0));
+      return ctx;
+    }
+    const file = createWriteStream(ctx.tarPath, { mode: 0o600, highWaterMark: 4 * 1024 * 1024 });
+    const extract = tar.extract();
+    const tee = new Transform({
+      highWaterMark: 1024 * 1024,
+      transform(c: Buffer, _e, cb) { if (file.write(c)) cb(null, c); else file.once('drain', () => cb(null, c)); },
+    });
+    const fed = pipeline(rest, tee, extract as unknown as Writable).catch((e: Error) => { extract.destroy(e); throw e; });
+    try {
+      for await (const e of extract) {
+        const h = e.header;
+        const name = cleanEntryName(h.name);
+        const type = h.type === 'file' || h.type === 'contiguous-file' ? 'file' : h.type === 'directory' ? 'directory' : h.type === 'symlink' ? 'symlink' : h.type === 'link' ? 'file' : 'other';
+        const hash = createHash('sha256');
+        const keep = want.has(name) && (h.size ?? 0) <= KEEP_MAX;
+        const parts: Buffer[] = [];
+        for await (const c of e) { hash.update(c as Buffer); if (keep) parts.push(c as Buffer); }
+        if (name === '') continue;
+        // A hard link hashes as its target's content.
+        const linkHash = h.type === 'link' ? ctx.index.get(cleanEntryName(h.linkname ?? ''))?.hash : undefined;
+        ctx.record(name, { type, mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, linkname: h.linkname ?? '', hash: linkHash ?? hash.digest('hex') }, keep ? Buffer.concat(parts) : undefined);
+      }
+      await fed;
+    } catch (err) {
+      await fed.catch(() => {});
+      throw err instanceof InvalidParameter ? err : new InvalidParameter(`invalid build context: ${(err as Error).message}`);
+    } finally {
+      await new Promise<void>((res) => file.end(() => res()));
+    }
+    return ctx;
+  }
+
+  private record(name: string, e: Entry, content?: Buffer): void {
+    this.index.set(name, e);
+    if (content) this.kept.set(name, content);
+    else this.kept.delete(name);
+    // Parents a tar may leave implicit.
+    for (let p = posix.dirname(name); p !== '.' && !this.index.has(p); p = posix.dirname(p)) {
+      this.index.set(p, { type: 'directory', mode: 0o755, uid: 0, gid: 0, linkname: '', hash: '' });
+    }
+    this.sorted = undefined;
   }
 
   /** The Dockerfile's text; its path is relative to the context (moby's error wording). */
   async dockerfile(name: string): Promise<string> {
-    const rel = posix.normalize(name || 'Dockerfile').replace(/^\/+/, '');
+    const rel = norm(name || 'Dockerfile');
     if (rel.startsWith('..')) throw new InvalidParameter(`the Dockerfile (${name}) must be within the build context`);
-    const tryRead = async (p: string): Promise<string | undefined> => {
-      const resolved = await resolveInRoot(this.root, p, true);
-      return readFile(join(this.root, resolved), 'utf8').catch(() => undefined);
-    };
-    const text = await tryRead(rel) ?? (name ? undefined : await tryRead('dockerfile'));
-    if (text === undefined) throw new NotFound(`Cannot locate specified Dockerfile: ${name || 'Dockerfile'}`);
-    return text;
+    for (const cand of name ? [rel] : [rel, 'dockerfile']) {
+      const e = this.index.get(cand);
+      if (!e) continue;
+      const kept = this.kept.get(cand);
+      if (e.type === 'file' && kept) return kept.toString('utf8');
+      // A symlinked or very big Dockerfile: read it from the unpacked context.
+      const root = await this.root();
+      return readFile(join(root, await resolveInRoot(root, cand, true)), 'utf8');
+    }
+    throw new NotFound(`Cannot locate specified Dockerfile: ${name || 'Dockerfile'}`);
   }
 
-  /** Removes what `.dockerignore` excludes (clients do this too; dockerd does it again). */
+  /** Drops what `.dockerignore` excludes (clients do this too; dockerd does it again). */
   async applyDockerignore(keep: string[]): Promise<void> {
-    const text = await readFile(join(this.root, '.dockerignore'), 'utf8').catch(() => undefined);
+    const text = this.kept.get('.dockerignore')?.toString('utf8');
     if (text === undefined) return;
     const m = makeMatcher(parseDockerignore(text));
-    const keepSet = new Set(keep.map((k) => posix.normalize(k).replace(/^\/+/, '')));
-    const walk = async (rel: string): Promise<void> => {
-      for (const name of await readdir(join(this.root, rel))) {
-        const r = rel ? `${rel}/${name}` : name;
-        if (keepSet.has(r)) continue;
-        const st = await lstat(join(this.root, r));
-        if (m.excluded(r, st.isDirectory())) {
-          if (st.isDirectory() && m.mayContainExceptions(r)) { await walk(r); continue; }
-          await rm(join(this.root, r), { recursive: true, force: true });
-        } else if (st.isDirectory()) {
-          await walk(r);
-        }
+    const keepSet = new Set(keep.map(norm));
+    for (const name of [...this.index.keys()]) {
+      if (keepSet.has(name)) continue;
+      if (m.excluded(name, this.index.get(name)!.type === 'directory')) this.index.delete(name);
+    }
+    // Directories whose contents were re-included by an exception stay as parents.
+    for (const name of [...this.index.keys()]) {
+      for (let p = posix.dirname(name); p !== '.' && !this.index.has(p); p = posix.dirname(p)) {
+        this.index.set(p, { type: 'directory', mode: 0o755, uid: 0, gid: 0, linkname: '', hash: '' });
       }
-    };
-    await walk('');
-    this.all = undefined;
+    }
+    this.sorted = undefined;
   }
 
   /** Every path in the context, relative, sorted. */
-  async list(): Promise<string[]> {
-    if (this.all) return this.all;
-    const out: string[] = [];
-    const walk = async (rel: string): Promise<void> => {
-      const names = (await readdir(join(this.root, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
-      for (const d of names) {
-        const r = rel ? `${rel}/${d.name}` : d.name;
-        out.push(r);
-        if (d.isDirectory()) await walk(r);
-      }
-    };
-    await walk('');
-    this.all = out;
-    return out;
+  list(): string[] {
+    this.sorted ??= [...this.index.keys()].sort();
+    return this.sorted;
   }
 
   /**
@@ -153,56 +191,64 @@ export class BuildContext {
   async sources(patterns: string[], instruction: string): Promise<string[]> {
     const out: string[] = [];
     for (const raw of patterns) {
-      const p = posix.normalize(`/${raw}`).slice(1);
-      if (posix.normalize(raw).startsWith('../') || posix.normalize(raw) === '..') {
+      const cleaned = posix.normalize(raw);
+      if (cleaned === '..' || cleaned.startsWith('../')) {
         throw new InvalidParameter(`${instruction} failed: forbidden path outside the build context: ${raw} ()`);
       }
+      const p = norm(raw);
       if (p === '' || p === '.') { out.push(''); continue; }
       if (hasMeta(p)) {
         const re = globRegex(p);
-        const hits = (await this.list()).filter((f) => re.test(f));
+        const hits = this.list().filter((f) => re.test(f));
         if (!hits.length) throw new NotFound(`${instruction} failed: no source files were specified`);
         out.push(...hits);
         continue;
       }
-      const st = await lstat(join(this.root, await resolveInRoot(this.root, p, true))).catch(() => undefined);
-      if (!st) throw new NotFound(`${instruction} failed: file not found in build context or excluded by .dockerignore: stat ${raw}: file does not exist`);
+      if (!this.index.has(p)) {
+        throw new NotFound(`${instruction} failed: file not found in build context or excluded by .dockerignore: stat ${raw}: file does not exist`);
+      }
       out.push(p);
     }
     return out;
   }
 
-  /** A hash of the sources' names, types, modes, link targets and contents (not mtimes). */
+  /** A hash of the sources' names, types, modes, owners, link targets and contents (not mtimes). */
   async hash(rels: string[]): Promise<string> {
     const h = createHash('sha256');
+    const all = this.list();
     for (const rel of rels) {
-      for (const f of await this.under(rel)) h.update(`${f}\0${await this.fileHash(f)}\0`);
+      const names = rel === '' ? all : this.index.get(rel)?.type === 'directory' ? [rel, ...all.filter((f) => f.startsWith(`${rel}/`))] : [rel];
+      for (const f of names) {
+        const e = this.index.get(f)!;
+        h.update(`${f}\0${e.type}:${e.mode.toString(8)}:${e.uid}:${e.gid}:${e.linkname}:${e.hash}\0`);
+      }
     }
     return h.digest('hex');
   }
 
-  /** rel and, when it is a directory, everything under it. */
-  private async under(rel: string): Promise<string[]> {
-    if (rel === '') return this.list();
-    const st = await lstat(join(this.root, rel)).catch(() => undefined);
-    if (!st?.isDirectory()) return [rel];
-    return [rel, ...(await this.list()).filter((f) => f.startsWith(`${rel}/`))];
+  /** The context as a directory, unpacked on first use (a step that really copies). */
+  root(): Promise<string> {
+    this.unpacked ??= (async () => {
+      const dir = join(this.dir, 'files');
+      await mkdir(dir, { mode: 0o700 });
+      await extractTo(createReadStream(this.tarPath, { highWaterMark: 1024 * 1024 }), dir, { whiteouts: false, exclude: (name: string) => !this.index.has(name) });
+      return dir;
+    })();
+    return this.unpacked;
   }
+}
 
-  private async fileHash(rel: string): Promise<string> {
-    let v = this.hashes.get(rel);
-    if (v) return v;
-    const path = join(this.root, rel);
-    const st = await lstat(path);
-    const meta = `${st.mode.toString(8)}:${st.uid}:${st.gid}`;
-    if (st.isSymbolicLink()) v = `l:${meta}:${await readlink(path)}`;
-    else if (st.isDirectory()) v = `d:${meta}`;
-    else if (st.isFile()) {
-      const h = createHash('sha256');
-      for await (const c of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(c as Buffer);
-      v = `f:${meta}:${h.digest('hex')}`;
-    } else v = `o:${meta}`;
-    this.hashes.set(rel, v);
-    return v;
-  }
+function norm(p: string): string {
+  return posix.normalize(`/${p}`).slice(1).replace(/\/+$/, '');
+}
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+function tarOf(name: string, body: Buffer): Readable {
+  const p = tar.pack();
+  p.entry({ name, mode: 0o644, size: body.length, mtime: new Date(0) }, body);
+  p.finalize();
+  return p as unknown as Readable;
 }

@@ -2,7 +2,7 @@
 // Dockerfile step does; this file gives it images, layers made through an overlay mount, and
 // containers for RUN, and owns the context's temp dir. Every build leaves nothing behind:
 // mounts are undone and temp dirs removed whatever happens.
-import { mkdir, mkdtemp, rm, chmod } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, chmod, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFound } from '../errors.ts';
@@ -58,7 +58,10 @@ export class BuildService {
       const builder = new Builder({ backend: this.backend(work), cache: this.cache, context: ctx, request: req, output: out });
       return await builder.build(df);
     } finally {
-      await rm(work, { recursive: true, force: true }).catch((err: unknown) => this.log.warn({ err: String(err) }, 'build temp dir left'));
+      // Removed after the answer, not during the build: a big unpacked context takes a while.
+      const trash = `${work}.done`;
+      await rename(work, trash).catch(() => {});
+      void rm(trash, { recursive: true, force: true }).catch((err: unknown) => this.log.warn({ err: String(err) }, 'build temp dir left'));
     }
   }
 

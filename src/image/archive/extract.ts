@@ -30,6 +30,8 @@ export interface ApplyOptions {
   owner?: { uid: number; gid: number };
   /** Added to every owner (userns-remap: container root is this host uid/gid). */
   shift?: { uid: number; gid: number };
+  /** Entries (by cleaned name) to skip: a build context's `.dockerignore`. */
+  exclude?: (name: string) => boolean;
 }
 
 const WH = '.wh.';
@@ -170,7 +172,7 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
         entry.resume();
         throw err;
       }
-      if (name === '') { entry.resume(); continue; }
+      if (name === '' || o.exclude?.(name)) { entry.resume(); continue; }
       const base = posix.basename(name);
       const parentRel = posix.dirname(name) === '.' ? '' : posix.dirname(name);
       try {
