@@ -10,6 +10,53 @@ export function frame(stream: StreamType, payload: Buffer): Buffer {
   return Buffer.concat([h, payload]);
 }
 
+/** Lines as ranges over one buffer (runtime/logs.ts's LogBatch has this shape). */
+export interface LineBatch {
+  buf: Buffer;
+  count: number;
+  stream: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+  stamp?: Int32Array;
+  stamps?: Buffer[];
+}
+
+/**
+ * One buffer for a whole batch of log lines: a frame per line (as dockerd sends them: clients
+ * such as docker-py's logs(stream=True) hand out one frame per item), or the bare bytes for a
+ * tty container (`raw`); with timestamps each line begins with its stamp and a space.
+ */
+export function encodeLines(b: LineBatch, o: { raw: boolean; timestamps: boolean }): Buffer {
+  const stamped = o.timestamps && b.stamps !== undefined && b.stamp !== undefined;
+  let size = 0;
+  for (let i = 0; i < b.count; i++) {
+    size += b.end[i]! - b.start[i]! + (o.raw ? 0 : 8);
+    if (stamped) size += b.stamps![b.stamp![i]!]!.length + 1;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let pos = 0;
+  const src = b.buf;
+  for (let i = 0; i < b.count; i++) {
+    const s = b.start[i]!;
+    const e = b.end[i]!;
+    let len = e - s;
+    const ts = stamped ? b.stamps![b.stamp![i]!]! : undefined;
+    if (ts) len += ts.length + 1;
+    if (!o.raw) {
+      out[pos] = b.stream[i]!;
+      out[pos + 1] = 0; out[pos + 2] = 0; out[pos + 3] = 0;
+      out.writeUInt32BE(len, pos + 4);
+      pos += 8;
+    }
+    if (ts) {
+      pos += ts.copy(out, pos);
+      out[pos++] = 0x20;
+    }
+    pos += src.copy(out, pos, s, e);
+  }
+  return out;
+}
+
 /** Splits a multiplexed byte stream back into frames; keeps a partial frame for the next push. */
 export class FrameDecoder {
   private buf = Buffer.alloc(0);

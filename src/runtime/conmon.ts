@@ -74,10 +74,24 @@ export class SyncReader {
   }
 }
 
+/**
+ * conmon's `--log-size-max` per log path, set by log-rotation.ts before the container starts
+ * (the runtime's create options do not carry log settings).
+ */
+const logSizeMax = new Map<string, number>();
+
+export function setLogSizeMax(logPath: string, bytes: number | undefined): void {
+  if (bytes) logSizeMax.set(logPath, bytes); else logSizeMax.delete(logPath);
+}
+
 function commonArgs(o: ConmonCommon): string[] {
+  // No log path: the `none` driver (conmon then writes no file).
+  const logArgs = o.logPath ? ['-l', `k8s-file:${o.logPath}`] : ['-l', 'none'];
+  const max = o.logPath ? logSizeMax.get(o.logPath) : undefined;
+  if (max) logArgs.push('--log-size-max', String(max));
   const args = [
     '--api-version', '1', '-c', o.cid, '-u', o.cuuid, '-r', o.runtimePath, '-b', o.bundle, '-p', o.pidFile,
-    '--exit-dir', o.exitDir, '-l', `k8s-file:${o.logPath}`, '--log-level', 'error', '--socket-dir-path', o.socketDir,
+    '--exit-dir', o.exitDir, ...logArgs, '--log-level', 'error', '--socket-dir-path', o.socketDir,
     '--runtime-arg', `--root=${o.runcRoot}`, '--runtime-arg', '--log-format=json',
     '--runtime-arg', `--log=${o.bundle}/runc.log`,
   ];

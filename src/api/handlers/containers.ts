@@ -12,7 +12,8 @@ import { pruneContainers } from '../../engine/prune.ts';
 import type { ContainerConfigFields } from '../../types/oci-image.ts';
 import type { Readable } from 'node:stream';
 import { parseFilters } from '../filters.ts';
-import { frame } from '../stdcopy.ts';
+import { frame, encodeLines } from '../stdcopy.ts';
+import { containerLogBatches } from '../../engine/container-logs.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
 import { pipeAttach } from './attach-pipe.ts';
 import { pipeline } from 'node:stream/promises';
@@ -210,25 +211,29 @@ async function logs(ctx: HttpContext, engine: Engine): Promise<void> {
   const timestamps = boolParam(q, 'timestamps');
   const ac = new AbortController();
   ctx.res.on('close', () => ac.abort());
-  const { tty, entries } = containerLogs(engine.containers, ctx.params.id!, {
-    stdout, stderr, follow: boolParam(q, 'follow'), tail, since, until,
+  const { tty, batches } = containerLogBatches(engine.containers, ctx.params.id!, {
+    stdout, stderr, follow: boolParam(q, 'follow'), tail, since, until, timestamps,
   }, ac.signal);
   ctx.res.writeHead(200, {
     'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
   });
   ctx.res.flushHeaders();
-  for await (const e of entries) {
-    const data = timestamps ? Buffer.concat([Buffer.from(`${dockerTimestamp(e.timeNano)} `), e.data]) : e.data;
-    const ok = ctx.res.write(tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data));
-    if (!ok) await new Promise((r) => ctx.res.once('drain', r));
+  // A batch is up to 1 MiB of log read at once, sent as one write of all its frames.
+  for await (const b of batches) {
     if (ac.signal.aborted) break;
+    if (!ctx.res.write(encodeLines(b, { raw: tty, timestamps }))) await drained(ctx.res, ac.signal);
   }
   ctx.res.end();
 }
 
-/** Docker prints RFC3339Nano in UTC with a `Z`. */
-function dockerTimestamp(t: string): string {
-  return t.replace(/\+00:00$/, 'Z');
+/** Resolves on 'drain', or when the client has gone (a closed socket never drains). */
+function drained(res: HttpContext['res'], signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => { res.off('drain', done); signal.removeEventListener('abort', done); resolve(); };
+    res.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function timeParam(v: string | null, name: string): number | undefined {

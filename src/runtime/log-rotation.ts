@@ -1,0 +1,246 @@
+// Log drivers and rotation. Every driver that keeps a file (json-file, local) keeps the same
+// one: conmon's k8s-file/CRI lines in `container.log` (LogPath), with rotation on by default —
+// Docker's json-file grows without bound unless told otherwise, a top complaint.
+//
+// conmon does the cutting: started with `--log-size-max <max-size>` it checks every entry
+// before writing it and, when the file would pass max-size, opens `container.log.tmp` and
+// renames it over `container.log` — exact, at a line boundary, never blocking on berthd. Alone
+// that would discard the old file; berthd keeps it with hard links:
+//   .container.log.live  → the inode conmon writes (it survives conmon's rename),
+//   .container.log.next  → an empty `container.log.tmp` made ready in advance, which conmon's
+//                          O_TRUNC open takes over (so a second cut before berthd looks loses nothing).
+// A watcher (a stat on a timer, faster while the file fills fast) sees the inode change and
+// shifts: `.N-1` goes, `.k` → `.k+1`, the old file → `.1` (then gzip'd to `.1.gz` with
+// compress=true), and a new `.next` is made. The watcher runs in a worker thread with
+// synchronous fs calls (log-rotation-worker.ts): a busy main loop (attach streams, `docker
+// logs` of 100 MB) must not delay it, since it has about two cuts' time to react — a writer
+// that fills more than two files before it looks loses the files in between (never the
+// newest, and never blocks). While berthd is down conmon still cuts at max-size, so the disk
+// stays bounded (older output is then dropped instead of kept). gzip runs on the main
+// thread's zlib pool, one file at a time; the worker renames the result into place.
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, constants as zconst } from 'node:zlib';
+import { Worker } from 'node:worker_threads';
+import { InvalidParameter } from '../errors.ts';
+import type { Logger } from '../util/log.ts';
+import { setLogSizeMax } from './conmon.ts';
+import { listRotated } from './logs.ts';
+import type { ToWorker, FromWorker } from './log-rotation-worker.ts';
+
+export interface LogConfig { Type: string; Config: Record<string, string> }
+
+export interface RotationPolicy {
+  /** Bytes per file; 0: one file, never cut. */
+  maxSize: number;
+  /** Files kept, the current one included. */
+  maxFile: number;
+  compress: boolean;
+}
+
+export const LOG_DRIVERS = ['json-file', 'local', 'k8s-file', 'none'] as const;
+
+/**
+ * Defaults when an option is not given: json-file 10 MB × 5 files (at most 50 MB a container),
+ * local as Docker's local driver (20 MiB × 5, compressed).
+ */
+export const ROTATION_DEFAULTS: Record<'json-file' | 'local', RotationPolicy> = {
+  'json-file': { maxSize: 10_000_000, maxFile: 5, compress: false },
+  local: { maxSize: 20 * 1024 * 1024, maxFile: 5, compress: true },
+};
+
+// Options dockerd accepts for each driver; labels/env/tag are accepted and not recorded.
+const knownOpts: Record<string, string[]> = {
+  'json-file': ['max-file', 'max-size', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'],
+  local: ['max-file', 'max-size', 'compress'],
+  // podman's name for the same file.
+  'k8s-file': ['max-file', 'max-size', 'compress'],
+  none: [],
+};
+// Every driver's (moby's removeReservedOpts): delivery mode and its buffer.
+const reservedOpts = ['mode', 'max-buffer-size'];
+
+/** go-units: FromHumanSize (decimal, json-file) or RAMInBytes (binary, local). */
+export function parseSize(s: string, binary: boolean): number {
+  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
+  if (!m) throw new InvalidParameter(`invalid size: '${s}'`);
+  const unit = m[2] ? 'kmgtp'.indexOf(m[2].toLowerCase()) + 1 : 0;
+  return Math.floor(Number(m[1]) * (binary ? 1024 : 1000) ** unit);
+}
+
+function parseBool(s: string, what: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
+  throw new InvalidParameter(`${what}: strconv.ParseBool: parsing "${s}": invalid syntax`);
+}
+
+/**
+ * The container's LogConfig from the request and the daemon's log-driver/log-opts (moby's
+ * mergeAndVerifyLogConfig: the daemon's opts fill in only for the daemon's driver), validated
+ * like dockerd (unknown driver or option, bad value: 400).
+ */
+export function resolveLogConfig(input: { Type?: string | null; Config?: Record<string, string> | null } | null | undefined, daemon: { driver?: string; opts?: Record<string, string> } = {}): LogConfig {
+  const daemonDriver = daemon.driver || 'json-file';
+  const type = input?.Type || daemonDriver;
+  const config: Record<string, string> = { ...(input?.Config ?? {}) };
+  if (type === daemonDriver) {
+    for (const [k, v] of Object.entries(daemon.opts ?? {})) if (!(k in config)) config[k] = v;
+  }
+  const cfg = { Type: type, Config: config };
+  validateLogConfig(cfg);
+  return cfg;
+}
+
+export function validateLogConfig(cfg: LogConfig): void {
+  const known = knownOpts[cfg.Type];
+  if (!known) throw new InvalidParameter(`logger: no log driver named '${cfg.Type}' is registered`);
+  if (cfg.Type === 'none') return;
+  for (const [k, v] of Object.entries(cfg.Config)) {
+    if (k === 'mode') {
+      if (v !== '' && v !== 'blocking' && v !== 'non-blocking') throw new InvalidParameter(`logger: logging mode not supported: ${v}`);
+      continue;
+    }
+    if (k === 'max-buffer-size') { parseSize(v, true); continue; }
+    if (reservedOpts.includes(k)) continue;
+    if (!known.includes(k)) {
+      throw new InvalidParameter(cfg.Type === 'json-file' ? `unknown log opt '${k}' for json-file log driver` : `unknown log opt '${k}' for log driver ${cfg.Type}`);
+    }
+  }
+  rotationPolicy(cfg);
+}
+
+/** What the options mean for the files (undefined: no file). `max-size=-1` turns rotation off. */
+export function rotationPolicy(cfg: LogConfig): RotationPolicy | undefined {
+  if (cfg.Type === 'none') return undefined;
+  const local = cfg.Type === 'local';
+  const d = ROTATION_DEFAULTS[local ? 'local' : 'json-file'];
+  const o = cfg.Config;
+  let maxSize = d.maxSize;
+  if (o['max-size'] !== undefined && o['max-size'] !== '') {
+    if (o['max-size'] === '-1') maxSize = 0;
+    else {
+      maxSize = parseSize(o['max-size'], local);
+      if (maxSize <= 0) throw new InvalidParameter('max-size must be a positive number');
+    }
+  }
+  let maxFile = d.maxFile;
+  if (o['max-file'] !== undefined && o['max-file'] !== '') {
+    if (!/^[+-]?\d+$/.test(o['max-file'])) throw new InvalidParameter(`strconv.Atoi: parsing "${o['max-file']}": invalid syntax`);
+    maxFile = Number(o['max-file']);
+    if (maxFile < 1) throw new InvalidParameter('max-file cannot be less than 1');
+  }
+  let compress = d.compress && maxFile > 1 && maxSize > 0;
+  if (o.compress !== undefined && o.compress !== '') {
+    compress = parseBool(o.compress, 'error reading compress log option');
+    if (compress && (maxFile < 2 || maxSize === 0)) throw new InvalidParameter('compress cannot be true when max-file is less than 2 or max-size is not set');
+  }
+  return { maxSize, maxFile, compress };
+}
+
+/** A record's HostConfig.LogConfig (records from before log options: json-file, no options). */
+function asLogConfig(x: unknown): LogConfig {
+  const c = x as Partial<LogConfig> | null | undefined;
+  return { Type: c?.Type || 'json-file', Config: c?.Config ?? {} };
+}
+
+export class LogRotator {
+  private readonly log: Logger;
+  private worker?: Worker;
+  private seq = 0;
+  private readonly pending = new Map<number, (error?: string) => void>();
+  /** Compressions, one at a time per log. */
+  private readonly gz = new Map<string, Promise<void>>();
+
+  constructor(log: Logger) {
+    this.log = log;
+  }
+
+  private send(m: ToWorker): void {
+    if (!this.worker) {
+      const w = new Worker(new URL('./log-rotation-worker.ts', import.meta.url));
+      w.unref();
+      w.on('message', (msg: FromWorker) => this.onMessage(msg));
+      w.on('error', (err) => this.log.error({ err: String(err) }, 'log rotation worker failed'));
+      w.on('exit', () => {
+        if (this.worker === w) this.worker = undefined;
+        for (const done of this.pending.values()) done('log rotation worker exited');
+        this.pending.clear();
+      });
+      this.worker = w;
+    }
+    this.worker.postMessage(m);
+  }
+
+  private call(m: ToWorker & { seq: number }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(m.seq, (error) => (error ? reject(new Error(error)) : resolve()));
+      this.send(m);
+    });
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.op === 'done') {
+      const done = this.pending.get(m.seq);
+      this.pending.delete(m.seq);
+      done?.(m.error);
+    } else if (m.op === 'log') {
+      this.log[m.level](m.fields, m.msg);
+    } else if (m.op === 'compress') {
+      const prev = this.gz.get(m.path) ?? Promise.resolve();
+      const next = prev.then(() => this.compress(m.path, m.name, m.ino))
+        .catch((err) => this.log.warn({ path: m.path, err: String(err) }, 'log compression failed'));
+      this.gz.set(m.path, next);
+      void next.finally(() => { if (this.gz.get(m.path) === next) this.gz.delete(m.path); });
+    }
+  }
+
+  /** gzip's a rotated file to a temporary name; the worker puts it in place of wherever the file is by then. */
+  private async compress(path: string, name: string, ino: number): Promise<void> {
+    // Shifts may have moved it since the worker asked: find it by inode, then hold an fd
+    // (which pins the inode while gzip reads).
+    let fh: FileHandle | undefined;
+    for (const candidate of [name, ...(await listRotated(path)).filter((r) => !r.gz).map((r) => r.name)]) {
+      fh = await open(candidate, 'r').catch(() => undefined);
+      if (fh && (await fh.stat()).ino === ino) break;
+      await fh?.close();
+      fh = undefined;
+    }
+    if (!fh) return;
+    const tmp = `${path}.gz-${ino}.tmp`;
+    try {
+      await pipeline(fh.createReadStream(), createGzip({ level: zconst.Z_BEST_SPEED }), createWriteStream(tmp, { mode: 0o600 }));
+      await this.call({ op: 'finalize', seq: ++this.seq, path, ino, tmp });
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
+  }
+
+  /**
+   * Before conmon starts: tells conmon its limit and readies the files — a fresh current file
+   * (the previous run's output shifts to `.1`; with max-file=1 it is appended to), its `.live`
+   * link and a `.next`. Then watches until unwatch.
+   */
+  async prepare(path: string, cfg: unknown): Promise<void> {
+    if (!path) return;
+    const policy = rotationPolicy(asLogConfig(cfg));
+    if (!policy || policy.maxSize === 0) { setLogSizeMax(path, undefined); return; }
+    setLogSizeMax(path, policy.maxSize);
+    await this.call({ op: 'prepare', seq: ++this.seq, path, policy });
+  }
+
+  /** Watches a container found running after a berthd restart. */
+  watch(path: string, cfg: unknown): void {
+    if (!path) return;
+    const policy = rotationPolicy(asLogConfig(cfg));
+    if (!policy || policy.maxSize === 0) return;
+    setLogSizeMax(path, policy.maxSize);
+    this.send({ op: 'watch', path, policy });
+  }
+
+  /** At the container's exit: a last look (conmon has written everything), then no more polling. */
+  async unwatch(path: string): Promise<void> {
+    if (!path || !this.worker) return;
+    await this.call({ op: 'unwatch', seq: ++this.seq, path }).catch((err) => this.log.warn({ path, err: String(err) }, 'log rotation: last look failed'));
+  }
+}

@@ -1,0 +1,131 @@
+// Container logs through the real Docker CLI: rotation (per container and by default), reading
+// across rotated and compressed files, follow across a rotation, the none driver, and
+// dockerd's answers to bad log options.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { TestDaemon, makeBusybox, until } from '../../helpers/daemon.ts';
+
+/** awk printing lines `line 000001 xxx…` (100 bytes with the newline) from `from` to `to`. */
+const lines = (from: number, to: number): string =>
+  `awk 'BEGIN { p = sprintf("%88s", ""); gsub(/ /, "x", p); for (i = ${from}; i <= ${to}; i++) printf "line %06d %s\\n", i, p }'`;
+
+function logFiles(logPath: string): { name: string; size: number }[] {
+  const dir = dirname(logPath);
+  return readdirSync(dir).filter((n) => /^container\.log(\.\d+(\.gz)?)?$/.test(n)).sort()
+    .map((name) => ({ name, size: statSync(join(dir, name)).size }));
+}
+
+/** The numbers of `line N` lines, checked to be consecutive. */
+function consecutive(out: string): { first: number; last: number; count: number } {
+  const ns = out.split('\n').filter(Boolean).map((l) => Number(/^line (\d+) x+$/.exec(l)?.[1] ?? NaN));
+  for (let i = 1; i < ns.length; i++) assert.equal(ns[i], ns[i - 1]! + 1, `line after ${ns[i - 1]} is ${ns[i]}`);
+  return { first: ns[0]!, last: ns[ns.length - 1]!, count: ns.length };
+}
+
+describe('container logs against berthd', () => {
+  const d = new TestDaemon();
+  before(async () => {
+    await d.start();
+    await makeBusybox(d);
+  });
+  after(async () => { await d.cleanup(); });
+
+  const inspect = async (name: string, fmt: string): Promise<string> => (await d.docker(['inspect', '-f', fmt, name])).stdout.trim();
+
+  it('--log-opt max-size=1m --log-opt max-file=3 caps the files; docker logs shows the newest lines, --tail reads across files', async () => {
+    // 60 000 lines of 100 bytes: ~8.7 MB of log lines (conmon adds ~45 bytes of timestamp and stream).
+    const r = await d.docker(['run', '--name', 'rot', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', lines(1, 60_000)], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await inspect('rot', '{{json .HostConfig.LogConfig}}'), '{"Type":"json-file","Config":{"max-file":"3","max-size":"1m"}}');
+    const logPath = await inspect('rot', '{{.LogPath}}');
+    // The rotator's last look happens at the exit; give it a moment.
+    await until(async () => logFiles(logPath).length === 3, 5000, 'three log files');
+    const files = logFiles(logPath);
+    assert.deepEqual(files.map((f) => f.name), ['container.log', 'container.log.1', 'container.log.2']);
+    for (const f of files) assert.ok(f.size <= 1_000_000, `${f.name} is ${f.size} bytes`);
+    const total = files.reduce((a, f) => a + f.size, 0);
+    assert.ok(total <= 3_000_000 && total > 1_500_000, `total ${total}`);
+    const all = await d.docker(['logs', 'rot'], { timeoutMs: 30_000 });
+    const seen = consecutive(all.stdout);
+    assert.equal(seen.last, 60_000);
+    // What three files of ≤ 1 MB hold: about 6 900 lines of 145 bytes each.
+    assert.ok(seen.count > 10_000 && seen.count <= 3_000_000 / 145 + 1, `${seen.count} lines kept`);
+    // --tail across all three files, and within the newest.
+    const tail = await d.docker(['logs', '--tail', String(seen.count - 100), 'rot']);
+    assert.deepEqual(consecutive(tail.stdout), { first: seen.first + 100, last: 60_000, count: seen.count - 100 });
+    assert.equal((await d.docker(['logs', '--tail', '2', 'rot'])).stdout, all.stdout.split('\n').slice(-3).join('\n'));
+    await d.docker(['rm', 'rot']);
+  });
+
+  it('compress=true gzips the rotated files; logs and --tail read through them', async () => {
+    const r = await d.docker(['run', '--name', 'gz', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=4', '--log-opt', 'compress=true', 'busybox', 'sh', '-c', lines(1, 40_000)], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const logPath = await inspect('gz', '{{.LogPath}}');
+    await until(async () => logFiles(logPath).filter((f) => f.name.endsWith('.gz')).length === 3, 10_000, 'three .gz files');
+    assert.deepEqual(logFiles(logPath).map((f) => f.name), ['container.log', 'container.log.1.gz', 'container.log.2.gz', 'container.log.3.gz']);
+    const seen = consecutive((await d.docker(['logs', 'gz'])).stdout);
+    assert.equal(seen.last, 40_000);
+    assert.ok(seen.count > 3 * 6800, `${seen.count} lines`);
+    assert.deepEqual(consecutive((await d.docker(['logs', '--tail', String(seen.count - 10), 'gz'])).stdout), { first: seen.first + 10, last: 40_000, count: seen.count - 10 });
+    await d.docker(['rm', 'gz']);
+  });
+
+  it('rotation is on by default (json-file: 10 MB × 5), and a restart begins a new file', async () => {
+    // ~17 MB of log lines: past one 10 MB file.
+    const r = await d.docker(['run', '--name', 'dflt', 'busybox', 'sh', '-c', lines(1, 120_000)], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await inspect('dflt', '{{json .HostConfig.LogConfig}}'), '{"Type":"json-file","Config":{}}');
+    const logPath = await inspect('dflt', '{{.LogPath}}');
+    await until(async () => logFiles(logPath).length === 2, 5000, 'a rotated file');
+    for (const f of logFiles(logPath)) assert.ok(f.size <= 10_000_000, `${f.name} is ${f.size} bytes`);
+    assert.deepEqual(consecutive((await d.docker(['logs', 'dflt'], { timeoutMs: 30_000 })).stdout), { first: 1, last: 120_000, count: 120_000 });
+    await d.docker(['rm', 'dflt']);
+  });
+
+  it('logs -f follows across rotations and sees every line written after it started', async () => {
+    await d.docker(['run', '-d', '--name', 'fol', '--log-opt', 'max-size=256k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c',
+      // a shell loop (~3 MB/s): a cut every ~0.1 s, five in all
+      'sleep 1; i=1; while [ $i -le 20000 ]; do printf "line %06d xxxxxxxx\\n" $i; i=$((i+1)); done'], { timeoutMs: 10_000 });
+    const t0 = Date.now();
+    const f = await d.docker(['logs', '-f', 'fol'], { timeoutMs: 60_000 });
+    assert.equal(f.code, 0, f.stderr);
+    const seen = consecutive(f.stdout.replace(/ x+\n/g, ' xxxxxxxx\n'));
+    assert.deepEqual(seen, { first: 1, last: 20_000, count: 20_000 });
+    assert.ok(Date.now() - t0 < 60_000);
+    const logPath = await inspect('fol', '{{.LogPath}}');
+    assert.ok(logFiles(logPath).length <= 3, JSON.stringify(logFiles(logPath)));
+    await d.docker(['rm', 'fol']);
+  });
+
+  it('--log-driver none: no file, and docker logs says the driver cannot be read', async () => {
+    const r = await d.docker(['run', '--name', 'quiet', '--log-driver', 'none', 'busybox', 'echo', 'hello']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hello\n', 'attached output still flows');
+    assert.equal(await inspect('quiet', '{{.HostConfig.LogConfig.Type}} [{{.LogPath}}]'), 'none []');
+    const l = await d.docker(['logs', 'quiet']);
+    assert.notEqual(l.code, 0);
+    assert.match(l.stderr, /configured logging driver does not support reading/);
+    const dir = join(d.dataRoot, 'containers', await inspect('quiet', '{{.Id}}'));
+    assert.ok(!readdirSync(dir).some((n) => n.startsWith('container.log')));
+    await d.docker(['rm', 'quiet']);
+  });
+
+  it('local and json-file are accepted; bad drivers and options are a 400 at create, as in dockerd', async () => {
+    const local = await d.docker(['run', '--name', 'loc', '--log-driver', 'local', 'busybox', 'echo', 'hi']);
+    assert.equal(local.code, 0, local.stderr);
+    assert.equal((await d.docker(['logs', 'loc'])).stdout, 'hi\n');
+    await d.docker(['rm', 'loc']);
+    const bad = await d.docker(['run', '--log-opt', 'foo=bar', 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /unknown log opt 'foo' for json-file log driver/);
+    const create = (LogConfig: unknown): Promise<number> => d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { LogConfig } }).then((x) => x.status);
+    assert.equal(await create({ Type: 'json-file', Config: { 'max-size': 'abc' } }), 400);
+    assert.equal(await create({ Type: 'json-file', Config: { 'max-file': '0' } }), 400);
+    assert.equal(await create({ Type: 'json-file', Config: { compress: 'true', 'max-file': '1' } }), 400);
+    assert.equal(await create({ Type: 'nosuch', Config: {} }), 400);
+    const msg = (await d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { LogConfig: { Type: 'nosuch' } } })).json().message;
+    assert.equal(msg, "logger: no log driver named 'nosuch' is registered");
+  });
+});
