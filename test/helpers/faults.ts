@@ -72,7 +72,7 @@ export function rawRequest(socketPath: string, r: RawRequest): Promise<RawRespon
     sock.on('connect', () => {
       const body = r.body ?? Buffer.alloc(0);
       const headers: Record<string, string> = { Host: 'berth', Connection: 'close', ...r.headers };
-      if (r.body !== undefined || r.contentLength !== undefined) headers['Content-Length'] ??= String(r.contentLength ?? body.length);
+      if ((r.body !== undefined || r.contentLength !== undefined) && !headers['Transfer-Encoding']) headers['Content-Length'] ??= String(r.contentLength ?? body.length);
       const head = `${r.method} ${r.path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
       sock.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
     });
@@ -84,6 +84,13 @@ export function rawRequest(socketPath: string, r: RawRequest): Promise<RawRespon
           status = Number(m[1]);
           after = setTimeout(() => finish(false), r.readMs ?? 300);
         }
+      }
+      // A complete response with a Content-Length ends here; a stream ends after readMs.
+      const i = buf.indexOf('\r\n\r\n');
+      if (status && i >= 0) {
+        const len = /\r\ncontent-length: *(\d+)/i.exec(buf.toString('latin1', 0, i))?.[1];
+        if (len !== undefined && buf.length >= i + 4 + Number(len)) finish(false);
+        else if (buf.subarray(-5).toString('latin1') === '0\r\n\r\n') finish(false);
       }
     });
     sock.on('error', (e) => finish(false, e.message));
