@@ -25,8 +25,11 @@ export interface LineBatch {
  * One buffer for a whole batch of log lines: a frame per line (as dockerd sends them: clients
  * such as docker-py's logs(stream=True) hand out one frame per item), or the bare bytes for a
  * tty container (`raw`); with timestamps each line begins with its stamp and a space.
+ * `coalesce` (bytes): consecutive lines of one stream share a frame up to that size — only for
+ * clients that concatenate the payloads anyway (the Docker CLI's stdcopy writes each frame
+ * with one write(2): a frame per line costs it a syscall per line).
  */
-export function encodeLines(b: LineBatch, o: { raw: boolean; timestamps: boolean }): Buffer {
+export function encodeLines(b: LineBatch, o: { raw: boolean; timestamps: boolean; coalesce?: number }): Buffer {
   const stamped = o.timestamps && b.stamps !== undefined && b.stamp !== undefined;
   let size = 0;
   for (let i = 0; i < b.count; i++) {
@@ -36,6 +39,11 @@ export function encodeLines(b: LineBatch, o: { raw: boolean; timestamps: boolean
   const out = Buffer.allocUnsafe(size);
   let pos = 0;
   const src = b.buf;
+  const limit = o.coalesce ?? 0;
+  /** Where the open frame's header is (-1: none), its stream and payload size so far. */
+  let hdr = -1;
+  let hdrStream = 0;
+  let hdrLen = 0;
   for (let i = 0; i < b.count; i++) {
     const s = b.start[i]!;
     const e = b.end[i]!;
@@ -43,10 +51,18 @@ export function encodeLines(b: LineBatch, o: { raw: boolean; timestamps: boolean
     const ts = stamped ? b.stamps![b.stamp![i]!]! : undefined;
     if (ts) len += ts.length + 1;
     if (!o.raw) {
-      out[pos] = b.stream[i]!;
-      out[pos + 1] = 0; out[pos + 2] = 0; out[pos + 3] = 0;
-      out.writeUInt32BE(len, pos + 4);
-      pos += 8;
+      const stream = b.stream[i]!;
+      if (hdr >= 0 && stream === hdrStream && hdrLen + len <= limit) {
+        hdrLen += len;
+      } else {
+        if (hdr >= 0) out.writeUInt32BE(hdrLen, hdr + 4);
+        hdr = pos;
+        hdrStream = stream;
+        hdrLen = len;
+        out[pos] = stream;
+        out[pos + 1] = 0; out[pos + 2] = 0; out[pos + 3] = 0;
+        pos += 8;
+      }
     }
     if (ts) {
       pos += ts.copy(out, pos);
@@ -54,7 +70,8 @@ export function encodeLines(b: LineBatch, o: { raw: boolean; timestamps: boolean
     }
     pos += src.copy(out, pos, s, e);
   }
-  return out;
+  if (hdr >= 0) out.writeUInt32BE(hdrLen, hdr + 4);
+  return out.subarray(0, pos);
 }
 
 /** Splits a multiplexed byte stream back into frames; keeps a partial frame for the next push. */

@@ -218,10 +218,13 @@ async function logs(ctx: HttpContext, engine: Engine): Promise<void> {
     'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
   });
   ctx.res.flushHeaders();
-  // A batch is up to 1 MiB of log read at once, sent as one write of all its frames.
+  // A batch is up to 1 MiB of log read at once, sent as one write of all its frames. The Docker
+  // CLI only concatenates the payloads: it gets lines of one stream together in frames of up to
+  // 32 KiB (its stdcopy buffer); other clients a frame per line, as from dockerd.
+  const coalesce = /^Docker-Client\//.test(ctx.req.headers['user-agent'] ?? '') ? 32 * 1024 : 0;
   for await (const b of batches) {
     if (ac.signal.aborted) break;
-    if (!ctx.res.write(encodeLines(b, { raw: tty, timestamps }))) await drained(ctx.res, ac.signal);
+    if (!ctx.res.write(encodeLines(b, { raw: tty, timestamps, coalesce }))) await drained(ctx.res, ac.signal);
   }
   ctx.res.end();
 }
