@@ -21,3 +21,8 @@ if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.pack
   npm install --no-audit --no-fund --loglevel=error
 fi
 node_modules/.bin/node --version >/dev/null
+
+# The JavaScript build bin/berthd and bin/berth run (they fall back to src/ when it is stale).
+rm -rf dist
+node_modules/.bin/tsc -p tsconfig.build.json
+touch dist/.built

@@ -18,7 +18,7 @@ echo "== leak check"
 leaks=0
 if pgrep -af 'conmon.*/run/bt-' >/dev/null; then echo "conmon processes left:"; pgrep -af 'conmon.*/run/bt-'; leaks=1; fi
 if grep -E ' (/var/tmp/berth-test-|/run/bt-)' /proc/mounts; then echo "mounts left (above)"; leaks=1; fi
-if pgrep -af 'src/daemon/main.ts.*(/run/bt-|berth-test-)' >/dev/null; then echo "berthd left:"; pgrep -af 'src/daemon/main.ts'; leaks=1; fi
+if pgrep -af '(src|dist)/daemon/main\.(ts|js).*(/run/bt-|berth-test-)' >/dev/null; then echo "berthd left:"; pgrep -af 'daemon/main\.(ts|js)'; leaks=1; fi
 for r in /run/bt-*/runc; do
   [ -d "$r" ] || continue
   if [ -n "$(runc --root "$r" list -q 2>/dev/null)" ]; then echo "runc containers left under $r"; leaks=1; fi

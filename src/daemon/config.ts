@@ -2,7 +2,8 @@
 // both ways is an error, as in dockerd; so is an unknown key or a missing explicit file.
 import { readFile } from 'node:fs/promises';
 import { Command, Option, InvalidArgumentError } from 'commander';
-import { z } from 'zod';
+import type { FileConfig } from './config-file.ts';
+import { logLevels } from './log-levels.ts';
 import { checkRegistrySettings } from '../engine/images.ts';
 import { parseHost, isLoopback } from './hosts.ts';
 
@@ -49,43 +50,13 @@ export interface Ulimit { Name: string; Soft: number; Hard: number }
 const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
 /** Where --tlscacert/--tlscert/--tlskey point by default (dockerd: ~/.docker; berthd runs as root, so /etc/berth). */
 export const DEFAULT_TLS_DIR = '/etc/berth';
-const logLevels = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
 /** Log drivers Berth writes (json-file is the default, as in dockerd; k8s-file is podman's CRI format). */
 export const LOG_DRIVERS = ['json-file', 'k8s-file', 'local', 'none'] as const;
 const LOG_OPTS = ['max-size', 'max-file', 'compress'] as const;
 /** go-units' ulimit names. */
 const ULIMIT_NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];
 
-const fileSchema = z.object({
-  hosts: z.array(z.string()).optional(),
-  'data-root': z.string().optional(),
-  'exec-root': z.string().optional(),
-  pidfile: z.string().optional(),
-  runtime: z.string().optional(),
-  'default-runtime': z.string().optional(),
-  'log-level': z.enum(logLevels).optional(),
-  debug: z.boolean().optional(),
-  bridge: z.string().optional(),
-  bip: z.string().optional(),
-  mtu: z.number().int().min(68).max(65535).optional(),
-  'default-address-pool': z.string().optional(),
-  'default-address-pools': z.array(z.object({ base: z.string(), size: z.number().int() })).optional(),
-  'userland-proxy': z.boolean().optional(),
-  'userns-remap': z.string().optional(),
-  'insecure-registries': z.array(z.string()).optional(),
-  'registry-mirrors': z.array(z.string()).optional(),
-  tls: z.boolean().optional(),
-  tlsverify: z.boolean().optional(),
-  tlscacert: z.string().optional(),
-  tlscert: z.string().optional(),
-  tlskey: z.string().optional(),
-  'live-restore': z.boolean().optional(),
-  'default-ulimits': z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
-  'log-driver': z.string().optional(),
-  'log-opts': z.record(z.string(), z.unknown()).optional(),
-}).strict();
 
-type FileConfig = z.infer<typeof fileSchema>;
 
 export class ConfigError extends Error {}
 
@@ -207,9 +178,11 @@ function checkTcpSecurity(hosts: string[], tls: TlsSettings, explicit: boolean):
   }
 }
 
-function parseFile(path: string, text: string): FileConfig {
+async function parseFile(path: string, text: string): Promise<FileConfig> {
   let json: unknown;
   try { json = JSON.parse(text); } catch (err) { throw new ConfigError(`invalid JSON in ${path}: ${(err as Error).message}`); }
+  // zod is loaded only when there is a file to check (it is a big part of start-up memory).
+  const { fileSchema } = await import('./config-file.ts');
   const r = fileSchema.safeParse(json);
   if (!r.success) throw new ConfigError(`invalid configuration in ${path}: ${r.error.issues.map((i) => `${i.path.join('.') || i.message}: ${i.message}`).join('; ')}`);
   return r.data;
@@ -267,7 +240,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   } catch (err) {
     if (explicit) throw new ConfigError(`unable to read config file ${o.configFile}: ${(err as Error).message}`);
   }
-  if (text !== undefined) file = parseFile(o.configFile, text);
+  if (text !== undefined) file = await parseFile(o.configFile, text);
   const both: string[] = [];
   const pick = <T>(flag: T | undefined, key: keyof FileConfig, fileVal: T | undefined): T | undefined => {
     if (flag !== undefined && fileVal !== undefined) both.push(`${key}: (from flag: ${String(flag)}, from file: ${String(fileVal)})`);

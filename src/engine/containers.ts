@@ -20,7 +20,6 @@ import { buildSpec } from '../runtime/spec.ts';
 import type { ImageService } from './images.ts';
 import type { ContainerRecord, ContainerConfig } from './container-record.ts';
 import { initialState, setRunning, setStopped, setStartError } from './container-state.ts';
-import { createBodySchema, decode } from './container-config.ts';
 import { validateName, generateName } from './names.ts';
 import { writeEtcFiles } from './etc-files.ts';
 import { parseSignal } from './signals.ts';
@@ -388,6 +387,8 @@ export class ContainerService {
   // ---- create -------------------------------------------------------------------------------
 
   async create(body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
+    // The request schemas (zod) load with the first create, not at start-up (memory).
+    const { createBodySchema, decode } = await import('./container-config.ts');
     const input = decode(createBodySchema, body, 'ContainerConfigWrapper');
     if (!input.Image) throw new InvalidParameter('config cannot be empty in order to create a container');
     const image = this.images.store.resolve(input.Image);

@@ -5,7 +5,6 @@ import { newId } from '../util/ids.ts';
 import type { Runtime, ExecSession, AttachStream } from '../runtime/runtime.ts';
 import { buildExecProcess } from '../runtime/spec.ts';
 import type { ContainerService, Container } from './containers.ts';
-import { decode, execConfigSchema } from './container-config.ts';
 import { mergeEnv } from './containers.ts';
 import { InvalidParameter } from '../errors.ts';
 import { readFile } from 'node:fs/promises';
@@ -44,8 +43,9 @@ export class ExecService {
     };
   }
 
-  create(ref: string, body: unknown): { Id: string } {
+  async create(ref: string, body: unknown): Promise<{ Id: string }> {
     const c = this.containers.get(ref);
+    const { decode, execConfigSchema } = await import('./container-config.ts');
     const input = decode(execConfigSchema, body, 'ExecConfig');
     if (!input.Cmd || input.Cmd.length === 0) throw new InvalidParameter('No exec command specified');
     this.checkRunning(c);

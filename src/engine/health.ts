@@ -94,7 +94,7 @@ export class HealthMonitor {
     let output = '';
     let exitCode = -1;
     try {
-      const { Id } = this.exec.create(c.rec.Id, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      const { Id } = await this.exec.create(c.rec.Id, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
       const { rec, stream } = await this.exec.start(Id, { detach: false });
       stream?.on('data', (_fd, chunk) => { if (output.length < MAX_OUTPUT) output += chunk.toString('utf8').slice(0, MAX_OUTPUT - output.length); });
       const drained = new Promise<void>((r) => { if (stream) stream.on('end', () => r()); else r(); });

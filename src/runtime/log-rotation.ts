@@ -158,7 +158,7 @@ export class LogRotator {
 
   private send(m: ToWorker): void {
     if (!this.worker) {
-      const w = new Worker(new URL('./log-rotation-worker.ts', import.meta.url));
+      const w = new Worker(new URL(`./log-rotation-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
       w.unref();
       w.on('message', (msg: FromWorker) => this.onMessage(msg));
       w.on('error', (err) => this.log.error({ err: String(err) }, 'log rotation worker failed'));

@@ -3,7 +3,6 @@ import type { Router, HijackContext } from '../router.ts';
 import { sendJson, sendEmpty, readJson, intParam } from '../respond.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
-import { decode, execStartSchema } from '../../engine/container-config.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
 import { pipeAttach } from './attach-pipe.ts';
 import { frame } from '../stdcopy.ts';
@@ -11,7 +10,7 @@ import { frame } from '../stdcopy.ts';
 export function registerExecRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/containers/{id}/exec', async (ctx) => {
     const body = await readJson(ctx.req);
-    sendJson(ctx.res, 201, engine.exec.create(ctx.params.id!, body));
+    sendJson(ctx.res, 201, await engine.exec.create(ctx.params.id!, body));
   });
 
   router.addHijack('POST', '/exec/{id}/start', (ctx) => start(ctx, engine));
@@ -35,6 +34,7 @@ async function start(ctx: HijackContext, engine: Engine): Promise<void> {
     if (ctx.body.length) {
       try { body = JSON.parse(ctx.body.toString('utf8')); } catch (e) { throw new InvalidParameter(`invalid JSON: ${(e as Error).message}`); }
     }
+    const { decode, execStartSchema } = await import('../../engine/container-config.ts');
     const opts = decode(execStartSchema, body, 'ExecStartCheck');
     detach = opts.Detach ?? false;
     tty = opts.Tty ?? undefined;
