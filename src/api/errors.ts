@@ -13,9 +13,14 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Logs real faults (500s) with their stack; client mistakes are debug noise. */
+/** A client that hung up mid-stream (an export or logs read half-way): not a fault of ours. */
+function clientGone(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
+
+/** Logs real faults (500s) with their stack; client mistakes and clients gone are debug noise. */
 export function logError(log: Logger, err: unknown, where: string): void {
-  if (statusOf(err) >= 500) log.error({ err: err instanceof Error ? err.stack : String(err), where }, 'request failed');
+  if (statusOf(err) >= 500 && !clientGone(err)) log.error({ err: err instanceof Error ? err.stack : String(err), where }, 'request failed');
   else log.debug({ err: messageOf(err), where }, 'request refused');
 }
 

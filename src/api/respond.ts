@@ -75,17 +75,23 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** Docker's boolean query convention: 1/true/True are true; absent is the default. */
+/**
+ * Docker's boolean query convention (moby's httputils.BoolValue): every value but 0, no, false
+ * and none (any case, spaces trimmed) is true; absent or empty is the default.
+ */
 export function boolParam(q: URLSearchParams, name: string, dflt = false): boolean {
   const v = q.get(name);
-  if (v === null || v === '') return dflt;
-  return v === '1' || v.toLowerCase() === 'true';
+  if (v === null) return dflt;
+  const s = v.trim().toLowerCase();
+  if (s === '') return dflt;
+  return !(s === '0' || s === 'no' || s === 'false' || s === 'none');
 }
 
+/** A decimal integer, as Go's strconv.Atoi reads it: `1e3`, `0x10`, ` 1` and out-of-range values are 400s. */
 export function intParam(q: URLSearchParams, name: string, dflt?: number): number | undefined {
   const v = q.get(name);
   if (v === null || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new InvalidParameter(`invalid value for ${name}: ${v}`);
+  if (!/^[+-]?\d+$/.test(v) || !Number.isSafeInteger(n)) throw new InvalidParameter(`invalid value for ${name}: ${v}`);
   return n;
 }

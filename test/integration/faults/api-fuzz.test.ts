@@ -441,6 +441,22 @@ describe('API fuzz', () => {
     assert.deepEqual(unknown.map((r) => `${r.res.status} ${r.method} ${r.path.slice(0, 200)} → ${messageOf(r).slice(0, 200)}`), []);
   });
 
+  it('the API boundary: malformed escapes and non-decimal integers are 400s; booleans read as moby reads them', async () => {
+    for (const path of ['/containers/%zz/json', '/containers/%E0%A4%A/json', '/images/%FF/json', '/volumes/%/x']) {
+      const r = await rawRequest(d.socket, { method: 'GET', path, timeoutMs: 5000 });
+      assert.ok(r.status === 400 || r.status === 404, `${path}: ${r.status} ${r.body}`);
+    }
+    for (const v of ['1e3', '0x10', '1.5', ' 7', '99999999999999999999', 'NaN']) {
+      const r = await d.api('GET', `/containers/json?limit=${encodeURIComponent(v)}`);
+      assert.equal(r.status, 400, `limit=${v}: ${r.status} ${r.body}`);
+    }
+    assert.equal((await d.api('GET', '/containers/json?limit=-1')).status, 200);
+    // all=yes lists the stopped fzs as moby does (BoolValue: all but 0/no/false/none is true).
+    const names = async (q: string): Promise<string[]> => ((await d.api('GET', `/containers/json?${q}`)).json() as { Names: string[] }[]).map((c) => c.Names[0]!);
+    for (const yes of ['1', 'true', 'True', 'yes', 'on']) assert.ok((await names(`all=${yes}`)).includes('/fzs'), `all=${yes}`);
+    for (const no of ['0', 'false', 'FALSE', 'no', 'none', '']) assert.ok(!(await names(`all=${no}`)).includes('/fzs'), `all=${no}`);
+  });
+
   /** 501, and a 503 that says a registry is unreachable. */
   function allowed(r: Got): boolean {
     if (r.res.status === 501) return true;
