@@ -55,7 +55,9 @@ function serve<S extends http.Server>(server: S, router: Router, log: Logger): S
 }
 
 function route(router: Router, method: string, url: string): { handler: HttpHandler | HijackHandler; hijack: boolean; params: Record<string, string>; query: URLSearchParams; apiVersion: string } {
-  const u = new URL(url, 'http://berth');
+  // Prefixed, not resolved against a base: a path starting with `//` is not a host.
+  let u: URL;
+  try { u = new URL(`http://berth${url.startsWith('/') ? '' : '/'}${url}`); } catch { throw new InvalidParameter(`invalid request path: ${url.slice(0, 200)}`); }
   const { version, path } = splitVersion(u.pathname);
   const m = router.match(method, path);
   if (m === undefined) throw new NotFound('page not found');

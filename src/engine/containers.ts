@@ -804,7 +804,12 @@ export class ContainerService {
       const st = c.rec.State;
       if (!st.Running) throw new Conflict(`Container ${c.rec.Id} is not running`);
       if (st.Paused) throw new Conflict(`Container ${c.rec.Id} is already paused`);
-      await this.runtime.pause(c.rec.Id);
+      await this.runtime.pause(c.rec.Id).catch(async (err: unknown) => {
+        // It exited before its exit was handled: as far as the client is concerned, not running.
+        const now = await this.runtime.state(c.rec.Id).catch(() => undefined);
+        if (!now || now.status === 'stopped') throw new Conflict(`Container ${c.rec.Id} is not running`);
+        throw err;
+      });
       st.Paused = true;
       st.Status = 'paused';
       await this.persist(c);
@@ -817,7 +822,11 @@ export class ContainerService {
     await this.lock.run(c.rec.Id, async () => {
       const st = c.rec.State;
       if (!st.Paused) throw new Conflict(`Container ${c.rec.Id} is not paused`);
-      await this.runtime.resume(c.rec.Id);
+      await this.runtime.resume(c.rec.Id).catch(async (err: unknown) => {
+        const now = await this.runtime.state(c.rec.Id).catch(() => undefined);
+        if (!now || now.status === 'stopped') throw new Conflict(`Container ${c.rec.Id} is not paused`);
+        throw err;
+      });
       st.Paused = false;
       st.Status = 'running';
       await this.persist(c);
@@ -941,6 +950,8 @@ export class ContainerService {
   async withRootfs<T>(c: Container, fn: (merged: string, p: ContainerPaths) => Promise<T>): Promise<T> {
     const p = this.paths(c);
     return this.lock.run(c.rec.Id, async () => {
+      // A remove that got the lock first has taken the container away.
+      if (c.removed || c.removing) throw noSuchContainer(c.rec.Id);
       const mounted = await isMounted(p.merged);
       if (!mounted) await mountOverlay(p.merged, { lowerdirs: p.lower, upperdir: p.upper, workdir: p.work });
       try {
@@ -970,10 +981,12 @@ function exposedWith(exposed: Record<string, object> | undefined, bindings: Reco
 
 /** Image env first, user env replacing same-named keys (moby ReplaceOrAppendEnvValues). */
 export function mergeEnv(base: string[], over: string[]): string[] {
-  const out = [...base];
+  const out = [...base].filter((e) => e.includes('='));
   for (const kv of over) {
     const key = kv.split('=')[0];
     const i = out.findIndex((e) => e.split('=')[0] === key);
+    // The API's rule: a variable without `=` is removed, not set empty.
+    if (!kv.includes('=')) { if (i >= 0) out.splice(i, 1); continue; }
     if (i >= 0) out[i] = kv; else out.push(kv);
   }
   return out;

@@ -9,6 +9,7 @@ import { run } from '../sys/exec.ts';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
+import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { atomicWriteJson } from '../util/atomic-write.ts';
 import { newId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
@@ -313,6 +314,17 @@ export class NetworkService {
   }
 
   async remove(ref: string): Promise<void> {
+    const found = this.get(ref);
+    // One removal per network: a second (DELETE twice, or DELETE and prune) finds it gone.
+    await this.removals.run(found.Id, async () => {
+      if (!this.nets.has(found.Id)) throw new NotFound(`network ${ref} not found`);
+      await this.removeLocked(found.Id);
+    });
+  }
+
+  private readonly removals = new KeyedMutex();
+
+  private async removeLocked(ref: string): Promise<void> {
     const n = this.get(ref);
     if (PREDEFINED.includes(n.Name)) throw new Conflict(`${n.Name} is a pre-defined network and cannot be removed`);
     const users = this.containersOf(n);
@@ -329,7 +341,12 @@ export class NetworkService {
     const out: string[] = [];
     for (const n of [...this.nets.values()]) {
       if (PREDEFINED.includes(n.Name) || inUse(n) || !match(n) || this.containersOf(n).length) continue;
-      await this.remove(n.Id);
+      try {
+        await this.remove(n.Id);
+      } catch (err) {
+        if (err instanceof NotFound) continue; // removed meanwhile
+        throw err;
+      }
       out.push(n.Name);
     }
     return out;

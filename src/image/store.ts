@@ -82,6 +82,8 @@ export class ImageStore {
   private diffs = new Map<string, DiffRecord>();
   /** One download of a layer at a time, however many pulls want it. */
   private layerLocks = new KeyedMutex();
+  /** Layer commits and image removals, one at a time. */
+  private storeLock = new KeyedMutex();
 
   private constructor(root: string, log: Logger) {
     this.root = root;
@@ -249,6 +251,12 @@ export class ImageStore {
 
   /** Moves an ingested layer into place under its chain ID, unless an identical one exists. */
   private async commitLayer(l: { diffId: string; blob?: string; diff: string; size: number }, parentChain: string | undefined, undo: (() => Promise<void>)[]): Promise<string> {
+    // One layer change at a time: two commits making the same layer, or a removal deleting a
+    // layer a commit is about to reuse, would otherwise race on its directory.
+    return this.storeLock.run('layers', () => this.commitLayerLocked(l, parentChain, undo));
+  }
+
+  private async commitLayerLocked(l: { diffId: string; blob?: string; diff: string; size: number }, parentChain: string | undefined, undo: (() => Promise<void>)[]): Promise<string> {
     const realChain = parentChain ? `sha256:${createHash('sha256').update(`${parentChain} ${l.diffId}`).digest('hex')}` : l.diffId;
     const blobPath = this.p('content/sha256', hexOf(l.diffId));
     if (l.blob && !(await exists(blobPath))) {
@@ -541,6 +549,10 @@ export class ImageStore {
 
   /** `docker rmi` with moby's rules (daemon/images/image_delete.go). */
   async remove(ref: string, o: { force: boolean; noPrune?: boolean; usage: (id: string) => ImageUsage; onFreed?: (bytes: number) => void }): Promise<DeleteRecord[]> {
+    return this.storeLock.run('layers', () => this.removeLocked(ref, o));
+  }
+
+  private async removeLocked(ref: string, o: { force: boolean; noPrune?: boolean; usage: (id: string) => ImageUsage; onFreed?: (bytes: number) => void }): Promise<DeleteRecord[]> {
     const id = this.lookup(ref);
     if (!id) throw noSuchImage(ref);
     const records: DeleteRecord[] = [];
@@ -744,8 +756,11 @@ export class ImageStore {
         const cfgBytes = await readFile(join(files, cleanEntryName(m.Config))).catch(() => {
           throw new InvalidParameter(`invalid archive: missing config ${m.Config}`);
         });
-        const config = JSON.parse(cfgBytes.toString('utf8')) as ImageConfigFile;
-        const diffIds = config.rootfs?.diff_ids ?? [];
+        let config: ImageConfigFile;
+        try { config = JSON.parse(cfgBytes.toString('utf8')) as ImageConfigFile; } catch { throw new InvalidParameter(`invalid archive: image config ${m.Config} is not JSON`); }
+        if (!config || typeof config !== 'object') throw new InvalidParameter(`invalid archive: image config ${m.Config} is not an object`);
+        const diffIds = Array.isArray(config.rootfs?.diff_ids) ? config.rootfs.diff_ids : [];
+        if (!Array.isArray(m.Layers)) throw new InvalidParameter('invalid archive: manifest entry without Layers');
         if (diffIds.length !== m.Layers.length) throw new InvalidParameter('invalid archive: layer count does not match the image config');
         let parent: string | undefined;
         for (let i = 0; i < m.Layers.length; i++) {

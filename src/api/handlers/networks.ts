@@ -1,6 +1,7 @@
 // HTTP handlers for /networks/*: list, inspect, create, remove, prune, connect, disconnect.
 import type { Router } from '../router.ts';
 import { sendJson, sendEmpty, readJson } from '../respond.ts';
+import { object, optBool, optString, optStringMap } from '../check.ts';
 import { parseFilters, rejectUnknownFilters } from '../filters.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
@@ -49,8 +50,24 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('POST', '/networks/create', async (ctx) => {
-    const body = await readJson(ctx.req) as Parameters<typeof nets.create>[0];
-    if (!body || typeof body !== 'object') throw new InvalidParameter('invalid network config');
+    const raw = object(await readJson(ctx.req), 'network config');
+    for (const k of ['Name', 'Driver', 'Scope']) optString(raw, k);
+    for (const k of ['Internal', 'Attachable', 'Ingress', 'EnableIPv6', 'CheckDuplicate']) optBool(raw, k);
+    optStringMap(raw, 'Labels');
+    optStringMap(raw, 'Options');
+    if (raw.IPAM !== undefined && raw.IPAM !== null) {
+      const ipam = object(raw.IPAM, 'IPAM');
+      optString(ipam, 'Driver', 'IPAM.Driver');
+      optStringMap(ipam, 'Options', 'IPAM.Options');
+      if (ipam.Config !== undefined && ipam.Config !== null) {
+        if (!Array.isArray(ipam.Config)) throw new InvalidParameter('invalid IPAM.Config: expected a list');
+        for (const c of ipam.Config) {
+          const cfg = object(c, 'IPAM.Config entry');
+          for (const k of ['Subnet', 'IPRange', 'Gateway']) optString(cfg, k, `IPAM.Config.${k}`);
+        }
+      }
+    }
+    const body = raw as unknown as Parameters<typeof nets.create>[0];
     const n = await nets.create(body);
     sendJson(ctx.res, 201, { Id: n.Id, Warning: '' });
   });
@@ -76,6 +93,7 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/networks/{id}/connect', async (ctx) => {
     const body = await readJson(ctx.req) as { Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null };
     if (!body?.Container) throw new InvalidParameter('container is required');
+    optString(body as Record<string, unknown>, 'Container');
     await svc.connectNetwork(body.Container, ctx.params.id!, body.EndpointConfig ?? {});
     sendEmpty(ctx.res, 200);
   });
@@ -83,6 +101,7 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/networks/{id}/disconnect', async (ctx) => {
     const body = await readJson(ctx.req) as { Container?: string; Force?: boolean };
     if (!body?.Container) throw new InvalidParameter('container is required');
+    optString(body as Record<string, unknown>, 'Container');
     await svc.disconnectNetwork(body.Container, ctx.params.id!);
     sendEmpty(ctx.res, 200);
   });

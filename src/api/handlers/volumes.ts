@@ -1,6 +1,7 @@
 // HTTP handlers for /volumes/*: create, list, inspect, remove, prune.
 import type { Router } from '../router.ts';
 import { sendJson, sendEmpty, readJson, boolParam } from '../respond.ts';
+import { object, optString, optStringMap } from '../check.ts';
 import { parseFilters, rejectUnknownFilters } from '../filters.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
@@ -17,8 +18,12 @@ export function registerVolumeRoutes(router: Router, engine: Engine): void {
   const vols = engine.volumes;
 
   router.add('POST', '/volumes/create', async (ctx) => {
-    const body = await readJson(ctx.req) as { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null };
-    if (!body || typeof body !== 'object') throw new InvalidParameter('invalid volume config');
+    const raw = object(await readJson(ctx.req), 'volume config');
+    optString(raw, 'Name');
+    optString(raw, 'Driver');
+    optStringMap(raw, 'DriverOpts');
+    optStringMap(raw, 'Labels');
+    const body = raw as { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null };
     const v = await vols.store.create({ Name: body.Name, Driver: body.Driver, DriverOpts: body.DriverOpts, Labels: body.Labels });
     sendJson(ctx.res, 201, volumeView(v));
   });

@@ -253,13 +253,13 @@ describe('berthd killed under load', () => {
     assert.deepEqual(serverErrors.filter((e) => !layerRace.test(e)), []);
   });
 
-  // Found by this test; engine bugs outside the API boundary (see the report in the todo).
+  // Found by this test (engine races, since fixed).
   const layerRace = /EEXIST[^"]*image\/layers/;
-  it('no 5xx under load: concurrent commits that make the same layer', { todo: 'bug: ImageStore.commitLayer checks this.layers.has(chain) then awaits mkdir: two commits of identical diffs race (EEXIST → 500)' }, () => {
+  it('no 5xx under load: concurrent commits that make the same layer', () => {
     assert.deepEqual(serverErrors.filter((e) => layerRace.test(e)), []);
   });
 
-  it('no 5xx: concurrent rmi -f of an image and of its child', { todo: 'bug: ImageStore.remove reads this.images.get(id)! after an await; a concurrent removal pruned it (TypeError → 500)' }, async () => {
+  it('no 5xx: concurrent rmi -f of an image and of its child', async () => {
     const found: string[] = [];
     for (let round = 0; round < 4; round++) {
       assert.equal((await d.docker(['tag', 'busybox', `rp:${round}`])).code, 0);
