@@ -128,6 +128,22 @@ export class ImageStore {
         await rm(this.p('imagedb', f), { force: true });
       }
     }
+    // Layers no image uses: a commit, import or pull cut short by a crash between its layer and
+    // its image. Nothing can be running yet, so they go now (a retried pull downloads them again).
+    const used = new Set([...this.images.values()].flatMap((i) => chainIds(i.config.rootfs?.diff_ids ?? [])));
+    for (const [chain, meta] of [...this.layers]) {
+      if (used.has(chain)) continue;
+      this.log.warn({ layer: chain }, 'removing a layer no image uses');
+      this.layers.delete(chain);
+      await rm(this.p('layers', hexOf(chain)), { recursive: true, force: true });
+      const diffUsed = [...this.layers.values()].some((l) => l.diffId === meta.diffId);
+      if (!diffUsed) {
+        await rm(this.p('content/sha256', hexOf(meta.diffId)), { force: true });
+        const rec = await readFile(this.p('distribution', `${hexOf(meta.diffId)}.json`), 'utf8').then((t) => JSON.parse(t) as DiffRecord, () => undefined);
+        for (const b of rec?.blobs ?? []) await rm(this.p('content/sha256', hexOf(b.digest)), { force: true });
+        await rm(this.p('distribution', `${hexOf(meta.diffId)}.json`), { force: true });
+      }
+    }
     for (const f of await readdir(this.p('distribution'))) {
       if (!f.endsWith('.json')) continue;
       try {

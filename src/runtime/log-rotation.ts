@@ -226,8 +226,12 @@ export class LogRotator {
     const policy = rotationPolicy(asLogConfig(cfg));
     if (!policy || policy.maxSize === 0) { setLogSizeMax(path, undefined); return; }
     setLogSizeMax(path, policy.maxSize);
+    this.watched.add(path);
     await this.call({ op: 'prepare', seq: ++this.seq, path, policy });
   }
+
+  /** Logs being watched: the worker (its own V8 isolate, ~10 MB) goes when none is left. */
+  private readonly watched = new Set<string>();
 
   /** Watches a container found running after a berthd restart. */
   watch(path: string, cfg: unknown): void {
@@ -235,6 +239,7 @@ export class LogRotator {
     const policy = rotationPolicy(asLogConfig(cfg));
     if (!policy || policy.maxSize === 0) return;
     setLogSizeMax(path, policy.maxSize);
+    this.watched.add(path);
     this.send({ op: 'watch', path, policy });
   }
 
@@ -242,5 +247,11 @@ export class LogRotator {
   async unwatch(path: string): Promise<void> {
     if (!path || !this.worker) return;
     await this.call({ op: 'unwatch', seq: ++this.seq, path }).catch((err) => this.log.warn({ path, err: String(err) }, 'log rotation: last look failed'));
+    this.watched.delete(path);
+    if (!this.watched.size && !this.pending.size && !this.gz.size && this.worker) {
+      const w = this.worker;
+      this.worker = undefined;
+      void w.terminate();
+    }
   }
 }
