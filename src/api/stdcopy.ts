@@ -1,5 +1,6 @@
 // Docker's multiplexed stream format (moby pkg/stdcopy): an 8-byte header — stream type
 // (0 stdin, 1 stdout, 2 stderr, 3 systemerr), three zero bytes, big-endian payload size.
+import type { LogBatch } from '../types/log-batch.ts';
 
 export type StreamType = 0 | 1 | 2 | 3;
 
@@ -10,17 +11,6 @@ export function frame(stream: StreamType, payload: Buffer): Buffer {
   return Buffer.concat([h, payload]);
 }
 
-/** Lines as ranges over one buffer (runtime/logs.ts's LogBatch has this shape). */
-export interface LineBatch {
-  buf: Buffer;
-  count: number;
-  stream: Uint8Array;
-  start: Int32Array;
-  end: Int32Array;
-  stamp?: Int32Array;
-  stamps?: Buffer[];
-}
-
 /**
  * One buffer for a whole batch of log lines: a frame per line (as dockerd sends them: clients
  * such as docker-py's logs(stream=True) hand out one frame per item), or the bare bytes for a
@@ -29,7 +19,7 @@ export interface LineBatch {
  * clients that concatenate the payloads anyway (the Docker CLI's stdcopy writes each frame
  * with one write(2): a frame per line costs it a syscall per line).
  */
-export function encodeLines(b: LineBatch, o: { raw: boolean; timestamps: boolean; coalesce?: number }): Buffer {
+export function encodeLines(b: LogBatch, o: { raw: boolean; timestamps: boolean; coalesce?: number }): Buffer {
   const stamped = o.timestamps && b.stamps !== undefined && b.stamp !== undefined;
   let size = 0;
   for (let i = 0; i < b.count; i++) {

@@ -12,6 +12,9 @@ import { open, stat, readdir, readFile, type FileHandle } from 'node:fs/promises
 import { basename, dirname, join } from 'node:path';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import type { LogBatch } from '../types/log-batch.ts';
+
+export type { LogBatch };
 
 const gunzipAsync = promisify(gunzip);
 const READ_SIZE = 1 << 20;
@@ -392,22 +395,6 @@ async function* lineChunks(path: string, o: ReadLogsOptions, f: LineFilter): Asy
 }
 
 // ---- readers ------------------------------------------------------------------------------------
-
-/**
- * Log lines as ranges over a read buffer: what the API turns into stdcopy frames with one copy
- * per line. Valid until the next batch is asked for.
- */
-export interface LogBatch {
-  buf: Buffer;
-  count: number;
-  /** 1 stdout, 2 stderr. */
-  stream: Uint8Array;
-  start: Int32Array;
-  end: Int32Array;
-  /** With timestamps: per line an index into `stamps` (RFC3339Nano, UTC, `Z`). */
-  stamp?: Int32Array;
-  stamps?: Buffer[];
-}
 
 export async function* readLogBatches(path: string, o: ReadLogsOptions & { timestamps?: boolean }): AsyncGenerator<LogBatch> {
   const f = new LineFilter(o);
