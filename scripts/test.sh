@@ -39,5 +39,17 @@ if ip netns list 2>/dev/null | grep -Eq '^berth-p\.bt-'; then echo "network name
 leftlinks=$(ip -o link | grep -E ': (bt[0-9a-f]{6}|vb[0-9a-f]{11})[:@]' | awk '/: bt[0-9a-f]{6}[:@]/ || / master bt[0-9a-f]{6} / || !/ master /' || true)
 if [ -n "$leftlinks" ]; then echo "links left:"; echo "$leftlinks"; leaks=1; fi
 if iptables-save | grep -q 'berth:bt'; then echo "iptables rules left:"; iptables-save | grep 'berth:bt'; leaks=1; fi
+# Berth's base chains (BERTH*, and the jumps to them) are shared by every berthd and made by the
+# first one to start; with no berthd left and no rule of any daemon in them, the suite's go too.
+if ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null && ! iptables-save | grep -q 'berth:'; then
+  for t in filter nat; do
+    iptables-save -t "$t" | grep -E '^-A [A-Z]+ .*-j BERTH[A-Z0-9-]*$' | grep -vE '^-A BERTH' | sed 's/^-A /-D /' |
+      while read -r rule; do eval "iptables -w -t $t $rule"; done
+    chains=$(iptables-save -t "$t" | sed -n 's/^:\(BERTH[A-Z0-9-]*\) .*/\1/p')
+    for c in $chains; do iptables -w -t "$t" -F "$c"; done
+    for c in $chains; do iptables -w -t "$t" -X "$c"; done
+  done
+fi
+if iptables-save | grep -qi 'berth' && ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null; then echo "iptables chains left:"; iptables-save | grep -i berth; leaks=1; fi
 if [ $leaks -ne 0 ]; then status=1; else echo "nothing left behind"; fi
 exit $status
