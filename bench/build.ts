@@ -58,8 +58,6 @@ const { tag, execRoot, socket, pidfile, dataRoot, scratch, cliConfig, logFile } 
 const env: NodeJS.ProcessEnv = { ...paths.env, DOCKER_BUILDKIT: '0' };
 const dockerdExecRoot = `/run/bbd-${tag}`; // short: containerd's sockets live under it
 const dockerdCgroup = `berthbench-${tag}`; // --cgroup-parent of dockerd's RUN containers
-const KEY_JSON = '/etc/docker/key.json'; // dockerd 20.10 writes its trust key there, whatever its roots
-const keyJsonBefore = existsSync(KEY_JSON);
 const tenDir = join(scratch, 'ctx-ten');
 const bigDir = join(scratch, 'ctx-big');
 
@@ -74,7 +72,6 @@ async function cleanup(): Promise<void> {
     removeCgroupTree(`berth-${daemonTag(execRoot)}`);
     await stopPrivateDockerd(dockerd).catch((e) => log(`stopping dockerd: ${e}`));
     if (dockerd) removeCgroupTree(dockerdCgroup);
-    if (dockerd && !keyJsonBefore && existsSync(KEY_JSON)) await rm(KEY_JSON, { force: true });
     await unmountAndRemove([dataRoot, execRoot, dockerdExecRoot, scratch], 120_000);
   })();
   return cleaning;

@@ -420,7 +420,10 @@ export async function startDockerRegistry(dir: string): Promise<LocalRegistry> {
   }
 }
 
-export interface PrivateDockerd { socket: string; dataRoot: string; execRoot: string; logFile: string; child: ChildProcess; env: NodeJS.ProcessEnv }
+export interface PrivateDockerd { socket: string; dataRoot: string; execRoot: string; logFile: string; child: ChildProcess; env: NodeJS.ProcessEnv; /** dockerd wrote KEY_JSON (it was not there before): stop removes it. */ madeKeyJson: boolean }
+
+/** dockerd 20.10 writes its trust key there, whatever its roots. */
+const KEY_JSON = '/etc/docker/key.json';
 
 /**
  * Starts a dockerd of the benchmark's own (when /usr/sbin/dockerd or dockerd on PATH exists),
@@ -431,6 +434,7 @@ export interface PrivateDockerd { socket: string; dataRoot: string; execRoot: st
 export async function startPrivateDockerd(o: { dataRoot: string; execRoot: string; scratch: string; cliConfig: string; args?: string[] }): Promise<PrivateDockerd> {
   mkdirSync(o.execRoot, { recursive: true });
   mkdirSync(o.dataRoot, { recursive: true });
+  const madeKeyJson = !existsSync(KEY_JSON);
   const socket = join(o.execRoot, 'docker.sock');
   const logFile = join(o.scratch, 'dockerd.log');
   const configFile = join(o.scratch, 'dockerd.json');
@@ -443,7 +447,7 @@ export async function startPrivateDockerd(o: { dataRoot: string; execRoot: strin
   ], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.on('error', () => {});
-  const d: PrivateDockerd = { socket, dataRoot: o.dataRoot, execRoot: o.execRoot, logFile, child, env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: o.cliConfig, DOCKER_CLI_HINTS: 'false' } };
+  const d: PrivateDockerd = { socket, dataRoot: o.dataRoot, execRoot: o.execRoot, logFile, child, env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: o.cliConfig, DOCKER_CLI_HINTS: 'false' }, madeKeyJson };
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`dockerd exited (${child.exitCode ?? child.signalCode}):\n${tailOf(logFile)}`);
@@ -471,11 +475,12 @@ export async function stopPrivateDockerd(d: PrivateDockerd | undefined): Promise
   }
   for (let i = 0; i < 50; i++) {
     const left = [...processesOf('containerd', d.execRoot), ...processesOf('containerd-shim', d.execRoot), ...processesOf('containerd-shim-runc-v2', d.execRoot)];
-    if (!left.length) return;
+    if (!left.length) break;
     if (i === 10) for (const pid of left) { log(`leftover containerd process ${pid}: SIGKILL`); try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     await sleep(100);
+    if (i === 49) log(`containerd processes of ${d.execRoot} still there after SIGKILL`);
   }
-  log(`containerd processes of ${d.execRoot} still there after SIGKILL`);
+  if (d.madeKeyJson) await rm(KEY_JSON, { force: true });
 }
 
 /** The directories a cgroup `parent` (as removeCgroupTree takes it) still has, in every hierarchy: for a leftovers check. */

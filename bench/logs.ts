@@ -51,8 +51,6 @@ const paths = benchPaths();
 const { tag, execRoot, socket, pidfile, dataRoot, scratch, cliConfig, logFile, env } = paths;
 const dockerdExecRoot = `/run/bbd-${tag}`;
 const dockerdCgroup = `berthbench-${tag}`;
-const KEY_JSON = '/etc/docker/key.json'; // dockerd 20.10 writes its trust key there, whatever its roots
-const keyJsonBefore = existsSync(KEY_JSON);
 const payload = join(scratch, 'payload.txt');
 
 let daemon: ChildProcess | undefined;
@@ -66,7 +64,6 @@ async function cleanup(): Promise<void> {
     removeCgroupTree(`berth-${daemonTag(execRoot)}`);
     await stopPrivateDockerd(dockerd).catch((e) => log(`stopping dockerd: ${e}`));
     if (dockerd) removeCgroupTree(dockerdCgroup);
-    if (dockerd && !keyJsonBefore && existsSync(KEY_JSON)) await rm(KEY_JSON, { force: true });
     await unmountAndRemove([dataRoot, execRoot, dockerdExecRoot, scratch], 120_000);
   })();
   return cleaning;

@@ -66,8 +66,6 @@ const { tag, execRoot, socket, pidfile, dataRoot, scratch, cliConfig, logFile, e
 const berthCgroup = `berth-${daemonTag(execRoot)}`;
 const dockerdExecRoot = `/run/bbd-${tag}`; // short: containerd's sockets live under it
 const dockerdCgroup = `berthbench-${tag}`;
-const KEY_JSON = '/etc/docker/key.json'; // dockerd 20.10 writes its trust key there, whatever its roots
-const keyJsonBefore = existsSync(KEY_JSON);
 const namePrefix = `bm${tag}-`;
 
 let daemon: ChildProcess | undefined;
@@ -110,7 +108,6 @@ async function cleanup(): Promise<void> {
     await stopPrivateDockerd(dockerd).catch((e) => log(`stopping dockerd: ${e}`));
     if (dockerd) await killRuntimeLeftovers(dockerdExecRoot, runcRoots);
     removeCgroupTree(dockerdCgroup);
-    if (dockerd && !keyJsonBefore && existsSync(KEY_JSON)) await rm(KEY_JSON, { force: true });
     await unmountAndRemove([dataRoot, execRoot, dockerdExecRoot, scratch], 120_000);
   })();
   return cleaning;

@@ -89,8 +89,6 @@ const paths = benchPaths(); // scratch: archive, registries' storage, floor's tr
 const { tag, execRoot, socket, pidfile, dataRoot, scratch, cliConfig, logFile, env } = paths;
 const archive = join(scratch, 'image.tar');
 const dockerdExecRoot = `/run/bbd-${tag}`; // short: containerd's sockets live under it
-const KEY_JSON = '/etc/docker/key.json'; // dockerd 20.10 writes its trust key there, whatever its roots
-const keyJsonBefore = existsSync(KEY_JSON);
 
 let daemon: ChildProcess | undefined;
 let dockerd: PrivateDockerd | undefined;
@@ -104,7 +102,6 @@ async function cleanup(): Promise<void> {
     await killRuntimeLeftovers(execRoot);
     removeCgroupTree(`berth-${daemonTag(execRoot)}`);
     await stopPrivateDockerd(dockerd).catch((e) => log(`stopping dockerd: ${e}`));
-    if (dockerd && !keyJsonBefore && existsSync(KEY_JSON)) await rm(KEY_JSON, { force: true });
     for (const r of [source, ...targets]) await r?.stop().catch((e) => log(`stopping registry ${r.host}: ${e}`));
     await unmountAndRemove([dataRoot, execRoot, dockerdExecRoot, scratch], 120_000);
   })();
