@@ -38,6 +38,7 @@ import {
   benchPaths, runsOption, machineInfo, outputOf, runInterleaved, logComplaints, appendSection, killRuntimeLeftovers,
   unmountAndRemove, runBench, removeCgroupTree, processesOf, startPrivateDockerd, stopPrivateDockerd, type PrivateDockerd,
   type Sampled, importBusybox, cgroupDirsOf,
+  leftovers,
 } from './lib.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -303,16 +304,10 @@ async function main(): Promise<void> {
 
 /** After cleanup: nothing of ours may be left (processes, mounts, dirs, cgroups). */
 async function after(): Promise<boolean> {
-  const left: string[] = [];
-  for (const [comm, needle] of [['dockerd', dockerdExecRoot], ['containerd', dockerdExecRoot], ['node', execRoot], ['conmon', execRoot]] as const) {
-    const pids = processesOf(comm, needle);
-    if (pids.length) left.push(`${comm} ${pids.join(' ')}`);
-  }
-  const mounts = mountsUnder(dataRoot, execRoot, dockerdExecRoot, scratch);
-  if (mounts.length) left.push(`mounts ${mounts.join(' ')}`);
-  for (const d of [dataRoot, execRoot, dockerdExecRoot, scratch]) if (existsSync(d)) left.push(d);
-  const cgroups = [...cgroupDirsOf(`berth-${daemonTag(execRoot)}`), ...cgroupDirsOf(dockerdCgroup)];
-  if (cgroups.length) left.push(`cgroups ${cgroups.join(' ')}`);
+  const left = leftovers({
+    processes: [['dockerd', dockerdExecRoot], ['containerd', dockerdExecRoot], ['node', execRoot], ['conmon', execRoot]],
+    roots: [dataRoot, execRoot, dockerdExecRoot, scratch], cgroups: [`berth-${daemonTag(execRoot)}`, dockerdCgroup],
+  });
   if (left.length) log(`left behind: ${left.join('; ')}`);
   return left.length === 0;
 }

@@ -483,6 +483,24 @@ export async function stopPrivateDockerd(d: PrivateDockerd | undefined): Promise
   if (d.madeKeyJson) await rm(KEY_JSON, { force: true });
 }
 
+/**
+ * What a benchmark's cleanup left behind: processes (by name, with a string of theirs in their
+ * command line), mounts under and existence of its roots, and cgroup trees.
+ */
+export function leftovers(o: { processes: (readonly [string, string])[]; roots: string[]; cgroups?: string[] }): string[] {
+  const left: string[] = [];
+  for (const [comm, needle] of o.processes) {
+    const pids = processesOf(comm, needle);
+    if (pids.length) left.push(`${comm} ${pids.join(' ')}`);
+  }
+  const mounts = mountsUnder(...o.roots);
+  if (mounts.length) left.push(`mounts ${mounts.join(' ')}`);
+  for (const d of o.roots) if (existsSync(d)) left.push(d);
+  const cgroups = (o.cgroups ?? []).flatMap((c) => cgroupDirsOf(c));
+  if (cgroups.length) left.push(`cgroups ${cgroups.join(' ')}`);
+  return left;
+}
+
 /** The directories a cgroup `parent` (as removeCgroupTree takes it) still has, in every hierarchy: for a leftovers check. */
 export function cgroupDirsOf(parent: string): string[] {
   return (existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []).map((ctrl) => join('/sys/fs/cgroup', ctrl, parent)).filter((d) => existsSync(d));

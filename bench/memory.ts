@@ -36,6 +36,7 @@ import {
   stopChild, benchPaths, machineInfo, outputOf, logComplaints, appendSection, killRuntimeLeftovers, unmountAndRemove, runBench,
   removeCgroupTree, processesOf, startPrivateDockerd, stopPrivateDockerd, type PrivateDockerd, procMemory, sumMemory,
   descendantsOf, importBusybox, type Result,
+  leftovers,
 } from './lib.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -288,17 +289,10 @@ async function main(): Promise<void> {
 
 /** After cleanup: nothing of ours may be left (processes, mounts, cgroups, links, dirs). */
 async function after(): Promise<boolean> {
-  const left: string[] = [];
-  for (const [comm, needle] of [['conmon', execRoot], ['node', execRoot], ['dockerd', dockerdExecRoot], ['containerd', dockerdExecRoot], ['containerd-shim', dockerdExecRoot]] as const) {
-    const pids = processesOf(comm, needle);
-    if (pids.length) left.push(`${comm} ${pids.join(' ')}`);
-  }
-  const mounts = mountsUnder(dataRoot, execRoot, dockerdExecRoot, scratch);
-  if (mounts.length) left.push(`mounts ${mounts.join(' ')}`);
-  for (const d of [dataRoot, execRoot, dockerdExecRoot, scratch]) if (existsSync(d)) left.push(d);
-  for (const ctrl of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
-    for (const cg of [berthCgroup, dockerdCgroup]) if (existsSync(join('/sys/fs/cgroup', ctrl, cg))) left.push(`cgroup ${ctrl}/${cg}`);
-  }
+  const left = leftovers({
+    processes: [['conmon', execRoot], ['node', execRoot], ['dockerd', dockerdExecRoot], ['containerd', dockerdExecRoot], ['containerd-shim', dockerdExecRoot]],
+    roots: [dataRoot, execRoot, dockerdExecRoot, scratch], cgroups: [berthCgroup, dockerdCgroup],
+  });
   const links = (await outputOf('ip', ['-o', 'link'])).split('\n').filter((l) => l.includes(tag) || /\bdocker0\b/.test(l));
   if (links.length) left.push(`links ${links.join('; ')}`);
   if (left.length) log(`left behind: ${left.join('; ')}`);

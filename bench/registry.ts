@@ -49,6 +49,7 @@ import {
   benchPaths, runsOption, machineInfo, outputOf, runInterleaved, logComplaints, appendSection, killRuntimeLeftovers,
   unmountAndRemove, runBench, removeCgroupTree, processesOf, startDockerRegistry, type LocalRegistry, startPrivateDockerd,
   stopPrivateDockerd, type PrivateDockerd, type Sampled,
+  leftovers,
 } from './lib.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -506,14 +507,7 @@ async function main(): Promise<void> {
 
 /** After cleanup: nothing of ours may be left (processes, mounts, dirs). */
 async function after(): Promise<boolean> {
-  const left: string[] = [];
-  for (const [comm, needle] of [['docker-registry', scratch], ['dockerd', dockerdExecRoot], ['containerd', dockerdExecRoot], ['node', execRoot]] as const) {
-    const pids = processesOf(comm, needle);
-    if (pids.length) left.push(`${comm} ${pids.join(' ')}`);
-  }
-  const mounts = mountsUnder(dataRoot, execRoot, dockerdExecRoot, scratch);
-  if (mounts.length) left.push(`mounts ${mounts.join(' ')}`);
-  for (const d of [dataRoot, execRoot, dockerdExecRoot, scratch]) if (existsSync(d)) left.push(d);
+  const left = leftovers({ processes: [['docker-registry', scratch], ['dockerd', dockerdExecRoot], ['containerd', dockerdExecRoot], ['node', execRoot]], roots: [dataRoot, execRoot, dockerdExecRoot, scratch] });
   if (left.length) log(`left behind: ${left.join('; ')}`);
   return left.length === 0;
 }
