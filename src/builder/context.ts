@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { InvalidParameter, NotFound } from '../errors.ts';
-import { extractTo, decompress, cleanEntryName } from '../image/archive/index.ts';
+import { extractTo, decompress, peek, cleanEntryName } from '../image/archive/index.ts';
 import { parseDockerignore, makeMatcher } from '../util/dockerignore.ts';
 import { resolveInRoot } from '../util/root-paths.ts';
 
@@ -64,29 +64,8 @@ export class BuildContext {
   static async open(body: Readable, dir: string, dockerfileName: string): Promise<BuildContext> {
     const ctx = new BuildContext(dir);
     const want = new Set([norm(dockerfileName || 'Dockerfile'), 'dockerfile', '.dockerignore']);
-    const plain = await decompress(body);
-    const chunks: Buffer[] = [];
-    let head = Buffer.alloc(0);
-    // Peek at the first block: a tar has `ustar` at offset 257.
-    const it = plain[Symbol.asyncIterator]();
-    while (head.length < 512) {
-      const r = await it.next();
-      if (r.done) break;
-      chunks.push(r.value as Buffer);
-      head = Buffer.concat(chunks);
-    }
-    const rest = new PassThrough({ highWaterMark: 1024 * 1024 });
-    rest.write(head);
-    void (async () => {
-      try {
-        for (;;) {
-          const r = await it.next();
-          if (r.done) break;
-          if (!rest.write(r.value)) await new Promise((res) => rest.once('drain', res));
-        }
-        rest.end();
-      } catch (e) { rest.destroy(e as Error); }
-    })();
+    // The first block tells: a tar has `ustar` at offset 257.
+    const { head, stream: rest } = await peek(await decompress(body), 512);
     const isTar = head.length >= 262 && head.subarray(257, 262).toString() === 'ustar';
     if (!isTar && head.length > 0) {
       const all: Buffer[] = [];

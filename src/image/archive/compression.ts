@@ -8,7 +8,7 @@ import { createGunzip, createZstdDecompress } from 'node:zlib';
  * from: the same one, or, when it already ended, a new one of the bytes read (unshift after the
  * end is an error).
  */
-function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+export function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let len = 0;

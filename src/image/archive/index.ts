@@ -2,5 +2,5 @@
 export { applyLayer, extractTo, type ApplyResult, type ApplyOptions } from './extract.ts';
 export { packDirectory, type PackOptions } from './pack.ts';
 export { diffChanges, initPathsRelative, type Change } from './changes.ts';
-export { decompress } from './compression.ts';
+export { decompress, peek } from './compression.ts';
 export { cleanEntryName } from './safe-path.ts';
