@@ -676,7 +676,8 @@ export class ContainerService {
    */
   scheduleRestart(c: Container, atBoot: boolean): void {
     const p = c.rec.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 };
-    if (this.shuttingDown || c.removed || c.removing || c.rec.State.Running) return;
+    // One pending restart at a time (an exit seen at boot is also a boot restart candidate).
+    if (this.shuttingDown || c.removed || c.removing || c.rec.State.Running || c.restartTimer) return;
     const manual = c.rec.HasBeenManuallyStopped === true;
     let restart = false;
     if (p.Name === 'always') restart = atBoot || !manual;

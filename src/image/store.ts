@@ -235,13 +235,17 @@ export class ImageStore {
    * and extracted, all in one pass. Returns the tmp paths for commitLayer().
    */
   private async ingestLayer(body: Readable, tmp: string, allowEmpty = false, keepPlain = true): Promise<{ diffId: string; blob?: string; diff: string; size: number; bytes: number }> {
+    // Listeners on the body before the first await: a file stream that fails to open (a layer an
+    // archive names but lacks) errors meanwhile, and an 'error' nobody hears ends the process.
+    const plainP = decompress(body);
+    plainP.catch(() => {});
     const diff = join(tmp, 'diff');
     const blob = keepPlain ? join(tmp, 'blob') : undefined;
     await mkdir(diff, { recursive: true, mode: 0o755 });
     const hash = createHash('sha256');
     const file = blob ? createWriteStream(blob, { mode: 0o600, highWaterMark: 16 * 1024 * 1024 }) : undefined;
     let bytes = 0;
-    const plain = await decompress(body);
+    const plain = await plainP;
     const tee = new Transform({
       highWaterMark: 4 * 1024 * 1024,
       transform(chunk: Buffer, _enc, cb) {

@@ -115,7 +115,7 @@ export function packDirectory(root: string, o: PackOptions = {}): Readable {
       } else {
         if (st.nlink > 1) inodes.set(key, name);
         if (data && data.length === st.size) await addBuffer({ ...common, ...withPax, type: 'file', size: st.size }, data);
-        else await add({ ...common, ...withPax, type: 'file', size: st.size }, st.size ? createReadStream(p, { highWaterMark: 1024 * 1024 }) : undefined);
+        else await add({ ...common, ...withPax, type: 'file', size: st.size }, st.size ? createReadStream(p, { highWaterMark: 1024 * 1024, end: st.size - 1 }) : undefined);
       }
     } else if (st.isCharacterDevice() && st.rdev === 0 && o.layer) {
       const slash = name.lastIndexOf('/');
