@@ -1,8 +1,9 @@
 // Headers every response carries (dockerd's version middleware); clients read Api-Version and
 // Ostype from any response, not only from /_ping. Api-Version is the server's own maximum.
 import { MAX_API_VERSION } from './version.ts';
+import { BERTH_VERSION } from '../types/version.ts';
 
-export const BERTH_VERSION = '0.1.0';
+export { BERTH_VERSION };
 
 export function commonHeaders(): Record<string, string> {
   return {

@@ -1,138 +1,108 @@
-// berth: a minimal client for berthd (and any Docker Engine API). It parses flags into
-// options and calls the API; the Docker CLI remains the full-featured client.
-import { createReadStream } from 'node:fs';
-import { Command } from 'commander';
-import { EngineClient, resolveHost, ApiError, checkOk, readAll, demux } from '../client/engine-client.ts';
-import { table } from './tabwriter.ts';
-import { addBuildCommand } from './build.ts';
-import { addRegistryCommand } from './registry.ts';
+// berth: the Docker-compatible client. Finds the command named by the first words of argv
+// (`ps`, `container ls`), parses its flags as pflag would, runs it and exits with docker's
+// statuses: 125 for usage errors, 1 for failed commands, a container's own for `run`.
+import module from 'node:module';
+import type { EngineClient } from '../client/engine-client.ts';
+import { CliError, GROUPS, describeError, type CommandSpec, type Ctx } from './command.ts';
+import { FlagError, parseFlags } from './flags.ts';
+import { GLOBAL_FLAGS, configDir, makeClient } from './globals.ts';
+import { commandHelp, groupHelp, mainHelp, usageLine } from './help.ts';
+import { COMMANDS } from './commands/index.ts';
+import { BERTH_VERSION } from '../types/version.ts';
 
-const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
+// Start-up is part of every command's latency: cache V8's compiled code between runs.
+module.enableCompileCache?.();
 
-function ago(unixSeconds: number): string {
-  const s = Math.max(0, Math.floor(Date.now() / 1000 - unixSeconds));
-  if (s < 60) return `${s} seconds ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} minutes ago`;
-  if (s < 172800) return `${Math.floor(s / 3600)} hours ago`;
-  return `${Math.floor(s / 86400)} days ago`;
-}
+const PROG = 'berth';
 
-function size(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-  return `${i === 0 ? n : n.toPrecision(3)}${units[i]}`;
-}
-
-async function main(argv: string[]): Promise<number> {
-  const program = new Command('berth').description('A minimal client for berthd').option('-H, --host <addr>', 'daemon socket (unix:///path or tcp://host:port)')
-    .enablePositionalOptions().exitOverride();
-  const client = (): EngineClient => new EngineClient(resolveHost(program.opts<{ host?: string }>().host));
-  addRegistryCommand(program);
-  let code = 0;
-
-  program.command('version').description('Show the server version').action(async () => {
-    const v = await client().request<{ Version: string; ApiVersion: string; Os: string; Arch: string }>('GET', '/version');
-    process.stdout.write(`Server: ${v.Version} (API ${v.ApiVersion}, ${v.Os}/${v.Arch})\n`);
-  });
-
-  program.command('info').description('Show daemon information').action(async () => {
-    const i = await client().request<Record<string, unknown>>('GET', '/info');
-    for (const k of ['Name', 'ServerVersion', 'Containers', 'ContainersRunning', 'ContainersPaused', 'ContainersStopped', 'Images', 'Driver', 'CgroupVersion', 'DockerRootDir']) {
-      process.stdout.write(`${k}: ${String(i[k])}\n`);
-    }
-  });
-
-  program.command('ps').description('List containers').option('-a, --all', 'all containers').option('-q, --quiet', 'only IDs')
-    .action(async (o: { all?: boolean; quiet?: boolean }) => {
-      const list = await client().request<{ Id: string; Image: string; Command: string; Created: number; Status: string; Names: string[] }[]>('GET', `/containers/json?all=${o.all ? 1 : 0}`);
-      if (o.quiet) { for (const c of list) process.stdout.write(`${short(c.Id)}\n`); return; }
-      process.stdout.write(table([['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],
-        ...list.map((c) => [short(c.Id), c.Image, JSON.stringify(c.Command.length > 20 ? `${c.Command.slice(0, 19)}…` : c.Command), ago(c.Created), c.Status, c.Names.map((n) => n.slice(1)).join(',')])]));
-    });
-
-  program.command('images').description('List images').option('-q, --quiet', 'only IDs').action(async (o: { quiet?: boolean }) => {
-    const list = await client().request<{ Id: string; RepoTags: string[]; Created: number; Size: number }[]>('GET', '/images/json');
-    if (o.quiet) { for (const i of list) process.stdout.write(`${short(i.Id)}\n`); return; }
-    const rows = list.flatMap((i) => (i.RepoTags.length ? i.RepoTags : ['<none>:<none>']).map((t) => {
-      const at = t.lastIndexOf(':');
-      return [t.slice(0, at), t.slice(at + 1), short(i.Id), ago(i.Created), size(i.Size)];
-    }));
-    process.stdout.write(table([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows]));
-  });
-
-  program.command('import').description('Import a rootfs tarball as an image').argument('<file>', 'tar file, or - for stdin').argument('[ref]', 'REPO[:TAG]')
-    .action(async (file: string, ref?: string) => {
-      const q = new URLSearchParams({ fromSrc: '-' });
-      if (ref) q.set('repo', ref);
-      const body = file === '-' ? process.stdin : createReadStream(file);
-      const res = await client().raw('POST', `/images/create?${q}`, body, { 'Content-Type': 'application/x-tar' });
-      await checkOk(res);
-      for (const line of (await readAll(res)).toString().split('\n').filter((l) => l.trim())) {
-        const m = JSON.parse(line) as { status?: string; error?: string };
-        if (m.error) throw new Error(m.error);
-        if (m.status) process.stdout.write(`${m.status}\n`);
-      }
-    });
-
-  program.command('run').description('Run a command in a new container (non-interactive)')
-    .option('--rm', 'remove the container when it exits').option('-d, --detach', 'run in the background and print the ID')
-    .option('-e, --env <kv>', 'set an environment variable (repeatable)', (v: string, p: string[] = []) => [...p, v])
-    .option('--name <name>', 'container name').argument('<image>').argument('[cmd...]').passThroughOptions()
-    .action(async (image: string, cmd: string[], o: { rm?: boolean; detach?: boolean; env?: string[]; name?: string }) => {
-      const c = client();
-      const q = o.name ? `?name=${encodeURIComponent(o.name)}` : '';
-      const { Id } = await c.request<{ Id: string }>('POST', `/containers/create${q}`, {
-        Image: image, Cmd: cmd.length ? cmd : null, Env: o.env ?? [], AttachStdout: !o.detach, AttachStderr: !o.detach,
-        HostConfig: { AutoRemove: false },
-      });
-      if (o.detach) {
-        await c.request('POST', `/containers/${Id}/start`);
-        process.stdout.write(`${Id}\n`);
-        return;
-      }
-      const wait = await c.raw('POST', `/containers/${Id}/wait?condition=next-exit`);
-      await checkOk(wait);
-      await c.request('POST', `/containers/${Id}/start`);
-      const logs = await c.raw('GET', `/containers/${Id}/logs?follow=1&stdout=1&stderr=1`);
-      await checkOk(logs);
-      for await (const f of demux(logs)) (f.stream === 2 ? process.stderr : process.stdout).write(f.data);
-      code = (JSON.parse((await readAll(wait)).toString()) as { StatusCode: number }).StatusCode;
-      if (o.rm) await c.request('DELETE', `/containers/${Id}?force=1`);
-    });
-
-  program.command('rm').description('Remove containers').option('-f, --force', 'kill running ones first').argument('<names...>')
-    .action(async (names: string[], o: { force?: boolean }) => {
-      for (const n of names) {
-        try {
-          await client().request('DELETE', `/containers/${encodeURIComponent(n)}?force=${o.force ? 1 : 0}`);
-          process.stdout.write(`${n}\n`);
-        } catch (err) {
-          process.stderr.write(`Error response from daemon: ${(err as Error).message}\n`);
-          code = 1;
-        }
-      }
-    });
-
-  addBuildCommand(program, client, (n) => { code = n; });
-
-  program.command('logs').description('Show a container\'s output').argument('<name>').action(async (name: string) => {
-    const c = client();
-    const info = await c.request<{ Config: { Tty: boolean } }>('GET', `/containers/${encodeURIComponent(name)}/json`);
-    const res = await c.raw('GET', `/containers/${encodeURIComponent(name)}/logs?stdout=1&stderr=1`);
-    await checkOk(res);
-    if (info.Config.Tty) { process.stdout.write(await readAll(res)); return; }
-    for await (const f of demux(res)) (f.stream === 2 ? process.stderr : process.stdout).write(f.data);
-  });
-
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('commander.')) return (err as { exitCode?: number }).exitCode ?? 1;
-    process.stderr.write(err instanceof ApiError ? `Error response from daemon: ${err.message}\n` : `berth: ${(err as Error).message}\n`);
-    return err instanceof ApiError ? 125 : 1;
+function findCommand(words: string[]): { spec: CommandSpec; used: number } | undefined {
+  for (const n of [2, 1]) {
+    if (words.length < n) continue;
+    const want = words.slice(0, n).join(' ');
+    const spec = COMMANDS.find((s) => s.paths.some((p) => p.join(' ') === want));
+    if (spec) return { spec, used: n };
   }
-  return code;
+  return undefined;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+function argCountError(invokedAs: string, spec: CommandSpec, n: number): string | undefined {
+  const { min, max } = spec.args ?? {};
+  const plural = (k: number): string => `${k} argument${k === 1 ? '' : 's'}`;
+  let msg: string | undefined;
+  if (min !== undefined && min === max && n !== min) msg = `requires ${plural(min)}`;
+  else if (min !== undefined && n < min) msg = `requires at least ${plural(min)}`;
+  else if (max === 0 && n > 0) msg = 'accepts no arguments';
+  else if (max !== undefined && n > max) msg = `accepts at most ${plural(max)}`;
+  return msg && `${PROG}: '${invokedAs}' ${msg}\n\n${usageLine(invokedAs, spec)}\n\nSee '${invokedAs} --help' for more information\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const out = process.stdout;
+  const err = process.stderr;
+  let client: EngineClient | undefined;
+  let invokedAs = PROG;
+  try {
+    const g = parseFlags(argv, GLOBAL_FLAGS, false);
+    if (g.opts.bool('version')) {
+      out.write(`Berth version ${BERTH_VERSION}\n`);
+      return 0;
+    }
+    const words = g.args;
+    if (g.help || words.length === 0 || (words[0] === 'help' && words.length === 1)) {
+      out.write(mainHelp(PROG, COMMANDS));
+      return 0;
+    }
+    if (words[0] === 'help') words.shift();
+    const found = findCommand(words);
+    if (!found) {
+      const group = words[0]!;
+      if (group in GROUPS && (words.length === 1 || words[1] === '--help' || words[1] === '-h')) {
+        out.write(groupHelp(PROG, group, COMMANDS));
+        return 0;
+      }
+      const shown = group in GROUPS ? `${group} ${words[1]}` : group;
+      err.write(`${PROG}: unknown command: ${PROG} ${shown}\n\nRun '${PROG} ${group in GROUPS ? `${group} ` : ''}--help' for more information\n`);
+      return 1;
+    }
+    const { spec, used } = found;
+    invokedAs = `${PROG} ${words.slice(0, used).join(' ')}`;
+    const rest = words.slice(used);
+    let parsed;
+    try {
+      parsed = parseFlags(rest, spec.flags, spec.interspersed ?? true);
+    } catch (e) {
+      if (!(e instanceof FlagError)) throw e;
+      err.write(`${e.message}\n\n${usageLine(invokedAs, spec)}\n\nRun '${invokedAs} --help' for more information\n`);
+      return 125;
+    }
+    if (parsed.help) {
+      out.write(commandHelp(PROG, invokedAs, spec));
+      return 0;
+    }
+    const countError = argCountError(invokedAs, spec, parsed.args.length);
+    if (countError) {
+      err.write(countError);
+      return 1;
+    }
+    const ctx: Ctx = {
+      client: () => (client ??= makeClient(g.opts)),
+      out, err, stdin: process.stdin, invokedAs,
+      configDir: configDir(g.opts),
+    };
+    return (await spec.run(ctx, parsed.args, parsed.opts)) ?? 0;
+  } catch (e) {
+    if (e instanceof FlagError) {
+      err.write(`${e.message}\n\nRun '${PROG} --help' for more information\n`);
+      return 125;
+    }
+    err.write(`${describeError(e)}\n`);
+    return e instanceof CliError ? e.status : 1;
+  } finally {
+    client?.close();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  // Exit once what was written has been handed to the kernel (pipes to a slow reader).
+  process.stdout.write('', () => process.exit(code));
+});

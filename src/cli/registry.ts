@@ -1,48 +1,69 @@
-// `berth registry serve|gc`: flags → options → src/registry. The server runs in this process until
-// SIGINT or SIGTERM, then closes its connections and returns.
-import type { Command } from 'commander';
-import { collectGarbage, startRegistry } from '../registry/index.ts';
+// `berth registry serve|gc`: Berth's own OCI Distribution registry (src/registry), loaded only
+// when these commands run. The server runs in this process until SIGINT or SIGTERM.
+import { CliError, type CommandSpec } from './command.ts';
 
 function parseAddr(addr: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr);
-  if (!m) throw new Error(`invalid --addr ${addr}: want HOST:PORT`);
+  if (!m) throw new CliError(`invalid --addr ${addr}: want HOST:PORT`, 125);
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) };
 }
 
-export function addRegistryCommand(program: Command): void {
-  const registry = program.command('registry').description('Run an OCI Distribution registry');
+const root = { name: 'root', type: 'string', desc: 'Storage directory (required)' } as const;
 
-  registry.command('serve').description('Serve the registry API')
-    .requiredOption('--root <dir>', 'storage directory')
-    .option('--addr <host:port>', 'listen address', '127.0.0.1:5000')
-    .option('--htpasswd <file>', 'htpasswd file with bcrypt hashes (HTTP Basic auth)')
-    .option('--token-auth', 'require bearer tokens from this server\'s /token endpoint')
-    .option('--tls-cert <file>', 'TLS certificate (PEM)')
-    .option('--tls-key <file>', 'TLS private key (PEM)')
-    .option('--log', 'log one line per request to stderr')
-    .action(async (o: { root: string; addr: string; htpasswd?: string; tokenAuth?: boolean; tlsCert?: string; tlsKey?: string; log?: boolean }) => {
-      if (!!o.tlsCert !== !!o.tlsKey) throw new Error('--tls-cert and --tls-key go together');
-      const { host, port } = parseAddr(o.addr);
+export const registryCommands: CommandSpec[] = [
+  {
+    paths: [['registry', 'serve']],
+    usage: '--root DIR [OPTIONS]',
+    description: 'Serve the registry API',
+    args: { max: 0 },
+    flags: [
+      root,
+      { name: 'addr', type: 'string', value: 'host:port', desc: 'Listen address', default: '127.0.0.1:5000' },
+      { name: 'htpasswd', type: 'string', value: 'file', desc: 'htpasswd file with bcrypt hashes (HTTP Basic auth)' },
+      { name: 'token-auth', type: 'bool', desc: 'Require bearer tokens from this server\'s /token endpoint' },
+      { name: 'tls-cert', type: 'string', value: 'file', desc: 'TLS certificate (PEM)' },
+      { name: 'tls-key', type: 'string', value: 'file', desc: 'TLS private key (PEM)' },
+      { name: 'log', type: 'bool', desc: 'Log one line per request to stderr' },
+    ],
+    async run(ctx, _args, o) {
+      const dir = o.str('root');
+      if (!dir) throw new CliError('--root is required', 125);
+      const cert = o.str('tls-cert');
+      const key = o.str('tls-key');
+      if (!!cert !== !!key) throw new CliError('--tls-cert and --tls-key go together', 125);
+      const { host, port } = parseAddr(o.str('addr')!);
+      const { startRegistry } = await import('../registry/index.ts');
       const srv = await startRegistry({
-        root: o.root, host, port, htpasswd: o.htpasswd, tokenAuth: o.tokenAuth,
-        tls: o.tlsCert && o.tlsKey ? { cert: o.tlsCert, key: o.tlsKey } : undefined,
-        log: o.log ? (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) : undefined,
+        root: dir, host, port, htpasswd: o.str('htpasswd'), tokenAuth: o.bool('token-auth'),
+        tls: cert && key ? { cert, key } : undefined,
+        log: o.bool('log') ? (line) => ctx.err.write(`${new Date().toISOString()} ${line}\n`) : undefined,
       });
-      process.stderr.write(`listening on ${srv.url}\n`);
+      ctx.err.write(`listening on ${srv.url}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       await srv.close();
-    });
-
-  registry.command('gc').description('Remove blobs no manifest references, and stale uploads')
-    .requiredOption('--root <dir>', 'storage directory')
-    .option('--dry-run', 'only list what would be removed')
-    .option('--delete-untagged', 'also remove manifests no tag reaches')
-    .action(async (o: { root: string; dryRun?: boolean; deleteUntagged?: boolean }) => {
-      const r = await collectGarbage(o.root, { dryRun: o.dryRun, deleteUntagged: o.deleteUntagged });
-      for (const item of r.removed) process.stdout.write(`${o.dryRun ? 'would remove' : 'removed'} ${item}\n`);
-      process.stdout.write(`${r.removed.length} item(s), ${r.bytes} bytes ${o.dryRun ? 'would be freed' : 'freed'}\n`);
-    });
-}
+    },
+  },
+  {
+    paths: [['registry', 'gc']],
+    usage: '--root DIR [OPTIONS]',
+    description: 'Remove blobs no manifest references, and stale uploads',
+    args: { max: 0 },
+    flags: [
+      root,
+      { name: 'dry-run', type: 'bool', desc: 'Only list what would be removed' },
+      { name: 'delete-untagged', type: 'bool', desc: 'Also remove manifests no tag reaches' },
+    ],
+    async run(ctx, _args, o) {
+      const dir = o.str('root');
+      if (!dir) throw new CliError('--root is required', 125);
+      const dry = o.bool('dry-run');
+      const { collectGarbage } = await import('../registry/index.ts');
+      const r = await collectGarbage(dir, { dryRun: dry, deleteUntagged: o.bool('delete-untagged') });
+      for (const item of r.removed) ctx.out.write(`${dry ? 'would remove' : 'removed'} ${item}\n`);
+      ctx.out.write(`${r.removed.length} item(s), ${r.bytes} bytes ${dry ? 'would be freed' : 'freed'}\n`);
+    },
+  },
+];

@@ -1,9 +1,14 @@
-// A small Engine API client over node:http for the berth CLI: unix or TCP hosts, versioned
-// paths, the daemon's error messages, and the multiplexed log stream.
+// The Engine API client of the berth CLI, over node:http (undici's start-up cost is not worth it
+// for one request per process): unix or TCP hosts, TLS with client certificates, API version
+// negotiation through /_ping as the Docker CLI does, the daemon's error messages, the
+// multiplexed log stream, and hijacked (upgraded) connections for attach and exec.
 import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 export const CLIENT_API_VERSION = '1.47';
+export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -13,41 +18,131 @@ export class ApiError extends Error {
   }
 }
 
+/** No daemon answered at the address (refused, missing socket, unreachable). */
+export class ConnectError extends Error {}
+
 export interface Endpoint { socketPath?: string; host?: string; port?: number }
 
+export interface TlsFiles { ca?: Buffer; cert?: Buffer; key?: Buffer; verify: boolean }
+
+export interface ClientOptions {
+  /** the address as given, for messages */
+  address: string;
+  tls?: TlsFiles;
+  /** a fixed API version (DOCKER_API_VERSION): no negotiation */
+  version?: string;
+}
+
 /** `-H`, else BERTH_HOST, else DOCKER_HOST, else the default socket. */
+export function hostAddress(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return flag || env.BERTH_HOST || env.DOCKER_HOST || DEFAULT_HOST;
+}
+
 export function resolveHost(flag?: string, env: NodeJS.ProcessEnv = process.env): Endpoint {
-  const h = flag || env.BERTH_HOST || env.DOCKER_HOST || 'unix:///run/berth/berth.sock';
+  return parseHost(hostAddress(flag, env));
+}
+
+export function parseHost(h: string): Endpoint {
   if (h.startsWith('unix://')) return { socketPath: h.slice('unix://'.length) };
-  const m = /^tcp:\/\/([^:/]+)(?::(\d+))?/.exec(h);
-  if (m) return { host: m[1], port: Number(m[2] ?? 2375) };
+  const m = /^(?:tcp|https?):\/\/(\[[^\]]+\]|[^:/]+)?(?::(\d+))?\/?$/.exec(h);
+  if (m) return { host: (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port: Number(m[2] ?? 2375) };
   throw new Error(`invalid host ${h}: use unix:///path or tcp://host:port`);
 }
 
+const compareVersions = (a: string, b: string): number => {
+  const [a1, a2] = a.split('.').map(Number);
+  const [b1, b2] = b.split('.').map(Number);
+  return (a1! - b1!) || (a2! - b2!);
+};
+
 export class EngineClient {
   private readonly ep: Endpoint;
-  private readonly agent = new http.Agent({ keepAlive: true });
+  private readonly opts: ClientOptions;
+  private readonly agent: http.Agent;
+  private version: string | undefined;
+  private negotiating: Promise<string> | undefined;
+  /** the /_ping headers, once negotiated */
+  ping: { apiVersion?: string; osType?: string } = {};
 
-  constructor(ep: Endpoint) {
+  constructor(ep: Endpoint, opts: ClientOptions = { address: DEFAULT_HOST }) {
     this.ep = ep;
+    this.opts = opts;
+    this.version = opts.version;
+    this.agent = opts.tls
+      ? new https.Agent({ keepAlive: true, ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, rejectUnauthorized: opts.tls.verify })
+      : new http.Agent({ keepAlive: true });
   }
 
-  /** Sends a request; resolves with the response once its headers arrived (body unread). */
-  raw(method: string, path: string, body?: Buffer | Readable, headers: Record<string, string> = {}): Promise<http.IncomingMessage> {
+  get address(): string {
+    return this.opts.address;
+  }
+
+  /** The API version in use: the lower of ours and the daemon's (asked once through /_ping). */
+  apiVersion(): Promise<string> {
+    if (this.version) return Promise.resolve(this.version);
+    this.negotiating ??= this.send('GET', '/_ping').then(async (res) => {
+      await readAll(res);
+      const server = String(res.headers['api-version'] ?? '');
+      this.ping = { apiVersion: server || undefined, osType: res.headers.ostype as string | undefined };
+      this.version = /^\d+\.\d+$/.test(server) && compareVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
+      return this.version;
+    });
+    return this.negotiating;
+  }
+
+  private send(method: string, path: string, body?: Buffer | Readable, headers: Record<string, string> = {}): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ ...this.ep, agent: this.agent, method, path: `/v${CLIENT_API_VERSION}${path}`, headers }, resolve);
-      req.on('error', reject);
+      const lib = this.opts.tls ? https : http;
+      const req = lib.request({ ...this.ep, agent: this.agent, method, path, headers }, resolve);
+      req.on('error', (err) => reject(this.connectError(err)));
       if (body && !Buffer.isBuffer(body)) body.pipe(req);
       else req.end(body);
     });
   }
 
-  async request<T = unknown>(method: string, path: string, json?: unknown): Promise<T> {
+  private connectError(err: Error): Error {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (['ECONNREFUSED', 'ENOENT', 'EACCES', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND'].includes(code)) {
+      const why = code === 'EACCES' ? ' (permission denied)' : '';
+      return new ConnectError(`Cannot connect to the Berth daemon at ${this.opts.address}${why}. Is berthd running?`);
+    }
+    return err;
+  }
+
+  /** Sends a versioned request; resolves once the response's headers arrived (body unread). */
+  async raw(method: string, path: string, body?: Buffer | Readable, headers: Record<string, string> = {}): Promise<http.IncomingMessage> {
+    return this.send(method, `/v${await this.apiVersion()}${path}`, body, headers);
+  }
+
+  async request<T = unknown>(method: string, path: string, json?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
-    const res = await this.raw(method, path, body, body ? { 'Content-Type': 'application/json' } : {});
+    const res = await this.raw(method, path, body, body ? { 'Content-Type': 'application/json', ...headers } : headers);
     const text = await readAll(res);
     if ((res.statusCode ?? 500) >= 400) throw new ApiError(res.statusCode ?? 500, messageOf(text));
-    return (text.length ? JSON.parse(text.toString()) : undefined) as T;
+    return (text.length && /json/.test(String(res.headers['content-type'] ?? 'json')) ? JSON.parse(text.toString()) : text.length ? text.toString() : undefined) as T;
+  }
+
+  /**
+   * A hijacked connection (attach, exec start): an HTTP/1.1 Upgrade to `tcp`; the daemon answers
+   * 101 and the socket then carries the raw streams both ways. Errors before the upgrade are
+   * ApiErrors with the daemon's message.
+   */
+  async hijack(method: string, path: string, json?: unknown): Promise<{ socket: Socket; head: Buffer }> {
+    const version = await this.apiVersion();
+    const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
+    return new Promise((resolve, reject) => {
+      const lib = this.opts.tls ? https : http;
+      const req = lib.request({
+        ...this.ep, agent: false, method, path: `/v${version}${path}`,
+        headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      });
+      req.on('upgrade', (_res, socket, head) => resolve({ socket: socket as Socket, head }));
+      req.on('response', (res) => {
+        readAll(res).then((text) => reject(new ApiError(res.statusCode ?? 500, messageOf(text))), reject);
+      });
+      req.on('error', (err) => reject(this.connectError(err)));
+      req.end(body);
+    });
   }
 
   close(): void {
@@ -62,7 +157,7 @@ export async function readAll(r: Readable): Promise<Buffer> {
 }
 
 function messageOf(text: Buffer): string {
-  try { return (JSON.parse(text.toString()) as { message?: string }).message ?? text.toString(); } catch { return text.toString(); }
+  try { return (JSON.parse(text.toString()) as { message?: string }).message ?? text.toString(); } catch { return text.toString().trim(); }
 }
 
 export async function checkOk(res: http.IncomingMessage): Promise<void> {
@@ -70,10 +165,10 @@ export async function checkOk(res: http.IncomingMessage): Promise<void> {
 }
 
 /** Splits Docker's 8-byte-header multiplexed stream into (stream, payload) pairs. */
-export async function* demux(r: Readable): AsyncGenerator<{ stream: number; data: Buffer }> {
-  let buf = Buffer.alloc(0);
+export async function* demux(r: AsyncIterable<unknown>): AsyncGenerator<{ stream: number; data: Buffer }> {
+  let buf: Buffer = Buffer.alloc(0);
   for await (const c of r) {
-    buf = Buffer.concat([buf, c as Buffer]);
+    buf = buf.length ? Buffer.concat([buf, c as Buffer]) : (c as Buffer);
     while (buf.length >= 8) {
       const size = buf.readUInt32BE(4);
       if (buf.length < 8 + size) break;
@@ -81,4 +176,19 @@ export async function* demux(r: Readable): AsyncGenerator<{ stream: number; data
       buf = buf.subarray(8 + size);
     }
   }
+}
+
+/** Reads a newline-delimited JSON stream (progress, events, build output) message by message. */
+export async function* jsonLines<T = Record<string, unknown>>(r: AsyncIterable<unknown>): AsyncGenerator<T> {
+  let rest = '';
+  for await (const c of r) {
+    rest += (c as Buffer).toString('utf8');
+    let nl: number;
+    while ((nl = rest.indexOf('\n')) >= 0) {
+      const line = rest.slice(0, nl).trim();
+      rest = rest.slice(nl + 1);
+      if (line) yield JSON.parse(line) as T;
+    }
+  }
+  if (rest.trim()) yield JSON.parse(rest) as T;
 }

@@ -1,0 +1,4 @@
+// berth container commands (short and management forms).
+import type { CommandSpec } from '../command.ts';
+
+export const containerCommands: CommandSpec[] = [];

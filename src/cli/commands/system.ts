@@ -1,0 +1,4 @@
+// berth system commands (short and management forms).
+import type { CommandSpec } from '../command.ts';
+
+export const systemCommands: CommandSpec[] = [];

@@ -1,0 +1,171 @@
+// Command-line flags parsed the way the Docker CLI (cobra + pflag) parses them, so scripts written
+// for `docker` mean the same to `berth`: `--name=v`, `--name v`, `-n v`, `-nv`, `-n=v`, grouped
+// short booleans (`-it`, `-itd`, `-dp 80:80`), `--rm=false`, `--` ending the flags, and commands
+// like `run` that stop at their first argument so `sh -c '…'` reaches the container untouched.
+// Hand-written rather than commander: commander costs ~20 ms of start-up per command (measured,
+// BENCHMARKS.md "cli") and does not follow pflag's rules for values and booleans.
+
+export type FlagType = 'bool' | 'string' | 'list' | 'int';
+
+export interface FlagSpec {
+  name: string;
+  short?: string;
+  type: FlagType;
+  desc: string;
+  /** shown in help as `--name string`; defaults to the type name */
+  value?: string;
+  default?: string | number | boolean;
+  hidden?: boolean;
+}
+
+/** A usage mistake: printed with the command's usage line, exit status 125 (as docker's flag errors). */
+export class FlagError extends Error {}
+
+export interface ParseResult { opts: Opts; args: string[]; help: boolean }
+
+export const HELP_FLAG: FlagSpec = { name: 'help', type: 'bool', desc: 'Print usage', hidden: true };
+
+type Value = string | number | boolean | string[];
+
+/** The parsed flags of one command, read through typed accessors. */
+export class Opts {
+  private readonly values: Map<string, Value>;
+  private readonly specs: Map<string, FlagSpec>;
+
+  constructor(values: Map<string, Value>, specs: Map<string, FlagSpec>) {
+    this.values = values;
+    this.specs = specs;
+  }
+
+  /** Whether the flag was given on the command line (docker's `flags.Changed`). */
+  changed(name: string): boolean {
+    return this.values.has(name);
+  }
+
+  bool(name: string): boolean {
+    const v = this.values.get(name) ?? this.specs.get(name)?.default;
+    return v === true;
+  }
+
+  str(name: string): string | undefined {
+    const v = this.values.get(name) ?? this.specs.get(name)?.default;
+    return v === undefined ? undefined : String(v);
+  }
+
+  list(name: string): string[] {
+    const v = this.values.get(name);
+    return Array.isArray(v) ? v : [];
+  }
+
+  int(name: string): number | undefined {
+    const v = this.values.get(name) ?? this.specs.get(name)?.default;
+    return typeof v === 'number' ? v : undefined;
+  }
+}
+
+const parseBool = (flag: string, v: string): boolean => {
+  if (/^(1|t|true|TRUE|True)$/.test(v)) return true;
+  if (/^(0|f|false|FALSE|False)$/.test(v)) return false;
+  throw new FlagError(`invalid argument "${v}" for "${flag}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
+};
+
+/**
+ * Parses argv (after the command's name). With `interspersed` false, the first argument that is
+ * not a flag ends the flags (docker run/exec/create); otherwise flags may follow arguments.
+ */
+export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], interspersed = true): ParseResult {
+  const byName = new Map<string, FlagSpec>();
+  const byShort = new Map<string, FlagSpec>();
+  for (const s of [...specs, HELP_FLAG]) {
+    byName.set(s.name, s);
+    if (s.short) byShort.set(s.short, s);
+  }
+  if (!specs.some((s) => s.short === 'h')) byShort.set('h', HELP_FLAG);
+  const values = new Map<string, Value>();
+  const args: string[] = [];
+
+  const set = (spec: FlagSpec, shown: string, raw: string | undefined): void => {
+    switch (spec.type) {
+      case 'bool':
+        values.set(spec.name, raw === undefined ? true : parseBool(shown, raw));
+        return;
+      case 'int': {
+        if (!/^-?\d+$/.test(raw ?? '')) throw new FlagError(`invalid argument "${raw}" for "${shown}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`);
+        values.set(spec.name, Number(raw));
+        return;
+      }
+      case 'list': {
+        const prev = values.get(spec.name);
+        values.set(spec.name, [...(Array.isArray(prev) ? prev : []), raw ?? '']);
+        return;
+      }
+      default:
+        values.set(spec.name, raw ?? '');
+    }
+  };
+
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--') && a.length > 2) {
+      const eq = a.indexOf('=');
+      const name = a.slice(2, eq < 0 ? undefined : eq);
+      const spec = byName.get(name);
+      if (!spec) throw new FlagError(`unknown flag: --${name}`);
+      if (eq >= 0) set(spec, `--${name}`, a.slice(eq + 1));
+      else if (spec.type === 'bool') set(spec, `--${name}`, undefined);
+      else {
+        if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: --${name}`);
+        set(spec, `--${name}`, argv[++i]);
+      }
+      continue;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      // A group of shorthands: booleans until one takes a value, which is the rest of the group
+      // (after an optional '=') or else the next argument.
+      for (let j = 1; j < a.length; j++) {
+        const c = a[j]!;
+        const spec = byShort.get(c);
+        if (!spec) throw new FlagError(`unknown shorthand flag: '${c}' in ${a}`);
+        const shown = `-${c}, --${spec.name}`;
+        if (a[j + 1] === '=') {
+          set(spec, shown, a.slice(j + 2));
+          break;
+        }
+        if (spec.type === 'bool') {
+          set(spec, shown, undefined);
+          continue;
+        }
+        if (j + 1 < a.length) set(spec, shown, a.slice(j + 1));
+        else {
+          if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: '${c}' in -${c}`);
+          set(spec, shown, argv[++i]);
+        }
+        break;
+      }
+      continue;
+    }
+    args.push(a);
+    if (!interspersed) {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
+  }
+  const help = values.get('help') === true;
+  values.delete('help');
+  return { opts: new Opts(values, byName), args, help };
+}
+
+/** `-v, --volumes` style rows for help output, aligned like cobra's. */
+export function flagUsages(specs: readonly FlagSpec[]): string {
+  const rows = specs.filter((s) => !s.hidden).map((s) => {
+    const head = `${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.type === 'bool' ? '' : ` ${s.value ?? s.type}`}`;
+    const def = s.default !== undefined && s.default !== false && s.default !== '' ? ` (default ${typeof s.default === 'string' ? `"${s.default}"` : s.default})` : '';
+    return [head, `${s.desc}${def}`] as const;
+  });
+  const w = Math.max(0, ...rows.map(([h]) => h.length));
+  return rows.map(([h, d]) => `  ${h.padEnd(w)}   ${d}`).join('\n');
+}

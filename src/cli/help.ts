@@ -1,0 +1,48 @@
+// Help and usage text in the Docker CLI's layout (cobra templates as docker configures them).
+import { GROUPS, type CommandSpec } from './command.ts';
+import { flagUsages } from './flags.ts';
+import { GLOBAL_FLAGS } from './globals.ts';
+
+const column = (rows: [string, string][]): string => {
+  const w = Math.max(0, ...rows.map(([a]) => a.length)) + 2;
+  return rows.map(([a, b]) => `  ${a.padEnd(w)}${b}`).join('\n');
+};
+
+export function usageLine(invokedAs: string, spec: CommandSpec): string {
+  return `Usage:  ${invokedAs}${spec.usage ? ` ${spec.usage}` : ''}`;
+}
+
+export function commandHelp(prog: string, invokedAs: string, spec: CommandSpec): string {
+  const parts = [usageLine(invokedAs, spec), spec.description];
+  if (spec.paths.length > 1) parts.push(`Aliases:\n  ${spec.paths.map((p) => `${prog} ${p.join(' ')}`).join(', ')}`);
+  const flags = flagUsages(spec.flags);
+  if (flags) parts.push(`Options:\n${flags}`);
+  return `\n${parts.join('\n\n')}\n`;
+}
+
+export function groupHelp(prog: string, group: string, specs: CommandSpec[]): string {
+  const rows = new Map<string, string>();
+  for (const s of specs) {
+    const p = s.paths.find((x) => x.length === 2 && x[0] === group);
+    if (p && !rows.has(p[1]!)) rows.set(p[1]!, s.description);
+  }
+  const sorted = [...rows].sort(([a], [b]) => a.localeCompare(b));
+  return `\nUsage:  ${prog} ${group} COMMAND\n\n${GROUPS[group]}\n\nCommands:\n${column(sorted)}\n\nRun '${prog} ${group} COMMAND --help' for more information on a command.\n`;
+}
+
+export function mainHelp(prog: string, specs: CommandSpec[]): string {
+  const top = specs.map((s) => [s, s.paths.find((p) => p.length === 1)] as const).filter(([, p]) => p);
+  const common = top.filter(([s]) => s.common).map(([s, p]): [string, string] => [p![0]!, s.description]);
+  const other = top.filter(([s]) => !s.common).map(([s, p]): [string, string] => [p![0]!, s.description])
+    .sort(([a], [b]) => a.localeCompare(b));
+  const groups = Object.entries(GROUPS).filter(([g]) => specs.some((s) => s.paths.some((p) => p[0] === g && p.length === 2)));
+  return [
+    `\nUsage:  ${prog} [OPTIONS] COMMAND`,
+    'A container engine that speaks the Docker Engine API',
+    `Common Commands:\n${column(common)}`,
+    `Management Commands:\n${column(groups)}`,
+    `Commands:\n${column(other)}`,
+    `Global Options:\n${flagUsages(GLOBAL_FLAGS)}`,
+    `Run '${prog} COMMAND --help' for more information on a command.\n`,
+  ].join('\n\n');
+}
