@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(runc conmon iptables iproute2 busybox-static zstd attr util-linux procps tar ca-certificates curl wrk skopeo docker-registry)
+debs=(runc conmon iptables iproute2 busybox-static zstd attr util-linux procps tar ca-certificates curl wrk skopeo docker-registry tmux bash-completion zsh)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

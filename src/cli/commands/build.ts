@@ -1,0 +1,4 @@
+// berth build.
+import type { CommandSpec } from '../command.ts';
+
+export const buildCommands: CommandSpec[] = [];

@@ -1,0 +1,4 @@
+// berth completion commands.
+import type { CommandSpec } from '../command.ts';
+
+export const completionCommands: CommandSpec[] = [];

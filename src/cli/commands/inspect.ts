@@ -1,0 +1,4 @@
+// berth inspect commands.
+import type { CommandSpec } from '../command.ts';
+
+export const inspectCommands: CommandSpec[] = [];

@@ -1,0 +1,4 @@
+// berth run commands.
+import type { CommandSpec } from '../command.ts';
+
+export const runCommands: CommandSpec[] = [];
