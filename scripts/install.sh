@@ -25,4 +25,6 @@ node_modules/.bin/node --version >/dev/null
 # The JavaScript build bin/berthd and bin/berth run (they fall back to src/ when it is stale).
 rm -rf dist
 node_modules/.bin/tsc -p tsconfig.build.json
+# The berth CLI as one bundle (start-up time; scripts/build-cli.ts says why).
+node_modules/.bin/node scripts/build-cli.ts
 touch dist/.built

@@ -2,8 +2,9 @@
 // for one request per process): unix or TCP hosts, TLS with client certificates, API version
 // negotiation through /_ping as the Docker CLI does, the daemon's error messages, the
 // multiplexed log stream, and hijacked (upgraded) connections for attach and exec.
-import http from 'node:http';
-import https from 'node:https';
+// node:http and node:https are fetched with process.getBuiltinModule when first needed: an ESM
+// import of node:http evaluates its lazy exports (undici: ~30 ms), and https loads TLS (~7 ms).
+import type * as Http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
@@ -55,10 +56,12 @@ const compareVersions = (a: string, b: string): number => {
   return (a1! - b1!) || (a2! - b2!);
 };
 
+const httpLib = (tls: boolean): typeof Http => (tls ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http')) as typeof Http;
+
 export class EngineClient {
   private readonly ep: Endpoint;
   private readonly opts: ClientOptions;
-  private readonly agent: http.Agent;
+  private agentCache: Http.Agent | undefined;
   private version: string | undefined;
   private negotiating: Promise<string> | undefined;
   /** the /_ping headers, once negotiated */
@@ -68,9 +71,14 @@ export class EngineClient {
     this.ep = ep;
     this.opts = opts;
     this.version = opts.version;
-    this.agent = opts.tls
-      ? new https.Agent({ keepAlive: true, ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, rejectUnauthorized: opts.tls.verify })
-      : new http.Agent({ keepAlive: true });
+  }
+
+  private get agent(): Http.Agent {
+    const t = this.opts.tls;
+    this.agentCache ??= t
+      ? new (process.getBuiltinModule('node:https').Agent)({ keepAlive: true, ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.verify })
+      : new (httpLib(false).Agent)({ keepAlive: true });
+    return this.agentCache;
   }
 
   get address(): string {
@@ -90,10 +98,9 @@ export class EngineClient {
     return this.negotiating;
   }
 
-  private send(method: string, path: string, body?: Buffer | Readable, headers: Record<string, string> = {}): Promise<http.IncomingMessage> {
+  private send(method: string, path: string, body?: Buffer | Readable, headers: Record<string, string> = {}): Promise<Http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const lib = this.opts.tls ? https : http;
-      const req = lib.request({ ...this.ep, agent: this.agent, method, path, headers }, resolve);
+      const req = httpLib(!!this.opts.tls).request({ ...this.ep, agent: this.agent, method, path, headers }, resolve);
       req.on('error', (err) => reject(this.connectError(err)));
       if (body && !Buffer.isBuffer(body)) body.pipe(req);
       else req.end(body);
@@ -110,7 +117,7 @@ export class EngineClient {
   }
 
   /** Sends a versioned request; resolves once the response's headers arrived (body unread). */
-  async raw(method: string, path: string, body?: Buffer | Readable, headers: Record<string, string> = {}): Promise<http.IncomingMessage> {
+  async raw(method: string, path: string, body?: Buffer | Readable, headers: Record<string, string> = {}): Promise<Http.IncomingMessage> {
     return this.send(method, `/v${await this.apiVersion()}${path}`, body, headers);
   }
 
@@ -131,8 +138,7 @@ export class EngineClient {
     const version = await this.apiVersion();
     const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
     return new Promise((resolve, reject) => {
-      const lib = this.opts.tls ? https : http;
-      const req = lib.request({
+      const req = httpLib(!!this.opts.tls).request({
         ...this.ep, agent: false, method, path: `/v${version}${path}`,
         headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...(body ? { 'Content-Type': 'application/json' } : {}) },
       });
@@ -146,7 +152,7 @@ export class EngineClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agentCache?.destroy();
   }
 }
 
@@ -160,7 +166,7 @@ function messageOf(text: Buffer): string {
   try { return (JSON.parse(text.toString()) as { message?: string }).message ?? text.toString(); } catch { return text.toString().trim(); }
 }
 
-export async function checkOk(res: http.IncomingMessage): Promise<void> {
+export async function checkOk(res: Http.IncomingMessage): Promise<void> {
   if ((res.statusCode ?? 500) >= 400) throw new ApiError(res.statusCode ?? 500, messageOf(await readAll(res)));
 }
 
