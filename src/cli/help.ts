@@ -35,7 +35,7 @@ export function mainHelp(prog: string, specs: CommandSpec[]): string {
   const common = top.filter(([s]) => s.common).map(([s, p]): [string, string] => [p![0]!, s.description]);
   const other = top.filter(([s]) => !s.common).map(([s, p]): [string, string] => [p![0]!, s.description])
     .sort(([a], [b]) => a.localeCompare(b));
-  const groups = Object.entries(GROUPS).filter(([g]) => specs.some((s) => s.paths.some((p) => p[0] === g && p.length === 2)));
+  const groups = Object.entries(GROUPS).sort(([a], [b]) => a.localeCompare(b)).filter(([g]) => specs.some((s) => s.paths.some((p) => p[0] === g && p.length === 2)));
   return [
     `\nUsage:  ${prog} [OPTIONS] COMMAND`,
     'A container engine that speaks the Docker Engine API',
