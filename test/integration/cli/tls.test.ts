@@ -7,7 +7,7 @@
 // socket passed in as systemd does (LISTEN_FDS).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -88,6 +88,29 @@ describe('TCP with TLS (--tlsverify)', () => {
     await ok(tlsDocker(['create', '-i', '--name', 'tls-attach', 'busybox', 'sh', '-c', 'cat; echo bye']));
     assert.equal(await ok(tlsDocker(['start', '-ai', 'tls-attach'], 'attached\n')), 'attached\nbye\n');
     await ok(tlsDocker(['rm', 'tls-attach']));
+  });
+
+  it('berth with --tlsverify, or DOCKER_TLS_VERIFY + DOCKER_CERT_PATH, works the same; without a client certificate it is refused', async () => {
+    const berth = (args: string[], o: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>
+      runCmd(join(repo, 'bin/berth'), args, { input: o.input, env: { ...process.env, DOCKER_HOST: '', BERTH_HOST: '', ...o.env }, timeoutMs: 60_000 });
+    assert.equal(await ok(berth([...tlsArgs(), 'version', '--format', '{{.Server.Os}}'])), 'linux\n');
+    assert.equal(await ok(berth([...tlsArgs(), 'run', '--rm', 'busybox', 'echo', 'hi'])), 'hi\n');
+    assert.equal(await ok(berth([...tlsArgs(), 'run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done'], { input: 'over tls\n' })), 'over tls\ndone\n');
+    // Docker's environment: the certificates as ca.pem, cert.pem and key.pem in DOCKER_CERT_PATH.
+    const certPath = mkdtempSync('/tmp/berth-tls-env-');
+    try {
+      for (const [from, to] of [['ca.pem', 'ca.pem'], ['client-cert.pem', 'cert.pem'], ['client-key.pem', 'key.pem']] as const) {
+        copyFileSync(join(certs, from), join(certPath, to));
+      }
+      const env = { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certPath };
+      assert.equal(await ok(berth(['ps', '-a', '--format', '{{.Names}}'], { env })), '');
+    } finally {
+      rmSync(certPath, { recursive: true, force: true });
+    }
+    const none = await berth(['--tls', '--tlscacert', join(certs, 'ca.pem'), '-H', `tcp://127.0.0.1:${port}`, 'version', '--format', '{{.Server.Os}}']);
+    assert.equal(none.code, 1);
+    assert.doesNotMatch(none.stdout, /linux/);
+    assert.match(none.stderr, /certificate|handshake|socket hang up|ECONNRESET/i);
   });
 
   it('the unix socket keeps working beside the TLS port, without TLS', async () => {
