@@ -167,5 +167,6 @@ export function flagUsages(specs: readonly FlagSpec[]): string {
     return [head, `${s.desc}${def}`] as const;
   });
   const w = Math.max(0, ...rows.map(([h]) => h.length));
-  return rows.map(([h, d]) => `  ${h.padEnd(w)}   ${d}`).join('\n');
+  // A description of several lines (the --format help) continues under its first line.
+  return rows.map(([h, d]) => `  ${h.padEnd(w)}   ${d.replaceAll('\n', `\n${' '.repeat(w + 5)}`)}`).join('\n');
 }
