@@ -1,32 +1,118 @@
-// Human sizes and times as the Docker CLI prints them (go-units). STUB: the format helper
-// replaces the bodies; the signatures are what commands use.
+// Human sizes and times as the Docker CLI prints them: a port of github.com/docker/go-units
+// (size.go, duration.go) plus Go's time.Time.String() layout.
+import { formatFloat } from './template.ts';
 
-/** go-units HumanSize: 3 significant digits, decimal units: "1.2MB", "512B", "4.1kB". */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+
+function sizeAndUnit(size: number, base: number, units: string[]): [number, string] {
   let i = 0;
-  while (bytes >= 1000 && i < units.length - 1) { bytes /= 1000; i++; }
-  return `${Number(bytes.toPrecision(3))}${units[i]}`;
+  while (size >= base && i < units.length - 1) { size /= base; i++; }
+  return [size, units[i]!];
 }
 
-/** go-units HumanDuration: "Less than a second", "3 minutes", "About an hour", "2 weeks". */
+/**
+ * go-units HumanSizeWithPrecision: `%.{precision}g` and decimal units ("1.2MB", "512B",
+ * "1e+03kB"). The CLI uses precision 3 for image and container sizes; HumanSize is 4.
+ */
+export function humanSize(bytes: number, precision = 3): string {
+  const [n, unit] = sizeAndUnit(bytes, 1000, DECIMAL);
+  return `${formatFloat(n, 'g', precision)}${unit}`;
+}
+
+/** go-units BytesSize: `%.4g` and binary units ("1.5MiB"). */
+export function bytesSize(bytes: number): string {
+  const [n, unit] = sizeAndUnit(bytes, 1024, BINARY);
+  return `${formatFloat(n, 'g', 4)}${unit}`;
+}
+
+/** go-units HumanDuration of a duration in seconds: "Less than a second", "About an hour", "2 weeks". */
 export function humanDuration(seconds: number): string {
-  return `${Math.round(seconds)} seconds`;
+  const s = Math.trunc(seconds);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.trunc(seconds / 3600 + 0.5);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(Math.trunc(seconds / 3600) / 24 / 365)} years`;
 }
 
-/** "3 minutes ago" for a unix time in seconds. */
+/** "3 minutes ago" for a unix time in seconds (docker's RunningFor/CreatedSince). */
 export function ago(unixSeconds: number, now = Date.now() / 1000): string {
   return `${humanDuration(now - unixSeconds)} ago`;
 }
 
-/** go-units RAMInBytes: "512m", "1g", "100k", "1024" → bytes (binary units). */
+const MULT: Record<string, number> = { k: 1, m: 2, g: 3, t: 4, p: 5 };
+
+function parseSize(s: string, base: number): number {
+  // the number ends at the last digit, dot or space
+  let sep = -1;
+  for (let i = s.length - 1; i >= 0; i--) if ('0123456789. '.includes(s[i]!)) { sep = i; break; }
+  if (sep < 0) throw new Error(`invalid size: '${s}'`);
+  const num = s[sep] === ' ' ? s.slice(0, sep) : s.slice(0, sep + 1);
+  let sfx = s.slice(sep + 1);
+  // strconv.ParseFloat's syntax (decimal forms only; what sizes use)
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num) && !/^[+-]?(inf|infinity|nan)$/i.test(num)) {
+    throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`);
+  }
+  let size = Number(num);
+  if (size < 0) throw new Error(`invalid size: '${s}'`);
+  if (!sfx) return Math.trunc(size);
+  const bad = (): never => { throw new Error(`invalid suffix: '${sfx}'`); };
+  if (sfx.length > 3) bad();
+  sfx = sfx.toLowerCase();
+  if (sfx[0] === 'b') { if (sfx.length > 1) bad(); return Math.trunc(size); }
+  const m = MULT[sfx[0]!];
+  if (m === undefined) bad();
+  size *= base ** m!;
+  if ((sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) bad();
+  return Math.trunc(size);
+}
+
+/** go-units RAMInBytes: "512m", "1g", "100k", "1.5GiB", "1024" → bytes (binary multipliers). */
 export function parseBytes(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$/i.exec(s.trim());
-  if (!m) throw new Error(`invalid size: '${s}'`);
-  return Math.round(Number(m[1]) * 1024 ** ' kmgtp'.indexOf(m[2]!.toLowerCase() || ' '));
+  return parseSize(s, 1024);
+}
+
+/** go-units FromHumanSize: "1GB", "512kB" → bytes (decimal multipliers). */
+export function parseHumanSize(s: string): number {
+  return parseSize(s, 1000);
 }
 
 /** A 12-character ID without its "sha256:" prefix, unless noTrunc. */
 export function shortId(id: string, noTrunc = false): string {
   return noTrunc ? id : id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/**
+ * Go's time.Time.String() of a unix time in the local zone (docker's CreatedAt):
+ * "2026-11-23 14:08:45 +0000 UTC"; fractional seconds without trailing zeros.
+ */
+export function goTimeString(unixSeconds: number, tz = process.env.TZ): string {
+  const ms = Math.floor(unixSeconds * 1000);
+  const d = new Date(ms);
+  const utc = !tz ? d.getTimezoneOffset() === 0 : /^(:?UTC|:?Etc\/UTC|UTC0|:?GMT)$/.test(tz);
+  const offMin = utc ? 0 : -d.getTimezoneOffset();
+  const local = new Date(ms + offMin * 60_000);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  const date = `${local.getUTCFullYear()}-${p(local.getUTCMonth() + 1)}-${p(local.getUTCDate())}`;
+  let time = `${p(local.getUTCHours())}:${p(local.getUTCMinutes())}:${p(local.getUTCSeconds())}`;
+  const frac = Math.round((unixSeconds - Math.floor(unixSeconds)) * 1e9);
+  if (frac > 0) time += `.${String(frac).padStart(9, '0').replace(/0+$/, '')}`;
+  const sign = offMin < 0 ? '-' : '+';
+  const off = `${sign}${p(Math.trunc(Math.abs(offMin) / 60))}${p(Math.abs(offMin) % 60)}`;
+  let zone = 'UTC';
+  if (!utc) {
+    zone = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? '';
+    // Go names zones without an abbreviation by their offset ("+03")
+    if (!/^[A-Z]{2,5}$/.test(zone)) zone = `${sign}${p(Math.trunc(Math.abs(offMin) / 60))}${Math.abs(offMin) % 60 ? p(Math.abs(offMin) % 60) : ''}`;
+  }
+  return `${date} ${time} ${off} ${zone}`;
 }

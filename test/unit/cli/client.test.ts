@@ -4,8 +4,9 @@ import { Readable } from 'node:stream';
 import { table } from '../../../src/cli/tabwriter.ts';
 import { demux, resolveHost } from '../../../src/client/engine-client.ts';
 
-test('tables align like Go\'s tabwriter with padding 3', () => {
-  assert.equal(table([['A', 'LONGER', 'C'], ['xxxx', 'y', 'z']]), 'A      LONGER   C\nxxxx   y        z\n');
+test('tables align like docker\'s tabwriter: minwidth 10, padding 3, last cell unpadded', () => {
+  assert.equal(table([['A', 'LONGER', 'C'], ['xxxx', 'y', 'z']]), 'A         LONGER    C\nxxxx      y         z\n');
+  assert.equal(table([['CONTAINER ID', 'NAMES'], ['631622ed668d', 'c1']]), 'CONTAINER ID   NAMES\n631622ed668d   c1\n');
 });
 
 test('multiplexed frames are split across chunk boundaries', async () => {
