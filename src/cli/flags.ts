@@ -16,6 +16,8 @@ export interface FlagSpec {
   value?: string;
   default?: string | number | boolean;
   hidden?: boolean;
+  /** a hidden old name whose values go to this flag, in command-line order (`--net` → `--network`) */
+  aliasOf?: string;
 }
 
 /** A usage mistake: printed with the command's usage line, exit status 125 (as docker's flag errors). */
@@ -84,7 +86,8 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
   const values = new Map<string, Value>();
   const args: string[] = [];
 
-  const set = (spec: FlagSpec, shown: string, raw: string | undefined): void => {
+  const set = (given: FlagSpec, shown: string, raw: string | undefined): void => {
+    const spec = given.aliasOf ? byName.get(given.aliasOf) ?? given : given;
     switch (spec.type) {
       case 'bool':
         values.set(spec.name, raw === undefined ? true : parseBool(shown, raw));

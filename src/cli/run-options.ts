@@ -52,7 +52,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'device-write-iops', type: 'list', desc: 'Limit write rate (IO per second) to a device (default [])' },
   { name: 'disable-content-trust', type: 'bool', desc: 'Skip image verification', default: true },
   { name: 'dns', type: 'list', desc: 'Set custom DNS servers' },
-  { name: 'dns-opt', type: 'list', desc: 'Set DNS options', hidden: true },
+  { name: 'dns-opt', type: 'list', desc: 'Set DNS options', hidden: true, aliasOf: 'dns-option' },
   { name: 'dns-option', type: 'list', desc: 'Set DNS options' },
   { name: 'dns-search', type: 'list', desc: 'Set custom DNS search domains' },
   { name: 'domainname', type: 'string', desc: 'Container NIS domain name' },
@@ -92,8 +92,8 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'memory-swappiness', type: 'int', desc: 'Tune container memory swappiness (0 to 100)', default: -1 },
   { name: 'mount', type: 'list', value: 'mount', desc: 'Attach a filesystem mount to the container' },
   { name: 'name', type: 'string', desc: 'Assign a name to the container' },
-  { name: 'net', type: 'list', value: 'network', desc: 'Connect a container to a network', hidden: true },
-  { name: 'net-alias', type: 'list', desc: 'Add network-scoped alias for the container', hidden: true },
+  { name: 'net', type: 'list', value: 'network', desc: 'Connect a container to a network', hidden: true, aliasOf: 'network' },
+  { name: 'net-alias', type: 'list', desc: 'Add network-scoped alias for the container', hidden: true, aliasOf: 'network-alias' },
   { name: 'network', type: 'list', value: 'network', desc: 'Connect a container to a network' },
   { name: 'network-alias', type: 'list', desc: 'Add network-scoped alias for the container' },
   { name: 'no-healthcheck', type: 'bool', desc: 'Disable any container-specified HEALTHCHECK' },
@@ -206,7 +206,7 @@ export function createRequest(o: Opts, args: string[], where: CreateEnv = {}): C
   const dnsSearch = each('dns-search', validateDNSSearch);
   const links = each('link', validateLink);
   const mounts = each('mount', parseMount);
-  const networks = [...each('network', parseNetworkOpt), ...each('net', parseNetworkOpt)];
+  const networks = each('network', parseNetworkOpt);
   const healthInterval = one('health-interval', parseDuration, 0);
   const healthTimeout = one('health-timeout', parseDuration, 0);
   const healthStartPeriod = one('health-start-period', parseDuration, 0);
@@ -346,7 +346,7 @@ export function createRequest(o: Opts, args: string[], where: CreateEnv = {}): C
       CapDrop: normalizeCaps(o.list('cap-drop')),
       CgroupnsMode: cgroupns,
       Dns: dns,
-      DnsOptions: [...o.list('dns-option'), ...o.list('dns-opt')],
+      DnsOptions: o.list('dns-option'),
       DnsSearch: dnsSearch,
       ExtraHosts: nullIfEmpty(extraHosts),
       GroupAdd: nullIfEmpty(o.list('group-add')),
@@ -513,7 +513,7 @@ const isUserDefined = (mode: string): boolean => !['default', 'bridge', 'host', 
 /** parseNetworkOpts: the endpoint settings for each --network, the classic flags on the first */
 function parseNetworkOpts(o: Opts, networks: NetworkAttachment[], links: string[], mac: string): Record<string, object> {
   // pflag shares one list between a flag and its hidden alias (argv order); Opts keeps them apart
-  const aliases = [...o.list('network-alias'), ...o.list('net-alias')];
+  const aliases = o.list('network-alias');
   const ip = o.str('ip') ?? '', ip6 = o.str('ip6') ?? '';
   const linkLocal = o.list('link-local-ip');
   const apply = (n: NetworkAttachment): void => {
