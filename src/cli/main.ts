@@ -29,11 +29,14 @@ function argCountError(invokedAs: string, spec: CommandSpec, n: number): string 
   const { min, max } = spec.args ?? {};
   const plural = (k: number): string => `${k} argument${k === 1 ? '' : 's'}`;
   let msg: string | undefined;
-  if (min !== undefined && min === max && n !== min) msg = `requires ${plural(min)}`;
-  else if (min !== undefined && n < min) msg = `requires at least ${plural(min)}`;
-  else if (max === 0 && n > 0) msg = 'accepts no arguments';
-  else if (max !== undefined && n > max) msg = `accepts at most ${plural(max)}`;
-  return msg && `${PROG}: '${invokedAs}' ${msg}\n\n${usageLine(invokedAs, spec)}\n\nSee '${invokedAs} --help' for more information\n`;
+  if (min !== undefined && min === max) msg = n !== min ? `requires ${plural(min)}` : undefined;
+  else if (min !== undefined && max !== undefined) msg = n < min || n > max ? `requires at least ${min} and at most ${plural(max)}` : undefined;
+  else if (min !== undefined) msg = n < min ? `requires at least ${plural(min)}` : undefined;
+  else if (max === 0) msg = n > 0 ? 'accepts no arguments' : undefined;
+  else if (max !== undefined) msg = n > max ? `requires at most ${plural(max)}` : undefined;
+  // docker's cli/required.go says "See" only for a minimum alone.
+  const verb = min !== undefined && max === undefined ? 'See' : 'Run';
+  return msg && `${PROG}: '${invokedAs}' ${msg}\n\n${usageLine(invokedAs, spec)}\n\n${verb} '${invokedAs} --help' for more information\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {

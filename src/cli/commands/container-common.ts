@@ -1,0 +1,116 @@
+// Small pieces the container commands share: query strings, docker's filter flag, flag-value
+// errors printed the way pflag prints them, Go's time and host:port formatting, natural sort.
+import { CliError, type CommandSpec, type Ctx } from '../command.ts';
+import { usageLine } from '../help.ts';
+
+/** `?a=1&b=x` from the defined values (booleans as 1, lists repeated). */
+export function query(params: Record<string, string | number | boolean | string[] | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === false) continue;
+    if (Array.isArray(v)) for (const x of v) q.append(k, x);
+    else q.set(k, v === true ? '1' : String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * A bad flag value, reported as pflag reports one (docker checks these while parsing, before the
+ * command runs): the message, the usage line, status 125.
+ */
+export function flagValueError(ctx: Ctx, spec: CommandSpec, flag: string, value: string, why: string): CliError {
+  return new CliError(`invalid argument "${value}" for "${flag}" flag: ${why}\n\n${usageLine(ctx.invokedAs, spec)}\n\nRun '${ctx.invokedAs} --help' for more information`, 125);
+}
+
+/** docker's `--filter k=v` values as the API's filters JSON (`{"k":{"v":true}}`), or undefined. */
+export function filtersJson(ctx: Ctx, spec: CommandSpec, values: string[], flag = '-f, --filter'): string | undefined {
+  const f: Record<string, Record<string, boolean>> = {};
+  for (const raw of values) {
+    if (raw === '') continue;
+    const eq = raw.indexOf('=');
+    if (eq < 0) throw flagValueError(ctx, spec, flag, raw, 'bad format of filter (expected name=value)');
+    // docker lower-cases and trims the name, trims the value (opts.FilterOpt.Set)
+    const name = raw.slice(0, eq).trim().toLowerCase();
+    (f[name] ??= {})[raw.slice(eq + 1).trim()] = true;
+  }
+  return Object.keys(f).length ? JSON.stringify(f) : undefined;
+}
+
+const pad = (n: number, w = 2): string => String(Math.abs(n)).padStart(w, '0');
+
+/** The zone abbreviation Go prints: the tz name, else a numeric "+01"/"+0530". */
+function zoneName(d: Date): string {
+  const off = -d.getTimezoneOffset();
+  const name = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  if (/^[A-Z]{3,5}$/.test(name) && !(name === 'GMT' && off === 0 && !process.env.TZ)) return name;
+  if (off === 0) return 'UTC';
+  const sign = off < 0 ? '-' : '+';
+  return `${sign}${pad(Math.trunc(Math.abs(off) / 60))}${Math.abs(off) % 60 ? pad(Math.abs(off) % 60) : ''}`;
+}
+
+/** Go's time.Time.String() for a unix time in local time: "2026-11-23 14:13:15 +0000 UTC". */
+export function goTime(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const off = -d.getTimezoneOffset();
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} `
+    + `${off < 0 ? '-' : '+'}${pad(Math.trunc(Math.abs(off) / 60))}${pad(Math.abs(off) % 60)} ${zoneName(d)}`;
+}
+
+/** Go's net.JoinHostPort: IPv6 addresses in brackets. */
+export function joinHostPort(host: string, port: string | number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** sortorder.NaturalLess: digit runs compare as numbers. */
+export function naturalCompare(a: string, b: string): number {
+  const re = /(\d+|\D+)/g;
+  const xa = a.match(re) ?? [];
+  const xb = b.match(re) ?? [];
+  for (let i = 0; i < Math.min(xa.length, xb.length); i++) {
+    const x = xa[i]!;
+    const y = xb[i]!;
+    if (x === y) continue;
+    if (/^\d/.test(x) && /^\d/.test(y)) {
+      const d = Number(x) - Number(y);
+      if (d) return d;
+      return x.length - y.length;
+    }
+    return x < y ? -1 : 1;
+  }
+  return xa.length - xb.length;
+}
+
+/** Writes to a stream, waiting when it is full (large logs and archives to a slow reader). */
+export function writeOut(s: NodeJS.WritableStream, data: Buffer | string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (s.write(data)) resolve();
+    else {
+      const onErr = (e: Error): void => reject(e);
+      s.once('error', onErr);
+      s.once('drain', () => { s.off('error', onErr); resolve(); });
+    }
+  });
+}
+
+/** Reads one line of stdin for a y/N prompt (docker's prompt.Confirm). */
+export async function confirm(ctx: Ctx, message: string): Promise<boolean> {
+  ctx.out.write(`${message} [y/N] `);
+  const line = await new Promise<string>((resolve) => {
+    let buf = '';
+    const done = (): void => {
+      ctx.stdin.off('data', onData);
+      ctx.stdin.off('end', done);
+      ctx.stdin.pause();
+      resolve(buf.split('\n')[0] ?? '');
+    };
+    const onData = (c: Buffer): void => {
+      buf += c.toString();
+      if (buf.includes('\n')) done();
+    };
+    ctx.stdin.on('data', onData);
+    ctx.stdin.once('end', done);
+    ctx.stdin.once('error', done);
+  });
+  return line.trim().toLowerCase() === 'y';
+}
