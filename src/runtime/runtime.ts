@@ -118,8 +118,10 @@ export class Runtime {
     await rm(join(this.exitDir, id), { force: true });
     await mkdir(bundle, { recursive: true, mode: 0o700 });
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    // StdinOnce closes stdin when the attached client leaves, but not with a TTY (moby's attach:
+    // `CloseStdin && !TTY`): `run -it` then ctrl-p ctrl-q must leave the shell attachable.
     const launched = launchContainer(this.common(id, bundle, id.slice(0, 16), {
-      logPath: opts.logPath, tty: opts.tty, stdin: opts.openStdin, leaveStdinOpen: !opts.stdinOnce,
+      logPath: opts.logPath, tty: opts.tty, stdin: opts.openStdin, leaveStdinOpen: !opts.stdinOnce || opts.tty,
     }, this.exitDir));
     try {
       const msg = await launched.sync.next(CREATE_TIMEOUT_MS).catch((e: Error) => {
