@@ -3,6 +3,12 @@ import { GROUPS, type CommandSpec } from './command.ts';
 import { flagUsages } from './flags.ts';
 import { GLOBAL_FLAGS } from './globals.ts';
 
+/** docker's "Common Commands", in its order */
+const COMMON_ORDER = ['run', 'exec', 'ps', 'build', 'pull', 'push', 'images', 'login', 'logout', 'search', 'version', 'info'];
+
+/** In lists a command shows the first line of its description (cobra's Short). */
+const short = (d: string): string => d.split('\n')[0]!;
+
 const column = (rows: [string, string][]): string => {
   const w = Math.max(0, ...rows.map(([a]) => a.length)) + 2;
   return rows.map(([a, b]) => `  ${a.padEnd(w)}${b}`).join('\n');
@@ -24,7 +30,7 @@ export function groupHelp(prog: string, group: string, specs: CommandSpec[]): st
   const rows = new Map<string, string>();
   for (const s of specs) {
     const p = s.paths.find((x) => x.length === 2 && x[0] === group);
-    if (p && !rows.has(p[1]!)) rows.set(p[1]!, s.description);
+    if (p && !rows.has(p[1]!)) rows.set(p[1]!, short(s.description));
   }
   const sorted = [...rows].sort(([a], [b]) => a.localeCompare(b));
   return `\nUsage:  ${prog} ${group} COMMAND\n\n${GROUPS[group]}\n\nCommands:\n${column(sorted)}\n\nRun '${prog} ${group} COMMAND --help' for more information on a command.\n`;
@@ -32,8 +38,9 @@ export function groupHelp(prog: string, group: string, specs: CommandSpec[]): st
 
 export function mainHelp(prog: string, specs: CommandSpec[]): string {
   const top = specs.map((s) => [s, s.paths.find((p) => p.length === 1)] as const).filter(([, p]) => p);
-  const common = top.filter(([s]) => s.common).map(([s, p]): [string, string] => [p![0]!, s.description]);
-  const other = top.filter(([s]) => !s.common).map(([s, p]): [string, string] => [p![0]!, s.description])
+  const common = top.filter(([, p]) => COMMON_ORDER.includes(p![0]!)).map(([s, p]): [string, string] => [p![0]!, short(s.description)])
+    .sort(([a], [b]) => COMMON_ORDER.indexOf(a) - COMMON_ORDER.indexOf(b));
+  const other = top.filter(([, p]) => !COMMON_ORDER.includes(p![0]!)).map(([s, p]): [string, string] => [p![0]!, short(s.description)])
     .sort(([a], [b]) => a.localeCompare(b));
   const groups = Object.entries(GROUPS).sort(([a], [b]) => a.localeCompare(b)).filter(([g]) => specs.some((s) => s.paths.some((p) => p[0] === g && p.length === 2)));
   return [
