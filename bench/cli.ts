@@ -40,6 +40,10 @@ let cleaning: Promise<void> | undefined;
 
 async function cleanup(): Promise<void> {
   cleaning ??= (async () => {
+    // berthd keeps containers running across its own shutdown (live restore): remove them first.
+    const listed = await api(socket, 'GET', '/v1.47/containers/json?all=1').catch(() => undefined);
+    const ids = listed?.status === 200 ? (JSON.parse(listed.body.toString()) as { Id: string }[]).map((c) => c.Id) : [];
+    for (const id of ids) await api(socket, 'DELETE', `/v1.47/containers/${id}?force=1`).catch((e) => log(`removing ${id}: ${e}`));
     await stopChild(daemon, 'berthd', log).catch((e) => log(`stopping berthd: ${e}`));
     await killRuntimeLeftovers(execRoot);
     await removeRules(bridge).catch((e) => log(`iptables rules of ${bridge}: ${e}`));
