@@ -6,6 +6,7 @@ import { checkOk, readAll } from '../../client/engine-client.ts';
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec, Opts } from '../flags.ts';
 import { formatList, renderInspect } from '../format/list.ts';
+import { goStructs } from './network.ts';
 import { ago, humanSize } from '../format/units.ts';
 import { confirm, filtersJson, goTime, query, writeOut } from './container-common.ts';
 import { displayStream, renderProgress } from '../io/progress.ts';
@@ -367,7 +368,7 @@ const importCmd: CommandSpec = {
   paths: [['image', 'import'], ['import']],
   usage: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]',
   description: 'Import the contents from a tarball to create a filesystem image',
-  args: { min: 1, max: 2 },
+  args: { min: 1 }, // docker: RequiresMinArgs(1); a third argument is ignored
   flags: [
     { name: 'change', short: 'c', type: 'list', desc: 'Apply Dockerfile instruction to the created image' },
     { name: 'message', short: 'm', type: 'string', desc: 'Set commit message for imported image' },
@@ -426,7 +427,7 @@ const history: CommandSpec = {
     const rows = items.map((h) => historyRow(h, human, !o.bool('no-trunc')));
     const table = !format || format === 'table';
     ctx.out.write(formatList(rows, {
-      format: table ? '' : format, quiet: o.bool('quiet') && table, quietField: 'ID', headers: HISTORY_HEADERS, typeName: '*formatter.historyContext',
+      format: table ? '' : format, quiet: o.bool('quiet') && table, quietField: 'ID', headers: HISTORY_HEADERS, typeName: '*image.historyContext',
       defaultFormat: human
         ? 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}'
         : 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
@@ -437,6 +438,30 @@ const history: CommandSpec = {
 function platformObject(p: string): { os: string; architecture?: string; variant?: string } {
   const [os, architecture, variant] = p.toLowerCase().split('/');
   return { os: os!, ...(architecture ? { architecture } : {}), ...(variant ? { variant } : {}) };
+}
+
+/** image.InspectResponse's nested structs (the rest are maps). */
+const IMAGE_STRUCTS = { Config: '*dockerspec.DockerOCIImageConfig', RootFS: 'image.RootFS', Metadata: 'image.Metadata', GraphDriver: 'storage.DriverData' };
+
+/**
+ * An image as templates see docker's typed struct: Go's `ID` (JSON "Id"), and Config as the OCI
+ * image config encodes it (omitempty: nulls, "", false and empty lists left out).
+ */
+function asGoImage(img: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...img };
+  Object.defineProperty(out, 'ID', { get: () => img.Id, enumerable: false });
+  const cfg = img.Config;
+  if (cfg && typeof cfg === 'object') {
+    const c: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(cfg)) {
+      const empty = v === null || v === '' || v === false || v === 0 || (typeof v === 'object' && Object.keys(v).length === 0);
+      // omitted from its JSON, but still a field: nil maps read as empty ones
+      if (!empty) c[k] = v;
+      else Object.defineProperty(c, k, { value: v === null && ['Labels', 'Volumes', 'ExposedPorts'].includes(k) ? {} : v, enumerable: false });
+    }
+    out.Config = c;
+  }
+  return out;
 }
 
 const inspect: CommandSpec = {
@@ -472,7 +497,9 @@ const inspect: CommandSpec = {
         continue;
       }
       // Template errors take their place among the daemon's, in argument order, as docker's do.
-      const r = renderInspect([obj], format);
+      // Typed image.InspectResponse first, then the raw reply (docker's ImageInspectWithRaw).
+      const typed = asGoImage(obj as Record<string, unknown>);
+      const r = renderInspect([typed], format, 'image.InspectResponse', { structType: goStructs(typed, IMAGE_STRUCTS), rawFallback: true });
       if (r.status) errors.push(r.error ?? '');
       else out += r.out;
     }

@@ -3,7 +3,7 @@
 // Engine API's filter JSON, the y/N prompt of the prune commands, and the --format flag texts.
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec } from '../flags.ts';
-import { formatInspect, formatList } from '../format/list.ts';
+import { formatList, renderInspect, type InspectTypes } from '../format/list.ts';
 
 export const FORMAT_TABLE_DESC = "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
 export const FORMAT_INSPECT_DESC = "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
@@ -80,24 +80,86 @@ export function withLabel<T extends object>(row: T, labels: Record<string, strin
   return row;
 }
 
-/** Inspect each name; print what was found (docker prints `[]` when nothing was), then the errors. */
-export async function inspectEach(ctx: Ctx, names: string[], format: string | undefined, get: (n: string) => Promise<unknown>): Promise<number> {
+/**
+ * docker's inspect.Inspect: a template that does not parse fails first (status 64); then each
+ * name is fetched and, with a template, printed on its own, its template error taking its place
+ * among the daemon's errors in argument order. stdout gets what printed (`\n` when nothing did,
+ * `[]` for JSON), stderr the errors, and the status is 1 when there were any.
+ */
+export async function inspectEach(ctx: Ctx, names: string[], format: string | undefined, get: (n: string) => Promise<unknown>,
+  typeName?: string, types?: InspectTypes): Promise<number> {
+  const perObject = !!format && format !== 'json';
+  if (perObject) {
+    const parsed = renderInspect([], format);
+    if (parsed.status === 64) throw new CliError(parsed.error ?? '', 64);
+  }
   const found: unknown[] = [];
   const errors: string[] = [];
+  let out = '';
   for (const n of names) {
+    let obj: unknown;
     try {
-      found.push(await get(n));
+      obj = await get(n);
     } catch (err) {
       errors.push(describeError(err));
+      continue;
     }
+    if (!perObject) {
+      found.push(obj);
+      continue;
+    }
+    const r = renderInspect([obj], format, typeName, types);
+    if (r.status) errors.push(r.error ?? '');
+    else out += r.out;
   }
-  if (found.length || !format) ctx.out.write(formatInspect(found, format || undefined));
+  ctx.out.write(perObject ? out || '\n' : renderInspect(found, format || undefined).out);
   if (errors.length) {
     ctx.err.write(`${errors.join('\n')}\n`);
     return 1;
   }
   return 0;
 }
+
+/** Marks the nested objects of an inspect reply that are Go structs (by key path; `*` is any element or map value). */
+export function goStructs(obj: unknown, paths: Record<string, string>): (v: object) => string | undefined {
+  const types = new WeakMap<object, string>();
+  const mark = (v: unknown, parts: string[], type: string): void => {
+    if (!v || typeof v !== 'object') return;
+    if (!parts.length) { types.set(v, type); return; }
+    const [head, ...rest] = parts;
+    const next = head === '*' ? Object.values(v) : [(v as Record<string, unknown>)[head!]];
+    for (const x of next) mark(x, rest, type);
+  };
+  for (const [path, type] of Object.entries(paths)) mark(obj, path.split('.'), type);
+  return (v) => types.get(v);
+}
+
+/** The keys of network.Inspect in its struct order (Peers and Services are omitempty). */
+const NETWORK_KEYS = ['Name', 'Id', 'Created', 'Scope', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable', 'Ingress',
+  'ConfigFrom', 'ConfigOnly', 'Containers', 'Options', 'Labels', 'Peers', 'Services'];
+
+/**
+ * A network as templates see docker's network.Inspect struct: its key order, Created as Go's
+ * RFC3339Nano (trailing zeros dropped), Go's `ID` (JSON "Id") and the omitted Peers and Services
+ * (nil: `[]`, `map[]`) readable but not in its JSON.
+ */
+function asGoNetwork(raw: Record<string, unknown>): Record<string, unknown> {
+  const n: Record<string, unknown> = {};
+  for (const k of NETWORK_KEYS) if (k in raw) n[k] = raw[k];
+  for (const [k, v] of Object.entries(raw)) if (!(k in n)) n[k] = v;
+  if (typeof n.Created === 'string') n.Created = n.Created.replace(/\.(\d*?)0+(?=Z|[+-]\d\d:\d\d$)/, (_m, d: string) => (d ? `.${d}` : ''));
+  Object.defineProperty(n, 'ID', { get: () => n.Id, enumerable: false });
+  if (!('Peers' in n)) Object.defineProperty(n, 'Peers', { value: [], enumerable: false });
+  if (!('Services' in n)) Object.defineProperty(n, 'Services', { value: {}, enumerable: false });
+  return n;
+}
+
+/** network.Inspect's nested structs (the rest are maps). */
+const NETWORK_STRUCTS = {
+  IPAM: 'network.IPAM', 'IPAM.Config.*': 'network.IPAMConfig', ConfigFrom: 'network.ConfigReference',
+  'Containers.*': 'network.EndpointResource', 'Peers.*': 'network.PeerInfo', 'Services.*': 'network.ServiceInfo',
+  'Services.*.Tasks.*': 'network.Task',
+};
 
 const enc = encodeURIComponent;
 
@@ -265,7 +327,7 @@ export const networkCommands: CommandSpec[] = [
       nets.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
       ctx.out.write(formatList(nets.map((n) => networkRow(n, o.bool('no-trunc'))), {
         format: o.str('format'), quiet: o.bool('quiet'), quietField: 'ID',
-        defaultFormat: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', headers: NETWORK_HEADERS,
+        defaultFormat: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', headers: NETWORK_HEADERS, typeName: '*network.networkContext',
       }));
     },
   },
@@ -280,7 +342,17 @@ export const networkCommands: CommandSpec[] = [
     ],
     run(ctx, names, o) {
       const verbose = o.bool('verbose') ? '?verbose=true' : '';
-      return inspectEach(ctx, names, o.str('format'), (n) => ctx.client().request('GET', `/networks/${enc(n)}${verbose}`));
+      // the typed network.Inspect first, then the raw reply (docker's NetworkInspectWithRaw)
+      const typed: ((v: object) => string | undefined)[] = [];
+      const structType = (v: object): string | undefined => typed.map((f) => f(v)).find(Boolean);
+      const template = !!o.str('format') && o.str('format') !== 'json';
+      return inspectEach(ctx, names, o.str('format'), async (n) => {
+        const raw = await ctx.client().request<Record<string, unknown>>('GET', `/networks/${enc(n)}${verbose}`);
+        // without a template docker prints the daemon's own JSON
+        const net = template ? asGoNetwork(raw) : raw;
+        typed.push(goStructs(net, NETWORK_STRUCTS));
+        return net;
+      }, 'network.Inspect', { structType, rawFallback: true });
     },
   },
   {

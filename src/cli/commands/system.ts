@@ -2,7 +2,8 @@
 import { CLIENT_API_VERSION, ConnectError, checkOk } from '../../client/engine-client.ts';
 import { BERTH_VERSION } from '../../types/version.ts';
 import { CliError, type CommandSpec, type Ctx } from '../command.ts';
-import { formatInspect, formatList } from '../format/list.ts';
+import { execTemplate, formatList, templateString } from '../format/list.ts';
+import { goStructs } from './network.ts';
 import { ago, bytesSize, humanSize } from '../format/units.ts';
 import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, confirm, filterQuery, pruneNetworks } from './network.ts';
 import { VOLUME_HEADERS, pruneVolumes, volumeRow, type Volume } from './volume.ts';
@@ -12,7 +13,8 @@ const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm
 /** Adds Go-named template fields (`.APIVersion`) for JSON keys that differ (`ApiVersion`), hidden from `{{json .}}`. */
 function alias<T extends object>(obj: T, names: Record<string, string>): T {
   for (const [goName, key] of Object.entries(names)) {
-    Object.defineProperty(obj, goName, { get: () => (obj as Record<string, unknown>)[key], enumerable: false });
+    // an omitted (omitempty) string field is still "" on the Go struct
+    Object.defineProperty(obj, goName, { get: () => (obj as Record<string, unknown>)[key] ?? '', enumerable: false });
   }
   return obj;
 }
@@ -122,10 +124,35 @@ function serverVersion(sv: ServerVersion): ServerVersion {
   return alias(s, { APIVersion: 'ApiVersion' }) as unknown as ServerVersion;
 }
 
+/**
+ * A --format template on one value, as version, info, events and `system df -v` run theirs: a
+ * template that does not parse fails with `template parsing error: …` (`parseStatus`), one that
+ * fails prints what it printed and a newline (`newline`), then Go's error as is (status 1).
+ */
+function printTemplate(ctx: Ctx, format: string, data: unknown, o: { name?: string; typeName: string; structs?: Record<string, string>; parseStatus?: number; newline?: boolean }): void {
+  const r = execTemplate(format, data, { name: o.name, typeName: o.typeName, structType: o.structs ? goStructs(data, o.structs) : undefined });
+  if (r.parseError) throw new CliError(`template parsing error: ${r.parseError}`, o.parseStatus ?? 64);
+  ctx.out.write(o.newline === false ? r.out : `${r.out}\n`);
+  if (r.error) throw new CliError(r.error, 1);
+}
+
+/** Fails as printTemplate does when a template does not parse, before the daemon is asked. */
+function checkTemplate(format: string | undefined, name = '', parseStatus = 64): void {
+  const r = format ? execTemplate(format, undefined, { name }) : {};
+  if ('parseError' in r && r.parseError) throw new CliError(`template parsing error: ${r.parseError}`, parseStatus);
+}
+
+const VERSION_STRUCTS = { Client: 'system.clientVersion', Server: '*types.Version', 'Server.Platform': 'struct { Name string }', 'Server.Components.*': 'types.ComponentVersion' };
+const INFO_STRUCTS = {
+  ClientInfo: '*system.clientInfo', Plugins: 'system.PluginsInfo', RegistryConfig: '*registry.ServiceConfig', Swarm: 'swarm.Info',
+  ContainerdCommit: 'system.Commit', RuncCommit: 'system.Commit', InitCommit: 'system.Commit',
+};
+
 /** For version, info and events, docker's `--format json` means the template `{{json .}}`. */
 const template = (format: string | undefined): string | undefined => (format === 'json' ? '{{json .}}' : format || undefined);
 
 async function runVersion(ctx: Ctx, format: string | undefined): Promise<number> {
+  checkTemplate(format, 'version');
   const client = ctx.client();
   let server: ServerVersion | undefined;
   let failure: unknown;
@@ -136,7 +163,8 @@ async function runVersion(ctx: Ctx, format: string | undefined): Promise<number>
   }
   const cv = clientVersion(server ? await client.apiVersion() : CLIENT_API_VERSION);
   const data = { Client: cv, Server: server ?? null };
-  ctx.out.write(format ? formatInspect([data], format) : versionText(cv, server));
+  if (format) printTemplate(ctx, format, data, { name: 'version', typeName: 'system.versionInfo', structs: VERSION_STRUCTS });
+  else ctx.out.write(versionText(cv, server));
   if (failure) throw failure;
   return 0;
 }
@@ -240,6 +268,7 @@ function serverInfoText(info: Info): string {
 }
 
 async function runInfo(ctx: Ctx, format: string | undefined): Promise<number> {
+  checkTemplate(format);
   const clientInfo = { Debug: false, ...clientVersion(), Plugins: [], Warnings: null };
   let info: Info | undefined;
   try {
@@ -252,7 +281,8 @@ async function runInfo(ctx: Ctx, format: string | undefined): Promise<number> {
     throw err;
   }
   if (format) {
-    ctx.out.write(formatInspect([{ ...info, ClientInfo: clientInfo }], format));
+    // docker's dockerInfo struct, which berth names after itself
+    printTemplate(ctx, format, { ...info, ClientInfo: clientInfo }, { typeName: 'system.berthInfo', structs: INFO_STRUCTS });
     return 0;
   }
   ctx.out.write(`Client:\n Version:    ${BERTH_VERSION}\n Context:    default\n Debug Mode: false\n\nServer:\n`);
@@ -280,7 +310,8 @@ function parseDuration(s: string): number | undefined {
 export function eventTimestamp(value: string, nowMs = Date.now()): string {
   const d = parseDuration(value);
   const fmt = (ns: bigint): string => `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
-  if (d !== undefined) return fmt(BigInt(nowMs) * 1_000_000n - BigInt(Math.round(d)));
+  // "0" is a unix time to docker, not a duration
+  if (d !== undefined && value !== '0') return fmt(BigInt(nowMs) * 1_000_000n - BigInt(Math.round(d)));
   if (/^\d+(\.\d+)?$/.test(value)) return value;
   // dates without a zone are local, as Go's time.ParseInLocation(…, time.Local)
   const t = Date.parse(/^\d{4}-\d\d-\d\d$/.test(value) ? `${value}T00:00:00` : value);
@@ -315,6 +346,8 @@ export function eventLine(e: EventMessage, timeNano = e.timeNano ? String(e.time
 }
 
 async function runEvents(ctx: Ctx, o: { since?: string; until?: string; filters: string[]; format?: string }): Promise<void> {
+  const parsed = o.format ? execTemplate(o.format, undefined) : {};
+  if ('parseError' in parsed && parsed.parseError) throw new CliError(`Error parsing format: ${parsed.parseError}`, 64);
   const params = new URLSearchParams();
   if (o.since) params.set('since', eventTimestamp(o.since));
   if (o.until) params.set('until', eventTimestamp(o.until));
@@ -336,7 +369,10 @@ async function runEvents(ctx: Ctx, o: { since?: string; until?: string; filters:
       continue;
     }
     alias(e, { Status: 'status', ID: 'id', From: 'from', Scope: 'scope', Time: 'time', TimeNano: 'timeNano' });
-    ctx.out.write(formatInspect([e], o.format));
+    // docker stops at the first event its template fails on, printing nothing of it
+    const r = execTemplate(o.format, e, { typeName: '*events.Message', structType: goStructs(e, { Actor: 'events.Actor' }) });
+    if (r.error) throw new CliError(`Error parsing format: ${r.error}`, 64);
+    ctx.out.write(`${r.out}\n`);
   }
 }
 
@@ -400,10 +436,13 @@ function dfRows(du: DiskUsage): object[] {
   ];
 }
 
+/** The rows of `system df -v` are docker's list contexts. */
+const DF_STRUCTS = { 'Images.*': '*formatter.imageContext', 'Containers.*': '*formatter.ContainerContext', 'Volumes.*': '*formatter.volumeContext', 'BuildCache.*': '*formatter.buildCacheContext' };
+
 const DF_HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
 
 /** `system df -v`: the four sections with docker's table formats. */
-function dfVerbose(du: DiskUsage, trunc: boolean): { text: (format?: string) => string } {
+function dfVerbose(du: DiskUsage, trunc: boolean): { data: object; text: () => string } {
   const images = (du.Images ?? []).map((i) => {
     const tag = i.RepoTags?.find((t) => t !== '<none>:<none>');
     const at = tag ? tag.lastIndexOf(':') : -1;
@@ -431,8 +470,8 @@ function dfVerbose(du: DiskUsage, trunc: boolean): { text: (format?: string) => 
   }));
   const builder = (du.BuildCache ?? []).filter((c) => !c.Shared).reduce((a, c) => a + c.Size, 0);
   return {
-    text(format) {
-      if (format && format !== 'table') return formatInspect([{ Images: images, Containers: containers, Volumes: volumes, BuildCache: cache }], format);
+    data: { Images: images, Containers: containers, Volumes: volumes, BuildCache: cache },
+    text() {
       const t = (rows: object[], defaultFormat: string, headers: Record<string, string>): string => formatList(rows, { defaultFormat, headers });
       return [
         'Images space usage:\n\n',
@@ -541,11 +580,17 @@ export const systemCommands: CommandSpec[] = [
       const du = await ctx.client().request<DiskUsage>('GET', '/system/df');
       const format = o.str('format');
       if (o.bool('verbose')) {
-        ctx.out.write(dfVerbose(du, !format || format.startsWith('table')).text(format));
+        const v = dfVerbose(du, !format || format.startsWith('table'));
+        // docker's diskUsageContext: one template run, printed without a newline
+        if (format && format !== 'table') {
+          printTemplate(ctx, templateString(format), v.data, { typeName: '*formatter.diskUsageContext', structs: DF_STRUCTS, parseStatus: 1, newline: false });
+        } else ctx.out.write(v.text());
         return;
       }
       ctx.out.write(formatList(dfRows(du), {
         format, defaultFormat: 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', headers: DF_HEADERS,
+        // the first row (images) is the one a bad field fails on
+        typeName: '*formatter.diskUsageImagesContext',
       }));
     },
   },

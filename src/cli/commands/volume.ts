@@ -2,7 +2,10 @@
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import { formatList } from '../format/list.ts';
 import { humanSize } from '../format/units.ts';
-import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, confirm, filterQuery, inspectEach, joinLabels, kvMap, withLabel } from './network.ts';
+import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, confirm, filterQuery, goStructs, inspectEach, joinLabels, kvMap, withLabel } from './network.ts';
+
+/** volume.Volume's nested structs (pointers); Labels, Options and Status are maps. */
+const VOLUME_STRUCTS = { UsageData: '*volume.UsageData', ClusterVolume: '*volume.ClusterVolume' };
 
 export interface Volume {
   Name: string; Driver: string; Mountpoint: string; Scope: string;
@@ -45,6 +48,10 @@ function asGoVolume(v: Record<string, unknown>): Record<string, unknown> {
     if (omitEmpty && (v[k] === undefined || v[k] === null || v[k] === '' || (k === 'Status' && !Object.keys(v[k] as object).length))) continue;
     out[k] = k === 'Labels' || k === 'Options' || k === 'Status' ? sortedMap(v[k] ?? null) : v[k] ?? null;
   }
+  // Omitted fields are still there for templates: a nil map reads as empty, a nil pointer as nil.
+  for (const k of ['ClusterVolume', 'CreatedAt', 'Status', 'UsageData']) {
+    if (!(k in out)) Object.defineProperty(out, k, { value: k === 'Status' ? {} : k === 'CreatedAt' ? '' : null, enumerable: false });
+  }
   return out;
 }
 
@@ -85,7 +92,7 @@ export const volumeCommands: CommandSpec[] = [
       const vols = (r.Volumes ?? []).sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
       ctx.out.write(formatList(vols.map(volumeRow), {
         format: o.str('format'), quiet: o.bool('quiet'), quietField: 'Name',
-        defaultFormat: 'table {{.Driver}}\t{{.Name}}', headers: VOLUME_HEADERS,
+        defaultFormat: 'table {{.Driver}}\t{{.Name}}', headers: VOLUME_HEADERS, typeName: '*formatter.volumeContext',
       }));
     },
   },
@@ -96,7 +103,14 @@ export const volumeCommands: CommandSpec[] = [
     args: { min: 1 },
     flags: [{ name: 'format', short: 'f', type: 'string', desc: FORMAT_INSPECT_DESC }],
     run(ctx, names, o) {
-      return inspectEach(ctx, names, o.str('format'), async (n) => asGoVolume(await ctx.client().request('GET', `/volumes/${enc(n)}`)));
+      // docker's VolumeInspect has no raw reply: templates see only the volume.Volume struct
+      const typed: ((v: object) => string | undefined)[] = [];
+      const structType = (v: object): string | undefined => typed.map((f) => f(v)).find(Boolean);
+      return inspectEach(ctx, names, o.str('format'), async (n) => {
+        const v = asGoVolume(await ctx.client().request('GET', `/volumes/${enc(n)}`));
+        typed.push(goStructs(v, VOLUME_STRUCTS));
+        return v;
+      }, 'volume.Volume', { structType });
     },
   },
   {

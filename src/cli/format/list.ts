@@ -24,7 +24,7 @@ export interface ListOptions {
 const DEFAULT_PREFIX = { parse: 'template parsing error: ', exec: 'template parsing error: ' };
 
 /** Format.templateString: drop "table", trim spaces, and turn the two characters `\t`, `\n` into real ones. */
-function templateString(format: string): string {
+export function templateString(format: string): string {
   if (format === 'json') return '{{json .}}';
   let s = format.startsWith('table') ? format.slice(5) : format;
   s = s.replace(/^ +| +$/g, '');
@@ -66,6 +66,7 @@ export function formatList(rows: object[], o: ListOptions): string {
     try {
       body += `${tmpl.execute(row, {
         rootType: o.typeName ?? '*formatter.Context',
+        methods: true,
         funcs: { json: (v: unknown) => goJson(v, v === row, v === row) },
       })}\n`;
     } catch (e) {
@@ -91,6 +92,16 @@ export interface InspectResult {
   status: number;
 }
 
+export interface InspectTypes {
+  /** the Go struct type of a nested object (undefined: a map), e.g. a network's IPAM → 'network.IPAM' */
+  structType?: (v: object) => string | undefined;
+  /**
+   * docker's TemplateInspector with the raw reply: a template that fails on the typed struct is
+   * run again on the raw JSON (missingkey=error), and that run's output or error is the result.
+   */
+  rawFallback?: boolean;
+}
+
 /**
  * docker inspect's printing of objects found: no format → the JSON array indented by 4
  * (`[]` when empty); `json` → the array compacted; a template → one line per object. Template
@@ -98,7 +109,7 @@ export interface InspectResult {
  * parse is status 64. Without `typeName` objects are raw JSON maps (docker's fallback: a
  * missing key is an error, `map has no entry for key "X"`); with it they are that Go struct.
  */
-export function renderInspect(objs: unknown[], format?: string, typeName?: string): InspectResult {
+export function renderInspect(objs: unknown[], format?: string, typeName?: string, types: InspectTypes = {}): InspectResult {
   if (!format) return { out: `${JSON.stringify(objs, null, 4)}\n`, status: 0 };
   if (format === 'json') return { out: `${JSON.stringify(objs)}\n`, status: 0 };
   let tmpl: Template;
@@ -108,9 +119,16 @@ export function renderInspect(objs: unknown[], format?: string, typeName?: strin
   }
   let out = '';
   const errors: string[] = [];
+  const raw = { missingKey: 'error' as const };
   for (const obj of objs) {
     try {
-      out += `${tmpl.execute(obj, typeName ? { rootType: typeName } : { missingKey: 'error' })}\n`;
+      if (!typeName) out += `${tmpl.execute(obj, raw)}\n`;
+      else {
+        try { out += `${tmpl.execute(obj, { rootType: typeName, structType: types.structType })}\n`; } catch (e) {
+          if (!(e instanceof TemplateError) || !types.rawFallback) throw e;
+          out += `${tmpl.execute(obj, raw)}\n`;
+        }
+      }
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       errors.push(`template parsing error: ${e.message}`);
@@ -141,7 +159,7 @@ export function checkListTemplate(format: string, emptyRow: object, typeName: st
     get(t, k, r) { if (typeof k === 'string') used.add(k); return Reflect.get(t, k, r); },
     getOwnPropertyDescriptor(t, k) { if (typeof k === 'string') used.add(k); return Reflect.getOwnPropertyDescriptor(t, k); },
   });
-  try { tmpl.execute(probe, { rootType: typeName }); } catch (e) {
+  try { tmpl.execute(probe, { rootType: typeName, methods: true }); } catch (e) {
     if (e instanceof TemplateError) throw new CliError(`${prefix.exec}${e.message}`, 1);
     throw e;
   }
@@ -154,13 +172,13 @@ export function checkListTemplate(format: string, emptyRow: object, typeName: st
  * e.g. `template: version:1:2: executing "version" at <.Nope>: can't evaluate field Nope in type system.versionInfo`.
  * A template that does not parse gives `parseError` (the caller adds docker's prefix).
  */
-export function execTemplate(format: string, data: unknown, o: { name?: string; typeName?: string } = {}): { out: string; error?: string; parseError?: string } {
+export function execTemplate(format: string, data: unknown, o: { name?: string; typeName?: string; structType?: (v: object) => string | undefined } = {}): { out: string; error?: string; parseError?: string } {
   let tmpl: Template;
   try { tmpl = new TemplateClass(format, DOCKER_FUNCS, o.name ?? ''); } catch (e) {
     if (e instanceof TemplateError) return { out: '', parseError: e.message };
     throw e;
   }
-  try { return { out: tmpl.execute(data, { rootType: o.typeName }) }; } catch (e) {
+  try { return { out: tmpl.execute(data, { rootType: o.typeName, structType: o.structType }) }; } catch (e) {
     if (e instanceof TemplateError) return { out: e.partial, error: e.message };
     throw e;
   }

@@ -236,9 +236,10 @@ class Parser {
     if (it.t === 'eof') return 'EOF';
     if (it.t === 'space') return 'space';
     if (it.t === 'left') return '"{{"';
-    if (it.v.length > 10 && (it.t === 'string' || it.t === 'raw')) return `${goQuote(it.v).slice(0, 11)}...`;
     if (it.t === 'right') return '"}}"';
-    if (it.t === 'keyword') return `<${it.v}>`;
+    // Go's item.String(): keywords, "." and "nil" as <x>; long values cut as %.10q...
+    if (it.t === 'keyword' || it.t === 'dot' || it.t === 'nil') return `<${it.v}>`;
+    if ([...it.v].length > 10) return `${goQuote([...it.v].slice(0, 10).join(''))}...`;
     return goQuote(it.v);
   }
 
@@ -279,15 +280,16 @@ class Parser {
         case 'if': case 'with': case 'range': return this.control(it.v, it);
         case 'break': case 'continue':
           if (!this.rangeDepth) this.fail(`{{${it.v}}} outside {{range}}`, it);
-          this.expectRight(it.v);
+          this.expectRight(`{{${it.v}}}`);
           return { k: it.v, pos: it.pos };
         case 'template': {
           const n = this.nextNonSpace();
           if (n.t !== 'string' && n.t !== 'raw') this.fail(`unexpected ${this.describe(n)} in template clause`, n);
           const nm = unquote(n.v, () => this.fail('bad string', n));
           const p = this.peekNonSpace();
-          if (p.t === 'right') { this.nextNonSpace(); return { k: 'template', name: nm, pos: it.pos }; }
-          return { k: 'template', name: nm, pipe: this.pipeline('template', 'right'), pos: it.pos };
+          // Go places the node at its name
+          if (p.t === 'right') { this.nextNonSpace(); return { k: 'template', name: nm, pos: n.pos }; }
+          return { k: 'template', name: nm, pipe: this.pipeline('template', 'right'), pos: n.pos };
         }
         default: this.fail(`unexpected <${it.v}> in command`, it);
       }
@@ -341,6 +343,7 @@ class Parser {
       } else if (after.t === 'comma' && ctx === 'range') {
         const v2 = this.nextNonSpace();
         const op = this.nextNonSpace();
+        if (v2.t === 'var' && op.t === 'comma') this.fail('too many declarations in range', op);
         if (v2.t !== 'var' || (op.t !== 'declare' && op.t !== 'assign')) this.fail(`range can only initialize variables`, v2);
         pipe.decl.push(v.v, v2.v); pipe.isAssign = op.t === 'assign';
       } else this.i = save;
@@ -414,11 +417,12 @@ class Parser {
       case 'bool': return { k: 'bool', value: it.v === 'true', pos: it.pos };
       case 'number': {
         const n = parseNumber(it.v);
-        if (Number.isNaN(n)) this.fail(`bad number syntax: ${goQuote(it.v)}`, it);
+        if (Number.isNaN(n)) this.fail(`illegal number syntax: ${goQuote(it.v)}`, it);
         return { k: 'number', value: n, text: it.v, pos: it.pos };
       }
       case 'char': {
         const s = unquote(`"${it.v.slice(1, -1).replace(/"/g, '\\"')}"`, () => this.fail(`malformed character constant: ${it.v}`, it));
+        if ([...s].length !== 1) this.fail(`malformed character constant: ${it.v}`, it);
         return { k: 'number', value: s.codePointAt(0) ?? 0, text: it.v, pos: it.pos };
       }
       case 'string': case 'raw':
@@ -444,7 +448,14 @@ export interface ExecOptions {
   missingKey?: 'default' | 'error';
   /** The root object is a struct of this Go type: a missing field is an error naming it. */
   rootType?: string;
+  /** The root struct's fields are methods (docker's list contexts): arguments to one are a count error. */
+  methods?: boolean;
+  /** The Go struct type of a nested object (undefined: a map), so a missing field is an error there too. */
+  structType?: (v: object) => string | undefined;
 }
+
+/** A method or function parameter type the engine checks as Go's evalArg does. */
+type ArgKind = 'string' | 'int';
 
 export const isNil = (v: unknown): boolean => v === null || v === undefined || v === MISSING;
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
@@ -474,6 +485,14 @@ class State {
   vars: { name: string; value: unknown }[];
   out = '';
   node?: { pos: number; str: string };
+  /**
+   * Whether dot has a concrete Go type (the root, a {{with}} value, elements of a function's
+   * slice) rather than interface {} (elements of JSON arrays and maps): Go names it in
+   * "can't evaluate field X in type T".
+   */
+  private dotTyped = true;
+  /** Whether the last field read gave a concrete type (a struct field or method) or interface {} (a map entry). */
+  private lastTyped = true;
   private readonly t: Template;
   readonly root: unknown;
   private readonly o: ExecOptions;
@@ -498,6 +517,12 @@ class State {
     for (const n of list) this.walkNode(dot, n);
   }
 
+  private walkTyped(dot: unknown, list: Node[], typed: boolean): void {
+    const save = this.dotTyped;
+    this.dotTyped = typed;
+    try { this.walk(dot, list); } finally { this.dotTyped = save; }
+  }
+
   private walkNode(dot: unknown, n: Node): void {
     switch (n.k) {
       case 'text': this.out += n.text; return;
@@ -509,14 +534,17 @@ class State {
       case 'if': case 'with': {
         const mark = this.vars.length;
         const v = this.evalPipe(dot, n.pipe);
-        if (truth(v)) this.walk(n.k === 'with' ? v : dot, n.list);
+        if (truth(v) && n.k === 'with') this.walkTyped(v, n.list, true);
+        else if (truth(v)) this.walk(dot, n.list);
         else if (n.elseList) this.walk(dot, n.elseList);
         this.vars.length = mark;
         return;
       }
       case 'range': return this.walkRange(dot, n);
       case 'break': case 'continue': throw new BreakSignal(n.k === 'continue');
-      case 'template': this.at(n.pos, `template ${goQuote(n.name)}`); this.errorf(`no such template ${goQuote(n.name)}`);
+      case 'template':
+        this.at(n.pos, `{{template ${goQuote(n.name)}${n.pipe ? ` ${pipeString(n.pipe)}` : ''}}}`);
+        this.errorf(`template ${goQuote(n.name)} not defined`);
     }
   }
 
@@ -530,11 +558,13 @@ class State {
     else if (typeof v === 'number' && Number.isInteger(v)) for (let i = 0; i < v; i++) pairs.push([i, i]);
     else if (!isNil(v)) { this.at(n.pipe.pos, pipeString(n.pipe)); this.errorf(`range can't iterate over ${this.printValue(v)}`); }
     const decl = n.pipe.decl;
+    // a function's result is a typed slice ([]string from split); JSON arrays hold interface {}
+    const typed = n.pipe.cmds.at(-1)?.args[0]?.k === 'ident';
     for (const [k, e] of pairs) {
       if (decl.length === 1) this.setVar(decl[0]!, typeof v === 'number' ? k : e, n.pipe.isAssign, mark);
       if (decl.length === 2) { this.setVar(decl[0]!, k, n.pipe.isAssign, mark); this.setVar(decl[1]!, e, n.pipe.isAssign, mark); }
       const inner = this.vars.length;
-      try { this.walk(e, n.list); } catch (err) {
+      try { this.walkTyped(e, n.list, typed); } catch (err) {
         if (!(err instanceof BreakSignal)) throw err;
         this.vars.length = inner;
         if (!err.cont) break;
@@ -577,16 +607,20 @@ class State {
     const rest = c.args.slice(1);
     this.at(first.pos, cmdString(c));
     switch (first.k) {
-      case 'field': return this.evalFieldChain(dot, dot, first, first.idents, rest, final);
+      case 'field':
+        this.at(first.pos, argString(first));
+        return this.evalFieldChain(dot, dot, first, first.idents, rest, final, this.dotTyped);
       case 'var': {
         this.at(first.pos, argString(first));
         const v = this.varValue(first.name);
         if (!first.idents.length) { this.notAFunction(rest, final); return v; }
-        return this.evalFieldChain(dot, v, first, first.idents, rest, final);
+        return this.evalFieldChain(dot, v, first, first.idents, rest, final, true);
       }
       case 'chain': {
+        // Go does not place field reads: errors point at the last node the pipeline evaluated
+        this.at(first.pos, argString(first));
         const v = this.evalArg(dot, first.node);
-        return this.evalFieldChain(dot, v, first, first.idents, rest, final);
+        return this.evalFieldChain(dot, v, first, first.idents, rest, final, true);
       }
       case 'ident': return this.evalFunction(dot, first, c, rest, final);
       case 'pipe': this.notAFunction(rest, final); return this.evalPipe(dot, first.pipe);
@@ -607,25 +641,27 @@ class State {
       case 'dot': return dot;
       case 'nil': return null;
       case 'bool': case 'number': case 'string': return a.value;
-      case 'field': return this.evalFieldChain(dot, dot, a, a.idents, [], NO_FINAL);
-      case 'var': { const v = this.varValue(a.name); return a.idents.length ? this.evalFieldChain(dot, v, a, a.idents, [], NO_FINAL) : v; }
-      case 'chain': { const v = this.evalArg(dot, a.node); return this.evalFieldChain(dot, v, a, a.idents, [], NO_FINAL); }
+      case 'field': return this.evalFieldChain(dot, dot, a, a.idents, [], NO_FINAL, this.dotTyped);
+      case 'var': { const v = this.varValue(a.name); return a.idents.length ? this.evalFieldChain(dot, v, a, a.idents, [], NO_FINAL, true) : v; }
+      case 'chain': { const v = this.evalArg(dot, a.node); return this.evalFieldChain(dot, v, a, a.idents, [], NO_FINAL, true); }
       case 'pipe': return this.evalPipe(dot, a.pipe);
       case 'ident': return this.evalFunction(dot, a, { args: [a], pos: a.pos }, [], NO_FINAL);
     }
   }
 
-  private evalFieldChain(dot: unknown, recv: unknown, node: Arg, idents: string[], args: Arg[], final: unknown): unknown {
+  private evalFieldChain(dot: unknown, recv: unknown, node: Arg, idents: string[], args: Arg[], final: unknown, typed: boolean): unknown {
     let v = recv;
     for (let i = 0; i < idents.length; i++) {
       const last = i === idents.length - 1;
-      v = this.evalField(dot, idents[i]!, node, last ? args : [], last ? final : NO_FINAL, v);
+      v = this.evalField(dot, idents[i]!, node, last ? args : [], last ? final : NO_FINAL, v, typed);
+      typed = this.lastTyped;
     }
     return v;
   }
 
-  private evalField(dot: unknown, name: string, node: Arg, args: Arg[], final: unknown, recv: unknown): unknown {
-    this.at(node.pos, argString(node));
+  /** Go's evalField (which, unlike the other evaluators, does not move the error position). */
+  private evalField(dot: unknown, name: string, node: Arg, args: Arg[], final: unknown, recv: unknown, typed: boolean): unknown {
+    this.lastTyped = true;
     if (recv === MISSING || recv === undefined) {
       if (this.o.missingKey === 'error') this.errorf(`nil data; no entry for key ${goQuote(name)}`);
       return MISSING;
@@ -635,37 +671,71 @@ class State {
     if (isMap(recv) || typeof recv === 'function') {
       const own = Object.prototype.hasOwnProperty.call(recv, name);
       const v = own ? (recv as Record<string, unknown>)[name] : undefined;
-      if (typeof v === 'function') return this.callMethod(dot, name, v as Fn, args, final, recv);
-      const isStruct = this.o.rootType !== undefined && recv === this.root;
+      if (typeof v === 'function') return this.callMethod(dot, name, v as Fn, node, args, final, recv);
+      const isRoot = this.o.rootType !== undefined && recv === this.root;
+      const structName = isRoot ? this.o.rootType : this.o.structType?.(recv);
+      const isStruct = structName !== undefined;
       if (!own) {
-        if (isStruct) this.errorf(`can't evaluate field ${name} in type ${this.o.rootType}`);
+        if (isStruct) this.errorf(`can't evaluate field ${name} in type ${structName}`);
         if (hasArgs) this.errorf(`${name} is not a method but has arguments`);
         if (this.o.missingKey === 'error') this.errorf(`map has no entry for key ${goQuote(name)}`);
         return MISSING;
       }
+      if (hasArgs && isRoot && this.o.methods) this.errorf(`wrong number of args for ${name}: want 0 got ${args.length + (final !== NO_FINAL ? 1 : 0)}`);
       if (hasArgs) this.errorf(isStruct ? `${name} has arguments but cannot be invoked as function` : `${name} is not a method but has arguments`);
+      // a map[string]interface {} entry is an interface {}; a struct field has its own type
+      this.lastTyped = isStruct;
       return v;
     }
-    // values reached through maps and slices are interface {} to Go
-    return this.errorf(`can't evaluate field ${name} in type ${recv === this.root ? goTypeName(recv) : 'interface {}'}`);
+    return this.errorf(`can't evaluate field ${name} in type ${typed ? goTypeName(recv) : 'interface {}'}`);
   }
 
-  private callMethod(dot: unknown, name: string, fn: Fn, args: Arg[], final: unknown, recv: unknown): unknown {
-    const argv = args.map((a) => this.evalArg(dot, a));
-    if (final !== NO_FINAL) argv.push(final);
-    if (fn.length !== argv.length) this.errorf(`wrong number of args for ${name}: want ${fn.length} got ${argv.length}`);
+  /** A method with arguments (docker's `Label "key"`): its parameters are strings unless tagged `argKinds`. */
+  private callMethod(dot: unknown, name: string, fn: Fn, node: Arg, args: Arg[], final: unknown, recv: unknown): unknown {
+    const n = args.length + (final !== NO_FINAL ? 1 : 0);
+    if (fn.length !== n) this.errorf(`wrong number of args for ${name}: want ${fn.length} got ${n}`);
+    const kinds = (fn as Fn & { argKinds?: (ArgKind | undefined)[] }).argKinds ?? Array<ArgKind>(fn.length).fill('string');
+    const argv = args.map((a, i) => this.evalTypedArg(dot, a, kinds[i]));
+    if (final !== NO_FINAL) argv.push(this.validateType(final, kinds[argv.length]));
     try { return fn.apply(recv, argv.map(unmissing)); } catch (e) {
       if (e instanceof TemplateError) throw e;
+      this.at(node.pos, argString(node));
       return this.errorf(`error calling ${name}: ${(e as Error).message}`);
     }
   }
 
+  /** Go's evalArg for a parameter of a known type: literals are checked by their node, values by their type. */
+  private evalTypedArg(dot: unknown, a: Arg, kind: ArgKind | undefined): unknown {
+    if (!kind) return this.evalArg(dot, a);
+    this.at(a.pos, argString(a));
+    switch (a.k) {
+      case 'nil': return this.errorf(`cannot assign nil to ${kind}`);
+      case 'string': if (kind === 'string') return a.value; break;
+      // Go's NumberNode is an int whenever its value is integral (1.0 and 'a' too)
+      case 'number': if (kind === 'int' && Number.isInteger(a.value)) return a.value; break;
+      case 'bool': break;
+      default: return this.validateType(this.evalArg(dot, a), kind);
+    }
+    return this.errorf(`expected ${kind === 'int' ? 'integer' : 'string'}; found ${argString(a)}`);
+  }
+
+  /** Go's validateType for a value given to a typed parameter. */
+  private validateType(v: unknown, kind: ArgKind | undefined): unknown {
+    if (!kind) return v;
+    if (v === MISSING || v === undefined) this.errorf(`invalid value; expected ${kind}`);
+    const ok = kind === 'string' ? typeof v === 'string' : typeof v === 'number' && Number.isInteger(v);
+    if (!ok) this.errorf(`wrong type for value; expected ${kind}; got ${v === null ? 'interface {}' : goTypeName(v)}`);
+    return v;
+  }
+
   private evalFunction(dot: unknown, id: Extract<Arg, { k: 'ident' }>, c: Cmd, args: Arg[], final: unknown): unknown {
     const name = id.name;
+    // Go checks the count at the function's name, before evaluating any argument
+    this.at(id.pos, id.name);
+    const count = args.length + (final !== NO_FINAL ? 1 : 0);
     // and/or evaluate lazily, stopping at the first deciding argument
     if (name === 'and' || name === 'or') {
-      const all = args.length + (final !== NO_FINAL ? 1 : 0);
-      if (all < 1) this.errorf(`wrong number of args for ${name}: want at least 1 got 0`);
+      if (count < 1) this.errorf(`wrong number of args for ${name}: want at least 1 got 0`);
       let v: unknown;
       for (const a of args) {
         v = this.evalArg(dot, a);
@@ -676,28 +746,22 @@ class State {
     }
     const fn = this.funcs[name];
     if (!fn) this.errorf(`${goQuote(name)} is not a defined function`);
-    const argv = args.map((a) => this.evalArg(dot, a));
-    if (final !== NO_FINAL) argv.push(final);
-    this.at(id.pos, cmdString(c));
     const min = (fn as Fn & { minArgs?: number }).minArgs ?? fn.length;
     const variadic = (fn as Fn & { variadic?: boolean }).variadic ?? false;
-    if (variadic ? argv.length < min : argv.length !== fn.length) {
-      this.errorf(`wrong number of args for ${name}: want ${variadic ? 'at least ' : ''}${min} got ${argv.length}`);
+    if (variadic ? count < min : count !== fn.length) {
+      this.errorf(`wrong number of args for ${name}: want ${variadic ? 'at least ' : ''}${min} got ${count}`);
     }
-    for (const i of (fn as Fn & { intArgs?: number[] }).intArgs ?? []) {
-      if (i < argv.length && !(typeof argv[i] === 'number' && Number.isInteger(argv[i]))) {
-        if (args[i]) this.at(args[i]!.pos, argString(args[i]!));
-        if (isNil(argv[i])) this.errorf('invalid value; expected int');
-        this.errorf(`wrong type for value; expected int; got ${goTypeName(argv[i])}`);
-      }
-    }
-    const strict = (fn as Fn & { stringArgs?: number[] }).stringArgs;
-    for (const i of strict ?? []) {
-      if (i < argv.length && typeof argv[i] !== 'string') {
-        if (args[i]) this.at(args[i]!.pos, argString(args[i]!));
-        if (argv[i] === MISSING || isNil(argv[i])) this.errorf('invalid value; expected string');
-        this.errorf(`wrong type for value; expected string; got ${goTypeName(argv[i])}`);
-      }
+    const kinds: (ArgKind | undefined)[] = [];
+    for (const i of (fn as Fn & { intArgs?: number[] }).intArgs ?? []) kinds[i] = 'int';
+    for (const i of (fn as Fn & { stringArgs?: number[] }).stringArgs ?? []) kinds[i] = 'string';
+    // each argument is evaluated and checked in turn, as Go's evalCall does
+    const argv = args.map((a, i) => this.evalTypedArg(dot, a, kinds[i]));
+    if (final !== NO_FINAL) argv.push(this.validateType(final, kinds[argv.length]));
+    this.at(id.pos, cmdString(c));
+    if (name === 'call' && typeof argv[0] !== 'function') {
+      // Go names the callee by its node: "non-function .Name of type string"
+      const callee = args[0] ? argString(args[0]) : '';
+      this.errorf(`error calling call: ${isNil(argv[0]) ? 'call of nil' : `non-function ${callee} of type ${goTypeName(argv[0])}`}`);
     }
     try { return fn(...argv.map(unmissing)); } catch (e) {
       if (e instanceof TemplateError) throw e;
@@ -711,6 +775,7 @@ class State {
   }
 
   printValue(v: unknown, p?: Pipe): string {
+    // a JSON null is a nil interface{}: Go's pipeline digs it down to "no value"
     if (v === MISSING || v === undefined || v === null) return '<no value>';
     if (typeof v === 'function' && p) { this.errorf(`can't print ${pipeString(p)} of type func`); }
     return formatV(v);
@@ -841,7 +906,10 @@ function htmlEscape(...a: unknown[]): string {
 
 const BUILTINS: Record<string, Fn> = {
   not: (v: unknown) => !truth(v),
-  eq: tag((a: unknown, ...b: unknown[]) => b.some((x) => eq1(a, x)), { minArgs: 2, variadic: true }),
+  eq: tag((a: unknown, ...b: unknown[]) => {
+    if (!b.length) throw new Error('missing argument for comparison');
+    return b.some((x) => eq1(a, x));
+  }, { minArgs: 1, variadic: true }),
   ne: (a: unknown, b: unknown) => !eq1(a, b),
   lt: (a: unknown, b: unknown) => lt1(a, b),
   le: (a: unknown, b: unknown) => lt1(a, b) || eq1(a, b),

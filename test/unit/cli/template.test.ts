@@ -136,3 +136,53 @@ test('Go float formatting', () => {
   assert.equal(formatFloat(1.005, 'f', 2), '1.00');
   assert.equal(goSprintf('%8.3f|%-6d|%6s', [3.14159, 42, 'ab']), '   3.142|42    |    ab');
 });
+
+/** A list row as docker's format contexts are: fields are methods, `Label` takes a string. */
+function listRow(): object {
+  const row = { Name: 'net1', Driver: 'bridge' };
+  Object.defineProperty(row, 'Label', { value: (k: string) => (k === 'a' ? 'b' : ''), enumerable: false });
+  return row;
+}
+
+// Checked against `docker network ls --format …` (a *network.networkContext row).
+const LIST_ERRORS: [string, string][] = [
+  ['{{json.}}', 'template: :1: unexpected <.> in operand'],
+  ['{{.Name nil.}}', 'template: :1: unexpected <.> in operand'],
+  ['{{if .Name}}{{else "abcdefghijklmnop"}}{{end}}', 'template: :1: unexpected "\\"abcdefghi"... in else'],
+  ["{{'ab'}}", "template: :1: malformed character constant: 'ab'"],
+  ['{{.Name -}', 'template: :1: illegal number syntax: "-"'],
+  ['{{range $i, $e, $f := .}}{{end}}', 'template: :1: too many declarations in range'],
+  ['{{range .}}{{break 1}}{{end}}', 'template: :1: unexpected "1" in {{break}}'],
+  ['{{.Label "a" "b"}}', 'template: :1:2: executing "" at <.Label>: wrong number of args for Label: want 1 got 2'],
+  ['{{.Label 1}}', 'template: :1:9: executing "" at <1>: expected string; found 1'],
+  ['{{.Label nil}}', 'template: :1:9: executing "" at <nil>: cannot assign nil to string'],
+  ['{{.Name 1}}', 'template: :1:2: executing "" at <.Name>: wrong number of args for Name: want 0 got 1'],
+  ['{{template "x"}}', 'template: :1:11: executing "" at <{{template "x"}}>: template "x" not defined'],
+  ['{{.Name.X}}', 'template: :1:7: executing "" at <.Name.X>: can\'t evaluate field X in type string'],
+  ['{{$x := 1}}{{$x.Y}}', 'template: :1:15: executing "" at <$x.Y>: can\'t evaluate field Y in type int'],
+  ['{{with .Name}}{{.X}}{{end}}', 'template: :1:16: executing "" at <.X>: can\'t evaluate field X in type string'],
+  ['{{(.Name).X}}', 'template: :1:3: executing "" at <.Name>: can\'t evaluate field X in type string'],
+  ['{{call .Name}}', 'template: :1:2: executing "" at <call .Name>: error calling call: non-function .Name of type string'],
+  ['{{len 1 2}}', 'template: :1:2: executing "" at <len>: wrong number of args for len: want 1 got 2'],
+  ['{{eq 1}}', 'template: :1:2: executing "" at <eq 1>: error calling eq: missing argument for comparison'],
+  ['{{split 1 ","}}', 'template: :1:8: executing "" at <1>: expected string; found 1'],
+  ['{{truncate .Name 1.5}}', 'template: :1:17: executing "" at <1.5>: expected integer; found 1.5'],
+  ['{{split nil ","}}', 'template: :1:8: executing "" at <nil>: cannot assign nil to string'],
+];
+
+for (const [src, want] of LIST_ERRORS) {
+  test(`list template error ${src}`, () => {
+    assert.throws(() => parseDocker(src).execute(listRow(), { rootType: '*network.networkContext', methods: true }),
+      (e: Error) => e instanceof TemplateError && e.message === want);
+  });
+}
+
+test('inspect with a type: the typed run, then the raw fallback (docker network inspect)', () => {
+  const net = { Name: 'n', Labels: {}, IPAM: { Driver: 'default' } };
+  const structType = (v: object): string | undefined => (v === net.IPAM ? 'network.IPAM' : undefined);
+  const r = (f: string): unknown => renderInspect([net], f, 'network.Inspect', { structType, rawFallback: true });
+  assert.deepEqual(r('{{.Labels.zz}}'), { out: '<no value>\n', error: undefined, status: 0 });
+  assert.deepEqual(r('{{.IPAM.Nope}}'), { out: '\n', error: 'template parsing error: template: :1:7: executing "" at <.IPAM.Nope>: map has no entry for key "Nope"', status: 1 });
+  // without the raw fallback (docker volume inspect) the typed error shows
+  assert.equal(renderInspect([net], '{{.Nope}}', 'volume.Volume').error, 'template parsing error: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type volume.Volume');
+});
