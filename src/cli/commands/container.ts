@@ -1,4 +1,396 @@
-// berth container commands (short and management forms).
-import type { CommandSpec } from '../command.ts';
+// berth's container management commands (short and `container …` forms) other than
+// run/create/start/attach/exec: names, flags, output and exit statuses as docker 28's.
+import { ApiError, checkOk } from '../../client/engine-client.ts';
+import { CliError, describeError, forEach, type CommandSpec, type Ctx } from '../command.ts';
+import type { Opts } from '../flags.ts';
+import { humanSize, parseBytes } from '../format/units.ts';
+import { confirm, filtersJson, flagValueError, joinHostPort, naturalCompare, query, writeOut } from './container-common.ts';
+import { psCommand } from './container-ps.ts';
+import { logsCommand } from './container-logs.ts';
+import { cpCommand } from './container-cp.ts';
+import { statsCommand } from './container-stats.ts';
 
-export const containerCommands: CommandSpec[] = [];
+const id = (name: string): string => encodeURIComponent(name);
+
+/** docker's `--time` is a deprecated alias of `--timeout`; both at once is an error. */
+function stopTimeout(o: Opts): number | undefined {
+  if (o.changed('time') && o.changed('timeout')) throw new CliError('conflicting options: cannot specify both --timeout and --time');
+  if (o.changed('time')) return o.int('time');
+  return o.changed('timeout') ? o.int('timeout') : undefined;
+}
+
+const STOP_FLAGS: CommandSpec['flags'] = [
+  { name: 'signal', short: 's', type: 'string', desc: 'Signal to send to the container' },
+  { name: 'timeout', short: 't', type: 'int', desc: 'Seconds to wait before killing the container' },
+  { name: 'time', type: 'int', hidden: true, desc: 'Seconds to wait before killing the container (deprecated: use --timeout)' },
+];
+
+function deprecatedTime(ctx: Ctx, o: Opts): void {
+  if (o.changed('time')) ctx.err.write('Flag --time has been deprecated, use --timeout instead\n');
+}
+
+const stop: CommandSpec = {
+  paths: [['container', 'stop'], ['stop']],
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Stop one or more running containers',
+  args: { min: 1 },
+  flags: STOP_FLAGS,
+  async run(ctx, args, o) {
+    deprecatedTime(ctx, o);
+    const t = stopTimeout(o);
+    return forEach(ctx, args, async (n) => {
+      await ctx.client().request('POST', `/containers/${id(n)}/stop${query({ signal: o.str('signal') || undefined, t })}`);
+    });
+  },
+};
+
+const restart: CommandSpec = {
+  paths: [['container', 'restart'], ['restart']],
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Restart one or more containers',
+  args: { min: 1 },
+  flags: STOP_FLAGS,
+  async run(ctx, args, o) {
+    deprecatedTime(ctx, o);
+    const t = stopTimeout(o);
+    return forEach(ctx, args, async (n) => {
+      await ctx.client().request('POST', `/containers/${id(n)}/restart${query({ signal: o.str('signal') || undefined, t })}`);
+    });
+  },
+};
+
+const kill: CommandSpec = {
+  paths: [['container', 'kill'], ['kill']],
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Kill one or more running containers',
+  args: { min: 1 },
+  flags: [{ name: 'signal', short: 's', type: 'string', desc: 'Signal to send to the container' }],
+  async run(ctx, args, o) {
+    return forEach(ctx, args, async (n) => {
+      await ctx.client().request('POST', `/containers/${id(n)}/kill${query({ signal: o.str('signal') || undefined })}`);
+    });
+  },
+};
+
+const rm: CommandSpec = {
+  paths: [['container', 'rm'], ['container', 'remove'], ['rm']],
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Remove one or more containers',
+  args: { min: 1 },
+  flags: [
+    { name: 'force', short: 'f', type: 'bool', desc: 'Force the removal of a running container (uses SIGKILL)' },
+    { name: 'link', short: 'l', type: 'bool', desc: 'Remove the specified link' },
+    { name: 'volumes', short: 'v', type: 'bool', desc: 'Remove anonymous volumes associated with the container' },
+  ],
+  async run(ctx, args, o) {
+    const errors: string[] = [];
+    for (const name of args) {
+      const trimmed = name.replace(/^\/+|\/+$/g, '');
+      try {
+        if (!trimmed) throw new CliError('container name cannot be empty');
+        await ctx.client().request('DELETE', `/containers/${id(trimmed)}${query({ v: o.bool('volumes'), link: o.bool('link'), force: o.bool('force') })}`);
+        ctx.out.write(`${name}\n`);
+      } catch (err) {
+        // with -f a missing container is reported but is not a failure
+        if (o.bool('force') && err instanceof ApiError && err.status === 404) ctx.err.write(`${describeError(err)}\n`);
+        else errors.push(describeError(err));
+      }
+    }
+    if (!errors.length) return 0;
+    ctx.err.write(`${errors.join('\n')}\n`);
+    return 1;
+  },
+};
+
+function simpleAction(word: string, description: string): CommandSpec {
+  return {
+    paths: [['container', word], [word]],
+    usage: 'CONTAINER [CONTAINER...]',
+    description,
+    args: { min: 1 },
+    flags: [],
+    async run(ctx, args) {
+      return forEach(ctx, args, async (n) => { await ctx.client().request('POST', `/containers/${id(n)}/${word}`); });
+    },
+  };
+}
+
+const wait: CommandSpec = {
+  paths: [['container', 'wait'], ['wait']],
+  usage: 'CONTAINER [CONTAINER...]',
+  description: 'Block until one or more containers stop, then print their exit codes',
+  args: { min: 1 },
+  flags: [],
+  async run(ctx, args) {
+    const errors: string[] = [];
+    for (const n of args) {
+      try {
+        const r = await ctx.client().request<{ StatusCode: number; Error?: { Message?: string } | null }>('POST', `/containers/${id(n)}/wait`);
+        if (r.Error?.Message) throw new CliError(r.Error.Message);
+        ctx.out.write(`${r.StatusCode}\n`);
+      } catch (err) {
+        errors.push(describeError(err));
+      }
+    }
+    if (!errors.length) return 0;
+    ctx.err.write(`${errors.join('\n')}\n`);
+    return 1;
+  },
+};
+
+const rename: CommandSpec = {
+  paths: [['container', 'rename'], ['rename']],
+  usage: 'CONTAINER NEW_NAME',
+  description: 'Rename a container',
+  args: { min: 2, max: 2 },
+  flags: [],
+  async run(ctx, args) {
+    const [oldName, newName] = args.map((a) => a.trim()) as [string, string];
+    if (!oldName || !newName) throw new CliError('Error: Neither old nor new names may be empty');
+    try {
+      await ctx.client().request('POST', `/containers/${id(oldName)}/rename${query({ name: newName })}`);
+    } catch (err) {
+      ctx.err.write(`${describeError(err)}\n`);
+      throw new CliError(`Error: failed to rename container named ${oldName}`);
+    }
+  },
+};
+
+type PortBindings = Record<string, { HostIp: string; HostPort: string }[] | null>;
+
+const port: CommandSpec = {
+  paths: [['container', 'port'], ['port']],
+  usage: 'CONTAINER [PRIVATE_PORT[/PROTO]]',
+  description: 'List port mappings or a specific mapping for the container',
+  args: { min: 1, max: 2 },
+  flags: [],
+  async run(ctx, args) {
+    const c = await ctx.client().request<{ NetworkSettings?: { Ports?: PortBindings | null } }>('GET', `/containers/${id(args[0]!)}/json`);
+    const ports = c.NetworkSettings?.Ports ?? {};
+    const out: string[] = [];
+    if (args[1] !== undefined) {
+      const [p = '', proto = 'tcp'] = args[1].split(/\/(.*)/s);
+      if (!/^\d+$/.test(p)) throw new CliError(`Error: invalid port (${p}): strconv.ParseUint: parsing ${JSON.stringify(p)}: invalid syntax`);
+      if (Number(p) > 65535) throw new CliError(`Error: invalid port (${p}): strconv.ParseUint: parsing ${JSON.stringify(p)}: value out of range`);
+      const frontends = ports[`${p}/${proto || 'tcp'}`];
+      if (!frontends?.length) throw new CliError(`Error: No public port '${args[1]}' published for ${args[0]}`);
+      for (const f of frontends) out.push(joinHostPort(f.HostIp, f.HostPort));
+    } else {
+      for (const [from, frontends] of Object.entries(ports)) for (const f of frontends ?? []) out.push(`${from} -> ${joinHostPort(f.HostIp, f.HostPort)}`);
+    }
+    if (out.length) ctx.out.write(`${out.sort(naturalCompare).join('\n')}\n`);
+  },
+};
+
+/** Go's tabwriter as `docker top` configures it: min width 20, padding 3, last cell unpadded. */
+function topTable(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => { if (i < r.length - 1) widths[i] = Math.max(widths[i] ?? 20, c.length + 3); });
+  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('')).join('\n') + '\n';
+}
+
+const top: CommandSpec = {
+  paths: [['container', 'top'], ['top']],
+  usage: 'CONTAINER [ps OPTIONS]',
+  description: 'Display the running processes of a container',
+  args: { min: 1 },
+  interspersed: false,
+  flags: [],
+  async run(ctx, args) {
+    const [name, ...ps] = args;
+    const r = await ctx.client().request<{ Titles: string[]; Processes: string[][] | null }>('GET', `/containers/${id(name!)}/top${query({ ps_args: ps.length ? ps.join(' ') : undefined })}`);
+    ctx.out.write(topTable([r.Titles ?? [], ...(r.Processes ?? [])]));
+  },
+};
+
+const diff: CommandSpec = {
+  paths: [['container', 'diff'], ['diff']],
+  usage: 'CONTAINER',
+  description: "Inspect changes to files or directories on a container's filesystem",
+  args: { min: 1, max: 1 },
+  flags: [],
+  async run(ctx, args) {
+    if (!args[0]) throw new CliError('Container name cannot be empty');
+    const changes = await ctx.client().request<{ Path: string; Kind: number }[] | null>('GET', `/containers/${id(args[0])}/changes`);
+    ctx.out.write((changes ?? []).map((c) => `${['C', 'A', 'D'][c.Kind] ?? '?'} ${c.Path}\n`).join(''));
+  },
+};
+
+/** repo and tag of a commit/tag reference, as docker's client splits them (familiar repo name). */
+function splitReference(ref: string): { repo: string; tag: string } {
+  const at = ref.indexOf('@');
+  const named = at < 0 ? ref : ref.slice(0, at);
+  if (at >= 0 && !/^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$|^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/.test(ref.slice(at + 1))) throw new CliError('invalid reference format');
+  const slash = named.lastIndexOf('/');
+  const colon = named.lastIndexOf(':');
+  const repo = colon > slash ? named.slice(0, colon) : named;
+  const tag = colon > slash ? named.slice(colon + 1) : '';
+  const parts = repo.split('/');
+  const hasDomain = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!);
+  const path = hasDomain ? parts.slice(1) : parts;
+  // docker's ParseNormalizedNamed names the path with "library/" for official images
+  const remainder = (!hasDomain && path.length === 1 ? ['library', ...path] : path).join('/');
+  if (remainder !== remainder.toLowerCase()) throw new CliError(`invalid reference format: repository name (${remainder}) must be lowercase`);
+  if (!path.every((p) => /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(p)) || (tag && !/^\w[\w.-]{0,127}$/.test(tag))) {
+    throw new CliError('invalid reference format');
+  }
+  if (at >= 0) throw new CliError('refusing to create a tag with a digest reference');
+  return { repo: repo.replace(/^(docker\.io|index\.docker\.io)\/(library\/)?/, ''), tag };
+}
+
+const commit: CommandSpec = {
+  paths: [['container', 'commit'], ['commit']],
+  usage: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
+  description: "Create a new image from a container's changes",
+  args: { min: 1, max: 2 },
+  interspersed: false,
+  flags: [
+    { name: 'author', short: 'a', type: 'string', desc: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
+    { name: 'change', short: 'c', type: 'list', desc: 'Apply Dockerfile instruction to the created image' },
+    { name: 'message', short: 'm', type: 'string', desc: 'Commit message' },
+    { name: 'pause', short: 'p', type: 'bool', default: true, desc: 'Pause container during commit' },
+  ],
+  async run(ctx, args, o) {
+    const { repo, tag } = args[1] ? splitReference(args[1]) : { repo: '', tag: '' };
+    const r = await ctx.client().request<{ Id: string }>('POST', `/commit${query({
+      container: args[0], repo, tag, comment: o.str('message') ?? '', author: o.str('author') ?? '', changes: o.list('change'),
+      pause: o.bool('pause') ? undefined : '0',
+    })}`);
+    ctx.out.write(`${r.Id}\n`);
+  },
+};
+
+const exportCmd: CommandSpec = {
+  paths: [['container', 'export'], ['export']],
+  usage: '[OPTIONS] CONTAINER',
+  description: "Export a container's filesystem as a tar archive",
+  args: { min: 1, max: 1 },
+  flags: [{ name: 'output', short: 'o', type: 'string', desc: 'Write to a file, instead of STDOUT' }],
+  async run(ctx, args, o) {
+    const file = o.str('output');
+    if (!file && (ctx.out as { isTTY?: boolean }).isTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    const res = await ctx.client().raw('GET', `/containers/${id(args[0]!)}/export`);
+    await checkOk(res);
+    if (!file) {
+      for await (const c of res) await writeOut(ctx.out, c as Buffer);
+      return;
+    }
+    // docker's atomicwriter: a temporary file beside the target, renamed over it when complete
+    const { createWriteStream, renameSync, rmSync } = await import('node:fs');
+    const { dirname, basename, join } = await import('node:path');
+    const { pipeline } = await import('node:stream/promises');
+    const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+    try {
+      await pipeline(res, createWriteStream(tmp, { mode: 0o600 }));
+      renameSync(tmp, file);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw new CliError(`failed to export container: ${(err as Error).message}`);
+    }
+  },
+};
+
+/** docker's opts.ParseRestartPolicy. */
+function restartPolicy(s: string): { Name: string; MaximumRetryCount: number } {
+  const [name = '', count] = s.split(':');
+  if (count !== undefined) {
+    if (name !== 'on-failure') throw new CliError(`invalid restart policy format: maximum retry count can only be used with 'on-failure'`);
+    if (!/^-?\d+$/.test(count)) throw new CliError('invalid restart policy format: maximum retry count must be an integer');
+    return { Name: name, MaximumRetryCount: Number(count) };
+  }
+  return { Name: name, MaximumRetryCount: 0 };
+}
+
+const update: CommandSpec = {
+  paths: [['container', 'update'], ['update']],
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Update configuration of one or more containers',
+  args: { min: 1 },
+  flags: [
+    { name: 'blkio-weight', type: 'int', value: 'uint16', desc: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)' },
+    { name: 'cpu-period', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+    { name: 'cpu-quota', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
+    { name: 'cpu-rt-period', type: 'int', desc: 'Limit the CPU real-time period in microseconds' },
+    { name: 'cpu-rt-runtime', type: 'int', desc: 'Limit the CPU real-time runtime in microseconds' },
+    { name: 'cpu-shares', short: 'c', type: 'int', desc: 'CPU shares (relative weight)' },
+    { name: 'cpus', type: 'string', value: 'decimal', desc: 'Number of CPUs' },
+    { name: 'cpuset-cpus', type: 'string', desc: 'CPUs in which to allow execution (0-3, 0,1)' },
+    { name: 'cpuset-mems', type: 'string', desc: 'MEMs in which to allow execution (0-3, 0,1)' },
+    { name: 'kernel-memory', type: 'string', value: 'bytes', hidden: true, desc: 'Kernel memory limit (deprecated)' },
+    { name: 'memory', short: 'm', type: 'string', value: 'bytes', desc: 'Memory limit' },
+    { name: 'memory-reservation', type: 'string', value: 'bytes', desc: 'Memory soft limit' },
+    { name: 'memory-swap', type: 'string', value: 'bytes', desc: 'Swap limit equal to memory plus swap: -1 to enable unlimited swap' },
+    { name: 'pids-limit', type: 'int', desc: 'Tune container pids limit (set -1 for unlimited)' },
+    { name: 'restart', type: 'string', desc: 'Restart policy to apply when a container exits' },
+  ],
+  async run(ctx, args, o) {
+    const bytes = (name: string, flag: string, allowMinusOne = false): number => {
+      const v = o.str(name);
+      if (v === undefined || v === '') return 0;
+      if (allowMinusOne && v === '-1') return -1;
+      try {
+        return parseBytes(v);
+      } catch (err) {
+        throw flagValueError(ctx, update, flag, v, (err as Error).message);
+      }
+    };
+    let nanoCpus = 0;
+    if (o.str('cpus')) {
+      const v = o.str('cpus')!;
+      if (!/^\d*\.?\d+$|^\d+\.$/.test(v)) throw flagValueError(ctx, update, '--cpus', v, `failed to parse ${v} as a rational number`);
+      nanoCpus = Math.round(Number(v) * 1e9);
+    }
+    const weight = o.int('blkio-weight') ?? 0;
+    if (weight < 0 || weight > 65535) throw flagValueError(ctx, update, '--blkio-weight', String(weight), `strconv.ParseUint: parsing "${weight}": value out of range`);
+    const body = {
+      BlkioWeight: weight, CpusetCpus: o.str('cpuset-cpus') ?? '', CpusetMems: o.str('cpuset-mems') ?? '', CpuShares: o.int('cpu-shares') ?? 0,
+      Memory: bytes('memory', '-m, --memory'), MemoryReservation: bytes('memory-reservation', '--memory-reservation'),
+      MemorySwap: bytes('memory-swap', '--memory-swap', true), KernelMemory: bytes('kernel-memory', '--kernel-memory'),
+      CpuPeriod: o.int('cpu-period') ?? 0, CpuQuota: o.int('cpu-quota') ?? 0, CpuRealtimePeriod: o.int('cpu-rt-period') ?? 0,
+      CpuRealtimeRuntime: o.int('cpu-rt-runtime') ?? 0, NanoCpus: nanoCpus,
+      ...(o.int('pids-limit') ? { PidsLimit: o.int('pids-limit') } : {}),
+      RestartPolicy: o.str('restart') ? restartPolicy(o.str('restart')!) : { Name: '', MaximumRetryCount: 0 },
+    };
+    if (!update.flags.some((f) => o.changed(f.name))) throw new CliError('you must provide one or more flags when using this command');
+    const warnings: string[] = [];
+    const errors: string[] = [];
+    for (const n of args) {
+      try {
+        const r = await ctx.client().request<{ Warnings?: string[] | null }>('POST', `/containers/${id(n)}/update`, body);
+        ctx.out.write(`${n}\n`);
+        warnings.push(...(r?.Warnings ?? []));
+      } catch (err) {
+        errors.push(describeError(err));
+      }
+    }
+    if (warnings.length) ctx.out.write(`${warnings.join('\n')}\n`);
+    if (errors.length) throw new CliError(errors.join('\n'));
+  },
+};
+
+const prune: CommandSpec = {
+  paths: [['container', 'prune']],
+  usage: '[OPTIONS]',
+  description: 'Remove all stopped containers',
+  args: { max: 0 },
+  flags: [
+    { name: 'filter', type: 'list', value: 'filter', desc: 'Provide filter values (e.g. "until=<timestamp>")' },
+    { name: 'force', short: 'f', type: 'bool', desc: 'Do not prompt for confirmation' },
+  ],
+  async run(ctx, _args, o) {
+    const filters = filtersJson(ctx, prune, o.list('filter'), '--filter');
+    // declining is a cancellation: docker exits 0 without a message
+    if (!o.bool('force') && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) return 0;
+    const r = await ctx.client().request<{ ContainersDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', `/containers/prune${query({ filters })}`);
+    const deleted = r.ContainersDeleted ?? [];
+    if (deleted.length) ctx.out.write(`Deleted Containers:\n${deleted.map((d) => `${d}\n`).join('')}\n`);
+    ctx.out.write(`Total reclaimed space: ${humanSize(deleted.length ? (r.SpaceReclaimed ?? 0) : 0)}\n`);
+  },
+};
+
+export const containerCommands: CommandSpec[] = [
+  psCommand, logsCommand, stop, restart, kill, rm,
+  simpleAction('pause', 'Pause all processes within one or more containers'),
+  simpleAction('unpause', 'Unpause all processes within one or more containers'),
+  wait, rename, port, top, diff, commit, exportCmd, update, prune, cpCommand, statsCommand,
+];

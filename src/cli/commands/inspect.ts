@@ -1,4 +1,133 @@
-// berth inspect commands.
-import type { CommandSpec } from '../command.ts';
+// `berth inspect` (any object: container, then image, network, volume) and `container inspect`,
+// printed as docker's inspect package prints them: an indented JSON array, compact with
+// `--format json`, or a template per object; missing objects are reported after the output.
+import { ApiError, type EngineClient } from '../../client/engine-client.ts';
+import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
+import { formatInspect } from '../format/list.ts';
+import { query } from './container-common.ts';
 
-export const inspectCommands: CommandSpec[] = [];
+const INSPECT_FORMAT_HELP = `Format output using a custom template:
+'json':             Print in JSON format
+'TEMPLATE':         Print output using the given Go template.
+Refer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates`;
+
+const ALL_TYPES = ['config', 'container', 'image', 'network', 'node', 'plugin', 'secret', 'service', 'task', 'volume'];
+
+type Getter = (ref: string) => Promise<unknown>;
+
+const enc = encodeURIComponent;
+
+const getters = (client: EngineClient, size: boolean): [string, Getter][] => [
+  ['container', (r) => client.request('GET', `/containers/${enc(r)}/json${query({ size })}`)],
+  ['image', (r) => client.request('GET', `/images/${enc(r)}/json`)],
+  ['network', (r) => client.request('GET', `/networks/${enc(r)}`)],
+  ['volume', (r) => client.request('GET', `/volumes/${enc(r)}`)],
+  ['plugin', (r) => client.request('GET', `/plugins/${enc(r)}/json`)],
+  // swarm objects: berthd is never a swarm manager, so docker would skip these when no --type is given
+  ['service', (r) => client.request('GET', `/services/${enc(r)}${query({ insertDefaults: true })}`)],
+  ['task', (r) => client.request('GET', `/tasks/${enc(r)}`)],
+  ['node', (r) => client.request('GET', `/nodes/${enc(r)}`)],
+  ['secret', (r) => client.request('GET', `/secrets/${enc(r)}`)],
+  ['config', (r) => client.request('GET', `/configs/${enc(r)}`)],
+];
+
+const SWARM = new Set(['service', 'task', 'node', 'secret', 'config']);
+
+/** docker's isErrSkippable: try the next kind of object. */
+const skippable = (err: unknown): boolean =>
+  (err instanceof ApiError && err.status === 404) || /not supported|invalid reference format/.test((err as Error)?.message ?? '');
+
+/** A Go template error that is not an execution error is a parse error: docker exits 64 before fetching. */
+const isParseError = (msg: string): boolean => /^(template parsing error: )?template: /.test(msg) && !/executing "/.test(msg);
+
+const withPrefix = (msg: string): string => (msg.startsWith('template parsing error') ? msg : `template parsing error: ${msg}`);
+
+/**
+ * inspect.Inspect: fetches each reference, prints what was found, then the errors (status 1).
+ * A template is applied per object so that one failing object does not hide the others.
+ */
+export async function inspectRefs(ctx: Ctx, refs: string[], format: string | undefined, get: Getter): Promise<number> {
+  const template = format && format !== 'json' ? format : undefined;
+  if (template) {
+    // parse errors surface before anything is fetched (status 64, as docker)
+    try {
+      formatInspect([{}], template);
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (isParseError(msg)) throw new CliError(withPrefix(msg), 64);
+    }
+  }
+  const errors: string[] = [];
+  const found: unknown[] = [];
+  let text = '';
+  for (const ref of refs) {
+    try {
+      const obj = await get(ref);
+      if (template) {
+        try {
+          text += formatInspect([obj], template);
+        } catch (err) {
+          errors.push(withPrefix((err as Error).message));
+        }
+      } else {
+        found.push(obj);
+      }
+    } catch (err) {
+      errors.push(describeError(err));
+    }
+  }
+  if (template) ctx.out.write(text || '\n');
+  else ctx.out.write(found.length ? formatInspect(found, format) : '[]\n');
+  if (!errors.length) return 0;
+  ctx.err.write(`${errors.join('\n')}\n`);
+  return 1;
+}
+
+const inspect: CommandSpec = {
+  paths: [['inspect']],
+  usage: '[OPTIONS] NAME|ID [NAME|ID...]',
+  description: 'Return low-level information on Berth objects',
+  args: { min: 1 },
+  flags: [
+    { name: 'format', short: 'f', type: 'string', desc: INSPECT_FORMAT_HELP },
+    { name: 'size', short: 's', type: 'bool', desc: 'Display total file sizes if the type is container' },
+    { name: 'type', type: 'string', desc: 'Only inspect objects of the given type' },
+  ],
+  async run(ctx, args, o) {
+    const type = o.str('type') ?? '';
+    if (type && !ALL_TYPES.includes(type)) throw new CliError(`unknown type: "${type}": must be one of "${ALL_TYPES.join('", "')}"`);
+    const size = o.bool('size');
+    const all = getters(ctx.client(), size);
+    return inspectRefs(ctx, args, o.str('format'), async (ref) => {
+      for (const [kind, get] of all) {
+        if (type ? kind !== type : SWARM.has(kind)) continue;
+        try {
+          const obj = await get(ref);
+          if (size && kind !== 'container') ctx.err.write(`WARNING: --size ignored for ${kind}\n`);
+          return obj;
+        } catch (err) {
+          if (!type && skippable(err)) continue;
+          throw err;
+        }
+      }
+      throw new CliError(`Error: No such object: ${ref}`);
+    });
+  },
+};
+
+const containerInspect: CommandSpec = {
+  paths: [['container', 'inspect']],
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Display detailed information on one or more containers',
+  args: { min: 1 },
+  flags: [
+    { name: 'format', short: 'f', type: 'string', desc: INSPECT_FORMAT_HELP },
+    { name: 'size', short: 's', type: 'bool', desc: 'Display total file sizes' },
+  ],
+  async run(ctx, args, o) {
+    const client = ctx.client();
+    return inspectRefs(ctx, args, o.str('format'), (ref) => client.request('GET', `/containers/${enc(ref)}/json${query({ size: o.bool('size') })}`));
+  },
+};
+
+export const inspectCommands: CommandSpec[] = [inspect, containerInspect];
