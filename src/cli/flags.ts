@@ -162,14 +162,49 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
   return { opts: new Opts(values, byName), args, help };
 }
 
-/** `-v, --volumes` style rows for help output, aligned like cobra's. */
-export function flagUsages(specs: readonly FlagSpec[]): string {
+/**
+ * `-v, --volumes` style rows for help output, aligned and wrapped like pflag's
+ * FlagUsagesWrapped (docker passes the terminal's width − 1, or 79): zero defaults are not shown.
+ */
+export function flagUsages(specs: readonly FlagSpec[], cols = 79): string {
   const rows = specs.filter((s) => !s.hidden).map((s) => {
     const head = `${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.type === 'bool' ? '' : ` ${s.value ?? s.type}`}`;
-    const def = s.default !== undefined && s.default !== false && s.default !== '' ? ` (default ${typeof s.default === 'string' ? `"${s.default}"` : s.default})` : '';
+    const zero = s.default === undefined || s.default === false || s.default === '' || s.default === 0;
+    const def = zero ? '' : ` (default ${typeof s.default === 'string' ? `"${s.default}"` : s.default})`;
     return [head, `${s.desc}${def}`] as const;
   });
   const w = Math.max(0, ...rows.map(([h]) => h.length));
-  // A description of several lines (the --format help) continues under its first line.
-  return rows.map(([h, d]) => `  ${h.padEnd(w)}   ${d.replaceAll('\n', `\n${' '.repeat(w + 5)}`)}`).join('\n');
+  return rows.map(([h, d]) => `  ${h.padEnd(w)}   ${wrap(w + 5, cols, d)}`).join('\n');
+}
+
+/** pflag's wrap: text from column `indent` to width `cols`, five columns of slop against orphans. */
+function wrap(indent: number, cols: number, text: string): string {
+  let width = cols - indent;
+  let out = '';
+  if (width < 24) {
+    indent = 16;
+    width = cols - indent;
+    out = `\n${' '.repeat(indent)}`;
+  }
+  const pad = `\n${' '.repeat(indent)}`;
+  if (width < 24) return text.replaceAll('\n', out);
+  const slop = 5;
+  width -= slop;
+  let [line, rest] = wrapN(width, slop, text);
+  out += line.replaceAll('\n', pad);
+  while (rest !== '') {
+    [line, rest] = wrapN(width, slop, rest);
+    out += pad + line.replaceAll('\n', pad);
+  }
+  return out;
+}
+
+function wrapN(width: number, slop: number, s: string): [string, string] {
+  if (width + slop > s.length) return [s, ''];
+  const head = s.slice(0, width);
+  const at = Math.max(head.lastIndexOf(' '), head.lastIndexOf('\t'), head.lastIndexOf('\n'));
+  if (at <= 0) return [s, ''];
+  const nl = head.lastIndexOf('\n');
+  if (nl > 0 && nl < at) return [s.slice(0, nl), s.slice(nl + 1)];
+  return [s.slice(0, at), s.slice(at + 1)];
 }

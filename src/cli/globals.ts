@@ -9,15 +9,15 @@ import { CliError } from './command.ts';
 import type { FlagSpec, Opts } from './flags.ts';
 
 export const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'config', type: 'string', desc: 'Location of client config files', default: '~/.docker' },
+  { name: 'config', type: 'string', desc: 'Location of client config files', default: join(homedir(), '.docker') },
   { name: 'context', short: 'c', type: 'string', desc: 'Name of the context to use (only "default")', hidden: true },
   { name: 'debug', short: 'D', type: 'bool', desc: 'Enable debug mode' },
   { name: 'host', short: 'H', type: 'list', desc: 'Daemon socket to connect to' },
   { name: 'log-level', short: 'l', type: 'string', desc: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', default: 'info' },
   { name: 'tls', type: 'bool', desc: 'Use TLS; implied by --tlsverify' },
-  { name: 'tlscacert', type: 'string', desc: 'Trust certs signed only by this CA', default: '~/.docker/ca.pem' },
-  { name: 'tlscert', type: 'string', desc: 'Path to TLS certificate file', default: '~/.docker/cert.pem' },
-  { name: 'tlskey', type: 'string', desc: 'Path to TLS key file', default: '~/.docker/key.pem' },
+  { name: 'tlscacert', type: 'string', desc: 'Trust certs signed only by this CA', default: join(homedir(), '.docker', 'ca.pem') },
+  { name: 'tlscert', type: 'string', desc: 'Path to TLS certificate file', default: join(homedir(), '.docker', 'cert.pem') },
+  { name: 'tlskey', type: 'string', desc: 'Path to TLS key file', default: join(homedir(), '.docker', 'key.pem') },
   { name: 'tlsverify', type: 'bool', desc: 'Use TLS and verify the remote' },
   { name: 'version', short: 'v', type: 'bool', desc: 'Print version information and quit' },
 ];

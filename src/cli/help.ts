@@ -9,9 +9,13 @@ const COMMON_ORDER = ['run', 'exec', 'ps', 'build', 'pull', 'push', 'images', 'l
 /** In lists a command shows the first line of its description (cobra's Short). */
 const short = (d: string): string => d.split('\n')[0]!;
 
+/** docker wraps flag help at the width of the terminal on stdin, less one; 79 without one. */
+const helpCols = (): number => (process.stdin.isTTY ? (process.stdout.columns || 80) : 80) - 1;
+
+/** cobra's command list: names padded to at least 11 columns, then a space. */
 const column = (rows: [string, string][]): string => {
-  const w = Math.max(0, ...rows.map(([a]) => a.length)) + 2;
-  return rows.map(([a, b]) => `  ${a.padEnd(w)}${b}`).join('\n');
+  const w = Math.max(11, ...rows.map(([a]) => a.length));
+  return rows.map(([a, b]) => `  ${a.padEnd(w)} ${b}`).join('\n');
 };
 
 export function usageLine(invokedAs: string, spec: CommandSpec): string {
@@ -21,9 +25,9 @@ export function usageLine(invokedAs: string, spec: CommandSpec): string {
 export function commandHelp(prog: string, invokedAs: string, spec: CommandSpec): string {
   const parts = [usageLine(invokedAs, spec), spec.description];
   if (spec.paths.length > 1) parts.push(`Aliases:\n  ${spec.paths.map((p) => `${prog} ${p.join(' ')}`).join(', ')}`);
-  const flags = flagUsages(spec.flags);
+  const flags = flagUsages(spec.flags, helpCols());
   if (flags) parts.push(`Options:\n${flags}`);
-  return `\n${parts.join('\n\n')}\n`;
+  return `${parts.join('\n\n')}\n`;
 }
 
 export function groupHelp(prog: string, group: string, specs: CommandSpec[]): string {
@@ -33,7 +37,7 @@ export function groupHelp(prog: string, group: string, specs: CommandSpec[]): st
     if (p && !rows.has(p[1]!)) rows.set(p[1]!, short(s.description));
   }
   const sorted = [...rows].sort(([a], [b]) => a.localeCompare(b));
-  return `\nUsage:  ${prog} ${group} COMMAND\n\n${GROUPS[group]}\n\nCommands:\n${column(sorted)}\n\nRun '${prog} ${group} COMMAND --help' for more information on a command.\n`;
+  return `Usage:  ${prog} ${group} COMMAND\n\n${GROUPS[group]}\n\nCommands:\n${column(sorted)}\n\nRun '${prog} ${group} COMMAND --help' for more information on a command.\n`;
 }
 
 export function mainHelp(prog: string, specs: CommandSpec[]): string {
@@ -44,12 +48,12 @@ export function mainHelp(prog: string, specs: CommandSpec[]): string {
     .sort(([a], [b]) => a.localeCompare(b));
   const groups = Object.entries(GROUPS).sort(([a], [b]) => a.localeCompare(b)).filter(([g]) => specs.some((s) => s.paths.some((p) => p[0] === g && p.length === 2)));
   return [
-    `\nUsage:  ${prog} [OPTIONS] COMMAND`,
+    `Usage:  ${prog} [OPTIONS] COMMAND`,
     'A container engine that speaks the Docker Engine API',
     `Common Commands:\n${column(common)}`,
     `Management Commands:\n${column(groups)}`,
     `Commands:\n${column(other)}`,
-    `Global Options:\n${flagUsages(GLOBAL_FLAGS)}`,
+    `Global Options:\n${flagUsages(GLOBAL_FLAGS, helpCols())}`,
     `Run '${prog} COMMAND --help' for more information on a command.\n`,
   ].join('\n\n');
 }

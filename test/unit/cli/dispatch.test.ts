@@ -32,7 +32,7 @@ for (const args of [['ps', '--bogus'], ['run', '-x', 'busybox'], ['run', '--name
 test('help: the top-level, a group and a command print usage and exit 0', () => {
   const top = berth(['--help']);
   assert.equal(top.code, 0);
-  assert.match(top.out, /^\nUsage: {2}berth \[OPTIONS\] COMMAND\n/);
+  assert.match(top.out, /^Usage: {2}berth \[OPTIONS\] COMMAND\n/);
   assert.match(top.out, /Management Commands:\n(?: {2}\w+ +.+\n)*? {2}container +Manage containers\n/);
   const group = berth(['container']);
   assert.equal(group.code, 0);
