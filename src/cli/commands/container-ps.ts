@@ -1,7 +1,7 @@
 // `berth ps` / `container ls`: the container list with docker's ContainerContext fields, so
 // `--format` templates and `{{json .}}` print what docker's do.
 import type { CommandSpec } from '../command.ts';
-import { formatList } from '../format/list.ts';
+import { PS_ERROR_PREFIX, checkListTemplate, formatList } from '../format/list.ts';
 import { ago, humanSize } from '../format/units.ts';
 import { filtersJson, goTime, joinHostPort, query } from './container-common.ts';
 
@@ -143,6 +143,8 @@ export function containerRow(c: ContainerSummary, trunc: boolean): Record<string
   return row;
 }
 
+const PS_TYPE = '*formatter.ContainerContext';
+
 const DEFAULT_PS_FORMAT = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
 export const PS_HEADERS: Record<string, string> = {
@@ -173,16 +175,22 @@ export const psCommand: CommandSpec = {
     if (format && quiet) ctx.err.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
     let limit = o.int('last') ?? -1;
     if (o.bool('latest') && limit === -1) limit = 1;
-    // a template reading .Size (or all fields, `json .`) asks for sizes, unless --size=false was
-    // given: docker finds this by running the template once (FieldsUsed)
-    const size = o.bool('size') || (!quiet && !o.changed('size') && /\.Size\b|\bjson\s+\.(?![\w.])/.test(format));
+    const trunc = !o.bool('no-trunc');
+    // docker runs the template once on an empty row before asking the daemon: a bad template
+    // fails even with no containers, and one that reads .Size (or every field, `json .`) asks
+    // for sizes unless --size=false was given (FieldsUsed).
+    let size = o.bool('size');
+    if (format && !quiet) {
+      const tmpl = format === 'json' ? '{{json .}}' : format === 'table' ? DEFAULT_PS_FORMAT : format;
+      const used = checkListTemplate(tmpl, containerRow({ Id: '', Created: 0 } as ContainerSummary, trunc), PS_TYPE);
+      if (!o.changed('size')) size ||= used.has('Size');
+    }
     const filters = filtersJson(ctx, psCommand, o.list('filter'));
     const list = await ctx.client().request<ContainerSummary[]>('GET', `/containers/json${query({
       all: o.bool('all'), limit: limit > 0 ? limit : undefined, size, filters,
     })}`);
-    const trunc = !o.bool('no-trunc');
     const defaultFormat = size ? `${DEFAULT_PS_FORMAT}\t{{.Size}}` : DEFAULT_PS_FORMAT;
     const rows = list.map((c) => containerRow(c, trunc));
-    ctx.out.write(formatList(rows, { format: format || undefined, quiet, defaultFormat, quietField: 'ID', headers: PS_HEADERS }));
+    ctx.out.write(formatList(rows, { format: format || undefined, quiet, defaultFormat, quietField: 'ID', headers: PS_HEADERS, typeName: PS_TYPE, errorPrefix: PS_ERROR_PREFIX }));
   },
 };

@@ -31,8 +31,8 @@ describe('scenario scripts: docker and berth agree', () => {
   for (const f of files) {
     it(f, async () => {
       const r = await compareScenario(d, join(dir, f));
-      // the harness really ran docker: its first step (creating something) succeeded
-      assert.equal(r.docker[0]!.code, 0, `docker's first step failed: ${JSON.stringify(r.docker[0])}`);
+      // the harness really ran docker against the daemon: some step succeeded
+      assert.ok(r.docker.some((s) => s.code === 0), `no step of docker's succeeded: ${JSON.stringify(r.docker.slice(0, 3))}`);
       const diff = r.differing.map((cmd) => {
         const i = r.docker.findIndex((x) => x.cmd === cmd);
         return { docker: r.docker[i], berth: r.berth[i] };
