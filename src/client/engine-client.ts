@@ -184,8 +184,8 @@ export async function* demux(r: AsyncIterable<unknown>): AsyncGenerator<{ stream
   }
 }
 
-/** Reads a newline-delimited JSON stream (progress, events, build output) message by message. */
-export async function* jsonLines<T = Record<string, unknown>>(r: AsyncIterable<unknown>): AsyncGenerator<T> {
+/** Reads a stream line by line (trimmed, empty lines skipped). */
+export async function* textLines(r: AsyncIterable<unknown>): AsyncGenerator<string> {
   let rest = '';
   for await (const c of r) {
     rest += (c as Buffer).toString('utf8');
@@ -193,8 +193,13 @@ export async function* jsonLines<T = Record<string, unknown>>(r: AsyncIterable<u
     while ((nl = rest.indexOf('\n')) >= 0) {
       const line = rest.slice(0, nl).trim();
       rest = rest.slice(nl + 1);
-      if (line) yield JSON.parse(line) as T;
+      if (line) yield line;
     }
   }
-  if (rest.trim()) yield JSON.parse(rest) as T;
+  if (rest.trim()) yield rest.trim();
+}
+
+/** Reads a newline-delimited JSON stream (progress, events, build output) message by message. */
+export async function* jsonLines<T = Record<string, unknown>>(r: AsyncIterable<unknown>): AsyncGenerator<T> {
+  for await (const line of textLines(r)) yield JSON.parse(line) as T;
 }

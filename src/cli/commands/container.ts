@@ -29,35 +29,24 @@ function deprecatedTime(ctx: Ctx, o: Opts): void {
   if (o.changed('time')) ctx.err.write('Flag --time has been deprecated, use --timeout instead\n');
 }
 
-const stop: CommandSpec = {
-  paths: [['container', 'stop'], ['stop']],
+/** stop and restart: the same flags and loop, another endpoint. */
+const stopLike = (action: 'stop' | 'restart', description: string): CommandSpec => ({
+  paths: [['container', action], [action]],
   usage: '[OPTIONS] CONTAINER [CONTAINER...]',
-  description: 'Stop one or more running containers',
+  description,
   args: { min: 1 },
   flags: STOP_FLAGS,
   async run(ctx, args, o) {
     deprecatedTime(ctx, o);
     const t = stopTimeout(o);
     return forEach(ctx, args, async (n) => {
-      await ctx.client().request('POST', `/containers/${id(n)}/stop${query({ signal: o.str('signal') || undefined, t })}`);
+      await ctx.client().request('POST', `/containers/${id(n)}/${action}${query({ signal: o.str('signal') || undefined, t })}`);
     });
   },
-};
+});
 
-const restart: CommandSpec = {
-  paths: [['container', 'restart'], ['restart']],
-  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
-  description: 'Restart one or more containers',
-  args: { min: 1 },
-  flags: STOP_FLAGS,
-  async run(ctx, args, o) {
-    deprecatedTime(ctx, o);
-    const t = stopTimeout(o);
-    return forEach(ctx, args, async (n) => {
-      await ctx.client().request('POST', `/containers/${id(n)}/restart${query({ signal: o.str('signal') || undefined, t })}`);
-    });
-  },
-};
+const stop = stopLike('stop', 'Stop one or more running containers');
+const restart = stopLike('restart', 'Restart one or more containers');
 
 const kill: CommandSpec = {
   paths: [['container', 'kill'], ['kill']],

@@ -1,5 +1,5 @@
 // berth version, info, events and the system commands (df, prune), as docker 28.2 prints them.
-import { CLIENT_API_VERSION, ConnectError, checkOk } from '../../client/engine-client.ts';
+import { CLIENT_API_VERSION, ConnectError, checkOk, textLines } from '../../client/engine-client.ts';
 import { BERTH_VERSION } from '../../types/version.ts';
 import { CliError, type CommandSpec, type Ctx } from '../command.ts';
 import { execTemplate, formatList, templateString } from '../format/list.ts';
@@ -355,7 +355,7 @@ async function runEvents(ctx: Ctx, o: { since?: string; until?: string; filters:
   const q = [params.toString(), f].filter(Boolean).join('&');
   const res = await ctx.client().raw('GET', `/events${q ? `?${q}` : ''}`);
   await checkOk(res);
-  for await (const line of lines(res)) {
+  for await (const line of textLines(res)) {
     const e = JSON.parse(line) as EventMessage;
     // timeNano is above 2^53: JSON.parse rounds it, so its digits are taken from the text.
     const nano = /"timeNano":\s*(\d+)/.exec(line)?.[1];
@@ -384,19 +384,6 @@ function goEventJson(e: EventMessage, nano: string | undefined): string {
   return nano ? text.replace(/"timeNano":\d+(\.\d+)?(e\+\d+)?/, `"timeNano":${nano}`) : text;
 }
 
-async function* lines(r: AsyncIterable<unknown>): AsyncGenerator<string> {
-  let rest = '';
-  for await (const c of r) {
-    rest += (c as Buffer).toString('utf8');
-    let nl: number;
-    while ((nl = rest.indexOf('\n')) >= 0) {
-      const line = rest.slice(0, nl).trim();
-      rest = rest.slice(nl + 1);
-      if (line) yield line;
-    }
-  }
-  if (rest.trim()) yield rest.trim();
-}
 
 // ---- df ----
 
