@@ -31,8 +31,6 @@ export interface CommandSpec {
   args?: { min?: number; max?: number };
   /** false for commands whose first argument ends the flags (run, exec, create) */
   interspersed?: boolean;
-  /** listed under "Common Commands" in `berth --help` */
-  common?: boolean;
   run(ctx: Ctx, args: string[], opts: Opts): Promise<number | void>;
 }
 

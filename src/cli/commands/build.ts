@@ -188,7 +188,6 @@ const build: CommandSpec = {
   paths: [['image', 'build'], ['build'], ['builder', 'build']],
   usage: '[OPTIONS] PATH | URL | -',
   description: 'Build an image from a Dockerfile',
-  common: true,
   args: { min: 1, max: 1 },
   flags: FLAGS,
   async run(ctx, args, o) {

@@ -157,7 +157,6 @@ export const psCommand: CommandSpec = {
   paths: [['container', 'ls'], ['container', 'list'], ['container', 'ps'], ['ps']],
   usage: '[OPTIONS]',
   description: 'List containers',
-  common: true,
   args: { max: 0 },
   flags: [
     { name: 'all', short: 'a', type: 'bool', desc: 'Show all containers (default shows just running)' },

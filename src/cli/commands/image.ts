@@ -152,7 +152,6 @@ const images: CommandSpec = {
   paths: [['image', 'ls'], ['image', 'list'], ['images']],
   usage: '[OPTIONS] [REPOSITORY[:TAG]]',
   description: 'List images',
-  common: true,
   args: { max: 1 },
   flags: [
     { name: 'all', short: 'a', type: 'bool', desc: 'Show all images (default hides intermediate images)' },
@@ -201,7 +200,6 @@ const pull: CommandSpec = {
   paths: [['image', 'pull'], ['pull']],
   usage: '[OPTIONS] NAME[:TAG|@DIGEST]',
   description: 'Download an image from a registry',
-  common: true,
   args: { min: 1, max: 1 },
   flags: [
     { name: 'all-tags', short: 'a', type: 'bool', desc: 'Download all tagged images in the repository' },
@@ -225,7 +223,6 @@ const push: CommandSpec = {
   paths: [['image', 'push'], ['push']],
   usage: '[OPTIONS] NAME[:TAG]',
   description: 'Upload an image to a registry',
-  common: true,
   args: { min: 1, max: 1 },
   flags: [
     { name: 'all-tags', short: 'a', type: 'bool', desc: 'Push all tags of an image to the repository' },
@@ -611,7 +608,6 @@ const login: CommandSpec = {
   paths: [['login']],
   usage: '[OPTIONS] [SERVER]',
   description: 'Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.',
-  common: true,
   args: { max: 1 },
   flags: loginFlags,
   async run(ctx, args, o) {
@@ -647,7 +643,6 @@ const logout: CommandSpec = {
   paths: [['logout']],
   usage: '[SERVER]',
   description: 'Log out from a registry.\nIf no server is specified, the default is defined by the daemon.',
-  common: true,
   args: { max: 1 },
   flags: [],
   async run(ctx, args) {
@@ -667,7 +662,6 @@ const search: CommandSpec = {
   paths: [['search']],
   usage: '[OPTIONS] TERM',
   description: 'Search Docker Hub for images',
-  common: true,
   args: { min: 1, max: 1 },
   flags: [
     { name: 'filter', short: 'f', type: 'list', value: 'filter', desc: 'Filter output based on conditions provided' },

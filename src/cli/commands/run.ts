@@ -374,12 +374,12 @@ async function runExec(ctx: Ctx, args: string[], o: Opts): Promise<number> {
 export const runCommands: CommandSpec[] = [
   {
     paths: [['container', 'run'], ['run']], usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
-    description: 'Create and run a new container from an image', common: true, interspersed: false,
+    description: 'Create and run a new container from an image', interspersed: false,
     flags: RUN_FLAGS, args: { min: 1 }, run: runRun,
   },
   {
     paths: [['container', 'exec'], ['exec']], usage: '[OPTIONS] CONTAINER COMMAND [ARG...]',
-    description: 'Execute a command in a running container', common: true, interspersed: false, args: { min: 2 },
+    description: 'Execute a command in a running container', interspersed: false, args: { min: 2 },
     flags: [
       { name: 'detach', short: 'd', type: 'bool', desc: 'Detached mode: run command in the background' },
       DETACH_KEYS_FLAG,
