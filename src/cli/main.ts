@@ -7,7 +7,7 @@ import { CliError, GROUPS, describeError, type CommandSpec, type Ctx } from './c
 import { FlagError, parseFlags } from './flags.ts';
 import { GLOBAL_FLAGS, configDir, makeClient } from './globals.ts';
 import { commandHelp, groupHelp, mainHelp, usageLine } from './help.ts';
-import { COMMANDS } from './commands/index.ts';
+import { FIRST_WORDS, loadAll, loadFamilies } from './commands/index.ts';
 import { BERTH_VERSION } from '../types/version.ts';
 
 // Start-up is part of every command's latency: cache V8's compiled code between runs.
@@ -15,11 +15,11 @@ module.enableCompileCache?.();
 
 const PROG = 'berth';
 
-function findCommand(words: string[]): { spec: CommandSpec; used: number } | undefined {
+function findCommand(commands: CommandSpec[], words: string[]): { spec: CommandSpec; used: number } | undefined {
   for (const n of [2, 1]) {
     if (words.length < n) continue;
     const want = words.slice(0, n).join(' ');
-    const spec = COMMANDS.find((s) => s.paths.some((p) => p.join(' ') === want));
+    const spec = commands.find((s) => s.paths.some((p) => p.join(' ') === want));
     if (spec) return { spec, used: n };
   }
   return undefined;
@@ -52,15 +52,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     const words = g.args;
     if (g.help || words.length === 0 || (words[0] === 'help' && words.length === 1)) {
-      out.write(mainHelp(PROG, COMMANDS));
+      out.write(mainHelp(PROG, await loadAll()));
       return 0;
     }
     if (words[0] === 'help') words.shift();
-    const found = findCommand(words);
+    const commands = await loadFamilies(FIRST_WORDS[words[0]!] ?? []);
+    const found = findCommand(commands, words);
     if (!found) {
       const group = words[0]!;
       if (group in GROUPS && (words.length === 1 || words[1] === '--help' || words[1] === '-h')) {
-        out.write(groupHelp(PROG, group, COMMANDS));
+        out.write(groupHelp(PROG, group, await loadAll()));
         return 0;
       }
       const shown = group in GROUPS ? `${group} ${words[1]}` : group;

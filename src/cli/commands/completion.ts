@@ -32,9 +32,9 @@ export const completionCommands: CommandSpec[] = [
       }
       if (sub === '__complete') {
         // Loaded here, not at start-up: only TAB presses pay for the completion code.
-        const [{ COMMANDS }, { complete, render }] = await Promise.all([import('./index.ts'), import('../completion/complete.ts')]);
+        const [commands, { complete, render }] = await Promise.all([import('./index.ts').then((m) => m.loadAll()), import('../completion/complete.ts')]);
         const [shell = 'bash', ...words] = rest;
-        ctx.out.write(render(await complete(COMMANDS, words.length ? words : ['']), shell));
+        ctx.out.write(render(await complete(commands, words.length ? words : ['']), shell));
         return 0;
       }
       const { bashScript, zshScript } = await import('../completion/scripts.ts');
