@@ -109,6 +109,14 @@ export class EngineClient {
 
   private connectError(err: Error): Error {
     const code = (err as NodeJS.ErrnoException).code ?? '';
+    // TLS failures in Go's words, as the Docker CLI shows them
+    const reason = (err as { reason?: string }).reason;
+    if (code.startsWith('ERR_SSL_') && reason) {
+      return new ConnectError(`error during connect: remote error: tls: ${reason.replace(/^(sslv3|tlsv1\d?) alert /, '')}`);
+    }
+    if (['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'].includes(code)) {
+      return new ConnectError('error during connect: tls: failed to verify certificate: x509: certificate signed by unknown authority');
+    }
     if (['ECONNREFUSED', 'ENOENT', 'EACCES', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND'].includes(code)) {
       const why = code === 'EACCES' ? ' (permission denied)' : '';
       return new ConnectError(`Cannot connect to the Berth daemon at ${this.opts.address}${why}. Is berthd running?`);
@@ -138,8 +146,11 @@ export class EngineClient {
     const version = await this.apiVersion();
     const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
     return new Promise((resolve, reject) => {
-      const req = httpLib(!!this.opts.tls).request({
-        ...this.ep, agent: false, method, path: `/v${version}${path}`,
+      const t = this.opts.tls;
+      // agent: false (the socket is taken over), so the TLS files go with the request itself
+      const tls = t ? { ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.verify } : {};
+      const req = httpLib(!!t).request({
+        ...this.ep, ...tls, agent: false, method, path: `/v${version}${path}`,
         headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...(body ? { 'Content-Type': 'application/json' } : {}) },
       });
       req.on('upgrade', (_res, socket, head) => resolve({ socket: socket as Socket, head }));

@@ -163,8 +163,13 @@ async function runVersion(ctx: Ctx, format: string | undefined): Promise<number>
   }
   const cv = clientVersion(server ? await client.apiVersion() : CLIENT_API_VERSION);
   const data = { Client: cv, Server: server ?? null };
-  if (format) printTemplate(ctx, format, data, { name: 'version', typeName: 'system.versionInfo', structs: VERSION_STRUCTS });
-  else ctx.out.write(versionText(cv, server));
+  try {
+    if (format) printTemplate(ctx, format, data, { name: 'version', typeName: 'system.versionInfo', structs: VERSION_STRUCTS });
+    else ctx.out.write(versionText(cv, server));
+  } catch (err) {
+    // docker reports the daemon's error before a template's (which it usually caused)
+    if (!failure) throw err;
+  }
   if (failure) throw failure;
   return 0;
 }

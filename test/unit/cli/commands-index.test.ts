@@ -15,7 +15,7 @@ test('FIRST_WORDS names, for every first word, exactly the families with command
     }
   }
   const norm = (m: Record<string, string[]>): Record<string, string[]> =>
-    Object.fromEntries(Object.entries(m).map(([k, v]) => [k, [...v].sort()]).sort(([a], [b]) => a.localeCompare(b)));
+    Object.fromEntries(Object.entries(m).map(([k, v]): [string, string[]] => [k, [...v].sort()]).sort(([a], [b]) => a.localeCompare(b)));
   assert.deepEqual(norm(FIRST_WORDS), norm(want));
 });
 
