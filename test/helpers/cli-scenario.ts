@@ -51,6 +51,8 @@ const DURATION = /\b(Less than a second|About an? (minute|hour)|\d+ (seconds?|mi
 export function normalise(s: string, step: Pick<Step, 'numbers' | 'sort'>): string {
   let out = s
     .replace(/\bberthd\b/g, 'dockerd').replace(/\bberth\b/g, 'docker').replace(/\bBerth\b/g, 'Docker')
+    // Go type names derived from the program's name (system.dockerInfo is system.berthInfo)
+    .replace(/\bberth(?=[A-Z])/g, 'docker')
     .replace(/sha256:[0-9a-f]{64}/g, 'sha256:<DIGEST>')
     .replace(/\b[0-9a-f]{64}\b/g, '<ID>')
     .replace(/\b[0-9a-f]{12}\b/g, '<ID12>')

@@ -180,8 +180,8 @@ export const psCommand: CommandSpec = {
     // for sizes unless --size=false was given (FieldsUsed).
     let size = o.bool('size');
     if (format && !quiet) {
-      const tmpl = format === 'json' ? '{{json .}}' : format === 'table' ? DEFAULT_PS_FORMAT : format;
-      const used = checkListTemplate(tmpl, containerRow({ Id: '', Created: 0 } as ContainerSummary, trunc), PS_TYPE);
+      // docker parses the flag's raw value: "json" and "table" are plain text there, using no field
+      const used = checkListTemplate(format, containerRow({ Id: '', Created: 0 } as ContainerSummary, trunc), PS_TYPE);
       if (!o.changed('size')) size ||= used.has('Size');
     }
     const filters = filtersJson(ctx, psCommand, o.list('filter'));

@@ -26,7 +26,8 @@ const STOP_FLAGS: CommandSpec['flags'] = [
 ];
 
 function deprecatedTime(ctx: Ctx, o: Opts): void {
-  if (o.changed('time')) ctx.err.write('Flag --time has been deprecated, use --timeout instead\n');
+  // cobra writes deprecation notices to the command's output, which docker sets to stdout
+  if (o.changed('time')) ctx.out.write('Flag --time has been deprecated, use --timeout instead\n');
 }
 
 /** stop and restart: the same flags and loop, another endpoint. */

@@ -5,8 +5,9 @@ import type { Readable } from 'node:stream';
 import { checkOk, readAll } from '../../client/engine-client.ts';
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec, Opts } from '../flags.ts';
-import { formatList, renderInspect } from '../format/list.ts';
+import { formatList, renderInspect, type InspectTypes } from '../format/list.ts';
 import { goStructs } from './network.ts';
+import { markGoStructs } from './inspect.ts';
 import { ago, humanSize } from '../format/units.ts';
 import { confirm, filtersJson, goTime, query, writeOut } from './container-common.ts';
 import { displayStream, renderProgress } from '../io/progress.ts';
@@ -456,9 +457,19 @@ function asGoImage(img: Record<string, unknown>): Record<string, unknown> {
       if (!empty) c[k] = v;
       else Object.defineProperty(c, k, { value: v === null && ['Labels', 'Volumes', 'ExposedPorts'].includes(k) ? {} : v, enumerable: false });
     }
+    // fields the JSON left out are still the typed struct's: "" and nil maps (map[])
+    for (const k of ['User', 'WorkingDir', 'StopSignal']) if (!(k in c)) Object.defineProperty(c, k, { value: '', enumerable: false });
+    for (const k of ['Labels', 'Volumes', 'ExposedPorts']) if (!(k in c)) Object.defineProperty(c, k, { value: {}, enumerable: false });
+    markGoStructs({ Config: c });
     out.Config = c;
   }
   return out;
+}
+
+/** What an image inspect template runs on: the typed struct first, then the raw reply. */
+export function imageTemplateView(obj: unknown): { obj: unknown; typeName: string; types: InspectTypes } {
+  const typed = asGoImage(obj as Record<string, unknown>);
+  return { obj: typed, typeName: 'image.InspectResponse', types: { structType: goStructs(typed, IMAGE_STRUCTS), rawFallback: true } };
 }
 
 const inspect: CommandSpec = {
@@ -495,8 +506,8 @@ const inspect: CommandSpec = {
       }
       // Template errors take their place among the daemon's, in argument order, as docker's do.
       // Typed image.InspectResponse first, then the raw reply (docker's ImageInspectWithRaw).
-      const typed = asGoImage(obj as Record<string, unknown>);
-      const r = renderInspect([typed], format, 'image.InspectResponse', { structType: goStructs(typed, IMAGE_STRUCTS), rawFallback: true });
+      const v = imageTemplateView(obj);
+      const r = renderInspect([v.obj], format, v.typeName, v.types);
       if (r.status) errors.push(r.error ?? '');
       else out += r.out;
     }

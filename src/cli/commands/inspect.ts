@@ -3,7 +3,10 @@
 // `--format json`, or a template per object; missing objects are reported after the output.
 import { ApiError, type EngineClient } from '../../client/engine-client.ts';
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
-import { formatInspect } from '../format/list.ts';
+import { formatInspect, renderInspect, type InspectTypes } from '../format/list.ts';
+import { imageTemplateView } from './image.ts';
+import { networkTemplateView } from './network.ts';
+import { goStruct, nilSlice } from '../format/template.ts';
 import { query } from './container-common.ts';
 
 const INSPECT_FORMAT_HELP = `Format output using a custom template:
@@ -14,6 +17,13 @@ Refer to https://docs.docker.com/go/formatting/ for more information about forma
 const ALL_TYPES = ['config', 'container', 'image', 'network', 'node', 'plugin', 'secret', 'service', 'task', 'volume'];
 
 type Getter = (ref: string) => Promise<unknown>;
+
+/** Objects whose templates run on docker's typed struct first (images, networks), by kind. */
+const TEMPLATE_VIEWS: Record<string, (obj: unknown) => { obj: unknown; typeName: string; types: InspectTypes }> = {
+  image: imageTemplateView, network: networkTemplateView,
+};
+/** The typed view of each object `inspect` fetched, for its template. */
+const views = new WeakMap<object, { obj: unknown; typeName: string; types: InspectTypes }>();
 
 const enc = encodeURIComponent;
 
@@ -32,6 +42,35 @@ const getters = (client: EngineClient, size: boolean): [string, Getter][] => [
 ];
 
 const SWARM = new Set(['service', 'task', 'node', 'secret', 'config']);
+
+const PORT_BINDING = ['HostIp', 'HostPort'];
+const MOUNT_POINT = ['Type', 'Name', 'Source', 'Destination', 'Driver', 'Mode', 'RW', 'Propagation'];
+
+/** Marks the struct values of a map[key]struct (nat.PortSet, volumes) or map[key][]struct. */
+function markValues(m: unknown, fields: string[], slices = false): void {
+  if (!m || typeof m !== 'object') return;
+  for (const [k, v] of Object.entries(m)) {
+    // a port published nowhere: a nil []PortBinding in docker's struct
+    if (slices && v === null) (m as Record<string, unknown>)[k] = nilSlice();
+    else if (slices && Array.isArray(v)) v.forEach((e) => e && typeof e === 'object' && goStruct(e, fields));
+    else if (!slices && v && typeof v === 'object') goStruct(v, fields);
+  }
+}
+
+/**
+ * docker's template sees the typed inspect struct: the values of ExposedPorts and Volumes are
+ * struct{} ("{}"), port bindings and mounts are structs ("{0.0.0.0 8080}"), not maps.
+ */
+export function markGoStructs(obj: unknown): unknown {
+  const o = obj as { Config?: Record<string, unknown>; HostConfig?: Record<string, unknown>; NetworkSettings?: Record<string, unknown>; Mounts?: unknown };
+  if (!o || typeof o !== 'object') return obj;
+  markValues(o.Config?.ExposedPorts, []);
+  markValues(o.Config?.Volumes, []);
+  markValues(o.HostConfig?.PortBindings, PORT_BINDING, true);
+  markValues(o.NetworkSettings?.Ports, PORT_BINDING, true);
+  if (Array.isArray(o.Mounts)) o.Mounts.forEach((m) => m && typeof m === 'object' && goStruct(m, MOUNT_POINT));
+  return obj;
+}
 
 /** docker's isErrSkippable: try the next kind of object. */
 const skippable = (err: unknown): boolean =>
@@ -62,8 +101,13 @@ export async function inspectRefs(ctx: Ctx, refs: string[], format: string | und
   let text = '';
   for (const ref of refs) {
     try {
-      const obj = await get(ref);
-      if (template) {
+      const obj = markGoStructs(await get(ref));
+      const view = obj && typeof obj === 'object' ? views.get(obj) : undefined;
+      if (template && view) {
+        const r = renderInspect([view.obj], template, view.typeName, view.types);
+        if (r.status) errors.push(r.error ?? '');
+        else text += r.out;
+      } else if (template) {
         try {
           text += formatInspect([obj], template);
         } catch (err) {
@@ -104,6 +148,8 @@ const inspect: CommandSpec = {
         try {
           const obj = await get(ref);
           if (size && kind !== 'container') ctx.err.write(`WARNING: --size ignored for ${kind}\n`);
+          const view = TEMPLATE_VIEWS[kind];
+          if (view && obj && typeof obj === 'object') views.set(obj, view(obj));
           return obj;
         } catch (err) {
           if (!type && skippable(err)) continue;

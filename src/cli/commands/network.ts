@@ -4,6 +4,7 @@
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec } from '../flags.ts';
 import { formatList, renderInspect, type InspectTypes } from '../format/list.ts';
+import { goStruct } from '../format/template.ts';
 
 export const FORMAT_TABLE_DESC = "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
 export const FORMAT_INSPECT_DESC = "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
@@ -151,7 +152,25 @@ function asGoNetwork(raw: Record<string, unknown>): Record<string, unknown> {
   Object.defineProperty(n, 'ID', { get: () => n.Id, enumerable: false });
   if (!('Peers' in n)) Object.defineProperty(n, 'Peers', { value: [], enumerable: false });
   if (!('Services' in n)) Object.defineProperty(n, 'Services', { value: {}, enumerable: false });
+  markNetworkStructs(n);
   return n;
+}
+
+/** Its struct values print as fmt prints structs ("{10.1.0.0/16  10.1.0.1 map[]}"), not as maps. */
+function markNetworkStructs(n: Record<string, unknown>): void {
+  const obj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (obj(n.IPAM)) {
+    goStruct(n.IPAM, ['Driver', 'Options', 'Config'], { Options: {}, Config: [] });
+    if (Array.isArray(n.IPAM.Config)) for (const c of n.IPAM.Config) if (obj(c)) goStruct(c, ['Subnet', 'IPRange', 'Gateway', 'AuxiliaryAddresses'], { AuxiliaryAddresses: {} });
+  }
+  if (obj(n.ConfigFrom)) goStruct(n.ConfigFrom, ['Network']);
+  if (obj(n.Containers)) for (const c of Object.values(n.Containers)) if (obj(c)) goStruct(c, ['Name', 'EndpointID', 'MacAddress', 'IPv4Address', 'IPv6Address']);
+}
+
+/** What a network inspect template runs on (`berth inspect` of a network): as `network inspect`'s. */
+export function networkTemplateView(raw: unknown): { obj: unknown; typeName: string; types: InspectTypes } {
+  const net = asGoNetwork(raw as Record<string, unknown>);
+  return { obj: net, typeName: 'network.Inspect', types: { structType: goStructs(net, NETWORK_STRUCTS), rawFallback: true } };
 }
 
 /** network.Inspect's nested structs (the rest are maps). */

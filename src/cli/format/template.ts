@@ -1037,6 +1037,30 @@ function numberV(n: number): string {
   return formatFloat(n, 'g', -1);
 }
 
+/** The field names of an object that stands for a Go struct value (fmt prints "{v1 v2}"). */
+const GO_FIELDS: unique symbol = Symbol('go struct fields');
+
+/**
+ * Marks v as a Go struct value with these fields in order, so `{{.X}}` prints it as fmt does
+ * ("{0.0.0.0 8080}", struct{}{} as "{}") rather than as a map. Its JSON is unchanged.
+ */
+export function goStruct<T extends object>(v: T, fields: string[], zeros: Record<string, unknown> = {}): T {
+  if (structFields(v)) return v; // already marked (the raw reply and its typed view share values)
+  Object.defineProperty(v, GO_FIELDS, { value: fields, enumerable: false });
+  // fields left out of the JSON (omitempty) are still there, with their zero value ("" unless given)
+  for (const f of fields) if (!(f in v)) Object.defineProperty(v, f, { value: zeros[f] ?? '', enumerable: false });
+  return v;
+}
+
+/** A nil Go slice in a typed struct: fmt prints "[]", encoding/json "null" (JSON.stringify too). */
+export function nilSlice(): unknown[] {
+  const a: unknown[] = [];
+  Object.defineProperty(a, 'toJSON', { value: () => null, enumerable: false });
+  return a;
+}
+
+const structFields = (v: object): string[] | undefined => (v as { [GO_FIELDS]?: string[] })[GO_FIELDS];
+
 /** fmt's %v for a non-nil value: slices "[a b]", maps "map[k:v]" with sorted keys. */
 export function formatV(v: unknown, nested = false): string {
   if (v === null || v === undefined || v === MISSING) return nested ? '<nil>' : '<no value>';
@@ -1045,6 +1069,8 @@ export function formatV(v: unknown, nested = false): string {
   if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (typeof v === 'function') return '0x1';
   if (Array.isArray(v)) return `[${v.map((e) => formatV(e, true)).join(' ')}]`;
+  const fields = typeof v === 'object' ? structFields(v) : undefined;
+  if (fields) return `{${fields.map((f) => formatV((v as Record<string, unknown>)[f], true)).join(' ')}}`;
   if (isMap(v)) return `map[${Object.keys(v).sort().map((k) => `${k}:${formatV(v[k], true)}`).join(' ')}]`;
   return String(v);
 }
@@ -1115,7 +1141,7 @@ function fmtOne(v: unknown, verb: string, s: Spec): string {
     }
   }
   if (Array.isArray(v)) return `[${v.map((e) => fmtOne(e, verb, { ...s, width: undefined })).join(' ')}]`;
-  if (isMap(v)) return `map[${Object.keys(v).sort().map((k) => `${fmtOne(k, verb, s)}:${fmtOne(v[k], verb, s)}`).join(' ')}]`;
+  if (isMap(v) && !structFields(v)) return `map[${Object.keys(v).sort().map((k) => `${fmtOne(k, verb, s)}:${fmtOne(v[k], verb, s)}`).join(' ')}]`;
   return formatV(v);
 }
 
@@ -1160,7 +1186,7 @@ export function goSprintf(format: string, args: unknown[]): string {
 export function goJson(v: unknown, escapeHtml = false, sortAll = false): string {
   const norm = (x: unknown): unknown => {
     if (x === undefined || x === MISSING) return null;
-    if (Array.isArray(x)) return x.map(norm);
+    if (Array.isArray(x)) return 'toJSON' in x ? null : x.map(norm);
     if (isMap(x)) {
       const keys = Object.keys(x);
       if (sortAll || keys.some((k) => !/^[A-Z]/.test(k))) keys.sort();
