@@ -402,6 +402,8 @@ export class ContainerService {
 
     // Merge the image's defaults under the user's config (moby daemon/commit.go merge()).
     let entrypoint = input.Entrypoint ?? null;
+    // The Docker CLI sends `--entrypoint ""` as [""]: that resets the image's entrypoint (moby).
+    if (entrypoint?.length === 1 && entrypoint[0] === '') entrypoint = [];
     let cmd = input.Cmd ?? null;
     if (entrypoint === null || entrypoint.length === 0) {
       if (entrypoint === null) entrypoint = (ic.Entrypoint as string[] | null | undefined) ?? null;

@@ -39,6 +39,8 @@ describe('berth run, create, start, attach, exec (no terminal)', () => {
     const kept = await berth(['run', '--name', 'kept', 'busybox', 'true']);
     assert.equal(kept.code, 0);
     assert.equal((await d.api('GET', '/containers/kept/json')).json().State.Status, 'exited');
+    // --entrypoint= (sent as [""]) resets the image's entrypoint, as with dockerd
+    assert.deepEqual(await same(['run', '--rm', '--entrypoint=', 'busybox', 'echo', 'no entrypoint']), { code: 0, stdout: 'no entrypoint\n', stderr: '' });
   });
 
   it('run -d prints the full ID and leaves it running', async () => {
