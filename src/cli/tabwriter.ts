@@ -10,6 +10,7 @@ export interface TabwriterOptions { minwidth?: number; padding?: number }
 
 /** Display width as go-runewidth counts it: East Asian wide characters count 2, combining marks 0. */
 export function displayWidth(s: string): number {
+  if (/^[\x20-\x7e]*$/.test(s)) return s.length; // printable ASCII: the common case, fast
   let w = 0;
   for (const ch of s) {
     const c = ch.codePointAt(0)!;

@@ -2,6 +2,7 @@
 // errors printed the way pflag prints them, Go's time and host:port formatting, natural sort.
 import { CliError, type CommandSpec, type Ctx } from '../command.ts';
 import { usageLine } from '../help.ts';
+import { goTimeString } from '../format/units.ts';
 
 /** `?a=1&b=x` from the defined values (booleans as 1, lists repeated). */
 export function query(params: Record<string, string | number | boolean | string[] | undefined>): string {
@@ -37,25 +38,9 @@ export function filtersJson(ctx: Ctx, spec: CommandSpec, values: string[], flag 
   return Object.keys(f).length ? JSON.stringify(f) : undefined;
 }
 
-const pad = (n: number, w = 2): string => String(Math.abs(n)).padStart(w, '0');
-
-/** The zone abbreviation Go prints: the tz name, else a numeric "+01"/"+0530". */
-function zoneName(d: Date): string {
-  const off = -d.getTimezoneOffset();
-  const name = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
-  if (/^[A-Z]{3,5}$/.test(name) && !(name === 'GMT' && off === 0 && !process.env.TZ)) return name;
-  if (off === 0) return 'UTC';
-  const sign = off < 0 ? '-' : '+';
-  return `${sign}${pad(Math.trunc(Math.abs(off) / 60))}${Math.abs(off) % 60 ? pad(Math.abs(off) % 60) : ''}`;
-}
 
 /** Go's time.Time.String() for a unix time in local time: "2026-11-23 14:13:15 +0000 UTC". */
-export function goTime(unixSeconds: number): string {
-  const d = new Date(unixSeconds * 1000);
-  const off = -d.getTimezoneOffset();
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} `
-    + `${off < 0 ? '-' : '+'}${pad(Math.trunc(Math.abs(off) / 60))}${pad(Math.abs(off) % 60)} ${zoneName(d)}`;
-}
+export const goTime = (unixSeconds: number): string => goTimeString(unixSeconds);
 
 /** Go's net.JoinHostPort: IPv6 addresses in brackets. */
 export function joinHostPort(host: string, port: string | number): string {

@@ -95,6 +95,8 @@ export function shortId(id: string, noTrunc = false): string {
  * Go's time.Time.String() of a unix time in the local zone (docker's CreatedAt):
  * "2026-11-23 14:08:45 +0000 UTC"; fractional seconds without trailing zeros.
  */
+let zoneFormat: Intl.DateTimeFormat | undefined;
+
 export function goTimeString(unixSeconds: number, tz = process.env.TZ): string {
   const ms = Math.floor(unixSeconds * 1000);
   const d = new Date(ms);
@@ -110,7 +112,8 @@ export function goTimeString(unixSeconds: number, tz = process.env.TZ): string {
   const off = `${sign}${p(Math.trunc(Math.abs(offMin) / 60))}${p(Math.abs(offMin) % 60)}`;
   let zone = 'UTC';
   if (!utc) {
-    zone = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? '';
+    zoneFormat ??= new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }); // costly to make: once per process
+    zone = zoneFormat.formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? '';
     // Go names zones without an abbreviation by their offset ("+03")
     if (!/^[A-Z]{2,5}$/.test(zone)) zone = `${sign}${p(Math.trunc(Math.abs(offMin) / 60))}${Math.abs(offMin) % 60 ? p(Math.abs(offMin) % 60) : ''}`;
   }
