@@ -10,8 +10,9 @@
 //   b. `version`                (start-up + /_ping + /version, client and server sections)
 //   c. `ps` with 100 containers (start-up + list + table of 100 rows)
 //   d. `run --rm busybox true`  (create, attach, start, wait, remove)
-// each with `bin/berth` and `/usr/local/bin/docker`, prints a Markdown section (medians, p90,
-// ratios) and appends it to BENCHMARKS.md. Everything it made is taken away, also on failure.
+// each with `bin/berth` and `/usr/local/bin/docker`, and the floor under any Node.js program
+// (`node -e 0` of the pinned Node), prints a Markdown section (medians, p90, ratios) and appends
+// it to BENCHMARKS.md. Everything it made is taken away, also on failure.
 import { type ChildProcess } from 'node:child_process';
 import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -93,7 +94,8 @@ async function main(): Promise<void> {
     { key: `${'abcd'[i]}-berth`, fn: measure(BERTH, p.args, p.out), samples: [] },
     { key: `${'abcd'[i]}-docker`, fn: measure(DOCKER, p.args, p.out), samples: [] },
   ]);
-  await runInterleaved(ms, { runs: RUNS, warmups: WARMUPS, digits: 1, check: signals.check });
+  const floor: Sampled = { key: 'node-e0', fn: measure(join(repo, 'node_modules/.bin/node'), ['-e', '0']), samples: [] };
+  await runInterleaved([...ms, floor], { runs: RUNS, warmups: WARMUPS, digits: 1, check: signals.check });
 
   const med = (k: string): number => quantile(ms.find((m) => m.key === k)!.samples, 0.5);
   const p90 = (k: string): number => quantile(ms.find((m) => m.key === k)!.samples, 0.9);
@@ -106,7 +108,10 @@ async function main(): Promise<void> {
     lines.push(`| ${k} | ${p.what} | ${fmt(med(`${k}-berth`), 1)} (${fmt(p90(`${k}-berth`), 1)}) | ${fmt(med(`${k}-docker`), 1)} (${fmt(p90(`${k}-docker`), 1)}) | ${(med(`${k}-berth`) / med(`${k}-docker`)).toFixed(2)} | ${fmt(med(`${k}-berth`) - med(`${k}-docker`), 1)} |`);
   });
   const startup = med('a-berth') / med('a-docker');
+  const nodeFloor = quantile(floor.samples, 0.5);
+  lines.push(`| | floor: \`node -e 0\` (Node.js ${process.version} starting and exiting) | ${fmt(nodeFloor, 1)} (${fmt(quantile(floor.samples, 0.9), 1)}) | | ${(nodeFloor / med('a-docker')).toFixed(2)} | ${fmt(nodeFloor - med('a-docker'), 1)} |`);
   lines.push('', `- Target: berth's start-up within ${TARGET_RATIO}× the Docker CLI's. Start-up alone (a): ${startup.toFixed(2)}× — ${startup <= TARGET_RATIO ? 'met' : 'not met'}. Whole commands: ${['b', 'c', 'd'].map((k) => `${k} ${(med(`${k}-berth`) / med(`${k}-docker`)).toFixed(2)}×`).join(', ')}.`);
+  lines.push(`- What berth adds to a bare Node.js start: ${fmt(med('a-berth') - nodeFloor, 1)} ms (a − floor); the rest of the gap to the Docker CLI is Node's own start-up.`);
   lines.push('');
   const section = lines.join('\n');
   logComplaints(logFile);
