@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import { checkOk, readAll } from '../../client/engine-client.ts';
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec, Opts } from '../flags.ts';
-import { formatList, renderInspect, type InspectTypes } from '../format/list.ts';
+import { formatList, type InspectTypes } from '../format/list.ts';
+import { inspectEach } from './inspect-each.ts';
 import { goStructs } from './network.ts';
 import { markGoStructs } from './inspect.ts';
 import { ago, humanSize } from '../format/units.ts';
@@ -481,38 +482,9 @@ const inspect: CommandSpec = {
     { name: 'format', short: 'f', type: 'string', desc: FORMAT_INSPECT_DESC },
     { name: 'platform', type: 'string', desc: "Inspect a specific platform of the multi-platform image.\nIf the image or the server is not multi-platform capable, the command will error out if the platform does not match.\n'os[/arch[/variant]]': Explicit platform (eg. linux/amd64)" },
   ],
-  async run(ctx, args, o) {
-    const format = o.str('format') || undefined;
-    const perObject = !!format && format !== 'json';
-    // A template that does not parse fails before anything is asked (status 64).
-    if (perObject) {
-      const parsed = renderInspect([], format);
-      if (parsed.status === 64) throw new CliError(parsed.error ?? '', 64);
-    }
-    const found: unknown[] = [];
-    const errors: string[] = [];
-    let out = '';
-    for (const name of args) {
-      let obj: unknown;
-      try {
-        obj = await ctx.client().request('GET', `/images/${name}/json`);
-      } catch (err) {
-        errors.push(describeError(err));
-        continue;
-      }
-      if (!perObject) {
-        found.push(obj);
-        continue;
-      }
-      // Template errors take their place among the daemon's, in argument order, as docker's do.
-      // Typed image.InspectResponse first, then the raw reply (docker's ImageInspectWithRaw).
-      const v = imageTemplateView(obj);
-      const r = renderInspect([v.obj], format, v.typeName, v.types);
-      if (r.status) errors.push(r.error ?? '');
-      else out += r.out;
-    }
-    ctx.out.write(perObject ? out || '\n' : renderInspect(found, format).out);
-    if (errors.length) throw new CliError(errors.join('\n'));
+  run(ctx, args, o) {
+    // typed image.InspectResponse first, then the raw reply (docker's ImageInspectWithRaw)
+    return inspectEach(ctx, args, o.str('format') || undefined, (n) => ctx.client().request('GET', `/images/${n}/json`), imageTemplateView);
   },
 };
 

@@ -2,8 +2,9 @@
 // printed as docker's inspect package prints them: an indented JSON array, compact with
 // `--format json`, or a template per object; missing objects are reported after the output.
 import { ApiError, type EngineClient } from '../../client/engine-client.ts';
-import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
-import { formatInspect, renderInspect, type InspectTypes } from '../format/list.ts';
+import { CliError, type CommandSpec, type Ctx } from '../command.ts';
+import type { InspectTypes } from '../format/list.ts';
+import { inspectEach } from './inspect-each.ts';
 import { imageTemplateView } from './image.ts';
 import { networkTemplateView } from './network.ts';
 import { goStruct, nilSlice } from '../format/template.ts';
@@ -77,54 +78,10 @@ const skippable = (err: unknown): boolean =>
   (err instanceof ApiError && err.status === 404) || /not supported|invalid reference format/.test((err as Error)?.message ?? '');
 
 /** A Go template error that is not an execution error is a parse error: docker exits 64 before fetching. */
-const isParseError = (msg: string): boolean => /^(template parsing error: )?template: /.test(msg) && !/executing "/.test(msg);
-
-const withPrefix = (msg: string): string => (msg.startsWith('template parsing error') ? msg : `template parsing error: ${msg}`);
-
-/**
- * inspect.Inspect: fetches each reference, prints what was found, then the errors (status 1).
- * A template is applied per object so that one failing object does not hide the others.
- */
-export async function inspectRefs(ctx: Ctx, refs: string[], format: string | undefined, get: Getter): Promise<number> {
-  const template = format && format !== 'json' ? format : undefined;
-  if (template) {
-    // parse errors surface before anything is fetched (status 64, as docker)
-    try {
-      formatInspect([{}], template);
-    } catch (err) {
-      const msg = (err as Error).message;
-      if (isParseError(msg)) throw new CliError(withPrefix(msg), 64);
-    }
-  }
-  const errors: string[] = [];
-  const found: unknown[] = [];
-  let text = '';
-  for (const ref of refs) {
-    try {
-      const obj = markGoStructs(await get(ref));
-      const view = obj && typeof obj === 'object' ? views.get(obj) : undefined;
-      if (template && view) {
-        const r = renderInspect([view.obj], template, view.typeName, view.types);
-        if (r.status) errors.push(r.error ?? '');
-        else text += r.out;
-      } else if (template) {
-        try {
-          text += formatInspect([obj], template);
-        } catch (err) {
-          errors.push(withPrefix((err as Error).message));
-        }
-      } else {
-        found.push(obj);
-      }
-    } catch (err) {
-      errors.push(describeError(err));
-    }
-  }
-  if (template) ctx.out.write(text || '\n');
-  else ctx.out.write(found.length ? formatInspect(found, format) : '[]\n');
-  if (!errors.length) return 0;
-  ctx.err.write(`${errors.join('\n')}\n`);
-  return 1;
+/** inspect.Inspect for any kind of object: the typed view of images and networks for templates. */
+export function inspectRefs(ctx: Ctx, refs: string[], format: string | undefined, get: Getter): Promise<number> {
+  return inspectEach(ctx, refs, format, async (ref) => markGoStructs(await get(ref)),
+    (obj) => (obj && typeof obj === 'object' ? views.get(obj) : undefined) ?? { obj });
 }
 
 const inspect: CommandSpec = {

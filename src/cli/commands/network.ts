@@ -3,7 +3,8 @@
 // Engine API's filter JSON, the y/N prompt of the prune commands, and the --format flag texts.
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec } from '../flags.ts';
-import { formatList, renderInspect, type InspectTypes } from '../format/list.ts';
+import { formatList, type InspectTypes } from '../format/list.ts';
+import { inspectEach } from './inspect-each.ts';
 import { goStruct } from '../format/template.ts';
 
 export const FORMAT_TABLE_DESC = "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
@@ -81,45 +82,6 @@ export function withLabel<T extends object>(row: T, labels: Record<string, strin
   return row;
 }
 
-/**
- * docker's inspect.Inspect: a template that does not parse fails first (status 64); then each
- * name is fetched and, with a template, printed on its own, its template error taking its place
- * among the daemon's errors in argument order. stdout gets what printed (`\n` when nothing did,
- * `[]` for JSON), stderr the errors, and the status is 1 when there were any.
- */
-export async function inspectEach(ctx: Ctx, names: string[], format: string | undefined, get: (n: string) => Promise<unknown>,
-  typeName?: string, types?: InspectTypes): Promise<number> {
-  const perObject = !!format && format !== 'json';
-  if (perObject) {
-    const parsed = renderInspect([], format);
-    if (parsed.status === 64) throw new CliError(parsed.error ?? '', 64);
-  }
-  const found: unknown[] = [];
-  const errors: string[] = [];
-  let out = '';
-  for (const n of names) {
-    let obj: unknown;
-    try {
-      obj = await get(n);
-    } catch (err) {
-      errors.push(describeError(err));
-      continue;
-    }
-    if (!perObject) {
-      found.push(obj);
-      continue;
-    }
-    const r = renderInspect([obj], format, typeName, types);
-    if (r.status) errors.push(r.error ?? '');
-    else out += r.out;
-  }
-  ctx.out.write(perObject ? out || '\n' : renderInspect(found, format || undefined).out);
-  if (errors.length) {
-    ctx.err.write(`${errors.join('\n')}\n`);
-    return 1;
-  }
-  return 0;
-}
 
 /** Marks the nested objects of an inspect reply that are Go structs (by key path; `*` is any element or map value). */
 export function goStructs(obj: unknown, paths: Record<string, string>): (v: object) => string | undefined {
@@ -371,7 +333,7 @@ export const networkCommands: CommandSpec[] = [
         const net = template ? asGoNetwork(raw) : raw;
         typed.push(goStructs(net, NETWORK_STRUCTS));
         return net;
-      }, 'network.Inspect', { structType, rawFallback: true });
+      }, (obj) => ({ obj, typeName: 'network.Inspect', types: { structType, rawFallback: true } }));
     },
   },
   {

@@ -2,7 +2,8 @@
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import { formatList } from '../format/list.ts';
 import { humanSize } from '../format/units.ts';
-import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, confirm, filterQuery, goStructs, inspectEach, joinLabels, kvMap, withLabel } from './network.ts';
+import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, confirm, filterQuery, goStructs, joinLabels, kvMap, withLabel } from './network.ts';
+import { inspectEach } from './inspect-each.ts';
 
 /** volume.Volume's nested structs (pointers); Labels, Options and Status are maps. */
 const VOLUME_STRUCTS = { UsageData: '*volume.UsageData', ClusterVolume: '*volume.ClusterVolume' };
@@ -110,7 +111,7 @@ export const volumeCommands: CommandSpec[] = [
         const v = asGoVolume(await ctx.client().request('GET', `/volumes/${enc(n)}`));
         typed.push(goStructs(v, VOLUME_STRUCTS));
         return v;
-      }, 'volume.Volume', { structType });
+      }, (obj) => ({ obj, typeName: 'volume.Volume', types: { structType } }));
     },
   },
   {

@@ -128,7 +128,8 @@ describe('berth container commands', () => {
     assert.deepEqual(await berth(['rename', 'life', 'life2']), { code: 0, stdout: '', stderr: '' });
     assert.deepEqual(await berth(['restart', '-t', '1', 'life2']), { code: 0, stdout: 'life2\n', stderr: '' });
     const both = await berth(['restart', '-t', '1', '--time', '1', 'life2']);
-    assert.deepEqual([both.code, both.stderr], [1, 'Flag --time has been deprecated, use --timeout instead\nconflicting options: cannot specify both --timeout and --time\n']);
+    // cobra prints deprecation notices on the command's output, which docker points at stdout
+    assert.deepEqual([both.code, both.stdout, both.stderr], [1, 'Flag --time has been deprecated, use --timeout instead\n', 'conflicting options: cannot specify both --timeout and --time\n']);
     assert.deepEqual(await berth(['kill', '-s', 'KILL', 'life2', 'nope']), { code: 1, stdout: 'life2\n', stderr: 'Error response from daemon: No such container: nope\n' });
     assert.deepEqual(await berth(['wait', 'life2', 'done']), { code: 0, stdout: '137\n3\n', stderr: '' });
     assert.deepEqual(await berth(['rm', 'life2']), { code: 0, stdout: 'life2\n', stderr: '' });
