@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 
   const med = (k: string): number => quantile(ms.find((m) => m.key === k)!.samples, 0.5);
   const p90 = (k: string): number => quantile(ms.find((m) => m.key === k)!.samples, 0.9);
-  const lines = [`## cli — ${date}`, ''];
+  const lines = [`## CLI: ${date}`, ''];
   lines.push(`Machine: ${info.nproc} CPUs (${info.cpu}), kernel ${info.kernel}, Node ${info.node}, Docker CLI ${info.docker}; Berth at ${info.commit}.`);
   lines.push(`\`bench/cli.ts\`: ${RUNS} runs per measurement after ${WARMUPS} warm-ups, interleaved; both clients against the same berthd; \`bin/berth\` as users run it (sh wrapper + bundle).`, '');
   lines.push('| | command | berth median ms (p90) | docker median ms (p90) | berth / docker | berth − docker ms |', '|---|---|---:|---:|---:|---:|');
