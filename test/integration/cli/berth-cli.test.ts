@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { TestDaemon, makeBusybox, runCmd, repo } from '../../helpers/daemon.ts';
+import { berthCli } from '../../helpers/berth-cli.ts';
 
 describe('berth client', () => {
   const d = new TestDaemon();
-  const berth = (args: string[], input?: Buffer) => runCmd(join(repo, 'bin/berth'), ['-H', `unix://${d.socket}`, ...args], { input, timeoutMs: 30_000 });
+  const { berth } = berthCli(d);
   before(async () => {
     await d.start();
     await makeBusybox(d);

@@ -5,7 +5,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, readdirSync, symlinkSync, lstatSync, readlinkSync } from 'node:fs';
-import { TestDaemon, makeBusybox, runCmd, repo, ok, until, DOCKER, type Result } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, runCmd, repo, ok, until, type Result } from '../../helpers/daemon.ts';
+import { berthCli } from '../../helpers/berth-cli.ts';
 
 /** What a user sees, with the program's name and the volatile parts made comparable. */
 const norm = (r: Result): Result => ({
@@ -37,19 +38,14 @@ function tree(dir: string): string[] {
 describe('berth container commands', () => {
   const d = new TestDaemon();
   const tmp = mkdtempSync('/tmp/berth-containers-cli-');
-  const berth = (args: string[], o: { input?: string | Buffer; cwd?: string; timeoutMs?: number } = {}): Promise<Result> =>
-    runCmd(o.cwd ? 'sh' : join(repo, 'bin/berth'), o.cwd ? ['-c', `cd "$0" && exec "$@"`, o.cwd, join(repo, 'bin/berth'), '-H', `unix://${d.socket}`, ...args] : ['-H', `unix://${d.socket}`, ...args], { input: o.input, timeoutMs: o.timeoutMs ?? 30_000 });
+  const { berth, docker, same } = berthCli(d, {
+    normalise: norm,
+    // berth's own result, read as a user sees it
+    returns: (got) => ({ ...got, stderr: got.stderr.replace(/\bdocker\b/g, 'berth') }),
+  });
   /** `cp` with relative local paths, run in `dir` by either CLI. */
-  const cpIn = (tool: 'docker' | 'berth', args: string[], dir: string): Promise<Result> => (tool === 'docker'
-    ? runCmd('sh', ['-c', 'cd "$0" && shift && exec "$@"', dir, 'x', DOCKER, 'cp', ...args], { env: d.env })
-    : berth(['cp', ...args], { cwd: dir }));
-  /** Runs the same command with both CLIs (read-only commands), asserts the same result, returns berth's. */
-  const same = async (args: string[], o: { input?: string } = {}): Promise<Result> => {
-    const want = await d.docker(args, o);
-    const got = await berth(args, o);
-    assert.deepEqual(norm(got), norm(want), `berth ${args.join(' ')}`);
-    return { ...got, stderr: got.stderr.replace(/\bdocker\b/g, 'berth') };
-  };
+  const cpIn = (tool: 'docker' | 'berth', args: string[], dir: string): Promise<Result> =>
+    (tool === 'docker' ? docker : berth)(['cp', ...args], { cwd: dir });
 
   before(async () => {
     await d.start();

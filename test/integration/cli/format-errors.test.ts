@@ -1,24 +1,13 @@
 // Bad --format templates and inspect templates in the network, volume, image and system
 // commands: berth's status, stdout and stderr equal the Docker CLI's against the same berthd.
 import { describe, it, before, after } from 'node:test';
-import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { TestDaemon, makeBusybox, runCmd, repo, type Result } from '../../helpers/daemon.ts';
-
-const BIN = process.env.BERTH_TEST_BIN || join(repo, 'bin/berth');
-const asBerth = (s: string): string => s.replaceAll('docker', 'berth').replaceAll('Docker', 'Berth');
+import { TestDaemon, makeBusybox } from '../../helpers/daemon.ts';
+import { berthCli, BERTH } from '../../helpers/berth-cli.ts';
 
 describe('berth --format errors', () => {
   const d = new TestDaemon();
-  const berth = (args: string[]): Promise<Result> =>
-    runCmd(BIN, ['-H', `unix://${d.socket}`, ...args], { timeoutMs: 30_000, env: { ...d.env, DOCKER_HOST: '' } });
   /** The same command through both CLIs: same status, stdout and stderr (docker → berth). */
-  const same = async (args: string[]): Promise<Result> => {
-    const [want, got] = [await d.docker(args), await berth(args)];
-    assert.deepEqual({ code: got.code, stdout: got.stdout, stderr: got.stderr },
-      { code: want.code, stdout: want.stdout, stderr: asBerth(want.stderr) }, `berth ${args.join(' ')}`);
-    return got;
-  };
+  const { same } = berthCli(d, { bin: process.env.BERTH_TEST_BIN || BERTH, env: { ...d.env, DOCKER_HOST: '' } });
   /** Every template through every command prefix. */
   const each = async (prefixes: string[][], templates: string[], suffix: string[] = []): Promise<void> => {
     for (const p of prefixes) for (const t of templates) await same([...p, t, ...suffix]);

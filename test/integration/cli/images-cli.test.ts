@@ -8,8 +8,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync
 import { join } from 'node:path';
 import { TestDaemon, makeBusybox, runCmd, ok, repo, type Result } from '../../helpers/daemon.ts';
 import { startCncfRegistry, type CncfRegistry } from '../../helpers/cncf-registry.ts';
-
-const BERTH = join(repo, 'bin/berth');
+import { berthCli, BERTH } from '../../helpers/berth-cli.ts';
 
 /** What may differ between two runs of one command: times ago, generated IDs, column widths. */
 function normalize(s: string): string {
@@ -36,27 +35,20 @@ describe('berth image commands, compared with the Docker CLI', () => {
     dirs.push(dir);
     return dir;
   };
-  const berth = (args: string[], o: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<Result> =>
-    runCmd(BERTH, args, { input: o.input, timeoutMs: 90_000, env: { ...d.env, ...o.env } });
-  const docker = (args: string[], o: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<Result> =>
-    d.docker(args, { input: o.input, timeoutMs: 90_000, env: o.env });
+  /** berth finds the daemon through DOCKER_HOST, as docker does. `same` runs the command with both CLIs and expects the same stdout, stderr and status ("docker" read as "berth"). */
+  const { berth, docker, same } = berthCli<{ sort?: boolean }>(d, {
+    host: null,
+    env: d.env,
+    timeoutMs: 90_000,
+    normalise: (r, fromDocker, o) => {
+      const fix = (s: string): string => {
+        const t = normalize(fromDocker ? s.replace(/(?<![./])\bdocker\b(?!\.)/g, 'berth') : s);
+        return o.sort ? sortedRows(t) : t;
+      };
+      return { code: r.code, stdout: fix(r.stdout), stderr: fix(r.stderr) };
+    },
+  });
   const sh = (cmd: string): Promise<Result> => runCmd('bash', ['-c', cmd], { env: { ...d.env, BERTH: BERTH }, timeoutMs: 90_000 });
-
-  /** Runs the command with both CLIs and expects the same stdout, stderr and status ("docker" read as "berth"). */
-  async function same(args: string[], o: { input?: string | Buffer; sort?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
-    const want = await docker(args, o);
-    const got = await berth(args, o);
-    const fix = (s: string, fromDocker: boolean): string => {
-      const t = normalize(fromDocker ? s.replace(/(?<![./])\bdocker\b(?!\.)/g, 'berth') : s);
-      return o.sort ? sortedRows(t) : t;
-    };
-    assert.deepEqual(
-      { code: got.code, stdout: fix(got.stdout, false), stderr: fix(got.stderr, false) },
-      { code: want.code, stdout: fix(want.stdout, true), stderr: fix(want.stderr, true) },
-      `berth ${args.join(' ')}`,
-    );
-    return got;
-  }
 
   before(async () => {
     await d.start();

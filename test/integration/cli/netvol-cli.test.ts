@@ -2,24 +2,13 @@
 // for the same commands against the same daemon.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { TestDaemon, makeBusybox, runCmd, repo, type Result } from '../../helpers/daemon.ts';
-
-const BIN = process.env.BERTH_TEST_BIN || join(repo, 'bin/berth');
-const asBerth = (s: string): string => s.replaceAll('docker', 'berth').replaceAll('Docker', 'Berth');
+import { TestDaemon, makeBusybox } from '../../helpers/daemon.ts';
+import { berthCli, BERTH } from '../../helpers/berth-cli.ts';
 
 describe('berth network and volume', () => {
   const d = new TestDaemon();
-  const berth = (args: string[], input?: string): Promise<Result> =>
-    runCmd(BIN, ['-H', `unix://${d.socket}`, ...args], { input, timeoutMs: 30_000, env: { ...d.env, DOCKER_HOST: '' } });
   /** The same command through both CLIs: same stdout, stderr (docker → berth) and status. */
-  const same = async (args: string[], input?: string): Promise<Result> => {
-    const want = await d.docker(args, { input });
-    const got = await berth(args, input);
-    assert.deepEqual({ code: got.code, stdout: got.stdout, stderr: got.stderr },
-      { code: want.code, stdout: want.stdout, stderr: asBerth(want.stderr) }, `berth ${args.join(' ')}`);
-    return got;
-  };
+  const { berth, same } = berthCli(d, { bin: process.env.BERTH_TEST_BIN || BERTH, env: { ...d.env, DOCKER_HOST: '' } });
   before(async () => {
     await d.start();
     await makeBusybox(d);
@@ -83,13 +72,13 @@ describe('berth network and volume', () => {
   });
 
   it('network prune asks first, as docker does, and lists what it removed', async () => {
-    await same(['network', 'prune'], 'n\n');
-    await same(['network', 'prune'], '');
+    await same(['network', 'prune'], { input: 'n\n' });
+    await same(['network', 'prune'], { input: '' });
     await d.docker(['network', 'prune', '-f']);
     await d.docker(['network', 'create', 'nvp']);
     const want = await d.docker(['network', 'prune', '-f']);
     await d.docker(['network', 'create', 'nvp']);
-    const got = await berth(['network', 'prune'], 'y\n');
+    const got = await berth(['network', 'prune'], { input: 'y\n' });
     assert.equal(got.stdout, `WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ${want.stdout}`);
     assert.match(want.stdout, /^Deleted Networks:\n(nv\w+\n)+\n$/);
   });
@@ -118,14 +107,14 @@ describe('berth network and volume', () => {
   });
 
   it('volume prune asks first, removes anonymous volumes, or all unused with -a', async () => {
-    await same(['volume', 'prune'], 'n\n');
-    await same(['volume', 'prune', '-a'], 'n\n');
+    await same(['volume', 'prune'], { input: 'n\n' });
+    await same(['volume', 'prune', '-a'], { input: 'n\n' });
     await d.docker(['volume', 'prune', '-af']);
     await d.docker(['volume', 'create', 'vp1']);
     await same(['volume', 'prune', '-f']);
     const want = await d.docker(['volume', 'prune', '-af']);
     await d.docker(['volume', 'create', 'vp1']);
-    const got = await berth(['volume', 'prune', '-a'], 'y\n');
+    const got = await berth(['volume', 'prune', '-a'], { input: 'y\n' });
     assert.equal(got.stdout, `WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ${want.stdout}`);
     assert.match(want.stdout, /^Deleted Volumes:\nvp1\n\nTotal reclaimed space: \S+\n$/);
     await same(['volume', 'prune', '-a', '--filter', 'all=1', '-f']);

@@ -5,24 +5,18 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { TestDaemon, makeBusybox, runCmd, repo, until, type Result } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, repo, until, type Result } from '../../helpers/daemon.ts';
+import { berthCli } from '../../helpers/berth-cli.ts';
 
 describe('berth run, create, start, attach, exec (no terminal)', () => {
   const d = new TestDaemon();
-  const berth = (args: string[], input?: string): Promise<Result> =>
-    runCmd(join(repo, 'bin/berth'), ['-H', `unix://${d.socket}`, ...args], { input, timeoutMs: 60_000, env: d.env });
   /** What a user sees, with the program's name and IDs made comparable. */
   const norm = (r: Result): Result => {
     const f = (s: string): string => s.replaceAll('docker', 'berth').replace(/[0-9a-f]{64}/g, '<id>');
     return { code: r.code, stdout: f(r.stdout), stderr: f(r.stderr) };
   };
-  /** Runs the same arguments with both CLIs; the results must match. */
-  const same = async (args: string[], input?: string): Promise<Result> => {
-    const b = norm(await berth(args, input));
-    const dk = norm(await d.docker(args, { input }));
-    assert.deepEqual(b, dk, `berth ${args.join(' ')}`);
-    return b;
-  };
+  /** Runs the same arguments with both CLIs (berth first); the results must match; returns berth's, normalised. */
+  const { berth, same } = berthCli(d, { env: d.env, timeoutMs: 60_000, normalise: norm, returns: norm, berthFirst: true });
   const running = async (name: string): Promise<boolean> =>
     (await d.api('GET', `/containers/${name}/json`)).json().State?.Running === true;
 
@@ -53,22 +47,22 @@ describe('berth run, create, start, attach, exec (no terminal)', () => {
   });
 
   it('run -i passes piped stdin and the container sees its end; -a picks the streams', async () => {
-    assert.deepEqual(await same(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'cat; echo done'], 'hello\nworld\n'),
+    assert.deepEqual(await same(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'cat; echo done'], { input: 'hello\nworld\n' }),
       { code: 0, stdout: 'hello\nworld\ndone\n', stderr: '' });
     assert.deepEqual(await same(['run', '--rm', '-a', 'stdout', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 2']),
       { code: 2, stdout: 'out\n', stderr: '' });
     assert.deepEqual(await same(['run', '--rm', '-a', 'stderr', 'busybox', 'sh', '-c', 'echo out; echo err >&2']),
       { code: 0, stdout: '', stderr: 'err\n' });
-    assert.deepEqual(await same(['run', '--rm', '-i', '-a', 'stdin', '-a', 'stdout', 'busybox', 'sh', '-c', 'cat; echo e >&2'], 'in\n'),
+    assert.deepEqual(await same(['run', '--rm', '-i', '-a', 'stdin', '-a', 'stdout', 'busybox', 'sh', '-c', 'cat; echo e >&2'], { input: 'in\n' }),
       { code: 0, stdout: 'in\n', stderr: '' });
     // Without -i the container's stdin is empty: cat ends at once.
-    assert.deepEqual(await same(['run', '--rm', 'busybox', 'cat'], 'ignored\n'), { code: 0, stdout: '', stderr: '' });
+    assert.deepEqual(await same(['run', '--rm', 'busybox', 'cat'], { input: 'ignored\n' }), { code: 0, stdout: '', stderr: '' });
   });
 
   it('run -t without a terminal: CRLF output; -it without one is refused as docker does', async () => {
     const t = await same(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'echo hi; echo err >&2']);
     assert.equal(t.stdout, 'hi\r\nerr\r\n');
-    assert.deepEqual(await same(['run', '--rm', '-it', 'busybox', 'true'], ''), { code: 1, stdout: '', stderr: 'the input device is not a TTY\n' });
+    assert.deepEqual(await same(['run', '--rm', '-it', 'busybox', 'true'], { input: '' }), { code: 1, stdout: '', stderr: 'the input device is not a TTY\n' });
   });
 
   it('run errors: 125 from the daemon, 126 not executable, 127 not found, with docker\'s text', async () => {
@@ -109,7 +103,7 @@ describe('berth run, create, start, attach, exec (no terminal)', () => {
     assert.deepEqual(await same(['create', '--pull', 'never', 'nosuch']), { code: 1, stdout: '', stderr: 'Error response from daemon: No such image: nosuch\n' });
     // start -ai: stdin reaches a container created with -i.
     await berth(['create', '-i', '--name', 'cat', 'busybox', 'cat']);
-    assert.deepEqual(await berth(['start', '-ai', 'cat'], 'via start\n'), { code: 0, stdout: 'via start\n', stderr: '' });
+    assert.deepEqual(await berth(['start', '-ai', 'cat'], { input: 'via start\n' }), { code: 0, stdout: 'via start\n', stderr: '' });
   });
 
   it('attach follows a running container to its end and exits with its status', async () => {
@@ -119,7 +113,7 @@ describe('berth run, create, start, attach, exec (no terminal)', () => {
     await same(['attach', 'nosuch']);
     // stdin of a container started with -i: attach sends it, --no-stdin does not.
     await berth(['run', '-d', '-i', '--name', 'attin', 'busybox', 'sh', '-c', 'read l; echo got $l']);
-    assert.deepEqual(await berth(['attach', 'attin'], 'line\n'), { code: 0, stdout: 'got line\n', stderr: '' });
+    assert.deepEqual(await berth(['attach', 'attin'], { input: 'line\n' }), { code: 0, stdout: 'got line\n', stderr: '' });
   });
 
   it('exec: streams, status, -e/--env-file/-w/-u, -i stdin, -d, missing commands 126/127', async () => {
@@ -133,13 +127,13 @@ describe('berth run, create, start, attach, exec (no terminal)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    assert.deepEqual(await same(['exec', '-i', 'ex', 'sh', '-c', 'cat; echo end'], 'piped\n'), { code: 0, stdout: 'piped\nend\n', stderr: '' });
+    assert.deepEqual(await same(['exec', '-i', 'ex', 'sh', '-c', 'cat; echo end'], { input: 'piped\n' }), { code: 0, stdout: 'piped\nend\n', stderr: '' });
     assert.deepEqual(await same(['exec', '-d', 'ex', 'sh', '-c', 'echo detached > /tmp/d']), { code: 0, stdout: '', stderr: '' });
     await until(async () => (await berth(['exec', 'ex', 'cat', '/tmp/d'])).stdout === 'detached\n', 10_000, 'the detached exec');
     assert.equal((await same(['exec', 'ex', 'nosuch'])).code, 127);
     assert.equal((await same(['exec', 'ex', '/etc'])).code, 126);
     await same(['exec', 'nosuch', 'true']);
-    await same(['exec', '-it', 'ex', 'true'], '');
+    await same(['exec', '-it', 'ex', 'true'], { input: '' });
     assert.deepEqual(await same(['exec', '-t', 'ex', 'echo', 'tty']), { code: 0, stdout: 'tty\r\n', stderr: '' });
   });
 

@@ -2,25 +2,15 @@
 // CLI's output for the same commands against the same daemon.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { TestDaemon, makeBusybox, runCmd, repo, type Result } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox } from '../../helpers/daemon.ts';
+import { berthCli, BERTH } from '../../helpers/berth-cli.ts';
 import { BERTH_VERSION } from '../../../src/types/version.ts';
 
-const BIN = process.env.BERTH_TEST_BIN || join(repo, 'bin/berth');
-const asBerth = (s: string): string => s.replaceAll('docker', 'berth').replaceAll('Docker', 'Berth');
 const ids = (s: string): string => s.replace(/(sha256:)?[0-9a-f]{64}/g, '<id>');
 
 describe('berth version, info, events and system', () => {
   const d = new TestDaemon();
-  const berth = (args: string[], input?: string, host = `unix://${d.socket}`): Promise<Result> =>
-    runCmd(BIN, ['-H', host, ...args], { input, timeoutMs: 30_000, env: { ...d.env, DOCKER_HOST: '' } });
-  const same = async (args: string[], input?: string): Promise<Result> => {
-    const want = await d.docker(args, { input });
-    const got = await berth(args, input);
-    assert.deepEqual({ code: got.code, stdout: got.stdout, stderr: got.stderr },
-      { code: want.code, stdout: want.stdout, stderr: asBerth(want.stderr) }, `berth ${args.join(' ')}`);
-    return got;
-  };
+  const { berth, same } = berthCli(d, { bin: process.env.BERTH_TEST_BIN || BERTH, env: { ...d.env, DOCKER_HOST: '' } });
   before(async () => {
     await d.start();
     await makeBusybox(d);
@@ -44,7 +34,7 @@ describe('berth version, info, events and system', () => {
   });
 
   it('version without a daemon prints the Client section, then the connection error, status 1', async () => {
-    const r = await berth(['version'], undefined, 'unix:///nonexistent/berth.sock');
+    const r = await berth(['version'], { host: 'unix:///nonexistent/berth.sock' });
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^Client:\n Version: +\S+\n API version: +1\.47\n[\s\S]* Context: +default\n$/);
     assert.equal(r.stderr, 'Cannot connect to the Berth daemon at unix:///nonexistent/berth.sock. Is berthd running?\n');
@@ -75,8 +65,8 @@ describe('berth version, info, events and system', () => {
   });
 
   it('system prune: docker\'s warning, each section\'s removals, the total', async () => {
-    await same(['system', 'prune'], 'n\n');
-    await same(['system', 'prune', '-a', '--volumes', '--filter', 'label=a=b', '--filter', 'until=10m'], 'n\n');
+    await same(['system', 'prune'], { input: 'n\n' });
+    await same(['system', 'prune', '-a', '--volumes', '--filter', 'label=a=b', '--filter', 'until=10m'], { input: 'n\n' });
     await same(['system', 'prune', '--volumes', '--filter', 'until=10m', '-f']);
     const setup = async (): Promise<void> => {
       await d.docker(['create', '--name', 'sp1', '--label', 'p=1', 'busybox', 'true']);
