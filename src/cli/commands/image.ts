@@ -7,8 +7,7 @@ import { CliError, describeError, type CommandSpec, type Ctx } from '../command.
 import type { FlagSpec, Opts } from '../flags.ts';
 import { formatList, type InspectTypes } from '../format/list.ts';
 import { inspectEach } from './inspect-each.ts';
-import { goStructs } from './network.ts';
-import { markGoStructs } from './inspect.ts';
+import { goStructs, markGoStructs } from '../format/go-structs.ts';
 import { ago, humanSize } from '../format/units.ts';
 import { confirm, filtersJson, goTime, query, writeOut } from './container-common.ts';
 import { displayStream, renderProgress } from '../io/progress.ts';

@@ -7,7 +7,7 @@ import type { InspectTypes } from '../format/list.ts';
 import { inspectEach } from './inspect-each.ts';
 import { imageTemplateView } from './image.ts';
 import { networkTemplateView } from './network.ts';
-import { goStruct, nilSlice } from '../format/template.ts';
+import { markGoStructs } from '../format/go-structs.ts';
 import { query } from './container-common.ts';
 
 const INSPECT_FORMAT_HELP = `Format output using a custom template:
@@ -43,35 +43,6 @@ const getters = (client: EngineClient, size: boolean): [string, Getter][] => [
 ];
 
 const SWARM = new Set(['service', 'task', 'node', 'secret', 'config']);
-
-const PORT_BINDING = ['HostIp', 'HostPort'];
-const MOUNT_POINT = ['Type', 'Name', 'Source', 'Destination', 'Driver', 'Mode', 'RW', 'Propagation'];
-
-/** Marks the struct values of a map[key]struct (nat.PortSet, volumes) or map[key][]struct. */
-function markValues(m: unknown, fields: string[], slices = false): void {
-  if (!m || typeof m !== 'object') return;
-  for (const [k, v] of Object.entries(m)) {
-    // a port published nowhere: a nil []PortBinding in docker's struct
-    if (slices && v === null) (m as Record<string, unknown>)[k] = nilSlice();
-    else if (slices && Array.isArray(v)) v.forEach((e) => e && typeof e === 'object' && goStruct(e, fields));
-    else if (!slices && v && typeof v === 'object') goStruct(v, fields);
-  }
-}
-
-/**
- * docker's template sees the typed inspect struct: the values of ExposedPorts and Volumes are
- * struct{} ("{}"), port bindings and mounts are structs ("{0.0.0.0 8080}"), not maps.
- */
-export function markGoStructs(obj: unknown): unknown {
-  const o = obj as { Config?: Record<string, unknown>; HostConfig?: Record<string, unknown>; NetworkSettings?: Record<string, unknown>; Mounts?: unknown };
-  if (!o || typeof o !== 'object') return obj;
-  markValues(o.Config?.ExposedPorts, []);
-  markValues(o.Config?.Volumes, []);
-  markValues(o.HostConfig?.PortBindings, PORT_BINDING, true);
-  markValues(o.NetworkSettings?.Ports, PORT_BINDING, true);
-  if (Array.isArray(o.Mounts)) o.Mounts.forEach((m) => m && typeof m === 'object' && goStruct(m, MOUNT_POINT));
-  return obj;
-}
 
 /** docker's isErrSkippable: try the next kind of object. */
 const skippable = (err: unknown): boolean =>

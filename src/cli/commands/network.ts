@@ -5,6 +5,7 @@ import { CliError, describeError, type CommandSpec, type Ctx } from '../command.
 import type { FlagSpec } from '../flags.ts';
 import { formatList, type InspectTypes } from '../format/list.ts';
 import { inspectEach } from './inspect-each.ts';
+import { goStructs } from '../format/go-structs.ts';
 import { goStruct } from '../format/template.ts';
 
 export const FORMAT_TABLE_DESC = "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
@@ -83,19 +84,6 @@ export function withLabel<T extends object>(row: T, labels: Record<string, strin
 }
 
 
-/** Marks the nested objects of an inspect reply that are Go structs (by key path; `*` is any element or map value). */
-export function goStructs(obj: unknown, paths: Record<string, string>): (v: object) => string | undefined {
-  const types = new WeakMap<object, string>();
-  const mark = (v: unknown, parts: string[], type: string): void => {
-    if (!v || typeof v !== 'object') return;
-    if (!parts.length) { types.set(v, type); return; }
-    const [head, ...rest] = parts;
-    const next = head === '*' ? Object.values(v) : [(v as Record<string, unknown>)[head!]];
-    for (const x of next) mark(x, rest, type);
-  };
-  for (const [path, type] of Object.entries(paths)) mark(obj, path.split('.'), type);
-  return (v) => types.get(v);
-}
 
 /** The keys of network.Inspect in its struct order (Peers and Services are omitempty). */
 const NETWORK_KEYS = ['Name', 'Id', 'Created', 'Scope', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable', 'Ingress',

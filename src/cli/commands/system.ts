@@ -3,7 +3,7 @@ import { CLIENT_API_VERSION, ConnectError, checkOk, textLines } from '../../clie
 import { BERTH_VERSION } from '../../types/version.ts';
 import { CliError, type CommandSpec, type Ctx } from '../command.ts';
 import { execTemplate, formatList, templateString } from '../format/list.ts';
-import { goStructs } from './network.ts';
+import { goStructs } from '../format/go-structs.ts';
 import { ago, bytesSize, humanSize } from '../format/units.ts';
 import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, confirm, filterQuery, pruneNetworks } from './network.ts';
 import { VOLUME_HEADERS, pruneVolumes, volumeRow, type Volume } from './volume.ts';

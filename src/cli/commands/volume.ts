@@ -2,8 +2,9 @@
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import { formatList } from '../format/list.ts';
 import { humanSize } from '../format/units.ts';
-import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, confirm, filterQuery, goStructs, joinLabels, kvMap, withLabel } from './network.ts';
+import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, confirm, filterQuery, joinLabels, kvMap, withLabel } from './network.ts';
 import { inspectEach } from './inspect-each.ts';
+import { goStructs } from '../format/go-structs.ts';
 
 /** volume.Volume's nested structs (pointers); Labels, Options and Status are maps. */
 const VOLUME_STRUCTS = { UsageData: '*volume.UsageData', ClusterVolume: '*volume.ClusterVolume' };
