@@ -6,6 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestDaemon, makeBusybox, repo, sleep } from '../../helpers/daemon.ts';
 
@@ -97,6 +98,8 @@ describe('interactive run, attach and exec on a terminal (tmux)', () => {
   });
   after(async () => {
     await tmux('kill-server').catch(() => {});
+    // tmux leaves its socket file behind when the server is killed
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid!()}`, SOCKET), { force: true });
     await d.cleanup();
   });
 
