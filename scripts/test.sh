@@ -32,6 +32,7 @@ if pgrep -af 'docker-registry serve .*berth-cncf-registry-' >/dev/null; then ech
 for dir in /tmp/berth-cncf-registry-* /tmp/berth-reg-test-*; do
   [ -e "$dir" ] && { echo "registry dir left: $dir"; leaks=1; }
 done
+if pgrep -af 'tmux -L berth-it-' >/dev/null || ls /tmp/tmux-*/berth-it-* >/dev/null 2>&1; then echo "tmux servers or sockets of the interactive tests left:"; ls /tmp/tmux-*/berth-it-* 2>/dev/null; leaks=1; fi
 if pgrep -af 'src/proxy/main.ts' >/dev/null; then echo "port proxies left:"; pgrep -af 'src/proxy/main.ts'; leaks=1; fi
 # Only the test daemons' own: container namespaces, namespaces prepared by a daemon whose exec
 # root is /run/bt-*, their bridges, and veths left on them or loose (other daemons may run here).
