@@ -20,7 +20,7 @@ import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { Conflict, InvalidParameter, NotFound, noSuchImage } from '../errors.ts';
-import { atomicWriteJson } from '../util/atomic-write.ts';
+import { atomicWriteJson, serialJsonWriter } from '../util/atomic-write.ts';
 import { shortId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
 import type { ImageConfigFile, ContainerConfigFields } from '../types/oci-image.ts';
@@ -78,6 +78,8 @@ export class ImageStore {
   private readonly log: Logger;
   private images = new Map<string, { config: ImageConfigFile; lastTagTime?: string; parent?: string; repoDigests?: string[]; manifest?: string }>();
   private tags = new Map<string, string>();
+  /** repositories.json is rewritten by concurrent tag/untag calls: one write at a time, newest state */
+  private readonly serialWrite = serialJsonWriter();
   private layers = new Map<string, LayerMeta>();
   private diffs = new Map<string, DiffRecord>();
   /** One download of a layer at a time, however many pulls want it. */
@@ -552,8 +554,8 @@ export class ImageStore {
 
   // ---- tags ----------------------------------------------------------------------------------
 
-  private async saveTags(): Promise<void> {
-    await atomicWriteJson(this.p('repositories.json'), { tags: Object.fromEntries(this.tags) });
+  private saveTags(): Promise<void> {
+    return this.serialWrite(this.p('repositories.json'), () => ({ tags: Object.fromEntries(this.tags) }));
   }
 
   async tag(imageId: string, ref: Reference): Promise<void> {

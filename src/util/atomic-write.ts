@@ -38,3 +38,18 @@ export async function fsyncDir(dir: string): Promise<void> {
 export async function ensureDir(dir: string, mode = 0o700): Promise<void> {
   await mkdir(dir, { recursive: true, mode });
 }
+
+/**
+ * Writes of a file one at a time, each of the value as it is when that write starts. Concurrent
+ * atomicWrite calls of one file can rename out of order and leave an older value on disk — lost
+ * after a crash although every caller saw its own write succeed.
+ */
+export function serialJsonWriter(): (path: string, value: () => unknown) => Promise<void> {
+  const chains = new Map<string, Promise<void>>();
+  return (path, value) => {
+    const next = (chains.get(path) ?? Promise.resolve()).catch(() => {}).then(() => atomicWriteJson(path, value()));
+    chains.set(path, next);
+    next.finally(() => { if (chains.get(path) === next) chains.delete(path); }).catch(() => {});
+    return next;
+  };
+}
