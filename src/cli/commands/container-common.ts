@@ -81,21 +81,27 @@ export function writeOut(s: NodeJS.WritableStream, data: Buffer | string): Promi
 /** Reads one line of stdin for a y/N prompt (docker's prompt.Confirm). */
 export async function confirm(ctx: Ctx, message: string): Promise<boolean> {
   ctx.out.write(`${message} [y/N] `);
-  const line = await new Promise<string>((resolve) => {
+  const line = await readLine(ctx.stdin);
+  return line.trim().toLowerCase() === 'y';
+}
+
+function readLine(input: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve) => {
     let buf = '';
     const done = (): void => {
-      ctx.stdin.off('data', onData);
-      ctx.stdin.off('end', done);
-      ctx.stdin.pause();
+      input.off('data', onData);
+      input.off('end', done);
+      input.off('error', done);
+      input.pause();
       resolve(buf.split('\n')[0] ?? '');
     };
-    const onData = (c: Buffer): void => {
+    const onData = (c: Buffer | string): void => {
       buf += c.toString();
       if (buf.includes('\n')) done();
     };
-    ctx.stdin.on('data', onData);
-    ctx.stdin.once('end', done);
-    ctx.stdin.once('error', done);
+    input.on('data', onData);
+    input.on('end', done);
+    input.on('error', done);
+    input.resume();
   });
-  return line.trim().toLowerCase() === 'y';
 }

@@ -5,6 +5,7 @@ import { CliError, describeError, type CommandSpec, type Ctx } from '../command.
 import type { FlagSpec } from '../flags.ts';
 import { formatList, type InspectTypes } from '../format/list.ts';
 import { inspectEach } from './inspect-each.ts';
+import { confirm } from './container-common.ts';
 import { goStructs } from '../format/go-structs.ts';
 import { goStruct } from '../format/template.ts';
 
@@ -32,33 +33,6 @@ export function filterQuery(values: string[], extra: Record<string, string[]> = 
 }
 
 /** Docker's prompt.Confirm: prints `message [y/N] `, true only for a "y" line. */
-export async function confirm(ctx: Ctx, message: string): Promise<boolean> {
-  ctx.out.write(`${message} [y/N] `);
-  const line = await readLine(ctx.stdin);
-  return line.trim().toLowerCase() === 'y';
-}
-
-function readLine(input: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve) => {
-    let buf = '';
-    const done = (): void => {
-      input.off('data', onData);
-      input.off('end', done);
-      input.off('error', done);
-      input.pause();
-      resolve(buf.split('\n')[0] ?? '');
-    };
-    const onData = (c: Buffer | string): void => {
-      buf += c.toString();
-      if (buf.includes('\n')) done();
-    };
-    input.on('data', onData);
-    input.on('end', done);
-    input.on('error', done);
-    input.resume();
-  });
-}
-
 /** pflag "strings" values: every occurrence split on commas. */
 export const commaList = (values: string[]): string[] => values.flatMap((v) => v.split(',')).filter((v) => v !== '');
 

@@ -5,7 +5,8 @@ import { CliError, type CommandSpec, type Ctx } from '../command.ts';
 import { execTemplate, formatList, templateString } from '../format/list.ts';
 import { goStructs } from '../format/go-structs.ts';
 import { ago, bytesSize, humanSize } from '../format/units.ts';
-import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, confirm, filterQuery, pruneNetworks } from './network.ts';
+import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, filterQuery, pruneNetworks } from './network.ts';
+import { confirm } from './container-common.ts';
 import { VOLUME_HEADERS, pruneVolumes, volumeRow, type Volume } from './volume.ts';
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };

@@ -2,7 +2,8 @@
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import { formatList } from '../format/list.ts';
 import { humanSize } from '../format/units.ts';
-import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, confirm, filterQuery, joinLabels, kvMap, withLabel } from './network.ts';
+import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, filterQuery, joinLabels, kvMap, withLabel } from './network.ts';
+import { confirm } from './container-common.ts';
 import { inspectEach } from './inspect-each.ts';
 import { goStructs } from '../format/go-structs.ts';
 
