@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(runc conmon iptables iproute2 busybox-static zstd attr util-linux procps tar ca-certificates curl wrk skopeo docker-registry tmux bash-completion zsh)
+# docker.io is the judge of the conformance suite (a private dockerd 20.10 beside a private berthd);
+# python3-docker, docker-compose and python3-pytest run the client suites; tini is docker-init for --init.
+debs=(runc conmon iptables iproute2 busybox-static zstd attr util-linux procps tar ca-certificates curl wrk skopeo docker-registry tmux bash-completion zsh
+  docker.io python3-docker docker-compose python3-pytest python3-requests python3-packaging tini catatonit)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

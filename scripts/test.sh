@@ -13,6 +13,12 @@ echo "== unit tests"
 $node --test --test-concurrency=1 --test-timeout=60000 'test/unit/**/*.test.ts' || status=1
 echo "== integration tests (real berthd, runc, conmon, overlayfs; needs root)"
 $node --test --test-concurrency=1 --test-timeout=300000 'test/integration/**/*.test.ts' || status=1
+echo "== conformance (berthd against a private dockerd, step by step)"
+$node --test --test-concurrency=1 --test-timeout=1200000 'test/conformance/*.test.ts' || status=1
+if compgen -G 'test/clients/*.test.ts' >/dev/null; then
+  echo "== client suites (docker-py, docker-compose, skopeo, dockerode, testcontainers; each also against dockerd)"
+  $node --test --test-concurrency=1 --test-timeout=900000 'test/clients/*.test.ts' || status=1
+fi
 
 echo "== leak check"
 leaks=0
@@ -52,5 +58,13 @@ if ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null && ! iptables-save | grep -q 'be
   done
 fi
 if iptables-save | grep -qi 'berth' && ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null; then echo "iptables chains left:"; iptables-save | grep -i berth; leaks=1; fi
+# The conformance and client suites' private dockerd: its processes, bridge, links, dirs, cgroups.
+if pgrep -af '(dockerd|containerd).*/run/bcd-' >/dev/null; then echo "private dockerd left:"; pgrep -af '(dockerd|containerd).*/run/bcd-'; leaks=1; fi
+if ip -o link | grep -Eq ': bcd[0-9a-f]{6}[:@]'; then echo "private dockerd bridge left:"; ip -o link | grep -E ': bcd[0-9a-f]{6}[:@]'; leaks=1; fi
+if grep -E ' /run/bcd-| /var/tmp/berth-conformance-' /proc/mounts; then echo "mounts of the private dockerd left (above)"; leaks=1; fi
+for dir in /run/bcd-* /var/tmp/berth-conformance-* /var/tmp/berth-conf-w-*; do
+  [ -e "$dir" ] && { echo "conformance dir left: $dir"; leaks=1; }
+done
+for c in /sys/fs/cgroup/*/berth-conf-dockerd-*/; do [ -d "$c" ] && { echo "cgroup left: $c"; leaks=1; }; done
 if [ $leaks -ne 0 ]; then status=1; else echo "nothing left behind"; fi
 exit $status

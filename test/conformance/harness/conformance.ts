@@ -1,0 +1,141 @@
+// One conformance run: the scenarios against a private dockerd, then against a private berthd
+// on the same subnets, then step-by-step comparison with the allowlist. Used by the suite
+// (conformance.test.ts) and by hand (run.ts).
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { repo } from '../../helpers/daemon.ts';
+import { makeScratch, pickPairNet, startBerthd, startDockerd, type DaemonUnderTest } from './daemons.ts';
+import { importImages } from './images.ts';
+import { runScenarios, type Scenario, type ScenarioRun } from './runner.ts';
+import { diffAnswers, type Difference } from './compare.ts';
+import { allowed, loadAllowlist, type AllowEntry, type Allowlist } from './allowlist.ts';
+import { parseScenario } from './scenario.ts';
+
+export const SCENARIO_DIR = join(repo, 'test/conformance/scenarios');
+export const ALLOWLIST_FILE = join(repo, 'test/conformance/ALLOWED.json');
+const CACHE_DIR = '/var/tmp/berth-conformance-cache';
+
+export function loadScenarios(only: string[] = []): Scenario[] {
+  const names = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.scn')).map((f) => basename(f, '.scn')).sort();
+  for (const o of only) if (!names.includes(o)) throw new Error(`no scenario ${o} in ${SCENARIO_DIR}`);
+  return names.filter((n) => !only.length || only.includes(n)).map((name) => ({ name, text: readFileSync(join(SCENARIO_DIR, `${name}.scn`), 'utf8') }));
+}
+
+export type Verdict = 'equal' | 'allowlisted' | 'different';
+
+export interface StepVerdict { scenario: string; line: number; text: string; verdict: Verdict; differences: Difference[]; reasons: AllowEntry[] }
+
+export interface Report {
+  steps: StepVerdict[];
+  compared: number;
+  equal: number;
+  allowlisted: number;
+  different: number;
+  /** scenarios that could not run to the end on a daemon */
+  errors: string[];
+  stale: AllowEntry[];
+  summary: string;
+}
+
+/** Step-by-step verdicts of two runs of the same scenarios. */
+export function compareRuns(docker: ScenarioRun[], berth: ScenarioRun[], list: Allowlist, keysOnly: (scenario: string, line: number) => boolean): Report {
+  const steps: StepVerdict[] = [];
+  const errors: string[] = [];
+  for (const dr of docker) {
+    const br = berth.find((r) => r.name === dr.name);
+    if (dr.error) errors.push(`${dr.name} on dockerd: ${dr.error}`);
+    if (!br) { errors.push(`${dr.name}: no berthd run`); continue; }
+    if (br.error) errors.push(`${dr.name} on berthd: ${br.error}`);
+    for (let i = 0; i < Math.max(dr.steps.length, br.steps.length); i++) {
+      const ds = dr.steps[i];
+      const bs = br.steps[i];
+      if (!ds || !bs) {
+        const s = (ds ?? bs)!;
+        steps.push({ scenario: dr.name, line: s.line, text: s.text, verdict: 'different', differences: [{ where: 'step', docker: ds ? 'ran' : 'did not run', berth: bs ? 'ran' : 'did not run' }], reasons: [] });
+        continue;
+      }
+      const differences = diffAnswers(ds.answer, bs.answer, keysOnly(dr.name, ds.line));
+      const reasons = differences.map((d) => allowed(list, dr.name, ds.text, d));
+      const verdict: Verdict = !differences.length ? 'equal' : reasons.every(Boolean) ? 'allowlisted' : 'different';
+      steps.push({ scenario: dr.name, line: ds.line, text: ds.text, verdict, differences, reasons: [...new Set(reasons.filter((r): r is AllowEntry => !!r))] });
+    }
+  }
+  const count = (v: Verdict): number => steps.filter((s) => s.verdict === v).length;
+  const byReason = new Map<string, number>();
+  for (const s of steps) if (s.verdict === 'allowlisted') for (const r of s.reasons) byReason.set(`${r.kind}: ${r.reason}`, (byReason.get(`${r.kind}: ${r.reason}`) ?? 0) + 1);
+  const stale = list.entries.filter((_, i) => !list.used.has(i));
+  const report: Report = { steps, compared: steps.length, equal: count('equal'), allowlisted: count('allowlisted'), different: count('different'), errors, stale, summary: '' };
+  report.summary = [
+    `conformance: ${report.compared} steps compared, ${report.equal} equal, ${report.allowlisted} allowlisted, ${report.different} different`,
+    ...[...byReason].map(([r, n]) => `  allowlisted ${n}× — ${r}`),
+  ].join('\n');
+  return report;
+}
+
+/** A readable account of the steps that differ. */
+export function describeDifferences(r: Report, max = 200): string {
+  const out: string[] = [];
+  for (const s of r.steps.filter((x) => x.verdict === 'different').slice(0, max)) {
+    out.push(`✗ ${s.scenario}.scn:${s.line}: ${s.text.split('\n')[0]}`);
+    for (const d of s.differences.slice(0, 12)) {
+      out.push(`    ${d.where}\n      dockerd: ${JSON.stringify(d.docker)?.slice(0, 600)}\n      berthd:  ${JSON.stringify(d.berth)?.slice(0, 600)}`);
+    }
+    if (s.differences.length > 12) out.push(`    … ${s.differences.length - 12} more`);
+  }
+  for (const e of r.errors) out.push(`! ${e}`);
+  return out.join('\n');
+}
+
+const cacheKey = (s: Scenario): string => createHash('sha256').update(readFileSync(new URL(import.meta.url)).toString()).update(readFileSync(join(import.meta.dirname, 'runner.ts'))).update(readFileSync(join(import.meta.dirname, 'normalize.ts'))).update(s.text).digest('hex').slice(0, 16);
+
+export interface ConformanceOptions { only?: string[]; /** reuse dockerd's answers of an unchanged scenario (by hand only) */ cache?: boolean; log?: (s: string) => void }
+
+/** Runs the scenarios on both daemons (one after the other), compares, and leaves nothing behind. */
+export async function runConformance(o: ConformanceOptions = {}): Promise<Report> {
+  const log = o.log ?? ((): void => {});
+  const scenarios = loadScenarios(o.only);
+  const list = loadAllowlist(ALLOWLIST_FILE);
+  const net = pickPairNet();
+  const scratch = makeScratch();
+  let dockerRuns: ScenarioRun[] = [];
+  let berthRuns: ScenarioRun[] = [];
+  let d: DaemonUnderTest | undefined;
+  try {
+    const cached = new Map<string, ScenarioRun>();
+    if (o.cache) {
+      mkdirSync(CACHE_DIR, { recursive: true });
+      for (const s of scenarios) {
+        const f = join(CACHE_DIR, `${s.name}.${cacheKey(s)}.json`);
+        if (existsSync(f)) cached.set(s.name, JSON.parse(readFileSync(f, 'utf8')) as ScenarioRun);
+      }
+    }
+    const toRun = scenarios.filter((s) => !cached.has(s.name));
+    if (toRun.length) {
+      log(`dockerd: ${toRun.length} scenarios`);
+      d = await startDockerd(net, scratch);
+      await importImages(d);
+      const fresh = await runScenarios(d, toRun, { net, scratch, log });
+      await d.stop();
+      d = undefined;
+      if (o.cache) for (const r of fresh) if (!r.error) writeFileSync(join(CACHE_DIR, `${r.name}.${cacheKey(scenarios.find((s) => s.name === r.name)!)}.json`), JSON.stringify(r));
+      for (const r of fresh) cached.set(r.name, r);
+    }
+    dockerRuns = scenarios.map((s) => cached.get(s.name)!);
+    log(`berthd: ${scenarios.length} scenarios`);
+    d = await startBerthd(net, scratch);
+    await importImages(d);
+    berthRuns = await runScenarios(d, scenarios, { net, scratch, log });
+    await d.stop();
+    d = undefined;
+  } finally {
+    if (d) await d.stop().catch((e) => log(`stopping ${d!.kind}: ${e}`));
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const keys = new Map<string, Set<number>>();
+  for (const s of scenarios) keys.set(s.name, new Set(parseScenario(s.text, s.name).filter((st) => st.keys).map((st) => st.line)));
+  const report = compareRuns(dockerRuns, berthRuns, list, (sc, line) => keys.get(sc)?.has(line) ?? false);
+  // entries only count as stale when every scenario ran
+  if (o.only?.length) report.stale = [];
+  return report;
+}
