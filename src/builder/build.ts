@@ -49,6 +49,11 @@ const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'F
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** A string list as Go's %q prints it, which is what moby writes into history: `["a" "b"]`. */
+function goQuoted(list: string[]): string {
+  return `[${list.map((x) => JSON.stringify(x)).join(' ')}]`;
+}
+
 interface Stage {
   name?: string;
   image?: BaseImage;
@@ -242,20 +247,20 @@ export class Builder {
         const cmd = ins.json ? ins.args : [...this.shell(), text()];
         this.cfg().Cmd = cmd;
         this.stage.cmdSet = true;
-        return this.commitConfig(ins, `CMD ${JSON.stringify(cmd)}`);
+        return this.commitConfig(ins, `CMD ${goQuoted(cmd)}`);
       }
       case 'entrypoint': {
         const ep = ins.json ? ins.args : [...this.shell(), text()];
         const cfg = this.cfg();
         cfg.Entrypoint = ep;
         if (!this.stage.cmdSet) cfg.Cmd = null;
-        return this.commitConfig(ins, `ENTRYPOINT ${JSON.stringify(ep)}`);
+        return this.commitConfig(ins, `ENTRYPOINT ${goQuoted(ep)}`);
       }
       case 'shell': {
         if (!ins.json) throw new InvalidParameter('SHELL requires the arguments to be in JSON form');
         if (!ins.args.length) throw new InvalidParameter('SHELL requires at least one argument');
         this.cfg().Shell = ins.args;
-        return this.commitConfig(ins, `SHELL ${JSON.stringify(ins.args)}`);
+        return this.commitConfig(ins, `SHELL [${ins.args.join(' ')}]`);
       }
       case 'stopsignal': {
         const sig = expandWord(text().trim(), env, this.escape);
@@ -362,6 +367,10 @@ export class Builder {
     const [os, arch] = (platform ?? `linux/${hostArch()}`).split('/');
     const config = image ? structuredClone(image.config) : blankConfig({ os: os ?? 'linux', architecture: arch ?? hostArch() });
     config.config ??= {};
+    // moby's beginStage (setDefaultPath): a stage without PATH gets the default one, so it is
+    // in the Env of every image the classic builder makes.
+    const env = (config.config.Env as string[] | null | undefined) ?? [];
+    if (!env.some((e) => e.startsWith('PATH='))) config.config.Env = [...env, DEFAULT_PATH];
     const stage: Stage = { name, image, config, args: new Map(), cmdSet: false };
     this.stages.push(stage);
     this.out.stream(` ---> ${image ? short(image.id) : ''}\n`);

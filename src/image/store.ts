@@ -174,7 +174,7 @@ export class ImageStore {
   /** Full ID, a tag (`busybox`, `busybox:1`), or a unique ID prefix — moby's lookup order. */
   resolve(ref: string): ImageRecord {
     const id = this.lookup(ref);
-    if (!id) throw noSuchImage(ref);
+    if (!id) throw noSuchImage(missingName(ref));
     return this.record(id);
   }
 
@@ -576,7 +576,7 @@ export class ImageStore {
 
   private async removeLocked(ref: string, o: { force: boolean; noPrune?: boolean; usage: (id: string) => ImageUsage; onFreed?: (bytes: number) => void }): Promise<DeleteRecord[]> {
     const id = this.lookup(ref);
-    if (!id) throw noSuchImage(ref);
+    if (!id) throw noSuchImage(missingName(ref));
     const records: DeleteRecord[] = [];
     const refs = (): string[] => [...this.tags].filter(([, v]) => v === id).map(([k]) => k);
     const usage = o.usage(id);
@@ -681,7 +681,7 @@ export class ImageStore {
     const chosen = new Map<string, Set<string>>();
     for (const r of refs) {
       const id = this.lookup(r);
-      if (!id) throw noSuchImage(r);
+      if (!id) throw noSuchImage(missingName(r));
       const tags = chosen.get(id) ?? new Set<string>();
       chosen.set(id, tags);
       if (/^(sha256:)?[0-9a-f]+$/.test(r) && id.slice(7).startsWith(r.replace(/^sha256:/, ''))) continue;
@@ -889,4 +889,13 @@ function goArch(): string {
 /** `docker.io/library/busybox@sha256:…` → `busybox@sha256:…` */
 function familiarDigestRef(key: string): string {
   try { return familiarString(parseReference(key)); } catch { return key; }
+}
+
+/**
+ * How moby names an image it cannot find: a reference as its familiar string with the default
+ * tag (`nosuch` → `nosuch:latest`), an ID or anything else as given.
+ */
+function missingName(ref: string): string {
+  if (/^(sha256:)?[0-9a-f]{64}$/.test(ref)) return ref;
+  try { return familiarString(parseReference(ref)); } catch { return ref; }
 }

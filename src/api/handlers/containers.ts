@@ -15,6 +15,7 @@ import { parseFilters } from '../filters.ts';
 import { frame, encodeLines } from '../stdcopy.ts';
 import { containerLogBatches } from '../../engine/container-logs.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
+import { versionGte } from '../version.ts';
 import { pipeAttach } from './attach-pipe.ts';
 import { pipeline } from 'node:stream/promises';
 
@@ -214,8 +215,10 @@ async function logs(ctx: HttpContext, engine: Engine): Promise<void> {
   const { tty, batches } = containerLogBatches(engine.containers, ctx.params.id!, {
     stdout, stderr, follow: boolParam(q, 'follow'), tail, since, until, timestamps,
   }, ac.signal);
+  // moby 23+: multiplexed-stream only from API 1.42 (older clients know only raw-stream);
+  // dockerd 20.10 sent no Content-Type at all (ALLOWED.json).
   ctx.res.writeHead(200, {
-    'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
+    'Content-Type': !tty && versionGte(ctx.apiVersion, '1.42') ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
   });
   ctx.res.flushHeaders();
   // A batch is up to 1 MiB of log read at once, sent as one write of all its frames. The Docker

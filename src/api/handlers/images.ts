@@ -25,13 +25,15 @@ function createdUnix(r: ImageRecord): number {
 
 export function imageSummary(r: ImageRecord, apiVersion: string): Record<string, unknown> {
   const s: Record<string, unknown> = {
-    Containers: -1, Created: createdUnix(r), Id: r.id, Labels: r.config.config?.Labels ?? {}, ParentId: r.parent ?? '',
+    Containers: -1, Created: createdUnix(r), Id: r.id, Labels: r.config.config?.Labels ?? null, ParentId: r.parent ?? '',
     RepoDigests: r.repoDigests, RepoTags: r.repoTags, SharedSize: -1, Size: r.size,
   };
   if (versionLess(apiVersion, '1.44')) {
     s.VirtualSize = r.size;
     if (r.repoTags.length === 0) s.RepoTags = ['<none>:<none>'];
     if (r.repoDigests.length === 0 && r.repoTags.length === 0) s.RepoDigests = ['<none>@<none>'];
+    // dockerd 20.10 leaves an image without digests with a nil list (null)
+    else if (r.repoDigests.length === 0) s.RepoDigests = null;
   }
   return s;
 }

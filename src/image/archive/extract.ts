@@ -271,6 +271,9 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
         }
         case 'symlink':
           entry.resume();
+          // A layer's size is what moby's directory.Size counts: regular files once per inode
+          // and symlinks (their lstat size, the target's length); directories count nothing.
+          size += Buffer.byteLength(h.linkname ?? '');
           await symlink(h.linkname ?? '', target);
           await lchown(target, own.uid, own.gid);
           await lutimes(target, mtime, mtime).catch(() => {});
