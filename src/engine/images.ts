@@ -103,7 +103,13 @@ export class ImageService {
   async tag(source: string, repo: string, tag?: string): Promise<void> {
     const img = this.store.resolve(source);
     if (!repo) throw new InvalidParameter('repository name must have at least one component');
-    const ref = parseReference(tag ? `${repo}:${tag}` : repo);
+    // moby: the repository parses on its own (it may carry a tag), then the tag replaces it
+    let ref = parseReference(repo);
+    if (tag) {
+      if (!/^[\w][\w.-]{0,127}$/.test(tag)) throw new InvalidParameter('invalid tag format');
+      if (ref.digest) throw new InvalidParameter('refusing to create a tag with a digest reference');
+      ref = { ...ref, tag };
+    }
     await this.store.tag(img.id, ref);
     this.emit('tag', img.id, familiarString(ref));
   }

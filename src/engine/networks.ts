@@ -267,7 +267,11 @@ export class NetworkService {
       if ([...this.nets.values()].some((x) => x.Driver === 'bridge' && this.bridgeName(x) === bridge)) throw new Conflict(`bridge name ${bridge} is already in use by another network`);
     }
     const c = cfgs[0];
-    let subnet = c?.Subnet ? parseCidr(c.Subnet) : undefined;
+    let subnet: ReturnType<typeof parseCidr> | undefined;
+    try { subnet = c?.Subnet ? parseCidr(c.Subnet) : undefined; } catch (e) {
+      // dockerd's words (libnetwork's ipam); the status stays a 400 where dockerd 20.10 gave a 500
+      throw new InvalidParameter(`Invalid subnet ${c!.Subnet} : ${(e as Error).message}`);
+    }
     if (!subnet) subnet = await this.freeSubnet();
     for (const x of this.nets.values()) {
       for (const xc of x.IPAM.Config) {
@@ -328,7 +332,7 @@ export class NetworkService {
     const n = this.get(ref);
     if (PREDEFINED.includes(n.Name)) throw new Conflict(`${n.Name} is a pre-defined network and cannot be removed`);
     const users = this.containersOf(n);
-    if (users.length) throw new Conflict(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${users.map((u) => u.name).join(', ')})`);
+    if (users.length) throw new Conflict(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
     await this.tearDownBridge(n);
     await rm(join(this.dir, `${n.Id}.json`), { force: true });
     this.nets.delete(n.Id);

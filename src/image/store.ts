@@ -336,7 +336,7 @@ export class ImageStore {
       await this.commitLayer(layer, undefined, undo);
       const now = new Date().toISOString();
       const config: ImageConfigFile = {
-        architecture: goArch(), os: 'linux', created: now, config: o.config,
+        architecture: goArch(), os: 'linux', created: now, config: o.config, comment: o.comment,
         rootfs: { type: 'layers', diff_ids: [layer.diffId] },
         history: [{ created: now, comment: o.comment }],
       };

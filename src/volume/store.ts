@@ -3,7 +3,7 @@
 // Docker's local driver takes them: `type=tmpfs` (a tmpfs mounted on _data while the volume is
 // in use), `type=none,o=bind,device=/path` (the path bind-mounted on _data while in use), or none
 // (a plain directory).
-import { mkdir, readdir, readFile, rm, access, chmod, chown } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, access, chmod, chown, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
@@ -79,8 +79,8 @@ export class VolumeStore {
 
   async create(o: { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null; anonymous?: boolean }): Promise<VolumeRecord> {
     const driver = o.Driver || 'local';
-    if (driver !== 'local') throw new NotFound(`plugin "${driver}" not found`);
     const name = o.Name || randomBytes(32).toString('hex');
+    if (driver !== 'local') throw new NotFound(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     if (!NAME_RE.test(name)) throw new InvalidParameter(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
     const existing = this.vols.get(name);
     if (existing) return existing; // Docker: creating an existing volume returns it
@@ -151,9 +151,21 @@ export class VolumeStore {
   }
 
   /** Bytes under a volume's data (`docker system df -v`), -1 when unreadable. */
+  /** What moby's directory.Size counts: files and symlinks once per inode, directories nothing. */
   async size(name: string): Promise<number> {
-    const { stdout } = await run('du', ['-sb', this.get(name).Mountpoint], { okCodes: [0, 1] }).catch(() => ({ stdout: '' }));
-    const n = Number(stdout.split('\t')[0]);
-    return Number.isFinite(n) ? n : -1;
+    const seen = new Set<bigint>();
+    const walk = async (dir: string): Promise<number> => {
+      let n = 0;
+      for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) { n += await walk(p); continue; }
+        const st = await lstat(p, { bigint: true }).catch(() => undefined);
+        if (!st || st.size === 0n || seen.has(st.ino)) continue;
+        seen.add(st.ino);
+        n += Number(st.size);
+      }
+      return n;
+    };
+    try { return await walk(this.get(name).Mountpoint); } catch { return -1; }
   }
 }

@@ -16,6 +16,7 @@ import { frame, encodeLines } from '../stdcopy.ts';
 import { containerLogBatches } from '../../engine/container-logs.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
 import { versionGte } from '../version.ts';
+import { summaryFor, inspectFor } from '../versioned-views.ts';
 import { pipeAttach } from './attach-pipe.ts';
 import { pipeline } from 'node:stream/promises';
 
@@ -37,17 +38,17 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
       filters: parseFilters(ctx.query.get('filters')),
     });
     const withSize = boolParam(ctx.query, 'size');
-    sendJson(ctx.res, 200, await Promise.all(list.map(async (c) => ({
+    sendJson(ctx.res, 200, await Promise.all(list.map(async (c) => summaryFor({
       ...summaryView(c, engine.images),
       ...(withSize ? await containerSizes(svc, c, imageSize(c.rec.Image)) : {}),
-    }))));
+    }, ctx.apiVersion))));
   });
 
   router.add('GET', '/containers/{id}/json', async (ctx) => {
     const c = svc.get(ctx.params.id!);
     const view = inspectView(svc, c);
     if (boolParam(ctx.query, 'size')) Object.assign(view, await containerSizes(svc, c, imageSize(c.rec.Image)));
-    sendJson(ctx.res, 200, view);
+    sendJson(ctx.res, 200, inspectFor(view as Record<string, unknown>, ctx.apiVersion));
   });
 
   router.add('POST', '/containers/{id}/start', async (ctx) => {

@@ -8,12 +8,13 @@ import type { Engine } from '../../engine/engine.ts';
 import type { NetworkRecord } from '../../engine/networks.ts';
 import { matchLabel } from '../../engine/container-views.ts';
 import { parseFilterTime } from '../../engine/prune.ts';
+import { versionLess } from '../version.ts';
 
 export function registerNetworkRoutes(router: Router, engine: Engine): void {
   const nets = engine.networks;
   const svc = engine.containers;
 
-  const view = (n: NetworkRecord, withContainers: boolean): Record<string, unknown> => {
+  const view = (n: NetworkRecord, withContainers: boolean, apiVersion: string): Record<string, unknown> => {
     const containers: Record<string, unknown> = {};
     if (withContainers) {
       for (const c of nets.containersOf(n)) {
@@ -22,7 +23,11 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
         containers[c.id] = { Name: c.name, EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '', IPv6Address: '' };
       }
     }
-    return { ...n, Containers: containers };
+    const out: Record<string, unknown> = { ...n, Containers: containers };
+    // EnableIPv4 came with API 1.47 (moby 28); the built-in networks have no IPAM options map
+    if (versionLess(apiVersion, '1.47')) delete out.EnableIPv4;
+    if (['bridge', 'host', 'none'].includes(n.Name) && !Object.keys(n.IPAM.Options ?? {}).length) out.IPAM = { ...n.IPAM, Options: null };
+    return out;
   };
 
   /** Configured for a network: containers that name it, running or not (prune leaves those). */
@@ -42,11 +47,11 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
     if (f.get('type')?.length) list = list.filter((n) => f.get('type')!.some((t) => (t === 'builtin') === builtin(n)));
     const d = f.get('dangling');
     if (d?.length) list = list.filter((n) => !builtin(n) && ((d[0] === 'true' || d[0] === '1') === !configured(n)));
-    sendJson(ctx.res, 200, list.map((n) => view(n, false)));
+    sendJson(ctx.res, 200, list.map((n) => view(n, false, ctx.apiVersion)));
   });
 
   router.add('GET', '/networks/{id}', (ctx) => {
-    sendJson(ctx.res, 200, view(nets.get(ctx.params.id!), true));
+    sendJson(ctx.res, 200, view(nets.get(ctx.params.id!), true, ctx.apiVersion));
   });
 
   router.add('POST', '/networks/create', async (ctx) => {

@@ -8,6 +8,8 @@ import { diskUsage } from '../../engine/prune.ts';
 import { summaryView } from '../../engine/container-views.ts';
 import { imageSummary } from './images.ts';
 import { volumeView } from './volumes.ts';
+import { versionLess } from '../version.ts';
+import { summaryFor } from '../versioned-views.ts';
 
 const kinds = ['container', 'image', 'volume', 'build-cache'];
 
@@ -22,11 +24,13 @@ export function registerDiskRoutes(router: Router, engine: Engine): void {
       Images: has('image') ? du.images.map((i) => ({
         ...imageSummary(i.image, ctx.apiVersion), Containers: i.containers, SharedSize: i.sharedSize,
       })) : null,
-      Containers: has('container') ? du.containers.map((c) => ({
+      Containers: has('container') ? du.containers.map((c) => summaryFor({
         ...summaryView(c.container, engine.images), SizeRw: c.sizeRw, SizeRootFs: c.sizeRootFs,
-      })) : null,
+      }, ctx.apiVersion)) : null,
       Volumes: has('volume') ? await Promise.all(engine.volumes.store.list().map(async (v) => volumeView(v, { Size: await engine.volumes.store.size(v.Name), RefCount: engine.volumes.inUse(v.Name).length }))) : null,
-      BuildCache: has('build-cache') ? [] : null,
+      // dockerd 20.10 (API < 1.42) still sent the deprecated BuilderSize, and no cache as null
+      BuildCache: has('build-cache') && !versionLess(ctx.apiVersion, '1.42') ? [] : null,
+      ...(versionLess(ctx.apiVersion, '1.42') ? { BuilderSize: 0 } : {}),
     });
   });
 }

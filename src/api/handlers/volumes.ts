@@ -7,11 +7,14 @@ import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { VolumeRecord } from '../../engine/volumes.ts';
 import { matchLabel } from '../../engine/container-views.ts';
+import { versionLess } from '../version.ts';
 
 /** A volume as the API shows it (Berth's own fields left out). */
 export function volumeView(v: VolumeRecord, usage?: { Size: number; RefCount: number }): Record<string, unknown> {
   const { Anonymous: _a, ...wire } = v;
-  return { ...wire, ...(usage ? { UsageData: usage } : {}) };
+  // moby keeps no map for a volume without labels or options: they are null on the wire
+  const empty = (m: Record<string, string>): Record<string, string> | null => (Object.keys(m).length ? m : null);
+  return { ...wire, Labels: empty(v.Labels), Options: empty(v.Options), ...(usage ? { UsageData: usage } : {}) };
 }
 
 export function registerVolumeRoutes(router: Router, engine: Engine): void {
@@ -56,8 +59,8 @@ export function registerVolumeRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/volumes/prune', async (ctx) => {
     const f = parseFilters(ctx.query.get('filters'));
     rejectUnknownFilters(f, ['label', 'label!', 'all']);
-    // Docker 23+: only anonymous volumes, unless all=true.
-    const all = ['true', '1'].includes(f.get('all')?.[0] ?? '');
+    // Docker 23+ (API 1.42): only anonymous volumes, unless all=true; before, every unused one.
+    const all = versionLess(ctx.apiVersion, '1.42') || ['true', '1'].includes(f.get('all')?.[0] ?? '');
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of vols.store.list()) {

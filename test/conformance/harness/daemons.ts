@@ -21,6 +21,8 @@ export interface DaemonUnderTest {
   socket: string;
   dataRoot: string;
   execRoot: string;
+  /** its default bridge's interface name */
+  bridge: string;
   /** The Docker CLI's environment for this daemon. */
   env: NodeJS.ProcessEnv;
   /** Stops the daemon and removes everything it made. Idempotent. */
@@ -112,7 +114,7 @@ export async function startDockerd(net: PairNet, scratch: string): Promise<Daemo
   const fd = openSync(logFile, 'a');
   const child = spawn('dockerd', [
     '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', join(execRoot, 'docker.pid'),
-    '--config-file', configFile, '--bridge', bridge, '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false',
+    '--config-file', configFile, '--bridge', bridge, '--iptables=false', '--ip6tables=false', '--ip-forward=false',
     '--cgroup-parent', cgroupParent,
     '--containerd-namespace', `bcd${net.tag}`, '--containerd-plugins-namespace', `bcd${net.tag}-plugins`,
   ], { stdio: ['ignore', fd, fd] });
@@ -122,7 +124,7 @@ export async function startDockerd(net: PairNet, scratch: string): Promise<Daemo
   mkdirSync(cliConfig, { recursive: true });
   let stopped = false;
   const d: DaemonUnderTest = {
-    kind: 'dockerd', socket, dataRoot, execRoot,
+    kind: 'dockerd', socket, dataRoot, execRoot, bridge,
     env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: cliConfig, DOCKER_CLI_HINTS: 'false', DOCKER_BUILDKIT: '0' },
     logTail: () => tailOf(logFile, 40),
     async stop() {
@@ -184,7 +186,7 @@ export async function startBerthd(net: PairNet, scratch: string): Promise<Daemon
   const dnet: DaemonNet = { bridge, bip: net.bip, subnetPrefix: net.prefix, pool: net.pool, execRoot };
   let stopped = false;
   const d: DaemonUnderTest = {
-    kind: 'berthd', socket, dataRoot, execRoot,
+    kind: 'berthd', socket, dataRoot, execRoot, bridge,
     env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: cliConfig, DOCKER_CLI_HINTS: 'false', DOCKER_BUILDKIT: '0' },
     logTail: () => tailOf(logFile, 40),
     async stop() {

@@ -104,7 +104,9 @@ export function normalizeJson(v: unknown, sym: Symbols, o: TextOptions = {}, key
   if (Array.isArray(v)) return v.map((x) => normalizeJson(x, sym, o, key));
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[normalizeText(k, sym, o)] = normalizeJson(x, sym, o, k);
+    // keys in sorted order: tokens are numbered by first appearance, and key order is not part
+    // of the API (Go maps are sorted, structs are not), so it must not shift the numbering
+    for (const k of Object.keys(v).sort()) out[normalizeText(k, sym, o)] = normalizeJson((v as Record<string, unknown>)[k], sym, o, k);
     return out;
   }
   return v;

@@ -132,7 +132,7 @@ async function runOne(d: DaemonUnderTest, s: Scenario, bin: string, o: RunOption
   const generated = new Set<string>();
   const known = new Map<string, string>();
   const sym = new Symbols({
-    roots: [[work, '<W>'], [d.dataRoot, '<DATA>'], [d.execRoot, '<EXEC>'], [o.scratch, '<SCRATCH>']],
+    roots: [[work, '<W>'], [d.dataRoot, '<DATA>'], [d.execRoot, '<EXEC>'], [o.scratch, '<SCRATCH>'], [d.bridge, '<BRIDGE-IF>']],
     prefixes: [[o.net.prefix, '<BRIDGE>.'], [`${o.net.pool.split('.').slice(0, 2).join('.')}.`, '<POOL>.']],
     generatedNames: () => generated,
     known: () => known,
@@ -151,11 +151,15 @@ async function runOne(d: DaemonUnderTest, s: Scenario, bin: string, o: RunOption
         const r = await runCmd('bash', ['-c', `cd "$W" && ${substitute(st.text, vars)}`], { env: { ...env, ...Object.fromEntries(vars) }, timeoutMs: 120_000 });
         rawValue = tryJson(r.stdout) ?? r.stdout.trim();
         await learnObjects(d, s.text, generated, known, sym);
-        const out = st.sort ? r.stdout.split('\n').filter(Boolean).sort().join('\n') : r.stdout;
-        const json = tryJson(out);
+        const json = tryJson(r.stdout);
+        // sorted after normalisation: the tokens, not the raw IDs, decide the order
+        const text = (): string => {
+          const t = normalizeText(r.stdout, sym, st);
+          return st.sort ? t.split('\n').filter(Boolean).sort().join('\n') : t;
+        };
         answer = {
           status: r.code,
-          stdout: st.setup || st.ignore.stdout ? undefined : json !== undefined ? (st.sort ? sortedJson(normalizeJson(json, sym, st)) : normalizeJson(json, sym, st)) : normalizeText(out, sym, st),
+          stdout: st.setup || st.ignore.stdout ? undefined : json !== undefined ? (st.sort ? sortedJson(normalizeJson(json, sym, st)) : normalizeJson(json, sym, st)) : text(),
           stderr: st.setup || st.ignore.stderr ? undefined : normalizeText(r.stderr, sym, st),
         };
       } else {
