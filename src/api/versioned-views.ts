@@ -17,8 +17,20 @@ export function summaryFor(v: View, apiVersion: string): View {
   return v;
 }
 
-/** A container inspect for `apiVersion`. */
+/**
+ * A container inspect for `apiVersion`. Before 1.44 (moby 25) a container's short ID was one
+ * of its aliases on every user-defined network; it moved to DNSNames.
+ */
 export function inspectFor(v: View, apiVersion: string): View {
-  endpointsFor((v.NetworkSettings as View | undefined)?.Networks, apiVersion);
+  const networks = (v.NetworkSettings as View | undefined)?.Networks as Record<string, View> | undefined;
+  if (networks && versionLess(apiVersion, '1.44') && typeof v.Id === 'string') {
+    const short = v.Id.slice(0, 12);
+    for (const [name, ep] of Object.entries(networks)) {
+      if (['bridge', 'host', 'none'].includes(name) || !ep || typeof ep !== 'object') continue;
+      const aliases = (ep.Aliases as string[] | null | undefined) ?? [];
+      if (!aliases.includes(short)) ep.Aliases = [...aliases, short];
+    }
+  }
+  endpointsFor(networks, apiVersion);
   return v;
 }

@@ -240,7 +240,10 @@ for (const [cmd, args] of ERRORS) {
 
 test('run has every docker run flag; create filters the run-only ones', { skip: !haveDocker && 'no docker CLI' }, async () => {
   const names = async (cmd: string): Promise<string[]> => {
-    const r = await runCmd(DOCKER, [cmd, '--help'], { env });
+    // docker hides flags by what the daemon it reaches supports (a dockerd on the default
+    // socket hides some): ask with no daemon there, so the list is the CLI's own.
+    const { DOCKER_CONTEXT: _ctx, ...rest } = env;
+    const r = await runCmd(DOCKER, [cmd, '--help'], { env: { ...rest, DOCKER_HOST: 'unix:///run/berth-test-nothing-here.sock' } });
     return [...r.stdout.matchAll(/^\s+(?:-(\w), )?--([\w-]+)/gm)].map((m) => `${m[1] ?? ''}/${m[2]}`).sort();
   };
   const shown = (flags: typeof RUN_FLAGS): string[] => flags.filter((f) => !f.hidden).map((f) => `${f.short ?? ''}/${f.name}`).sort();
