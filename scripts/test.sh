@@ -7,6 +7,9 @@ bash scripts/install.sh || exit 1
 node=node_modules/.bin/node
 
 status=0
+# Berth's shared chains made by a berthd of the user's (running, or stopped with its containers
+# kept by live restore) are not the suite's: it neither removes nor reports them.
+chains_before=$(iptables-save 2>/dev/null | grep -c '^:BERTH' || true)
 echo "== typecheck"
 node_modules/.bin/tsc -p . || status=1
 echo "== unit tests"
@@ -39,7 +42,8 @@ for dir in /tmp/berth-cncf-registry-* /tmp/berth-reg-test-*; do
   [ -e "$dir" ] && { echo "registry dir left: $dir"; leaks=1; }
 done
 if pgrep -af 'tmux -L berth-it-' >/dev/null || ls /tmp/tmux-*/berth-it-* >/dev/null 2>&1; then echo "tmux servers or sockets of the interactive tests left:"; ls /tmp/tmux-*/berth-it-* 2>/dev/null; leaks=1; fi
-if pgrep -af 'src/proxy/main.ts' >/dev/null; then echo "port proxies left:"; pgrep -af 'src/proxy/main.ts'; leaks=1; fi
+# the test daemons' proxies forward to their subnets (10.100-249.x.x); a user's berthd's do not
+if pgrep -af '(src|dist)/proxy/main\.(ts|js)' | grep -Eq '"containerIp":"10\.(1[0-9][0-9]|2[0-4][0-9])\.'; then echo "port proxies left:"; pgrep -af '(src|dist)/proxy/main\.(ts|js)'; leaks=1; fi
 # Only the test daemons' own: container namespaces, namespaces prepared by a daemon whose exec
 # root is /run/bt-*, their bridges, and veths left on them or loose (other daemons may run here).
 if ip netns list 2>/dev/null | grep -Eq '^berth-p\.bt-'; then echo "network namespaces left:"; ip netns list | grep -E '^berth-p\.bt-'; leaks=1; fi
@@ -48,7 +52,7 @@ if [ -n "$leftlinks" ]; then echo "links left:"; echo "$leftlinks"; leaks=1; fi
 if iptables-save | grep -q 'berth:bt'; then echo "iptables rules left:"; iptables-save | grep 'berth:bt'; leaks=1; fi
 # Berth's base chains (BERTH*, and the jumps to them) are shared by every berthd and made by the
 # first one to start; with no berthd left and no rule of any daemon in them, the suite's go too.
-if ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null && ! iptables-save | grep -q 'berth:'; then
+if [ "$chains_before" -eq 0 ] && ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null && ! iptables-save | grep -q 'berth:'; then
   for t in filter nat; do
     iptables-save -t "$t" | grep -E '^-A [A-Z]+ .*-j BERTH[A-Z0-9-]*$' | grep -vE '^-A BERTH' | sed 's/^-A /-D /' |
       while read -r rule; do eval "iptables -w -t $t $rule"; done
@@ -57,7 +61,7 @@ if ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null && ! iptables-save | grep -q 'be
     for c in $chains; do iptables -w -t "$t" -X "$c"; done
   done
 fi
-if iptables-save | grep -qi 'berth' && ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null; then echo "iptables chains left:"; iptables-save | grep -i berth; leaks=1; fi
+if [ "$chains_before" -eq 0 ] && iptables-save | grep -qi 'berth' && ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null; then echo "iptables chains left:"; iptables-save | grep -i berth; leaks=1; fi
 # The conformance and client suites' private dockerd: its processes, bridge, links, dirs, cgroups.
 if pgrep -af '(dockerd|containerd).*/run/bcd-' >/dev/null; then echo "private dockerd left:"; pgrep -af '(dockerd|containerd).*/run/bcd-'; leaks=1; fi
 if ip -o link | grep -Eq ': bcd[0-9a-f]{6}[:@]'; then echo "private dockerd bridge left:"; ip -o link | grep -E ': bcd[0-9a-f]{6}[:@]'; leaks=1; fi
