@@ -336,6 +336,21 @@ function unreachable(what: string, err: unknown): Unavailable {
   const c = e?.cause ?? e;
   const words: Record<string, string> = { ECONNREFUSED: 'connect: connection refused', ECONNRESET: 'connection reset by peer', ETIMEDOUT: 'i/o timeout', EHOSTUNREACH: 'connect: no route to host', ENOTFOUND: 'no such host' };
   const code = c?.code ?? e?.code;
-  const detail = code && words[code] ? `dial tcp${c?.address ? ` ${c.address}:${c.port}` : ''}: ${words[code]}` : c?.message ?? e?.message ?? String(err);
+  const host = (c as { hostname?: string })?.hostname;
+  // Go's resolver names the host and the server it asked: "lookup h on 10.0.0.2:53: no such host"
+  const lookup = code === 'ENOTFOUND' && host ? `lookup ${host}${resolverAddress() ? ` on ${resolverAddress()}` : ''}: ` : '';
+  const detail = code && words[code] ? `dial tcp${c?.address ? ` ${c.address}:${c.port}` : ''}: ${lookup}${words[code]}` : c?.message ?? e?.message ?? String(err);
   return new Unavailable(`${what}: ${detail}`);
+}
+
+let resolver: string | undefined;
+/** The first nameserver of the host's resolv.conf, as host:53 (what Go's resolver reports). */
+function resolverAddress(): string {
+  if (resolver === undefined) {
+    try {
+      const ns = /^\s*nameserver\s+(\S+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'))?.[1];
+      resolver = ns ? (ns.includes(':') ? `[${ns}]:53` : `${ns}:53`) : '';
+    } catch { resolver = ''; }
+  }
+  return resolver;
 }

@@ -35,7 +35,11 @@ export function containerLogs(svc: ContainerService, ref: string, opts: LogOptio
 export async function containerTop(svc: ContainerService, ref: string, psArgs: string | null): Promise<{ Titles: string[]; Processes: string[][] }> {
   const { pids } = await svc.pids(ref);
   const args = (psArgs || '-ef').split(/\s+/).filter(Boolean);
-  const { stdout } = await run('ps', args).catch((e) => { throw new InvalidParameter(`Error running ps: ${(e as Error).message}`); });
+  // moby reports the first line of ps's stderr, prefixed "ps: "
+  const { stdout } = await run('ps', args).catch((e) => {
+    const first = ((e as { stderr?: string }).stderr ?? '').split('\n').find((l) => l.trim()) ?? (e as Error).message;
+    throw new InvalidParameter(`ps: ${first.trim()}`);
+  });
   const lines = stdout.split('\n').filter((l) => l.trim() !== '');
   const titles = lines[0]!.trim().split(/\s+/);
   const pidCol = titles.indexOf('PID');

@@ -760,7 +760,11 @@ export class ContainerService {
   }
 
   async kill(ref: string, signal?: string): Promise<void> {
-    const c = this.get(ref);
+    let c: Container;
+    try { c = this.get(ref); } catch (e) {
+      if (e instanceof NotFound) throw new NotFound(`Cannot kill container: ${ref}: ${e.message}`);
+      throw e;
+    }
     const sig = parseSignal(signal, 'SIGKILL');
     if (!c.rec.State.Running) {
       throw new Conflict(`Cannot kill container: ${ref}: Container ${c.rec.Id} is not running`);
@@ -868,14 +872,15 @@ export class ContainerService {
     const id = c.rec.Id;
     if (c.removing) throw new Conflict(`removal of container ${ref} is already in progress`);
     if (c.restartTimer) {
-      if (!opts.force) throw new Conflict(`cannot remove container "${c.rec.Name}": container is restarting: stop the container before removing or force remove`);
+      if (!opts.force) throw new Conflict(`You cannot remove a restarting container ${id}. Stop the container before attempting removal or force remove`);
       this.manualStop(c);
     }
     if (c.rec.State.Running) {
       if (!opts.force) {
-        const why = c.rec.State.Paused ? 'container is paused and must be unpaused first'
-          : 'container is running: stop the container before removing or force remove';
-        throw new Conflict(`cannot remove container "${c.rec.Name}": ${why}`);
+        // dockerd's words (daemon/delete.go), which scripts match on
+        throw new Conflict(c.rec.State.Paused
+          ? `You cannot remove a paused container ${id}. Unpause and then stop the container before attempting removal or force remove`
+          : `You cannot remove a running container ${id}. Stop the container before attempting removal or force remove`);
       }
       const exited = this.nextExit(c);
       await this.signal(c, 9);

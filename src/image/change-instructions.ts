@@ -42,7 +42,7 @@ export function applyChanges(base: ContainerConfigFields, changes: string[]): Co
     const sp = line.search(/\s/);
     const instr = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
     const rest = sp < 0 ? '' : line.slice(sp + 1).trim();
-    if (!allowed.has(instr)) throw new InvalidParameter(`${instr} is not a valid change command`);
+    if (!allowed.has(instr)) throw new InvalidParameter(`${instr.toLowerCase()} is not a valid change command`);
     switch (instr) {
       case 'CMD': c.Cmd = jsonArray(rest) ?? ['/bin/sh', '-c', rest]; break;
       case 'ENTRYPOINT': c.Entrypoint = jsonArray(rest) ?? ['/bin/sh', '-c', rest]; break;

@@ -681,7 +681,12 @@ export class ImageStore {
     const chosen = new Map<string, Set<string>>();
     for (const r of refs) {
       const id = this.lookup(r);
-      if (!id) throw noSuchImage(missingName(r));
+      if (!id) {
+        // dockerd's tarexport: a missing tag is "reference does not exist", a missing name "No such image: <name>"
+        let tagged = false;
+        try { const p = parseReference(r); tagged = !!(p.tag || p.digest); } catch { /* as given */ }
+        throw tagged ? new NotFound('reference does not exist') : noSuchImage(r);
+      }
       const tags = chosen.get(id) ?? new Set<string>();
       chosen.set(id, tags);
       if (/^(sha256:)?[0-9a-f]+$/.test(r) && id.slice(7).startsWith(r.replace(/^sha256:/, ''))) continue;

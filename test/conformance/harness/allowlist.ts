@@ -19,6 +19,11 @@ export interface AllowEntry {
   reason: string;
   /** for newer-api: the moby version whose behaviour Berth follows */
   moby?: string;
+  /**
+   * Only this much may differ: [pattern, replacement] applied to dockerd's value (as text);
+   * the entry accepts the difference only when the result equals berthd's value.
+   */
+  rewrite?: [string, string];
 }
 
 export interface Allowlist { entries: AllowEntry[]; used: Set<number> }
@@ -41,6 +46,10 @@ export function allowed(list: Allowlist, scenario: string, stepText: string, d: 
     if (e.scenario && !new RegExp(e.scenario).test(scenario)) continue;
     if (e.step && !new RegExp(e.step).test(stepText)) continue;
     if (!new RegExp(`^(?:${e.where})$`).test(d.where)) continue;
+    if (e.rewrite) {
+      const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+      if (text(d.docker).replace(new RegExp(e.rewrite[0], 'g'), e.rewrite[1]) !== text(d.berth)) continue;
+    }
     list.used.add(i);
     return e;
   }

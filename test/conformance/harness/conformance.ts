@@ -16,10 +16,16 @@ export const SCENARIO_DIR = join(repo, 'test/conformance/scenarios');
 export const ALLOWLIST_FILE = join(repo, 'test/conformance/ALLOWED.json');
 const CACHE_DIR = '/var/tmp/berth-conformance-cache';
 
+/** The CLI scenario scripts (berth CLI vs docker CLI) are also run here, with docker on both daemons, as cli-<name>. */
+export const CLI_SCENARIO_DIR = join(repo, 'test/fixtures/cli-scenarios');
+
 export function loadScenarios(only: string[] = []): Scenario[] {
-  const names = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.scn')).map((f) => basename(f, '.scn')).sort();
-  for (const o of only) if (!names.includes(o)) throw new Error(`no scenario ${o} in ${SCENARIO_DIR}`);
-  return names.filter((n) => !only.length || only.includes(n)).map((name) => ({ name, text: readFileSync(join(SCENARIO_DIR, `${name}.scn`), 'utf8') }));
+  const files = new Map<string, string>();
+  for (const f of readdirSync(SCENARIO_DIR)) if (f.endsWith('.scn')) files.set(basename(f, '.scn'), join(SCENARIO_DIR, f));
+  for (const f of readdirSync(CLI_SCENARIO_DIR)) if (f.endsWith('.sh')) files.set(`cli-${basename(f, '.sh')}`, join(CLI_SCENARIO_DIR, f));
+  const names = [...files.keys()].sort();
+  for (const o of only) if (!names.includes(o)) throw new Error(`no scenario ${o} in ${SCENARIO_DIR} (or cli-* in ${CLI_SCENARIO_DIR})`);
+  return names.filter((n) => !only.length || only.includes(n)).map((name) => ({ name, text: readFileSync(files.get(name)!, 'utf8') }));
 }
 
 export type Verdict = 'equal' | 'allowlisted' | 'different';

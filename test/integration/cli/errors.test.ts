@@ -55,7 +55,7 @@ describe('bad input against berthd', () => {
       new RegExp(`^Conflict\\. The container name "/dup" is already in use by container "${id}"\\. You have to remove \\(or rename\\) that container to be able to reuse that name\\.$`));
     assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
     assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 304);
-    expect4xx(await d.api('DELETE', `/containers/${id}`), 409, /container is running: stop the container before removing or force remove/);
+    expect4xx(await d.api('DELETE', `/containers/${id}`), 409, /You cannot remove a running container [0-9a-f]{64}\. Stop the container before attempting removal or force remove/);
     assert.equal((await d.docker(['inspect', '-f', '{{.State.Running}}', 'dup'])).stdout, 'true\n');
     expect4xx(await d.api('POST', `/containers/${id}/kill?signal=NOPE`), 400, /Invalid signal: NOPE/);
     expect4xx(await d.api('POST', `/containers/${id}/wait?condition=bogus`), 400, /invalid condition/);

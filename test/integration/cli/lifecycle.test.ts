@@ -80,7 +80,7 @@ describe('container lifecycle against berthd', () => {
     assert.equal((await d.docker(['ps', '--format', '{{.Names}}'])).stdout, 'r2\n');
     const rm = await d.docker(['rm', 'r2']);
     assert.notEqual(rm.code, 0);
-    assert.match(rm.stderr, /cannot remove container "\/r2": container is running: stop the container before removing or force remove/);
+    assert.match(rm.stderr, /You cannot remove a running container [0-9a-f]{64}\. Stop the container before attempting removal or force remove/);
     assert.equal((await d.docker(['rm', '-f', 'r2'])).stdout, 'r2\n');
     assert.equal((await d.docker(['ps', '-aq'])).stdout, '');
   });

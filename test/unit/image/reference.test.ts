@@ -48,7 +48,7 @@ test('import --change instructions', () => {
   assert.deepEqual(c.Labels, { k: 'v' });
   assert.deepEqual(c.Volumes, { '/data': {} });
   assert.equal(c.StopSignal, 'SIGINT');
-  assert.throws(() => applyChanges({}, ['RUN rm -rf /']), /RUN is not a valid change command/);
+  assert.throws(() => applyChanges({}, ['RUN rm -rf /']), /run is not a valid change command/);
 });
 
 test('tar entry paths stay inside the target', () => {
