@@ -19,11 +19,12 @@ export function frame(stream: StreamType, payload: Buffer): Buffer {
  * clients that concatenate the payloads anyway (the Docker CLI's stdcopy writes each frame
  * with one write(2): a frame per line costs it a syscall per line).
  */
-export function encodeLines(b: LogBatch, o: { raw: boolean; timestamps: boolean; coalesce?: number }): Buffer {
+export function encodeLines(b: LogBatch, o: { raw: boolean; timestamps: boolean; coalesce?: number; /** `details`: the log attributes and a space before each line */ details?: Buffer }): Buffer {
   const stamped = o.timestamps && b.stamps !== undefined && b.stamp !== undefined;
+  const details = o.details;
   let size = 0;
   for (let i = 0; i < b.count; i++) {
-    size += b.end[i]! - b.start[i]! + (o.raw ? 0 : 8);
+    size += b.end[i]! - b.start[i]! + (o.raw ? 0 : 8) + (details?.length ?? 0);
     if (stamped) size += b.stamps![b.stamp![i]!]!.length + 1;
   }
   const out = Buffer.allocUnsafe(size);
@@ -37,7 +38,7 @@ export function encodeLines(b: LogBatch, o: { raw: boolean; timestamps: boolean;
   for (let i = 0; i < b.count; i++) {
     const s = b.start[i]!;
     const e = b.end[i]!;
-    let len = e - s;
+    let len = e - s + (details?.length ?? 0);
     const ts = stamped ? b.stamps![b.stamp![i]!]! : undefined;
     if (ts) len += ts.length + 1;
     if (!o.raw) {
@@ -58,6 +59,7 @@ export function encodeLines(b: LogBatch, o: { raw: boolean; timestamps: boolean;
       pos += ts.copy(out, pos);
       out[pos++] = 0x20;
     }
+    if (details) pos += details.copy(out, pos);
     pos += src.copy(out, pos, s, e);
   }
   if (hdr >= 0) out.writeUInt32BE(hdrLen, hdr + 4);

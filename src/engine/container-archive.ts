@@ -33,9 +33,34 @@ function notFound(c: Container, path: string): NotFound {
   return new NotFound(`Could not find the file ${path} in container ${c.rec.Name.replace(/^\//, '')}`);
 }
 
+/**
+ * Where a container path lives on the host when a mount shadows the rootfs there: the etc files
+ * berthd bind-mounts (/etc/hostname, /etc/hosts, /etc/resolv.conf) and bind and volume mounts,
+ * the deepest destination first, as the container sees them. A directory mount gives a new root
+ * (paths below it resolve inside the mount's source, never out of it); a file mount its file.
+ */
+async function mounted(c: Container, resolved: string, followLast: boolean): Promise<string | undefined> {
+  const r = c.rec;
+  const mounts: { dest: string; source: string }[] = [
+    ...(r.HostnamePath ? [{ dest: '/etc/hostname', source: r.HostnamePath }] : []),
+    ...(r.HostsPath ? [{ dest: '/etc/hosts', source: r.HostsPath }] : []),
+    ...(r.ResolvConfPath ? [{ dest: '/etc/resolv.conf', source: r.ResolvConfPath }] : []),
+    ...(r.Mounts ?? []).filter((m) => (m.Type === 'bind' || m.Type === 'volume') && m.Source).map((m) => ({ dest: posix.normalize(m.Destination), source: m.Source })),
+  ].sort((a, b) => b.dest.length - a.dest.length);
+  for (const m of mounts) {
+    if (resolved === m.dest) return (await lstat(m.source).then(() => true, () => false)) ? m.source : undefined;
+    if (resolved.startsWith(`${m.dest}/`)) {
+      const st = await lstat(m.source).catch(() => undefined);
+      if (!st?.isDirectory()) return undefined;
+      return join(m.source, await resolveInRoot(m.source, resolved.slice(m.dest.length), followLast));
+    }
+  }
+  return undefined;
+}
+
 async function statIn(c: Container, root: string, path: string): Promise<{ stat: PathStat; hostPath: string; name: string }> {
   const resolved = await resolveInRoot(root, path, false);
-  const hostPath = join(root, resolved);
+  const hostPath = (await mounted(c, resolved, false)) ?? join(root, resolved);
   const st = await lstat(hostPath).catch(() => { throw notFound(c, path); });
   let linkTarget = '';
   if (st.isSymbolicLink()) linkTarget = await resolveInRoot(root, resolved, true);

@@ -62,6 +62,9 @@ export async function resolveUser(rootfs: string, spec: string): Promise<Resolve
       gid = g.gid;
     }
   }
-  const additionalGids = name === undefined ? [] : groups.filter((g) => g.members.includes(name) && g.gid !== gid).map((g) => g.gid);
+  // As moby (libcontainer's GetExecUser) leaves them: the primary group is also a supplementary
+  // one (`id` shows groups=GID), plus the groups naming the user unless a group was given.
+  const members = name === undefined || (groupPart !== undefined && groupPart !== '') ? [] : groups.filter((g) => g.members.includes(name) && g.gid !== gid).map((g) => g.gid);
+  const additionalGids = [gid, ...members];
   return { uid, gid, additionalGids, home };
 }

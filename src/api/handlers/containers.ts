@@ -211,6 +211,9 @@ async function logs(ctx: HttpContext, engine: Engine): Promise<void> {
   const since = timeParam(q.get('since'), 'since');
   const until = timeParam(q.get('until'), 'until');
   const timestamps = boolParam(q, 'timestamps');
+  // moby prefixes each line with the log driver's attributes (labels/env log-opts) and a space;
+  // Berth's drivers attach none, so the prefix is the space alone
+  const details = boolParam(q, 'details') ? Buffer.from(' ') : undefined;
   const ac = new AbortController();
   ctx.res.on('close', () => ac.abort());
   const { tty, batches } = containerLogBatches(engine.containers, ctx.params.id!, {
@@ -228,7 +231,7 @@ async function logs(ctx: HttpContext, engine: Engine): Promise<void> {
   const coalesce = /^Docker-Client\//.test(ctx.req.headers['user-agent'] ?? '') ? 32 * 1024 : 0;
   for await (const b of batches) {
     if (ac.signal.aborted) break;
-    if (!ctx.res.write(encodeLines(b, { raw: tty, timestamps, coalesce }))) await drained(ctx.res, ac.signal);
+    if (!ctx.res.write(encodeLines(b, { raw: tty, timestamps, coalesce, details }))) await drained(ctx.res, ac.signal);
   }
   ctx.res.end();
 }

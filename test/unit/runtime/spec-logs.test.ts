@@ -42,10 +42,11 @@ test('users resolve against the image\'s passwd and group', async () => {
   const dir = rootfs();
   try {
     const u = async (user: string): Promise<unknown> => (await buildSpec(base(dir, { user }))).process.user;
-    assert.deepEqual(await u(''), { uid: 0, gid: 0, additionalGids: undefined });
-    assert.deepEqual(await u('app'), { uid: 1000, gid: 1000, additionalGids: [50] });
-    assert.deepEqual(await u('nobody:staff'), { uid: 65534, gid: 50, additionalGids: undefined });
-    assert.deepEqual(await u('4242:4343'), { uid: 4242, gid: 4343, additionalGids: undefined });
+    // the primary group is a supplementary one too (`id` in a dockerd container: groups=GID)
+    assert.deepEqual(await u(''), { uid: 0, gid: 0, additionalGids: [0] });
+    assert.deepEqual(await u('app'), { uid: 1000, gid: 1000, additionalGids: [1000, 50] });
+    assert.deepEqual(await u('nobody:staff'), { uid: 65534, gid: 50, additionalGids: [50] });
+    assert.deepEqual(await u('4242:4343'), { uid: 4242, gid: 4343, additionalGids: [4343] });
     await assert.rejects(buildSpec(base(dir, { user: 'ghost' })), /unable to find user ghost: no matching entries in passwd file/);
     await assert.rejects(buildSpec(base(dir, { user: 'app:ghosts' })), /unable to find group ghosts/);
   } finally {
