@@ -1,12 +1,11 @@
-// What `docker inspect` and `docker ps` show of a container, and the filters `ps` accepts.
-import { InvalidParameter } from '../errors.ts';
+// What `docker inspect` and `docker ps` show of a container.
 import type { Container, ContainerService } from './containers.ts';
 import { statusString } from './status.ts';
 import type { ImageService } from './images.ts';
 import type { EndpointRecord } from './networks.ts';
 import { createHash } from 'node:crypto';
 
-export type Filters = Map<string, string[]>;
+export type { Filters } from './filter-args.ts';
 
 export function inspectView(svc: ContainerService, c: Container): Record<string, unknown> {
   const r = c.rec;
@@ -99,51 +98,6 @@ export function summaryView(c: Container, images: ImageService): Record<string, 
   };
 }
 
-const psFilters = new Set(['id', 'name', 'label', 'status', 'exited', 'ancestor', 'before', 'since', 'health',
-  'isolation', 'network', 'publish', 'expose', 'volume', 'is-task']);
-const statuses = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
-
-/** `docker ps` semantics: all/limit/filters, newest first. */
-export function listContainers(svc: ContainerService, images: ImageService, opts: { all: boolean; limit?: number; filters: Filters }): Container[] {
-  const f = opts.filters;
-  for (const k of f.keys()) if (!psFilters.has(k)) throw new InvalidParameter(`invalid filter '${k}'`);
-  for (const s of f.get('status') ?? []) {
-    if (!statuses.has(s)) throw new InvalidParameter(`invalid filter 'status=${s}'`);
-  }
-  let list = svc.all().sort((a, b) => Date.parse(b.rec.Created) - Date.parse(a.rec.Created) || (b.rec.Created > a.rec.Created ? 1 : -1));
-  const ref = (name: string): Container | undefined => { try { return svc.get(name); } catch { return undefined; } };
-  const before = f.get('before')?.map(ref);
-  const since = f.get('since')?.map(ref);
-  if (before?.some((x) => !x) || since?.some((x) => !x)) {
-    throw new InvalidParameter(`No such container: ${[...(f.get('before') ?? []), ...(f.get('since') ?? [])].find((n) => !ref(n))}`);
-  }
-  const ancestors = (f.get('ancestor') ?? []).map((a) => { try { return images.store.resolve(a).id; } catch { return undefined; } });
-  const showAll = opts.all || (opts.limit !== undefined && opts.limit > 0) || f.has('status') || f.has('exited') || !!since || !!before;
-  list = list.filter((c) => {
-    const r = c.rec;
-    if (!showAll && !r.State.Running) return false;
-    const ids = f.get('id');
-    if (ids && !ids.some((i) => r.Id.startsWith(i))) return false;
-    const names = f.get('name');
-    if (names && !names.some((n) => new RegExp(n.replace(/^\//, '')).test(r.Name.slice(1)))) return false;
-    const labels = f.get('label');
-    if (labels && !labels.every((l) => matchLabel(r.Config.Labels ?? {}, l))) return false;
-    const st = f.get('status');
-    if (st && !st.includes(r.State.Status)) return false;
-    const ex = f.get('exited');
-    if (ex && (r.State.Running || r.State.Status !== 'exited' || !ex.includes(String(r.State.ExitCode)))) return false;
-    if (ancestors.length && !ancestors.includes(r.Image)) return false;
-    if (before && !before.every((b) => Date.parse(r.Created) < Date.parse(b!.rec.Created))) return false;
-    if (since && !since.every((s) => Date.parse(r.Created) > Date.parse(s!.rec.Created))) return false;
-    return true;
-  });
-  if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
-  return list;
-}
-
-export function matchLabel(labels: Record<string, string>, filter: string): boolean {
-  const i = filter.indexOf('=');
-  if (i < 0) return filter in labels;
-  return labels[filter.slice(0, i)] === filter.slice(i + 1);
-}
-
+// The list and its filters live in container-filters.ts, label matching in filter-args.ts.
+export { listContainers } from './container-filters.ts';
+export { matchLabel } from './filter-args.ts';
