@@ -44,9 +44,15 @@ function mountViews(c: Container): Record<string, unknown>[] {
   return (c.rec.Mounts ?? []).map(({ NoCopy: _n, TmpfsOptions: _t, ...wire }) => wire);
 }
 
-function endpointView(ep: EndpointRecord): Record<string, unknown> {
+/** An endpoint on the wire; moby joins the network at the first start, so until then its NetworkID is empty. */
+function endpointView(ep: EndpointRecord, started: boolean): Record<string, unknown> {
   const { HostIf: _h, IfName: _i, ...wire } = ep;
-  return wire;
+  return started ? wire : { ...wire, NetworkID: '' };
+}
+
+function neverStarted(c: Container): boolean {
+  const t = c.rec.State.StartedAt;
+  return !t || t.startsWith('0001-');
 }
 
 function networkSettings(c: Container): Record<string, unknown> {
@@ -58,7 +64,7 @@ function networkSettings(c: Container): Record<string, unknown> {
     SecondaryIPv6Addresses: null, EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0, IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0, IPv6Gateway: '',
     MacAddress: bridge?.MacAddress ?? '',
-    Networks: Object.fromEntries(Object.entries(n.Networks).map(([k, ep]) => [k, endpointView(ep)])),
+    Networks: Object.fromEntries(Object.entries(n.Networks).map(([k, ep]) => [k, endpointView(ep, !neverStarted(c))])),
   };
 }
 
