@@ -31,6 +31,9 @@ export const fileSchema = z.object({
   'default-ulimits': z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   'log-driver': z.string().optional(),
   'log-opts': z.record(z.string(), z.unknown()).optional(),
+  init: z.boolean().optional(),
+  'init-path': z.string().optional(),
+  'default-ipc-mode': z.string().optional(),
 }).strict();
 
 export type FileConfig = z.infer<typeof fileSchema>;

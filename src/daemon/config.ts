@@ -6,6 +6,7 @@ import type { FileConfig } from './config-file.ts';
 import { logLevels } from './log-levels.ts';
 import { checkRegistrySettings } from '../engine/images.ts';
 import { parseHost, isLoopback } from './hosts.ts';
+import { checkDefaultIpcMode } from '../engine/namespace-modes.ts';
 
 export interface DaemonConfig {
   hosts: string[];
@@ -31,6 +32,12 @@ export interface DaemonConfig {
   defaultUlimits: Ulimit[];
   logDriver: string;
   logOpts: Record<string, string>;
+  /** `init` / `--init`: every container without its own HostConfig.Init runs docker-init as PID 1. */
+  init: boolean;
+  /** `init-path` / `--init-path`: the init binary; empty: docker-init on PATH. */
+  initPath: string;
+  /** `default-ipc-mode` / `--default-ipc-mode`: private (dockerd's default) or shareable. */
+  defaultIpcMode: string;
 }
 
 /**
@@ -221,6 +228,9 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     .option('--default-ulimit <name=soft[:hard]>', 'default ulimit of containers (repeatable)', repeat)
     .option('--log-driver <name>', `default log driver of containers: ${LOG_DRIVERS.join(', ')} (default json-file)`)
     .option('--log-opt <key=value>', 'default log driver option: max-size, max-file, compress (repeatable)', repeat)
+    .option('--init [bool]', 'run an init (docker-init) inside containers to forward signals and reap processes', boolFlag('--init'))
+    .option('--init-path <path>', 'path to the docker-init binary')
+    .option('--default-ipc-mode <mode>', 'default IPC mode of containers: private or shareable (default private)')
     .option('--config-file <file>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -230,6 +240,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string; userlandProxy?: boolean; usernsRemap?: string;
     insecureRegistry?: string[]; registryMirror?: string[]; tls?: boolean; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string;
     liveRestore?: boolean; defaultUlimit?: string[]; logDriver?: string; logOpt?: string[];
+    init?: boolean; initPath?: string; defaultIpcMode?: string;
   }>();
 
   let file: FileConfig = {};
@@ -287,6 +298,14 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     return [kv.slice(0, i), kv.slice(i + 1)];
   })) : undefined;
   const logOpts = checkLogConfig(logDriver, pick(flagLogOpts, 'log-opts', file['log-opts']) ?? {});
+  const init = pick(o.init, 'init', file.init) ?? false;
+  const initPath = pick(o.initPath, 'init-path', file['init-path']) ?? '';
+  const defaultIpcMode = pick(o.defaultIpcMode, 'default-ipc-mode', file['default-ipc-mode']) ?? 'private';
+  try {
+    checkDefaultIpcMode(defaultIpcMode);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   if (!/^(none|[a-zA-Z0-9_.-]{1,15})$/.test(bridge)) throw new ConfigError(`invalid bridge name ${bridge}: at most 15 letters, digits, '.', '_' or '-'`);
   if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(bip)) throw new ConfigError(`invalid bip ${bip}: expected an address with a prefix such as 10.87.0.1/16`);
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new ConfigError(`invalid mtu ${mtu}`);
@@ -313,7 +332,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     debug,
     configFile: o.configFile,
     bridge, bip, mtu, addressPool, userlandProxy, usernsRemap, insecureRegistries, registryMirrors,
-    tls, liveRestore, defaultUlimits, logDriver, logOpts,
+    tls, liveRestore, defaultUlimits, logDriver, logOpts, init, initPath, defaultIpcMode,
   };
 }
 
@@ -323,7 +342,7 @@ const KEY_OF: Record<keyof DaemonConfig, string> = {
   debug: 'debug', configFile: 'config-file', bridge: 'bridge', bip: 'bip', mtu: 'mtu', addressPool: 'default-address-pools',
   userlandProxy: 'userland-proxy', usernsRemap: 'userns-remap', insecureRegistries: 'insecure-registries',
   registryMirrors: 'registry-mirrors', tls: 'tls', liveRestore: 'live-restore', defaultUlimits: 'default-ulimits',
-  logDriver: 'log-driver', logOpts: 'log-opts',
+  logDriver: 'log-driver', logOpts: 'log-opts', init: 'init', initPath: 'init-path', defaultIpcMode: 'default-ipc-mode',
 };
 
 /** What SIGHUP applies at once; everything else is read at start-up only. */

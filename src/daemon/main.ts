@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     bridge: cfg.bridge, bip: cfg.bip, mtu: cfg.mtu, addressPool: cfg.addressPool, userlandProxy: cfg.userlandProxy, usernsRemap: cfg.usernsRemap || undefined,
     registry: { insecureRegistries: cfg.insecureRegistries, mirrors: cfg.registryMirrors, certsDir: '/etc/berth/certs.d' },
     defaultUlimits: cfg.defaultUlimits, logDriver: cfg.logDriver, logOpts: cfg.logOpts,
+    namespaces: { init: cfg.init, initPath: cfg.initPath, defaultIpcMode: cfg.defaultIpcMode },
   });
   const router = new Router();
   registerRoutes(router, engine);

@@ -17,6 +17,8 @@ import type { Logger } from '../util/log.ts';
 import { mountOverlay, unmount, isMounted } from '../sys/mount.ts';
 import type { Runtime, ExitInfo, AttachStream } from '../runtime/runtime.ts';
 import { buildSpec } from '../runtime/spec.ts';
+import { initBinaryPath } from '../runtime/init-binary.ts';
+import { checkNamespaceModes, joinNamespaces, networkDonor, wantsInit, IN_CONTAINER_INIT, prepareShm, releaseShm } from './namespace-modes.ts';
 import type { ImageService } from './images.ts';
 import type { ContainerRecord, ContainerConfig } from './container-record.ts';
 import { initialState, setRunning, setStopped, setStartError } from './container-state.ts';
@@ -77,7 +79,11 @@ export interface ContainerServiceOptions {
   logOpts?: Record<string, string>;
   /** daemon.json default-ulimits. */
   defaultUlimits?: Ulimit[];
+  /** daemon.json `init` / `init-path` and `default-ipc-mode` (namespace-modes.ts). */
+  namespaces?: NamespaceDefaults;
 }
+
+export interface NamespaceDefaults { init: boolean; initPath: string; defaultIpcMode: string }
 
 type Ulimit = { Name: string; Soft: number; Hard: number };
 
@@ -102,6 +108,7 @@ export class ContainerService {
   private readonly idMap: { uid: number; gid: number; size: number } | undefined;
   private readonly cgroupParent: string;
   private readonly defaultUlimits: Ulimit[] | undefined;
+  private readonly nsDefaults: NamespaceDefaults;
   private readonly logDefaults: { driver?: string; opts?: Record<string, string> };
   private readonly logRotator: LogRotator;
   /** Called after a container is removed (exec sessions, etc. drop their references). */
@@ -124,6 +131,7 @@ export class ContainerService {
     this.idMap = o.idMap;
     this.cgroupParent = o.cgroupParent;
     this.defaultUlimits = o.defaultUlimits;
+    this.nsDefaults = o.namespaces ?? { init: false, initPath: '', defaultIpcMode: 'private' };
     this.logDefaults = { driver: o.logDriver, opts: o.logOpts };
     this.logRotator = new LogRotator(o.log);
   }
@@ -146,6 +154,7 @@ export class ContainerService {
         try {
           await this.runtime.delete(id);
           await unmount(join(dir, 'merged'));
+          await releaseShm(dir);
           await rm(dir, { recursive: true, force: true });
         } catch (e) {
           this.log.error({ id, err: String(e) }, 'could not sweep container dir');
@@ -174,6 +183,7 @@ export class ContainerService {
       await this.runtime.killConmon(id).catch(() => {});
       await this.runtime.delete(id).catch(() => {});
       await unmount(this.paths(c).merged).catch(() => {});
+      await releaseShm(c.dir).catch((err) => this.log.warn({ id, err: String(err) }, 'shm unmount failed'));
       return;
     }
     const st = await this.runtime.state(id);
@@ -296,8 +306,8 @@ export class ContainerService {
    */
   private checkNetworkMode(mode: string): void {
     try {
-      if (mode.startsWith('container:')) this.get(mode.slice('container:'.length));
-      else if (mode !== 'default') this.networks.get(mode);
+      // A missing `container:X` fails the start (404), as in dockerd: create accepts it.
+      if (mode !== 'default' && !mode.startsWith('container:')) this.networks.get(mode);
     } catch (err) {
       if (err instanceof NotFound) throw new InvalidParameter(err.message);
       throw err;
@@ -393,7 +403,8 @@ export class ContainerService {
     if (!input.Image) throw new InvalidParameter('config cannot be empty in order to create a container');
     const image = this.images.store.resolve(input.Image);
     const hc = input.HostConfig ?? {};
-    const networkMode = hc.NetworkMode || 'default';
+    const nsModes = checkNamespaceModes({ ...input, HostConfig: hc }, (ref) => this.get(ref), this.nsDefaults.defaultIpcMode);
+    const networkMode = nsModes.NetworkMode || 'default';
     this.checkNetworkMode(networkMode);
     validateResources(hc as ResourceFields);
     securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt);
@@ -458,6 +469,10 @@ export class ContainerService {
       ...defaultHostConfig(),
       ...stripNulls(hc as Record<string, unknown>),
       NetworkMode: networkMode === 'default' ? this.networks.defaultMode() : networkMode,
+      PidMode: nsModes.PidMode, IpcMode: nsModes.IpcMode, UTSMode: nsModes.UTSMode,
+      // moby adaptContainerSettings: 0 means the default /dev/shm size; Berth makes no cgroup
+      // namespaces, which is what dockerd's "host" (its default on cgroup v1) means.
+      ShmSize: hc.ShmSize || 64 * 1024 * 1024, CgroupnsMode: (hc as { CgroupnsMode?: string | null }).CgroupnsMode || 'host',
       RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
       AutoRemove: hc.AutoRemove ?? false,
       // daemon.json default-ulimits fill the kinds the container does not set (moby mergeUlimits).
@@ -558,12 +573,14 @@ export class ContainerService {
       undo.push(() => this.volumes.releaseAll(c.rec.Mounts ?? []));
       let netnsPath: string | undefined;
       if (hc.NetworkMode.startsWith('container:')) {
-        const t = this.get(hc.NetworkMode.slice('container:'.length));
-        if (!t.rec.State.Running) throw new Conflict(`cannot join network namespace of a non running container: ${t.rec.Id}`);
-        netnsPath = t.rec.NetworkSettings?.SandboxKey || `/proc/${t.rec.State.Pid}/ns/net`;
+        netnsPath = networkDonor(c.rec, (ref) => this.get(ref));
       } else if (!this.idMap) {
         netnsPath = await this.attachNetwork(c, undo);
       }
+      const joined = joinNamespaces(c.rec, (ref) => this.get(ref));
+      const ownShm = await prepareShm(c.rec, c.dir);
+      if (ownShm) undo.push(() => releaseShm(c.dir));
+      const init = wantsInit(c.rec, this.nsDefaults.init) ? { source: initBinaryPath(this.nsDefaults.initPath), target: IN_CONTAINER_INIT } : undefined;
       const spec = await buildSpec({
         id,
         rootfs: p.merged,
@@ -580,6 +597,9 @@ export class ContainerService {
         netnsPath,
         pidMode: hc.PidMode === 'host' ? 'host' : '',
         ipcMode: hc.IpcMode === 'host' ? 'host' : '',
+        ...joined,
+        ...(ownShm ? { shm: ownShm } : {}),
+        init,
         utsMode: hc.UTSMode === 'host' ? 'host' : '',
         etcFiles: { hostname: c.rec.HostnamePath, hosts: c.rec.HostsPath, resolvConf: c.rec.ResolvConfPath },
         capAdd: hc.CapAdd ?? undefined,
@@ -656,6 +676,7 @@ export class ContainerService {
         this.runtime.delete(id).then(() => { c.runtimeClean = true; },
           (err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed')),
         unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed')),
+        releaseShm(c.dir).catch((err) => this.log.warn({ id, err: String(err) }, 'shm unmount failed')),
         this.releaseNetwork(c),
         this.volumes.releaseAll(c.rec.Mounts ?? []).catch((err) => this.log.warn({ id, err: String(err) }, 'volume release failed')),
         this.logRotator.unwatch(c.rec.LogPath),
@@ -898,6 +919,7 @@ export class ContainerService {
         if (!c.runtimeClean) await this.runtime.delete(id);
         await this.releaseNetwork(c);
         await unmount(join(c.dir, 'merged'));
+        await releaseShm(c.dir);
         await rm(c.dir, { recursive: true, force: true });
       } catch (err) {
         c.removing = false;

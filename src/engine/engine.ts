@@ -13,7 +13,8 @@ import { ImageService, type RegistrySettings } from './images.ts';
 import { BuildService } from './build.ts';
 import { EventLog } from './events.ts';
 import { HealthMonitor } from './health.ts';
-import { ContainerService } from './containers.ts';
+import { ContainerService, type NamespaceDefaults } from './containers.ts';
+import { DEFAULT_INIT_BINARY, initVersion } from '../runtime/init-binary.ts';
 import { ExecService } from './exec.ts';
 import { NetworkService } from './networks.ts';
 import { VolumeService } from './volumes.ts';
@@ -48,6 +49,8 @@ export interface EngineOptions {
   logDriver?: string;
   /** Default log options, validated by the daemon: max-size (e.g. 10m), max-file (≥ 1), compress (bool). */
   logOpts?: Record<string, string>;
+  /** daemon.json `init`, `init-path`, `default-ipc-mode`. */
+  namespaces?: NamespaceDefaults;
 }
 
 export class Engine {
@@ -113,7 +116,7 @@ export class Engine {
     });
     const volumes = new VolumeService(await VolumeStore.open(root, opts.log, idMap),
       (name) => containers.all().filter((c) => (c.rec.Mounts ?? []).some((m) => m.Name === name)).map((c) => c.rec.Id));
-    containers = new ContainerService({ dataRoot: root, cgroupParent, runtime, images, networks, volumes, log: opts.log, idMap, logDriver: opts.logDriver, logOpts: opts.logOpts, defaultUlimits: opts.defaultUlimits });
+    containers = new ContainerService({ dataRoot: root, cgroupParent, runtime, images, networks, volumes, log: opts.log, idMap, logDriver: opts.logDriver, logOpts: opts.logOpts, defaultUlimits: opts.defaultUlimits, namespaces: opts.namespaces });
     // Exits the runtime finds at init for containers not loaded yet are picked up again by
     // reconcile (it reads the exit file of every container recorded as running).
     runtime.onExit((cid, info) => {
@@ -150,6 +153,7 @@ export class Engine {
     containers: number; running: number; paused: number; stopped: number; images: number; dataRoot: string;
     execRoot: string; runtime: string; cgroupVersion: '1' | '2'; id: string; name: string; debug: boolean;
     registry: RegistrySettings; securityOptions: string[]; eventListeners: number;
+    init: { binary: string; version?: { name: string; version: string; commit: string } };
   }> {
     const c = this.containers.counts();
     return {
@@ -160,6 +164,7 @@ export class Engine {
       // Docker's default seccomp profile is Berth's too; cgroup namespaces are not used (v1 host).
       securityOptions: ['name=seccomp,profile=builtin', ...(this.opts.usernsRemap ? ['name=userns'] : [])],
       eventListeners: this.events.listeners,
+      init: { binary: this.opts.namespaces?.initPath || DEFAULT_INIT_BINARY, version: await initVersion(this.opts.namespaces?.initPath ?? '') },
     };
   }
 }

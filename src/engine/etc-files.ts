@@ -14,24 +14,47 @@ const defaultHosts = [
   'ff02::2\tip6-allrouters',
 ];
 
+const loopbackNs = /^nameserver\s+((127\.([0-9]{1,3}\.){2}[0-9]{1,3})|(::1))\s*$/;
+
+/** resolv.conf words of one kind, comments skipped (libnetwork resolvconf GetSearchDomains/GetOptions). */
+function words(lines: string[], key: RegExp): string[] {
+  return lines.map((l) => l.replace(/#.*/, '').trim()).filter((l) => key.test(l)).flatMap((l) => l.split(/\s+/).slice(1));
+}
+
+/** libnetwork resolvconf.Build: search, then nameservers, then options ("." alone means no search). */
+function buildResolvConf(ns: string[], search: string[], options: string[]): string {
+  let out = '';
+  if (search.length && search.join(' ').trim() !== '.') out += `search ${search.join(' ')}\n`;
+  for (const n of ns) out += `nameserver ${n}\n`;
+  if (options.length && options.join(' ').trim() !== '') out += `options ${options.join(' ')}\n`;
+  return out;
+}
+
 /**
- * Host resolvers are kept except loopback ones, which mean nothing inside the container's
- * network namespace; with none left, Docker's public fallbacks are written.
+ * A container's resolv.conf as libnetwork writes it (sandbox_dns_unix.go). With --dns,
+ * --dns-search or --dns-option: built from those, the host's filling what is not given. Without:
+ * the host's file as it is, less loopback nameservers (they mean nothing inside the container's
+ * network namespace); with none left, Google's public resolvers are appended. On a user network
+ * (`embeddedDns`) the embedded server is the only IPv4 nameserver, the file's IPv6 ones stay,
+ * and `ndots:0` is added unless the user set ndots (rebuildDNS).
  */
-export function containerResolvConf(host: string, opts: { dns?: string[]; search?: string[]; options?: string[] }): string {
-  const lines = host.split('\n');
-  let ns = lines.filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!)
-    .filter((a) => !a.startsWith('127.') && a !== '::1');
-  if (opts.dns?.length) ns = opts.dns;
-  if (ns.length === 0) ns = ['8.8.8.8', '8.8.4.4'];
-  let search = lines.filter((l) => /^\s*(search|domain)\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
-  if (opts.search?.length) search = opts.search;
-  let options = lines.filter((l) => /^\s*options\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
-  if (opts.options?.length) options = opts.options;
-  const out = ns.map((n) => `nameserver ${n}`);
-  if (search.length) out.push(`search ${search.join(' ')}`);
-  if (options.length) out.push(`options ${options.join(' ')}`);
-  return out.join('\n') + '\n';
+export function containerResolvConf(host: string, opts: { dns?: string[]; search?: string[]; options?: string[]; embeddedDns?: string }): string {
+  const hostLines = host.split('\n');
+  let text: string;
+  if (opts.dns?.length || opts.search?.length || opts.options?.length) {
+    const ns = opts.dns?.length ? opts.dns : words(hostLines, /^nameserver\s/);
+    text = buildResolvConf(ns, opts.search?.length ? opts.search : words(hostLines, /^(search|domain)\s/),
+      opts.options?.length ? opts.options : words(hostLines, /^options\s/));
+  } else {
+    text = hostLines.filter((l) => !loopbackNs.test(l)).join('\n');
+    if (!/^\s*nameserver\s+\S+\s*$/m.test(text)) text += '\nnameserver 8.8.8.8\nnameserver 8.8.4.4';
+  }
+  if (!opts.embeddedDns) return text;
+  const lines = text.split('\n');
+  const v6 = lines.map((l) => l.trim()).filter((l) => /^nameserver\s+\S*:\S*\s*$/.test(l)).map((l) => l.split(/\s+/)[1]!);
+  const options = words(lines, /^options\s/);
+  if (!options.some((o) => o.includes('ndots'))) options.push('ndots:0');
+  return buildResolvConf([opts.embeddedDns, ...v6], words(lines, /^(search|domain)\s/), options);
 }
 
 export async function writeEtcFiles(dir: string, o: {
@@ -53,8 +76,8 @@ export async function writeEtcFiles(dir: string, o: {
     resolv = hostResolv;
   } else {
     hosts = defaultHosts.join('\n') + '\n';
-    const dns = o.dns?.length ? o.dns : o.embeddedDns ? [o.embeddedDns] : undefined;
-    resolv = containerResolvConf(hostResolv, { dns, search: o.dnsSearch, options: o.dnsOptions });
+    // On a user network --dns names the embedded server's upstreams, not the file's nameservers.
+    resolv = containerResolvConf(hostResolv, { dns: o.dns, search: o.dnsSearch, options: o.dnsOptions, embeddedDns: o.embeddedDns });
   }
   for (const h of o.extraHosts ?? []) {
     const i = h.indexOf(':');
@@ -63,7 +86,8 @@ export async function writeEtcFiles(dir: string, o: {
   }
   // The container's own line comes last, as in Docker's /etc/hosts.
   if (o.address && o.networkMode !== 'host') {
-    const fqdn = o.domainname ? `${o.hostname}.${o.domainname}\t` : '';
+    // libnetwork etchosts: "<ip>\t<host>.<domain> <host>" (a space, not a tab, between the names).
+    const fqdn = o.domainname ? `${o.hostname}.${o.domainname} ` : '';
     hosts += `${o.address}\t${fqdn}${o.hostname}\n`;
   }
   await Promise.all([

@@ -24,7 +24,18 @@ export interface SpecInput {
   /** Join this network namespace (a named netns, or another container's) instead of a new one. */
   netnsPath?: string;
   pidMode?: 'host' | '';
+  /** Join this PID namespace (`--pid container:X`: /proc/<pid>/ns/pid of X) instead of a new one. */
+  pidPath?: string;
   ipcMode?: 'host' | '';
+  /** Join this IPC namespace (`--ipc container:X`) instead of a new one. */
+  ipcPath?: string;
+  /**
+   * /dev/shm: absent = a tmpfs of the container's own (shmSize); null = none (`--ipc none`);
+   * a path = bind that (`--ipc host`: the host's; `--ipc container:X`: X's).
+   */
+  shm?: string | null;
+  /** Run this init binary (tini) as PID 1, bound read-only at `initTarget`, in front of `args`. */
+  init?: { source: string; target: string };
   utsMode?: 'host' | '';
   etcFiles: { hostname?: string; hosts?: string; resolvConf?: string };
   extraMounts?: { source: string; destination: string; type: string; options: string[] }[];
@@ -146,8 +157,8 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
   const seccomp = input.privileged || input.seccomp === 'unconfined' ? undefined
     : input.seccomp ? customSeccomp(input.seccomp) : defaultSeccomp(caps);
   const namespaces: Namespace[] = [{ type: 'mount' }];
-  if (input.pidMode !== 'host') namespaces.push({ type: 'pid' });
-  if (input.ipcMode !== 'host') namespaces.push({ type: 'ipc' });
+  if (input.pidMode !== 'host') namespaces.push(input.pidPath ? { type: 'pid', path: input.pidPath } : { type: 'pid' });
+  if (input.ipcMode !== 'host') namespaces.push(input.ipcPath ? { type: 'ipc', path: input.ipcPath } : { type: 'ipc' });
   if (input.utsMode !== 'host') namespaces.push({ type: 'uts' });
   if (input.idMap) namespaces.push({ type: 'user' });
   if (input.networkMode !== 'host') namespaces.push(input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' });
@@ -163,8 +174,10 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', priv ? 'rw' : 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', priv ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${input.shmSize ?? 64 * 1024 * 1024}`] },
   ];
+  // moby oci_linux.go: no /dev/shm with --ipc none, another's (bound) when shared, else its own.
+  if (typeof input.shm === 'string') mounts.push({ destination: '/dev/shm', type: 'bind', source: input.shm, options: ['rbind', 'rprivate'] });
+  else if (input.shm !== null) mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${input.shmSize ?? 64 * 1024 * 1024}`] });
   const etc: [string, string | undefined][] = [
     ['/etc/resolv.conf', input.etcFiles.resolvConf], ['/etc/hostname', input.etcFiles.hostname], ['/etc/hosts', input.etcFiles.hosts],
   ];
@@ -172,6 +185,11 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
     if (src) mounts.push({ destination: dest, type: 'bind', source: src, options: ['rbind', 'rprivate'] });
   }
   for (const m of input.extraMounts ?? []) mounts.push({ destination: m.destination, type: m.type, source: m.source, options: m.options });
+  if (input.init) {
+    // moby: `<init> -- <command>`, the binary bound read-only over whatever the image has there.
+    process.args = [input.init.target, '--', ...process.args];
+    mounts.push({ destination: input.init.target, type: 'bind', source: input.init.source, options: ['bind', 'ro'] });
+  }
   return {
     ociVersion: '1.0.2-dev',
     process,

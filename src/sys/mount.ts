@@ -31,3 +31,8 @@ export async function isMounted(target: string): Promise<boolean> {
   const esc = target.replace(/ /g, '\\040');
   return mounts.split('\n').some((l) => l.split(' ')[1] === esc);
 }
+
+/** A tmpfs at target (a shareable container's /dev/shm, kept on the host as dockerd does). */
+export async function mountTmpfs(target: string, source: string, options: string[]): Promise<void> {
+  await run('mount', ['-t', 'tmpfs', '-o', options.join(','), source, target]);
+}

@@ -14,6 +14,8 @@ export interface SystemSource {
     registry?: { insecureRegistries: string[]; mirrors: string[] };
     securityOptions?: string[];
     eventListeners?: number;
+    /** The init containers run with --init (docker info's InitBinary) and what its `--version` says. */
+    init?: { binary: string; version?: { name: string; version: string; commit: string } };
   }>;
 }
 
@@ -64,6 +66,7 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
   router.add('GET', '/version', async (ctx) => {
     const info = await sys.info();
     const rv = await runtimeVersion(info.runtime);
+    const init = info.init?.version;
     const details = {
       ApiVersion: MAX_API_VERSION, Arch: goArch(), BuildTime: '', Experimental: 'false', GitCommit: '',
       GoVersion: `node ${process.versions.node}`, KernelVersion: release(), MinAPIVersion: MIN_API_VERSION, Os: 'linux',
@@ -73,6 +76,8 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
       Components: [
         { Name: 'Engine', Version: BERTH_VERSION, Details: details },
         { Name: 'runc', Version: rv, Details: { GitCommit: '' } },
+        // dockerd lists its init (docker-init, tini) with the version `--version` gives.
+        ...(init ? [{ Name: init.name, Version: init.version, Details: { GitCommit: init.commit } }] : []),
       ],
       Version: BERTH_VERSION, ApiVersion: MAX_API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: '',
       GoVersion: `node ${process.versions.node}`, Os: 'linux', Arch: goArch(), KernelVersion: release(),
@@ -82,6 +87,9 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
 
   router.add('GET', '/info', async (ctx) => {
     const i = await sys.info();
+    const init = i.init?.version;
+    // moby info_unix.go: N/A when the init cannot be asked; Expected (omitempty) = ID.
+    const initCommit = init ? { ID: init.commit, ...(init.commit ? { Expected: init.commit } : {}) } : { ID: 'N/A', Expected: 'N/A' };
     sendJson(ctx.res, 200, {
       ID: i.id, Containers: i.containers, ContainersRunning: i.running, ContainersPaused: i.paused,
       ContainersStopped: i.stopped, Images: i.images, Driver: 'overlay2',
@@ -98,8 +106,8 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
       HttpProxy: '', HttpsProxy: '', NoProxy: '', Name: i.name, Labels: [], ExperimentalBuild: false,
       ServerVersion: BERTH_VERSION, Runtimes: { runc: { path: i.runtime } }, DefaultRuntime: 'runc',
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
-      LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
-      InitCommit: { ID: '' }, SecurityOptions: i.securityOptions ?? [], Warnings: [],
+      LiveRestoreEnabled: true, Isolation: '', InitBinary: i.init?.binary ?? '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
+      InitCommit: initCommit, SecurityOptions: i.securityOptions ?? [], Warnings: [],
     });
   });
 }

@@ -53,9 +53,14 @@ test('signals by name, short name and number', () => {
 });
 
 test('resolv.conf drops loopback resolvers and falls back like Docker', () => {
-  assert.equal(containerResolvConf('nameserver 127.0.0.53\nsearch example\n', {}), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\nsearch example\n');
+  // libnetwork FilterResolvDNS: the host's text less loopback resolvers, defaults appended after a newline.
+  assert.equal(containerResolvConf('nameserver 127.0.0.53\nsearch example\n', {}), 'search example\n\nnameserver 8.8.8.8\nnameserver 8.8.4.4');
   assert.equal(containerResolvConf('nameserver 10.0.0.2\noptions ndots:2\n', {}), 'nameserver 10.0.0.2\noptions ndots:2\n');
-  assert.equal(containerResolvConf('nameserver 10.0.0.2\n', { dns: ['1.1.1.1'], search: ['a.b'] }), 'nameserver 1.1.1.1\nsearch a.b\n');
+  // resolvconf.Build's order: search, nameservers, options.
+  assert.equal(containerResolvConf('nameserver 10.0.0.2\n', { dns: ['1.1.1.1'], search: ['a.b'] }), 'search a.b\nnameserver 1.1.1.1\n');
+  // A user network: the embedded server only (IPv6 resolvers kept), ndots:0 unless the user set ndots.
+  assert.equal(containerResolvConf('nameserver 10.0.0.2\nnameserver 2001:db8::1\n', { embeddedDns: '127.0.0.11' }), 'nameserver 127.0.0.11\nnameserver 2001:db8::1\noptions ndots:0\n');
+  assert.equal(containerResolvConf('nameserver 10.0.0.2\n', { dns: ['9.9.9.9'], search: ['x.y'], options: ['ndots:2'], embeddedDns: '127.0.0.11' }), 'search x.y\nnameserver 127.0.0.11\noptions ndots:2\n');
 });
 
 test('create body decoding is Go-lenient but rejects wrong types', () => {
