@@ -132,7 +132,8 @@ export class ExecService {
     const r = this.get(id);
     return {
       ID: r.id, Running: r.running, ExitCode: r.exitCode, ProcessConfig: {
-        tty: r.tty, entrypoint: r.cmd[0], arguments: r.cmd.slice(1), privileged: r.privileged, user: r.user,
+        // moby's backend.ExecProcessConfig: `user,omitempty` (an exec without a user has no key)
+        tty: r.tty, entrypoint: r.cmd[0], arguments: r.cmd.slice(1), privileged: r.privileged, ...(r.user ? { user: r.user } : {}),
       },
       OpenStdin: r.attachStdin, OpenStderr: r.attachStderr, OpenStdout: r.attachStdout, CanRemove: false,
       ContainerID: r.container.rec.Id, DetachKeys: r.detachKeys, Pid: r.pid,
