@@ -6,7 +6,7 @@ import type { ContainerService, Container } from './containers.ts';
 import type { ImageService, ImageRecord } from './images.ts';
 import type { DeleteRecord } from '../image/store.ts';
 import { containerSizes } from './container-io.ts';
-import { matchLabel } from './container-views.ts';
+import { matchLabel, validateFilters, invalidFilter } from './filter-args.ts';
 
 export type Filters = Map<string, string[]>;
 
@@ -18,13 +18,11 @@ export function parseFilterTime(v: string, now = Date.now()): number {
   const dur = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(v) ? v.match(/\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)/g) : null;
   if (dur) return now - dur.reduce((n, part) => n + parseFloat(part) * GO_UNITS[part.replace(/^[\d.]+/, '')]!, 0);
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidParameter(`invalid filter 'until=${v}': not a timestamp, date or duration`);
+  if (Number.isNaN(t)) throw new InvalidParameter(`failed to parse value as time or duration: ${JSON.stringify(v)}`); // moby's timetypes.GetTimestamp
   return t;
 }
 
-function checkFilters(f: Filters, allowed: string[]): void {
-  for (const k of f.keys()) if (!allowed.includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
-}
+const checkFilters = validateFilters;
 
 /** label / label! filters against a set of labels. */
 function labelsMatch(f: Filters, labels: Record<string, string>): boolean {
@@ -35,7 +33,7 @@ function labelsMatch(f: Filters, labels: Record<string, string>): boolean {
 function until(f: Filters): number | undefined {
   const u = f.get('until');
   if (!u?.length) return undefined;
-  if (u.length > 1) throw new InvalidParameter('more than one until filter');
+  if (u.length > 1) throw new InvalidParameter('more than one until filter specified');
   return parseFilterTime(u[0]!);
 }
 
@@ -64,8 +62,9 @@ export async function pruneContainers(svc: ContainerService, images: ImageServic
 export async function pruneImages(images: ImageService, f: Filters): Promise<{ ImagesDeleted: DeleteRecord[] | null; SpaceReclaimed: number }> {
   checkFilters(f, ['dangling', 'until', 'label', 'label!']);
   const d = f.get('dangling') ?? [];
-  if (d.some((v) => !['true', 'false', '1', '0'].includes(v))) throw new InvalidParameter(`invalid filter 'dangling=${d.join(',')}'`);
-  const danglingOnly = !d.length || d[0] === 'true' || d[0] === '1';
+  // moby's image prune: false/0 turns it off, true/1 keeps it on, anything else is refused
+  if (d.length && !d.some((v) => ['true', 'false', '1', '0'].includes(v))) throw invalidFilter('dangling', `[${d.join(' ')}]`);
+  const danglingOnly = !(d.includes('false') || d.includes('0'));
   const before = until(f);
   const store = images.store;
   const records: DeleteRecord[] = [];

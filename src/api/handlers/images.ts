@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router.ts';
 import { sendJson, boolParam, lazyJsonStream, readJson } from '../respond.ts';
 import { registryAuth } from '../registry-auth.ts';
-import { parseFilters, rejectUnknownFilters } from '../filters.ts';
+import { parseFilters } from '../filters.ts';
+import { listImages } from '../../engine/image-filters.ts';
 import { versionLess } from '../version.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { AuthConfig } from '../../types/auth-config.ts';
@@ -87,37 +88,7 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
   });
 
   router.add('GET', '/images/json', (ctx) => {
-    const f = parseFilters(ctx.query.get('filters'));
-    rejectUnknownFilters(f, ['dangling', 'label', 'reference', 'before', 'since', 'until']);
-    let list = store.list();
-    // Intermediate images (untagged parents of other images, as a build leaves) only with all=1.
-    if (!boolParam(ctx.query, 'all')) list = list.filter((r) => r.repoTags.length || r.repoDigests.length || !store.children(r.id).length);
-    const dangling = f.get('dangling');
-    if (dangling?.length) {
-      const want = dangling[0] === 'true' || dangling[0] === '1';
-      list = list.filter((r) => (r.repoTags.length === 0) === want);
-    }
-    for (const l of f.get('label') ?? []) {
-      const i = l.indexOf('=');
-      list = list.filter((r) => {
-        const labels = r.config.config?.Labels ?? {};
-        return i < 0 ? l in labels : labels[l.slice(0, i)] === l.slice(i + 1);
-      });
-    }
-    const refs = f.get('reference');
-    if (refs?.length) {
-      // Like moby: an image matches when one of its tags does, and only those tags are shown.
-      const res = refs.map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.')}$`));
-      const match = (t: string): boolean => res.some((re) => re.test(t) || re.test(t.slice(0, t.lastIndexOf(':'))));
-      list = list.filter((r) => r.repoTags.some(match)).map((r) => ({ ...r, repoTags: r.repoTags.filter(match) }));
-    }
-    for (const [key, cmp] of [['before', -1], ['since', 1]] as const) {
-      for (const ref of f.get(key) ?? []) {
-        const pivot = createdUnix(store.resolve(ref));
-        list = list.filter((r) => (cmp < 0 ? createdUnix(r) < pivot : createdUnix(r) > pivot));
-      }
-    }
-    list.sort((a, b) => createdUnix(b) - createdUnix(a) || a.id.localeCompare(b.id));
+    const list = listImages(store, { all: boolParam(ctx.query, 'all'), filters: parseFilters(ctx.query.get('filters')) });
     sendJson(ctx.res, 200, list.map((r) => imageSummary(r, ctx.apiVersion)));
   });
 

@@ -8,6 +8,7 @@ import type { Engine } from '../../engine/engine.ts';
 import type { NetworkRecord } from '../../engine/networks.ts';
 import { matchLabel } from '../../engine/container-views.ts';
 import { parseFilterTime } from '../../engine/prune.ts';
+import { filterNetworks } from '../../engine/network-filters.ts';
 import { versionLess } from '../version.ts';
 
 export function registerNetworkRoutes(router: Router, engine: Engine): void {
@@ -34,19 +35,7 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
   const configured = (n: NetworkRecord): boolean => svc.all().some((c) => !!c.rec.NetworkSettings?.Networks[n.Name]);
 
   router.add('GET', '/networks', (ctx) => {
-    const f = parseFilters(ctx.query.get('filters'));
-    rejectUnknownFilters(f, ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling']);
-    let list = nets.list();
-    for (const v of f.get('type') ?? []) if (!['custom', 'builtin'].includes(v)) throw new InvalidParameter(`invalid filter: 'type'='${v}'`);
-    if (f.get('driver')?.length) list = list.filter((n) => f.get('driver')!.includes(n.Driver));
-    if (f.get('id')?.length) list = list.filter((n) => f.get('id')!.some((i) => n.Id.startsWith(i)));
-    if (f.get('name')?.length) list = list.filter((n) => f.get('name')!.some((x) => n.Name.includes(x)));
-    if (f.get('scope')?.length) list = list.filter((n) => f.get('scope')!.includes(n.Scope));
-    if (f.get('label')?.length) list = list.filter((n) => f.get('label')!.every((l) => matchLabel(n.Labels, l)));
-    const builtin = (n: NetworkRecord): boolean => ['bridge', 'host', 'none'].includes(n.Name);
-    if (f.get('type')?.length) list = list.filter((n) => f.get('type')!.some((t) => (t === 'builtin') === builtin(n)));
-    const d = f.get('dangling');
-    if (d?.length) list = list.filter((n) => !builtin(n) && ((d[0] === 'true' || d[0] === '1') === !configured(n)));
+    const list = filterNetworks(nets, parseFilters(ctx.query.get('filters')));
     sendJson(ctx.res, 200, list.map((n) => view(n, false, ctx.apiVersion)));
   });
 

@@ -15,7 +15,8 @@ const kinds = ['container', 'image', 'volume', 'build-cache'];
 
 export function registerDiskRoutes(router: Router, engine: Engine): void {
   router.add('GET', '/system/df', async (ctx) => {
-    const want = ctx.query.getAll('type');
+    // `type` came with API 1.42 (moby 23); dockerd 20.10 ignores it
+    const want = versionLess(ctx.apiVersion, '1.42') ? [] : ctx.query.getAll('type');
     for (const t of want) if (!kinds.includes(t)) throw new InvalidParameter(`unknown object type: ${t}`);
     const has = (t: string): boolean => want.length === 0 || want.includes(t);
     const du = await diskUsage(engine.containers, engine.images);
@@ -24,7 +25,8 @@ export function registerDiskRoutes(router: Router, engine: Engine): void {
       Images: has('image') ? du.images.map((i) => ({
         ...imageSummary(i.image, ctx.apiVersion), Containers: i.containers, SharedSize: i.sharedSize,
       })) : null,
-      Containers: has('container') ? du.containers.map((c) => summaryFor({
+      // newest first, as `docker ps -a` lists them
+      Containers: has('container') ? [...du.containers].sort((a, b) => (a.container.rec.Created < b.container.rec.Created ? 1 : -1)).map((c) => summaryFor({
         ...summaryView(c.container, engine.images), SizeRw: c.sizeRw, SizeRootFs: c.sizeRootFs,
       }, ctx.apiVersion)) : null,
       Volumes: has('volume') ? await Promise.all(engine.volumes.store.list().map(async (v) => volumeView(v, { Size: await engine.volumes.store.size(v.Name), RefCount: engine.volumes.inUse(v.Name).length }))) : null,

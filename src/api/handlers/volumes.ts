@@ -6,7 +6,7 @@ import { parseFilters, rejectUnknownFilters } from '../filters.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { VolumeRecord } from '../../engine/volumes.ts';
-import { matchLabel } from '../../engine/container-views.ts';
+import { matchLabel, match, exactMatch, matchKVList, invalidFilter } from '../../engine/filter-args.ts';
 import { versionLess } from '../version.ts';
 
 /** A volume as the API shows it (Berth's own fields left out). */
@@ -35,15 +35,16 @@ export function registerVolumeRoutes(router: Router, engine: Engine): void {
     const f = parseFilters(ctx.query.get('filters'));
     rejectUnknownFilters(f, ['dangling', 'name', 'label', 'driver']);
     let list = vols.store.list();
+    // moby's volume/service filtersToBy: name a regular expression, driver exact, labels, dangling
     const d = f.get('dangling');
     if (d?.length) {
-      if (!['true', 'false', '1', '0'].includes(d[0]!)) throw new InvalidParameter(`invalid filter 'dangling=${d[0]}'`);
-      const want = d[0] === 'true' || d[0] === '1';
-      list = list.filter((v) => (vols.inUse(v.Name).length === 0) === want);
+      let dangling: boolean;
+      if (d.includes('true') || d.includes('1')) dangling = true;
+      else if (d.includes('false') || d.includes('0')) dangling = false;
+      else throw invalidFilter('dangling', `[${d.join(' ')}]`);
+      list = list.filter((v) => (vols.inUse(v.Name).length === 0) === dangling);
     }
-    if (f.get('name')?.length) list = list.filter((v) => f.get('name')!.some((n) => v.Name.includes(n)));
-    if (f.get('driver')?.length) list = list.filter((v) => f.get('driver')!.includes(v.Driver));
-    if (f.get('label')?.length) list = list.filter((v) => f.get('label')!.every((l) => matchLabel(v.Labels, l)));
+    list = list.filter((v) => match(f, 'name', v.Name) && exactMatch(f, 'driver', v.Driver) && matchKVList(f, 'label', v.Labels));
     sendJson(ctx.res, 200, { Volumes: list.map((v) => volumeView(v)), Warnings: null });
   });
 
