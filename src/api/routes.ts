@@ -10,6 +10,8 @@ import { registerNetworkRoutes } from './handlers/networks.ts';
 import { registerVolumeRoutes } from './handlers/volumes.ts';
 import { registerBuildRoutes } from './handlers/build.ts';
 import { registerEventRoutes } from './handlers/events.ts';
+import { registerSwarmRoutes } from './handlers/swarm.ts';
+import { registerPluginRoutes } from './handlers/plugins.ts';
 
 export function registerRoutes(router: Router, engine: Engine): void {
   registerSystemRoutes(router, engine);
@@ -21,4 +23,6 @@ export function registerRoutes(router: Router, engine: Engine): void {
   registerVolumeRoutes(router, engine);
   registerBuildRoutes(router, engine.builds);
   registerEventRoutes(router, engine.events);
+  registerSwarmRoutes(router);
+  registerPluginRoutes(router);
 }
