@@ -4,6 +4,7 @@ import { statusString } from './status.ts';
 import type { ImageService } from './images.ts';
 import type { EndpointRecord } from './networks.ts';
 import { createHash } from 'node:crypto';
+import { mountView } from './volumes.ts';
 
 export type { Filters } from './filter-args.ts';
 
@@ -41,7 +42,8 @@ export function inspectView(svc: ContainerService, c: Container): Record<string,
 }
 
 function mountViews(c: Container): Record<string, unknown>[] {
-  return (c.rec.Mounts ?? []).map(({ NoCopy: _n, TmpfsOptions: _t, ...wire }) => wire);
+  // Records made before --tmpfs left Mounts kept those there; moby never lists them.
+  return (c.rec.Mounts ?? []).filter((m) => !(m.Type === 'tmpfs' && m.TmpfsOptions)).map(mountView);
 }
 
 /** An endpoint on the wire; moby joins the network at the first start, so until then its NetworkID is empty. */

@@ -447,8 +447,8 @@ export class ContainerService {
       Env: env,
       Cmd: cmd,
       Image: input.Image,
-      // The image's VOLUMEs and the user's (`-v /path`) together (moby merge()).
-      Volumes: input.Volumes || ic.Volumes ? { ...((ic.Volumes as object | null | undefined) ?? {}), ...(input.Volumes ?? {}) } : null,
+      // The image's VOLUMEs and the user's (`-v /path`) together (moby merge()); none is null there.
+      Volumes: Object.keys({ ...(ic.Volumes as object | null | undefined), ...input.Volumes }).length ? { ...((ic.Volumes as object | null | undefined) ?? {}), ...(input.Volumes ?? {}) } : null,
       WorkingDir: input.WorkingDir || (ic.WorkingDir as string | undefined) || '',
       Entrypoint: entrypoint,
       OnBuild: input.OnBuild ?? null,
@@ -492,7 +492,7 @@ export class ContainerService {
     try {
       mounts = await this.volumes.plan({
         binds: hc.Binds ?? [], mounts: hc.Mounts ?? [], tmpfs: (hc.Tmpfs ?? {}) as Record<string, string>,
-        volumesFrom: hc.VolumesFrom ?? [], imageVolumes: Object.keys((config.Volumes as object | null) ?? {}),
+        volumesFrom: hc.VolumesFrom ?? [], imageVolumes: Object.keys((config.Volumes as object | null) ?? {}), volumeDriver: String(hc.VolumeDriver ?? ''),
         mountsOf: (ref) => this.get(ref).rec.Mounts ?? [],
       });
       await mkdir(dir, { mode: this.idMap ? 0o711 : 0o710 });
@@ -569,7 +569,7 @@ export class ContainerService {
       const cfg = c.rec.Config;
       const hc = c.rec.HostConfig;
       if (cfg.WorkingDir) await mkdir(join(p.merged, cfg.WorkingDir), { recursive: true }).catch(() => {});
-      const volumeMounts = await this.volumes.prepare(c.rec.Mounts ?? [], p.merged, (root, path) => resolveInRoot(root, path, true));
+      const volumeMounts = await this.volumes.prepare(c.rec.Mounts ?? [], (hc.Tmpfs ?? {}) as Record<string, string>, p.merged, (root, path) => resolveInRoot(root, path, true));
       undo.push(() => this.volumes.releaseAll(c.rec.Mounts ?? []));
       let netnsPath: string | undefined;
       if (hc.NetworkMode.startsWith('container:')) {
@@ -610,7 +610,8 @@ export class ContainerService {
         cgroupsPath: `${this.cgroupParent}/${id}`,
         oomScoreAdj: hc.OomScoreAdj || undefined,
         sysctls: hc.Sysctls ?? undefined,
-        extraMounts: volumeMounts,
+        extraMounts: volumeMounts.mounts,
+        rootfsPropagation: volumeMounts.rootfsPropagation,
         resources: ociResources(hc as ResourceFields, blockDevice),
         rlimits: ociRlimits(hc as ResourceFields),
         ...securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt),

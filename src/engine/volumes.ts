@@ -1,13 +1,21 @@
 // Volumes and mounts of containers: what `-v`, `--mount`, `--tmpfs`, `--volumes-from` and the
-// image's VOLUME ask for, decided once at create (named volumes made, anonymous ones too), turned
-// into OCI mounts at each start (tmpfs/bind volumes mounted, an empty volume filled with the
-// image's content at its path first: copy-up), and released at exit.
-import { stat, mkdir, readdir } from 'node:fs/promises';
+// image's VOLUME ask for. At create, every entry is parsed and checked first (mount-spec.ts,
+// moby's parser), then the volumes it names are made (anonymous ones too) and the mount points
+// recorded, as moby's registerMountPoints does: --volumes-from first, then -v, then --mount
+// (a later one at the same destination replaces a --volumes-from one; -v and --mount may not
+// collide), then the image's VOLUMEs where nothing is mounted yet. At each start they become OCI
+// mounts, parents before children (a bind inside a volume): a missing `-v` source directory is
+// made, tmpfs/bind volumes are mounted, an empty volume is filled with the image's content at
+// its path (copy-up, unless nocopy), shared/slave propagation is checked against the host's
+// mount; at exit the volumes are released.
+import { stat, mkdir, readdir, readFile, realpath } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { InvalidParameter, NotFound } from '../errors.ts';
+import { InvalidParameter, NotFound, System } from '../errors.ts';
 import { run } from '../sys/exec.ts';
 import type { VolumeStore, VolumeRecord } from '../volume/store.ts';
 import type { EventLog } from './events.ts';
+import { parseBind, parseMountSpec, parseVolumesFrom, readWrite, tmpfsMountOptions, validateTmpfsDestination, type MountWire, type ParsedMount } from './mount-spec.ts';
 
 export type { VolumeRecord };
 
@@ -21,9 +29,22 @@ export interface MountPoint {
   Mode: string;
   RW: boolean;
   Propagation: string;
-  /** Berth's own: skip copy-up (`nocopy`), tmpfs options. */
+  /** Berth's own: skip copy-up (`nocopy`, --volumes-from). */
   NoCopy?: boolean;
+  /** Berth's own: a `-v` bind, whose missing source directory is made at start. */
+  CreateSource?: boolean;
+  /** Berth's own: a `--mount type=tmpfs`'s mount data (`ro,mode=700,size=2m`). */
+  TmpfsData?: string;
+  /** Berth's own, in records made before TmpfsData: tmpfs options. */
   TmpfsOptions?: string[];
+}
+
+/** What inspect shows of a mount point (moby's types.MountPoint: Name and Driver omitted when empty). */
+export function mountView(m: MountPoint): Record<string, unknown> {
+  return {
+    Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination,
+    ...(m.Driver ? { Driver: m.Driver } : {}), Mode: m.Mode, RW: m.RW, Propagation: m.Propagation,
+  };
 }
 
 export interface MountRequest {
@@ -32,18 +53,15 @@ export interface MountRequest {
   tmpfs: Record<string, string>;
   volumesFrom: string[];
   imageVolumes: string[];
-  /** Other containers' mount points, for --volumes-from. */
+  volumeDriver?: string;
+  /** Other containers' mount points, for --volumes-from (throws NotFound for a missing one). */
   mountsOf: (container: string) => MountPoint[];
 }
 
-const PROPAGATIONS = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave']);
+/** An OCI mount of a start. */
+export interface OciMount { source: string; destination: string; type: string; options: string[] }
 
-function cleanDest(d: string): string {
-  if (!d.startsWith('/')) throw new InvalidParameter(`invalid mount config: mount path must be absolute: ${d}`);
-  const p = posix.normalize(d).replace(/\/+$/, '') || '/';
-  if (p === '/') throw new InvalidParameter('invalid mount config: destination can\'t be \'/\'');
-  return p;
-}
+const duplicate = (dest: string): InvalidParameter => new InvalidParameter(`Duplicate mount point: ${dest}`);
 
 export class VolumeService {
   /** Where volume events go (set by the engine; volume create/destroy come from the store). */
@@ -67,122 +85,118 @@ export class VolumeService {
     return this.users(name);
   }
 
-  /** Parses a `-v` entry: `name:/dst[:opts]`, `/host:/dst[:opts]`. */
-  private async fromBind(spec: string): Promise<MountPoint> {
-    const parts = spec.split(':');
-    if (parts.length < 2 || parts.length > 3) throw new InvalidParameter(`invalid volume specification: '${spec}'`);
-    const [src, dst, opts = ''] = parts as [string, string, string?];
-    const flags = opts.split(',').filter(Boolean);
-    for (const f of flags) {
-      if (!['ro', 'rw', 'z', 'Z', 'nocopy', 'consistent', 'cached', 'delegated'].includes(f) && !PROPAGATIONS.has(f)) {
-        throw new InvalidParameter(`invalid mode: ${f}`);
-      }
-    }
-    const rw = !flags.includes('ro');
-    const propagation = flags.find((f) => PROPAGATIONS.has(f)) ?? 'rprivate';
-    const Destination = cleanDest(dst);
-    if (src.startsWith('/')) {
-      // -v creates a missing host directory, as Docker does (--mount refuses instead).
-      await mkdir(src, { recursive: true });
-      return { Type: 'bind', Source: src, Destination, Mode: opts, RW: rw, Propagation: propagation };
-    }
-    const v = await this.store.create({ Name: src });
-    return { Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination, Driver: 'local', Mode: flags.filter((f) => f !== 'nocopy').join(',') || 'z', RW: rw, Propagation: '', NoCopy: flags.includes('nocopy') };
-  }
-
-  /** Parses a `--mount` entry (HostConfig.Mounts). */
-  private async fromMount(m: Record<string, unknown>): Promise<MountPoint> {
-    const type = String(m.Type ?? '');
-    const target = String(m.Target ?? m.Destination ?? '');
-    if (!target) throw new InvalidParameter('invalid mount config: Target must not be empty');
-    const Destination = cleanDest(target);
-    const rw = m.ReadOnly !== true;
-    if (type === 'bind') {
-      const src = String(m.Source ?? '');
-      if (!src.startsWith('/')) throw new InvalidParameter(`invalid mount config for type "bind": invalid mount path: '${src}' mount path must be absolute`);
-      await stat(src).catch(() => { throw new InvalidParameter(`invalid mount config for type "bind": bind source path does not exist: ${src}`); });
-      const prop = String((m.BindOptions as { Propagation?: string } | undefined)?.Propagation ?? '') || 'rprivate';
-      if (!PROPAGATIONS.has(prop)) throw new InvalidParameter(`invalid propagation mode: ${prop}`);
-      return { Type: 'bind', Source: src, Destination, Mode: '', RW: rw, Propagation: prop };
-    }
-    if (type === 'volume') {
-      const vo = (m.VolumeOptions ?? {}) as { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
-      const src = String(m.Source ?? '');
-      const v = await this.store.create({ Name: src || undefined, Driver: vo.DriverConfig?.Name, DriverOpts: vo.DriverConfig?.Options, Labels: vo.Labels, anonymous: !src });
-      return { Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination, Driver: 'local', Mode: 'z', RW: rw, Propagation: '', NoCopy: vo.NoCopy === true };
-    }
-    if (type === 'tmpfs') {
-      if (m.Source) throw new InvalidParameter('invalid mount config for type "tmpfs": source must not be specified');
-      const to = (m.TmpfsOptions ?? {}) as { SizeBytes?: number; Mode?: number };
-      const opts = [...(to.SizeBytes ? [`size=${to.SizeBytes}`] : []), ...(to.Mode ? [`mode=${to.Mode.toString(8)}`] : [])];
-      return { Type: 'tmpfs', Source: '', Destination, Mode: '', RW: rw, Propagation: '', TmpfsOptions: opts };
-    }
-    throw new InvalidParameter(`invalid mount config: mount type unknown: "${type}"`);
-  }
-
-  /** The container's mount points, decided at create; volumes it names are made now. */
+  /**
+   * The container's mount points, decided at create. Everything is parsed and checked before the
+   * first volume is made, so a bad entry leaves nothing behind.
+   */
   async plan(r: MountRequest): Promise<MountPoint[]> {
-    const out: MountPoint[] = [];
-    const add = (m: MountPoint): void => {
-      if (out.some((o) => o.Destination === m.Destination)) throw new InvalidParameter(`Duplicate mount point: ${m.Destination}`);
-      out.push(m);
-    };
-    for (const b of r.binds) add(await this.fromBind(b));
-    for (const m of r.mounts) add(await this.fromMount(m));
-    for (const [dst, o] of Object.entries(r.tmpfs)) {
-      const opts = o.split(',').filter(Boolean);
-      add({ Type: 'tmpfs', Source: '', Destination: cleanDest(dst), Mode: o, RW: !opts.includes('ro'), Propagation: '', TmpfsOptions: opts.filter((x) => x !== 'ro' && x !== 'rw') });
+    for (const dst of Object.keys(r.tmpfs)) validateTmpfsDestination(dst);
+    const from = r.volumesFrom.map((vf) => {
+      const { container, mode } = parseVolumesFrom(vf);
+      return { theirs: r.mountsOf(container), mode };
+    });
+    const binds = r.binds.map((b) => parseBind(b, r.volumeDriver));
+    const mounts = r.mounts.map((m) => parseMountSpec(m as MountWire, (p) => existsSync(p)));
+    const tmpfsDests = new Set(Object.keys(r.tmpfs).map((t) => posix.normalize(t)));
+    const taken = new Set<string>();
+    for (const b of binds) {
+      if (taken.has(b.destination) || tmpfsDests.has(b.destination)) throw duplicate(b.destination);
+      taken.add(b.destination);
     }
-    for (const vf of r.volumesFrom) {
-      const [name, mode] = vf.split(':') as [string, string?];
-      if (mode && mode !== 'ro' && mode !== 'rw') throw new InvalidParameter(`invalid mode for volumes-from: ${mode}`);
-      let theirs: MountPoint[];
-      try { theirs = r.mountsOf(name); } catch (err) { if (err instanceof NotFound) throw new InvalidParameter(err.message); throw err; }
+    for (const [i, m] of mounts.entries()) {
+      if (taken.has(m.destination)) throw duplicate(String((r.mounts[i] as MountWire).Target));
+      taken.add(m.destination);
+    }
+
+    // All checked: now volumes are made. A later entry at a destination replaces an earlier one.
+    const out = new Map<string, MountPoint>();
+    for (const { theirs, mode } of from) {
       for (const m of theirs) {
-        if (m.Type === 'tmpfs' || out.some((o) => o.Destination === m.Destination)) continue;
-        out.push({ ...m, RW: mode ? mode === 'rw' : m.RW });
+        if (m.Type === 'volume' && m.Name && !this.store.has(m.Name)) throw new NotFound(`get ${m.Name}: no such volume`);
+        // moby copies the mount point without its mode, and never copies up into it.
+        const { CreateSource: _c, ...rest } = m;
+        out.set(m.Destination, { ...rest, Mode: '', RW: m.RW && readWrite(mode), NoCopy: true });
       }
     }
-    // The image's VOLUMEs (and `-v /path`) not covered otherwise get anonymous volumes.
+    for (const p of [...binds, ...mounts]) out.set(p.destination, await this.mountPoint(p));
+    // The image's VOLUMEs (and `-v /path`) where nothing is mounted get anonymous volumes.
     for (const dst of r.imageVolumes) {
-      const d = cleanDest(dst);
-      if (out.some((o) => o.Destination === d)) continue;
-      const v = await this.store.create({ anonymous: true });
-      out.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: d, Driver: 'local', Mode: '', RW: true, Propagation: '' });
+      const d = posix.normalize(dst).replace(/(.)\/+$/, '$1');
+      if (out.has(d)) continue;
+      const v = await this.store.create({ anonymous: true, Driver: r.volumeDriver || undefined });
+      out.set(d, { Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: d, Driver: v.Driver, Mode: '', RW: true, Propagation: '' });
     }
-    return out;
+    return [...out.values()];
+  }
+
+  private async mountPoint(p: ParsedMount): Promise<MountPoint> {
+    const base = { Destination: p.destination, RW: p.rw, Mode: p.mode, Propagation: p.propagation };
+    if (p.type === 'bind') return { Type: 'bind', Source: p.source, ...base, ...(p.createSource ? { CreateSource: true } : {}) };
+    if (p.type === 'tmpfs') return { Type: 'tmpfs', Source: '', ...base, TmpfsData: p.tmpfsData ?? '' };
+    const v = await this.store.create({ Name: p.source || undefined, Driver: p.driver, DriverOpts: p.driverOpts, Labels: p.labels, anonymous: !p.source });
+    // moby's setBindModeIfNull: a local volume without a mode says `z`.
+    return { Type: 'volume', Name: v.Name, Source: v.Mountpoint, Driver: v.Driver, ...base, Mode: p.mode || 'z', ...(p.copyData ? {} : { NoCopy: true }) };
   }
 
   /**
-   * OCI mounts for a start, with `rootfs` (the container's merged root) to copy image content
-   * from into empty volumes. Volumes are acquired; `releaseAll` gives them back.
+   * OCI mounts for a start, parents before children, with `rootfs` (the container's merged root)
+   * to copy image content from into empty volumes, and the root propagation that shared/slave
+   * binds need. Volumes are acquired; `releaseAll` gives them back.
    */
-  async prepare(mounts: MountPoint[], rootfs: string, resolve: (root: string, path: string) => Promise<string>): Promise<{ source: string; destination: string; type: string; options: string[] }[]> {
-    const out: { source: string; destination: string; type: string; options: string[] }[] = [];
+  async prepare(mounts: MountPoint[], tmpfs: Record<string, string>, rootfs: string, resolve: (root: string, path: string) => Promise<string>): Promise<{ mounts: OciMount[]; rootfsPropagation?: string }> {
+    const out: OciMount[] = [];
     const acquired: string[] = [];
+    let rootfsPropagation: string | undefined;
+    // moby mounts a --tmpfs over a mount point at the same destination, instead of it.
+    const tmpfsDests = new Set(Object.keys(tmpfs).map((t) => posix.normalize(t)));
+    const ordered: ({ dest: string; data: string } | { dest: string; m: MountPoint })[] = [
+      ...Object.entries(tmpfs).map(([dst, data]) => ({ dest: posix.normalize(dst), data })),
+      ...mounts.filter((m) => !tmpfsDests.has(m.Destination)).map((m) => ({ dest: m.Destination, m })),
+    ];
+    // moby sorts by the number of path separators (parents first); a stable sort keeps the rest.
+    ordered.sort((a, b) => depth(a.dest) - depth(b.dest));
     try {
-      for (const m of mounts) {
+      for (const e of ordered) {
+        if ('data' in e) {
+          out.push({ source: 'tmpfs', destination: e.dest, type: 'tmpfs', options: tmpfsMountOptions(e.data) });
+          continue;
+        }
+        const m = e.m;
         if (m.Type === 'tmpfs') {
-          out.push({ source: 'tmpfs', destination: m.Destination, type: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(m.RW ? [] : ['ro']), ...(m.TmpfsOptions ?? [])] });
+          const data = m.TmpfsData ?? [...(m.RW ? [] : ['ro']), ...(m.TmpfsOptions ?? []).filter((o) => !['nosuid', 'nodev', 'noexec'].includes(o))].join(',');
+          out.push({ source: 'tmpfs', destination: m.Destination, type: 'tmpfs', options: tmpfsMountOptions(data) });
           continue;
         }
         let source = m.Source;
         if (m.Type === 'volume') {
-          if (!this.store.has(m.Name!)) throw new NotFound(`volume ${m.Name} of this container was removed`);
+          if (!this.store.has(m.Name!)) throw new NotFound(`get ${m.Name}: no such volume`);
           source = await this.store.acquire(m.Name!);
           acquired.push(m.Name!);
-          this.eventLog?.emit('volume', 'mount', m.Name!, { destination: m.Destination, driver: 'local', propagation: m.Propagation || '', 'read/write': String(m.RW) });
+          this.eventLog?.emit('volume', 'mount', m.Name!, { destination: m.Destination, driver: m.Driver ?? 'local', propagation: m.Propagation || '', 'read/write': String(m.RW) });
           if (!m.NoCopy && await this.store.isEmpty(m.Name!)) await copyUp(join(rootfs, await resolve(rootfs, m.Destination)), source);
+        } else if (m.CreateSource) {
+          // moby's MkdirAll: a missing path becomes a directory; an existing file stays a file.
+          await mkdir(source, { recursive: true, mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'EEXIST' && err.code !== 'ENOTDIR') throw new System(`error while creating mount source path '${source}': ${err.message}`, { cause: err });
+          });
         } else {
-          await stat(source).catch(() => { throw new InvalidParameter(`bind source path does not exist: ${source}`); });
+          await stat(source).catch(() => { throw new InvalidParameter(`invalid mount config for type "bind": bind source path does not exist: ${source}`); });
         }
-        out.push({ source, destination: m.Destination, type: 'bind', options: ['rbind', m.Propagation || 'rprivate', m.RW ? 'rw' : 'ro'] });
+        const prop = m.Propagation;
+        if (m.Type === 'bind' && (prop === 'shared' || prop === 'rshared')) {
+          await ensurePropagation(source, ['shared:'], 'a shared mount');
+          rootfsPropagation = 'shared';
+        } else if (m.Type === 'bind' && (prop === 'slave' || prop === 'rslave')) {
+          await ensurePropagation(source, ['shared:', 'master:'], 'a shared or slave mount');
+          if (rootfsPropagation !== 'shared') rootfsPropagation = 'rslave';
+        }
+        out.push({ source, destination: m.Destination, type: 'bind', options: ['rbind', ...(m.RW ? [] : ['ro']), ...(prop ? [prop] : [])] });
       }
     } catch (err) {
       for (const n of acquired) await this.store.release(n).catch(() => {});
       throw err;
     }
-    return out;
+    return { mounts: out, rootfsPropagation };
   }
 
   async releaseAll(mounts: MountPoint[]): Promise<void> {
@@ -219,4 +233,30 @@ async function copyUp(from: string, to: string): Promise<void> {
   // The volume's root takes the directory's owner and mode, as in Docker.
   await run('chown', [`${st.uid}:${st.gid}`, to]);
   await run('chmod', [(st.mode & 0o7777).toString(8), to]);
+}
+
+const depth = (p: string): number => p.split('/').length - 1;
+
+/** Unescapes a mountinfo path (octal escapes: \040 is a space). */
+const unescapeMountPath = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/**
+ * moby's ensureShared/ensureSharedOrSlave: a shared (or slave) bind only propagates if the host
+ * mount its source lives on is itself shared (or a slave); otherwise the start is refused.
+ */
+async function ensurePropagation(source: string, tags: string[], what: string): Promise<void> {
+  const path = await realpath(source).catch(() => source);
+  let best: { mountpoint: string; optional: string[] } | undefined;
+  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (f.length < 7 || sep < 6) continue;
+    const mp = unescapeMountPath(f[4]!);
+    const under = mp === '/' || path === mp || path.startsWith(`${mp}/`);
+    if (under && (!best || mp.length >= best.mountpoint.length)) best = { mountpoint: mp, optional: f.slice(6, sep) };
+  }
+  if (!best) throw new System(`Could not find source mount of ${source}`);
+  if (!best.optional.some((o) => tags.some((t) => o.startsWith(t)))) {
+    throw new System(`path ${source} is mounted on ${best.mountpoint} but it is not ${what}`);
+  }
 }

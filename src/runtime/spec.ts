@@ -39,6 +39,8 @@ export interface SpecInput {
   utsMode?: 'host' | '';
   etcFiles: { hostname?: string; hosts?: string; resolvConf?: string };
   extraMounts?: { source: string; destination: string; type: string; options: string[] }[];
+  /** `shared`/`rslave` when a bind asks for that propagation (moby WithMounts), else runc's default. */
+  rootfsPropagation?: string;
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
@@ -205,6 +207,7 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
         gidMappings: [{ containerID: 0, hostID: input.idMap.gid, size: input.idMap.size }],
       } : {}),
       cgroupsPath: input.cgroupsPath,
+      ...(input.rootfsPropagation ? { rootfsPropagation: input.rootfsPropagation } : {}),
       resources: {
         ...(input.resources ?? {}),
         devices: priv ? [{ allow: true, access: 'rwm' }] : [
