@@ -18,7 +18,7 @@ import { mountOverlay, unmount, isMounted } from '../sys/mount.ts';
 import type { Runtime, ExitInfo, AttachStream } from '../runtime/runtime.ts';
 import { buildSpec } from '../runtime/spec.ts';
 import { initBinaryPath } from '../runtime/init-binary.ts';
-import { checkNamespaceModes, joinNamespaces, networkDonor, wantsInit, IN_CONTAINER_INIT, prepareShm, releaseShm } from './namespace-modes.ts';
+import { checkNamespaceModes, joinNamespaces, joinNetwork, wantsInit, IN_CONTAINER_INIT, prepareShm, releaseShm } from './namespace-modes.ts';
 import type { ImageService } from './images.ts';
 import type { ContainerRecord, ContainerConfig } from './container-record.ts';
 import { initialState, setRunning, setStopped, setStartError } from './container-state.ts';
@@ -573,7 +573,7 @@ export class ContainerService {
       undo.push(() => this.volumes.releaseAll(c.rec.Mounts ?? []));
       let netnsPath: string | undefined;
       if (hc.NetworkMode.startsWith('container:')) {
-        netnsPath = networkDonor(c.rec, (ref) => this.get(ref));
+        netnsPath = joinNetwork(c.rec, (ref) => this.get(ref));
       } else if (!this.idMap) {
         netnsPath = await this.attachNetwork(c, undo);
       }

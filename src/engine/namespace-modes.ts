@@ -194,13 +194,23 @@ export function joinNamespaces(rec: ContainerRecord, get: ContainerLookup): Join
   return out;
 }
 
-/** `--network container:X` at start (moby getNetworkedContainer); returns the donor's netns path. */
-export function networkDonor(rec: ContainerRecord, get: ContainerLookup): string {
+/**
+ * `--network container:X` at start (moby getNetworkedContainer, initializeNetworking): the
+ * joiner takes the donor's hostname, domain name and /etc/hosts, hostname and resolv.conf (it is
+ * on the donor's network, so those describe it), recorded as dockerd records them; returns the
+ * donor's network namespace path.
+ */
+export function joinNetwork(rec: ContainerRecord, get: ContainerLookup): string {
   const ref = donorOf(rec.HostConfig.NetworkMode);
   const d = get(ref);
   if (d.rec.Id === rec.Id) throw new System('cannot join own network');
   if (!d.rec.State.Running) throw new Conflict(`cannot join network of a non running container: ${ref}`);
   if (d.rec.State.Restarting) throw restartingError(ref);
+  rec.HostnamePath = d.rec.HostnamePath;
+  rec.HostsPath = d.rec.HostsPath;
+  rec.ResolvConfPath = d.rec.ResolvConfPath;
+  rec.Config.Hostname = d.rec.Config.Hostname;
+  rec.Config.Domainname = d.rec.Config.Domainname;
   // The donor's named namespace when it has one: it outlives a PID reused after a crash.
   return d.rec.NetworkSettings?.SandboxKey || `/proc/${d.rec.State.Pid}/ns/net`;
 }
