@@ -17,6 +17,7 @@ import { AddressPool, parseCidr, formatCidr, overlaps, macFor, intToIp } from '.
 import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, removeEndpoint, netnsExists, awaitLinksGone, prepareSandbox, configurePrepared, listNetns, adoptSandbox, NETNS_DIR, type EndpointSpec } from '../network/links.ts';
 import { ensureChains, setRules, removeRules, bridgeRules, portRules, listTags, type Rule, type PublishedPort } from '../network/firewall.ts';
 import type { EventLog } from './events.ts';
+import { RESOLVER_IP } from '../network/netns-sockets.ts';
 
 export interface IpamConfig { Subnet: string; Gateway: string; IPRange?: string }
 
@@ -36,6 +37,8 @@ export interface NetworkRecord {
   ConfigOnly: boolean;
   Options: Record<string, string>;
   Labels: Record<string, string>;
+  /** Berth's own (not on the wire): the user gave a subnet without a gateway; dockerd then shows none. */
+  GatewayImplicit?: boolean;
 }
 
 /** One network a container is on, as persisted in its record and shown by inspect. */
@@ -106,8 +109,11 @@ export interface NetworkServiceOptions {
   poolTag: string;
   /** How many default-bridge namespaces to keep ready (0: none). */
   poolSize: number;
-  /** Serves DNS for user networks on their gateway addresses. */
-  dns?: { listen(address: string): Promise<void>; close(address: string): Promise<void> };
+  /**
+   * The embedded DNS at 127.0.0.11 inside a container's namespace (network/container-dns.ts):
+   * started for containers on user networks, stopped with their network.
+   */
+  dns?: { start(id: string, netnsPath: string, upstreams: string[]): Promise<void>; stop(id: string): Promise<void>; running(id: string): boolean };
 }
 
 const PREDEFINED = ['bridge', 'host', 'none'];
@@ -215,9 +221,6 @@ export class NetworkService {
     if (this.o.loopbackNat) await writeFileSafe(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1');
     await setRules(bridge, bridgeRules({ bridge, subnet: c.Subnet, internal: n.Internal, loopbackNat: this.o.loopbackNat }));
     await writeFileSafe(`/proc/sys/net/ipv4/ip_forward`, '1');
-    if (n.Name !== 'bridge' && this.o.dns) {
-      await this.o.dns.listen(c.Gateway).catch((err) => this.log.warn({ network: n.Name, err: String(err) }, 'embedded DNS not available'));
-    }
   }
 
   /** A network by full ID, name, or unique ID prefix (moby's order). */
@@ -282,6 +285,7 @@ export class NetworkService {
     const cfg: IpamConfig = { Subnet: formatCidr(subnet), Gateway: gateway, ...(c?.IPRange ? { IPRange: c.IPRange } : {}) };
     new AddressPool({ subnet: cfg.Subnet, gateway: cfg.Gateway, ipRange: cfg.IPRange }); // validates
     n.IPAM.Config = [cfg];
+    if (c?.Subnet && !c.Gateway) n.GatewayImplicit = true;
     await this.setUpBridge(n);
     try {
       await this.persist(n);
@@ -299,20 +303,26 @@ export class NetworkService {
   }
 
   /** The next /24 of the pool that overlaps no network and no host route. */
+  /** Where the next search for a free /24 of the pool starts (its index in the pool). */
+  private nextSubnet = 0;
+
   private async freeSubnet(): Promise<ReturnType<typeof parseCidr>> {
     const pool = parseCidr(this.o.pool);
     const routes = await hostRoutes();
     const taken = [...[...this.nets.values()].flatMap((n) => n.IPAM.Config.map((c) => parseCidr(c.Subnet))), ...routes];
-    for (let b = pool.base; b < pool.base + pool.size; b += 256) {
-      const cand = { base: b, prefix: 24, size: 256 };
-      if (!taken.some((t) => overlaps(t, cand))) return cand;
+    // Serially, as dockerd's IPAM does: the search starts after the subnet given last, so a
+    // subnet just released is not handed out again at once (wrapping round the pool).
+    const count = Math.floor(pool.size / 256);
+    for (let i = 0; i < count; i++) {
+      const k = (this.nextSubnet + i) % count;
+      const cand = { base: pool.base + k * 256, prefix: 24, size: 256 };
+      if (!taken.some((t) => overlaps(t, cand))) { this.nextSubnet = (k + 1) % count; return cand; }
     }
     throw new Conflict('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
   }
 
   private async tearDownBridge(n: NetworkRecord): Promise<void> {
     const bridge = this.bridgeName(n);
-    if (this.o.dns && n.IPAM.Config[0]) await this.o.dns.close(n.IPAM.Config[0].Gateway).catch(() => {});
     await removeRules(bridge);
     await deleteLink(bridge);
   }
@@ -522,6 +532,8 @@ export class NetworkService {
   async detach(c: NetContainer): Promise<void> {
     const t0 = performance.now();
     const published = !!c.net.ProxyPid || Object.values(c.net.Ports).some((b) => b?.length);
+    // Its sockets hold the namespace: they go first.
+    if (this.o.dns?.running(c.id)) await this.o.dns.stop(c.id).catch((err) => this.log.warn({ id: c.id, err: String(err) }, 'embedded DNS not stopped'));
     if (c.net.ProxyPid) { await this.o.proxy.stop(c.net.ProxyPid).catch(() => {}); delete c.net.ProxyPid; }
     const hostIfs: string[] = [];
     for (const [name, ep] of Object.entries(c.net.Networks)) {
@@ -650,17 +662,74 @@ export class NetworkService {
     this.emit(n, 'disconnect', c.id);
   }
 
-  /** Names a user network's DNS answers: container names, short IDs and aliases. */
-  lookup(gateway: string, name: string): string[] | undefined {
-    const n = [...this.nets.values()].find((x) => x.Name !== 'bridge' && x.IPAM.Config[0]?.Gateway === gateway);
-    if (!n) return undefined;
-    const want = name.toLowerCase().replace(/\.$/, '');
-    const out: string[] = [];
-    for (const c of this.containersOf(n)) {
-      const ep = c.net.Networks[n.Name];
-      if (ep?.IPAddress && (ep.DNSNames ?? []).some((d) => d.toLowerCase() === want)) out.push(ep.IPAddress);
+  /**
+   * Starts the embedded DNS of a container with an address on a user network (resolv.conf says
+   * 127.0.0.11); `upstreams` are where names it does not know go. A failure is logged, not
+   * fatal, as in moby (the container runs, its lookups time out).
+   */
+  async startResolver(c: NetContainer, upstreams: string[]): Promise<void> {
+    if (!this.o.dns || !c.net.SandboxKey || !this.userNetworksOf(c).length) return;
+    await this.o.dns.start(c.id, c.net.SandboxKey, upstreams)
+      .catch((err) => this.log.warn({ id: c.id, err: String(err) }, 'embedded DNS not available'));
+  }
+
+  /** Whether the container's embedded DNS is up (a bridge container connected to a user network gets one then). */
+  resolverRunning(id: string): boolean {
+    return this.o.dns?.running(id) ?? false;
+  }
+
+  /** The user networks a container has an address on, in its endpoints' order. */
+  private userNetworksOf(c: NetContainer): [NetworkRecord, EndpointRecord][] {
+    const out: [NetworkRecord, EndpointRecord][] = [];
+    for (const [name, ep] of Object.entries(c.net.Networks)) {
+      const n = this.nets.get(ep.NetworkID) ?? [...this.nets.values()].find((x) => x.Name === name);
+      if (n && n.Name !== 'bridge' && n.Driver === 'bridge' && ep.IPAddress) out.push([n, ep]);
     }
-    return out.length ? out : undefined;
+    return out;
+  }
+
+  private memberById(id: string): NetContainer | undefined {
+    for (const m of this.members.values()) { const c = m.get(id); if (c) return c; }
+    return undefined;
+  }
+
+  /**
+   * What the embedded DNS of container `id` answers for `name` (lowercase, no trailing dot), as
+   * moby's sandbox.ResolveName: the name on the container's user networks in order, then for
+   * `a.b.c` the name `a.b` on network `c` and `a` on network `b.c`. On a network a name is a
+   * container name, a short ID or a network alias (DNSNames), case-insensitive; all containers
+   * that hold it answer. Undefined: not ours (forwarded).
+   */
+  resolveName(id: string, name: string): string[] | undefined {
+    const c = this.memberById(id);
+    if (!c) return undefined;
+    const nets = this.userNetworksOf(c);
+    const tries: [string, string | undefined][] = [[name, undefined]];
+    for (let i = name.lastIndexOf('.'); i > 0; i = name.lastIndexOf('.', i - 1)) tries.push([name.slice(0, i), name.slice(i + 1)]);
+    for (const [want, netName] of tries) {
+      for (const [n] of nets) {
+        if (netName !== undefined && n.Name.toLowerCase() !== netName) continue;
+        const out: string[] = [];
+        for (const other of this.containersOf(n)) {
+          const ep = other.net.Networks[n.Name];
+          if (ep?.IPAddress && (ep.DNSNames ?? []).some((d) => d.toLowerCase() === want)) out.push(ep.IPAddress);
+        }
+        if (out.length) return out;
+      }
+    }
+    return undefined;
+  }
+
+  /** The PTR answer for `ip` asked by container `id`: `<name>.<network>` of the container holding it on one of its user networks. */
+  resolveIp(id: string, ip: string): string | undefined {
+    const c = this.memberById(id);
+    if (!c) return undefined;
+    for (const [n] of this.userNetworksOf(c)) {
+      for (const other of this.containersOf(n)) {
+        if (other.net.Networks[n.Name]?.IPAddress === ip) return `${other.name}.${n.Name}`;
+      }
+    }
+    return undefined;
   }
 
   /** Waits for namespace deletions under way (shutdown). */
@@ -676,9 +745,10 @@ export class NetworkService {
     return [...this.nets.values()].find((n) => n.Name === 'bridge')?.IPAM.Config[0]?.Gateway;
   }
 
-  gatewayFor(mode: string): string | undefined {
+  /** The nameserver resolv.conf names on a container of this network mode: the embedded DNS on a user network. */
+  resolverFor(mode: string): string | undefined {
     const n = this.modeNetwork(mode);
-    return n && n.Name !== 'bridge' ? n.IPAM.Config[0]?.Gateway : undefined;
+    return n && n.Name !== 'bridge' && n.Driver === 'bridge' ? RESOLVER_IP : undefined;
   }
 }
 

@@ -24,7 +24,10 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
         containers[c.id] = { Name: c.name, EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '', IPv6Address: '' };
       }
     }
-    const out: Record<string, unknown> = { ...n, Containers: containers };
+    const { GatewayImplicit: implicit, ...wire } = n;
+    const out: Record<string, unknown> = { ...wire, Containers: containers };
+    // a gateway the user did not give is not part of the IPAM config dockerd shows
+    if (implicit) out.IPAM = { ...n.IPAM, Config: n.IPAM.Config.map((c) => ({ ...c, Gateway: '' })) };
     // EnableIPv4 came with API 1.47 (moby 28); the built-in networks have no IPAM options map
     if (versionLess(apiVersion, '1.47')) delete out.EnableIPv4;
     if (['bridge', 'host', 'none'].includes(n.Name) && !Object.keys(n.IPAM.Options ?? {}).length) out.IPAM = { ...n.IPAM, Options: null };
@@ -36,7 +39,8 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
 
   router.add('GET', '/networks', (ctx) => {
     const list = filterNetworks(nets, parseFilters(ctx.query.get('filters')));
-    sendJson(ctx.res, 200, list.map((n) => view(n, false, ctx.apiVersion)));
+    // before API 1.28 the list was detailed: each network with its containers (moby's NetworkListConfig.Detailed)
+    sendJson(ctx.res, 200, list.map((n) => view(n, versionLess(ctx.apiVersion, '1.28'), ctx.apiVersion)));
   });
 
   router.add('GET', '/networks/{id}', (ctx) => {

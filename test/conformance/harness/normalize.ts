@@ -83,8 +83,10 @@ export function normalizeText(s: string, sym: Symbols, o: TextOptions = {}): str
   for (const [prefix, token] of sym.ctx.prefixes) out = out.split(prefix).join(token);
   // host ports the kernel or the daemon picked: ":49153", "HostPort": "49153"
   out = out.replace(/(?<=[:\s"])(\d{5})(?=->|"|\/|\s|$)/gm, (p) => (EPHEMERAL(Number(p)) ? sym.port(p) : p));
-  // numbers of other widths shift tabwriter columns: with @numbers, cells are compared, not spacing
-  if (o.numbers) out = out.replace(/\d+/g, 'N').split('\n').map((l) => l.replace(/ {2,}/g, '   ').trimEnd()).join('\n');
+  if (o.numbers) out = out.replace(/\d+/g, 'N');
+  // numbers of other widths and durations ("5 seconds" / "About a minute") shift tabwriter
+  // columns: there, cells are compared, not their spacing
+  if (o.numbers || out.includes('<DURATION>')) out = out.split('\n').map((l) => l.replace(/ {2,}/g, '   ').trimEnd()).join('\n');
   return out;
 }
 
