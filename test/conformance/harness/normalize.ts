@@ -104,7 +104,12 @@ export function normalizeJson(v: unknown, sym: Symbols, o: TextOptions = {}, key
     if (Number.isInteger(v) && ((v >= 1.6e9 && v < 2e9) || (v >= 1.6e18 && v < 2e18))) return v >= 1e18 ? '<UNIXNANO>' : '<UNIX>';
     return o.numbers ? 'N' : v;
   }
-  if (Array.isArray(v)) return v.map((x) => normalizeJson(x, sym, o, key));
+  if (Array.isArray(v)) {
+    // dockerd lists a container's Mounts from a Go map (no stable order): compare them by destination
+    const items = key === 'Mounts' && v.every((m) => m && typeof m === 'object' && 'Destination' in m)
+      ? [...v].sort((a, b) => String(a.Destination).localeCompare(String(b.Destination))) : v;
+    return items.map((x) => normalizeJson(x, sym, o, key));
+  }
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
     // keys in sorted order: tokens are numbered by first appearance, and key order is not part
