@@ -23,7 +23,7 @@ import type { ImageService } from './images.ts';
 import type { ContainerRecord, ContainerConfig } from './container-record.ts';
 import { initialState, setRunning, setStopped, setStartError } from './container-state.ts';
 import { validateName, generateName } from './names.ts';
-import { writeEtcFiles } from './etc-files.ts';
+import { writeEtcFiles, containerResolverUpstreams } from './etc-files.ts';
 import { parseSignal } from './signals.ts';
 import { nowRfc3339 } from './status.ts';
 import type { NetworkService, NetContainer, PortBinding } from './networks.ts';
@@ -194,6 +194,8 @@ export class ContainerService {
         c.rec.State.Pid = st.pid;
         this.logRotator.watch(c.rec.LogPath, c.rec.HostConfig.LogConfig);
         await this.networks.restore(this.netOf(c), true).catch((err) => this.log.warn({ id, err: String(err) }, 'network restore failed'));
+        // The embedded DNS lived in the previous berthd: it answers again from this one.
+        await this.networks.startResolver(this.netOf(c), await containerResolverUpstreams({ dns: c.rec.HostConfig.Dns, search: c.rec.HostConfig.DnsSearch, options: c.rec.HostConfig.DnsOptions }));
         // Its volumes count as in use again (released at its exit).
         for (const m of c.rec.Mounts ?? []) {
           if (m.Type === 'volume' && m.Name) await this.volumes.store.acquire(m.Name).catch((err) => this.log.warn({ id, err: String(err) }, 'volume not restored'));
@@ -272,7 +274,7 @@ export class ContainerService {
    * Plugs a starting container into its networks (into the namespace of `pid` when given) and
    * writes its /etc/hosts and resolv.conf with its address; returns the namespace path.
    */
-  private async attachNetwork(c: Container, undo: Array<() => Promise<unknown>>, pid?: number): Promise<string | undefined> {
+  private async attachNetwork(c: Container, undo: Array<() => Promise<unknown>>, pid?: number, ready?: Promise<unknown>[]): Promise<string | undefined> {
     const net = this.netOf(c);
     const path = await this.networks.attach(net, pid);
     if (!path) return undefined;
@@ -282,9 +284,14 @@ export class ContainerService {
     await writeEtcFiles(c.dir, {
       hostname: cfg.Hostname, domainname: cfg.Domainname, networkMode: hc.NetworkMode,
       extraHosts: hc.ExtraHosts ?? undefined, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
-      address: Object.values(net.net.Networks)[0]?.IPAddress, embeddedDns: this.networks.gatewayFor(hc.NetworkMode),
+      address: Object.values(net.net.Networks)[0]?.IPAddress, embeddedDns: this.networks.resolverFor(hc.NetworkMode),
       hostGateway: this.networks.hostGateway(),
     });
+    // The embedded DNS (its NAT rules cost a spawn) comes up while the start goes on; the
+    // process runs only once it answers (startLocked awaits `ready`). It never rejects.
+    const dns = containerResolverUpstreams({ dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions })
+      .then((upstreams) => this.networks.startResolver(net, upstreams));
+    if (ready) ready.push(dns); else await dns;
     return path;
   }
 
@@ -561,6 +568,8 @@ export class ContainerService {
     if (st.Running) throw new NotModified('container already started');
     const p = this.paths(c);
     const undo: Array<() => Promise<unknown>> = [];
+    /** Work that must finish before the process runs (the embedded DNS). */
+    const ready: Promise<unknown>[] = [];
     try {
       if (!(await isMounted(p.merged))) {
         await mountOverlay(p.merged, { lowerdirs: p.lower, upperdir: p.upper, workdir: p.work });
@@ -575,7 +584,7 @@ export class ContainerService {
       if (hc.NetworkMode.startsWith('container:')) {
         netnsPath = joinNetwork(c.rec, (ref) => this.get(ref));
       } else if (!this.idMap) {
-        netnsPath = await this.attachNetwork(c, undo);
+        netnsPath = await this.attachNetwork(c, undo, undefined, ready);
       }
       const joined = joinNamespaces(c.rec, (ref) => this.get(ref));
       const ownShm = await prepareShm(c.rec, c.dir);
@@ -629,13 +638,14 @@ export class ContainerService {
       });
       undo.push(() => this.runtime.delete(id));
       // userns-remap: the network goes into the namespace runc made inside the user namespace.
-      if (this.idMap && !hc.NetworkMode.startsWith('container:')) await this.attachNetwork(c, undo, created.pid);
+      if (this.idMap && !hc.NetworkMode.startsWith('container:')) await this.attachNetwork(c, undo, created.pid, ready);
       // Attaches that arrived before start (docker run, start -a) connect now, before the
       // process runs, so no output is lost.
       const pending = c.pendingAttach.splice(0);
       await Promise.all(pending.map(async (a) => {
         try { a.deliver(await this.runtime.attach(id, { stdin: a.stdin })); } catch (e) { a.fail(e as Error); }
       }));
+      await Promise.all(ready);
       await this.runtime.start(id);
       setRunning(st, created.pid);
       await this.persist(c);

@@ -21,6 +21,8 @@ import { VolumeService } from './volumes.ts';
 import { VolumeStore } from '../volume/store.ts';
 import { remapRange, type IdRange } from '../sys/userns.ts';
 import { EmbeddedDns } from '../network/dns-server.ts';
+import { ContainerDns } from '../network/container-dns.ts';
+import { NetnsSocketOpener } from '../network/netns-sockets.ts';
 import { startProxy, stopProxy, isProxy, listProxies } from '../sys/proxy-process.ts';
 
 export interface EngineOptions {
@@ -105,14 +107,19 @@ export class Engine {
     const cgroupParent = opts.execRoot === '/run/berth' ? '/berth' : `/berth-${daemonTag(opts.execRoot)}`;
     let networks!: NetworkService;
     const dns = new EmbeddedDns({
-      log: opts.log, upstreams: await hostResolvers(), lookup: (addr, name) => networks.lookup(addr, name),
+      // Keyed by container ID: each container's resolver answers what its networks know.
+      log: opts.log, upstreams: await hostResolvers(), lookup: (id, name) => networks.resolveName(id, name),
+      reverseLookup: (id, ip) => networks.resolveIp(id, ip),
     });
+    const containerDns = new ContainerDns({ dns, opener: new NetnsSocketOpener(), log: opts.log });
+    // The helper that opens sockets in namespaces starts now, so the first container does not wait for it.
+    containerDns.warm();
     networks = await NetworkService.open({
       dataRoot: root, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
       loopbackNat: !opts.userlandProxy,
       poolTag: poolTag(opts.execRoot), poolSize: 2,
       proxy: { start: (f, owner) => startProxy(f, { owner }), stop: (pid) => stopProxy(pid), alive: (pid) => isProxy(pid), list: listProxies },
-      dns: { listen: (a) => dns.listen(a), close: (a) => dns.close(a) },
+      dns: containerDns,
     });
     const volumes = new VolumeService(await VolumeStore.open(root, opts.log, idMap),
       (name) => containers.all().filter((c) => (c.rec.Mounts ?? []).some((m) => m.Name === name)).map((c) => c.rec.Id));

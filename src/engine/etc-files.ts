@@ -57,6 +57,21 @@ export function containerResolvConf(host: string, opts: { dns?: string[]; search
   return buildResolvConf([opts.embeddedDns, ...v6], words(lines, /^(search|domain)\s/), options);
 }
 
+/**
+ * Where the embedded DNS of a user-network container sends the names it does not know (moby's
+ * extDNS): the IPv4 nameservers of the file as it is before the embedded server replaces them —
+ * the --dns servers, else the host's less loopback ones (or the public fallbacks).
+ */
+export function resolverUpstreams(host: string, opts: { dns?: string[]; search?: string[]; options?: string[] }): string[] {
+  const text = containerResolvConf(host, { dns: opts.dns, search: opts.search, options: opts.options });
+  return words(text.split('\n'), /^nameserver\s/).filter((n) => /^\d+\.\d+\.\d+\.\d+$/.test(n));
+}
+
+/** resolverUpstreams for a container about to start: reads the host's /etc/resolv.conf. */
+export async function containerResolverUpstreams(opts: { dns?: string[]; search?: string[]; options?: string[] }): Promise<string[]> {
+  return resolverUpstreams(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), opts);
+}
+
 export async function writeEtcFiles(dir: string, o: {
   hostname: string; domainname?: string; networkMode: string; extraHosts?: string[];
   dns?: string[]; dnsSearch?: string[]; dnsOptions?: string[];

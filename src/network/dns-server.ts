@@ -5,8 +5,9 @@
 // which knows the container names and aliases on that network.
 //
 // A query is answered here when every question is about a name the network knows:
-//   - A and ANY → the container's IPv4 addresses, TTL 600, RA set, AA clear, same id and questions;
-//   - AAAA and every other type → NOERROR with no answers (the name exists; Berth has no IPv6 here);
+//   - A → the container's IPv4 addresses, TTL 600, RA set, AA clear, same id and questions;
+//   - AAAA and MX → NOERROR with no answers (the name exists; Berth has no IPv6 here); other
+//     types (ANY, TXT, SRV, …) are forwarded, as dockerd's resolver does;
 //   - PTR for x.x.x.x.in-addr.arpa → answered when the optional `reverseLookup` knows the address.
 // Anything else — an unknown name, a non-IN class, an opcode other than QUERY, no questions — is
 // forwarded byte for byte to the upstreams in order over UDP (a fresh connected socket per attempt,
@@ -17,6 +18,9 @@
 // Bounds: at most 256 forwards in flight across all addresses (queries beyond are dropped, as a
 // loaded resolver does; the client retries); at most 128 TCP connections per address, each closed
 // after 10 s idle. Malformed packets are dropped and logged at debug; no socket handler throws.
+//
+// Sockets: `listen(address)` binds them here; `adopt(key, udp, tcp)` takes ones opened inside a
+// container's network namespace (netns-sockets.ts), and lookups then get the key (its ID).
 //
 // Ports: `listen(address)` uses 53. `listen(address, 0)` binds a free port (the same number for UDP
 // and TCP) which `port(address)` reads back; tests use it.
@@ -59,8 +63,13 @@ const OPCODE_MASK = 0x7800;
 interface Upstream { host: string; port: number; family: 4 | 6 }
 
 interface Listener {
+  /** The listen address, or the key an adopted pair of sockets was given (a container ID). */
   address: string;
   port: number;
+  /** This listener's own upstreams (a container's --dns servers); the server's otherwise. */
+  upstreams?: Upstream[];
+  /** When every upstream fails: SERVFAIL, or no reply at all (dockerd's resolver). */
+  silentOnFailure: boolean;
   udp: dgram.Socket;
   tcp: net.Server;
   conns: Set<net.Socket>;
@@ -114,6 +123,29 @@ export class EmbeddedDns {
     }
   }
 
+  /**
+   * Answers on sockets opened elsewhere (inside a container's network namespace) under `key`:
+   * lookups get `key` instead of a listen address. A previous pair under the same key is closed.
+   * `upstreams` replaces the server's for this key; with `silentOnFailure` a query no upstream
+   * answers gets no reply, as from dockerd's resolver (the client times out and retries).
+   */
+  async adopt(key: string, udp: dgram.Socket, tcp: net.Server, o: { upstreams?: string[]; silentOnFailure?: boolean } = {}): Promise<void> {
+    await this.close(key);
+    const l: Listener = {
+      address: key, port: udp.address().port, udp, tcp, conns: new Set(), abort: new AbortController(), closed: false,
+      upstreams: o.upstreams ? this.#parseUpstreams(o.upstreams) : undefined, silentOnFailure: o.silentOnFailure ?? false,
+    };
+    this.#wire(l);
+    this.#entries.set(key, { ready: Promise.resolve(l) });
+    this.#bound.set(key, l);
+    this.#log.debug({ key, port: l.port }, 'dns: adopted sockets');
+  }
+
+  /** Whether something answers under that address or key. */
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
   /** The port bound on address, or undefined when not listening there (yet). */
   port(address: string): number | undefined {
     return this.#bound.get(address)?.port;
@@ -147,13 +179,17 @@ export class EmbeddedDns {
 
   /** Replaces the upstream list; entries that do not parse are skipped with a warning. */
   setUpstreams(upstreams: string[]): void {
+    this.#upstreams = this.#parseUpstreams(upstreams);
+  }
+
+  #parseUpstreams(upstreams: string[]): Upstream[] {
     const parsed: Upstream[] = [];
     for (const s of upstreams) {
       const u = parseUpstream(s);
       if (u) parsed.push(u);
       else this.#log.warn({ upstream: s }, 'dns: ignoring upstream that is not an IP address');
     }
-    this.#upstreams = parsed;
+    return parsed;
   }
 
   // ---- sockets -------------------------------------------------------------------------------
@@ -184,7 +220,7 @@ export class EmbeddedDns {
         if (port === 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 8) continue;
         throw err;
       }
-      const l: Listener = { address, port: bound, udp, tcp, conns: new Set(), abort: new AbortController(), closed: false };
+      const l: Listener = { address, port: bound, udp, tcp, conns: new Set(), abort: new AbortController(), closed: false, silentOnFailure: false };
       this.#wire(l);
       this.#bound.set(address, l);
       this.#log.debug({ address, port: bound }, 'dns: listening');
@@ -277,9 +313,11 @@ export class EmbeddedDns {
     }
     const ips = this.#lookup(address, name);
     if (!ips) return undefined;
-    // @types/dns-packet leaves ANY (255) out of RecordType; the decoder does produce it.
+    // As dockerd's resolver: A answered, AAAA and MX answered empty (the name exists, without
+    // such records); every other type (ANY, TXT, SRV, …) goes to the upstreams.
     const type: string = question.type;
-    if (type !== 'A' && type !== 'ANY') return [];
+    if (type === 'AAAA' || type === 'MX') return [];
+    if (type !== 'A') return undefined;
     return ips.filter((ip) => net.isIPv4(ip)).map((ip) => ({ type: 'A', name: question.name, class: 'IN', ttl: TTL, data: ip }));
   }
 
@@ -314,7 +352,7 @@ export class EmbeddedDns {
     }
     this.#inFlight++;
     try {
-      for (const u of this.#upstreams) {
+      for (const u of l.upstreams ?? this.#upstreams) {
         if (l.abort.signal.aborted) return undefined;
         let resp = await udpExchange(u, msg, q.id ?? 0, this.#timeoutMs, l.abort.signal);
         if (resp && viaTcp && resp.length >= 4 && (resp.readUInt16BE(2) & dnsPacket.TRUNCATED_RESPONSE)) {
@@ -323,7 +361,7 @@ export class EmbeddedDns {
         if (resp) return resp;
         this.#log.debug({ upstream: `${u.host}:${u.port}` }, 'dns: upstream did not answer');
       }
-      if (l.abort.signal.aborted) return undefined;
+      if (l.abort.signal.aborted || l.silentOnFailure) return undefined;
       return this.#servfail(q);
     } finally {
       this.#inFlight--;
