@@ -24,7 +24,8 @@ export function logError(log: Logger, err: unknown, where: string): void {
   else log.debug({ err: messageOf(err), where }, 'request refused');
 }
 
-export function sendError(res: ServerResponse, err: unknown): void {
+/** `plain`: the client speaks an API version before 1.24, whose errors were plain text. */
+export function sendError(res: ServerResponse, err: unknown, plain = false): void {
   if (res.headersSent) {
     // The status is on the wire already: all we can do is cut the stream so the client sees it.
     res.destroy();
@@ -34,6 +35,13 @@ export function sendError(res: ServerResponse, err: unknown): void {
   if (status === 304) {
     res.writeHead(304);
     res.end();
+    return;
+  }
+  if (plain) {
+    // Go's http.Error: the text, a newline, and nosniff
+    const text = `${messageOf(err)}\n`;
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
     return;
   }
   const body = JSON.stringify({ message: messageOf(err) });

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../util/log.ts';
 import { NotFound, InvalidParameter, BerthError } from '../errors.ts';
 import type { Router, HttpHandler, HijackHandler, HijackContext } from './router.ts';
-import { splitVersion, MAX_API_VERSION } from './version.ts';
+import { splitVersion, MAX_API_VERSION, requestedVersion, jsonErrors } from './version.ts';
 import { sendError, logError } from './errors.ts';
 import { commonHeaders } from './server-headers.ts';
 import { readBody } from './respond.ts';
@@ -83,7 +83,7 @@ async function handle(router: Router, log: Logger, req: IncomingMessage, res: Se
     await (r.handler as HijackHandler)(ctx);
   } catch (err) {
     logError(log, err, `${req.method} ${req.url}`);
-    sendError(res, err);
+    sendError(res, err, !jsonErrors(requestedVersion(req.url ?? '/')));
   }
 }
 

@@ -88,7 +88,11 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
   });
 
   router.add('GET', '/images/json', (ctx) => {
-    const list = listImages(store, { all: boolParam(ctx.query, 'all'), filters: parseFilters(ctx.query.get('filters')) });
+    const filters = parseFilters(ctx.query.get('filters'));
+    // the `filter` parameter (a reference) was dropped with API 1.41; older clients still send it
+    const legacy = ctx.query.get('filter');
+    if (legacy && versionLess(ctx.apiVersion, '1.41')) filters.set('reference', [...new Set([...(filters.get('reference') ?? []), legacy])]);
+    const list = listImages(store, { all: boolParam(ctx.query, 'all'), filters });
     sendJson(ctx.res, 200, list.map((r) => imageSummary(r, ctx.apiVersion)));
   });
 

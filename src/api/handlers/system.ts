@@ -4,7 +4,7 @@ import { release, arch, cpus, totalmem } from 'node:os';
 import type { Router } from '../router.ts';
 import { sendJson } from '../respond.ts';
 import { run } from '../../sys/exec.ts';
-import { MAX_API_VERSION, MIN_API_VERSION } from '../version.ts';
+import { MAX_API_VERSION, MIN_API_VERSION, versionLess } from '../version.ts';
 import { BERTH_VERSION } from '../server-headers.ts';
 
 export interface SystemSource {
@@ -81,7 +81,8 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
       ],
       Version: BERTH_VERSION, ApiVersion: MAX_API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: '',
       GoVersion: `node ${process.versions.node}`, Os: 'linux', Arch: goArch(), KernelVersion: release(),
-      BuildTime: '', Experimental: false,
+      // Experimental is omitempty in moby's types.Version: absent unless true
+      BuildTime: '',
     });
   });
 
@@ -90,7 +91,7 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
     const init = i.init?.version;
     // moby info_unix.go: N/A when the init cannot be asked; Expected (omitempty) = ID.
     const initCommit = init ? { ID: init.commit, ...(init.commit ? { Expected: init.commit } : {}) } : { ID: 'N/A', Expected: 'N/A' };
-    sendJson(ctx.res, 200, {
+    const view: Record<string, unknown> = {
       ID: i.id, Containers: i.containers, ContainersRunning: i.running, ContainersPaused: i.paused,
       ContainersStopped: i.stopped, Images: i.images, Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
@@ -108,6 +109,12 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: true, Isolation: '', InitBinary: i.init?.binary ?? '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
       InitCommit: initCommit, SecurityOptions: i.securityOptions ?? [], Warnings: [],
-    });
+    };
+    if (versionLess(ctx.apiVersion, '1.25')) {
+      // moby's getInfo before 1.25: an ExecutionDriver, and security options by name only (`name=seccomp,profile=default` → `seccomp`)
+      view.ExecutionDriver = '<not supported>';
+      view.SecurityOptions = (i.securityOptions ?? []).map((o) => /(?:^|,)name=([^,]*)/.exec(o)?.[1] ?? o);
+    }
+    sendJson(ctx.res, 200, view);
   });
 }

@@ -1,16 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '../../../src/api/router.ts';
-import { splitVersion, compareVersions } from '../../../src/api/version.ts';
+import { splitVersion, compareVersions, requestedVersion, jsonErrors } from '../../../src/api/version.ts';
 import { parseFilters } from '../../../src/api/filters.ts';
 import { frame, FrameDecoder } from '../../../src/api/stdcopy.ts';
 import { InvalidParameter } from '../../../src/errors.ts';
 
-test('version prefixes: stripped, defaulted, and refused outside 1.24–1.47 with Docker\'s words', () => {
+test('version prefixes: stripped, defaulted, and refused outside 1.12–1.47 with Docker\'s words', () => {
   assert.deepEqual(splitVersion('/v1.41/containers/json'), { version: '1.41', path: '/containers/json' });
   assert.deepEqual(splitVersion('/containers/json'), { version: '1.47', path: '/containers/json' });
   assert.throws(() => splitVersion('/v1.99/version'), { message: 'client version 1.99 is too new. Maximum supported API version is 1.47' });
-  assert.throws(() => splitVersion('/v1.12/version'), { message: 'client version 1.12 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version' });
+  assert.deepEqual(splitVersion('/v1.12/version'), { version: '1.12', path: '/version' });
+  assert.throws(() => splitVersion('/v1.11/version'), { message: 'client version 1.11 is too old. Minimum supported API version is 1.12, please upgrade your client to a newer version' });
+  // errors before API 1.24 were plain text (moby's apiVersionSupportsJSONErrors)
+  assert.equal(jsonErrors(requestedVersion('/v1.23/containers/x/json')), false);
+  assert.equal(jsonErrors(requestedVersion('/v1.24/containers/x/json')), true);
+  assert.equal(jsonErrors(requestedVersion('/_ping')), true);
   assert.equal(compareVersions('1.9', '1.10'), -1);
   assert.equal(compareVersions('1.47', '1.47'), 0);
 });
@@ -36,6 +41,8 @@ test('router: greedy names across slashes, methods, HEAD falls back to GET', () 
 
 test('filters: map of maps and legacy lists', () => {
   assert.deepEqual([...parseFilters('{"label":{"a=b":true,"c":true},"status":{"exited":true}}')], [['label', ['a=b', 'c']], ['status', ['exited']]]);
+  // moby's filters.Args keeps every key of the inner map, whatever its boolean
+  assert.deepEqual([...parseFilters('{"label":{"a=b":false}}')], [['label', ['a=b']]]);
   assert.deepEqual([...parseFilters('{"name":["web"]}')], [['name', ['web']]]);
   assert.equal(parseFilters(null).size, 0);
   assert.throws(() => parseFilters('{bad'), InvalidParameter);
