@@ -2,7 +2,7 @@
 // in (each entry's name, type, mode, link target and content hash). The cache keys COPY/ADD on
 // those hashes, so a build whose steps all hit the cache never writes the context's files to
 // disk; the first step that really copies unpacks it (with the archive hardening of image/) into
-// a directory of its own, minus what `.dockerignore` excludes.
+// a directory of its own, minus the Dockerfile and `.dockerignore` when `.dockerignore` names them.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -138,21 +138,22 @@ export class BuildContext {
     throw new NotFound(`Cannot locate specified Dockerfile: ${name || 'Dockerfile'}`);
   }
 
-  /** Drops what `.dockerignore` excludes (clients do this too; dockerd does it again). */
-  async applyDockerignore(keep: string[]): Promise<void> {
+  /**
+   * moby's removeDockerfile (builder/remotecontext/detect.go): the daemon trusts the client to
+   * have left out what `.dockerignore` excludes and removes only `candidates` (the Dockerfile and
+   * `.dockerignore` itself) when the patterns name them. Other excluded paths that a client sent
+   * anyway stay, as on dockerd. docker-py relies on this: it sends a Dockerfile from outside the
+   * context as `.dockerfile.<random>` and lists that name in the `.dockerignore` it writes, so
+   * `COPY . /x` does not copy it.
+   */
+  async applyDockerignore(candidates: string[]): Promise<void> {
     const text = this.kept.get('.dockerignore')?.toString('utf8');
     if (text === undefined) return;
     const m = makeMatcher(parseDockerignore(text));
-    const keepSet = new Set(keep.map(norm));
-    for (const name of [...this.index.keys()]) {
-      if (keepSet.has(name)) continue;
-      if (m.excluded(name, this.index.get(name)!.type === 'directory')) this.index.delete(name);
-    }
-    // Directories whose contents were re-included by an exception stay as parents.
-    for (const name of [...this.index.keys()]) {
-      for (let p = posix.dirname(name); p !== '.' && !this.index.has(p); p = posix.dirname(p)) {
-        this.index.set(p, { type: 'directory', mode: 0o755, uid: 0, gid: 0, linkname: '', hash: '' });
-      }
+    for (const name of candidates.map(norm)) {
+      if (!name || !this.index.has(name) || !m.excluded(name)) continue;
+      // os.RemoveAll: a directory goes with everything under it
+      for (const k of [...this.index.keys()]) if (k === name || k.startsWith(`${name}/`)) this.index.delete(k);
     }
     this.sorted = undefined;
   }
