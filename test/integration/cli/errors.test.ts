@@ -131,9 +131,12 @@ describe('bad input against berthd', () => {
     assert.match(good.body.toString(), /Loaded image: busybox:latest/);
   });
 
-  it('API versions outside 1.24–1.47 get Docker\'s 400 messages; unknown routes a JSON 404', async () => {
+  it('API versions outside 1.12–1.47 get Docker\'s 400 messages (plain text before 1.24); unknown routes a JSON 404', async () => {
     expect4xx(await d.api('GET', '/v1.99/version'), 400, /^client version 1\.99 is too new\. Maximum supported API version is 1\.47$/);
-    expect4xx(await d.api('GET', '/v1.12/version'), 400, /^client version 1\.12 is too old\. Minimum supported API version is 1\.24, please upgrade your client to a newer version$/);
+    const old = await d.api('GET', '/v1.11/version');
+    assert.equal(old.status, 400);
+    assert.equal(old.body.toString(), 'client version 1.11 is too old. Minimum supported API version is 1.12, please upgrade your client to a newer version\n');
+    assert.equal((await d.api('GET', '/v1.12/version')).status, 200);
     assert.equal((await d.api('GET', '/v1.24/version')).status, 200);
     assert.equal((await d.api('GET', '/v1.41/containers/json')).status, 200);
     expect4xx(await d.api('GET', '/v1.47/nothing/here'), 404, /page not found/);
