@@ -23,7 +23,7 @@ import type { ImageService } from './images.ts';
 import type { ContainerRecord, ContainerConfig } from './container-record.ts';
 import { initialState, setRunning, setStopped, setStartError } from './container-state.ts';
 import { validateName, generateName } from './names.ts';
-import { writeEtcFiles, containerResolverUpstreams } from './etc-files.ts';
+import { writeEtcFiles, containerResolverConfig, rewriteResolvConf } from './etc-files.ts';
 import { parseSignal } from './signals.ts';
 import { nowRfc3339 } from './status.ts';
 import type { NetworkService, NetContainer, PortBinding } from './networks.ts';
@@ -195,7 +195,7 @@ export class ContainerService {
         this.logRotator.watch(c.rec.LogPath, c.rec.HostConfig.LogConfig);
         await this.networks.restore(this.netOf(c), true).catch((err) => this.log.warn({ id, err: String(err) }, 'network restore failed'));
         // The embedded DNS lived in the previous berthd: it answers again from this one.
-        await this.networks.startResolver(this.netOf(c), await containerResolverUpstreams({ dns: c.rec.HostConfig.Dns, search: c.rec.HostConfig.DnsSearch, options: c.rec.HostConfig.DnsOptions }));
+        await this.networks.startResolver(this.netOf(c), await containerResolverConfig({ dns: c.rec.HostConfig.Dns, search: c.rec.HostConfig.DnsSearch, options: c.rec.HostConfig.DnsOptions }));
         // Its volumes count as in use again (released at its exit).
         for (const m of c.rec.Mounts ?? []) {
           if (m.Type === 'volume' && m.Name) await this.volumes.store.acquire(m.Name).catch((err) => this.log.warn({ id, err: String(err) }, 'volume not restored'));
@@ -289,8 +289,8 @@ export class ContainerService {
     });
     // The embedded DNS (its NAT rules cost a spawn) comes up while the start goes on; the
     // process runs only once it answers (startLocked awaits `ready`). It never rejects.
-    const dns = containerResolverUpstreams({ dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions })
-      .then((upstreams) => this.networks.startResolver(net, upstreams));
+    const dns = containerResolverConfig({ dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions })
+      .then((cfg) => this.networks.startResolver(net, cfg));
     if (ready) ready.push(dns); else await dns;
     return path;
   }
@@ -373,6 +373,13 @@ export class ContainerService {
     const c = this.get(ref);
     await this.lock.run(c.rec.Id, async () => {
       await this.networks.connect(this.netOf(c), network, cfg, c.rec.State.Running);
+      // A running container without an embedded DNS (default bridge) gets one now, and its
+      // resolv.conf names it (moby startResolver + rebuildDNS on joining a user network).
+      const hc = c.rec.HostConfig;
+      if (c.rec.State.Running && c.rec.ResolvConfPath && !this.networks.resolverRunning(c.rec.Id) && this.networks.resolverFor(network)) {
+        await rewriteResolvConf(c.rec.ResolvConfPath, { dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions, embeddedDns: this.networks.resolverFor(network) });
+        await this.networks.startResolver(this.netOf(c), await containerResolverConfig({ dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions }));
+      }
       await this.persist(c);
     });
   }

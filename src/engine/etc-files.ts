@@ -57,19 +57,39 @@ export function containerResolvConf(host: string, opts: { dns?: string[]; search
   return buildResolvConf([opts.embeddedDns, ...v6], words(lines, /^(search|domain)\s/), options);
 }
 
-/**
- * Where the embedded DNS of a user-network container sends the names it does not know (moby's
- * extDNS): the IPv4 nameservers of the file as it is before the embedded server replaces them —
- * the --dns servers, else the host's less loopback ones (or the public fallbacks).
- */
-export function resolverUpstreams(host: string, opts: { dns?: string[]; search?: string[]; options?: string[] }): string[] {
-  const text = containerResolvConf(host, { dns: opts.dns, search: opts.search, options: opts.options });
-  return words(text.split('\n'), /^nameserver\s/).filter((n) => /^\d+\.\d+\.\d+\.\d+$/.test(n));
+/** What the embedded DNS of a user-network container needs from its resolv.conf settings. */
+export interface ResolverConfig {
+  /**
+   * Where names it does not know go (moby's extDNS): the IPv4 nameservers of the file as it is
+   * before the embedded server replaces them — the --dns servers, else the host's less loopback
+   * ones (or the public fallbacks).
+   */
+  upstreams: string[];
+  /**
+   * The file's options set ndots (--dns-option or the host's): then an A/AAAA query for a
+   * single-label name it does not know gets an empty answer instead of going out (moby's
+   * NdotsSet), so the client goes on with its search domains.
+   */
+  ndotsSet: boolean;
 }
 
-/** resolverUpstreams for a container about to start: reads the host's /etc/resolv.conf. */
-export async function containerResolverUpstreams(opts: { dns?: string[]; search?: string[]; options?: string[] }): Promise<string[]> {
-  return resolverUpstreams(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), opts);
+export function resolverConfig(host: string, opts: { dns?: string[]; search?: string[]; options?: string[] }): ResolverConfig {
+  const lines = containerResolvConf(host, { dns: opts.dns, search: opts.search, options: opts.options }).split('\n');
+  return {
+    upstreams: words(lines, /^nameserver\s/).filter((n) => /^\d+\.\d+\.\d+\.\d+$/.test(n)),
+    ndotsSet: words(lines, /^options\s/).some((o) => /^ndots:\d+$/.test(o)),
+  };
+}
+
+/** resolverConfig for a container about to start: reads the host's /etc/resolv.conf. */
+export async function containerResolverConfig(opts: { dns?: string[]; search?: string[]; options?: string[] }): Promise<ResolverConfig> {
+  return resolverConfig(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), opts);
+}
+
+/** Writes a running container's resolv.conf again in place (the same inode: it is bind-mounted). */
+export async function rewriteResolvConf(path: string, opts: { dns?: string[]; search?: string[]; options?: string[]; embeddedDns?: string }): Promise<void> {
+  const host = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  await writeFile(path, containerResolvConf(host, opts), { mode: 0o644 });
 }
 
 export async function writeEtcFiles(dir: string, o: {

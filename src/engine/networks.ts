@@ -113,7 +113,7 @@ export interface NetworkServiceOptions {
    * The embedded DNS at 127.0.0.11 inside a container's namespace (network/container-dns.ts):
    * started for containers on user networks, stopped with their network.
    */
-  dns?: { start(id: string, netnsPath: string, upstreams: string[]): Promise<void>; stop(id: string): Promise<void>; running(id: string): boolean };
+  dns?: { start(id: string, netnsPath: string, cfg: { upstreams: string[]; ndotsSet: boolean }): Promise<void>; stop(id: string): Promise<void>; running(id: string): boolean };
 }
 
 const PREDEFINED = ['bridge', 'host', 'none'];
@@ -664,12 +664,12 @@ export class NetworkService {
 
   /**
    * Starts the embedded DNS of a container with an address on a user network (resolv.conf says
-   * 127.0.0.11); `upstreams` are where names it does not know go. A failure is logged, not
+   * 127.0.0.11); `cfg.upstreams` are where names it does not know go. A failure is logged, not
    * fatal, as in moby (the container runs, its lookups time out).
    */
-  async startResolver(c: NetContainer, upstreams: string[]): Promise<void> {
+  async startResolver(c: NetContainer, cfg: { upstreams: string[]; ndotsSet: boolean }): Promise<void> {
     if (!this.o.dns || !c.net.SandboxKey || !this.userNetworksOf(c).length) return;
-    await this.o.dns.start(c.id, c.net.SandboxKey, upstreams)
+    await this.o.dns.start(c.id, c.net.SandboxKey, cfg)
       .catch((err) => this.log.warn({ id: c.id, err: String(err) }, 'embedded DNS not available'));
   }
 

@@ -26,7 +26,7 @@ export class ContainerDns {
     this.#log = o.log;
   }
 
-  async start(id: string, netnsPath: string, upstreams: string[]): Promise<void> {
+  async start(id: string, netnsPath: string, cfg: { upstreams: string[]; ndotsSet: boolean }): Promise<void> {
     await this.#starting.get(id);
     const t0 = performance.now();
     const p = (async () => {
@@ -34,8 +34,8 @@ export class ContainerDns {
       // A loopback upstream (--dns 127.0.0.1) means the container's own loopback to dockerd, which
       // dials from inside the namespace; from berthd's it would reach the host's services instead.
       // It is left out: such a query gets no answer, as under dockerd when nothing listens there.
-      const usable = upstreams.filter((u) => !(net.isIPv4(u) && u.startsWith('127.')) && u !== '::1');
-      await this.#dns.adopt(id, s.udp, s.tcp, { upstreams: usable, silentOnFailure: true });
+      const usable = cfg.upstreams.filter((u) => !(net.isIPv4(u) && u.startsWith('127.')) && u !== '::1');
+      await this.#dns.adopt(id, s.udp, s.tcp, { upstreams: usable, silentOnFailure: true, emptyForSingleLabel: cfg.ndotsSet });
       this.#log.debug({ id, ms: Math.round(performance.now() - t0), udp: s.udpPort, tcp: s.tcpPort }, 'embedded DNS started');
     })();
     const mark = p.catch(() => {});

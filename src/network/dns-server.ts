@@ -70,6 +70,8 @@ interface Listener {
   upstreams?: Upstream[];
   /** When every upstream fails: SERVFAIL, or no reply at all (dockerd's resolver). */
   silentOnFailure: boolean;
+  /** A/AAAA for an unknown name without a dot: an empty answer, not forwarded (moby with ndots set). */
+  emptyForSingleLabel?: boolean;
   udp: dgram.Socket;
   tcp: net.Server;
   conns: Set<net.Socket>;
@@ -129,11 +131,12 @@ export class EmbeddedDns {
    * `upstreams` replaces the server's for this key; with `silentOnFailure` a query no upstream
    * answers gets no reply, as from dockerd's resolver (the client times out and retries).
    */
-  async adopt(key: string, udp: dgram.Socket, tcp: net.Server, o: { upstreams?: string[]; silentOnFailure?: boolean } = {}): Promise<void> {
+  async adopt(key: string, udp: dgram.Socket, tcp: net.Server, o: { upstreams?: string[]; silentOnFailure?: boolean; emptyForSingleLabel?: boolean } = {}): Promise<void> {
     await this.close(key);
     const l: Listener = {
       address: key, port: udp.address().port, udp, tcp, conns: new Set(), abort: new AbortController(), closed: false,
       upstreams: o.upstreams ? this.#parseUpstreams(o.upstreams) : undefined, silentOnFailure: o.silentOnFailure ?? false,
+      emptyForSingleLabel: o.emptyForSingleLabel ?? false,
     };
     this.#wire(l);
     this.#entries.set(key, { ready: Promise.resolve(l) });
@@ -286,6 +289,7 @@ export class EmbeddedDns {
       this.#log.debug({ err, address: l.address }, 'dns: local answer failed');
       return this.#servfail(q);
     }
+    if (l.emptyForSingleLabel && isSingleLabelAddressQuery(q)) return this.#encodeLocal(q, [], viaTcp);
     return this.#forward(l, q, msg, viaTcp);
   }
 
@@ -441,6 +445,12 @@ function isReplyTo(resp: Buffer, id: number): boolean {
 }
 
 // ---- names and addresses -----------------------------------------------------------------------
+
+/** One A or AAAA question for a name without a dot (the client has search domains to try). */
+function isSingleLabelAddressQuery(q: DecodedPacket): boolean {
+  const qs = q.questions ?? [];
+  return qs.length === 1 && (qs[0]!.type === 'A' || qs[0]!.type === 'AAAA') && !normalize(qs[0]!.name).includes('.');
+}
 
 function normalize(name: string): string {
   return name.toLowerCase().replace(/\.+$/, '');
