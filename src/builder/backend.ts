@@ -39,7 +39,8 @@ export interface BuildBackend {
    * unless `keepOnFailure` and it failed. Returns the container's ID either way.
    */
   run(parent: BaseImage, spec: RunSpec, o: {
-    output: (chunk: Buffer) => void;
+    /** `stderr`: the chunk came from the step's stderr (dockerd colours it in the stream). */
+    output: (chunk: Buffer, stderr: boolean) => void;
     onStart: (containerId: string) => void;
     config: (diffId: string) => ImageConfigFile;
     keepOnFailure: boolean;
@@ -47,4 +48,6 @@ export interface BuildBackend {
   /** Tags an image (`t=`). */
   tag(imageId: string, ref: string): Promise<void>;
   hasImage(id: string): boolean;
+  /** A local image's ID followed by its parents' (the chain a build made), or [] when there is no such image. */
+  lineage(ref: string): string[];
 }

@@ -24,6 +24,11 @@ export interface BuildRequest {
   target?: string;
   labels: Record<string, string>;
   noCache: boolean;
+  /**
+   * `cachefrom`: when given, a cached step counts only if its image is one of these images or
+   * one of their parents (moby image/cache ImageCache: sources instead of the whole local cache).
+   */
+  cacheFrom?: string[];
   pull: boolean;
   /** Remove intermediate containers after a successful step (default true) / always. */
   rm: boolean;
@@ -96,6 +101,8 @@ export class Builder {
   private readonly req: BuildRequest;
   private readonly out: BuildOutput;
   private escape: '\\' | '`' = '\\';
+  /** The images `cacheFrom` names and their parents, found at the first cached step. */
+  private cacheSources?: Set<string>;
   private stages: Stage[] = [];
   private metaArgs = new Map<string, string | undefined>();
   private usedArgs = new Set<string>();
@@ -307,6 +314,11 @@ export class Builder {
   private cached(key: string): BaseImage | undefined {
     if (this.req.noCache) return undefined;
     const id = this.cache.get(key, (i) => this.backend.hasImage(i));
+    if (id && this.req.cacheFrom?.length) {
+      // names that are no image are skipped, as moby's MakeImageCache does
+      this.cacheSources ??= new Set(this.req.cacheFrom.flatMap((ref) => this.backend.lineage(ref)));
+      if (!this.cacheSources.has(id)) return undefined;
+    }
     return id ? { id, config: undefined as unknown as ImageConfigFile } : undefined;
   }
 
@@ -427,7 +439,8 @@ export class Builder {
       cmd, env: [...env, ...argEnv, ...proxies], user: cfg.User ?? '', workingDir: cfg.WorkingDir ?? '',
       networkMode: this.req.networkMode, extraHosts: this.req.extraHosts, resources: this.req.resources,
     }, {
-      output: (chunk) => this.out.stream(chunk.toString('utf8')),
+      // moby's streamformatter.NewStderrWriter: each stderr write in red, \x1b[91m…\x1b[0m
+      output: (chunk, stderr) => this.out.stream(stderr ? `\x1b[91m${chunk.toString('utf8')}\x1b[0m` : chunk.toString('utf8')),
       onStart: (cid) => this.out.stream(` ---> Running in ${short(cid)}\n`),
       config: (diffId) => this.nextConfig(createdBy, diffId),
       keepOnFailure: !this.req.rm && !this.req.forceRm,

@@ -11,6 +11,7 @@ import { mountOverlay, mountOverlayReadOnly, unmount } from '../sys/mount.ts';
 import { packDirectory, initPathsRelative } from '../image/archive/index.ts';
 import { parseReference } from '../image/reference.ts';
 import type { ImageConfigFile } from '../types/oci-image.ts';
+import type { ImageRecord } from '../image/store.ts';
 import type { BaseImage, BuildBackend, RunSpec } from '../builder/backend.ts';
 import { Builder, type BuildRequest, type BuildOutput } from '../builder/build.ts';
 import { BuildCache } from '../builder/cache.ts';
@@ -136,11 +137,20 @@ export class BuildService {
       run: (parent, spec, o) => this.runStep(parent, spec, o),
       tag: async (id, ref) => { await store.tag(id, parseReference(ref)); },
       hasImage: (id) => store.hasImage(id),
+      lineage: (ref) => {
+        const out: string[] = [];
+        try {
+          for (let r: ImageRecord | undefined = store.resolve(ref); r && !out.includes(r.id); r = r.parent ? store.resolve(r.parent) : undefined) out.push(r.id);
+        } catch (err) {
+          if (!(err instanceof NotFound)) throw err;
+        }
+        return out;
+      },
     };
   }
 
   private async runStep(parent: BaseImage, spec: RunSpec, o: {
-    output: (chunk: Buffer) => void; onStart: (id: string) => void; config: (diffId: string) => ImageConfigFile; keepOnFailure: boolean;
+    output: (chunk: Buffer, stderr: boolean) => void; onStart: (id: string) => void; config: (diffId: string) => ImageConfigFile; keepOnFailure: boolean;
   }): Promise<{ containerId: string; exitCode: number; image?: BaseImage }> {
     const svc = this.containers;
     const { Id } = await svc.create({
@@ -155,7 +165,7 @@ export class BuildService {
       const attach = svc.attach(Id, { stdin: false });
       const exited = svc.wait(Id, 'next-exit');
       const drained = attach.stream.then((s) => new Promise<void>((resolve) => {
-        s.on('data', (_fd, chunk) => o.output(chunk));
+        s.on('data', (fd, chunk) => o.output(chunk, fd === 2));
         s.on('end', () => resolve());
       }));
       await svc.start(Id);

@@ -37,7 +37,8 @@ export function registerBuildRoutes(router: Router, builds: BuildService): void 
     }
     const ulimits = jsonParam<unknown[] | null>(q, 'ulimits', null);
     if (ulimits?.length) resources.Ulimits = ulimits;
-    const extra = q.get('extrahosts');
+    // moby reads r.Form["extrahosts"]: one parameter per host (docker-py and the CLI send a list)
+    const extra = q.getAll('extrahosts').flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
     const req: BuildRequest = {
       dockerfile: q.get('dockerfile') ?? 'Dockerfile',
       tags: q.getAll('t').filter(Boolean),
@@ -45,13 +46,14 @@ export function registerBuildRoutes(router: Router, builds: BuildService): void 
       target: q.get('target') || undefined,
       labels: jsonParam<Record<string, string>>(q, 'labels', {}),
       noCache: boolParam(q, 'nocache'),
+      cacheFrom: jsonParam<string[] | null>(q, 'cachefrom', null) ?? undefined,
       pull: boolParam(q, 'pull'),
       rm: boolParam(q, 'rm', true),
       forceRm: boolParam(q, 'forcerm'),
       quiet: boolParam(q, 'q'),
       networkMode: q.get('networkmode') || 'default',
       platform: q.get('platform') || undefined,
-      extraHosts: extra ? extra.split(/[\s,]+/).filter(Boolean) : [],
+      extraHosts: extra,
       resources,
       auth: registryConfig(ctx.req.headers['x-registry-config']),
     };
