@@ -58,6 +58,15 @@ async function mounted(c: Container, resolved: string, followLast: boolean): Pro
   return undefined;
 }
 
+/** The bind or volume mount that holds `resolved` (the deepest one), if any. */
+function mountOf(c: Container, resolved: string): { source: string; rw: boolean } | undefined {
+  const hits = (c.rec.Mounts ?? []).filter((m) => (m.Type === 'bind' || m.Type === 'volume') && m.Source)
+    .map((m) => ({ dest: posix.normalize(m.Destination), source: m.Source, rw: m.RW !== false }))
+    .filter((m) => resolved === m.dest || resolved.startsWith(`${m.dest}/`))
+    .sort((a, b) => b.dest.length - a.dest.length);
+  return hits[0];
+}
+
 async function statIn(c: Container, root: string, path: string): Promise<{ stat: PathStat; hostPath: string; name: string }> {
   const resolved = await resolveInRoot(root, path, false);
   const hostPath = (await mounted(c, resolved, false)) ?? join(root, resolved);
@@ -125,15 +134,22 @@ export async function containerExtract(svc: ContainerService, ref: string, path:
   o: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
   const c = svc.get(ref);
   checkUsable(c);
-  if (c.rec.HostConfig.ReadonlyRootfs) throw new InvalidParameter('container rootfs is marked read-only');
   await svc.withRootfs(c, async (merged) => {
     const resolved = await resolveInRoot(merged, path, true);
-    const hostDir = join(merged, resolved);
+    // into a volume or bind mount when one is there (docker-py's put_archive into a created
+    // container's -v /vol1, as moby mounts the container's volumes for the copy); moby's
+    // containerExtractToDir checks the mount's RW, and the rootfs' only when not into a mount
+    const mount = mountOf(c, resolved);
+    if (mount && !mount.rw) throw new InvalidParameter('mounted volume is marked read-only');
+    if (!mount && c.rec.HostConfig.ReadonlyRootfs) throw new InvalidParameter('container rootfs is marked read-only');
+    const inMount = mount ? await mounted(c, resolved, true) : undefined;
+    const hostDir = inMount ?? join(merged, resolved);
     const st = await lstat(hostDir).catch(() => { throw notFound(c, path); });
     if (!st.isDirectory()) throw new InvalidParameter('extraction point is not a directory');
-    // Belt and braces: the resolved directory must still be inside the root.
+    // Belt and braces: the resolved directory must still be inside the root (or the mount's source).
     const real = await realpath(hostDir);
-    if (real !== merged && !real.startsWith(`${merged}/`)) throw new InvalidParameter(`path ${path} leaves the container`);
+    const base = inMount ? await realpath(mount!.source) : merged;
+    if (real !== base && !real.startsWith(`${base}/`)) throw new InvalidParameter(`path ${path} leaves the container`);
     let owner: { uid: number; gid: number } | undefined;
     if (o.copyUIDGID && c.rec.Config.User) {
       const u = await resolveUser(merged, c.rec.Config.User);
