@@ -188,9 +188,8 @@ export function parseVolumesFrom(spec: string): { container: string; mode: strin
   const i = spec.indexOf(':');
   if (i < 0) return { container: spec, mode: 'rw' };
   const mode = spec.slice(i + 1);
-  if (!validMountMode(mode)) throw new InvalidParameter(`invalid mode: ${mode}`);
-  // Propagation and copy modes are the source container's to decide.
-  if (propagationOf(mode) || copyModeOf(mode) !== undefined) throw new InvalidParameter(invalidSpec(spec));
+  // Propagation and copy modes are the source container's to decide (dockerd 20.10 calls them invalid modes).
+  if (!validMountMode(mode) || propagationOf(mode) || copyModeOf(mode) !== undefined) throw new InvalidParameter(`invalid mode: ${mode}`);
   return { container: spec.slice(0, i), mode };
 }
 
@@ -232,7 +231,7 @@ export function tmpfsMountOptions(data: string): string[] {
     if (eq < 0 || !TMPFS_DATA.has(key)) {
       // Go's %q of the split option: ["bogus"] or ["k" "v"].
       const parts = eq < 0 ? [o] : [key, o.slice(eq + 1)];
-      throw new InvalidParameter(`Invalid tmpfs option [${parts.map((p) => JSON.stringify(p)).join(' ')}]`);
+      throw new InvalidParameter(`invalid tmpfs option [${parts.map((p) => JSON.stringify(p)).join(' ')}]`);
     }
     if (!seen.has(`d:${key}`)) { out.unshift(o); seen.add(`d:${key}`); }
   }

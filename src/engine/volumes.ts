@@ -93,7 +93,8 @@ export class VolumeService {
     for (const dst of Object.keys(r.tmpfs)) validateTmpfsDestination(dst);
     const from = r.volumesFrom.map((vf) => {
       const { container, mode } = parseVolumesFrom(vf);
-      return { theirs: r.mountsOf(container), mode };
+      // moby answers a missing container here with a 400 (the request is wrong, not the URL).
+      try { return { theirs: r.mountsOf(container), mode }; } catch (err) { throw err instanceof NotFound ? new InvalidParameter(err.message) : err; }
     });
     const binds = r.binds.map((b) => parseBind(b, r.volumeDriver));
     const mounts = r.mounts.map((m) => parseMountSpec(m as MountWire, (p) => existsSync(p)));

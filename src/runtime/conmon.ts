@@ -152,7 +152,12 @@ export function runtimeError(op: 'create' | 'exec', message: string): Error {
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(msg);
   if (m) msg = m[1]!.replace(/\\"/g, '"');
   msg = msg.split('\n').filter(Boolean).pop() ?? msg;
-  const text = `OCI runtime ${op} failed: ${msg}: unknown`;
+  let text = `OCI runtime ${op} failed: ${msg}: unknown`;
+  // moby's translateContainerdStartErr: ENOTDIR at start is nearly always a bind of a file onto
+  // a directory (or the reverse), and it says so.
+  if (op === 'create' && /not a directory/i.test(msg)) {
+    text += ': Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type';
+  }
   if (/executable file not found|no such file or directory|permission denied|not a directory/i.test(msg)) {
     return new InvalidParameter(text);
   }

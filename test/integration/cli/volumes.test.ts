@@ -58,6 +58,41 @@ describe('volumes against berthd', () => {
     assert.match(missing.stderr, /bind source path does not exist/);
   });
 
+  it('a single host file binds onto a file of the image and onto a missing path (dockerd makes an empty file there)', async () => {
+    // The known bug: `-v /srv/app/nginx.conf:/etc/nginx/nginx.conf:ro` failed with EEXIST (mkdir of the file).
+    const conf = join(host, 'app.conf');
+    writeFileSync(conf, 'listen 80;\n');
+    assert.equal(await docker(['run', '--rm', '-v', `${conf}:/etc/passwd:ro`, 'busybox', 'cat', '/etc/passwd']), 'listen 80;\n');
+    assert.equal(await docker(['run', '--rm', '-v', `${conf}:/a/b/app.conf`, 'busybox', 'sh', '-c', 'cat /a/b/app.conf; stat -c "%F" /a/b/app.conf /a/b']),
+      'listen 80;\nregular file\ndirectory\n');
+    // Writable: the container writes through to the host file; read-only refuses.
+    await docker(['run', '--rm', '-v', `${conf}:/etc/app.conf`, 'busybox', 'sh', '-c', 'echo more >> /etc/app.conf']);
+    assert.equal(readFileSync(conf, 'utf8'), 'listen 80;\nmore\n');
+    const ro = await d.docker(['run', '--rm', '--mount', `type=bind,src=${conf},dst=/etc/hostname,readonly`, 'busybox', 'sh', '-c', 'echo x >> /etc/hostname']);
+    assert.equal(ro.code, 1);
+    assert.match(ro.stderr, /Read-only file system/);
+    assert.ok(statSync(conf).isFile(), 'the source stays a file');
+    const [c] = JSON.parse(await docker(['inspect', (await docker(['create', '-v', `${conf}:/etc/app.conf:ro`, 'busybox', 'true'])).trim()]));
+    assert.deepEqual(c.Mounts, [{ Type: 'bind', Source: conf, Destination: '/etc/app.conf', Mode: 'ro', RW: false, Propagation: 'rprivate' }]);
+    await docker(['rm', c.Id]);
+    // A file onto a directory of the image: runc's ENOTDIR with moby's hint.
+    const dir = await d.docker(['run', '--rm', '-v', `${conf}:/etc`, 'busybox', 'true']);
+    assert.equal(dir.code, 125);
+    assert.match(dir.stderr, /not a directory.*Are you trying to mount a directory onto a file \(or vice-versa\)\?/);
+  });
+
+  it('-v makes a missing source directory at start, not at create; --mount refuses it', async () => {
+    const src = join(host, 'made', 'sub');
+    const id = (await docker(['create', '-v', `${src}:/d`, 'busybox', 'true'])).trim();
+    assert.throws(() => statSync(join(host, 'made')));
+    await docker(['start', '-a', id]);
+    assert.ok(statSync(src).isDirectory());
+    await docker(['rm', id]);
+    const r = await d.docker(['run', '--rm', '--mount', `type=bind,src=${join(host, 'nope2')},dst=/d`, 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /invalid mount config for type "bind": bind source path does not exist: /);
+  });
+
   it('--tmpfs and --mount type=tmpfs are tmpfs mounts; --read-only makes the root read-only', async () => {
     const t = await docker(['run', '--rm', '--tmpfs', '/scratch:size=1m', '--mount', 'type=tmpfs,destination=/t2,tmpfs-size=2097152', 'busybox', 'sh', '-c', 'grep -E " /(scratch|t2) " /proc/mounts']);
     assert.match(t, /^tmpfs \/scratch tmpfs .*size=1024k/m);
