@@ -30,7 +30,8 @@ export class ContainerDns {
     await this.#starting.get(id);
     const t0 = performance.now();
     const p = (async () => {
-      const s = await this.#opener.open(netnsPath);
+      // replace: after a berthd restart the namespace still has the rules to the old sockets' ports.
+      const s = await this.#opener.open(netnsPath, { replace: true });
       // A loopback upstream (--dns 127.0.0.1) means the container's own loopback to dockerd, which
       // dials from inside the namespace; from berthd's it would reach the host's services instead.
       // It is left out: such a query gets no answer, as under dockerd when nothing listens there.

@@ -109,7 +109,10 @@ describe('container networking against berthd', () => {
     await docker(['run', '-d', '--name', 'u2', '--network', 'n1', '--network-alias', 'webalias', 'busybox', ...httpd('hello-u2')]);
     const ip1 = await inspect('{{.NetworkSettings.Networks.n1.IPAddress}}', 'u1');
     const ip2 = await inspect('{{.NetworkSettings.Networks.n1.IPAddress}}', 'u2');
-    assert.match(await docker(['exec', 'u1', 'cat', '/etc/resolv.conf']), new RegExp(`^nameserver ${n1gw.replace(/\./g, '\\.')}$`, 'm'));
+    // Docker's embedded DNS inside the container, not the gateway (which serves no DNS).
+    const resolv = await docker(['exec', 'u1', 'cat', '/etc/resolv.conf']);
+    assert.match(resolv, /^nameserver 127\.0\.0\.11$/m);
+    assert.ok(!resolv.includes(n1gw), resolv);
 
     assert.equal(await docker(['exec', 'u1', 'sh', '-c', wgetLoop('http://u2/index.html')], 90_000), 'hello-u2\n');
     assert.equal(await docker(['exec', 'u1', 'sh', '-c', wgetLoop('http://webalias/index.html')], 90_000), 'hello-u2\n');
