@@ -78,11 +78,31 @@ export type HostConfigInput = z.infer<typeof hostConfigSchema>;
 
 /** Parses with a schema and turns the first zod issue into a 400 naming the field, as Go's decoder does. */
 export function decode<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
+  const r = schema.safeParse(foldKeys(schema, value));
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const field = issue.path.join('.') || what;
   throw new InvalidParameter(`json: cannot unmarshal ${what} field ${field}: ${issue.message}`);
+}
+
+/**
+ * Go's encoding/json matches object keys case-insensitively when no key matches exactly:
+ * docker-py sends exec create's `detachKeys` in lower camel case, and dockerd takes it as
+ * DetachKeys. Top-level keys of an object schema are folded the same way here.
+ */
+function foldKeys(schema: z.ZodType, value: unknown): unknown {
+  if (!(schema instanceof z.ZodObject) || !value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const names = Object.keys(schema.shape);
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (names.includes(k)) continue;
+    const name = names.find((n) => n.toLowerCase() === k.toLowerCase());
+    if (!name || name in value) continue;
+    out ??= { ...(value as Record<string, unknown>) };
+    out[name] = v;
+    delete out[k];
+  }
+  return out ?? value;
 }
 
 export const execConfigSchema = z.object({

@@ -4,6 +4,7 @@
 import type { HijackContext } from '../router.ts';
 import type { AttachStream } from '../../engine/containers.ts';
 import { frame } from '../stdcopy.ts';
+import { EscapeWatcher } from '../../util/escape-keys.ts';
 
 export interface PipeOptions {
   stream: Promise<AttachStream>;
@@ -17,6 +18,12 @@ export interface PipeOptions {
   stderr: boolean;
   /** Awaited after the output ends and before the connection closes (exec: its exit code). */
   beforeEnd?: () => Promise<unknown>;
+  /**
+   * Given only for a process with a TTY (moby escapes only then), when stdin is attached: the
+   * detach sequence (moby's copyEscapable). Typed on stdin, it ends
+   * the connection and leaves the process running; bytes that only began it are passed on.
+   */
+  detachKeys?: Buffer;
 }
 
 export function pipeAttach(ctx: HijackContext, o: PipeOptions): void {
@@ -25,16 +32,33 @@ export function pipeAttach(ctx: HijackContext, o: PipeOptions): void {
   let clientGone = false;
   let stdinEnded = false;
   const early: Buffer[] = ctx.head.length ? [ctx.head] : [];
+  const escape = o.detachKeys?.length && o.stdin ? new EscapeWatcher(o.detachKeys) : undefined;
 
-  sock.on('data', (d: Buffer) => {
-    if (!o.stdin) return;
+  const input = (d: Buffer): void => {
+    if (!o.stdin || clientGone) return;
+    if (escape) {
+      const r = escape.feed(d);
+      d = r.forward;
+      if (r.detached) {
+        // moby ends the attach here; the process keeps its stdin and runs on
+        clientGone = true;
+        if (d.length) { if (s) s.write(d); else early.push(d); }
+        if (s) s.close(); else o.cancel();
+        sock.end();
+        return;
+      }
+      if (!d.length) return;
+    }
     if (s) s.write(d); else early.push(d);
-  });
+  };
+  sock.on('data', input);
   sock.on('end', () => {
+    if (clientGone) return;
     stdinEnded = true;
     if (s && o.stdin && o.closeStdinOnEof) s.closeStdin();
   });
   sock.on('close', () => {
+    if (clientGone) return;
     clientGone = true;
     if (s) s.close(); else o.cancel();
   });

@@ -18,6 +18,7 @@ import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
 import { versionGte } from '../version.ts';
 import { summaryFor, inspectFor } from '../versioned-views.ts';
 import { pipeAttach } from './attach-pipe.ts';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../util/escape-keys.ts';
 import { pipeline } from 'node:stream/promises';
 
 export function registerContainerRoutes(router: Router, engine: Engine): void {
@@ -260,9 +261,16 @@ async function attach(ctx: HijackContext, engine: Engine): Promise<void> {
   const logs = boolParam(q, 'logs');
   let a: ReturnType<Engine['containers']['attach']> | undefined;
   let container: ReturnType<Engine['containers']['get']>;
+  let detachKeys: Buffer;
   try {
     if (!stream && !logs) throw new InvalidParameter('Bad parameters: you must choose at least one stream');
     container = engine.containers.get(ctx.params.id!);
+    const dk = q.get('detachKeys');
+    try {
+      detachKeys = dk ? parseDetachKeys(dk) : DEFAULT_DETACH_KEYS;
+    } catch {
+      throw new InvalidParameter(`Invalid detach keys (${dk}) provided`);
+    }
     if (stream) a = engine.containers.attach(ctx.params.id!, { stdin: wantStdin });
   } catch (err) {
     writeHijackError(ctx, err);
@@ -288,5 +296,6 @@ async function attach(ctx: HijackContext, engine: Engine): Promise<void> {
     closeStdinOnEof: cfg.StdinOnce,
     stdout: boolParam(q, 'stdout'),
     stderr: boolParam(q, 'stderr'),
+    detachKeys: cfg.Tty ? detachKeys : undefined,
   });
 }

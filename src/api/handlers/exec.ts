@@ -6,6 +6,7 @@ import type { Engine } from '../../engine/engine.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
 import { pipeAttach } from './attach-pipe.ts';
 import { frame } from '../stdcopy.ts';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../util/escape-keys.ts';
 
 export function registerExecRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/containers/{id}/exec', async (ctx) => {
@@ -56,7 +57,9 @@ async function start(ctx: HijackContext, engine: Engine): Promise<void> {
   }
   // As moby does, the connection is upgraded before the process starts: a runtime failure
   // (command not found) reaches the client inside the stream, and its exit code via inspect.
-  const useTty = rec.tty || (tty ?? false);
+  // moby frames by the start request's Tty, not the exec's: docker-py's exec_start(tty=False)
+  // of an exec created with tty=True reads multiplexed frames (the TTY's output as stdout)
+  const useTty = tty ?? false;
   writeUpgradeResponse(ctx, { multiplexed: !useTty });
   let started: Awaited<ReturnType<Engine['exec']['start']>>;
   try {
@@ -70,11 +73,22 @@ async function start(ctx: HijackContext, engine: Engine): Promise<void> {
   pipeAttach(ctx, {
     stream: Promise.resolve(started.stream!),
     cancel: () => {},
-    tty: r.tty,
+    tty: useTty,
     stdin: r.attachStdin,
     closeStdinOnEof: true,
     stdout: r.attachStdout,
     stderr: r.attachStderr,
     beforeEnd: () => r.session!.exited,
+    // moby's ContainerExecStart escapes with the exec's own TTY and DetachKeys (default ctrl-p,ctrl-q)
+    detachKeys: r.tty ? execDetachKeys(r.detachKeys) : undefined,
   });
+}
+
+/** An exec's DetachKeys; a sequence moby's term.ToBytes refuses falls back to the default. */
+function execDetachKeys(keys: string): Buffer {
+  try {
+    return keys ? parseDetachKeys(keys) : DEFAULT_DETACH_KEYS;
+  } catch {
+    return DEFAULT_DETACH_KEYS;
+  }
 }
