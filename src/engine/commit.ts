@@ -47,8 +47,17 @@ export async function commitContainer(svc: ContainerService, images: ImageServic
   const target = commitRef(o.repo, o.tag); // a bad name fails before anything is paused
   const base = images.store.resolve(c.rec.Image);
   const config = applyChanges({ ...pick(c.rec.Config), ...pick(o.config ?? {}) }, o.changes);
-  const pauseIt = o.pause && c.rec.State.Running && !c.rec.State.Paused;
-  if (pauseIt) await svc.pause(c.rec.Id);
+  let pauseIt = o.pause && c.rec.State.Running && !c.rec.State.Paused;
+  if (pauseIt) {
+    try {
+      await svc.pause(c.rec.Id);
+    } catch (err) {
+      // it exited since it was looked at (docker-py commits a `touch` right after starting it):
+      // a stopped container is committed as it is, unpaused
+      if (!(err instanceof Conflict) || c.rec.State.Running) throw err;
+      pauseIt = false;
+    }
+  }
   try {
     const layer = packDirectory(svc.paths(c).upper, { layer: true, exclude: initPathsRelative, unshift: images.store.shift });
     const img = await images.store.commitLayerImage(base.id, layer, (diffId) => {

@@ -110,7 +110,17 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
   });
 
   router.add('POST', '/images/load', async (ctx) => {
-    const { loaded } = await store.load(ctx.req as Readable);
+    let loaded: string[];
+    try {
+      ({ loaded } = await store.load(ctx.req as Readable));
+    } catch (err) {
+      // dockerd commits 200 and its JSON stream before it reads the archive: a bad archive is an
+      // errorDetail line (docker-py raises ImageLoadError from it), not an HTTP error
+      const message = err instanceof Error ? err.message : String(err);
+      ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+      ctx.res.end(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
+      return;
+    }
     for (const l of loaded) images.emit('load', l.replace(/^Loaded image( ID)?: /, ''));
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     for (const l of loaded) ctx.res.write(JSON.stringify({ stream: `${l}\n` }) + '\r\n');
