@@ -1,0 +1,37 @@
+// docker-py 7.1.0's own integration tests (tests/integration, swarm and plugins left out) against
+// a private dockerd and then a private berthd on the same subnets (test/clients/docker-py/).
+// dockerd is the judge: every test that passes there must pass on berthd too, so a test that
+// cannot pass (it needs Docker Hub, or alpine's users) drops out by itself. Each half must also
+// pass a floor of tests, so a suite that did not really run (no images, wrong DOCKER_HOST)
+// cannot look like agreement. Takes about 5 minutes (dockerd ~3, berthd ~2).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { pickPairNet } from './conformance/harness/daemons.ts';
+import { missingPrerequisite, passed, regressions, runOn, type SuiteRun } from './clients/docker-py/suite.ts';
+
+/** dockerd 20.10 passes 242 of them here; berthd must reach at least this many as well. */
+const AT_LEAST = 200;
+
+const skip = missingPrerequisite() ?? false;
+
+describe('docker-py 7.1.0 integration tests: berthd passes what dockerd passes', { skip, timeout: 12 * 60_000 }, () => {
+  const net = pickPairNet();
+  let dockerd: SuiteRun | undefined;
+  let berthd: SuiteRun | undefined;
+
+  it('runs on dockerd', { timeout: 6 * 60_000 }, async () => {
+    dockerd = await runOn('dockerd', net);
+    assert.ok(passed(dockerd).size >= AT_LEAST, `only ${passed(dockerd).size} passed on dockerd:\n${dockerd.log.slice(-3000)}`);
+  });
+
+  it('runs on berthd', { timeout: 6 * 60_000 }, async () => {
+    berthd = await runOn('berthd', net);
+    assert.ok(passed(berthd).size >= AT_LEAST, `only ${passed(berthd).size} passed on berthd:\n${berthd.log.slice(-3000)}`);
+  });
+
+  it('every test that passes on dockerd passes on berthd', () => {
+    assert.ok(dockerd && berthd, 'both halves ran');
+    const bad = regressions(dockerd, berthd);
+    assert.deepEqual(bad.map((t) => `${t.id} [${t.outcome}] ${t.message.split('\n')[0]!.slice(0, 200)}`), []);
+  });
+});
