@@ -6,8 +6,8 @@
 // cannot look like agreement. Takes about 5 minutes (dockerd ~3, berthd ~2).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { pickPairNet } from './conformance/harness/daemons.ts';
-import { missingPrerequisite, passed, regressions, runOn, type SuiteRun } from './clients/docker-py/suite.ts';
+import { pickPairNet } from '../conformance/harness/daemons.ts';
+import { missingPrerequisite, passed, regressions, runOn, type SuiteRun } from './docker-py/suite.ts';
 
 /** dockerd 20.10 passes 242 of them here; berthd must reach at least this many as well. */
 const AT_LEAST = 200;
