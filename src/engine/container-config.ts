@@ -36,6 +36,9 @@ export const hostConfigSchema = z.object({
   ShmSize: int,
   Sysctls: strMap,
   OomScoreAdj: int,
+  // listed so that docker-py's CPURealtimePeriod/CPURealtimeRuntime fold onto them (foldKeys)
+  CpuRealtimePeriod: int,
+  CpuRealtimeRuntime: int,
   ConsoleSize: z.array(z.number().int()).nullish(),
   Init: z.boolean().nullish(),
   LogConfig: z.object({ Type: z.string().nullish(), Config: strMap }).loose().nullish(),
@@ -88,21 +91,28 @@ export function decode<T>(schema: z.ZodType<T>, value: unknown, what: string): T
 /**
  * Go's encoding/json matches object keys case-insensitively when no key matches exactly:
  * docker-py sends exec create's `detachKeys` in lower camel case, and dockerd takes it as
- * DetachKeys. Top-level keys of an object schema are folded the same way here.
+ * DetachKeys, and HostConfig's CPURealtimePeriod, which dockerd takes as CpuRealtimePeriod. The
+ * keys an object schema lists are folded the same way here, in nested object schemas too.
  */
 function foldKeys(schema: z.ZodType, value: unknown): unknown {
-  if (!(schema instanceof z.ZodObject) || !value || typeof value !== 'object' || Array.isArray(value)) return value;
-  const names = Object.keys(schema.shape);
-  let out: Record<string, unknown> | undefined;
+  let s: z.ZodType = schema;
+  while (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+  if (!(s instanceof z.ZodObject) || !value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const shape = s.shape as Record<string, z.ZodType>;
+  const names = Object.keys(shape);
+  const out: Record<string, unknown> = {};
+  let changed = false;
   for (const [k, v] of Object.entries(value)) {
-    if (names.includes(k)) continue;
-    const name = names.find((n) => n.toLowerCase() === k.toLowerCase());
-    if (!name || name in value) continue;
-    out ??= { ...(value as Record<string, unknown>) };
-    out[name] = v;
-    delete out[k];
+    let name = k;
+    if (!names.includes(k)) {
+      const folded = names.find((n) => n.toLowerCase() === k.toLowerCase());
+      if (folded && !(folded in value)) { name = folded; changed = true; }
+    }
+    const inner = shape[name] ? foldKeys(shape[name]!, v) : v;
+    if (inner !== v) changed = true;
+    out[name] = inner;
   }
-  return out ?? value;
+  return changed ? out : value;
 }
 
 export const execConfigSchema = z.object({
