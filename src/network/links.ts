@@ -125,10 +125,14 @@ export async function removeEndpoint(hostIf: string): Promise<void> {
  * exit (and `run --rm`). Host ends are deleted here only when there is no namespace any more.
  */
 export async function deleteSandbox(netns: string, hostIfs: string[]): Promise<void> {
-  const lines = [];
-  if (await netnsExists(netns)) lines.push(`netns del ${netns}`);
-  else for (const h of hostIfs) if (await linkExists(h)) lines.push(`link del ${h}`);
-  await ipBatch(lines);
+  if (await netnsExists(netns)) {
+    await ipBatch([`netns del ${netns}`]);
+    return;
+  }
+  // No namespace: its host ends may be the kernel's to destroy already (a previous run's, going
+  // in the background), so one that vanishes between the check and the delete is no failure.
+  // As a batch, that race failed a quick restart: compose's `run` starts a one-off twice.
+  for (const h of hostIfs) await deleteLink(h);
 }
 
 /** Waits (bounded) for host veth ends of a deleted namespace to be gone, deleting what stays. */
