@@ -101,7 +101,10 @@ export function packDirectory(root: string, o: PackOptions = {}): Readable {
     for (const [k, v] of Object.entries(attrs)) if (!k.startsWith(OVERLAY_XATTR)) pax[`${XATTR_PREFIX}${k}`] = v;
     const withPax = Object.keys(pax).length ? { pax } : {};
     if (st.isDirectory()) {
-      await add({ ...common, ...withPax, type: 'directory' });
+      // Directories end in a slash in what clients read (GET archive, export), as in moby's tars
+      // (archive.canonicalTarName): dockerode's getArchive users see `sub/`. Layers keep their
+      // names, so the digests of layers Berth already made stay reproducible.
+      await add({ ...common, name: o.layer ? name : `${name}/`, ...withPax, type: 'directory' });
       if (o.layer && attrs['trusted.overlay.opaque'] === 'y') {
         await add({ name: `${name}/.wh..wh..opq`, mode: 0, uid: 0, gid: 0, mtime: st.mtime, type: 'file', size: 0 });
       }
