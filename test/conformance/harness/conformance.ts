@@ -28,9 +28,9 @@ export function loadScenarios(only: string[] = []): Scenario[] {
   return names.filter((n) => !only.length || only.includes(n)).map((name) => ({ name, text: readFileSync(files.get(name)!, 'utf8') }));
 }
 
-export type Verdict = 'equal' | 'allowlisted' | 'different';
+export type Verdict = 'equal' | 'allowlisted' | 'open' | 'different';
 
-export interface StepVerdict { scenario: string; line: number; text: string; verdict: Verdict; differences: Difference[]; reasons: AllowEntry[] }
+export interface StepVerdict { scenario: string; line: number; text: string; verdict: Verdict; differences: Difference[]; reasons: AllowEntry[]; open?: string }
 
 export interface Report {
   steps: StepVerdict[];
@@ -38,6 +38,10 @@ export interface Report {
   equal: number;
   allowlisted: number;
   different: number;
+  /** known gaps (@open) that still differ */
+  open: number;
+  /** steps marked @open that are equal now */
+  fixed: string[];
   /** scenarios that could not run to the end on a daemon */
   errors: string[];
   stale: AllowEntry[];
@@ -45,7 +49,8 @@ export interface Report {
 }
 
 /** Step-by-step verdicts of two runs of the same scenarios. */
-export function compareRuns(docker: ScenarioRun[], berth: ScenarioRun[], list: Allowlist, keysOnly: (scenario: string, line: number) => boolean): Report {
+export function compareRuns(docker: ScenarioRun[], berth: ScenarioRun[], list: Allowlist, keysOnly: (scenario: string, line: number) => boolean, openOf: (scenario: string, line: number) => string | undefined = () => undefined): Report {
+  const fixed: string[] = [];
   const steps: StepVerdict[] = [];
   const errors: string[] = [];
   for (const dr of docker) {
@@ -63,18 +68,25 @@ export function compareRuns(docker: ScenarioRun[], berth: ScenarioRun[], list: A
       }
       const differences = diffAnswers(ds.answer, bs.answer, keysOnly(dr.name, ds.line));
       const reasons = differences.map((d) => allowed(list, dr.name, ds.text, d));
-      const verdict: Verdict = !differences.length ? 'equal' : reasons.every(Boolean) ? 'allowlisted' : 'different';
-      steps.push({ scenario: dr.name, line: ds.line, text: ds.text, verdict, differences, reasons: [...new Set(reasons.filter((r): r is AllowEntry => !!r))] });
+      const open = openOf(dr.name, ds.line);
+      let verdict: Verdict = !differences.length ? 'equal' : reasons.every(Boolean) ? 'allowlisted' : 'different';
+      if (verdict === 'different' && open) verdict = 'open';
+      if (verdict !== 'different' && verdict !== 'open' && open) fixed.push(`${dr.name}.scn:${ds.line}`);
+      steps.push({ scenario: dr.name, line: ds.line, text: ds.text, verdict, differences, reasons: [...new Set(reasons.filter((r): r is AllowEntry => !!r))], ...(open ? { open } : {}) });
     }
   }
   const count = (v: Verdict): number => steps.filter((s) => s.verdict === v).length;
   const byReason = new Map<string, number>();
   for (const s of steps) if (s.verdict === 'allowlisted') for (const r of s.reasons) byReason.set(`${r.kind}: ${r.reason}`, (byReason.get(`${r.kind}: ${r.reason}`) ?? 0) + 1);
   const stale = list.entries.filter((_, i) => !list.used.has(i));
-  const report: Report = { steps, compared: steps.length, equal: count('equal'), allowlisted: count('allowlisted'), different: count('different'), errors, stale, summary: '' };
+  const byOpen = new Map<string, number>();
+  for (const s of steps) if (s.verdict === 'open') byOpen.set(s.open!, (byOpen.get(s.open!) ?? 0) + 1);
+  const report: Report = { steps, compared: steps.length, equal: count('equal'), allowlisted: count('allowlisted'), open: count('open'), different: count('different'), fixed, errors, stale, summary: '' };
   report.summary = [
-    `conformance: ${report.compared} steps compared, ${report.equal} equal, ${report.allowlisted} allowlisted, ${report.different} different`,
+    `conformance: ${report.compared} steps compared, ${report.equal} equal, ${report.allowlisted} allowlisted, ${report.open} open gaps, ${report.different} different`,
     ...[...byReason].map(([r, n]) => `  allowlisted ${n}× — ${r}`),
+    ...[...byOpen].map(([r, n]) => `  open gap ${n}× — ${r}`),
+    ...(fixed.length ? [`  equal now, drop their @open: ${fixed.join(' ')}`] : []),
   ].join('\n');
   return report;
 }
@@ -82,8 +94,8 @@ export function compareRuns(docker: ScenarioRun[], berth: ScenarioRun[], list: A
 /** A readable account of the steps that differ. */
 export function describeDifferences(r: Report, max = 200): string {
   const out: string[] = [];
-  for (const s of r.steps.filter((x) => x.verdict === 'different').slice(0, max)) {
-    out.push(`✗ ${s.scenario}.scn:${s.line}: ${s.text.split('\n')[0]}`);
+  for (const s of r.steps.filter((x) => x.verdict === 'different' || x.verdict === 'open').slice(0, max)) {
+    out.push(`${s.verdict === 'open' ? '○ (open gap)' : '✗'} ${s.scenario}.scn:${s.line}: ${s.text.split('\n')[0]}`);
     for (const d of s.differences.slice(0, 12)) {
       out.push(`    ${d.where}\n      dockerd: ${JSON.stringify(d.docker)?.slice(0, 600)}\n      berthd:  ${JSON.stringify(d.berth)?.slice(0, 600)}`);
     }
@@ -139,8 +151,13 @@ export async function runConformance(o: ConformanceOptions = {}): Promise<Report
     rmSync(scratch, { recursive: true, force: true });
   }
   const keys = new Map<string, Set<number>>();
-  for (const s of scenarios) keys.set(s.name, new Set(parseScenario(s.text, s.name).filter((st) => st.keys).map((st) => st.line)));
-  const report = compareRuns(dockerRuns, berthRuns, list, (sc, line) => keys.get(sc)?.has(line) ?? false);
+  const opens = new Map<string, Map<number, string>>();
+  for (const s of scenarios) {
+    const parsed = parseScenario(s.text, s.name);
+    keys.set(s.name, new Set(parsed.filter((st) => st.keys).map((st) => st.line)));
+    opens.set(s.name, new Map(parsed.filter((st) => st.open).map((st) => [st.line, st.open!])));
+  }
+  const report = compareRuns(dockerRuns, berthRuns, list, (sc, line) => keys.get(sc)?.has(line) ?? false, (sc, line) => opens.get(sc)?.get(line));
   // entries only count as stale when every scenario ran
   if (o.only?.length) report.stale = [];
   return report;

@@ -8,6 +8,7 @@ import { parseScenario, substitute } from '../../conformance/harness/scenario.ts
 import { Symbols, normalizeJson, normalizeText } from '../../conformance/harness/normalize.ts';
 import { diffAnswers } from '../../conformance/harness/compare.ts';
 import { allowed, loadAllowlist } from '../../conformance/harness/allowlist.ts';
+import { compareRuns } from '../../conformance/harness/conformance.ts';
 
 const ctx = (known: [string, string][] = [], generated: string[] = []) => ({
   roots: [['/var/lib/x', '<DATA>']] as [string, string][],
@@ -49,6 +50,20 @@ describe('conformance harness', () => {
     assert.deepEqual(d.map((x) => x.where).sort(), ['body.a', 'body.c', 'body.d', 'body.e']);
     assert.deepEqual(diffAnswers({ status: 0, stdout: 'x\n' }, { status: 1, stdout: 'x\n' }, false).map((x) => x.where), ['status']);
     assert.deepEqual(diffAnswers({ status: 200, body: [{ a: 1 }] }, { status: 200, body: [{ a: 2 }, { a: 3 }] }, true), []);
+  });
+
+  it('a step marked @open is an open gap while it differs, and reported once it is equal', () => {
+    const run = (stdout: string) => [{ name: 's', steps: [{ line: 2, text: 'docker x', answer: { status: 0, stdout }, ms: 1 }] }];
+    const list = { entries: [], used: new Set<number>() };
+    const open = () => 'known gap';
+    const r = compareRuns(run('a'), run('b'), list, () => false, open);
+    assert.deepEqual([r.open, r.different, r.fixed], [1, 0, []]);
+    const plain = compareRuns(run('a'), run('b'), list, () => false);
+    assert.deepEqual([plain.open, plain.different], [0, 1]);
+    const now = compareRuns(run('a'), run('a'), list, () => false, open);
+    assert.deepEqual([now.equal, now.fixed], [1, ['s.scn:2']]);
+    assert.equal(parseScenario('# @open why\ndocker x\n')[0]!.open, 'why');
+    assert.throws(() => parseScenario('# @open\ndocker x\n'), /needs the reason/);
   });
 
   it('the allowlist accepts only what an entry names, and every entry says why', () => {
