@@ -16,16 +16,28 @@ function cpuStats(s: CgroupSample | undefined): Record<string, unknown> {
   };
 }
 
+/**
+ * dockerd 20.10's blkio_stats: on cgroup v1 every list is made (`[]` when empty) from containerd's
+ * metrics; on v2 only io_service_bytes_recursive is known, null when no device has counters.
+ */
+function blkioStats(s: CgroupSample): Record<string, unknown> {
+  const v1 = !s.cgroupV2;
+  const none = v1 ? [] : null;
+  return {
+    io_service_bytes_recursive: s.blkio.serviceBytes.length || v1 ? s.blkio.serviceBytes : null,
+    io_serviced_recursive: v1 ? s.blkio.serviced : null,
+    io_queue_recursive: none, io_service_time_recursive: none, io_wait_time_recursive: none,
+    io_merged_recursive: none, io_time_recursive: none, sectors_recursive: none,
+  };
+}
+
 /** One stats document: `cur` with `pre` as the previous sample (none for the first). */
 export function statsView(c: Container, cur: CgroupSample, pre: CgroupSample | undefined): Record<string, unknown> {
   return {
     read: cur.read.toISOString(),
     preread: pre ? pre.read.toISOString() : ZERO_TIME,
     pids_stats: { current: cur.pids, ...(cur.pidsLimit ? { limit: cur.pidsLimit } : {}) },
-    blkio_stats: {
-      io_service_bytes_recursive: cur.blkio.length ? cur.blkio : null, io_serviced_recursive: null, io_queue_recursive: null,
-      io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null,
-    },
+    blkio_stats: blkioStats(cur),
     num_procs: 0,
     storage_stats: {},
     cpu_stats: cpuStats(cur),

@@ -16,11 +16,50 @@ export interface CgroupSample {
   memoryUsage: number;
   memoryMaxUsage: number;
   memoryLimit: number;
+  /** memory.stat's counters under the names dockerd 20.10 reports (a fixed set per cgroup version). */
   memoryStats: Record<string, number>;
   pids: number;
   pidsLimit: number;
-  blkio: { major: number; minor: number; op: string; value: number }[];
+  /** v2 (one tree) or v1: dockerd shapes blkio_stats differently for each. */
+  cgroupV2: boolean;
+  /** Bytes and operations per device and op; v2 has bytes only (`read`/`write`). */
+  blkio: { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] };
   networks: Record<string, { rx_bytes: number; rx_packets: number; rx_errors: number; rx_dropped: number; tx_bytes: number; tx_packets: number; tx_errors: number; tx_dropped: number }>;
+}
+
+export interface BlkioEntry { major: number; minor: number; op: string; value: number }
+
+/**
+ * The memory.stat counters dockerd 20.10 reports: not the file's lines but the fields of
+ * containerd's cgroups metrics (daemon/stats_unix.go statsV1/statsV2), every one present (0 when
+ * the kernel lacks it) and none besides (v1's shmem, swap, workingset_* are not among them).
+ */
+const MEMORY_STAT_V1 = [
+  'cache', 'rss', 'rss_huge', 'mapped_file', 'dirty', 'writeback', 'pgpgin', 'pgpgout', 'pgfault', 'pgmajfault',
+  'inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable', 'hierarchical_memory_limit', 'hierarchical_memsw_limit',
+];
+const MEMORY_STAT_V1_ALL = [...MEMORY_STAT_V1, ...MEMORY_STAT_V1.slice(0, 15).map((k) => `total_${k}`)];
+const MEMORY_STAT_V2 = [
+  'anon', 'file', 'kernel_stack', 'slab', 'sock', 'shmem', 'file_mapped', 'file_dirty', 'file_writeback', 'anon_thp',
+  'inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable', 'slab_reclaimable', 'slab_unreclaimable',
+  'pgfault', 'pgmajfault', 'workingset_refault', 'workingset_activate', 'workingset_nodereclaim', 'pgrefill', 'pgscan',
+  'pgsteal', 'pgactivate', 'pgdeactivate', 'pglazyfree', 'pglazyfreed', 'thp_fault_alloc', 'thp_collapse_alloc',
+];
+
+function pick(all: Record<string, number>, keys: readonly string[]): Record<string, number> {
+  return Object.fromEntries(keys.map((k) => [k, all[k] ?? 0]));
+}
+
+/** A v1 blkio file (`8:0 Read 4096` lines, a `Total n` line skipped), the op kept as the kernel spells it, as containerd does. */
+function blkioV1(t: string | undefined): BlkioEntry[] {
+  const out: BlkioEntry[] = [];
+  for (const line of (t ?? '').split('\n')) {
+    const [dev, op, value] = line.split(/\s+/);
+    const [major, minor] = (dev ?? '').split(':').map(Number);
+    if (!op || value === undefined || major === undefined || minor === undefined || Number.isNaN(major)) continue;
+    out.push({ major, minor, op, value: Number(value) });
+  }
+  return out;
 }
 
 const ROOT = '/sys/fs/cgroup';
@@ -80,7 +119,7 @@ export async function sampleCgroup(cgroupsPath: string, pid: number): Promise<Cg
     const cpu = keyed(await text(`${dir}/cpu.stat`));
     const mem = keyed(await text(`${dir}/memory.stat`));
     const limit = await num(`${dir}/memory.max`);
-    const blkio: CgroupSample['blkio'] = [];
+    const blkio: BlkioEntry[] = [];
     for (const line of ((await text(`${dir}/io.stat`)) ?? '').split('\n')) {
       const [dev, ...kv] = line.split(/\s+/);
       const [major, minor] = (dev ?? '').split(':').map(Number);
@@ -91,21 +130,14 @@ export async function sampleCgroup(cgroupsPath: string, pid: number): Promise<Cg
     return {
       ...base, cpuTotalNs: (cpu.usage_usec ?? 0) * 1000, cpuUserNs: (cpu.user_usec ?? 0) * 1000, cpuSystemNs: (cpu.system_usec ?? 0) * 1000,
       perCpuNs: [], throttling: { periods: cpu.nr_periods ?? 0, throttledPeriods: cpu.nr_throttled ?? 0, throttledTimeNs: (cpu.throttled_usec ?? 0) * 1000 },
-      memoryUsage: await num(`${dir}/memory.current`), memoryMaxUsage: await num(`${dir}/memory.peak`), memoryLimit: limit || hostMemory(), memoryStats: mem,
-      pids: await num(`${dir}/pids.current`), pidsLimit: await num(`${dir}/pids.max`), blkio,
+      memoryUsage: await num(`${dir}/memory.current`), memoryMaxUsage: await num(`${dir}/memory.peak`), memoryLimit: limit || hostMemory(), memoryStats: pick(mem, MEMORY_STAT_V2),
+      pids: await num(`${dir}/pids.current`), pidsLimit: await num(`${dir}/pids.max`), cgroupV2: true, blkio: { serviceBytes: blkio, serviced: [] },
     };
   }
   const at = (ctrl: string, file: string): string => `${ROOT}/${ctrl}/${rel}/${file}`;
   const acct = keyed(await text(at('cpuacct', 'cpuacct.stat')));
   const cpuStat = keyed(await text(at('cpu', 'cpu.stat')));
   const limit = await num(at('memory', 'memory.limit_in_bytes'));
-  const blkio: CgroupSample['blkio'] = [];
-  for (const line of ((await text(at('blkio', 'blkio.throttle.io_service_bytes'))) ?? '').split('\n')) {
-    const [dev, op, value] = line.split(/\s+/);
-    const [major, minor] = (dev ?? '').split(':').map(Number);
-    if (!op || value === undefined || major === undefined || minor === undefined || Number.isNaN(major)) continue;
-    blkio.push({ major, minor, op: op.toLowerCase(), value: Number(value) });
-  }
   return {
     ...base,
     cpuTotalNs: await num(at('cpuacct', 'cpuacct.usage')),
@@ -117,10 +149,12 @@ export async function sampleCgroup(cgroupsPath: string, pid: number): Promise<Cg
     memoryMaxUsage: await num(at('memory', 'memory.max_usage_in_bytes')),
     // An unlimited v1 cgroup reports a huge number: Docker shows the host's memory then.
     memoryLimit: limit > 0 && limit < hostMemory() ? limit : hostMemory(),
-    memoryStats: keyed(await text(at('memory', 'memory.stat'))),
+    memoryStats: pick(keyed(await text(at('memory', 'memory.stat'))), MEMORY_STAT_V1_ALL),
     pids: await num(at('pids', 'pids.current')),
     pidsLimit: await num(at('pids', 'pids.max')),
-    blkio,
+    cgroupV2: false,
+    // No CFQ scheduler on today's kernels: containerd falls back to the throttle files, as here.
+    blkio: { serviceBytes: blkioV1(await text(at('blkio', 'blkio.throttle.io_service_bytes'))), serviced: blkioV1(await text(at('blkio', 'blkio.throttle.io_serviced'))) },
   };
 }
 
