@@ -7,6 +7,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { run } from '../sys/exec.ts';
 import { join } from 'node:path';
+import { isIPv6 } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
@@ -18,6 +19,7 @@ import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, re
 import { ensureChains, setRules, removeRules, bridgeRules, portRules, listTags, type Rule, type PublishedPort } from '../network/firewall.ts';
 import type { EventLog } from './events.ts';
 import { RESOLVER_IP } from '../network/netns-sockets.ts';
+import { ipv6Listenable } from '../network/ipv6-listenable.ts';
 
 export interface IpamConfig { Subnet: string; Gateway: string; IPRange?: string }
 
@@ -509,7 +511,7 @@ export class NetworkService {
 
   /** Publishes the container's ports on its first network: the proxy binds first (a port in use fails here). */
   private async publish(c: NetContainer, n: NetworkRecord, ep: EndpointRecord): Promise<void> {
-    const wanted = publishedPorts(c);
+    const wanted = publishedPorts(c, await ipv6Listenable());
     c.net.Ports = Object.fromEntries(c.exposedPorts.map((p) => [p, null]));
     if (!wanted.length) return;
     const forwards: PublishedPort[] = wanted.map((w) => ({ ...w, containerIp: ep.IPAddress }));
@@ -520,7 +522,8 @@ export class NetworkService {
       throw new InvalidParameter(`driver failed programming external connectivity on endpoint ${c.name}: ${(err as Error).message}`);
     }
     c.net.ProxyPid = started.pid;
-    const rules: Rule[] = started.forwards.flatMap((f) => portRules(this.bridgeName(n), f, this.o.loopbackNat));
+    // IPv6 listeners reach the container through the proxy alone (dockerd 20.10 without --ip6tables).
+    const rules: Rule[] = started.forwards.filter((f) => !isIPv6(f.hostIp)).flatMap((f) => portRules(this.bridgeName(n), f, this.o.loopbackNat));
     await setRules(`${this.bridgeName(n)}/${c.id.slice(0, 12)}`, rules);
     for (const f of started.forwards) {
       const key = `${f.containerPort}/${f.proto}`;
@@ -555,7 +558,8 @@ export class NetworkService {
       .finally(() => { if (this.teardowns.get(ns) === gone) this.teardowns.delete(ns); });
     this.teardowns.set(ns, gone);
     c.net.SandboxKey = '';
-    for (const k of Object.keys(c.net.Ports)) c.net.Ports[k] = null;
+    // moby's releaseNetwork drops the port map: a stopped container shows `"Ports": {}` and no rows in ps.
+    c.net.Ports = {};
     this.log.debug({ id: c.id, ms: Math.round(performance.now() - t0) }, 'network detached');
   }
 
@@ -588,7 +592,7 @@ export class NetworkService {
       const started = await this.o.proxy.start(forwards, c.id).catch((err: Error) => { this.log.warn({ id: c.id, err: err.message }, 'port proxy could not be restarted'); return undefined; });
       c.net.ProxyPid = started?.pid;
     }
-    await setRules(tag, forwards.flatMap((f) => portRules(this.bridgeName(first[0]), f, this.o.loopbackNat)));
+    await setRules(tag, forwards.filter((f) => !isIPv6(f.hostIp)).flatMap((f) => portRules(this.bridgeName(first[0]), f, this.o.loopbackNat)));
   }
 
   /**
@@ -769,8 +773,13 @@ function clearAddress(ep: EndpointRecord): void {
   delete ep.IfName;
 }
 
-/** `-p` bindings (and `-P` for every exposed port) as forwards, host ports 0 when random. */
-export function publishedPorts(c: NetContainer): Omit<PublishedPort, 'containerIp'>[] {
+/**
+ * `-p` bindings (and `-P` for every exposed port) as forwards, host ports 0 when random. With
+ * `v6` (the host can listen on IPv6) a binding without a host address also gets a `::` twin
+ * right after it, as dockerd 20.10's bridge driver makes (allocatePortsInternal): the userland
+ * proxy forwards it to the container's IPv4 address, and takes the twin's port when random.
+ */
+export function publishedPorts(c: NetContainer, v6 = false): Omit<PublishedPort, 'containerIp'>[] {
   const out: Omit<PublishedPort, 'containerIp'>[] = [];
   const keys = new Set([...Object.keys(c.portBindings), ...(c.publishAll ? c.exposedPorts : [])]);
   for (const key of keys) {
@@ -783,6 +792,7 @@ export function publishedPorts(c: NetContainer): Omit<PublishedPort, 'containerI
       if (!Number.isInteger(hp) || hp < 0 || hp > 65535) throw new InvalidParameter(`invalid host port: ${b.HostPort}`);
       if (b.HostIp && b.HostIp.includes(':')) throw new InvalidParameter('IPv6 host addresses are not supported by berthd yet');
       out.push({ proto: (m[2] ?? 'tcp') as 'tcp' | 'udp', hostIp: b.HostIp || '0.0.0.0', hostPort: hp, containerPort: Number(m[1]) });
+      if (v6 && !b.HostIp) out.push({ ...out[out.length - 1]!, hostIp: '::' });
     }
   }
   return out;

@@ -60,7 +60,13 @@ export class PortProxy {
     const bound: PortForward[] = [];
     for (const f of this.#forwards) {
       try {
-        const l = f.proto === 'tcp' ? await this.#listenTcp(f) : await this.#bindUdp(f);
+        // A random port's `::` twin (the forward before it, on all IPv4 addresses) takes the same
+        // port when it is free there too, so `-p 80` shows one port for both, as dockerd's usually do.
+        const prev = bound[bound.length - 1];
+        const twin = f.hostIp === '::' && f.hostPort === 0 && prev && (prev.hostIp === '0.0.0.0' || prev.hostIp === '') && prev.proto === f.proto
+          && prev.containerIp === f.containerIp && prev.containerPort === f.containerPort ? prev.hostPort : 0;
+        const listen = (g: PortForward): Promise<Listener> => (g.proto === 'tcp' ? this.#listenTcp(g) : this.#bindUdp(g));
+        const l = twin ? await listen({ ...f, hostPort: twin }).catch(() => listen(f)) : await listen(f);
         this.#listeners.push(l);
         bound.push({ ...f, hostPort: l.port });
       } catch (err) {

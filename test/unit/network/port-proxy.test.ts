@@ -210,3 +210,15 @@ test('startProxy kills a proxy that does not get ready in time', async (t) => {
   await assert.rejects(startProxy([fwd], { timeoutMs: 1 }), /did not report ready within 1 ms/);
   assert.deepEqual(proxiesWith(`"hostPort":${marker},`), []);
 });
+
+test('TCP: a random port\'s "::" twin takes the IPv4 forward\'s port (dockerd shows one port for both)', async (t) => {
+  const { ipv6Listenable } = await import('../../../src/network/ipv6-listenable.ts');
+  if (!(await ipv6Listenable())) { t.skip('this host cannot listen on IPv6'); return; }
+  const cport = await tcpServer(t, '127.0.0.1', echo);
+  const f = { proto: 'tcp' as const, hostPort: 0, containerIp: '127.0.0.1', containerPort: cport };
+  const [v4, v6] = await startedProxy(t, [{ ...f, hostIp: '0.0.0.0' }, { ...f, hostIp: '::' }]);
+  assert.ok(v4!.hostPort > 0);
+  assert.equal(v6!.hostIp, '::');
+  assert.equal(v6!.hostPort, v4!.hostPort);
+  assert.equal((await roundTrip('127.0.0.1', v4!.hostPort, Buffer.from('twin'))).toString(), 'twin');
+});
