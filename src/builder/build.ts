@@ -7,6 +7,7 @@ import { InvalidParameter, NotFound, BerthError } from '../errors.ts';
 import type { AuthConfig } from '../types/auth-config.ts';
 import type { ImageConfigFile, ContainerConfigFields, HistoryEntry } from '../types/oci-image.ts';
 import { resolveUser } from '../util/user.ts';
+import { newId } from '../util/ids.ts';
 import type { BaseImage, BuildBackend } from './backend.ts';
 import { BuildCache } from './cache.ts';
 import type { BuildContext } from './context.ts';
@@ -298,7 +299,35 @@ export class Builder {
 
   // ---- images per step -----------------------------------------------------------------------
 
-  private nextConfig(createdBy: string, diffId?: string): ImageConfigFile {
+  /**
+   * The config of the container a classic-builder step commits, which dockerd keeps in the image
+   * as `container_config` (inspect's ContainerConfig below API 1.45) with that container's ID as
+   * `container`: the stage's config at this step with the step's Cmd and the parent image.
+   * A metadata, WORKDIR or COPY step (`cmd` starting `#(nop)`) commits the config its container
+   * was created from, which dockerd's create filled in (hostname = short ID, Labels {} for none);
+   * Berth makes no container there, so the ID names the step as dockerd's removed one did. A RUN
+   * commits the cache-probe config moby builds: no Entrypoint, nothing filled in.
+   */
+  private stepContainer(cmd: string[], runContainerId?: string): { container: string; container_config: ContainerConfigFields } {
+    const cfg = structuredClone(this.stage.config.config ?? {});
+    const base = {
+      Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+      Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null,
+      WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
+    };
+    // Go's zero values where the stage's config has no key (a container.Config marshals them all).
+    const cc = { ...base, ...cfg, Cmd: cmd, Image: this.parentId() } as Record<string, unknown>;
+    if (runContainerId !== undefined) {
+      cc.Entrypoint = null;
+      return { container: runContainerId, container_config: cc as ContainerConfigFields };
+    }
+    const container = newId();
+    cc.Hostname = container.slice(0, 12);
+    cc.Labels ??= {};
+    return { container, container_config: cc as ContainerConfigFields };
+  }
+
+  private nextConfig(createdBy: string, diffId?: string, step?: { container: string; container_config: ContainerConfigFields }): ImageConfigFile {
     const s = this.stage;
     const now = new Date().toISOString();
     const history: HistoryEntry = { created: now, created_by: createdBy, ...(diffId ? {} : { empty_layer: true }) };
@@ -308,6 +337,7 @@ export class Builder {
     if (diffId) c.rootfs = { type: 'layers', diff_ids: [...(c.rootfs?.diff_ids ?? []), diffId] };
     delete c.container;
     delete c.container_config;
+    if (step) { c.container = step.container; c.container_config = step.container_config; }
     return c;
   }
 
@@ -349,7 +379,7 @@ export class Builder {
     const createdBy = `${this.shell().join(' ')} #(nop)  ${what}`;
     const key = BuildCache.key(this.parentId(), `${JSON.stringify(this.stage.config.config)}\n${this.stage.config.author ?? ''}\n${createdBy}`);
     if (await this.useCached(key)) return;
-    const img = await this.backend.configImage(this.stage.image, this.nextConfig(createdBy));
+    const img = await this.backend.configImage(this.stage.image, this.nextConfig(createdBy, undefined, this.stepContainer([...this.shell(), '#(nop) ', what])));
     this.cache.set(key, img.id);
     this.adopt(img, false);
     void ins;
@@ -435,14 +465,17 @@ export class Builder {
     const cfg = s.config.config ?? {};
     let env = [...(cfg.Env ?? [])];
     if (!env.some((e) => e.startsWith('PATH='))) env = [DEFAULT_PATH, ...env];
+    // moby's prependEnvOnCmd: the build args a RUN saw are part of its committed Cmd.
+    const saveCmd = argEnv.length ? [`|${argEnv.length}`, ...argEnv, ...cmd] : cmd;
+    let runContainerId = '';
     const result = await this.backend.run(s.image, {
       cmd, env: [...env, ...argEnv, ...proxies], user: cfg.User ?? '', workingDir: cfg.WorkingDir ?? '',
       networkMode: this.req.networkMode, extraHosts: this.req.extraHosts, resources: this.req.resources,
     }, {
       // moby's streamformatter.NewStderrWriter: each stderr write in red, \x1b[91m…\x1b[0m
       output: (chunk, stderr) => this.out.stream(stderr ? `\x1b[91m${chunk.toString('utf8')}\x1b[0m` : chunk.toString('utf8')),
-      onStart: (cid) => this.out.stream(` ---> Running in ${short(cid)}\n`),
-      config: (diffId) => this.nextConfig(createdBy, diffId),
+      onStart: (cid) => { runContainerId = cid; this.out.stream(` ---> Running in ${short(cid)}\n`); },
+      config: (diffId) => this.nextConfig(createdBy, diffId, this.stepContainer(saveCmd, runContainerId)),
       keepOnFailure: !this.req.rm && !this.req.forceRm,
     });
     if (result.exitCode !== 0) {
@@ -466,7 +499,7 @@ export class Builder {
     if (await this.useCached(key)) return;
     const img = await this.backend.layerImage(this.stage.image, async (root, shift) => {
       await copyInto({ srcRoot: root, sources: [], destRoot: root, dest: `${dir}/`, unpackArchives: false, shift, instruction: 'WORKDIR' });
-    }, (diffId) => this.nextConfig(createdBy, diffId));
+    }, (diffId) => this.nextConfig(createdBy, diffId, this.stepContainer([...this.shell(), `#(nop) WORKDIR ${dir}`])));
     this.cache.set(key, img.id);
     this.adopt(img, false);
   }
@@ -541,7 +574,8 @@ export class Builder {
           await copyInto({ srcRoot: dir, sources: [h.name], destRoot: root, dest, owner, mode, unpackArchives: false, shift, instruction: name });
         } finally { await rmDir(dir); }
       }
-    }, (diffId) => this.nextConfig(createdBy, diffId)).finally(() => Promise.all(fetched.map((f) => f.discard())));
+    }, (diffId) => this.nextConfig(createdBy, diffId, this.stepContainer([...this.shell(), createdBy.slice(this.shell().join(' ').length + 1)])))
+      .finally(() => Promise.all(fetched.map((f) => f.discard())));
     this.cache.set(key, img.id);
     this.adopt(img, false);
   }

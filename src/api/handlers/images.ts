@@ -53,7 +53,8 @@ function inspect(r: ImageRecord, dirs: string[], apiVersion: string): Record<str
     Metadata: { LastTagTime: r.lastTagTime ?? '0001-01-01T00:00:00Z' },
   };
   if (versionLess(apiVersion, '1.44')) out.VirtualSize = r.size;
-  if (versionLess(apiVersion, '1.45')) { out.Container = ''; out.ContainerConfig = { ...emptyConfig }; }
+  // The classic builder's (and commit's) step container, kept in the config file as dockerd does.
+  if (versionLess(apiVersion, '1.45')) { out.Container = c.container ?? ''; out.ContainerConfig = { ...emptyConfig, ...(c.container_config ?? {}) }; }
   return out;
 }
 
