@@ -44,7 +44,7 @@ describe('bad input against berthd', () => {
     expect4xx(await d.api('POST', '/containers/create', '{"Image":'), 400, /invalid JSON/);
     expect4xx(await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: 5 }), 400, /Cmd/);
     expect4xx(await d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { AutoRemove: 'yes' } }), 400, /HostConfig\.AutoRemove/);
-    expect4xx(await d.api('POST', '/containers/create', { Image: 'nosuch' }), 404, /^No such image: nosuch$/);
+    expect4xx(await d.api('POST', '/containers/create', { Image: 'nosuch' }), 404, /^No such image: nosuch:latest$/);
     expect4xx(await d.api('POST', '/containers/create?name=-x', { Image: 'busybox' }), 400, /Invalid container name \(-x\)/);
     expect4xx(await d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { RestartPolicy: { Name: 'sometimes' } } }), 400, /invalid restart policy/);
     assert.deepEqual(readdirSync(join(d.dataRoot, 'containers')), before, 'failed creates leave no dirs');
