@@ -39,7 +39,8 @@ export class ExecService {
     this.containers = containers;
     this.runtime = runtime;
     containers.onRemoved = (c) => {
-      for (const id of c.execIds) this.byId.delete(id);
+      // Ended execs are no longer in c.execIds (see `died`) but are still inspectable until now.
+      for (const [id, r] of this.byId) if (r.container === c) this.byId.delete(id);
     };
   }
 
@@ -107,6 +108,7 @@ export class ExecService {
       session = await this.runtime.exec(c.rec.Id, id, proc, { tty: rec.tty, attachStdin: rec.attachStdin, attach: !opts.detach });
     } catch (err) {
       rec.exitCode = /executable file not found|no such file/i.test(String(err)) ? 127 : 126;
+      c.execIds.delete(id);
       throw err;
     }
     rec.session = session;
@@ -116,6 +118,9 @@ export class ExecService {
     const died = (code: number): void => {
       rec.exitCode = code;
       rec.running = false;
+      // moby's monitor drops an ended exec from the container's list (inspect's ExecIDs) but keeps
+      // it in the daemon's store, so GET /exec/{id}/json still answers with its ExitCode.
+      c.execIds.delete(id);
       this.containers.emit(c, 'exec_die', { execID: id, exitCode: String(code) });
     };
     session.exited.then(died, () => died(126));
