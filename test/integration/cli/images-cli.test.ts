@@ -109,7 +109,7 @@ describe('berth image commands, compared with the Docker CLI', () => {
     assert.equal(out.berth!.code, 1);
     assert.deepEqual(out.berth, out.docker);
     assert.equal(out.berth!.stdout, 'Untagged: x:1\nUntagged: y:1\n');
-    assert.equal(out.berth!.stderr, 'Error response from daemon: No such image: nosuch\n');
+    assert.equal(out.berth!.stderr, 'Error response from daemon: No such image: nosuch:latest\n');
     // A forced removal of a built image deletes it and its intermediate parent.
     const dir = tmp();
     writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nRUN echo 1 > /one\nRUN echo 2 > /two\n');

@@ -73,7 +73,7 @@ describe('berth run, create, start, attach, exec (no terminal)', () => {
     assert.equal(notExec.code, 126);
     assert.match(notExec.stderr, /permission denied/);
     const noImage = await same(['run', '--pull', 'never', 'nosuch']);
-    assert.deepEqual(noImage, { code: 125, stdout: '', stderr: 'berth: Error response from daemon: No such image: nosuch\n\nRun \'berth run --help\' for more information\n' });
+    assert.deepEqual(noImage, { code: 125, stdout: '', stderr: 'berth: Error response from daemon: No such image: nosuch:latest\n\nRun \'berth run --help\' for more information\n' });
     await same(['run', '--pull', 'bogus', 'busybox']);
     await same(['run', '-d', '-a', 'stdout', 'busybox']);
     await berth(['create', '--name', 'taken', 'busybox']);
@@ -100,7 +100,7 @@ describe('berth run, create, start, attach, exec (no terminal)', () => {
     assert.deepEqual(norm(await berth(['start', 'later2', 'nosuch'])), norm(await d.docker(['start', 'later2', 'nosuch'])));
     assert.ok(await running('later2'));
     await same(['start', '-a', 'later', 'later2']);
-    assert.deepEqual(await same(['create', '--pull', 'never', 'nosuch']), { code: 1, stdout: '', stderr: 'Error response from daemon: No such image: nosuch\n' });
+    assert.deepEqual(await same(['create', '--pull', 'never', 'nosuch']), { code: 1, stdout: '', stderr: 'Error response from daemon: No such image: nosuch:latest\n' });
     // start -ai: stdin reaches a container created with -i.
     await berth(['create', '-i', '--name', 'cat', 'busybox', 'cat']);
     assert.deepEqual(await berth(['start', '-ai', 'cat'], { input: 'via start\n' }), { code: 0, stdout: 'via start\n', stderr: '' });
