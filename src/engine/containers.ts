@@ -686,16 +686,22 @@ export class ContainerService {
       // The exit is on disk before the exit file goes (runtime.delete removes it): a crash in
       // between leaves a record reconcile can finish, never a lost exit code.
       await this.persist(c);
-      // Waiters learn the exit now; anything they do next (start, rm) queues on this lock
-      // behind the cleanup below.
-      for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
-      c.exitWaiters.clear();
-      await Promise.all([
+      // The network goes before waiters learn the exit, as in moby (Cleanup, then SetStopped):
+      // an inspect or ps right after `docker stop` or a wait shows no addresses or ports. The
+      // rest of the cleanup runs meanwhile; anything waiters do next (start, rm) queues on this
+      // lock behind it.
+      const network = this.releaseNetwork(c);
+      const rest = [
         this.runtime.delete(id).then(() => { c.runtimeClean = true; },
           (err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed')),
         unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed')),
         releaseShm(c.dir).catch((err) => this.log.warn({ id, err: String(err) }, 'shm unmount failed')),
-        this.releaseNetwork(c),
+      ];
+      await network;
+      for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
+      c.exitWaiters.clear();
+      await Promise.all([
+        ...rest,
         this.volumes.releaseAll(c.rec.Mounts ?? []).catch((err) => this.log.warn({ id, err: String(err) }, 'volume release failed')),
         this.logRotator.unwatch(c.rec.LogPath),
       ]);
