@@ -32,5 +32,11 @@ export function inspectFor(v: View, apiVersion: string): View {
     }
   }
   endpointsFor(networks, apiVersion);
+  // KernelMemory and KernelMemoryTCP left HostConfig with API 1.42 (moby 23); before, always there.
+  const hc = v.HostConfig as View | undefined;
+  if (hc && versionLess(apiVersion, '1.42')) {
+    hc.KernelMemory ??= 0;
+    hc.KernelMemoryTCP ??= 0;
+  }
   return v;
 }

@@ -1,6 +1,7 @@
 // What `docker inspect` and `docker ps` show of a container.
 import type { Container, ContainerService } from './containers.ts';
 import { statusString } from './status.ts';
+import type { ContainerRecord } from './container-record.ts';
 import type { ImageService } from './images.ts';
 import type { EndpointRecord } from './networks.ts';
 import { createHash } from 'node:crypto';
@@ -16,7 +17,8 @@ export function inspectView(svc: ContainerService, c: Container): Record<string,
     Created: r.Created,
     Path: r.Path,
     Args: r.Args,
-    State: { ...r.State, Status: r.State.Status === 'removing' ? 'removing' : r.State.Status },
+    // moby's SetRestarting keeps Running true during a restart policy's back-off.
+    State: { ...r.State, Running: r.State.Running || r.State.Restarting },
     Image: r.Image,
     ResolvConfPath: r.ResolvConfPath,
     HostnamePath: r.HostnamePath,
@@ -30,15 +32,27 @@ export function inspectView(svc: ContainerService, c: Container): Record<string,
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: c.execIds.size ? [...c.execIds] : null,
-    HostConfig: r.HostConfig,
+    HostConfig: hostConfigView(r.HostConfig),
     GraphDriver: {
       Name: 'overlay2',
       Data: { LowerDir: p.lower.join(':'), MergedDir: p.merged, UpperDir: p.upper, WorkDir: p.work },
     },
     Mounts: mountViews(c),
-    Config: r.Config,
+    // moby merges the image's Env only when the user gave none; an empty result is Go's nil slice.
+    Config: r.Config.Env?.length ? r.Config : { ...r.Config, Env: null },
     NetworkSettings: networkSettings(c),
   };
+}
+
+/**
+ * HostConfig as dockerd shows it: "unset" limits are nil pointers (the CLI sends none unless the
+ * flag is given), where the record may hold the -1 and 0 that mean the same.
+ */
+function hostConfigView(hc: ContainerRecord['HostConfig']): Record<string, unknown> {
+  const v: Record<string, unknown> = { ...hc };
+  if (v.MemorySwappiness === -1) v.MemorySwappiness = null;
+  if (typeof v.PidsLimit === 'number' && v.PidsLimit <= 0) v.PidsLimit = null;
+  return v;
 }
 
 function mountViews(c: Container): Record<string, unknown>[] {

@@ -22,9 +22,10 @@ import { checkNamespaceModes, joinNamespaces, joinNetwork, wantsInit, IN_CONTAIN
 import type { ImageService } from './images.ts';
 import type { ContainerRecord, ContainerConfig } from './container-record.ts';
 import { initialState, setRunning, setStopped, setStartError } from './container-state.ts';
+import { isNoRestart, validateRestartPolicy } from './restart-policy.ts';
 import { validateName, generateName } from './names.ts';
 import { writeEtcFiles, containerResolverConfig, rewriteResolvConf } from './etc-files.ts';
-import { parseSignal } from './signals.ts';
+import { parseSignal, parseKillSignal, checkKillSignal } from './signals.ts';
 import { nowRfc3339 } from './status.ts';
 import type { NetworkService, NetContainer, PortBinding } from './networks.ts';
 import type { VolumeService } from './volumes.ts';
@@ -342,8 +343,14 @@ export class ContainerService {
       if (body.Memory && !body.MemorySwap && (hc.MemorySwap as number) > 0 && (hc.MemorySwap as number) < (body.Memory as number)) next.MemorySwap = (body.Memory as number) * 2;
       const rp = body.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined;
       if (rp?.Name) {
-        if (c.rec.HostConfig.AutoRemove && rp.Name !== 'no') throw new InvalidParameter('Restart policy cannot be updated because AutoRemove is enabled for the container');
-        next.RestartPolicy = { Name: rp.Name, MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
+        const policy = { Name: rp.Name, MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
+        // moby checks the policy itself first (verifyContainerSettings, unwrapped), then the
+        // container's AutoRemove inside UpdateContainer, whose errors it wraps with the ID.
+        validateRestartPolicy(policy);
+        if (c.rec.HostConfig.AutoRemove && !isNoRestart(policy)) {
+          throw new InvalidParameter(`Cannot update container ${c.rec.Id}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
+        }
+        next.RestartPolicy = policy;
       }
       validateResources(next as ResourceFields);
       if (c.rec.State.Running) {
@@ -487,18 +494,16 @@ export class ContainerService {
       // moby adaptContainerSettings: 0 means the default /dev/shm size; Berth makes no cgroup
       // namespaces, which is what dockerd's "host" (its default on cgroup v1) means.
       ShmSize: hc.ShmSize || 64 * 1024 * 1024, CgroupnsMode: (hc as { CgroupnsMode?: string | null }).CgroupnsMode || 'host',
-      RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
+      RestartPolicy: { Name: hc.RestartPolicy?.Name ?? '', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
       AutoRemove: hc.AutoRemove ?? false,
       // daemon.json default-ulimits fill the kinds the container does not set (moby mergeUlimits).
       Ulimits: mergeUlimits((hc as { Ulimits?: Ulimit[] | null }).Ulimits, this.defaultUlimits),
       LogConfig: resolveLogConfig(hc.LogConfig, this.logDefaults),
     } as unknown as ContainerRecord['HostConfig'];
-    if (hostConfig.RestartPolicy.Name !== 'no' && hostConfig.AutoRemove) {
+    if (!isNoRestart(hostConfig.RestartPolicy) && hostConfig.AutoRemove) {
       throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
     }
-    if (!['no', 'always', 'unless-stopped', 'on-failure', ''].includes(hostConfig.RestartPolicy.Name)) {
-      throw new InvalidParameter(`invalid restart policy: unknown policy '${hostConfig.RestartPolicy.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
-    }
+    validateRestartPolicy(hostConfig.RestartPolicy);
 
     // Reserve the name before the first await so two concurrent creates cannot both take it.
     this.names.set(name, id);
@@ -733,14 +738,19 @@ export class ContainerService {
     if (!restart) return;
     c.restartDelay = atBoot ? 0 : Math.min(60_000, c.restartDelay ? c.restartDelay * 2 : 100);
     c.rec.State.Restarting = !atBoot;
-    if (!atBoot) c.rec.State.Status = 'restarting';
+    if (!atBoot) {
+      c.rec.State.Status = 'restarting';
+      // moby counts a restart when it decides on it (handleContainerExit: RestartCount++ then
+      // SetRestarting), so inspect during the back-off already shows the new count.
+      c.rec.RestartCount = (c.rec.RestartCount ?? 0) + 1;
+    }
     c.restartTimer = setTimeout(() => {
       c.restartTimer = undefined;
       if (c.removed || c.removing || c.rec.State.Running) return;
-      if (!atBoot) c.rec.RestartCount = (c.rec.RestartCount ?? 0) + 1;
-      c.rec.State.Restarting = false;
+      // Restarting stays set until the start succeeds (setRunning clears it) or fails.
       this.lock.run(c.rec.Id, () => this.startLocked(c)).catch((err: unknown) => {
         this.log.warn({ id: c.rec.Id, err: String(err) }, 'restart by policy failed');
+        c.rec.State.Restarting = false;
         c.rec.State.Status = 'exited';
         this.persist(c).catch(() => {});
         this.scheduleRestart(c, false);
@@ -770,6 +780,9 @@ export class ContainerService {
   async stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.get(ref);
     this.manualStop(c);
+    // A restart by policy already under way (its timer fired, the start holds the lock): let it
+    // finish and stop what it started, as dockerd stops a restarting container.
+    if (c.rec.State.Restarting) await this.lock.run(c.rec.Id, async () => {});
     if (!c.rec.State.Running) {
       if (c.rec.State.Status === 'exited') await this.persist(c).catch(() => {});
       throw new NotModified('container already stopped');
@@ -805,12 +818,14 @@ export class ContainerService {
   }
 
   async kill(ref: string, signal?: string): Promise<void> {
+    // moby parses the signal in the router, before it looks the container up.
+    const sig = parseKillSignal(signal);
     let c: Container;
     try { c = this.get(ref); } catch (e) {
       if (e instanceof NotFound) throw new NotFound(`Cannot kill container: ${ref}: ${e.message}`);
       throw e;
     }
-    const sig = parseSignal(signal, 'SIGKILL');
+    checkKillSignal(ref, sig);
     if (!c.rec.State.Running) {
       throw new Conflict(`Cannot kill container: ${ref}: Container ${c.rec.Id} is not running`);
     }
@@ -835,13 +850,15 @@ export class ContainerService {
 
   /**
    * Resolves the container now (a 404 must come before the response headers), and returns a
-   * promise for the exit code under Docker's three conditions.
+   * promise for the exit code under Docker's three conditions. `lenient`: dockerd 20.10 (API
+   * 1.41) waits for not-running on an unknown condition; newer ones refuse it.
    */
-  wait(ref: string, condition: string | null): Promise<number> {
+  wait(ref: string, condition: string | null, lenient = false): Promise<number> {
     const c = this.get(ref);
-    const cond = condition || 'not-running';
+    let cond = condition || 'not-running';
     if (!['not-running', 'next-exit', 'removed'].includes(cond)) {
-      throw new InvalidParameter(`invalid condition: "${cond}"`);
+      if (!lenient) throw new InvalidParameter(`invalid condition: "${cond}"`);
+      cond = 'not-running';
     }
     if (cond === 'removed') return new Promise((resolve) => c.removeWaiters.add(resolve));
     if (cond === 'not-running' && !c.rec.State.Running) return Promise.resolve(c.rec.State.ExitCode);

@@ -47,9 +47,15 @@ export class ExecService {
   async create(ref: string, body: unknown): Promise<{ Id: string }> {
     const c = this.containers.get(ref);
     const { decode, execConfigSchema } = await import('./container-config.ts');
+    // moby's ExecConfig.Cmd is a plain []string (not a strslice like a container's Cmd), so Go's
+    // decoder refuses a string there.
+    const cmd = (body as { Cmd?: unknown } | null)?.Cmd;
+    if (cmd !== undefined && cmd !== null && !Array.isArray(cmd)) {
+      throw new InvalidParameter(`json: cannot unmarshal ${jsonKind(cmd)} into Go struct field ExecConfig.Cmd of type []string`);
+    }
     const input = decode(execConfigSchema, body, 'ExecConfig');
     if (!input.Cmd || input.Cmd.length === 0) throw new InvalidParameter('No exec command specified');
-    this.checkRunning(c);
+    this.checkRunning(c, ref);
     const id = newId();
     const rec: ExecRecord = {
       id, container: c, cmd: input.Cmd, env: input.Env ?? [], user: input.User || c.rec.Config.User,
@@ -78,9 +84,10 @@ export class ExecService {
     return r;
   }
 
-  private checkRunning(c: Container): void {
+  /** moby's getActiveContainer: 'not running' names the ID, 'paused' the reference as given. */
+  private checkRunning(c: Container, ref = c.rec.Id): void {
     if (!c.rec.State.Running) throw new Conflict(`Container ${c.rec.Id} is not running`);
-    if (c.rec.State.Paused) throw new Conflict(`Container ${c.rec.Id} is paused, unpause the container before exec`);
+    if (c.rec.State.Paused) throw new Conflict(`Container ${ref} is paused, unpause the container before exec`);
   }
 
   /** Checks that the session can start: a failure here is an HTTP error, not a stream message. */
@@ -97,17 +104,20 @@ export class ExecService {
     rec.started = true;
     if (opts.tty !== undefined && opts.tty !== null) rec.tty = rec.tty || opts.tty;
     const c = rec.container;
-    const rootfs = join(c.dir, 'merged');
-    const baseSpec = JSON.parse(await readFile(join(this.runtime.bundleDir(c.rec.Id), 'config.json'), 'utf8'));
-    const proc = await buildExecProcess({
-      args: rec.cmd, env: mergeEnv(c.rec.Config.Env, rec.env), cwd: rec.workingDir, user: rec.user, tty: rec.tty,
-      rootfs, baseSpec, privileged: rec.privileged,
-    });
     let session: ExecSession;
     try {
+      const rootfs = join(c.dir, 'merged');
+      const baseSpec = JSON.parse(await readFile(join(this.runtime.bundleDir(c.rec.Id), 'config.json'), 'utf8'));
+      const proc = await buildExecProcess({
+        args: rec.cmd, env: mergeEnv(c.rec.Config.Env, rec.env), cwd: rec.workingDir, user: rec.user, tty: rec.tty,
+        rootfs, baseSpec, privileged: rec.privileged,
+      });
       session = await this.runtime.exec(c.rec.Id, id, proc, { tty: rec.tty, attachStdin: rec.attachStdin, attach: !opts.detach });
     } catch (err) {
-      rec.exitCode = /executable file not found|no such file/i.test(String(err)) ? 127 : 126;
+      // dockerd 20.10 gives every exec that could not start (a missing command, a directory, an
+      // unknown user, a missing working dir) exit code 126; only a container's own start tells
+      // 127 from 126.
+      rec.exitCode = 126;
       c.execIds.delete(id);
       throw err;
     }
@@ -144,4 +154,12 @@ export class ExecService {
       ContainerID: r.container.rec.Id, DetachKeys: r.detachKeys, Pid: r.pid,
     };
   }
+}
+
+/** The JSON type name Go's decoder puts into 'cannot unmarshal X into …'. */
+function jsonKind(v: unknown): string {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'boolean') return 'bool';
+  return Array.isArray(v) ? 'array' : 'object';
 }

@@ -15,7 +15,7 @@ import { parseFilters } from '../filters.ts';
 import { frame, encodeLines } from '../stdcopy.ts';
 import { containerLogBatches } from '../../engine/container-logs.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
-import { versionGte } from '../version.ts';
+import { versionGte, versionLess } from '../version.ts';
 import { summaryFor, inspectFor } from '../versioned-views.ts';
 import { pipeAttach } from './attach-pipe.ts';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../util/escape-keys.ts';
@@ -73,7 +73,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('POST', '/containers/{id}/wait', async (ctx) => {
-    const exit = svc.wait(ctx.params.id!, ctx.query.get('condition'));
+    const exit = svc.wait(ctx.params.id!, ctx.query.get('condition'), versionLess(ctx.apiVersion, '1.42'));
     // Headers go out now: the Docker CLI waits for them before it calls start (WIRE.md 4.3).
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.flushHeaders();

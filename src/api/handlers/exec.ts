@@ -1,6 +1,6 @@
 // HTTP handlers for exec: create (201 {Id}), start (hijacked, or detached), resize, inspect.
 import type { Router, HijackContext } from '../router.ts';
-import { sendJson, sendEmpty, readJson, intParam } from '../respond.ts';
+import { sendJson, sendEmpty, readJson } from '../respond.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
@@ -17,7 +17,7 @@ export function registerExecRoutes(router: Router, engine: Engine): void {
   router.addHijack('POST', '/exec/{id}/start', (ctx) => start(ctx, engine));
 
   router.add('POST', '/exec/{id}/resize', async (ctx) => {
-    await engine.exec.resize(ctx.params.id!, intParam(ctx.query, 'h', 0)!, intParam(ctx.query, 'w', 0)!);
+    await engine.exec.resize(ctx.params.id!, atoi(ctx.query, 'h'), atoi(ctx.query, 'w'));
     sendEmpty(ctx.res, 200);
   });
 
@@ -39,7 +39,9 @@ async function start(ctx: HijackContext, engine: Engine): Promise<void> {
     const opts = decode(execStartSchema, body, 'ExecStartCheck');
     detach = opts.Detach ?? false;
     tty = opts.Tty ?? undefined;
-    rec = engine.exec.prepareStart(ctx.params.id!);
+    // moby answers only a missing exec before it hijacks an attached start; everything else
+    // (already run, container stopped or paused) comes as a line on the stream, status 200.
+    rec = detach ? engine.exec.prepareStart(ctx.params.id!) : engine.exec.get(ctx.params.id!);
   } catch (err) {
     writeHijackError(ctx, err);
     return;
@@ -82,6 +84,13 @@ async function start(ctx: HijackContext, engine: Engine): Promise<void> {
     // moby's ContainerExecStart escapes with the exec's own TTY and DetachKeys (default ctrl-p,ctrl-q)
     detachKeys: r.tty ? execDetachKeys(r.detachKeys) : undefined,
   });
+}
+
+/** moby's resize handlers parse h and w with strconv.Atoi and answer its error as it is. */
+function atoi(q: URLSearchParams, name: string): number {
+  const v = q.get(name) ?? '';
+  if (!/^[+-]?\d+$/.test(v)) throw new InvalidParameter(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+  return Number(v);
 }
 
 /** An exec's DetachKeys; a sequence moby's term.ToBytes refuses falls back to the default. */
