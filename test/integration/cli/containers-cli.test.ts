@@ -111,7 +111,7 @@ describe('berth container commands', () => {
       assert.notEqual(r.code, 0, args.join(' '));
     }
     assert.deepEqual(await same(['rm', '-f', 'nope']), { code: 0, stdout: '', stderr: 'Error response from daemon: No such container: nope\n' });
-    assert.equal((await same(['port', 'web'])).stdout, '80/tcp -> 0.0.0.0:8080\n9000/udp -> 127.0.0.1:9000\n9001/udp -> 127.0.0.1:9001\n9002/udp -> 127.0.0.1:9002\n');
+    assert.equal((await same(['port', 'web'])).stdout, '80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080\n9000/udp -> 127.0.0.1:9000\n9001/udp -> 127.0.0.1:9001\n9002/udp -> 127.0.0.1:9002\n');
     await same(['port', 'web', '9001/udp']);
     await same(['diff', 'done']);
     assert.match((await same(['top', 'web'])).stdout, /^UID {17}PID {17}PPID {16}C {19}STIME {15}TTY {17}TIME {16}CMD\nroot {16}\d+/);
@@ -126,7 +126,7 @@ describe('berth container commands', () => {
     const both = await berth(['restart', '-t', '1', '--time', '1', 'life2']);
     // cobra prints deprecation notices on the command's output, which docker points at stdout
     assert.deepEqual([both.code, both.stdout, both.stderr], [1, 'Flag --time has been deprecated, use --timeout instead\n', 'conflicting options: cannot specify both --timeout and --time\n']);
-    assert.deepEqual(await berth(['kill', '-s', 'KILL', 'life2', 'nope']), { code: 1, stdout: 'life2\n', stderr: 'Error response from daemon: No such container: nope\n' });
+    assert.deepEqual(await berth(['kill', '-s', 'KILL', 'life2', 'nope']), { code: 1, stdout: 'life2\n', stderr: 'Error response from daemon: Cannot kill container: nope: No such container: nope\n' });
     assert.deepEqual(await berth(['wait', 'life2', 'done']), { code: 0, stdout: '137\n3\n', stderr: '' });
     assert.deepEqual(await berth(['rm', 'life2']), { code: 0, stdout: 'life2\n', stderr: '' });
   });

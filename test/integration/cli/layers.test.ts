@@ -234,7 +234,7 @@ describe('image layers against berthd', () => {
     assert.ok(one.Size - one.SharedSize < 100, 'unique size is the small top layer');
     assert.ok(parsed.LayersSize < 2 * baseBytes, 'each layer counted once');
     const v = await docker(['system', 'df', '-v']);
-    assert.match(v, /shared\s+one\s+[0-9a-f]{12}\s+.*\s1\.98MB\s+1\.982MB\s+4B\s+0\n/);
+    assert.match(v, /shared\s+one\s+[0-9a-f]{12}\s+.*\s1\.98MB\s+1\.984MB\s+4B\s+0\n/);
   });
 
   it('prune removes stopped containers and dangling images, never a layer in use; rmi frees disk', async () => {
