@@ -85,8 +85,22 @@ function field(v: unknown, path: string): unknown {
   return cur;
 }
 
-/** Leaves the daemon with only busybox:latest, the default networks and no volumes. */
+/**
+ * Leaves the daemon with only busybox:latest, the default networks and no volumes, and checks
+ * it did: a scenario that starts on a daemon still holding the last one's containers would meet
+ * the same name conflicts on both daemons and look equal.
+ */
 export async function resetDaemon(d: DaemonUnderTest): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await resetOnce(d);
+    const left = await request(d.socket, 'GET', '/containers/json?all=1', undefined, {}).then((r) => JSON.parse(r.body.toString()) as unknown[]);
+    if (!left.length) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${d.kind} still holds containers after the reset`);
+}
+
+async function resetOnce(d: DaemonUnderTest): Promise<void> {
   const get = async (path: string): Promise<any[]> => {
     const r = await request(d.socket, 'GET', path, undefined, {});
     return r.status === 200 ? JSON.parse(r.body.toString()) as any[] : [];
