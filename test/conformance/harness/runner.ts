@@ -5,6 +5,7 @@ import { mkdirSync, rmSync, symlinkSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOCKER, runCmd } from '../../helpers/daemon.ts';
 import type { DaemonUnderTest, PairNet } from './daemons.ts';
+import { importImages } from './images.ts';
 import { parseScenario, substitute, type Step } from './scenario.ts';
 import { Symbols, normalizeJson, normalizeText } from './normalize.ts';
 import { sortedJson, tryJson, type Answer } from './compare.ts';
@@ -94,7 +95,12 @@ export async function resetDaemon(d: DaemonUnderTest): Promise<void> {
   for (let i = 0; i < 3; i++) {
     await resetOnce(d);
     const left = await request(d.socket, 'GET', '/containers/json?all=1', undefined, {}).then((r) => JSON.parse(r.body.toString()) as unknown[]);
-    if (!left.length) return;
+    if (!left.length) {
+      // a scenario may remove busybox itself (rmi, load): every scenario starts with it
+      const bb = await request(d.socket, 'GET', '/images/busybox:latest/json', undefined, {});
+      if (bb.status === 404) await importImages(d);
+      return;
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`${d.kind} still holds containers after the reset`);
