@@ -40,6 +40,10 @@ const sortedMap = (m: unknown): unknown => m && typeof m === 'object'
   ? Object.fromEntries(Object.entries(m as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
   : m;
 
+function nilMap(): Record<string, unknown> {
+  return Object.defineProperty({}, 'toJSON', { value: () => null, enumerable: false });
+}
+
 /**
  * A volume as docker's inspect prints it: re-encoded from its volume.Volume struct (not the raw
  * reply), so the keys come in the struct's order, maps sorted, empty optional fields left out.
@@ -50,6 +54,8 @@ function asGoVolume(v: Record<string, unknown>): Record<string, unknown> {
     const omitEmpty = ['ClusterVolume', 'CreatedAt', 'Status', 'UsageData'].includes(k);
     if (omitEmpty && (v[k] === undefined || v[k] === null || v[k] === '' || (k === 'Status' && !Object.keys(v[k] as object).length))) continue;
     out[k] = k === 'Labels' || k === 'Options' || k === 'Status' ? sortedMap(v[k] ?? null) : v[k] ?? null;
+    // a Go nil map: empty to a template (.Labels.x is <no value>), null when encoded as JSON
+    if ((k === 'Labels' || k === 'Options') && out[k] === null) out[k] = nilMap();
   }
   // Omitted fields are still there for templates: a nil map reads as empty, a nil pointer as nil.
   for (const k of ['ClusterVolume', 'CreatedAt', 'Status', 'UsageData']) {

@@ -16,7 +16,7 @@ describe('docker run against berthd', () => {
   it('docker version and docker info describe the Berth engine', async () => {
     const v = await d.docker(['version']);
     assert.equal(v.code, 0, v.stderr);
-    assert.match(v.stdout, /Server: Berth Engine\n Engine:\n  Version:\s+0\.1\.0\n  API version:\s+1\.47 \(minimum version 1\.24\)/);
+    assert.match(v.stdout, /Server: Berth Engine\n Engine:\n  Version:\s+0\.1\.0\n  API version:\s+1\.47 \(minimum version 1\.12\)/);
     assert.match(v.stdout, / runc:\n  Version:\s+1\./);
     const i = await d.docker(['info']);
     assert.equal(i.code, 0, i.stderr);
