@@ -6,13 +6,13 @@
 // SAME subnets, and run one after the other (dockerd, then berthd), so container addresses can
 // be compared as they are. stop() leaves nothing: processes, mounts, netns, links, dirs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { run } from '../../../src/sys/exec.ts';
 import { hardCleanup, repo, sleep, type DaemonNet } from '../../helpers/daemon.ts';
-import { api, processesOf, tailOf } from '../../../bench/lib.ts';
+import { api, pickSubnets, processesOf, tailOf } from '../../../bench/lib.ts';
 
 export type Kind = 'dockerd' | 'berthd';
 
@@ -33,18 +33,9 @@ export interface DaemonUnderTest {
 /** Addresses shared by the pair: a /24 for the default bridge, a /16 pool of /24s for user networks. */
 export interface PairNet { tag: string; bip: string; prefix: string; pool: string }
 
-/** Subnets no address or route of this machine uses yet (10.150–199.x.0/24, pool 10.200–249.0.0/16). */
+/** Subnets no address or route of this machine uses yet (bench/lib.ts pickSubnets), and a tag for names. */
 export function pickPairNet(): PairNet {
-  const used = readFileSync('/proc/net/fib_trie', 'utf8');
-  for (let i = 0; i < 100; i++) {
-    const a = randomInt(150, 200);
-    const b = randomInt(0, 256);
-    const p = randomInt(200, 250);
-    const prefix = `10.${a}.${b}.`;
-    if (used.includes(` ${prefix}`) || used.includes(` 10.${p}.`)) continue;
-    return { tag: randomBytes(3).toString('hex'), bip: `${prefix}1/24`, prefix, pool: `10.${p}.0.0/16` };
-  }
-  throw new Error('no free 10.x subnet found');
+  return { tag: randomBytes(3).toString('hex'), ...pickSubnets() };
 }
 
 const KEY_JSON = '/etc/docker/key.json';
