@@ -1188,6 +1188,7 @@ export function goJson(v: unknown, escapeHtml = false, sortAll = false): string 
     if (x === undefined || x === MISSING) return null;
     if (Array.isArray(x)) return 'toJSON' in x ? null : x.map(norm);
     if (isMap(x)) {
+      if (Object.prototype.hasOwnProperty.call(x, 'toJSON')) return null; // a Go nil map
       const keys = Object.keys(x);
       if (sortAll || keys.some((k) => !/^[A-Z]/.test(k))) keys.sort();
       const o: Record<string, unknown> = {};

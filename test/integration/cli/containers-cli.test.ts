@@ -61,7 +61,7 @@ describe('berth container commands', () => {
 
   it('ps: the default table, -a, -q, --no-trunc, -s, filters, --format and bad filters as docker', async () => {
     const ps = await same(['ps']);
-    assert.match(ps.stdout, /^CONTAINER ID {3}IMAGE {5}COMMAND {7}CREATED +STATUS +PORTS +NAMES\n[0-9a-f]{12} {3}busybox {3}"sleep 600" {3}.*127\.0\.0\.1:9000-9002->9000-9002\/udp, 0\.0\.0\.0:8080->80\/tcp {3}web\n$/);
+    assert.match(ps.stdout, /^CONTAINER ID {3}IMAGE {5}COMMAND {7}CREATED +STATUS +PORTS +NAMES\n[0-9a-f]{12} {3}busybox {3}"sleep 600" {3}.*127\.0\.0\.1:9000-9002->9000-9002\/udp, 0\.0\.0\.0:8080->80\/tcp, \[::\]:8080->80\/tcp {3}web\n$/);
     await same(['ps', '-a']);
     await same(['container', 'ls', '-a', '--no-trunc']);
     await same(['ps', '-aq']);

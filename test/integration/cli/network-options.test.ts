@@ -93,7 +93,8 @@ describe('network options against berthd', () => {
     const ip = /inet (\S+)\//.exec(rest!)?.[1];
     assert.ok(ip);
     assert.match(hosts!, new RegExp(`^${ip!.replace(/\./g, '\\.')}\\tweb\\.example\\.test web$`, 'm'), 'the container\'s own line');
-    assert.equal(resolv, 'nameserver 192.0.2.53\nsearch corp.test\noptions ndots:2\n');
+    // dockerd 20.10's order (libnetwork resolvconf.Build): search, nameservers, options
+    assert.equal(resolv, 'search corp.test\nnameserver 192.0.2.53\noptions ndots:2\n');
     assert.match(rest!, /^web\n/);
   });
 
