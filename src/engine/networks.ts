@@ -14,7 +14,7 @@ import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { atomicWriteJson } from '../util/atomic-write.ts';
 import { newId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
-import { AddressPool, parseCidr, formatCidr, overlaps, macFor, intToIp } from '../network/ipam.ts';
+import { AddressPool, parseCidr, formatCidr, overlaps, macFor, defaultGateway } from '../network/ipam.ts';
 import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, removeEndpoint, netnsExists, awaitLinksGone, prepareSandbox, configurePrepared, listNetns, adoptSandbox, NETNS_DIR, type EndpointSpec } from '../network/links.ts';
 import { ensureChains, setRules, removeRules, bridgeRules, portRules, listTags, type Rule, type PublishedPort } from '../network/firewall.ts';
 import type { EventLog } from './events.ts';
@@ -283,7 +283,7 @@ export class NetworkService {
         if (overlaps(parseCidr(xc.Subnet), subnet)) throw new Conflict(`invalid pool request: Pool overlaps with other one on this address space`);
       }
     }
-    const gateway = c?.Gateway || intToIp(subnet.base + 1);
+    const gateway = c?.Gateway || defaultGateway(subnet, c?.IPRange);
     const cfg: IpamConfig = { Subnet: formatCidr(subnet), Gateway: gateway, ...(c?.IPRange ? { IPRange: c.IPRange } : {}) };
     new AddressPool({ subnet: cfg.Subnet, gateway: cfg.Gateway, ipRange: cfg.IPRange }); // validates
     n.IPAM.Config = [cfg];

@@ -1,8 +1,10 @@
 // IPv4 address management for one network: a subnet, its gateway, an optional range to hand
-// addresses out of, and the set of addresses in use. Addresses are handed out round-robin
-// after the last one given (as Docker does), so a released address is not reused at once.
-// The set is rebuilt from the containers' records when berthd starts: the records are the truth.
-import { Conflict, InvalidParameter } from '../errors.ts';
+// addresses out of, and the set of addresses in use. Addresses are handed out as libnetwork's
+// default IPAM does for a bridge network in dockerd 20.10 (bitseq SetAny, not serial): the
+// lowest free address of the range, so the first container gets .2, and an address released by
+// a stopped container is the next one handed out again. The set is rebuilt from the containers'
+// records when berthd starts: the records are the truth.
+import { Conflict, Forbidden, InvalidParameter } from '../errors.ts';
 
 export function ipToInt(ip: string): number {
   const parts = ip.split('.');
@@ -37,6 +39,16 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
   return a.base < b.base + b.size && b.base < a.base + a.size;
 }
 
+/**
+ * The gateway libnetwork gives a network created without one: the first address it hands out,
+ * the lowest of the range (`--ip-range`) that is not the subnet's network address; .1 without
+ * a range. So `--subnet 10.1.0.0/24 --ip-range 10.1.0.128/28` has its gateway at .128.
+ */
+export function defaultGateway(subnet: Cidr, ipRange?: string): string {
+  const start = ipRange ? Math.max(parseCidr(ipRange).base, subnet.base + 1) : subnet.base + 1;
+  return intToIp(start);
+}
+
 export interface PoolConfig { subnet: string; gateway?: string; ipRange?: string }
 
 export class AddressPool {
@@ -44,7 +56,6 @@ export class AddressPool {
   readonly gateway: number;
   private readonly range: Cidr;
   private readonly used = new Set<number>();
-  private last: number;
 
   constructor(c: PoolConfig) {
     this.subnet = parseCidr(c.subnet);
@@ -55,7 +66,6 @@ export class AddressPool {
     if (c.ipRange && (this.range.base < this.subnet.base || this.range.base + this.range.size > this.subnet.base + this.subnet.size)) {
       throw new InvalidParameter(`ip range ${c.ipRange} is not in subnet ${c.subnet}`);
     }
-    this.last = this.range.base;
   }
 
   get prefix(): number { return this.subnet.prefix; }
@@ -64,20 +74,23 @@ export class AddressPool {
     return ip !== this.subnet.base && ip !== this.subnet.base + this.subnet.size - 1 && ip !== this.gateway;
   }
 
-  /** Takes a given address (`--ip`), or the next free one. */
+  /**
+   * Takes a given address (`--ip`, which may lie outside the range but not outside the subnet),
+   * or the lowest free one of the range. The texts are libnetwork's: the network address, the
+   * broadcast address and the gateway are held by the pool itself, so asking for them is
+   * "Address already in use" too (ipamapi.ErrIPAlreadyAllocated, a forbidden error: 403).
+   */
   allocate(want?: string): string {
     if (want) {
       const ip = ipToInt(want);
-      if (!contains(this.subnet, ip) || !this.usable(ip)) throw new InvalidParameter(`address ${want} is not usable in subnet ${formatCidr(this.subnet)}`);
-      if (this.used.has(ip)) throw new Conflict(`Address already in use: ${want}`);
+      if (!contains(this.subnet, ip)) throw new InvalidParameter(`Invalid address ${want}: It does not belong to any of this network's subnets`);
+      if (!this.usable(ip) || this.used.has(ip)) throw new Forbidden('Address already in use');
       this.used.add(ip);
-      return want;
+      return intToIp(ip);
     }
-    for (let i = 1; i <= this.range.size; i++) {
-      const ip = this.range.base + ((this.last - this.range.base + i) % this.range.size);
+    for (let ip = this.range.base; ip < this.range.base + this.range.size; ip++) {
       if (!this.usable(ip) || this.used.has(ip)) continue;
       this.used.add(ip);
-      this.last = ip;
       return intToIp(ip);
     }
     throw new Conflict(`no available IPv4 addresses on this network's address pools: ${formatCidr(this.subnet)}`);

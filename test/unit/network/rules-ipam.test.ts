@@ -1,19 +1,38 @@
 // The pure parts of networking: address pools and the iptables rules planned for bridges and ports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddressPool, macFor, parseCidr, overlaps } from '../../../src/network/ipam.ts';
+import { AddressPool, defaultGateway, macFor, parseCidr, overlaps } from '../../../src/network/ipam.ts';
 import { bridgeRules, portRules } from '../../../src/network/firewall.ts';
+import { Forbidden, InvalidParameter } from '../../../src/errors.ts';
 
-test('an address pool skips network, gateway and broadcast, goes round-robin, and refuses doubles', () => {
+test('a range hands out from its own start; a gateway other than .1 leaves .1 free; --ip may lie outside the range', () => {
+  const r = new AddressPool({ subnet: '10.9.0.0/24', gateway: '10.9.0.1', ipRange: '10.9.0.128/28' });
+  assert.equal(r.allocate(), '10.9.0.128');
+  assert.equal(r.allocate('10.9.0.5'), '10.9.0.5');
+  assert.equal(r.allocate(), '10.9.0.129');
+  const g = new AddressPool({ subnet: '10.9.1.0/24', gateway: '10.9.1.2' });
+  assert.deepEqual([g.allocate(), g.allocate()], ['10.9.1.1', '10.9.1.3']);
+  const low = new AddressPool({ subnet: '10.9.2.0/24', gateway: '10.9.2.1', ipRange: '10.9.2.0/28' });
+  assert.equal(low.allocate(), '10.9.2.2', 'the network address and the gateway are skipped inside a range too');
+  // dockerd asks the pool for the gateway first: the range's lowest address
+  assert.equal(defaultGateway(parseCidr('10.9.3.0/24')), '10.9.3.1');
+  assert.equal(defaultGateway(parseCidr('10.9.3.0/24'), '10.9.3.128/28'), '10.9.3.128');
+  assert.equal(defaultGateway(parseCidr('10.9.3.0/24'), '10.9.3.0/28'), '10.9.3.1');
+});
+
+test('an address pool skips network, gateway and broadcast, hands out the lowest free address, and refuses doubles', () => {
   const p = new AddressPool({ subnet: '10.9.0.0/29', gateway: '10.9.0.1' });
   assert.deepEqual([p.allocate(), p.allocate(), p.allocate()], ['10.9.0.2', '10.9.0.3', '10.9.0.4']);
   p.release('10.9.0.2');
-  assert.equal(p.allocate(), '10.9.0.5', 'a released address is not handed out again at once');
-  assert.equal(p.allocate(), '10.9.0.6');
-  assert.equal(p.allocate(), '10.9.0.2');
+  // libnetwork's default IPAM is not serial for bridge networks: a released address comes back first
+  assert.equal(p.allocate(), '10.9.0.2', 'the lowest free address is handed out again');
+  assert.equal(p.allocate(), '10.9.0.5');
+  assert.equal(p.allocate('10.9.0.6'), '10.9.0.6');
   assert.throws(() => p.allocate(), /no available IPv4 addresses/);
-  assert.throws(() => p.allocate('10.9.0.3'), /already in use/);
-  assert.throws(() => p.allocate('10.9.0.1'), /not usable/);
+  assert.throws(() => p.allocate('10.9.0.3'), (e: Error) => e instanceof Forbidden && e.message === 'Address already in use');
+  assert.throws(() => p.allocate('10.9.0.1'), /^Error: Address already in use$|Address already in use/, 'the gateway is held by the pool');
+  assert.throws(() => p.allocate('10.9.0.7'), /Address already in use/, 'so is the broadcast address');
+  assert.throws(() => p.allocate('10.9.1.2'), (e: Error) => e instanceof InvalidParameter && e.message === "Invalid address 10.9.1.2: It does not belong to any of this network's subnets");
   assert.equal(p.claim('10.9.0.3'), false);
   assert.equal(macFor('10.9.0.3'), '02:42:0a:09:00:03');
   assert.throws(() => new AddressPool({ subnet: '10.9.0.0/24', gateway: '10.8.0.1' }), /not in subnet/);
