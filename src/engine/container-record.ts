@@ -41,6 +41,11 @@ export interface ContainerRecord {
   NetworkSettings?: ContainerNet;
   /** Volumes, binds and tmpfs mounts, decided at create. */
   Mounts?: MountPoint[];
+  /**
+   * Berth's own: HostConfig.MaskedPaths/ReadonlyPaths are the lists the start applies ([] = none,
+   * `--security-opt systempaths=unconfined`). Absent in older records, whose [] meant the defaults.
+   */
+  SystemPathsRecorded?: true;
 }
 
 /** The Config fields the engine itself reads; the rest are kept as given. */
@@ -80,9 +85,10 @@ export interface HostConfigView {
   IpcMode: string;
   UTSMode: string;
   ExtraHosts: string[] | null;
-  Dns: string[];
-  DnsSearch: string[];
-  DnsOptions: string[];
+  /** null when the client sent none (older records hold []). */
+  Dns: string[] | null;
+  DnsSearch: string[] | null;
+  DnsOptions: string[] | null;
   PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
   PublishAllPorts?: boolean;
 }

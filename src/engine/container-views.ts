@@ -52,17 +52,25 @@ function hostConfigView(hc: ContainerRecord['HostConfig']): Record<string, unkno
   const v: Record<string, unknown> = { ...hc };
   if (v.MemorySwappiness === -1) v.MemorySwappiness = null;
   if (typeof v.PidsLimit === 'number' && v.PidsLimit <= 0) v.PidsLimit = null;
+  // Fields Go encodes with omitempty: gone when empty (an empty map included), as dockerd shows them.
+  for (const k of ['Sysctls', 'Tmpfs', 'StorageOpt']) {
+    const m = v[k];
+    if (m === null || m === undefined || (typeof m === 'object' && !Object.keys(m).length)) delete v[k];
+  }
+  if (!v.Runtime) delete v.Runtime;
   return v;
 }
 
-function mountViews(c: Container): Record<string, unknown>[] {
+function mountViews(c: Container, list = false): Record<string, unknown>[] {
   // Records made before --tmpfs left Mounts kept those there; moby never lists them.
-  return (c.rec.Mounts ?? []).filter((m) => !(m.Type === 'tmpfs' && m.TmpfsOptions)).map(mountView);
+  return (c.rec.Mounts ?? []).filter((m) => !(m.Type === 'tmpfs' && m.TmpfsOptions))
+    // moby's list shows the Source it recorded, none for Config.Volumes' anonymous volumes (volumes.ts).
+    .map((m) => (list && m.SourceUnrecorded ? mountView({ ...m, Source: '' }) : mountView(m)));
 }
 
 /** An endpoint on the wire; moby joins the network at the first start, so until then its NetworkID is empty. */
 function endpointView(ep: EndpointRecord, started: boolean): Record<string, unknown> {
-  const { HostIf: _h, IfName: _i, ...wire } = ep;
+  const { HostIf: _h, IfName: _i, DesiredMac: _m, ...wire } = ep;
   return started ? wire : { ...wire, NetworkID: '' };
 }
 
@@ -82,6 +90,15 @@ function networkSettings(c: Container): Record<string, unknown> {
     MacAddress: bridge?.MacAddress ?? '',
     Networks: Object.fromEntries(Object.entries(n.Networks).map(([k, ep]) => [k, endpointView(ep, !neverStarted(c))])),
   };
+}
+
+/**
+ * The list's endpoints: moby's container view (daemon/list.go via container/view.go) copies the
+ * addresses and IDs only; Links, Aliases and DriverOpts are nil there.
+ */
+function listNetworks(c: Container): Record<string, unknown> {
+  const nets = networkSettings(c).Networks as Record<string, Record<string, unknown>>;
+  return Object.fromEntries(Object.entries(nets).map(([k, ep]) => [k, { ...ep, Links: null, Aliases: null, DriverOpts: null }]));
 }
 
 /** `docker ps`'s PORTS: one row per binding, exposed-only ports without a public port. */
@@ -115,8 +132,8 @@ export function summaryView(c: Container, images: ImageService): Record<string, 
     State: r.State.Status,
     Status: statusString(r.State),
     HostConfig: { NetworkMode: r.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: (networkSettings(c).Networks as object) },
-    Mounts: mountViews(c),
+    NetworkSettings: { Networks: listNetworks(c) },
+    Mounts: mountViews(c, true),
   };
 }
 

@@ -35,6 +35,7 @@ import { statSync } from 'node:fs';
 import { LogRotator, resolveLogConfig } from '../runtime/log-rotation.ts';
 import type { EventLog } from './events.ts';
 import { mergeHealthcheck, type HealthConfig } from './health-config.ts';
+import { recordedHostConfig, effectiveNetworkMode, systemPaths } from './host-config.ts';
 
 export type { AttachStream };
 
@@ -91,7 +92,8 @@ type Ulimit = { Name: string; Soft: number; Hard: number };
 function mergeUlimits(own: Ulimit[] | null | undefined, defaults: Ulimit[] | undefined): Ulimit[] | null {
   const out = [...(own ?? [])];
   for (const d of defaults ?? []) if (!out.some((u) => u.Name === d.Name)) out.push(d);
-  return out.length ? out : null;
+  // A list the client sent stays a list, [] included; none sent and no defaults stays null (as dockerd keeps it).
+  return out.length || own ? out : null;
 }
 
 const MAX_STOP_WAIT_MS = 60_000;
@@ -264,7 +266,8 @@ export class ContainerService {
     const r = c.rec;
     r.NetworkSettings ??= { SandboxKey: '', Networks: {}, Ports: {} };
     return {
-      id: r.Id, name: r.Name.replace(/^\//, ''), hostname: r.Config.Hostname, networkMode: r.HostConfig.NetworkMode,
+      id: r.Id, name: r.Name.replace(/^\//, ''), hostname: r.Config.Hostname,
+      networkMode: effectiveNetworkMode(r.HostConfig.NetworkMode, () => this.networks.defaultMode()),
       portBindings: (r.HostConfig.PortBindings ?? {}) as Record<string, PortBinding[] | null>,
       publishAll: r.HostConfig.PublishAllPorts === true, exposedPorts: Object.keys((r.Config.ExposedPorts as object | undefined) ?? {}),
       net: r.NetworkSettings,
@@ -303,7 +306,7 @@ export class ContainerService {
    */
   private async releaseNetwork(c: Container, record = false): Promise<void> {
     const n = c.rec.NetworkSettings;
-    if (!n || (!n.SandboxKey && !n.ProxyPid && !Object.values(n.Networks).some((e) => e.IPAddress || e.HostIf))) return;
+    if (!n || (!n.SandboxKey && !n.ProxyPid && !Object.values(n.Networks).some((e) => e.IPAddress || e.HostIf || e.EndpointID))) return;
     await this.networks.detach(this.netOf(c)).catch((err) => this.log.warn({ id: c.rec.Id, err: String(err) }, 'network teardown failed'));
     if (record) await this.persist(c).catch(() => {});
   }
@@ -326,7 +329,7 @@ export class ContainerService {
    * `docker update`: new limits (and restart policy) recorded, and applied at once to a running
    * container through the runtime. Fields left out or zero keep their value, as in Docker.
    */
-  async update(ref: string, body: Record<string, unknown>): Promise<{ Warnings: string[] }> {
+  async update(ref: string, body: Record<string, unknown>): Promise<{ Warnings: string[] | null }> {
     const c = this.get(ref);
     const keys: (keyof ResourceFields)[] = ['Memory', 'MemorySwap', 'MemoryReservation', 'MemorySwappiness', 'OomKillDisable', 'NanoCpus',
       'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight', 'BlkioDeviceReadBps',
@@ -339,14 +342,18 @@ export class ContainerService {
         if (v === undefined || v === null || v === 0 || v === '' || (Array.isArray(v) && !v.length)) continue;
         next[k] = v;
       }
-      // Raising the memory limit past the old swap total raises the total too (dockerd does the same).
-      if (body.Memory && !body.MemorySwap && (hc.MemorySwap as number) > 0 && (hc.MemorySwap as number) < (body.Memory as number)) next.MemorySwap = (body.Memory as number) * 2;
       const rp = body.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined;
-      if (rp?.Name) {
-        const policy = { Name: rp.Name, MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
-        // moby checks the policy itself first (verifyContainerSettings, unwrapped), then the
-        // container's AutoRemove inside UpdateContainer, whose errors it wraps with the ID.
-        validateRestartPolicy(policy);
+      const policy = rp?.Name ? { Name: rp.Name, MaximumRetryCount: rp.MaximumRetryCount ?? 0 } : undefined;
+      // moby checks the policy itself first (verifyContainerSettings, unwrapped), then the
+      // container's limits and AutoRemove inside UpdateContainer, whose errors it wraps with the ID.
+      if (policy) validateRestartPolicy(policy);
+      // A memory limit above the recorded swap total (create made it 2 × Memory; 0 without -m)
+      // needs a new total in the same update (moby container.UpdateContainer, a 409).
+      const memory = typeof body.Memory === 'number' ? body.Memory : 0;
+      if (memory && !body.MemorySwap && memory > (typeof hc.MemorySwap === 'number' ? hc.MemorySwap : 0)) {
+        throw new Conflict(`Cannot update container ${c.rec.Id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`);
+      }
+      if (policy) {
         if (c.rec.HostConfig.AutoRemove && !isNoRestart(policy)) {
           throw new InvalidParameter(`Cannot update container ${c.rec.Id}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
         }
@@ -362,7 +369,8 @@ export class ContainerService {
       Object.assign(hc, next);
       await this.persist(c);
     });
-    return { Warnings: [] };
+    // dockerd's nil slice: no warnings is null, not [].
+    return { Warnings: null };
   }
 
   /** How host ids relate to the container's (userns-remap), for files copied in and out. */
@@ -486,10 +494,9 @@ export class ContainerService {
     delete config.HostConfig;
     delete config.NetworkingConfig;
 
-    const hostConfig = {
-      ...defaultHostConfig(),
-      ...stripNulls(hc as Record<string, unknown>),
-      NetworkMode: networkMode === 'default' ? this.networks.defaultMode() : networkMode,
+    // Kept as the client sent it, with dockerd's defaults for what it left out (host-config.ts).
+    const hostConfig = recordedHostConfig(input.HostConfig as Record<string, unknown> | null | undefined, {
+      NetworkMode: networkMode,
       PidMode: nsModes.PidMode, IpcMode: nsModes.IpcMode, UTSMode: nsModes.UTSMode,
       // moby adaptContainerSettings: 0 means the default /dev/shm size; Berth makes no cgroup
       // namespaces, which is what dockerd's "host" (its default on cgroup v1) means.
@@ -499,7 +506,7 @@ export class ContainerService {
       // daemon.json default-ulimits fill the kinds the container does not set (moby mergeUlimits).
       Ulimits: mergeUlimits((hc as { Ulimits?: Ulimit[] | null }).Ulimits, this.defaultUlimits),
       LogConfig: resolveLogConfig(hc.LogConfig, this.logDefaults),
-    } as unknown as ContainerRecord['HostConfig'];
+    }) as unknown as ContainerRecord['HostConfig'];
     if (!isNoRestart(hostConfig.RestartPolicy) && hostConfig.AutoRemove) {
       throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
     }
@@ -540,6 +547,7 @@ export class ContainerService {
         HostConfig: hostConfig,
         NetworkSettings: { SandboxKey: '', Networks: endpoints, Ports: {} },
         Mounts: mounts,
+        SystemPathsRecorded: true,
       };
       await atomicWriteJson(join(dir, 'config.v2.json'), rec);
       this.emit(this.track(rec), 'create');
@@ -626,6 +634,7 @@ export class ContainerService {
         capAdd: hc.CapAdd ?? undefined,
         capDrop: hc.CapDrop ?? undefined,
         privileged: hc.Privileged,
+        ...systemPaths(hc, c.rec.SystemPathsRecorded === true),
         shmSize: hc.ShmSize || undefined,
         labels: cfg.Labels,
         cgroupsPath: `${this.cgroupParent}/${id}`,
@@ -1063,26 +1072,6 @@ export function mergeEnv(base: string[], over: string[]): string[] {
   return out;
 }
 
-function stripNulls(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
-}
-
-function defaultHostConfig(): Record<string, unknown> {
-  return {
-    Binds: null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} }, NetworkMode: 'bridge',
-    PortBindings: {}, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: '',
-    VolumesFrom: null, ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: 'host', Dns: [],
-    DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null,
-    OomScoreAdj: 0, PidMode: '', Privileged: false, PublishAllPorts: false, ReadonlyRootfs: false,
-    SecurityOpt: null, UTSMode: '', UsernsMode: '', ShmSize: 67108864, Runtime: 'runc', Isolation: '',
-    CpuShares: 0, Memory: 0, NanoCpus: 0, CgroupParent: '', BlkioWeight: 0, BlkioWeightDevice: [],
-    BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [],
-    CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '',
-    Devices: [], DeviceCgroupRules: null, DeviceRequests: null, MemoryReservation: 0, MemorySwap: 0,
-    MemorySwappiness: null, OomKillDisable: null, PidsLimit: null, Ulimits: null, CpuCount: 0, CpuPercent: 0,
-    IOMaximumIOps: 0, IOMaximumBandwidth: 0, MaskedPaths: [], ReadonlyPaths: [],
-  };
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());

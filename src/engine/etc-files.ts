@@ -38,7 +38,7 @@ function buildResolvConf(ns: string[], search: string[], options: string[]): str
  * (`embeddedDns`) the embedded server is the only IPv4 nameserver, the file's IPv6 ones stay,
  * and `ndots:0` is added unless the user set ndots (rebuildDNS).
  */
-export function containerResolvConf(host: string, opts: { dns?: string[]; search?: string[]; options?: string[]; embeddedDns?: string }): string {
+export function containerResolvConf(host: string, opts: { dns?: string[] | null; search?: string[] | null; options?: string[] | null; embeddedDns?: string }): string {
   const hostLines = host.split('\n');
   let text: string;
   if (opts.dns?.length || opts.search?.length || opts.options?.length) {
@@ -73,7 +73,7 @@ export interface ResolverConfig {
   ndotsSet: boolean;
 }
 
-export function resolverConfig(host: string, opts: { dns?: string[]; search?: string[]; options?: string[] }): ResolverConfig {
+export function resolverConfig(host: string, opts: { dns?: string[] | null; search?: string[] | null; options?: string[] | null }): ResolverConfig {
   const lines = containerResolvConf(host, { dns: opts.dns, search: opts.search, options: opts.options }).split('\n');
   return {
     upstreams: words(lines, /^nameserver\s/).filter((n) => /^\d+\.\d+\.\d+\.\d+$/.test(n)),
@@ -82,19 +82,19 @@ export function resolverConfig(host: string, opts: { dns?: string[]; search?: st
 }
 
 /** resolverConfig for a container about to start: reads the host's /etc/resolv.conf. */
-export async function containerResolverConfig(opts: { dns?: string[]; search?: string[]; options?: string[] }): Promise<ResolverConfig> {
+export async function containerResolverConfig(opts: { dns?: string[] | null; search?: string[] | null; options?: string[] | null }): Promise<ResolverConfig> {
   return resolverConfig(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), opts);
 }
 
 /** Writes a running container's resolv.conf again in place (the same inode: it is bind-mounted). */
-export async function rewriteResolvConf(path: string, opts: { dns?: string[]; search?: string[]; options?: string[]; embeddedDns?: string }): Promise<void> {
+export async function rewriteResolvConf(path: string, opts: { dns?: string[] | null; search?: string[] | null; options?: string[] | null; embeddedDns?: string }): Promise<void> {
   const host = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   await writeFile(path, containerResolvConf(host, opts), { mode: 0o644 });
 }
 
 export async function writeEtcFiles(dir: string, o: {
   hostname: string; domainname?: string; networkMode: string; extraHosts?: string[];
-  dns?: string[]; dnsSearch?: string[]; dnsOptions?: string[];
+  dns?: string[] | null; dnsSearch?: string[] | null; dnsOptions?: string[] | null;
   /** The container's address: `/etc/hosts` names it with the hostname, as Docker does. */
   address?: string;
   /** The embedded DNS server of a user network, used unless --dns was given. */

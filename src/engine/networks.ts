@@ -466,7 +466,11 @@ export class NetworkService {
    * or runc 1.1 cannot join it for `exec`, and sysfs cannot be mounted.
    */
   async attach(c: NetContainer, pid?: number): Promise<string | undefined> {
-    const entries = Object.entries(c.net.Networks).map(([name, ep]) => [this.get(name), ep] as const).filter(([n]) => n.Driver === 'bridge');
+    const all = Object.entries(c.net.Networks).map(([name, ep]) => [this.get(name), ep] as const);
+    // host and none have no interface to make, but moby joins them all the same: an endpoint ID
+    // of their own while the container runs (detach clears it).
+    for (const [n, ep] of all) if (n.Driver !== 'bridge') ep.EndpointID = randomBytes(32).toString('hex');
+    const entries = all.filter(([n]) => n.Driver === 'bridge');
     if (!entries.length) return undefined;
     let ns = this.sandboxName(c.id);
     const allocated: [NetworkRecord, EndpointRecord][] = [];

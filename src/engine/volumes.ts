@@ -33,6 +33,12 @@ export interface MountPoint {
   NoCopy?: boolean;
   /** Berth's own: a `-v` bind, whose missing source directory is made at start. */
   CreateSource?: boolean;
+  /**
+   * Berth's own: an anonymous volume for Config.Volumes (an image's VOLUME, `-v /path`), or a
+   * --volumes-from copy of one. moby records no Source for these (AddMountPointWithVolume), so
+   * its container list shows "" where inspect shows the volume's path.
+   */
+  SourceUnrecorded?: true;
   /** Berth's own: a `--mount type=tmpfs`'s mount data (`ro,mode=700,size=2m`). */
   TmpfsData?: string;
   /** Berth's own, in records made before TmpfsData: tmpfs options. */
@@ -125,7 +131,7 @@ export class VolumeService {
       const d = posix.normalize(dst).replace(/(.)\/+$/, '$1');
       if (out.has(d)) continue;
       const v = await this.store.create({ anonymous: true, Driver: r.volumeDriver || undefined });
-      out.set(d, { Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: d, Driver: v.Driver, Mode: '', RW: true, Propagation: '' });
+      out.set(d, { Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: d, Driver: v.Driver, Mode: '', RW: true, Propagation: '', SourceUnrecorded: true });
     }
     return [...out.values()];
   }

@@ -44,6 +44,9 @@ export interface SpecInput {
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
+  /** linux.maskedPaths / readonlyPaths: the container's recorded lists; absent = the defaults (none when privileged). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
   shmSize?: number;
   labels?: Record<string, string>;
   cgroupsPath: string;
@@ -220,8 +223,8 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
       sysctl: input.sysctls && Object.keys(input.sysctls).length ? input.sysctls : undefined,
       seccomp,
       devices: devices.length ? devices.map((d) => ('dev' in d ? d.dev : d)) : undefined,
-      maskedPaths: priv ? undefined : maskedPaths,
-      readonlyPaths: priv ? undefined : readonlyPaths,
+      maskedPaths: priv ? undefined : input.maskedPaths ?? maskedPaths,
+      readonlyPaths: priv ? undefined : input.readonlyPaths ?? readonlyPaths,
     },
   };
 }
