@@ -270,7 +270,7 @@ export class ContainerService {
       networkMode: effectiveNetworkMode(r.HostConfig.NetworkMode, () => this.networks.defaultMode()),
       portBindings: (r.HostConfig.PortBindings ?? {}) as Record<string, PortBinding[] | null>,
       publishAll: r.HostConfig.PublishAllPorts === true, exposedPorts: Object.keys((r.Config.ExposedPorts as object | undefined) ?? {}),
-      net: r.NetworkSettings,
+      net: r.NetworkSettings, macAddress: (r.Config as { MacAddress?: string | null }).MacAddress || undefined,
     };
   }
 

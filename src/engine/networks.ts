@@ -7,21 +7,33 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { run } from '../sys/exec.ts';
 import { join } from 'node:path';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
-import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
+import { Conflict, Forbidden, InvalidParameter, NotFound } from '../errors.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { atomicWriteJson } from '../util/atomic-write.ts';
 import { newId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
-import { AddressPool, parseCidr, formatCidr, overlaps, macFor, defaultGateway } from '../network/ipam.ts';
+import { AddressPool, parseCidr, formatCidr, overlaps, macFor, intToIp, ipToInt, defaultGateway } from '../network/ipam.ts';
+import { AddressPool6, parseCidr6, overlaps6, isCidr6, ip6ToBig, type Cidr6 } from '../network/ipam6.ts';
 import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, removeEndpoint, netnsExists, awaitLinksGone, prepareSandbox, configurePrepared, listNetns, adoptSandbox, NETNS_DIR, type EndpointSpec } from '../network/links.ts';
 import { ensureChains, setRules, removeRules, bridgeRules, portRules, listTags, type Rule, type PublishedPort } from '../network/firewall.ts';
 import type { EventLog } from './events.ts';
 import { RESOLVER_IP } from '../network/netns-sockets.ts';
 import { ipv6Listenable } from '../network/ipv6-listenable.ts';
+import { PortAllocator } from '../network/port-allocator.ts';
+import { publishOrder } from '../network/port-order.ts';
 
-export interface IpamConfig { Subnet: string; Gateway: string; IPRange?: string }
+/** One IPAM entry; keys in dockerd's order (Subnet, IPRange, Gateway, AuxiliaryAddresses). The first is IPv4; an IPv6 one follows. */
+export interface IpamConfig { Subnet: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }
+
+/** EndpointSettings.IPAMConfig as given (Go omits its empty fields). */
+export interface EndpointIpamConfig { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] }
+
+/** What a client may configure for an endpoint (create's EndpointsConfig entry, connect's EndpointConfig). */
+export interface EndpointInput {
+  Aliases?: string[] | null; IPAMConfig?: EndpointIpamConfig | null; DriverOpts?: Record<string, string> | null; MacAddress?: string | null;
+}
 
 export interface NetworkRecord {
   Name: string;
@@ -31,7 +43,8 @@ export interface NetworkRecord {
   Driver: 'bridge' | 'host' | 'null';
   EnableIPv4: boolean;
   EnableIPv6: boolean;
-  IPAM: { Driver: 'default'; Options: Record<string, string>; Config: IpamConfig[] };
+  /** Options as given: null when the request had none (dockerd's nil map). */
+  IPAM: { Driver: 'default'; Options: Record<string, string> | null; Config: IpamConfig[] };
   Internal: boolean;
   Attachable: boolean;
   Ingress: boolean;
@@ -45,11 +58,11 @@ export interface NetworkRecord {
 
 /** One network a container is on, as persisted in its record and shown by inspect. */
 export interface EndpointRecord {
-  IPAMConfig: { IPv4Address?: string } | null;
+  IPAMConfig: EndpointIpamConfig | null;
   Links: null;
   Aliases: string[] | null;
   MacAddress: string;
-  DriverOpts: null;
+  DriverOpts: Record<string, string> | null;
   NetworkID: string;
   EndpointID: string;
   Gateway: string;
@@ -62,6 +75,8 @@ export interface EndpointRecord {
   /** Berth's own: the host end of the veth and the name inside. */
   HostIf?: string;
   IfName?: string;
+  /** Berth's own: the MAC address the client asked for this endpoint (kept across restarts; MacAddress is the one in use). */
+  DesiredMac?: string;
 }
 
 export interface PortBinding { HostIp: string; HostPort: string }
@@ -84,6 +99,8 @@ export interface NetContainer {
   publishAll: boolean;
   exposedPorts: string[];
   net: ContainerNet;
+  /** Config.MacAddress: the MAC of the container's first endpoint (moby applies it to the first network only). */
+  macAddress?: string;
 }
 
 export interface ProxyControl {
@@ -128,6 +145,9 @@ export class NetworkService {
   private readonly log: Logger;
   private readonly nets = new Map<string, NetworkRecord>();
   private readonly pools = new Map<string, AddressPool>();
+  /** Host ports of published container ports (dockerd's portallocator: serial from ip_local_port_range). */
+  private readonly hostPorts = new PortAllocator();
+  private readonly pools6 = new Map<string, AddressPool6>();
   /** Containers with endpoints, per network ID (for inspect and DNS). */
   private readonly members = new Map<string, Map<string, NetContainer>>();
   /** Namespace deletions under way, by namespace name. */
@@ -211,7 +231,21 @@ export class NetworkService {
     if (!p) {
       const c = n.IPAM.Config[0]!;
       p = new AddressPool({ subnet: c.Subnet, gateway: c.Gateway, ipRange: c.IPRange });
+      // the user's auxiliary addresses (hosts outside Docker) are never handed out
+      for (const a of Object.values(c.AuxiliaryAddresses ?? {})) p.claim(a);
       this.pools.set(n.Id, p);
+    }
+    return p;
+  }
+
+  /** The IPv6 pool of a network with IPv6 enabled and an IPv6 subnet (dockerd gives no IPv6 address otherwise). */
+  private pool6(n: NetworkRecord): AddressPool6 | undefined {
+    const c = n.EnableIPv6 ? v6Config(n) : undefined;
+    if (!c) return undefined;
+    let p = this.pools6.get(n.Id);
+    if (!p) {
+      p = new AddressPool6({ subnet: c.Subnet, gateway: c.Gateway, ipRange: c.IPRange, auxiliary: Object.values(c.AuxiliaryAddresses ?? {}) });
+      this.pools6.set(n.Id, p);
     }
     return p;
   }
@@ -219,7 +253,8 @@ export class NetworkService {
   private async setUpBridge(n: NetworkRecord): Promise<void> {
     const c = n.IPAM.Config[0]!;
     const bridge = this.bridgeName(n);
-    await ensureBridge({ name: bridge, gatewayCidr: `${c.Gateway}/${parseCidr(c.Subnet).prefix}`, mtu: this.o.mtu });
+    const p6 = this.pool6(n);
+    await ensureBridge({ name: bridge, gatewayCidr: `${c.Gateway}/${parseCidr(c.Subnet).prefix}`, mtu: this.o.mtu, gateway6Cidr: p6 ? `${p6.gatewayText}/${p6.prefix}` : undefined });
     if (this.o.loopbackNat) await writeFileSafe(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1');
     await setRules(bridge, bridgeRules({ bridge, subnet: c.Subnet, internal: n.Internal, loopbackNat: this.o.loopbackNat }));
     await writeFileSafe(`/proc/sys/net/ipv4/ip_forward`, '1');
@@ -249,18 +284,23 @@ export class NetworkService {
 
   async create(o: {
     Name: string; Driver?: string; Internal?: boolean; Attachable?: boolean; CheckDuplicate?: boolean;
-    IPAM?: { Driver?: string; Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] | null } | null;
+    IPAM?: { Driver?: string; Options?: Record<string, string> | null; Config?: { Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> | null }[] | null } | null;
     Options?: Record<string, string> | null; Labels?: Record<string, string> | null; EnableIPv6?: boolean | null;
   }): Promise<NetworkRecord> {
-    if (!o.Name) throw new InvalidParameter('network name is required');
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.Name)) throw new InvalidParameter(`invalid network name "${o.Name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
-    if (PREDEFINED.includes(o.Name)) throw new Conflict(`operation is not permitted on predefined ${o.Name} network`);
+    // dockerd 20.10 takes any name with a non-blank character (libnetwork's IsValidName: spaces,
+    // slashes, colons, unicode); only the predefined names (and `default`, a network mode) are refused
+    if (!o.Name?.trim()) throw new InvalidParameter(`invalid name: ${o.Name ?? ''}`);
+    if ([...PREDEFINED, 'default'].includes(o.Name)) throw new Forbidden(`operation is not permitted on predefined ${o.Name} network `);
     if ([...this.nets.values()].some((n) => n.Name === o.Name)) throw new Conflict(`network with name ${o.Name} already exists`);
     const driver = o.Driver || 'bridge';
     if (driver !== 'bridge') throw new NotFound(`plugin "${driver}" not found`);
-    if (o.EnableIPv6) throw new InvalidParameter('IPv6 networks are not supported by berthd yet');
-    const cfgs = o.IPAM?.Config ?? [];
+    // IPAM entries by family: one IPv4 subnet (given or from the pool) and at most one IPv6 one
+    const cfgs = (o.IPAM?.Config ?? []).filter((x) => !isCidr6(x.Subnet ?? ''));
+    const cfgs6 = (o.IPAM?.Config ?? []).filter((x) => isCidr6(x.Subnet ?? ''));
     if (cfgs.length > 1) throw new InvalidParameter('berthd supports one IPv4 subnet per network');
+    if (cfgs6.length > 1) throw new InvalidParameter('berthd supports one IPv6 subnet per network');
+    if (o.EnableIPv6 && !cfgs6.length) throw new NotFound('could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
+    const cfg6 = cfgs6[0] ? this.ipv6Config(cfgs6[0] as IpamConfig) : undefined;
     const n = this.base(o.Name, 'bridge');
     n.Internal = o.Internal ?? false;
     n.Attachable = o.Attachable ?? false;
@@ -279,14 +319,17 @@ export class NetworkService {
     }
     if (!subnet) subnet = await this.freeSubnet();
     for (const x of this.nets.values()) {
-      for (const xc of x.IPAM.Config) {
-        if (overlaps(parseCidr(xc.Subnet), subnet)) throw new Conflict(`invalid pool request: Pool overlaps with other one on this address space`);
+      for (const xc of v4Configs(x)) {
+        if (overlaps(parseCidr(xc.Subnet), subnet)) throw new Forbidden('Pool overlaps with other one on this address space');
       }
     }
     const gateway = c?.Gateway || defaultGateway(subnet, c?.IPRange);
-    const cfg: IpamConfig = { Subnet: formatCidr(subnet), Gateway: gateway, ...(c?.IPRange ? { IPRange: c.IPRange } : {}) };
+    const cfg: IpamConfig = { Subnet: formatCidr(subnet), ...(c?.IPRange ? { IPRange: c.IPRange } : {}), Gateway: gateway, ...auxOf(c as IpamConfig | undefined) };
     new AddressPool({ subnet: cfg.Subnet, gateway: cfg.Gateway, ipRange: cfg.IPRange }); // validates
-    n.IPAM.Config = [cfg];
+    checkAuxiliary(cfg);
+    n.IPAM.Config = cfg6 ? [cfg, cfg6] : [cfg];
+    n.IPAM.Options = o.IPAM?.Options ?? null;
+    n.EnableIPv6 = o.EnableIPv6 ?? false;
     if (c?.Subnet && !c.Gateway) n.GatewayImplicit = true;
     await this.setUpBridge(n);
     try {
@@ -300,6 +343,22 @@ export class NetworkService {
     return n;
   }
 
+  /** Checks an IPv6 IPAM entry (syntax, gateway, range, no overlap with another network's) and returns it as dockerd shows it: as given. */
+  private ipv6Config(c: IpamConfig): IpamConfig {
+    let subnet: Cidr6;
+    try { subnet = parseCidr6(c.Subnet); } catch (e) {
+      throw new InvalidParameter(`Invalid subnet ${c.Subnet} : ${(e as Error).message}`);
+    }
+    for (const x of this.nets.values()) {
+      const xc = v6Config(x);
+      if (xc && overlaps6(parseCidr6(xc.Subnet), subnet)) throw new Forbidden('Pool overlaps with other one on this address space');
+    }
+    const out: IpamConfig = { Subnet: c.Subnet, ...(c.IPRange ? { IPRange: c.IPRange } : {}), ...(c.Gateway ? { Gateway: c.Gateway } : {}), ...auxOf(c) };
+    new AddressPool6({ subnet: out.Subnet, gateway: out.Gateway, ipRange: out.IPRange }); // validates
+    checkAuxiliary(out);
+    return out;
+  }
+
   private emit(n: NetworkRecord, action: string, container?: string): void {
     this.events?.emit('network', action, n.Id, { ...(container ? { container } : {}), name: n.Name, type: n.Driver });
   }
@@ -311,7 +370,7 @@ export class NetworkService {
   private async freeSubnet(): Promise<ReturnType<typeof parseCidr>> {
     const pool = parseCidr(this.o.pool);
     const routes = await hostRoutes();
-    const taken = [...[...this.nets.values()].flatMap((n) => n.IPAM.Config.map((c) => parseCidr(c.Subnet))), ...routes];
+    const taken = [...[...this.nets.values()].flatMap((n) => v4Configs(n).map((c) => parseCidr(c.Subnet))), ...routes];
     // Serially, as dockerd's IPAM does: the search starts after the subnet given last, so a
     // subnet just released is not handed out again at once (wrapping round the pool).
     const count = Math.floor(pool.size / 256);
@@ -349,6 +408,7 @@ export class NetworkService {
     await rm(join(this.dir, `${n.Id}.json`), { force: true });
     this.nets.delete(n.Id);
     this.pools.delete(n.Id);
+    this.pools6.delete(n.Id);
     this.emit(n, 'destroy');
   }
 
@@ -390,11 +450,32 @@ export class NetworkService {
     if (mode === 'host' || mode === 'none') { out[mode] = emptyEndpoint(this.get(mode).Id); return out; }
     const n = this.modeNetwork(mode);
     if (!n) return out;
-    const ec = ((endpointsConfig ?? {})[n.Name] ?? (endpointsConfig ?? {})[mode] ?? {}) as { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null };
-    if (ec.IPAMConfig?.IPv4Address && n.Name === 'bridge') throw new InvalidParameter('user specified IP address is supported on user defined networks only');
-    if (ec.Aliases?.length && n.Name === 'bridge') throw new InvalidParameter('network-scoped alias is supported only for containers in user defined networks');
-    out[n.Name] = { ...emptyEndpoint(n.Id), Aliases: ec.Aliases?.length ? ec.Aliases : null, IPAMConfig: ec.IPAMConfig?.IPv4Address ? { IPv4Address: ec.IPAMConfig.IPv4Address } : null };
+    // moby's verifyNetworkingConfig: a container is created on one network; more are connected later
+    const given = Object.entries(endpointsConfig ?? {});
+    if (given.length > 1) throw new InvalidParameter(`Container cannot be connected to network endpoints: ${given.map(([k]) => k).join(', ')}`);
+    const [key, raw] = given[0] ?? [n.Name, {}];
+    if (raw === null || raw === undefined) throw new InvalidParameter(`no EndpointSettings for ${key}`);
+    const ec = raw as EndpointInput;
+    checkEndpointAddresses(ec);
+    // moby's updateContainerNetworkSettings: the entry names the container's network, whatever the
+    // mode says; one for the mode's network (by name, ID or `default`) is filed under its name, one
+    // for another network stays under its key and is joined at start (a missing one fails there)
+    let target: NetworkRecord | undefined = n;
+    if (key !== n.Name && key !== n.Id && key !== mode && key !== 'default') {
+      try { target = this.get(key); } catch { target = undefined; }
+      if (!target) { out[key] = this.endpointFrom(undefined, ec); return out; }
+    }
+    out[target.Name] = this.endpointFrom(target, ec);
     return out;
+  }
+
+  /** An endpoint as configured (nothing allocated yet): what the client gave is kept as given. */
+  private endpointFrom(n: NetworkRecord | undefined, ec: EndpointInput): EndpointRecord {
+    if (n?.Name === 'bridge' && (ec.IPAMConfig?.IPv4Address || ec.IPAMConfig?.IPv6Address)) throw new InvalidParameter('user specified IP address is supported on user defined networks only');
+    if (n?.Name === 'bridge' && ec.Aliases?.length) throw new InvalidParameter('network-scoped alias is supported only for containers in user defined networks');
+    const ep: EndpointRecord = { ...emptyEndpoint(n?.Id ?? ''), Aliases: ec.Aliases?.length ? ec.Aliases : null, IPAMConfig: ipamConfigOf(ec.IPAMConfig), DriverOpts: ec.DriverOpts ? { ...ec.DriverOpts } : null };
+    if (ec.MacAddress) { ep.DesiredMac = ec.MacAddress; ep.MacAddress = ec.MacAddress; }
+    return ep;
   }
 
   private sandboxName(id: string): string {
@@ -435,6 +516,9 @@ export class NetworkService {
     return {
       hostIf, ifName: `eth${index}`, mac: ep.MacAddress, addressCidr: `${ep.IPAddress}/${ep.IPPrefixLen}`,
       bridge: this.bridgeName(n), mtu: this.o.mtu, defaultGateway: gateway && !n.Internal ? ep.Gateway : undefined,
+      ...(ep.GlobalIPv6Address ? { address6Cidr: `${ep.GlobalIPv6Address}/${ep.GlobalIPv6PrefixLen}`, defaultGateway6: gateway && !n.Internal ? ep.IPv6Gateway : undefined } : {}),
+      // libnetwork puts link-local addresses in their family's link-local prefix (169.254.0.0/16, fe80::/64)
+      ...(ep.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalCidrs: ep.IPAMConfig.LinkLocalIPs.map((a) => `${a}/${a.includes(':') ? 64 : 16}`) } : {}),
     };
   }
 
@@ -443,11 +527,32 @@ export class NetworkService {
     const ip = pool.allocate(ep.IPAMConfig?.IPv4Address);
     ep.IPAddress = ip;
     ep.IPPrefixLen = pool.prefix;
-    ep.Gateway = n.IPAM.Config[0]!.Gateway;
-    ep.MacAddress = macFor(ip);
+    ep.Gateway = n.IPAM.Config[0]!.Gateway ?? '';
+    const p6 = this.pool6(n);
+    if (p6) {
+      try {
+        ep.GlobalIPv6Address = p6.allocate(ep.IPAMConfig?.IPv6Address);
+      } catch (err) {
+        pool.release(ip);
+        ep.IPAddress = '';
+        throw err;
+      }
+      ep.GlobalIPv6PrefixLen = p6.prefix;
+      ep.IPv6Gateway = p6.gatewayText;
+    }
+    // Config.MacAddress names the first endpoint's MAC (moby: first network only), an endpoint's own
+    // MacAddress (API 1.44+) its own; otherwise Docker's 02:42 + the IPv4 address
+    const first = Object.values(c.net.Networks)[0] === ep;
+    ep.MacAddress = (first && c.macAddress) || ep.DesiredMac || macFor(ip);
     ep.NetworkID = n.Id;
     ep.EndpointID = createHash('sha256').update(`${c.id}/${n.Id}/${ip}`).digest('hex');
     ep.DNSNames = n.Name === 'bridge' ? null : [c.name, c.id.slice(0, 12), ...(ep.Aliases ?? [])];
+  }
+
+  /** Gives an endpoint's addresses back to the network's pools. */
+  private releaseAddresses(n: NetworkRecord, ep: EndpointRecord): void {
+    if (ep.IPAddress) this.pool(n).release(ep.IPAddress);
+    if (ep.GlobalIPv6Address) this.pool6(n)?.release(ep.GlobalIPv6Address);
   }
 
   private member(n: NetworkRecord, c: NetContainer, on: boolean): void {
@@ -505,7 +610,7 @@ export class NetworkService {
     } catch (err) {
       // detach releases what it finds recorded; addresses allocated before the failure too.
       await this.detach(c).catch(() => {});
-      for (const [n, ep] of allocated) { if (ep.IPAddress) this.pool(n).release(ep.IPAddress); clearAddress(ep); }
+      for (const [n, ep] of allocated) { this.releaseAddresses(n, ep); clearAddress(ep); }
       throw err;
     }
     for (const [n] of entries) this.member(n, c, true);
@@ -513,25 +618,40 @@ export class NetworkService {
     return c.net.SandboxKey;
   }
 
-  /** Publishes the container's ports on its first network: the proxy binds first (a port in use fails here). */
+  /**
+   * Publishes the container's ports on its first network. The host ports are chosen first, as
+   * dockerd's allocator does (network/port-allocator.ts), and recorded at once so that detach
+   * gives them back whatever fails later; then the proxy binds them.
+   */
   private async publish(c: NetContainer, n: NetworkRecord, ep: EndpointRecord): Promise<void> {
     const wanted = publishedPorts(c, await ipv6Listenable());
     c.net.Ports = Object.fromEntries(c.exposedPorts.map((p) => [p, null]));
     if (!wanted.length) return;
-    const forwards: PublishedPort[] = wanted.map((w) => ({ ...w, containerIp: ep.IPAddress }));
+    const fail = (err: unknown): Error => new InvalidParameter(`driver failed programming external connectivity on endpoint ${c.name} (${ep.EndpointID}): ${(err as Error).message}`, { cause: err });
+    let ports: number[];
+    try {
+      ports = await this.hostPorts.allocate(wanted);
+    } catch (err) {
+      throw fail(err);
+    }
+    const forwards: PublishedPort[] = wanted.map((w, i) => ({ proto: w.proto, hostIp: w.hostIp, hostPort: ports[i]!, containerIp: ep.IPAddress, containerPort: w.containerPort }));
+    for (const f of forwards) (c.net.Ports[`${f.containerPort}/${f.proto}`] ??= []).push({ HostIp: f.hostIp || '0.0.0.0', HostPort: String(f.hostPort) });
     let started: { pid: number; forwards: PublishedPort[] };
     try {
       started = await this.o.proxy.start(forwards, c.id);
     } catch (err) {
-      throw new InvalidParameter(`driver failed programming external connectivity on endpoint ${c.name}: ${(err as Error).message}`);
+      throw fail(err);
     }
     c.net.ProxyPid = started.pid;
     // IPv6 listeners reach the container through the proxy alone (dockerd 20.10 without --ip6tables).
     const rules: Rule[] = started.forwards.filter((f) => !isIPv6(f.hostIp)).flatMap((f) => portRules(this.bridgeName(n), f, this.o.loopbackNat));
     await setRules(`${this.bridgeName(n)}/${c.id.slice(0, 12)}`, rules);
-    for (const f of started.forwards) {
-      const key = `${f.containerPort}/${f.proto}`;
-      (c.net.Ports[key] ??= []).push({ HostIp: f.hostIp || '0.0.0.0', HostPort: String(f.hostPort) });
+  }
+
+  /** Gives a container's host ports back to the allocator (its port map is about to be dropped). */
+  private releasePorts(c: NetContainer): void {
+    for (const [key, binds] of Object.entries(c.net.Ports)) {
+      for (const b of binds ?? []) this.hostPorts.release(b.HostIp, (key.split('/')[1] ?? 'tcp') as 'tcp' | 'udp', Number(b.HostPort));
     }
   }
 
@@ -548,7 +668,7 @@ export class NetworkService {
       try { n = this.get(name); } catch { n = undefined; }
       if (n?.Driver === 'bridge') {
         if (published) await removeRules(`${this.bridgeName(n)}/${c.id.slice(0, 12)}`).catch(() => {});
-        if (ep.IPAddress) this.pool(n).release(ep.IPAddress);
+        this.releaseAddresses(n, ep);
         this.member(n, c, false);
       }
       if (ep.HostIf) hostIfs.push(ep.HostIf);
@@ -563,6 +683,7 @@ export class NetworkService {
     this.teardowns.set(ns, gone);
     c.net.SandboxKey = '';
     // moby's releaseNetwork drops the port map: a stopped container shows `"Ports": {}` and no rows in ps.
+    this.releasePorts(c);
     c.net.Ports = {};
     this.log.debug({ id: c.id, ms: Math.round(performance.now() - t0) }, 'network detached');
   }
@@ -581,6 +702,7 @@ export class NetworkService {
       try { n = this.get(name); } catch { continue; }
       if (n.Driver !== 'bridge' || !ep.IPAddress) continue;
       if (!this.pool(n).claim(ep.IPAddress)) this.log.warn({ id: c.id, ip: ep.IPAddress }, 'address claimed twice');
+      if (ep.GlobalIPv6Address && !this.pool6(n)?.claim(ep.GlobalIPv6Address)) this.log.warn({ id: c.id, ip: ep.GlobalIPv6Address }, 'IPv6 address claimed twice');
       this.member(n, c, true);
       first ??= [n, ep];
     }
@@ -589,7 +711,10 @@ export class NetworkService {
     const forwards: PublishedPort[] = [];
     for (const [key, binds] of Object.entries(c.net.Ports)) {
       const [port, proto] = key.split('/');
-      for (const b of binds ?? []) forwards.push({ proto: proto as 'tcp' | 'udp', hostIp: b.HostIp, hostPort: Number(b.HostPort), containerIp: first[1].IPAddress, containerPort: Number(port) });
+      for (const b of binds ?? []) {
+        forwards.push({ proto: proto as 'tcp' | 'udp', hostIp: b.HostIp, hostPort: Number(b.HostPort), containerIp: first[1].IPAddress, containerPort: Number(port) });
+        if (!this.hostPorts.claim(b.HostIp, proto as 'tcp' | 'udp', Number(b.HostPort))) this.log.warn({ id: c.id, port: `${b.HostIp}:${b.HostPort}/${proto}` }, 'host port claimed twice');
+      }
     }
     if (!forwards.length) return;
     if (!c.net.ProxyPid || !this.o.proxy.alive(c.net.ProxyPid)) {
@@ -625,15 +750,16 @@ export class NetworkService {
   }
 
   /** `docker network connect` of a running container: one more interface, now. */
-  async connect(c: NetContainer, ref: string, cfg: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }, running: boolean): Promise<void> {
+  async connect(c: NetContainer, ref: string, cfg: EndpointInput, running: boolean): Promise<void> {
     const n = this.get(ref);
     if (n.Driver !== 'bridge') throw new InvalidParameter(`container cannot be connected to network ${n.Name}`);
     if (c.networkMode === 'host' || c.networkMode === 'none' || c.networkMode.startsWith('container:')) {
       throw new InvalidParameter(`container sharing network namespace with another container or host cannot be connected to any other network`);
     }
+    // the endpoint's settings are checked first (moby's updateNetworkConfig), then whether it is there
+    checkEndpointAddresses(cfg);
+    const ep = this.endpointFrom(n, cfg);
     if (c.net.Networks[n.Name]) throw new Conflict(`endpoint with name ${c.name} already exists in network ${n.Name}`);
-    if (n.Name === 'bridge' && (cfg.Aliases?.length || cfg.IPAMConfig?.IPv4Address)) throw new InvalidParameter('network-scoped alias and user specified IP are supported only for user defined networks');
-    const ep: EndpointRecord = { ...emptyEndpoint(n.Id), Aliases: cfg.Aliases?.length ? cfg.Aliases : null, IPAMConfig: cfg.IPAMConfig?.IPv4Address ? { IPv4Address: cfg.IPAMConfig.IPv4Address } : null };
     if (running) {
       this.allocate(c, n, ep);
       const index = Object.values(c.net.Networks).filter((e) => e.IfName).length;
@@ -643,7 +769,7 @@ export class NetworkService {
       try {
         await addEndpoint(this.nsName(c), spec);
       } catch (err) {
-        this.pool(n).release(ep.IPAddress);
+        this.releaseAddresses(n, ep);
         throw err;
       }
       this.member(n, c, true);
@@ -664,7 +790,7 @@ export class NetworkService {
         await removeRules(`${this.bridgeName(n)}/${c.id.slice(0, 12)}`);
       }
     }
-    if (ep.IPAddress) this.pool(n).release(ep.IPAddress);
+    this.releaseAddresses(n, ep);
     this.member(n, c, false);
     delete c.net.Networks[n.Name];
     this.emit(n, 'disconnect', c.id);
@@ -771,33 +897,40 @@ function clearAddress(ep: EndpointRecord): void {
   ep.IPAddress = '';
   ep.IPPrefixLen = 0;
   ep.Gateway = '';
-  ep.MacAddress = '';
+  ep.GlobalIPv6Address = '';
+  ep.GlobalIPv6PrefixLen = 0;
+  ep.IPv6Gateway = '';
+  // what the client asked for stays shown until the next start (moby keeps the endpoint config)
+  ep.MacAddress = ep.DesiredMac ?? '';
   ep.EndpointID = '';
   delete ep.HostIf;
   delete ep.IfName;
 }
 
+/** A binding to publish: host port 0 when any will do, hostPortEnd above hostPort for a range ("8000-8005:80"). */
+export type WantedPort = Omit<PublishedPort, 'containerIp'> & { hostPortEnd: number };
+
 /**
- * `-p` bindings (and `-P` for every exposed port) as forwards, host ports 0 when random. With
- * `v6` (the host can listen on IPv6) a binding without a host address also gets a `::` twin
- * right after it, as dockerd 20.10's bridge driver makes (allocatePortsInternal): the userland
- * proxy forwards it to the container's IPv4 address, and takes the twin's port when random.
+ * `-p` bindings (and `-P` for every unbound exposed port) as forwards, in dockerd's order
+ * (network/port-order.ts), host ports 0 when random. With `v6` (the host can listen on IPv6) a
+ * binding without a host address also gets a `::` twin right after it, as dockerd 20.10's
+ * bridge driver makes (allocatePortsInternal): the userland proxy forwards it to the
+ * container's IPv4 address; its host port comes from the `::` table of the allocator.
  */
-export function publishedPorts(c: NetContainer, v6 = false): Omit<PublishedPort, 'containerIp'>[] {
-  const out: Omit<PublishedPort, 'containerIp'>[] = [];
-  const keys = new Set([...Object.keys(c.portBindings), ...(c.publishAll ? c.exposedPorts : [])]);
-  for (const key of keys) {
-    const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
-    if (!m) throw new InvalidParameter(`invalid port specification: "${key}"`);
+export function publishedPorts(c: NetContainer, v6 = false): WantedPort[] {
+  const out: WantedPort[] = [];
+  const ports = [...new Set([...c.exposedPorts, ...Object.keys(c.portBindings)])];
+  for (const b of publishOrder(ports, c.portBindings, c.publishAll)) {
+    const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(b.key);
+    if (!m) throw new InvalidParameter(`invalid port specification: "${b.key}"`);
     if (m[2] === 'sctp') throw new InvalidParameter('sctp ports are not supported by berthd');
-    const binds = c.portBindings[key]?.length ? c.portBindings[key]! : [{ HostIp: '', HostPort: '' }];
-    for (const b of binds) {
-      const hp = b.HostPort ? Number(b.HostPort.split('-')[0]) : 0;
-      if (!Number.isInteger(hp) || hp < 0 || hp > 65535) throw new InvalidParameter(`invalid host port: ${b.HostPort}`);
-      if (b.HostIp && b.HostIp.includes(':')) throw new InvalidParameter('IPv6 host addresses are not supported by berthd yet');
-      out.push({ proto: (m[2] ?? 'tcp') as 'tcp' | 'udp', hostIp: b.HostIp || '0.0.0.0', hostPort: hp, containerPort: Number(m[1]) });
-      if (v6 && !b.HostIp) out.push({ ...out[out.length - 1]!, hostIp: '::' });
-    }
+    const r = /^(\d+)(?:-(\d+))?$/.exec(b.HostPort ?? '');
+    const hp = r ? Number(r[1]) : 0;
+    const end = r?.[2] ? Number(r[2]) : hp;
+    if ((b.HostPort && !r) || hp > 65535 || end > 65535 || end < hp) throw new InvalidParameter(`invalid host port: ${b.HostPort}`);
+    if (b.HostIp && b.HostIp.includes(':')) throw new InvalidParameter('IPv6 host addresses are not supported by berthd yet');
+    out.push({ proto: (m[2] ?? 'tcp') as 'tcp' | 'udp', hostIp: b.HostIp || '0.0.0.0', hostPort: hp, hostPortEnd: end, containerPort: Number(m[1]) });
+    if (v6 && !b.HostIp) out.push({ ...out[out.length - 1]!, hostIp: '::' });
   }
   return out;
 }
@@ -815,4 +948,48 @@ async function hostRoutes(): Promise<ReturnType<typeof parseCidr>[]> {
 
 async function writeFileSafe(path: string, data: string): Promise<void> {
   await writeFile(path, data).catch(() => {});
+}
+
+/** A network's IPv4 IPAM entries (the first is the one in use). */
+function v4Configs(n: NetworkRecord): IpamConfig[] {
+  return n.IPAM.Config.filter((c) => !isCidr6(c.Subnet));
+}
+
+/** A network's IPv6 IPAM entry, if it has one. */
+function v6Config(n: NetworkRecord): IpamConfig | undefined {
+  return n.IPAM.Config.find((c) => isCidr6(c.Subnet));
+}
+
+function auxOf(c: IpamConfig | undefined): Pick<IpamConfig, 'AuxiliaryAddresses'> {
+  return c?.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length ? { AuxiliaryAddresses: { ...c.AuxiliaryAddresses } } : {};
+}
+
+/** Auxiliary addresses must lie in their entry's subnet (libnetwork's words). */
+function checkAuxiliary(c: IpamConfig): void {
+  const v6 = isCidr6(c.Subnet);
+  for (const [k, a] of Object.entries(c.AuxiliaryAddresses ?? {})) {
+    let inside: boolean;
+    try {
+      if (v6) { const s = parseCidr6(c.Subnet); const ip = ip6ToBig(a); inside = ip >= s.base && ip < s.base + s.size; } else { const s = parseCidr(c.Subnet); const ip = ipToInt(a); inside = ip >= s.base && ip < s.base + s.size; }
+    } catch { inside = false; }
+    if (!inside) throw new Forbidden(`auxiliary address: (${k}:${a}) must belong to the master pool: ${c.Subnet}`);
+  }
+}
+
+/** EndpointSettings.IPAMConfig as Go keeps it: null stays null, empty fields are dropped. */
+function ipamConfigOf(c: EndpointIpamConfig | null | undefined): EndpointIpamConfig | null {
+  if (!c) return null;
+  return {
+    ...(c.IPv4Address ? { IPv4Address: c.IPv4Address } : {}), ...(c.IPv6Address ? { IPv6Address: c.IPv6Address } : {}),
+    ...(c.LinkLocalIPs?.length ? { LinkLocalIPs: [...c.LinkLocalIPs] } : {}),
+  };
+}
+
+/** The addresses a client gives for an endpoint, checked with moby's words before anything is made. */
+function checkEndpointAddresses(ec: EndpointInput): void {
+  const ipam = ec.IPAMConfig;
+  if (ipam?.IPv4Address && !isIPv4(ipam.IPv4Address)) throw new InvalidParameter(`invalid IPv4 address: ${ipam.IPv4Address}`);
+  if (ipam?.IPv6Address && !isIPv6(ipam.IPv6Address)) throw new InvalidParameter(`invalid IPv6 address: ${ipam.IPv6Address}`);
+  for (const a of ipam?.LinkLocalIPs ?? []) if (!isIP(a)) throw new InvalidParameter(`invalid link-local IP address: ${a}`);
+  if (ec.MacAddress && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(ec.MacAddress)) throw new InvalidParameter(`invalid MAC address: ${ec.MacAddress}`);
 }

@@ -2,12 +2,16 @@
 // the host side and one inside the namespace per change (every `ip` spawn costs milliseconds).
 // A container's namespace is a named one (`ip netns`), so it outlives berthd restarts and can be
 // joined by other containers (`--network container:`), and runc is told to join it.
-import { access, readdir } from 'node:fs/promises';
+import { access, readdir, writeFile } from 'node:fs/promises';
 import { run } from '../sys/exec.ts';
 
 export const NETNS_DIR = '/run/netns';
 
-export interface BridgeSpec { name: string; gatewayCidr: string; mtu: number }
+export interface BridgeSpec {
+  name: string; gatewayCidr: string; mtu: number;
+  /** The IPv6 gateway address of an IPv6 network (`2001:db8::1/64`), on the bridge beside the IPv4 one. */
+  gateway6Cidr?: string;
+}
 
 export interface EndpointSpec {
   /** Host end of the veth pair (max 15 chars). */
@@ -20,6 +24,11 @@ export interface EndpointSpec {
   mtu: number;
   /** Default route via this gateway (the first endpoint of a container with outbound access). */
   defaultGateway?: string;
+  /** The endpoint's IPv6 address on an IPv6 network, and the default IPv6 route's gateway (first endpoint). */
+  address6Cidr?: string;
+  defaultGateway6?: string;
+  /** Extra link-local addresses (EndpointSettings.IPAMConfig.LinkLocalIPs), as `169.254.8.8/16`. */
+  linkLocalCidrs?: string[];
 }
 
 async function ipBatch(lines: string[], netns?: string): Promise<void> {
@@ -37,6 +46,12 @@ export async function ensureBridge(b: BridgeSpec): Promise<void> {
   if (!(await linkExists(b.name))) lines.push(`link add ${b.name} type bridge`);
   lines.push(`addr replace ${b.gatewayCidr} dev ${b.name}`, `link set ${b.name} mtu ${b.mtu} up`);
   await ipBatch(lines);
+  if (b.gateway6Cidr) {
+    // a new bridge may start with IPv6 off (the host's default); its address goes when it is deleted.
+    // nodad: the gateway answers at once, as the containers' addresses do.
+    await writeFile(`/proc/sys/net/ipv6/conf/${b.name}/disable_ipv6`, '0').catch(() => {});
+    await ipBatch([`addr replace ${b.gateway6Cidr} dev ${b.name} nodad`]);
+  }
 }
 
 export async function deleteLink(name: string): Promise<void> {
@@ -55,8 +70,13 @@ function hostSide(e: EndpointSpec, netns: string): string[] {
 }
 
 function insideSide(e: EndpointSpec): string[] {
-  const lines = [`addr add ${e.addressCidr} dev ${e.ifName}`, `link set ${e.ifName} up`];
+  const lines = [`addr add ${e.addressCidr} dev ${e.ifName}`];
+  // IPv6 without duplicate address detection (as libnetwork adds it): usable the moment the container starts
+  if (e.address6Cidr) lines.push(`addr add ${e.address6Cidr} dev ${e.ifName} nodad`);
+  for (const ll of e.linkLocalCidrs ?? []) lines.push(`addr add ${ll} dev ${e.ifName}${ll.includes(':') ? ' nodad' : ''}`);
+  lines.push(`link set ${e.ifName} up`);
   if (e.defaultGateway) lines.push(`route replace default via ${e.defaultGateway} dev ${e.ifName}`);
+  if (e.defaultGateway6 && e.address6Cidr) lines.push(`route replace default via ${e.defaultGateway6} dev ${e.ifName}`);
   return lines;
 }
 

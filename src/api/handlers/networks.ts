@@ -5,7 +5,7 @@ import { object, optBool, optString, optStringMap } from '../check.ts';
 import { parseFilters, rejectUnknownFilters } from '../filters.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
-import type { NetworkRecord } from '../../engine/networks.ts';
+import type { EndpointInput, NetworkRecord } from '../../engine/networks.ts';
 import { matchLabel } from '../../engine/container-views.ts';
 import { parseFilterTime } from '../../engine/prune.ts';
 import { filterNetworks } from '../../engine/network-filters.ts';
@@ -21,13 +21,17 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
       for (const c of nets.containersOf(n)) {
         const ep = c.net.Networks[n.Name];
         if (!ep) continue;
-        containers[c.id] = { Name: c.name, EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '', IPv6Address: '' };
+        containers[c.id] = {
+          Name: c.name, EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '',
+          IPv6Address: ep.GlobalIPv6Address ? `${ep.GlobalIPv6Address}/${ep.GlobalIPv6PrefixLen}` : '',
+        };
       }
     }
     const { GatewayImplicit: implicit, ...wire } = n;
     const out: Record<string, unknown> = { ...wire, Containers: containers };
-    // a gateway the user did not give is not part of the IPAM config dockerd shows
-    if (implicit) out.IPAM = { ...n.IPAM, Config: n.IPAM.Config.map((c) => ({ ...c, Gateway: '' })) };
+    // a gateway the user did not give for the IPv4 subnet is not part of the IPAM config dockerd
+    // shows (Go omits the empty field); the IPv6 entry is kept as given anyway
+    if (implicit) out.IPAM = { ...n.IPAM, Config: n.IPAM.Config.map((c, i) => { if (i > 0) return c; const { Gateway: _g, ...rest } = c; return rest; }) };
     // EnableIPv4 came with API 1.47 (moby 28); the built-in networks have no IPAM options map
     if (versionLess(apiVersion, '1.47')) delete out.EnableIPv4;
     if (['bridge', 'host', 'none'].includes(n.Name) && !Object.keys(n.IPAM.Options ?? {}).length) out.IPAM = { ...n.IPAM, Options: null };
@@ -62,6 +66,7 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
         for (const c of ipam.Config) {
           const cfg = object(c, 'IPAM.Config entry');
           for (const k of ['Subnet', 'IPRange', 'Gateway']) optString(cfg, k, `IPAM.Config.${k}`);
+          optStringMap(cfg, 'AuxiliaryAddresses', 'IPAM.Config.AuxiliaryAddresses');
         }
       }
     }
@@ -89,7 +94,7 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('POST', '/networks/{id}/connect', async (ctx) => {
-    const body = await readJson(ctx.req) as { Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null };
+    const body = await readJson(ctx.req) as { Container?: string; EndpointConfig?: EndpointInput | null };
     if (!body?.Container) throw new InvalidParameter('container is required');
     optString(body as Record<string, unknown>, 'Container');
     await svc.connectNetwork(body.Container, ctx.params.id!, body.EndpointConfig ?? {});
