@@ -135,7 +135,7 @@ describe('docker run against berthd', () => {
     assert.ok(c.Config.Env.includes('X=y'));
     assert.deepEqual(c.Config.Cmd, ['sh', '-c', 'exit 5']);
     assert.equal(c.GraphDriver.Name, 'overlay2');
-    assert.equal(c.HostConfig.NetworkMode, 'bridge');
+    assert.equal(c.HostConfig.NetworkMode, 'default'); // as dockerd records it (runconfig SetDefaultNetModeIfBlank)
     assert.deepEqual(c.Mounts, []);
     assert.equal((await d.docker(['inspect', '-f', '{{.State.ExitCode}}', 'insp'])).stdout, '5\n');
     await d.docker(['rm', 'insp']);
