@@ -2,6 +2,8 @@
 // lines whose headers are flushed at once (the Docker CLI waits for them before going on).
 import type { ServerResponse, IncomingMessage } from 'node:http';
 import { InvalidParameter } from '../errors.ts';
+import { goDecode, GoJsonError } from '../util/go-json.ts';
+import { anyValue, type GoType } from '../types/go-wire-types.ts';
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
@@ -64,14 +66,31 @@ export async function readBody(req: IncomingMessage, limit = 64 * 1024 * 1024): 
   return Buffer.concat(chunks);
 }
 
-/** Parses a JSON body; an empty body is `{}`, and malformed JSON is a 400 with the parser's word. */
+/** Parses a JSON body as Go's decoder would (its syntax errors' texts); an empty body is `{}`. */
 export async function readJson(req: IncomingMessage): Promise<unknown> {
+  return readGoJson(req, anyValue, 'empty-object');
+}
+
+/**
+ * Decodes a request body into the Go type dockerd decodes it into, with Go's error texts (400s,
+ * where dockerd answers some of them with 500). `empty` is what dockerd's handler does with an
+ * empty body: the decoder's bare `EOF` (create, update), moby's `got EOF while reading request
+ * body` (exec, networks, volumes), or treat it as `{}`.
+ */
+export async function readGoJson(req: IncomingMessage, type: GoType, empty: 'EOF' | 'got-eof' | 'empty-object' = 'EOF'): Promise<unknown> {
   const buf = await readBody(req);
-  if (buf.length === 0 || buf.toString().trim() === '') return {};
+  return decodeGoBody(buf.toString('utf8'), type, empty);
+}
+
+/** readGoJson for a body already read (hijacked routes). */
+export function decodeGoBody(text: string, type: GoType, empty: 'EOF' | 'got-eof' | 'empty-object' = 'EOF'): unknown {
   try {
-    return JSON.parse(buf.toString('utf8'));
+    return goDecode(text, type);
   } catch (e) {
-    throw new InvalidParameter(`invalid JSON: ${(e as Error).message}`);
+    if (!(e instanceof GoJsonError)) throw e;
+    if (e.kind === 'eof' && empty === 'empty-object') return {};
+    if (e.kind === 'eof' && empty === 'got-eof') throw new InvalidParameter('got EOF while reading request body');
+    throw new InvalidParameter(e.message);
   }
 }
 
@@ -87,11 +106,23 @@ export function boolParam(q: URLSearchParams, name: string, dflt = false): boole
   return !(s === '0' || s === 'no' || s === 'false' || s === 'none');
 }
 
-/** A decimal integer, as Go's strconv.Atoi reads it: `1e3`, `0x10`, ` 1` and out-of-range values are 400s. */
+/** A decimal integer, as Go's strconv.Atoi reads it (and words its refusals): `1e3`, `0x10`, ` 1` and out-of-range values are 400s. */
 export function intParam(q: URLSearchParams, name: string, dflt?: number): number | undefined {
   const v = q.get(name);
   if (v === null || v === '') return dflt;
-  const n = Number(v);
-  if (!/^[+-]?\d+$/.test(v) || !Number.isSafeInteger(n)) throw new InvalidParameter(`invalid value for ${name}: ${v}`);
-  return n;
+  return atoi(v);
+}
+
+/** Go's strconv.Atoi (int is 64 bits), with its error texts. */
+export function atoi(v: string): number {
+  if (!/^[+-]?\d+$/.test(v)) throw new InvalidParameter(`strconv.Atoi: parsing ${goQuote(v)}: invalid syntax`);
+  const n = BigInt(v);
+  if (n < -(2n ** 63n) || n >= 2n ** 63n) throw new InvalidParameter(`strconv.Atoi: parsing ${goQuote(v)}: value out of range`);
+  // Past 2^53 a JS number loses digits; nothing berthd counts gets that large.
+  return Number(n);
+}
+
+/** strconv.Quote for the ASCII-printable texts query parameters mostly are (JSON's quoting otherwise). */
+function goQuote(s: string): string {
+  return JSON.stringify(s);
 }
