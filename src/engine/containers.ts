@@ -6,6 +6,7 @@
 // then `runc start`. conmon writes the exit file when the process ends; the runtime reports it
 // through onExit, which records the exit, releases the runtime state and the mount, wakes the
 // waiters, and removes the container when AutoRemove is set.
+import { checkConfigPresent } from './config-presence.ts';
 import { mkdir, rm, readdir, readFile, chmod, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
@@ -429,7 +430,7 @@ export class ContainerService {
     // The request schemas (zod) load with the first create, not at start-up (memory).
     const { createBodySchema, decode } = await import('./container-config.ts');
     const input = decode(createBodySchema, body, 'ContainerConfigWrapper');
-    if (!input.Image) throw new InvalidParameter('config cannot be empty in order to create a container');
+    checkConfigPresent(body, input);
     const image = this.images.store.resolve(input.Image);
     const hc = input.HostConfig ?? {};
     const nsModes = checkNamespaceModes({ ...input, HostConfig: hc }, (ref) => this.get(ref), this.nsDefaults.defaultIpcMode);
@@ -451,7 +452,7 @@ export class ContainerService {
       if (cmd === null || cmd.length === 0) cmd = (ic.Cmd as string[] | null | undefined) ?? null;
     }
     const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
-    if (argv.length === 0) throw new InvalidParameter('no command specified');
+    if (argv.length === 0) throw new InvalidParameter('No command specified');
 
     const name = nameParam ? validateName(nameParam) : generateName((n) => this.names.has(n));
     const taken = this.names.get(name);

@@ -169,3 +169,33 @@ export const legacyFilterArgs: GoType = { kind: 'map', elem: strs };
 
 /** Anything: for bodies only checked for JSON syntax. */
 export const anyValue: GoType = any;
+
+/** types.NetworkCreateRequest (NetworkCreate embedded): POST /networks/create. */
+export const networkCreateRequest: GoType = {
+  kind: 'struct', name: 'types.NetworkCreateRequest',
+  fields: {
+    Name: str, CheckDuplicate: bool, Driver: str, Scope: str, EnableIPv6: bool,
+    IPAM: {
+      kind: 'struct', name: 'network.IPAM',
+      fields: {
+        Driver: str, Options: strMap,
+        Config: {
+          kind: 'slice', name: '[]network.IPAMConfig',
+          elem: { kind: 'struct', name: 'network.IPAMConfig', fields: { Subnet: str, IPRange: str, Gateway: str, AuxiliaryAddresses: strMap } },
+        },
+      },
+    },
+    Internal: bool, Attachable: bool, Ingress: bool, ConfigOnly: bool,
+    ConfigFrom: { kind: 'struct', name: 'network.ConfigReference', fields: { Network: str } },
+    Options: strMap, Labels: strMap,
+  },
+};
+
+/** types.NetworkConnect / NetworkDisconnect: POST /networks/{id}/connect and /disconnect. */
+export const networkConnect: GoType = { kind: 'struct', name: 'types.NetworkConnect', fields: { Container: str, EndpointConfig: endpointSettings } };
+export const networkDisconnect: GoType = { kind: 'struct', name: 'types.NetworkDisconnect', fields: { Container: str, Force: bool } };
+
+/** volume.VolumeCreateBody: POST /volumes/create. */
+export const volumeCreateBody: GoType = {
+  kind: 'struct', name: 'volume.VolumeCreateBody', fields: { Driver: str, DriverOpts: strMap, Labels: strMap, Name: str },
+};

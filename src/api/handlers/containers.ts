@@ -1,6 +1,7 @@
 // HTTP handlers for /containers/*: decode the request, call the engine, encode the reply.
 import type { Router, HttpContext, HijackContext } from '../router.ts';
-import { sendJson, sendEmpty, readJson, boolParam, intParam } from '../respond.ts';
+import { sendJson, sendEmpty, readGoJson, boolParam, intParam } from '../respond.ts';
+import { containerConfigWrapper, updateConfig } from '../../types/go-wire-types.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { inspectView, summaryView, listContainers } from '../../engine/container-views.ts';
@@ -25,8 +26,9 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
   const svc = engine.containers;
 
   router.add('POST', '/containers/create', async (ctx) => {
-    const body = await readJson(ctx.req);
-    const r = await svc.create(body, ctx.query.get('name'));
+    // dockerd's create decoder: an empty body is the decoder's bare EOF; `null` is an empty config
+    const body = await readGoJson(ctx.req, containerConfigWrapper, 'EOF');
+    const r = await svc.create(body ?? {}, ctx.query.get('name'));
     sendJson(ctx.res, 201, r);
   });
 
@@ -169,9 +171,8 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('POST', '/containers/{id}/update', async (ctx) => {
-    const body = await readJson(ctx.req);
-    if (!body || typeof body !== 'object') throw new InvalidParameter('invalid update body');
-    sendJson(ctx.res, 200, await svc.update(ctx.params.id!, body as Record<string, unknown>));
+    const body = await readGoJson(ctx.req, updateConfig, 'EOF');
+    sendJson(ctx.res, 200, await svc.update(ctx.params.id!, (body ?? {}) as Record<string, unknown>));
   });
 
   router.add('POST', '/containers/prune', async (ctx) => {
@@ -182,7 +183,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
     const q = ctx.query;
     const container = q.get('container');
     if (!container) throw new InvalidParameter('container is required');
-    const body = await readJson(ctx.req);
+    const body = await readGoJson(ctx.req, containerConfigWrapper, 'empty-object');
     const r = await commitContainer(svc, engine.images, container, {
       repo: q.get('repo') || undefined, tag: q.get('tag') || undefined,
       author: q.get('author') || undefined, comment: q.get('comment') || undefined,

@@ -1,6 +1,7 @@
 // HTTP handlers for exec: create (201 {Id}), start (hijacked, or detached), resize, inspect.
 import type { Router, HijackContext } from '../router.ts';
-import { sendJson, sendEmpty, readJson } from '../respond.ts';
+import { sendJson, sendEmpty, readGoJson, decodeGoBody } from '../respond.ts';
+import { execConfig, execStartCheck } from '../../types/go-wire-types.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
@@ -10,8 +11,8 @@ import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../util/escape-keys.ts'
 
 export function registerExecRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/containers/{id}/exec', async (ctx) => {
-    const body = await readJson(ctx.req);
-    sendJson(ctx.res, 201, await engine.exec.create(ctx.params.id!, body));
+    const body = await readGoJson(ctx.req, execConfig, 'got-eof');
+    sendJson(ctx.res, 201, await engine.exec.create(ctx.params.id!, body ?? {}));
   });
 
   router.addHijack('POST', '/exec/{id}/start', (ctx) => start(ctx, engine));
@@ -31,10 +32,7 @@ async function start(ctx: HijackContext, engine: Engine): Promise<void> {
   let tty: boolean | undefined;
   let rec: ReturnType<Engine['exec']['prepareStart']>;
   try {
-    let body: unknown = {};
-    if (ctx.body.length) {
-      try { body = JSON.parse(ctx.body.toString('utf8')); } catch (e) { throw new InvalidParameter(`invalid JSON: ${(e as Error).message}`); }
-    }
+    const body = decodeGoBody(ctx.body.toString('utf8'), execStartCheck, 'got-eof') ?? {};
     const { decode, execStartSchema } = await import('../../engine/container-config.ts');
     const opts = decode(execStartSchema, body, 'ExecStartCheck');
     detach = opts.Detach ?? false;

@@ -1,6 +1,7 @@
 // HTTP handlers for /networks/*: list, inspect, create, remove, prune, connect, disconnect.
 import type { Router } from '../router.ts';
-import { sendJson, sendEmpty, readJson } from '../respond.ts';
+import { sendJson, sendEmpty, readGoJson } from '../respond.ts';
+import { networkCreateRequest, networkConnect, networkDisconnect } from '../../types/go-wire-types.ts';
 import { object, optBool, optString, optStringMap } from '../check.ts';
 import { parseFilters, rejectUnknownFilters } from '../filters.ts';
 import { InvalidParameter } from '../../errors.ts';
@@ -52,7 +53,7 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('POST', '/networks/create', async (ctx) => {
-    const raw = object(await readJson(ctx.req), 'network config');
+    const raw = object(await readGoJson(ctx.req, networkCreateRequest, 'got-eof') ?? {}, 'network config');
     for (const k of ['Name', 'Driver', 'Scope']) optString(raw, k);
     for (const k of ['Internal', 'Attachable', 'Ingress', 'EnableIPv6', 'CheckDuplicate']) optBool(raw, k);
     optStringMap(raw, 'Labels');
@@ -94,7 +95,7 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('POST', '/networks/{id}/connect', async (ctx) => {
-    const body = await readJson(ctx.req) as { Container?: string; EndpointConfig?: EndpointInput | null };
+    const body = await readGoJson(ctx.req, networkConnect, 'got-eof') as { Container?: string; EndpointConfig?: EndpointInput | null };
     if (!body?.Container) throw new InvalidParameter('container is required');
     optString(body as Record<string, unknown>, 'Container');
     await svc.connectNetwork(body.Container, ctx.params.id!, body.EndpointConfig ?? {});
@@ -102,7 +103,7 @@ export function registerNetworkRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('POST', '/networks/{id}/disconnect', async (ctx) => {
-    const body = await readJson(ctx.req) as { Container?: string; Force?: boolean };
+    const body = await readGoJson(ctx.req, networkDisconnect, 'got-eof') as { Container?: string; Force?: boolean };
     if (!body?.Container) throw new InvalidParameter('container is required');
     optString(body as Record<string, unknown>, 'Container');
     await svc.disconnectNetwork(body.Container, ctx.params.id!);

@@ -1,6 +1,7 @@
 // HTTP handlers for /volumes/*: create, list, inspect, remove, prune.
 import type { Router } from '../router.ts';
-import { sendJson, sendEmpty, readJson, boolParam } from '../respond.ts';
+import { sendJson, sendEmpty, readGoJson, boolParam } from '../respond.ts';
+import { volumeCreateBody } from '../../types/go-wire-types.ts';
 import { object, optString, optStringMap } from '../check.ts';
 import { parseFilters, rejectUnknownFilters } from '../filters.ts';
 import { InvalidParameter } from '../../errors.ts';
@@ -21,7 +22,7 @@ export function registerVolumeRoutes(router: Router, engine: Engine): void {
   const vols = engine.volumes;
 
   router.add('POST', '/volumes/create', async (ctx) => {
-    const raw = object(await readJson(ctx.req), 'volume config');
+    const raw = object(await readGoJson(ctx.req, volumeCreateBody, 'got-eof') ?? {}, 'volume config');
     optString(raw, 'Name');
     optString(raw, 'Driver');
     optStringMap(raw, 'DriverOpts');
