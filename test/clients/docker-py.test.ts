@@ -20,19 +20,9 @@ const skip = missingPrerequisite() ?? false;
  * so the list only shrinks.
  */
 const OPEN_GAPS: Record<string, string> = {
-  test_connect_with_ipv6_address: 'no IPv6 on user networks',
-  test_create_with_ipv6_address: 'no IPv6 on user networks',
-  test_create_network_ipv6_enabled: 'no IPv6 on user networks',
-  test_create_remove_network_with_space_in_name: 'network names with spaces are refused',
-  test_create_network_with_ipam_config: 'IPAM Options {} where dockerd has null',
-  test_create_with_driveropt: 'endpoint DriverOpts null',
-  test_create_with_linklocal_ips: 'endpoint LinkLocalIPs null',
   test_connect_with_links: 'endpoint Links not kept on user networks',
   test_create_with_links: 'legacy links: endpoint Links and link env vars',
   test_remove_link: 'DELETE /containers/{name}/{alias}?link=1 (link removal) not served',
-  test_connect_with_mac_address: 'endpoint MacAddress not applied',
-  test_create_with_mac_address: 'Config.MacAddress not applied',
-  test_run_with_networking_config_with_undeclared_network: 'an undeclared network in NetworkingConfig is not refused',
   test_create_with_environment_variable_no_value: 'Config.Env drops a name without a value',
   test_create_with_restart_policy: 'rm of a restarting always-container is not refused',
   test_prune_volumes: 'a volume created without a name is not pruned as anonymous (API 1.42+)',
