@@ -1,7 +1,10 @@
 // The `filters` query parameter: a JSON map of maps (`{"label":{"a=b":true}}`), or the legacy
 // map of lists (`{"label":["a=b"]}`) older clients send. Like moby's filters.FromJSON, every
 // key of an inner map is a value, whatever its boolean says (`{"v":false}` still filters on v).
+// What it cannot read is refused with Go's json.Unmarshal texts, as dockerd words them.
 import { InvalidParameter } from '../errors.ts';
+import { goUnmarshal, GoJsonError } from '../util/go-json.ts';
+import { filterArgs, legacyFilterArgs } from '../types/go-wire-types.ts';
 import { validateFilters, type Filters } from '../engine/filter-args.ts';
 
 export function parseFilters(raw: string | null): Filters {
@@ -9,18 +12,21 @@ export function parseFilters(raw: string | null): Filters {
   if (raw === null || raw === '') return out;
   let v: unknown;
   try {
-    v = JSON.parse(raw);
-  } catch {
-    throw new InvalidParameter(`invalid filter: ${raw}`);
+    v = goUnmarshal(raw, filterArgs);
+  } catch (err) {
+    if (!(err instanceof GoJsonError)) throw err;
+    // filters.FromJSON: the legacy map of lists is tried next, and the first error is the answer
+    try {
+      v = goUnmarshal(raw, legacyFilterArgs);
+    } catch {
+      throw new InvalidParameter(err.message);
+    }
   }
   if (v === null) return out;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidParameter(`invalid filter: ${raw}`);
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
     if (val === null) out.set(k, []);
-    else if (Array.isArray(val) && val.every((x) => typeof x === 'string')) out.set(k, [...new Set(val as string[])]);
-    else if (typeof val === 'object' && !Array.isArray(val) && Object.values(val).every((b) => typeof b === 'boolean')) {
-      out.set(k, Object.keys(val));
-    } else throw new InvalidParameter(`invalid filter: ${raw}`);
+    else if (Array.isArray(val)) out.set(k, [...new Set((val as (string | null)[]).map((x) => x ?? ''))]);
+    else out.set(k, Object.keys(val as object));
   }
   return out;
 }

@@ -5,15 +5,13 @@ import https from 'node:https';
 import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../util/log.ts';
-import { NotFound, InvalidParameter, BerthError } from '../errors.ts';
+import { NotFound, InvalidParameter } from '../errors.ts';
 import type { Router, HttpHandler, HijackHandler, HijackContext } from './router.ts';
 import { splitVersion, MAX_API_VERSION, requestedVersion, jsonErrors } from './version.ts';
 import { sendError, logError } from './errors.ts';
 import { commonHeaders } from './server-headers.ts';
 import { readBody } from './respond.ts';
 import { writeHijackError } from './hijack.ts';
-
-class MethodNotAllowed extends BerthError { override readonly status = 405; }
 
 export interface ApiServerOptions { log: Logger }
 
@@ -60,8 +58,9 @@ function route(router: Router, method: string, url: string): { handler: HttpHand
   try { u = new URL(`http://berth${url.startsWith('/') ? '' : '/'}${url}`); } catch { throw new InvalidParameter(`invalid request path: ${url.slice(0, 200)}`); }
   const { version, path } = splitVersion(u.pathname);
   const m = router.match(method, path);
-  if (m === undefined) throw new NotFound('page not found');
-  if (m === 'method-not-allowed') throw new MethodNotAllowed('method not allowed');
+  // dockerd's router (gorilla/mux without a MethodNotAllowedHandler) answers a known path asked
+  // with a wrong method as it answers an unknown path: 404 "page not found", never 405.
+  if (m === undefined || m === 'method-not-allowed') throw new NotFound('page not found');
   return { ...m, query: u.searchParams, apiVersion: version };
 }
 

@@ -41,7 +41,7 @@ describe('bad input against berthd', () => {
 
   it('container create: malformed JSON, wrong types, unknown image, bad name, name in use', async () => {
     const before = readdirSync(join(d.dataRoot, 'containers'));
-    expect4xx(await d.api('POST', '/containers/create', '{"Image":'), 400, /invalid JSON/);
+    expect4xx(await d.api('POST', '/containers/create', '{"Image":'), 400, /^unexpected EOF$/);
     expect4xx(await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: 5 }), 400, /Cmd/);
     expect4xx(await d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { AutoRemove: 'yes' } }), 400, /HostConfig\.AutoRemove/);
     expect4xx(await d.api('POST', '/containers/create', { Image: 'nosuch' }), 404, /^No such image: nosuch:latest$/);
@@ -60,7 +60,7 @@ describe('bad input against berthd', () => {
     expect4xx(await d.api('POST', `/containers/${id}/kill?signal=NOPE`), 400, /Invalid signal: NOPE/);
     expect4xx(await d.api('POST', `/containers/${id}/wait?condition=bogus`), 400, /invalid condition/);
     expect4xx(await d.api('POST', '/containers/nosuch/start'), 404, /^No such container: nosuch$/);
-    expect4xx(await d.api('GET', '/containers/json?filters={bad'), 400, /invalid filter/);
+    expect4xx(await d.api('GET', '/containers/json?filters={bad'), 400, /^invalid character 'b' looking for beginning of object key string$/);
     expect4xx(await d.api('GET', '/containers/json?filters={"colour":["red"]}'), 400, /invalid filter 'colour'/);
     assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
     expect4xx(await d.api('POST', `/containers/${id}/kill`), 404, /No such container/);
