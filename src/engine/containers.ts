@@ -24,7 +24,8 @@ import type { ImageService } from './images.ts';
 import type { ContainerRecord, ContainerConfig } from './container-record.ts';
 import { initialState, setRunning, setStopped, setStartError } from './container-state.ts';
 import { isNoRestart, validateRestartPolicy } from './restart-policy.ts';
-import { validateName, generateName } from './names.ts';
+import { validateName, generateName, validateRenameTarget } from './names.ts';
+import { validatePortBindings } from './port-spec.ts';
 import { writeEtcFiles, containerResolverConfig, rewriteResolvConf } from './etc-files.ts';
 import { parseSignal, parseKillSignal, checkKillSignal } from './signals.ts';
 import { nowRfc3339 } from './status.ts';
@@ -436,6 +437,7 @@ export class ContainerService {
     const nsModes = checkNamespaceModes({ ...input, HostConfig: hc }, (ref) => this.get(ref), this.nsDefaults.defaultIpcMode);
     const networkMode = nsModes.NetworkMode || 'default';
     this.checkNetworkMode(networkMode);
+    validatePortBindings(hc.PortBindings);
     validateResources(hc as ResourceFields);
     securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt);
     const endpoints = this.networks.initialEndpoints(networkMode, input.NetworkingConfig?.EndpointsConfig);
@@ -916,7 +918,7 @@ export class ContainerService {
   async rename(ref: string, newName: string): Promise<void> {
     const c = this.get(ref);
     if (!newName) throw new InvalidParameter('Neither old nor new names may be empty');
-    const name = validateName(newName);
+    const name = validateRenameTarget(newName);
     await this.lock.run(c.rec.Id, async () => {
       const old = c.rec.Name.replace(/^\//, '');
       if (name === old) throw new InvalidParameter('Renaming a container with the same name as its current name');

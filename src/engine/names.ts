@@ -13,6 +13,18 @@ export function validateName(name: string): string {
   return name.replace(/^\//, '');
 }
 
+/**
+ * The new name of a rename, as moby's ContainerRename reserves it: with its leading slash, and a
+ * refusal wrapped in "Error when allocating new name". Returns the name without the slash.
+ */
+export function validateRenameTarget(name: string): string {
+  const full = name.startsWith('/') ? name : `/${name}`;
+  if (!validName.test(full)) {
+    throw new InvalidParameter(`Error when allocating new name: Invalid container name (${full}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+  return full.slice(1);
+}
+
 const left = [
   'amber', 'brave', 'calm', 'deft', 'eager', 'fond', 'gentle', 'happy', 'keen', 'lucid', 'merry', 'nimble',
   'plucky', 'quiet', 'rapid', 'serene', 'steady', 'swift', 'tidy', 'vivid', 'witty', 'zesty', 'bold', 'crisp',

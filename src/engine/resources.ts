@@ -61,7 +61,8 @@ function checkTypes(r: Record<string, unknown>): void {
 export function validateResources(r: ResourceFields): void {
   checkTypes(r as Record<string, unknown>);
   const mem = r.Memory ?? 0;
-  if (mem > 0 && mem < MIN_MEMORY) throw new InvalidParameter('Minimum memory limit allowed is 6MB');
+  // moby checks `Memory != 0`: a negative limit is refused with the same text
+  if (mem !== 0 && mem < MIN_MEMORY) throw new InvalidParameter('Minimum memory limit allowed is 6MB');
   const swap = r.MemorySwap ?? 0;
   if (swap > 0 && mem === 0) throw new InvalidParameter('You should always set the Memory limit when using Memoryswap limit, see usage');
   if (swap > 0 && swap < mem) throw new InvalidParameter('Minimum memoryswap limit should be larger than memory limit, see usage');
@@ -71,7 +72,8 @@ export function validateResources(r: ResourceFields): void {
   const sw = r.MemorySwappiness;
   if (sw !== null && sw !== undefined && sw !== -1 && (sw < 0 || sw > 100)) throw new InvalidParameter(`Invalid value: ${sw}, valid memory swappiness range is 0-100`);
   const nano = r.NanoCpus ?? 0;
-  if (nano !== 0 && ((r.CpuPeriod ?? 0) > 0 || (r.CpuQuota ?? 0) > 0)) throw new InvalidParameter('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (nano > 0 && (r.CpuPeriod ?? 0) > 0) throw new InvalidParameter('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (nano > 0 && (r.CpuQuota ?? 0) > 0) throw new InvalidParameter('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   const n = cpus().length;
   if (nano < 0 || nano > n * 1e9) throw new InvalidParameter(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`);
   if (nano > 0 && nano < 1e7) throw new InvalidParameter(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`);

@@ -42,7 +42,8 @@ export function parseReference(s: string): Reference {
   const parts = path.split('/');
   if (parts.some((p) => !pathComponent.test(p))) {
     if (parts.every((p) => pathComponent.test(p.toLowerCase()))) {
-      throw new InvalidParameter(`invalid reference format: repository name (${path}) must be lowercase`);
+      // docker/distribution's text as dockerd 20.10 vendors it (newer ones name the repository)
+      throw new InvalidParameter('invalid reference format: repository name must be lowercase');
     }
     throw new InvalidParameter('invalid reference format');
   }
