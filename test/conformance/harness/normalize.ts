@@ -100,14 +100,19 @@ export function normalizeJson(v: unknown, sym: Symbols, o: TextOptions = {}, key
     return normalizeText(v, sym, o);
   }
   if (typeof v === 'number') {
+    if (key === 'PublicPort' && EPHEMERAL(v)) return sym.port(String(v));
     if (PID_KEYS.has(key) && v > 0) return '<PID>';
     if (Number.isInteger(v) && ((v >= 1.6e9 && v < 2e9) || (v >= 1.6e18 && v < 2e18))) return v >= 1e18 ? '<UNIXNANO>' : '<UNIX>';
     return o.numbers ? 'N' : v;
   }
   if (Array.isArray(v)) {
     // dockerd lists a container's Mounts from a Go map (no stable order): compare them by destination
+    // and a container's Ports from its NetworkSettings.Ports map (each request its own order;
+    // a port's bindings keep theirs): compare them by port and protocol, a stable sort
     const items = key === 'Mounts' && v.every((m) => m && typeof m === 'object' && 'Destination' in m)
-      ? [...v].sort((a, b) => String(a.Destination).localeCompare(String(b.Destination))) : v;
+      ? [...v].sort((a, b) => String(a.Destination).localeCompare(String(b.Destination)))
+      : key === 'Ports' && v.every((p) => p && typeof p === 'object' && 'PrivatePort' in p)
+        ? [...v].sort((a, b) => (a.PrivatePort - b.PrivatePort) || String(a.Type).localeCompare(String(b.Type))) : v;
     return items.map((x) => normalizeJson(x, sym, o, key));
   }
   if (v && typeof v === 'object') {
