@@ -160,6 +160,8 @@ export class Engine {
     containers: number; running: number; paused: number; stopped: number; images: number; dataRoot: string;
     execRoot: string; runtime: string; cgroupVersion: '1' | '2'; id: string; name: string; debug: boolean;
     registry: RegistrySettings; securityOptions: string[]; eventListeners: number;
+    /** The pool user networks take their subnets from (docker info's DefaultAddressPools); Berth's are /24s. */
+    addressPools: { Base: string; Size: number }[];
     init: { binary: string; version?: { name: string; version: string; commit: string } };
   }> {
     const c = this.containers.counts();
@@ -171,6 +173,7 @@ export class Engine {
       // Docker's default seccomp profile is Berth's too; cgroup namespaces are not used (v1 host).
       securityOptions: ['name=seccomp,profile=builtin', ...(this.opts.usernsRemap ? ['name=userns'] : [])],
       eventListeners: this.events.listeners,
+      addressPools: [{ Base: this.opts.addressPool, Size: 24 }],
       init: { binary: this.opts.namespaces?.initPath || DEFAULT_INIT_BINARY, version: await initVersion(this.opts.namespaces?.initPath ?? '') },
     };
   }

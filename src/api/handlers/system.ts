@@ -14,6 +14,7 @@ export interface SystemSource {
     registry?: { insecureRegistries: string[]; mirrors: string[] };
     securityOptions?: string[];
     eventListeners?: number;
+    addressPools?: { Base: string; Size: number }[];
     /** The init containers run with --init (docker info's InitBinary) and what its `--version` says. */
     init?: { binary: string; version?: { name: string; version: string; commit: string } };
   }>;
@@ -27,8 +28,9 @@ function registryConfig(r: { insecureRegistries: string[]; mirrors: string[] } |
   const index: Record<string, unknown> = { 'docker.io': { Name: 'docker.io', Mirrors: mirrors, Secure: true, Official: true } };
   for (const h of insecure.filter((x) => !cidrs.includes(x))) index[h] = { Name: h, Mirrors: [], Secure: false, Official: false };
   return {
-    AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null,
-    InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8', ...cidrs], IndexConfigs: index, Mirrors: mirrors.length ? mirrors : null,
+    // dockerd 20.10 fills these from its (empty) options: [] and never null
+    AllowNondistributableArtifactsCIDRs: [], AllowNondistributableArtifactsHostnames: [],
+    InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8', ...cidrs], IndexConfigs: index, Mirrors: mirrors,
   };
 }
 
@@ -46,6 +48,25 @@ let runcVersion: Promise<string> | undefined;
 function runtimeVersion(path: string): Promise<string> {
   runcVersion ??= run(path, ['--version']).then((r) => /version\s+(\S+)/.exec(r.stdout)?.[1] ?? 'unknown', () => 'unknown');
   return runcVersion;
+}
+
+/**
+ * docker info's RuncCommit: moby's parseRuntimeVersion reads the `commit:` line of
+ * `<runtime> --version` (runc 1.1: `commit: 1.1.5+ds1-1+deb12u1`); N/A when it cannot be run
+ * or says neither a version nor a commit. Expected is the same, as runc ships on its own.
+ */
+let runcCommit: Promise<string> | undefined;
+function runtimeCommit(path: string): Promise<string> {
+  runcCommit ??= run(path, ['--version']).then((r) => {
+    let version = '';
+    let commit = '';
+    for (const line of r.stdout.trim().split('\n')) {
+      if (line.includes('version')) version = line.split('version').pop()!.trim();
+      else if (line.startsWith('commit:')) commit = line.slice('commit:'.length).trim();
+    }
+    return version || commit ? commit : 'N/A';
+  }, () => 'N/A');
+  return runcCommit;
 }
 
 export function registerSystemRoutes(router: Router, sys: SystemSource): void {
@@ -89,8 +110,9 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
   router.add('GET', '/info', async (ctx) => {
     const i = await sys.info();
     const init = i.init?.version;
-    // moby info_unix.go: N/A when the init cannot be asked; Expected (omitempty) = ID.
-    const initCommit = init ? { ID: init.commit, ...(init.commit ? { Expected: init.commit } : {}) } : { ID: 'N/A', Expected: 'N/A' };
+    // moby info_unix.go: N/A when the init cannot be asked; Expected = ID (types.Commit has no omitempty).
+    const initCommit = init ? { ID: init.commit, Expected: init.commit } : { ID: 'N/A', Expected: 'N/A' };
+    const runc = await runtimeCommit(i.runtime);
     const view: Record<string, unknown> = {
       ID: i.id, Containers: i.containers, ContainersRunning: i.running, ContainersPaused: i.paused,
       ContainersStopped: i.stopped, Images: i.images, Driver: 'overlay2',
@@ -105,10 +127,16 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
       RegistryConfig: registryConfig(i.registry),
       NCPU: cpus().length, MemTotal: totalmem(), GenericResources: null, DockerRootDir: i.dataRoot,
       HttpProxy: '', HttpsProxy: '', NoProxy: '', Name: i.name, Labels: [], ExperimentalBuild: false,
+      // Only runc: berthd has no containerd, so no io.containerd.* shims to name (ALLOWED.json)
       ServerVersion: BERTH_VERSION, Runtimes: { runc: { path: i.runtime } }, DefaultRuntime: 'runc',
+      // omitempty in moby; berthd always has its pool (dockerd shows it when one is configured)
+      ...(i.addressPools?.length ? { DefaultAddressPools: i.addressPools } : {}),
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
-      LiveRestoreEnabled: true, Isolation: '', InitBinary: i.init?.binary ?? '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
-      InitCommit: initCommit, SecurityOptions: i.securityOptions ?? [], Warnings: [],
+      LiveRestoreEnabled: true, Isolation: '', InitBinary: i.init?.binary ?? '', ContainerdCommit: { ID: 'N/A', Expected: 'N/A' },
+      RuncCommit: { ID: runc, Expected: runc },
+      InitCommit: initCommit, SecurityOptions: i.securityOptions ?? [],
+      // dockerd's Warnings is a nil slice (null) until a check appends one; berthd has none to give
+      Warnings: null,
     };
     if (versionLess(ctx.apiVersion, '1.25')) {
       // moby's getInfo before 1.25: an ExecutionDriver, and security options by name only (`name=seccomp,profile=default` → `seccomp`)
