@@ -32,7 +32,8 @@ export function inspectView(svc: ContainerService, c: Container): Record<string,
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: c.execIds.size ? [...c.execIds] : null,
-    HostConfig: hostConfigView(r.HostConfig),
+    // links as the link index holds them ("/child:/parent/alias"), not as the client gave them (moby)
+    HostConfig: { ...hostConfigView(r.HostConfig), Links: svc.linksView(r.Id) },
     GraphDriver: {
       Name: 'overlay2',
       Data: { LowerDir: p.lower.join(':'), MergedDir: p.merged, UpperDir: p.upper, WorkDir: p.work },

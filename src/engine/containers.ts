@@ -8,7 +8,7 @@
 // waiters, and removes the container when AutoRemove is set.
 import { checkConfigPresent } from './config-presence.ts';
 import { mkdir, rm, readdir, readFile, chmod, chown } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { hostname } from 'node:os';
 import { Conflict, InvalidParameter, NotFound, NotModified, System, noSuchContainer } from '../errors.ts';
 import { atomicWriteJson } from '../util/atomic-write.ts';
@@ -37,6 +37,8 @@ import { statSync } from 'node:fs';
 import { LogRotator, resolveLogConfig } from '../runtime/log-rotation.ts';
 import type { EventLog } from './events.ts';
 import { mergeHealthcheck, type HealthConfig } from './health-config.ts';
+import { mergeConfigEnv, daemonEnvironment } from './process-env.ts';
+import { LinkIndex, linkEnv, linkHostEntry, parseLink } from './legacy-links.ts';
 import { recordedHostConfig, effectiveNetworkMode, systemPaths } from './host-config.ts';
 
 export type { AttachStream };
@@ -103,6 +105,8 @@ const MAX_STOP_WAIT_MS = 60_000;
 export class ContainerService {
   private readonly byId = new Map<string, Container>();
   private readonly names = new Map<string, string>();
+  /** Legacy links (`--link` on the default bridge): their names resolve like container names. */
+  readonly links = new LinkIndex();
   private readonly lock = new KeyedMutex();
   readonly root: string;
   private readonly runtime: Runtime;
@@ -164,6 +168,15 @@ export class ContainerService {
         } catch (e) {
           this.log.error({ id, err: String(e) }, 'could not sweep container dir');
         }
+      }
+    }
+    // Links again from each HostConfig.Links, as dockerd registers them at start-up; one whose
+    // child is gone is dropped (logged), never fatal.
+    for (const c of this.byId.values()) {
+      try {
+        this.registerLinks(c.rec, this.resolveLinks(c.rec.HostConfig.NetworkMode, c.rec.HostConfig.Links as string[] | null | undefined));
+      } catch (err) {
+        this.log.warn({ id: c.rec.Id, err: String(err) }, 'legacy links not restored');
       }
     }
   }
@@ -229,8 +242,8 @@ export class ContainerService {
   get(ref: string): Container {
     const byId = this.byId.get(ref);
     if (byId) return byId;
-    const byName = this.names.get(ref.replace(/^\//, ''));
-    if (byName) return this.byId.get(byName)!;
+    const byName = this.names.get(ref.replace(/^\//, '')) ?? this.links.resolve(ref);
+    if (byName && this.byId.has(byName)) return this.byId.get(byName)!;
     if (/^[0-9a-f]+$/.test(ref)) {
       const hits = [...this.byId.keys()].filter((id) => id.startsWith(ref));
       if (hits.length === 1) return this.byId.get(hits[0]!)!;
@@ -241,6 +254,98 @@ export class ContainerService {
 
   all(): Container[] {
     return [...this.byId.values()];
+  }
+
+  // ---- legacy links (see legacy-links.ts) ---------------------------------------------------
+
+  /**
+   * The children HostConfig.Links names (moby registerLinks), checked before anything is made: a
+   * missing one is a bad request; one sharing another's network (`container:`) stands for that
+   * one; one on the host's network cannot be linked. None on a user network, where links are the
+   * endpoints' DNS aliases instead.
+   */
+  private resolveLinks(mode: string, links: readonly string[] | null | undefined): Array<{ child: string; alias: string }> {
+    const m = effectiveNetworkMode(mode, () => this.networks.defaultMode());
+    if (!links?.length || !(['bridge', 'host', 'none'].includes(m) || m.startsWith('container:'))) return [];
+    const lookup = (ref: string, what: string): Container => {
+      try {
+        return this.get(ref);
+      } catch (err) {
+        // moby: a missing child is an invalid parameter, not a 404 (the CLI would pull an image)
+        if (err instanceof NotFound) throw new InvalidParameter(`${what} ${ref}: ${err.message}`);
+        throw err;
+      }
+    };
+    return links.map((l) => {
+      const { name, alias } = parseLink(l);
+      let child = lookup(name, 'could not get container for');
+      for (let hops = 0; child.rec.HostConfig.NetworkMode.startsWith('container:') && hops < 16; hops++) {
+        child = lookup(child.rec.HostConfig.NetworkMode.slice('container:'.length), 'Could not get container for');
+      }
+      if (child.rec.HostConfig.NetworkMode === 'host') throw new InvalidParameter("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+      return { child: child.rec.Id, alias };
+    });
+  }
+
+  private registerLinks(rec: ContainerRecord, linked: Array<{ child: string; alias: string }>): void {
+    for (const l of linked) this.links.link(rec.Id, rec.Name, l.child, l.alias);
+  }
+
+  /** What inspect shows as HostConfig.Links: "/child:/parent/alias" per link, null without any. */
+  linksView(id: string): string[] | null {
+    const out = this.links.children(id).flatMap(([name, child]) => {
+      const c = this.byId.get(child);
+      return c ? [`${c.rec.Name}:${name}`] : [];
+    });
+    return out.length ? out : null;
+  }
+
+  /** Every name of a container as ps lists them: its own and the link names standing for it, sorted. */
+  allNames(c: Container): string[] {
+    return [c.rec.Name, ...this.links.namesOf(c.rec.Id)].sort();
+  }
+
+  /**
+   * `docker rm --link parent/alias` (moby rmLink): the link name goes, both containers stay. Its
+   * errors are dockerd's plain ones (500), as the CLI shows them.
+   */
+  removeLink(ref: string): void {
+    this.get(ref);
+    const name = ref.startsWith('/') ? ref : `/${ref}`;
+    const parent = posix.dirname(name);
+    if (parent === '/') throw new System('Conflict, cannot remove the default link name of the container');
+    const parentId = this.names.get(parent.slice(1)) ?? this.links.resolve(parent);
+    if (!parentId) throw new System(`Cannot get parent ${parent} for link name ${name}`);
+    this.links.unlink(name);
+  }
+
+  /**
+   * The parent's /etc/hosts entries for its children, when it is on the default bridge (moby
+   * buildSandboxOptions): a child not on the default bridge fails the start; a stopped one has
+   * no address and no entry (the start then fails on its env, linkedEnv).
+   */
+  private linkHosts(c: Container): string[] {
+    if (!c.rec.NetworkSettings?.Networks.bridge?.IPAddress) return [];
+    return this.links.children(c.rec.Id).flatMap(([name, id]) => {
+      const child = this.byId.get(id);
+      if (!child) return [];
+      const ep = child.rec.NetworkSettings?.Networks.bridge;
+      if (!ep) throw new System(`Cannot link to ${child.rec.Name}, as it does not belong to the default network`);
+      return ep.IPAddress ? [linkHostEntry(name, child.rec.Name, child.rec.Config.Hostname, ep.IPAddress)] : [];
+    });
+  }
+
+  /** The link variables of the parent's process env (moby setupLinkedContainers). */
+  private linkedEnv(c: Container): string[] {
+    if (!c.rec.NetworkSettings?.Networks.bridge) return [];
+    return this.links.children(c.rec.Id).flatMap(([name, id]) => {
+      const child = this.byId.get(id);
+      if (!child) return [];
+      if (!child.rec.State.Running) throw new System(`Cannot link to a non running container: ${child.rec.Name} AS ${name}`);
+      const ep = child.rec.NetworkSettings?.Networks.bridge;
+      if (!ep) throw new System(`container ${id} not attached to default bridge network`);
+      return linkEnv(name, ep.IPAddress, child.rec.Config.Env, Object.keys((child.rec.Config.ExposedPorts as object | null | undefined) ?? {}));
+    });
   }
 
   /** A container event with Docker's attributes: its labels, image and name, plus `extra`. */
@@ -289,7 +394,7 @@ export class ContainerService {
     const hc = c.rec.HostConfig;
     await writeEtcFiles(c.dir, {
       hostname: cfg.Hostname, domainname: cfg.Domainname, networkMode: hc.NetworkMode,
-      extraHosts: hc.ExtraHosts ?? undefined, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
+      extraHosts: [...(hc.ExtraHosts ?? []), ...this.linkHosts(c)], dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
       address: Object.values(net.net.Networks)[0]?.IPAddress, embeddedDns: this.networks.resolverFor(hc.NetworkMode),
       hostGateway: this.networks.hostGateway(),
     });
@@ -463,7 +568,8 @@ export class ContainerService {
     }
     const id = newId();
     const dir = join(this.root, id);
-    const env = mergeEnv((ic.Env as string[] | undefined) ?? [], input.Env ?? []);
+    // moby's merge: a name without a value stays in Config.Env (it unsets at start, see daemonEnvironment)
+    const env = mergeConfigEnv(ic.Env as string[] | undefined, input.Env);
     const config: ContainerConfig = {
       ...input,
       // With the host's network Docker shows the host's name; otherwise the short ID.
@@ -514,6 +620,7 @@ export class ContainerService {
       throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
     }
     validateRestartPolicy(hostConfig.RestartPolicy);
+    const linked = this.resolveLinks(hostConfig.NetworkMode, hostConfig.Links as string[] | null | undefined);
 
     // Reserve the name before the first await so two concurrent creates cannot both take it.
     this.names.set(name, id);
@@ -553,6 +660,7 @@ export class ContainerService {
         SystemPathsRecorded: true,
       };
       await atomicWriteJson(join(dir, 'config.v2.json'), rec);
+      this.registerLinks(rec, linked);
       this.emit(this.track(rec), 'create');
     } catch (err) {
       this.names.delete(name);
@@ -613,12 +721,13 @@ export class ContainerService {
       const ownShm = await prepareShm(c.rec, c.dir);
       if (ownShm) undo.push(() => releaseShm(c.dir));
       const init = wantsInit(c.rec, this.nsDefaults.init) ? { source: initBinaryPath(this.nsDefaults.initPath), target: IN_CONTAINER_INIT } : undefined;
+      const linkEnv = this.linkedEnv(c);
       const spec = await buildSpec({
         id,
         rootfs: p.merged,
         readonlyRootfs: hc.ReadonlyRootfs,
         args: [c.rec.Path, ...c.rec.Args],
-        env: cfg.Env,
+        env: daemonEnvironment({ hostname: cfg.Hostname, tty: cfg.Tty, linkEnv, env: cfg.Env }),
         cwd: cfg.WorkingDir || '/',
         user: cfg.User,
         tty: cfg.Tty,
@@ -715,6 +824,11 @@ export class ContainerService {
         releaseShm(c.dir).catch((err) => this.log.warn({ id, err: String(err) }, 'shm unmount failed')),
       ];
       await network;
+      // The restart is decided before waiters learn the exit, as moby's SetRestarting wakes them:
+      // an rm right after a wait finds the container restarting and is refused (its timer starts
+      // the container on this lock, so not before the cleanup below is done).
+      autoRemove = c.rec.HostConfig.AutoRemove;
+      if (!autoRemove) this.scheduleRestart(c, false);
       for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
       c.exitWaiters.clear();
       await Promise.all([
@@ -722,14 +836,11 @@ export class ContainerService {
         this.volumes.releaseAll(c.rec.Mounts ?? []).catch((err) => this.log.warn({ id, err: String(err) }, 'volume release failed')),
         this.logRotator.unwatch(c.rec.LogPath),
       ]);
-      autoRemove = c.rec.HostConfig.AutoRemove;
     });
-    if (autoRemove) {
+    if (autoRemove && exited) {
       await this.remove(id, { force: true, volumes: true }).catch((err) => {
         if (!(err instanceof NotFound)) this.log.warn({ id, err: String(err) }, 'auto-remove failed');
       });
-    } else if (exited) {
-      this.scheduleRestart(c, false);
     }
   }
 
@@ -936,6 +1047,7 @@ export class ContainerService {
         throw err;
       }
       this.names.delete(old);
+      this.links.renameParent(c.rec.Id, old, name);
       this.emit(c, 'rename', { oldName: `/${old}` });
     });
   }
@@ -982,6 +1094,7 @@ export class ContainerService {
       }
       c.removed = true;
       this.byId.delete(id);
+      this.links.dropParent(id);
       if (this.names.get(c.rec.Name.replace(/^\//, '')) === id) this.names.delete(c.rec.Name.replace(/^\//, ''));
     });
     if (opts.volumes) await this.volumes.removeAnonymous(c.rec.Mounts ?? [], id).catch((err) => this.log.warn({ id, err: String(err) }, 'removing anonymous volumes failed'));

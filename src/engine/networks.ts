@@ -33,6 +33,8 @@ export interface EndpointIpamConfig { IPv4Address?: string; IPv6Address?: string
 /** What a client may configure for an endpoint (create's EndpointsConfig entry, connect's EndpointConfig). */
 export interface EndpointInput {
   Aliases?: string[] | null; IPAMConfig?: EndpointIpamConfig | null; DriverOpts?: Record<string, string> | null; MacAddress?: string | null;
+  /** "name:alias": on a user network, `alias` resolves to container `name` for this container only. */
+  Links?: string[] | null;
 }
 
 export interface NetworkRecord {
@@ -59,7 +61,7 @@ export interface NetworkRecord {
 /** One network a container is on, as persisted in its record and shown by inspect. */
 export interface EndpointRecord {
   IPAMConfig: EndpointIpamConfig | null;
-  Links: null;
+  Links: string[] | null;
   Aliases: string[] | null;
   MacAddress: string;
   DriverOpts: Record<string, string> | null;
@@ -473,7 +475,7 @@ export class NetworkService {
   private endpointFrom(n: NetworkRecord | undefined, ec: EndpointInput): EndpointRecord {
     if (n?.Name === 'bridge' && (ec.IPAMConfig?.IPv4Address || ec.IPAMConfig?.IPv6Address)) throw new InvalidParameter('user specified IP address is supported on user defined networks only');
     if (n?.Name === 'bridge' && ec.Aliases?.length) throw new InvalidParameter('network-scoped alias is supported only for containers in user defined networks');
-    const ep: EndpointRecord = { ...emptyEndpoint(n?.Id ?? ''), Aliases: ec.Aliases?.length ? ec.Aliases : null, IPAMConfig: ipamConfigOf(ec.IPAMConfig), DriverOpts: ec.DriverOpts ? { ...ec.DriverOpts } : null };
+    const ep: EndpointRecord = { ...emptyEndpoint(n?.Id ?? ''), Links: ec.Links?.length ? [...ec.Links] : null, Aliases: ec.Aliases?.length ? ec.Aliases : null, IPAMConfig: ipamConfigOf(ec.IPAMConfig), DriverOpts: ec.DriverOpts ? { ...ec.DriverOpts } : null };
     if (ec.MacAddress) { ep.DesiredMac = ec.MacAddress; ep.MacAddress = ec.MacAddress; }
     return ep;
   }
@@ -843,12 +845,17 @@ export class NetworkService {
     for (const [want, netName] of tries) {
       for (const [n] of nets) {
         if (netName !== undefined && n.Name.toLowerCase() !== netName) continue;
-        const out: string[] = [];
-        for (const other of this.containersOf(n)) {
-          const ep = other.net.Networks[n.Name];
-          if (ep?.IPAddress && (ep.DNSNames ?? []).some((d) => d.toLowerCase() === want)) out.push(ep.IPAddress);
+        // the endpoint's links first (libnetwork's alias pass): "name:alias" makes `alias` stand
+        // for container `name` on this network, for this container alone
+        const target = (c.net.Networks[n.Name]?.Links ?? []).map((l) => l.split(':')).find((p) => (p[1] ?? p[0])!.toLowerCase() === want)?.[0];
+        for (const asked of target ? [target.toLowerCase(), want] : [want]) {
+          const out: string[] = [];
+          for (const other of this.containersOf(n)) {
+            const ep = other.net.Networks[n.Name];
+            if (ep?.IPAddress && (ep.DNSNames ?? []).some((d) => d.toLowerCase() === asked)) out.push(ep.IPAddress);
+          }
+          if (out.length) return out;
         }
-        if (out.length) return out;
       }
     }
     return undefined;

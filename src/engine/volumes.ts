@@ -43,6 +43,12 @@ export interface MountPoint {
   TmpfsData?: string;
   /** Berth's own, in records made before TmpfsData: tmpfs options. */
   TmpfsOptions?: string[];
+  /**
+   * Berth's own: a volume mounted by its name (`-v name:/dst`). `rm -v` keeps it even when the
+   * volume itself is anonymous (made by POST /volumes/create without a name): moby removes only
+   * volumes whose mount named none (Spec.Source empty).
+   */
+  Named?: true;
 }
 
 /** What inspect shows of a mount point (moby's types.MountPoint: Name and Driver omitted when empty). */
@@ -142,7 +148,7 @@ export class VolumeService {
     if (p.type === 'tmpfs') return { Type: 'tmpfs', Source: '', ...base, TmpfsData: p.tmpfsData ?? '' };
     const v = await this.store.create({ Name: p.source || undefined, Driver: p.driver, DriverOpts: p.driverOpts, Labels: p.labels, anonymous: !p.source });
     // moby's setBindModeIfNull: a local volume without a mode says `z`.
-    return { Type: 'volume', Name: v.Name, Source: v.Mountpoint, Driver: v.Driver, ...base, Mode: p.mode || 'z', ...(p.copyData ? {} : { NoCopy: true }) };
+    return { Type: 'volume', Name: v.Name, Source: v.Mountpoint, Driver: v.Driver, ...base, Mode: p.mode || 'z', ...(p.copyData ? {} : { NoCopy: true }), ...(p.source ? { Named: true as const } : {}) };
   }
 
   /**
@@ -219,7 +225,7 @@ export class VolumeService {
     for (const m of mounts) {
       if (m.Type !== 'volume' || !m.Name || !this.store.has(m.Name)) continue;
       const v: VolumeRecord = this.store.get(m.Name);
-      if (!v.Anonymous) continue;
+      if (!v.Anonymous || m.Named) continue;
       const others = this.users(m.Name).filter((u) => u !== container);
       if (!others.length) await this.store.remove(m.Name, []).catch(() => {});
     }

@@ -20,13 +20,6 @@ const skip = missingPrerequisite() ?? false;
  * so the list only shrinks.
  */
 const OPEN_GAPS: Record<string, string> = {
-  test_connect_with_links: 'endpoint Links not kept on user networks',
-  test_create_with_links: 'legacy links: endpoint Links and link env vars',
-  test_remove_link: 'DELETE /containers/{name}/{alias}?link=1 (link removal) not served',
-  test_create_with_environment_variable_no_value: 'Config.Env drops a name without a value',
-  test_create_with_restart_policy: 'rm of a restarting always-container is not refused',
-  test_prune_volumes: 'a volume created without a name is not pruned as anonymous (API 1.42+)',
-  test_create_with_cpu_rt_options: 'flaky: CPU realtime options on this kernel',
 };
 const gapOf = (id: string): string | undefined => OPEN_GAPS[id.split('::').pop()!.replace(/\[.*$/, '')];
 

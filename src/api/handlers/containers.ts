@@ -43,6 +43,8 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
     const withSize = boolParam(ctx.query, 'size');
     sendJson(ctx.res, 200, await Promise.all(list.map(async (c) => summaryFor({
       ...summaryView(c, engine.images),
+      // the link names that stand for it too ("/parent/alias"), as dockerd lists them
+      Names: svc.allNames(c),
       ...(withSize ? await containerSizes(svc, c, imageSize(c.rec.Image)) : {}),
     }, ctx.apiVersion))));
   });
@@ -98,8 +100,10 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
     sendEmpty(ctx.res, 204);
   });
 
-  router.add('DELETE', '/containers/{id}', async (ctx) => {
-    await svc.remove(ctx.params.id!, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
+  // {id:.*}: a legacy link's name has a slash (DELETE /containers/parent/alias?link=1)
+  router.add('DELETE', '/containers/{id:.*}', async (ctx) => {
+    if (boolParam(ctx.query, 'link')) svc.removeLink(ctx.params.id!);
+    else await svc.remove(ctx.params.id!, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
     sendEmpty(ctx.res, 204);
   });
 

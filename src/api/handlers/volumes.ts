@@ -28,7 +28,9 @@ export function registerVolumeRoutes(router: Router, engine: Engine): void {
     optStringMap(raw, 'DriverOpts');
     optStringMap(raw, 'Labels');
     const body = raw as { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null };
-    const v = await vols.store.create({ Name: body.Name, Driver: body.Driver, DriverOpts: body.DriverOpts, Labels: body.Labels });
+    // A volume made without a name is anonymous (moby 23's AnonymousLabel): a prune at API 1.42+
+    // takes it without all=true. dockerd 20.10 adds no label for it, so none is shown.
+    const v = await vols.store.create({ Name: body.Name, Driver: body.Driver, DriverOpts: body.DriverOpts, Labels: body.Labels, anonymous: !body.Name });
     sendJson(ctx.res, 201, volumeView(v));
   });
 
