@@ -26,7 +26,8 @@ export function inspectFor(v: View, apiVersion: string): View {
   if (networks && versionLess(apiVersion, '1.44') && typeof v.Id === 'string') {
     const short = v.Id.slice(0, 12);
     for (const [name, ep] of Object.entries(networks)) {
-      if (['bridge', 'host', 'none'].includes(name) || !ep || typeof ep !== 'object') continue;
+      // moby adds it when the container joins (its first start): a never-started one shows none
+      if (['bridge', 'host', 'none'].includes(name) || !ep || typeof ep !== 'object' || !ep.NetworkID) continue;
       const aliases = (ep.Aliases as string[] | null | undefined) ?? [];
       if (!aliases.includes(short)) ep.Aliases = [...aliases, short];
     }

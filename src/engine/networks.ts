@@ -758,8 +758,9 @@ export class NetworkService {
     if (c.networkMode === 'host' || c.networkMode === 'none' || c.networkMode.startsWith('container:')) {
       throw new InvalidParameter(`container sharing network namespace with another container or host cannot be connected to any other network`);
     }
-    // the endpoint's settings are checked first (moby's updateNetworkConfig), then whether it is there
-    checkEndpointAddresses(cfg);
+    // the endpoint's settings are checked first (moby's updateNetworkConfig), then whether it is
+    // there; an IPv6Address of the wrong family is only found not to fit the subnet (allocation)
+    checkEndpointAddresses({ ...cfg, IPAMConfig: cfg.IPAMConfig ? { ...cfg.IPAMConfig, IPv6Address: undefined } : cfg.IPAMConfig });
     const ep = this.endpointFrom(n, cfg);
     if (c.net.Networks[n.Name]) throw new Conflict(`endpoint with name ${c.name} already exists in network ${n.Name}`);
     if (running) {

@@ -99,7 +99,7 @@ export class AddressPool6 {
   /** Takes a given address (`--ip6`), or the lowest free one of the range. */
   allocate(want?: string): string {
     if (want) {
-      const ip = ip6ToBig(want);
+      const ip = isIPv6(want) ? ip6ToBig(want) : -1n;
       if (!contains6(this.subnet, ip)) throw new InvalidParameter(`Invalid address ${want}: It does not belong to any of this network's subnets`);
       if (!this.usable(ip) || this.used.has(ip)) throw new Conflict(`Address already in use: ${want}`);
       this.used.add(ip);
