@@ -578,7 +578,9 @@ export class NetworkService {
     // of their own while the container runs (detach clears it).
     for (const [n, ep] of all) if (n.Driver !== 'bridge') ep.EndpointID = randomBytes(32).toString('hex');
     const entries = all.filter(([n]) => n.Driver === 'bridge');
-    if (!entries.length) return undefined;
+    // moby emits `network connect` for each network a starting container joins (before `start`).
+    const connected = (): void => { for (const [n] of all) this.emit(n, 'connect', c.id); };
+    if (!entries.length) { connected(); return undefined; }
     let ns = this.sandboxName(c.id);
     const allocated: [NetworkRecord, EndpointRecord][] = [];
     const t0 = performance.now();
@@ -616,6 +618,7 @@ export class NetworkService {
       throw err;
     }
     for (const [n] of entries) this.member(n, c, true);
+    connected();
     this.log.debug({ id: c.id, ms: Math.round(performance.now() - t0) }, 'network attached');
     return c.net.SandboxKey;
   }
@@ -668,6 +671,8 @@ export class NetworkService {
     for (const [name, ep] of Object.entries(c.net.Networks)) {
       let n: NetworkRecord | undefined;
       try { n = this.get(name); } catch { n = undefined; }
+      // `network disconnect` for each network it had joined (after `die`, as moby's release does)
+      if (n && ep.EndpointID) this.emit(n, 'disconnect', c.id);
       if (n?.Driver === 'bridge') {
         if (published) await removeRules(`${this.bridgeName(n)}/${c.id.slice(0, 12)}`).catch(() => {});
         this.releaseAddresses(n, ep);

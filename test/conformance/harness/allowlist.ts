@@ -24,6 +24,11 @@ export interface AllowEntry {
    * the entry accepts the difference only when the result equals berthd's value.
    */
   rewrite?: [string, string];
+  /**
+   * Only this much may be extra in berthd's value: [pattern, replacement] applied to berthd's
+   * value (as text); accepted only when the result equals dockerd's (a newer attribute, say).
+   */
+  rewriteBerth?: [string, string];
 }
 
 export interface Allowlist { entries: AllowEntry[]; used: Set<number> }
@@ -46,9 +51,12 @@ export function allowed(list: Allowlist, scenario: string, stepText: string, d: 
     if (e.scenario && !new RegExp(e.scenario).test(scenario)) continue;
     if (e.step && !new RegExp(e.step).test(stepText)) continue;
     if (!new RegExp(`^(?:${e.where})$`).test(d.where)) continue;
+    const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
     if (e.rewrite) {
-      const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
       if (text(d.docker).replace(new RegExp(e.rewrite[0], 'g'), e.rewrite[1]) !== text(d.berth)) continue;
+    }
+    if (e.rewriteBerth) {
+      if (text(d.berth).replace(new RegExp(e.rewriteBerth[0], 'g'), e.rewriteBerth[1]) !== text(d.docker)) continue;
     }
     list.used.add(i);
     return e;

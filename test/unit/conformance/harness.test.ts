@@ -75,6 +75,11 @@ describe('conformance harness', () => {
       assert.ok(allowed(list, 'inspect-container', 'API GET', { where: 'body.LogPath', docker: 1, berth: 2 }));
       assert.equal(allowed(list, 'other', 'API GET', { where: 'body.LogPath', docker: 1, berth: 2 }), undefined);
       assert.equal(allowed(list, 'inspect-container', 'API GET', { where: 'body.LogPathX', docker: 1, berth: 2 }), undefined);
+      // rewriteBerth: only the named extra text may differ
+      writeFileSync(f, JSON.stringify({ entries: [{ where: 'stdout', kind: 'newer-api', moby: 'v24.0', reason: 'r', rewriteBerth: ['execDuration=\\d+, ', ''] }] }));
+      const l2 = loadAllowlist(f);
+      assert.ok(allowed(l2, 's', 'docker events', { where: 'stdout', docker: 'die (exitCode=0)', berth: 'die (execDuration=3, exitCode=0)' }));
+      assert.equal(allowed(l2, 's', 'docker events', { where: 'stdout', docker: 'die (exitCode=0)', berth: 'die (execDuration=3, exitCode=1)' }), undefined);
       writeFileSync(f, JSON.stringify({ entries: [{ where: 'x', kind: 'newer-api', reason: 'r' }] }));
       assert.throws(() => loadAllowlist(f), /moby version/);
     } finally { rmSync(dir, { recursive: true, force: true }); }
