@@ -37,7 +37,7 @@ import { statSync } from 'node:fs';
 import { LogRotator, resolveLogConfig } from '../runtime/log-rotation.ts';
 import type { EventLog } from './events.ts';
 import { mergeHealthcheck, type HealthConfig } from './health-config.ts';
-import { mergeConfigEnv, daemonEnvironment } from './process-env.ts';
+import { mergeConfigEnv, daemonEnvironment, replaceOrAppendEnv } from './process-env.ts';
 import { LinkIndex, linkEnv, linkHostEntry, parseLink } from './legacy-links.ts';
 import { recordedHostConfig, effectiveNetworkMode, systemPaths } from './host-config.ts';
 
@@ -335,6 +335,15 @@ export class ContainerService {
     });
   }
 
+  /**
+   * An exec's env (moby ContainerExecStart): the container's daemon env for the exec's tty, its
+   * links' variables included (a stopped child fails the exec, as in dockerd), then the exec's own.
+   */
+  execEnv(c: Container, tty: boolean, env: readonly string[]): string[] {
+    const cfg = c.rec.Config;
+    return replaceOrAppendEnv(daemonEnvironment({ hostname: cfg.Hostname, tty, linkEnv: this.linkedEnv(c), env: cfg.Env }), env);
+  }
+
   /** The link variables of the parent's process env (moby setupLinkedContainers). */
   private linkedEnv(c: Container): string[] {
     if (!c.rec.NetworkSettings?.Networks.bridge) return [];
@@ -454,6 +463,11 @@ export class ContainerService {
       // moby checks the policy itself first (verifyContainerSettings, unwrapped), then the
       // container's limits and AutoRemove inside UpdateContainer, whose errors it wraps with the ID.
       if (policy) validateRestartPolicy(policy);
+      // moby verifies the update's own limits first (verifyPlatformContainerResources; an update
+      // may give --memory-swap alone), then compares them with the container's.
+      const given = Object.fromEntries(keys.filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+      if (!given.Memory) delete given.MemorySwap;
+      validateResources(given as ResourceFields);
       // A memory limit above the recorded swap total (create made it 2 × Memory; 0 without -m)
       // needs a new total in the same update (moby container.UpdateContainer, a 409).
       const memory = typeof body.Memory === 'number' ? body.Memory : 0;
@@ -708,6 +722,8 @@ export class ContainerService {
       }
       const cfg = c.rec.Config;
       const hc = c.rec.HostConfig;
+      // A create without any HostConfig recorded no Runtime; moby names the default one at the start.
+      if (!(hc as Record<string, unknown>).Runtime) (hc as Record<string, unknown>).Runtime = 'runc';
       if (cfg.WorkingDir) await mkdir(join(p.merged, cfg.WorkingDir), { recursive: true }).catch(() => {});
       const volumeMounts = await this.volumes.prepare(c.rec.Mounts ?? [], (hc.Tmpfs ?? {}) as Record<string, string>, p.merged, (root, path) => resolveInRoot(root, path, true));
       undo.push(() => this.volumes.releaseAll(c.rec.Mounts ?? []));
@@ -727,7 +743,7 @@ export class ContainerService {
         rootfs: p.merged,
         readonlyRootfs: hc.ReadonlyRootfs,
         args: [c.rec.Path, ...c.rec.Args],
-        env: daemonEnvironment({ hostname: cfg.Hostname, tty: cfg.Tty, linkEnv, env: cfg.Env }),
+        env: daemonEnvironment({ hostname: cfg.Hostname, tty: cfg.Tty, linkEnv, env: cfg.Env }), envComplete: true,
         cwd: cfg.WorkingDir || '/',
         user: cfg.User,
         tty: cfg.Tty,
@@ -1174,20 +1190,6 @@ function exposedWith(exposed: Record<string, object> | undefined, bindings: Reco
   for (const k of keys) out[k.includes('/') ? k : `${k}/tcp`] = {};
   return out;
 }
-
-/** Image env first, user env replacing same-named keys (moby ReplaceOrAppendEnvValues). */
-export function mergeEnv(base: string[], over: string[]): string[] {
-  const out = [...base].filter((e) => e.includes('='));
-  for (const kv of over) {
-    const key = kv.split('=')[0];
-    const i = out.findIndex((e) => e.split('=')[0] === key);
-    // The API's rule: a variable without `=` is removed, not set empty.
-    if (!kv.includes('=')) { if (i >= 0) out.splice(i, 1); continue; }
-    if (i >= 0) out[i] = kv; else out.push(kv);
-  }
-  return out;
-}
-
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());

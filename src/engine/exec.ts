@@ -5,7 +5,6 @@ import { newId } from '../util/ids.ts';
 import type { Runtime, ExecSession, AttachStream } from '../runtime/runtime.ts';
 import { buildExecProcess } from '../runtime/spec.ts';
 import type { ContainerService, Container } from './containers.ts';
-import { mergeEnv } from './containers.ts';
 import { InvalidParameter } from '../errors.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -109,7 +108,7 @@ export class ExecService {
       const rootfs = join(c.dir, 'merged');
       const baseSpec = JSON.parse(await readFile(join(this.runtime.bundleDir(c.rec.Id), 'config.json'), 'utf8'));
       const proc = await buildExecProcess({
-        args: rec.cmd, env: mergeEnv(c.rec.Config.Env, rec.env), cwd: rec.workingDir, user: rec.user, tty: rec.tty,
+        args: rec.cmd, env: this.containers.execEnv(c, rec.tty, rec.env), envComplete: true, cwd: rec.workingDir, user: rec.user, tty: rec.tty,
         rootfs, baseSpec, privileged: rec.privileged,
       });
       session = await this.runtime.exec(c.rec.Id, id, proc, { tty: rec.tty, attachStdin: rec.attachStdin, attach: !opts.detach });

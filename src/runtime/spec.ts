@@ -14,6 +14,11 @@ export interface SpecInput {
   readonlyRootfs?: boolean;
   args: string[];
   env: string[];
+  /**
+   * The env is already the daemon's whole list (moby CreateDaemonEnvironment: PATH, HOSTNAME and
+   * TERM in it unless Config.Env unset them): only HOME is added, as runc adds it.
+   */
+  envComplete?: boolean;
   cwd: string;
   user: string;
   tty: boolean;
@@ -126,9 +131,13 @@ export function capabilities(add: string[] = [], drop: string[] = [], privileged
   return [...new Set(caps)].filter((c) => host.has(c));
 }
 
-function envWithDefaults(env: string[], o: { hostname: string; tty: boolean; home: string }): string[] {
+function envWithDefaults(env: string[], o: { hostname: string; tty: boolean; home: string; complete?: boolean }): string[] {
   const has = (k: string): boolean => env.some((e) => e.split('=')[0] === k);
   const out = [...env];
+  if (o.complete) {
+    if (!has('HOME')) out.push(`HOME=${o.home}`);
+    return out;
+  }
   if (!has('PATH')) out.unshift(`PATH=${defaultPath}`);
   if (!has('HOSTNAME')) out.push(`HOSTNAME=${o.hostname}`);
   if (o.tty && !has('TERM')) out.push('TERM=xterm');
@@ -144,7 +153,7 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
     terminal: input.tty,
     user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids.length ? user.additionalGids : undefined },
     args: input.args,
-    env: envWithDefaults(input.env, { hostname: input.hostname, tty: input.tty, home: user.home }),
+    env: envWithDefaults(input.env, { hostname: input.hostname, tty: input.tty, home: user.home, complete: input.envComplete }),
     cwd: input.cwd || '/',
     capabilities: { bounding: caps, effective: caps, permitted: caps },
     noNewPrivileges: false,
@@ -231,7 +240,7 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
 
 /** The process of an exec session: the container's spec with the exec's argv, env, user, cwd. */
 export async function buildExecProcess(input: {
-  args: string[]; env: string[]; cwd: string; user: string; tty: boolean; rootfs: string; baseSpec: Spec; privileged?: boolean;
+  args: string[]; env: string[]; envComplete?: boolean; cwd: string; user: string; tty: boolean; rootfs: string; baseSpec: Spec; privileged?: boolean;
 }): Promise<Process> {
   const user = await resolveUser(input.rootfs, input.user);
   const base = input.baseSpec.process;
@@ -241,7 +250,7 @@ export async function buildExecProcess(input: {
     terminal: input.tty,
     user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids.length ? user.additionalGids : undefined },
     args: input.args,
-    env: envWithDefaults(input.env, { hostname, tty: input.tty, home: user.home }),
+    env: envWithDefaults(input.env, { hostname, tty: input.tty, home: user.home, complete: input.envComplete }),
     cwd: input.cwd || '/',
     capabilities: input.privileged ? { bounding: privCaps, effective: privCaps, permitted: privCaps } : base.capabilities,
     noNewPrivileges: base.noNewPrivileges,
