@@ -7,7 +7,7 @@
 // through onExit, which records the exit, releases the runtime state and the mount, wakes the
 // waiters, and removes the container when AutoRemove is set.
 import { checkConfigPresent } from './config-presence.ts';
-import { mkdir, rm, readdir, readFile, chmod, chown } from 'node:fs/promises';
+import { mkdir, rm, readdir, readFile, writeFile, chmod, chown } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { hostname } from 'node:os';
 import { Conflict, InvalidParameter, NotFound, NotModified, System, noSuchContainer } from '../errors.ts';
@@ -38,7 +38,7 @@ import { LogRotator, resolveLogConfig } from '../runtime/log-rotation.ts';
 import type { EventLog } from './events.ts';
 import { mergeHealthcheck, type HealthConfig } from './health-config.ts';
 import { mergeConfigEnv, daemonEnvironment, replaceOrAppendEnv } from './process-env.ts';
-import { LinkIndex, linkEnv, linkHostEntry, parseLink } from './legacy-links.ts';
+import { LinkIndex, linkEnv, linkHostEntry, parseLink, updateHostsAddress } from './legacy-links.ts';
 import { recordedHostConfig, effectiveNetworkMode, systemPaths } from './host-config.ts';
 
 export type { AttachStream };
@@ -294,8 +294,8 @@ export class ContainerService {
   /** What inspect shows as HostConfig.Links: "/child:/parent/alias" per link, null without any. */
   linksView(id: string): string[] | null {
     const out = this.links.children(id).flatMap(([name, child]) => {
-      const c = this.byId.get(child);
-      return c ? [`${c.rec.Name}:${name}`] : [];
+      const childName = this.byId.get(child)?.rec.Name ?? this.links.goneName(child);
+      return childName ? [`${childName}:${name}`] : [];
     });
     return out.length ? out : null;
   }
@@ -344,13 +344,30 @@ export class ContainerService {
     return replaceOrAppendEnv(daemonEnvironment({ hostname: cfg.Hostname, tty, linkEnv: this.linkedEnv(c), env: cfg.Env }), env);
   }
 
+  /**
+   * A child (re)started on the default bridge: its running parents' /etc/hosts lines for it take
+   * its new address (libnetwork's parent updates). A parent whose file cannot be written keeps
+   * the old line; the child's start goes on.
+   */
+  private async updateParentHosts(c: Container): Promise<void> {
+    const ip = c.rec.NetworkSettings?.Networks.bridge?.IPAddress;
+    if (!ip) return;
+    for (const [name, parentId] of this.links.parents(c.rec.Id)) {
+      const parent = this.byId.get(parentId);
+      if (!parent?.rec.State.Running || !parent.rec.HostsPath) continue;
+      // in place (same inode): the file is bind-mounted into the parent
+      await readFile(parent.rec.HostsPath, 'utf8')
+        .then((hosts) => writeFile(parent.rec.HostsPath, updateHostsAddress(hosts, posix.basename(name), ip)))
+        .catch((err) => this.log.warn({ id: parentId, err: String(err) }, 'parent /etc/hosts not updated'));
+    }
+  }
+
   /** The link variables of the parent's process env (moby setupLinkedContainers). */
   private linkedEnv(c: Container): string[] {
     if (!c.rec.NetworkSettings?.Networks.bridge) return [];
     return this.links.children(c.rec.Id).flatMap(([name, id]) => {
       const child = this.byId.get(id);
-      if (!child) return [];
-      if (!child.rec.State.Running) throw new System(`Cannot link to a non running container: ${child.rec.Name} AS ${name}`);
+      if (!child || !(child.rec.State.Running || child.rec.State.Restarting)) throw new System(`Cannot link to a non running container: ${child?.rec.Name ?? this.links.goneName(id)} AS ${name}`);
       const ep = child.rec.NetworkSettings?.Networks.bridge;
       if (!ep) throw new System(`container ${id} not attached to default bridge network`);
       return linkEnv(name, ep.IPAddress, child.rec.Config.Env, Object.keys((child.rec.Config.ExposedPorts as object | null | undefined) ?? {}));
@@ -407,6 +424,7 @@ export class ContainerService {
       address: Object.values(net.net.Networks)[0]?.IPAddress, embeddedDns: this.networks.resolverFor(hc.NetworkMode),
       hostGateway: this.networks.hostGateway(),
     });
+    await this.updateParentHosts(c);
     // The embedded DNS (its NAT rules cost a spawn) comes up while the start goes on; the
     // process runs only once it answers (startLocked awaits `ready`). It never rejects.
     const dns = containerResolverConfig({ dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions })
@@ -980,8 +998,13 @@ export class ContainerService {
 
   async restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.get(ref);
-    if (c.rec.State.Running) await this.stop(c.rec.Id, opts);
-    await this.start(c.rec.Id);
+    try {
+      if (c.rec.State.Running) await this.stop(c.rec.Id, opts);
+      await this.start(c.rec.Id);
+    } catch (err) {
+      // moby ContainerRestart wraps what failed in a plain error (500), named as the client gave it
+      throw new System(`Cannot restart container ${ref}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.emit(c, 'restart');
   }
 
@@ -1110,7 +1133,7 @@ export class ContainerService {
       }
       c.removed = true;
       this.byId.delete(id);
-      this.links.dropParent(id);
+      this.links.removed(id, c.rec.Name);
       if (this.names.get(c.rec.Name.replace(/^\//, '')) === id) this.names.delete(c.rec.Name.replace(/^\//, ''));
     });
     if (opts.volumes) await this.volumes.removeAnonymous(c.rec.Mounts ?? [], id).catch((err) => this.log.warn({ id, err: String(err) }, 'removing anonymous volumes failed'));

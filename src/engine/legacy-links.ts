@@ -28,6 +28,12 @@ const withSlash = (n: string): string => (n.startsWith('/') ? n : `/${n}`);
 /** Which container holds which link names: parent and child by ID, the link under "/parent/alias". */
 export class LinkIndex {
   readonly #links = new Map<string, { parent: string; child: string }>();
+  /**
+   * Removed children still linked, with the name they had: moby's index keeps the removed
+   * container, so the parent's inspect still names it and its start fails ("Cannot link to a non
+   * running container"), until the parent goes. The link name then finds no container.
+   */
+  readonly #gone = new Map<string, string>();
 
   /** Reserves "/parentName/alias" for the child; false when the name is taken (moby ignores that link). */
   link(parentId: string, parentName: string, childId: string, alias: string): boolean {
@@ -52,6 +58,11 @@ export class LinkIndex {
     return [...this.#links].filter(([, l]) => l.parent === parentId).map(([n, l]) => [n, l.child]);
   }
 
+  /** The links to `childId`: full name → parent ID. */
+  parents(childId: string): Array<[string, string]> {
+    return [...this.#links].filter(([, l]) => l.child === childId).map(([n, l]) => [n, l.parent]);
+  }
+
   /** The link names that stand for `childId` (ps lists them among its Names). */
   namesOf(childId: string): string[] {
     return [...this.#links].filter(([, l]) => l.child === childId).map(([n]) => n);
@@ -61,9 +72,19 @@ export class LinkIndex {
     this.#links.delete(withSlash(name));
   }
 
-  /** A removed container's own links go (moby linkIndex.delete); links to it stay, as in moby. */
-  dropParent(parentId: string): void {
-    for (const [n, l] of this.#links) if (l.parent === parentId) this.#links.delete(n);
+  /**
+   * A removed container: its own links go (moby linkIndex.delete); links to it stay, as in moby,
+   * and remember its name (goneName).
+   */
+  removed(id: string, name: string): void {
+    for (const [n, l] of this.#links) if (l.parent === id) this.#links.delete(n);
+    if ([...this.#links.values()].some((l) => l.child === id)) this.#gone.set(id, name);
+    for (const g of [...this.#gone.keys()]) if (![...this.#links.values()].some((l) => l.child === g)) this.#gone.delete(g);
+  }
+
+  /** The name a removed, still linked child had. */
+  goneName(id: string): string | undefined {
+    return this.#gone.get(id);
   }
 
   /** A renamed parent's links move under its new name (moby daemon/rename.go). */
@@ -138,4 +159,13 @@ export function linkHostEntry(linkName: string, childName: string, childHostname
   const child = childName.replace(/^\//, '');
   // the alias, the child's hostname, and its name unless the alias is the name
   return `${alias} ${childHostname}${alias !== child ? ` ${child}` : ''}:${ip}`;
+}
+
+/**
+ * A parent's /etc/hosts after its child got address `ip` (libnetwork etchosts.Update): every line
+ * naming `alias` right after the tab takes the new address.
+ */
+export function updateHostsAddress(hosts: string, alias: string, ip: string): string {
+  const quoted = alias.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return hosts.replace(new RegExp(`(\\S*)(\\t${quoted})(\\s|\\.)`, 'g'), `${ip}$2$3`);
 }
