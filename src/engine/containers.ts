@@ -845,7 +845,17 @@ export class ContainerService {
       if (ranMs >= 10_000) c.restartDelay = 0;
       // The exit is on disk before the exit file goes (runtime.delete removes it): a crash in
       // between leaves a record reconcile can finish, never a lost exit code.
-      await this.persist(c);
+      // persist serialises the record when called: the file says exited (a crash in the back-off
+      // leaves a stopped container, restarted by its policy at boot) ...
+      const persisted = this.persist(c);
+      // ... while the restart is decided at once, before the cleanup and before waiters learn the
+      // exit, as moby's handleContainerExit (ShouldRestart starts the back-off, SetRestarting
+      // wakes the waiters): an rm right after a wait is refused as restarting, and inspect never
+      // shows the container exited in between. The timer's start queues on this lock, so not
+      // before the cleanup below is done.
+      autoRemove = c.rec.HostConfig.AutoRemove;
+      if (!autoRemove) this.scheduleRestart(c, false);
+      await persisted;
       // The network goes before waiters learn the exit, as in moby (Cleanup, then SetStopped):
       // an inspect or ps right after `docker stop` or a wait shows no addresses or ports. The
       // rest of the cleanup runs meanwhile; anything waiters do next (start, rm) queues on this
@@ -858,11 +868,6 @@ export class ContainerService {
         releaseShm(c.dir).catch((err) => this.log.warn({ id, err: String(err) }, 'shm unmount failed')),
       ];
       await network;
-      // The restart is decided before waiters learn the exit, as moby's SetRestarting wakes them:
-      // an rm right after a wait finds the container restarting and is refused (its timer starts
-      // the container on this lock, so not before the cleanup below is done).
-      autoRemove = c.rec.HostConfig.AutoRemove;
-      if (!autoRemove) this.scheduleRestart(c, false);
       for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
       c.exitWaiters.clear();
       await Promise.all([
