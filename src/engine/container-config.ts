@@ -2,6 +2,7 @@
 // fields are ignored, `null` is the zero value, and a field of the wrong type is a 400.
 import { z } from 'zod';
 import { InvalidParameter } from '../errors.ts';
+import { hostConfigFields } from '../types/go-wire-types.ts';
 
 /** strslice.StrSlice: a JSON string or an array of strings. */
 const strSlice = z.union([z.string().transform((s) => [s]), z.array(z.string())]).nullish();
@@ -78,6 +79,32 @@ export const createBodySchema = configSchema.extend({
 
 export type CreateBody = z.infer<typeof createBodySchema>;
 export type HostConfigInput = z.infer<typeof hostConfigSchema>;
+
+const HOST_CONFIG_KEYS = new Map(Object.keys(hostConfigFields).map((k) => [k.toLowerCase(), k]));
+
+/**
+ * moby's ContainerConfigWrapper embeds a (deprecated) *HostConfig beside its own `HostConfig`
+ * field, so a body without a HostConfig may carry HostConfig's fields at the top level, and
+ * dockerd uses them (runconfig getHostConfig): docker-py sends `{"Runtime": "runc",
+ * "HostConfig": null}` for `create_container(runtime=...)`. Such fields are moved into
+ * HostConfig here; when the body has a HostConfig, the top-level ones are ignored, as there.
+ */
+export function liftEmbeddedHostConfig(body: unknown): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const b = body as Record<string, unknown>;
+  const hasOwn = Object.keys(b).some((k) => k.toLowerCase() === 'hostconfig' && b[k] !== null);
+  if (hasOwn) return body;
+  const out: Record<string, unknown> = {};
+  const hc: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(b)) {
+    const name = HOST_CONFIG_KEYS.get(k.toLowerCase());
+    if (name) hc[name] = v;
+    else if (k.toLowerCase() !== 'hostconfig') out[k] = v;
+  }
+  if (!Object.keys(hc).length) return body;
+  out.HostConfig = hc;
+  return out;
+}
 
 /** Parses with a schema and turns the first zod issue into a 400 naming the field, as Go's decoder does. */
 export function decode<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

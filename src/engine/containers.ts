@@ -566,7 +566,8 @@ export class ContainerService {
 
   async create(body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
     // The request schemas (zod) load with the first create, not at start-up (memory).
-    const { createBodySchema, decode } = await import('./container-config.ts');
+    const { createBodySchema, decode, liftEmbeddedHostConfig } = await import('./container-config.ts');
+    body = liftEmbeddedHostConfig(body);
     const input = decode(createBodySchema, body, 'ContainerConfigWrapper');
     checkConfigPresent(body, input);
     const image = this.images.store.resolve(input.Image);

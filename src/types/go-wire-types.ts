@@ -95,7 +95,7 @@ const mount: GoType = {
 };
 
 /** container.HostConfig with its embedded Resources. */
-const hostConfigFields: Record<string, GoType> = {
+export const hostConfigFields: Record<string, GoType> = {
   Binds: strs, ContainerIDFile: str,
   LogConfig: { kind: 'struct', name: 'container.LogConfig', fields: { Type: str, Config: strMap } },
   NetworkMode: named('container.NetworkMode'),

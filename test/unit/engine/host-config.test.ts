@@ -59,3 +59,18 @@ test('"default" is the daemon\'s default network where it is used', () => {
   assert.equal(effectiveNetworkMode('bridge', () => 'none'), 'bridge');
   assert.equal(effectiveNetworkMode('container:abc', () => 'bridge'), 'container:abc');
 });
+
+test('HostConfig fields at the top level of a create body are its HostConfig when it has none (moby embeds one)', async () => {
+  const { liftEmbeddedHostConfig } = await import('../../../src/engine/container-config.ts');
+  // docker-py's create_container(runtime='runc'): HostConfig null, Runtime beside Image.
+  assert.deepEqual(liftEmbeddedHostConfig({ Image: 'busybox', Runtime: 'runc', HostConfig: null }), { Image: 'busybox', HostConfig: { Runtime: 'runc' } });
+  // Go matches keys case-insensitively.
+  assert.deepEqual(liftEmbeddedHostConfig({ Image: 'b', binds: ['/a:/b'] }), { Image: 'b', HostConfig: { Binds: ['/a:/b'] } });
+  // A body with its own HostConfig ignores the top-level ones (the wrapper's field dominates).
+  const own = { Image: 'b', Runtime: 'x', HostConfig: { Memory: 1 } };
+  assert.equal(liftEmbeddedHostConfig(own), own);
+  // Nothing to lift: the body is left as it is.
+  const plain = { Image: 'b', Cmd: ['true'] };
+  assert.equal(liftEmbeddedHostConfig(plain), plain);
+  assert.equal(liftEmbeddedHostConfig(null), null);
+});
