@@ -578,6 +578,10 @@ export class ContainerService {
     validatePortBindings(hc.PortBindings);
     validateResources(hc as ResourceFields);
     securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt);
+    // Berth has one runtime, runc (no containerd, so none of its shim names): moby's
+    // verifyPlatformContainerSettings refuses a name it does not know with this text.
+    const runtimeName = (hc as { Runtime?: string | null }).Runtime;
+    if (runtimeName && runtimeName !== 'runc') throw new InvalidParameter(`Unknown runtime specified ${runtimeName}`);
     const endpoints = this.networks.initialEndpoints(networkMode, input.NetworkingConfig?.EndpointsConfig);
     const ic = (image.config.config ?? {}) as Record<string, unknown>;
 
