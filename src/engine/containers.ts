@@ -451,8 +451,9 @@ export class ContainerService {
    */
   private checkNetworkMode(mode: string): void {
     try {
-      // A missing `container:X` fails the start (404), as in dockerd: create accepts it.
-      if (mode !== 'default' && !mode.startsWith('container:')) this.networks.get(mode);
+      // A missing `container:X` or user-defined network fails the start (404), as in dockerd 20.10:
+      // create accepts it. Only the built-in modes must exist at create.
+      if (mode === 'host' || mode === 'none' || mode === 'bridge') this.networks.get(mode);
     } catch (err) {
       if (err instanceof NotFound) throw new InvalidParameter(err.message);
       throw err;

@@ -450,11 +450,20 @@ export class NetworkService {
     const out: Record<string, EndpointRecord> = {};
     if (mode === 'default') mode = this.defaultMode();
     if (mode === 'host' || mode === 'none') { out[mode] = emptyEndpoint(this.get(mode).Id); return out; }
-    const n = this.modeNetwork(mode);
-    if (!n) return out;
+    // A network mode naming no network is accepted at create, as dockerd 20.10 accepts it: the
+    // start fails with 404 'network X not found' and the container stays created.
+    let n: NetworkRecord | undefined;
+    let missing = false;
+    try { n = this.modeNetwork(mode); } catch (err) { if (!(err instanceof NotFound)) throw err; missing = true; }
+    if (!n && !missing) return out;
     // moby's verifyNetworkingConfig: a container is created on one network; more are connected later
     const given = Object.entries(endpointsConfig ?? {});
     if (given.length > 1) throw new InvalidParameter(`Container cannot be connected to network endpoints: ${given.map(([k]) => k).join(', ')}`);
+    if (!n) {
+      const [key, raw] = given[0] ?? [];
+      if (key !== undefined && raw) { checkEndpointAddresses(raw as EndpointInput); out[key] = this.endpointFrom(undefined, raw as EndpointInput); }
+      return out;
+    }
     const [key, raw] = given[0] ?? [n.Name, {}];
     if (raw === null || raw === undefined) throw new InvalidParameter(`no EndpointSettings for ${key}`);
     const ec = raw as EndpointInput;

@@ -42,8 +42,9 @@ export function parseReference(s: string): Reference {
   const parts = path.split('/');
   if (parts.some((p) => !pathComponent.test(p))) {
     if (parts.every((p) => pathComponent.test(p.toLowerCase()))) {
-      // docker/distribution's text as dockerd 20.10 vendors it (newer ones name the repository)
-      throw new InvalidParameter('invalid reference format: repository name must be lowercase');
+      // distribution/reference's text since v0.5 (moby 25+, and the Docker CLI 28): it names the
+      // repository. dockerd 20.10 vendors the older text without the name (ALLOWED.json).
+      throw new InvalidParameter(`invalid reference format: repository name (${path}) must be lowercase`);
     }
     throw new InvalidParameter('invalid reference format');
   }

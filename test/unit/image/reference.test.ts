@@ -24,7 +24,7 @@ test('references normalise as Docker does', () => {
   const dg = parseReference(`host.example/a@sha256:${'a'.repeat(64)}`);
   assert.equal(normalizedName(dg), 'host.example/a');
   assert.equal(dg.digest, `sha256:${'a'.repeat(64)}`);
-  assert.throws(() => parseReference('Busybox'), { message: 'invalid reference format: repository name must be lowercase' });
+  assert.throws(() => parseReference('Busybox'), { message: 'invalid reference format: repository name (library/Busybox) must be lowercase' });
   for (const bad of ['', 'a b', 'busybox:', ':tag', 'x@sha256:short', 'a//b']) assert.throws(() => parseReference(bad), /invalid reference format/, bad);
 });
 
