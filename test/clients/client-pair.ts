@@ -40,7 +40,7 @@ export function onBothDaemons(title: string, suite: (ctx: PairContext) => void, 
           try {
             await daemon?.stop();
           } finally {
-            if (scratch) rmSync(scratch, { recursive: true, force: true });
+            if (scratch) rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
           }
         }, { timeout: 90_000 });
         suite({

@@ -161,5 +161,5 @@ try {
   }
 } finally {
   for (const c of started.reverse()) await c.stop({ timeout: 1000 }).catch(() => {});
-  rmSync(scratch, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }

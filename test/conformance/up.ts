@@ -22,7 +22,7 @@ const finish = async (): Promise<void> => {
   if (done) return;
   done = true;
   await d.stop().catch((e) => process.stderr.write(`${e}\n`));
-  rmSync(scratch, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   process.exit(0);
 };
 process.on('SIGINT', () => void finish());

@@ -178,7 +178,7 @@ export async function runOn(kind: Kind, net: PairNet, o: RunOptions & { keepScra
     try {
       await d?.stop();
     } finally {
-      if (!o.keepScratch) rmSync(scratch, { recursive: true, force: true });
+      if (!o.keepScratch) rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
       else o.log?.(`scratch kept: ${scratch}`);
     }
   }

@@ -150,7 +150,7 @@ export async function runConformance(o: ConformanceOptions = {}): Promise<Report
     d = undefined;
   } finally {
     if (d) await d.stop().catch((e) => log(`stopping ${d!.kind}: ${e}`));
-    rmSync(scratch, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
   const keys = new Map<string, Set<number>>();
   const opens = new Map<string, Map<number, string>>();
