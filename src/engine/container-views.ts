@@ -20,9 +20,10 @@ export function inspectView(svc: ContainerService, c: Container): Record<string,
     // moby's SetRestarting keeps Running true during a restart policy's back-off.
     State: { ...r.State, Running: r.State.Running || r.State.Restarting },
     Image: r.Image,
-    ResolvConfPath: r.ResolvConfPath,
-    HostnamePath: r.HostnamePath,
-    HostsPath: r.HostsPath,
+    // dockerd sets the etc files' paths at the first start (a created container shows "").
+    ResolvConfPath: neverStarted(c) ? '' : r.ResolvConfPath,
+    HostnamePath: neverStarted(c) ? '' : r.HostnamePath,
+    HostsPath: neverStarted(c) ? '' : r.HostsPath,
     LogPath: r.LogPath,
     Name: r.Name,
     RestartCount: r.RestartCount,
@@ -80,11 +81,23 @@ function neverStarted(c: Container): boolean {
   return !t || t.startsWith('0001-');
 }
 
+/**
+ * The network namespace of a running host or none container, which Berth does not bind-mount
+ * anywhere: the host's own, or the container process's (dockerd shows its sandbox's file under
+ * its exec root; ALLOWED.json).
+ */
+function sandboxlessKey(c: Container): string {
+  if (!c.rec.NetworkSettings?.SandboxID) return '';
+  if ('host' in c.rec.NetworkSettings.Networks) return '/proc/1/ns/net';
+  return c.rec.State.Pid ? `/proc/${c.rec.State.Pid}/ns/net` : '';
+}
+
 function networkSettings(c: Container): Record<string, unknown> {
   const n = c.rec.NetworkSettings ?? { SandboxKey: '', Networks: {}, Ports: {} };
   const bridge = n.Networks.bridge;
   return {
-    Bridge: '', SandboxID: n.SandboxKey ? createHash('sha256').update(n.SandboxKey).digest('hex') : '', SandboxKey: n.SandboxKey,
+    Bridge: '', SandboxID: n.SandboxID ?? (n.SandboxKey ? createHash('sha256').update(n.SandboxKey).digest('hex') : ''),
+    SandboxKey: n.SandboxKey || sandboxlessKey(c),
     Ports: n.Ports, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null,
     SecondaryIPv6Addresses: null, EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0, IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0, IPv6Gateway: '',

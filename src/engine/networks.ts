@@ -86,6 +86,12 @@ export interface PortBinding { HostIp: string; HostPort: string }
 /** The container state the network service owns (persisted with the container). */
 export interface ContainerNet {
   SandboxKey: string;
+  /**
+   * A running host or none container's sandbox ID: moby makes a libnetwork sandbox for those too
+   * (inspect shows its ID), while Berth needs no namespace of its own for them (runc uses the
+   * host's, or makes an empty one). Bridge containers' IDs derive from SandboxKey.
+   */
+  SandboxID?: string;
   Networks: Record<string, EndpointRecord>;
   Ports: Record<string, PortBinding[] | null>;
   ProxyPid?: number;
@@ -589,7 +595,11 @@ export class NetworkService {
     const entries = all.filter(([n]) => n.Driver === 'bridge');
     // moby emits `network connect` for each network a starting container joins (before `start`).
     const connected = (): void => { for (const [n] of all) this.emit(n, 'connect', c.id); };
-    if (!entries.length) { connected(); return undefined; }
+    if (!entries.length) {
+      if (all.length) c.net.SandboxID = randomBytes(32).toString('hex');
+      connected();
+      return undefined;
+    }
     let ns = this.sandboxName(c.id);
     const allocated: [NetworkRecord, EndpointRecord][] = [];
     const t0 = performance.now();
@@ -698,6 +708,7 @@ export class NetworkService {
       .finally(() => { if (this.teardowns.get(ns) === gone) this.teardowns.delete(ns); });
     this.teardowns.set(ns, gone);
     c.net.SandboxKey = '';
+    delete c.net.SandboxID;
     // moby's releaseNetwork drops the port map: a stopped container shows `"Ports": {}` and no rows in ps.
     this.releasePorts(c);
     c.net.Ports = {};

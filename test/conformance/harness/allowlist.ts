@@ -27,6 +27,8 @@ export interface AllowEntry {
   /**
    * Only this much may be extra in berthd's value: [pattern, replacement] applied to berthd's
    * value (as text); accepted only when the result equals dockerd's (a newer attribute, say).
+   * With `rewrite` too, the two rewritten values must be equal (a path each daemon spells its
+   * own way, but both present).
    */
   rewriteBerth?: [string, string];
 }
@@ -52,12 +54,11 @@ export function allowed(list: Allowlist, scenario: string, stepText: string, d: 
     if (e.step && !new RegExp(e.step).test(stepText)) continue;
     if (!new RegExp(`^(?:${e.where})$`).test(d.where)) continue;
     const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
-    if (e.rewrite) {
-      if (text(d.docker).replace(new RegExp(e.rewrite[0], 'g'), e.rewrite[1]) !== text(d.berth)) continue;
-    }
-    if (e.rewriteBerth) {
-      if (text(d.berth).replace(new RegExp(e.rewriteBerth[0], 'g'), e.rewriteBerth[1]) !== text(d.docker)) continue;
-    }
+    // With one rewrite the other side is taken as it is; with both, the two rewritten values meet.
+    const docker = e.rewrite ? text(d.docker).replace(new RegExp(e.rewrite[0], 'g'), e.rewrite[1]) : undefined;
+    const berth = e.rewriteBerth ? text(d.berth).replace(new RegExp(e.rewriteBerth[0], 'g'), e.rewriteBerth[1]) : undefined;
+    if (docker !== undefined && docker !== (berth ?? text(d.berth))) continue;
+    if (berth !== undefined && berth !== (docker ?? text(d.docker))) continue;
     list.used.add(i);
     return e;
   }

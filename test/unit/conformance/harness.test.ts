@@ -80,6 +80,11 @@ describe('conformance harness', () => {
       const l2 = loadAllowlist(f);
       assert.ok(allowed(l2, 's', 'docker events', { where: 'stdout', docker: 'die (exitCode=0)', berth: 'die (execDuration=3, exitCode=0)' }));
       assert.equal(allowed(l2, 's', 'docker events', { where: 'stdout', docker: 'die (exitCode=0)', berth: 'die (execDuration=3, exitCode=1)' }), undefined);
+      // both rewrites: each side's value reduced to what must be the same (here: present)
+      writeFileSync(f, JSON.stringify({ entries: [{ where: 'k', kind: 'architecture', reason: 'r', rewrite: ['^.+$', 'P'], rewriteBerth: ['^.+$', 'P'] }] }));
+      const l3 = loadAllowlist(f);
+      assert.ok(allowed(l3, 's', 'API', { where: 'k', docker: '/var/run/docker/netns/abc', berth: '/run/netns/berth-x' }));
+      assert.equal(allowed(l3, 's', 'API', { where: 'k', docker: '/var/run/docker/netns/abc', berth: '' }), undefined);
       writeFileSync(f, JSON.stringify({ entries: [{ where: 'x', kind: 'newer-api', reason: 'r' }] }));
       assert.throws(() => loadAllowlist(f), /moby version/);
     } finally { rmSync(dir, { recursive: true, force: true }); }
