@@ -1,6 +1,7 @@
 // Shapes of container views that depend on the API version the client asked for, applied at
 // the API boundary (the engine builds one view, the newest).
 import { versionLess } from './version.ts';
+import { JOINED } from '../engine/container-views.ts';
 
 type View = Record<string, unknown>;
 
@@ -26,8 +27,9 @@ export function inspectFor(v: View, apiVersion: string): View {
   if (networks && versionLess(apiVersion, '1.44') && typeof v.Id === 'string') {
     const short = v.Id.slice(0, 12);
     for (const [name, ep] of Object.entries(networks)) {
-      // moby adds it when the container joins (its first start): a never-started one shows none
-      if (['bridge', 'host', 'none'].includes(name) || !ep || typeof ep !== 'object' || !ep.NetworkID) continue;
+      // moby 20.10 adds it when the container joins (its first start, or a connect before it):
+      // a network it was created on and has not started on shows none
+      if (['bridge', 'host', 'none'].includes(name) || !ep || typeof ep !== 'object' || !(ep as Record<symbol, unknown>)[JOINED]) continue;
       const aliases = (ep.Aliases as string[] | null | undefined) ?? [];
       if (!aliases.includes(short)) ep.Aliases = [...aliases, short];
     }
@@ -40,4 +42,22 @@ export function inspectFor(v: View, apiVersion: string): View {
     hc.KernelMemoryTCP ??= 0;
   }
   return v;
+}
+
+/**
+ * A create body as moby 27's router reads it for `apiVersion` (postContainersCreate): before 1.42
+ * a bind's CreateMountpoint is ignored (it came with 1.42) and ConsoleSize is not respected.
+ */
+export function createBodyFor(body: unknown, apiVersion: string): unknown {
+  if (!versionLess(apiVersion, '1.42') || !body || typeof body !== 'object') return body;
+  const hc = (body as View).HostConfig as View | null | undefined;
+  if (!hc || typeof hc !== 'object') return body;
+  if (Array.isArray(hc.Mounts)) {
+    for (const m of hc.Mounts as View[]) {
+      const bo = m && typeof m === 'object' ? (m.BindOptions as View | null | undefined) : undefined;
+      if (bo && typeof bo === 'object') delete bo.CreateMountpoint;
+    }
+  }
+  if (hc.ConsoleSize !== undefined) hc.ConsoleSize = [0, 0];
+  return body;
 }

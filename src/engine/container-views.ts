@@ -20,10 +20,9 @@ export function inspectView(svc: ContainerService, c: Container): Record<string,
     // moby's SetRestarting keeps Running true during a restart policy's back-off.
     State: { ...r.State, Running: r.State.Running || r.State.Restarting },
     Image: r.Image,
-    // dockerd sets the etc files' paths at the first start (a created container shows "").
-    ResolvConfPath: neverStarted(c) ? '' : r.ResolvConfPath,
-    HostnamePath: neverStarted(c) ? '' : r.HostnamePath,
-    HostsPath: neverStarted(c) ? '' : r.HostsPath,
+    ResolvConfPath: etcFilePath(c, '/etc/resolv.conf', r.ResolvConfPath),
+    HostnamePath: etcFilePath(c, '/etc/hostname', r.HostnamePath),
+    HostsPath: etcFilePath(c, '/etc/hosts', r.HostsPath),
     LogPath: r.LogPath,
     Name: r.Name,
     RestartCount: r.RestartCount,
@@ -70,10 +69,30 @@ function mountViews(c: Container, list = false): Record<string, unknown>[] {
     .map((m) => (list && m.SourceUnrecorded ? mountView({ ...m, Source: '' }) : mountView(m)));
 }
 
+/**
+ * Marks an endpoint view whose network moby 20.10 had "joined" (started on it, or connected to
+ * it): before API 1.44 inspect names the short ID among its aliases (api/versioned-views.ts). A
+ * symbol, so it never reaches the wire.
+ */
+export const JOINED = Symbol('joined');
+
 /** An endpoint on the wire; moby joins the network at the first start, so until then its NetworkID is empty. */
 function endpointView(ep: EndpointRecord, started: boolean): Record<string, unknown> {
-  const { HostIf: _h, IfName: _i, DesiredMac: _m, ...wire } = ep;
-  return started ? wire : { ...wire, NetworkID: '' };
+  const { HostIf: _h, IfName: _i, DesiredMac: _m, ConnectedBeforeStart: connected, ...wire } = ep;
+  const out: Record<string | symbol, unknown> = started ? { ...wire } : { ...wire, NetworkID: '' };
+  if (started || connected) out[JOINED] = true;
+  return out as Record<string, unknown>;
+}
+
+/**
+ * An etc file's path as dockerd shows it: set at the first start (a created container shows ""),
+ * and the source of the user's own mount there if there is one (moby TrySetNetworkMount: kubelet
+ * mounts a pod's /etc/hosts this way), else the file Berth wrote.
+ */
+function etcFilePath(c: Container, dest: string, own: string): string {
+  if (neverStarted(c)) return '';
+  const m = (c.rec.Mounts ?? []).find((x) => x.Destination === dest && x.Type !== 'tmpfs');
+  return m?.Source || own;
 }
 
 function neverStarted(c: Container): boolean {

@@ -79,6 +79,11 @@ export interface EndpointRecord {
   IfName?: string;
   /** Berth's own: the MAC address the client asked for this endpoint (kept across restarts; MacAddress is the one in use). */
   DesiredMac?: string;
+  /**
+   * Berth's own: connected before the container's first start. moby 20.10's updateNetworkConfig
+   * named the short ID among the aliases then, as at a start (inspect below API 1.44 shows it).
+   */
+  ConnectedBeforeStart?: boolean;
 }
 
 export interface PortBinding { HostIp: string; HostPort: string }
@@ -802,6 +807,7 @@ export class NetworkService {
       }
       this.member(n, c, true);
     }
+    if (!running) ep.ConnectedBeforeStart = true;
     c.net.Networks[n.Name] = ep;
     this.emit(n, 'connect', c.id);
   }

@@ -17,7 +17,7 @@ import { frame, encodeLines } from '../stdcopy.ts';
 import { containerLogBatches } from '../../engine/container-logs.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
 import { versionGte, versionLess } from '../version.ts';
-import { summaryFor, inspectFor } from '../versioned-views.ts';
+import { summaryFor, inspectFor, createBodyFor } from '../versioned-views.ts';
 import { pipeAttach } from './attach-pipe.ts';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../util/escape-keys.ts';
 import { pipeline } from 'node:stream/promises';
@@ -28,7 +28,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/containers/create', async (ctx) => {
     // dockerd's create decoder: an empty body is the decoder's bare EOF; `null` is an empty config
     const body = await readGoJson(ctx.req, containerConfigWrapper, 'EOF');
-    const r = await svc.create(body ?? {}, ctx.query.get('name'));
+    const r = await svc.create(createBodyFor(body ?? {}, ctx.apiVersion), ctx.query.get('name'));
     sendJson(ctx.res, 201, r);
   });
 

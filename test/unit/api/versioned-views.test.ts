@@ -1,0 +1,37 @@
+// Request and response shapes that depend on the API version (moby 27's router as the reference).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createBodyFor, inspectFor } from '../../../src/api/versioned-views.ts';
+import { JOINED } from '../../../src/engine/container-views.ts';
+
+const body = (): Record<string, unknown> => ({
+  Image: 'busybox',
+  HostConfig: {
+    ConsoleSize: [24, 80],
+    Mounts: [{ Type: 'bind', Source: '/a', Target: '/b', BindOptions: { CreateMountpoint: true, ReadOnlyNonRecursive: true } }],
+  },
+});
+
+test('before 1.42 a bind\'s CreateMountpoint and the console size are ignored; from 1.42 they are kept', () => {
+  const old = createBodyFor(body(), '1.41') as { HostConfig: { ConsoleSize: number[]; Mounts: { BindOptions: object }[] } };
+  assert.deepEqual(old.HostConfig.Mounts[0]!.BindOptions, { ReadOnlyNonRecursive: true });
+  assert.deepEqual(old.HostConfig.ConsoleSize, [0, 0]);
+  assert.deepEqual(createBodyFor(body(), '1.42'), body());
+  assert.equal(createBodyFor(null, '1.24'), null);
+  assert.deepEqual(createBodyFor({ Image: 'b', HostConfig: null }, '1.24'), { Image: 'b', HostConfig: null });
+});
+
+test('before 1.44 inspect names the short ID among the aliases of a joined user network', () => {
+  const id = 'a'.repeat(64);
+  const view = (): { Id: string; NetworkSettings: { Networks: Record<string, Record<string | symbol, unknown>> } } => ({ Id: id, NetworkSettings: { Networks: {
+    net: { NetworkID: 'n', Aliases: null, DNSNames: ['x'], [JOINED]: true },
+    fresh: { NetworkID: '', Aliases: ['a'] }, // created on it, never started: not joined yet
+    bridge: { NetworkID: 'b', Aliases: null, [JOINED]: true },
+  } } });
+  const out = inspectFor(view(), '1.43') as ReturnType<typeof view>;
+  assert.deepEqual(out.NetworkSettings.Networks.net!.Aliases, [id.slice(0, 12)]);
+  assert.equal('DNSNames' in out.NetworkSettings.Networks.net!, false);
+  assert.deepEqual(out.NetworkSettings.Networks.fresh!.Aliases, ['a']);
+  assert.equal(out.NetworkSettings.Networks.bridge!.Aliases, null);
+  assert.deepEqual(JSON.parse(JSON.stringify(inspectFor(view(), '1.44'))), JSON.parse(JSON.stringify(view())));
+});
