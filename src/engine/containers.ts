@@ -10,7 +10,7 @@ import { checkConfigPresent } from './config-presence.ts';
 import { mkdir, rm, readdir, readFile, writeFile, chmod, chown } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { hostname } from 'node:os';
-import { Conflict, InvalidParameter, NotFound, NotModified, System, noSuchContainer } from '../errors.ts';
+import { BerthError, Conflict, InvalidParameter, NotFound, NotModified, System, noSuchContainer } from '../errors.ts';
 import { atomicWriteJson } from '../util/atomic-write.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { newId } from '../util/ids.ts';
@@ -1013,8 +1013,14 @@ export class ContainerService {
       if (c.rec.State.Running) await this.stop(c.rec.Id, opts);
       await this.start(c.rec.Id);
     } catch (err) {
-      // moby ContainerRestart wraps what failed in a plain error (500), named as the client gave it
-      throw new System(`Cannot restart container ${ref}: ${err instanceof Error ? err.message : String(err)}`);
+      // moby ContainerRestart wraps what failed, named as the client gave it, in a plain error
+      // (a 500); Berth keeps the class of a client's fault (a container marked for removal is a
+      // 409, not a fault of the daemon) and says it the same way.
+      const message = `Cannot restart container ${ref}: ${err instanceof Error ? err.message : String(err)}`;
+      if (err instanceof BerthError && err.status >= 400 && err.status < 500) {
+        throw new (err.constructor as new (m: string) => BerthError)(message);
+      }
+      throw new System(message);
     }
     this.emit(c, 'restart');
   }
