@@ -31,12 +31,16 @@ export const registryCommands: CommandSpec[] = [
       const cert = o.str('tls-cert');
       const key = o.str('tls-key');
       if (!!cert !== !!key) throw new CliError('--tls-cert and --tls-key go together', 125);
+      if (o.bool('token-auth') && !o.str('htpasswd')) {
+        throw new CliError('--token-auth needs --htpasswd: without it /token would issue push tokens to anyone', 125);
+      }
       const { host, port } = parseAddr(o.str('addr')!);
       const { startRegistry } = await import('../registry/index.ts');
       const srv = await startRegistry({
         root: dir, host, port, htpasswd: o.str('htpasswd'), tokenAuth: o.bool('token-auth'),
         tls: cert && key ? { cert, key } : undefined,
         log: o.bool('log') ? (line) => ctx.err.write(`${new Date().toISOString()} ${line}\n`) : undefined,
+        warn: (line) => ctx.err.write(`${line}\n`),
       });
       ctx.err.write(`listening on ${srv.url}\n`);
       await new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { MANIFEST_MEDIA_TYPES, MediaType, isIndexMediaType, type Descriptor } from '../types/oci-distribution.ts';
+import { closeAfterResponse } from './connection-guard.ts';
 import { RegistryError } from './errors.ts';
 import { checkDigest, checkName, checkReference, sha256Of } from './names.ts';
 import { STREAM_HWM, type RegistryStorage } from './storage.ts';
@@ -25,6 +26,22 @@ export interface HandlerOptions {
   tokens?: TokenIssuer;
   tls: boolean;
   log?: (line: string) => void;
+  limits: { requestTimeoutMs: number; refusedLingerMs: number };
+}
+
+/** Requests whose body is a blob: they may take as long as the upload needs (the idle timeout still applies). */
+const isBlobUpload = (method: string | undefined, path: string): boolean =>
+  (method === 'POST' && /^\/v2\/.+\/blobs\/uploads\/?$/.test(path))
+  || ((method === 'PATCH' || method === 'PUT') && /^\/v2\/.+\/blobs\/uploads\/[^/]+$/.test(path));
+
+/** Destroys the connection of a request not received whole (headers and body) within `ms`. */
+function limitRequestTime(req: IncomingMessage, res: ServerResponse, ms: number): void {
+  if (req.complete) return;
+  const t = setTimeout(() => { if (!req.complete) req.socket.destroy(); }, ms);
+  t.unref();
+  const clear = (): void => clearTimeout(t);
+  req.once('end', clear);
+  res.once('close', clear);
 }
 
 type Endpoint = 'base' | 'catalog' | 'tags' | 'manifest' | 'uploads' | 'upload' | 'blob' | 'referrers';
@@ -350,6 +367,10 @@ export function createHandler(o: HandlerOptions): (req: IncomingMessage, res: Se
     const started = Date.now();
     res.setHeader('Docker-Distribution-API-Version', API_VERSION);
     const url = new URL(req.url ?? '/', 'http://registry');
+    if (!isBlobUpload(req.method, url.pathname)) limitRequestTime(req, res, o.limits.requestTimeoutMs);
+    // Answered before its body was read (refused, mostly): the connection goes rather than
+    // reading whatever the client still sends (Node would read and discard it for as long as it comes).
+    res.once('finish', () => { if (!req.complete) closeAfterResponse(req, o.limits.refusedLingerMs); });
     if (o.log) {
       // Path only: query strings may carry account names, and headers carry credentials.
       res.once('finish', () => o.log!(`${req.method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));
@@ -362,13 +383,14 @@ function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
   if (res.headersSent) { res.destroy(); return; }
   const code = (err as NodeJS.ErrnoException).code;
   if (res.socket?.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') { res.destroy(); return; }
-  if (!req.complete) req.resume();
   let status = 500;
   let headers: Record<string, string> = {};
+  // A body not read to its end is not read at all: the listener closes the connection after this answer.
+  if (!req.complete) headers = { Connection: 'close' };
   let body: { errors: { code: string; message: string; detail?: unknown }[] };
   if (err instanceof RegistryError) {
     status = err.status;
-    headers = err.headers;
+    headers = { ...headers, ...err.headers };
     body = { errors: [{ code: err.code, message: err.message, ...(err.detail === undefined ? {} : { detail: err.detail }) }] };
   } else {
     process.stderr.write(`registry: ${req.method} ${new URL(req.url ?? '/', 'http://r').pathname}: ${(err as Error).stack ?? String(err)}\n`);
