@@ -186,6 +186,9 @@ export class ContainerService {
     await Promise.all([...this.byId.values()].map((c) => this.reconcileOne(c).catch((err) => {
       this.log.error({ id: c.rec.Id, err: String(err) }, 'reconcile failed');
     })));
+    // Volume mounts the previous run left and no running container claimed again go now (not
+    // before: a tmpfs volume's mount is its data, shared by the containers that outlived berthd).
+    await this.volumes.store.dropUnclaimedMounts();
   }
 
   private async reconcileOne(c: Container): Promise<void> {

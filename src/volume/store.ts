@@ -3,6 +3,13 @@
 // Docker's local driver takes them: `type=tmpfs` (a tmpfs mounted on _data while the volume is
 // in use), `type=none,o=bind,device=/path` (the path bind-mounted on _data while in use), or none
 // (a plain directory).
+//
+// Mounts and live restore: a tmpfs or bind volume is mounted while at least one running container
+// uses it (`acquire`/`release` count the users). The mount is the volume's data for a tmpfs, so it
+// must outlive berthd as its containers do: a restarted berthd adopts a mount it finds in place
+// (reconcile re-acquires it for each container still running) and only after reconcile unmounts
+// the ones no running container claimed (`dropUnclaimedMounts`). Unmounting at start-up and
+// mounting again would give new containers an empty tmpfs while the running ones keep the old one.
 import { mkdir, readdir, readFile, rm, access, chmod, chown, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -32,6 +39,8 @@ export class VolumeStore {
   private readonly vols = new Map<string, VolumeRecord>();
   /** Mounts of tmpfs/bind volumes, by name: how many running containers use each. */
   private readonly active = new Map<string, number>();
+  /** Volumes found mounted at open (a previous berthd's mounts), until claimed or dropped. */
+  private readonly adopted = new Set<string>();
 
   private constructor(root: string, log: Logger) {
     this.root = root;
@@ -50,8 +59,9 @@ export class VolumeStore {
       try {
         const v = JSON.parse(await readFile(join(s.root, name, 'volume.json'), 'utf8')) as VolumeRecord;
         s.vols.set(v.Name, v);
-        // Mounts of a previous daemon run are dropped; they come back when a container starts.
-        if (await isMounted(v.Mountpoint)) await unmount(v.Mountpoint, true).catch(() => {});
+        // A previous daemon run's mount is kept: containers that outlived it (live restore) may
+        // still use it. dropUnclaimedMounts unmounts it once reconcile has found no user.
+        if (await isMounted(v.Mountpoint)) s.adopted.add(v.Name);
       } catch {
         log.warn({ volume: name }, 'removing a volume dir without readable metadata');
         await rm(join(s.root, name), { recursive: true, force: true });
@@ -124,15 +134,38 @@ export class VolumeStore {
       }
     }
     this.active.set(name, n + 1);
+    this.adopted.delete(name);
     return v.Mountpoint;
   }
 
+  /**
+   * A user of the volume is gone; the last one unmounts it. A release without an acquire in this
+   * run (a container that exited while berthd was down, found by reconcile) changes nothing: the
+   * mount may be shared with a container reconcile has not reached yet, and dropUnclaimedMounts
+   * decides about it.
+   */
   async release(name: string): Promise<void> {
-    const n = (this.active.get(name) ?? 0) - 1;
+    const had = this.active.get(name) ?? 0;
+    if (had === 0) return;
+    const n = had - 1;
     if (n > 0) { this.active.set(name, n); return; }
     this.active.delete(name);
     const v = this.vols.get(name);
     if (v && (v.Options.type === 'tmpfs' || v.Options.device)) await unmount(v.Mountpoint).catch((err) => this.log.warn({ volume: name, err: String(err) }, 'volume unmount failed'));
+  }
+
+  /**
+   * After reconcile: the mounts a previous run left that no running container claimed again go
+   * (their containers exited while berthd was down), as their last release would have done.
+   */
+  async dropUnclaimedMounts(): Promise<void> {
+    for (const name of [...this.adopted]) {
+      this.adopted.delete(name);
+      if (this.active.has(name)) continue;
+      const v = this.vols.get(name);
+      if (!v) continue;
+      await unmount(v.Mountpoint).catch((err) => this.log.warn({ volume: name, err: String(err) }, 'unmount of an unused volume failed'));
+    }
   }
 
   /** Whether a volume holds anything (copy-up only fills an empty one). */
