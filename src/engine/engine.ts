@@ -15,6 +15,7 @@ import { EventLog } from './events.ts';
 import { HealthMonitor } from './health.ts';
 import { ContainerService, type NamespaceDefaults } from './containers.ts';
 import { DEFAULT_INIT_BINARY, initVersion } from '../runtime/init-binary.ts';
+import { hostAppArmor } from '../runtime/apparmor.ts';
 import { ExecService } from './exec.ts';
 import { NetworkService } from './networks.ts';
 import { VolumeService } from './volumes.ts';
@@ -170,8 +171,10 @@ export class Engine {
       images: this.images.store.list().length, dataRoot: this.opts.dataRoot, execRoot: this.opts.execRoot,
       runtime: this.opts.runtimePath, cgroupVersion: await cgroupVersion(), id: this.id, name: hostname(),
       debug: this.opts.debug, registry: this.opts.registry,
-      // Docker's default seccomp profile is Berth's too; cgroup namespaces are not used (v1 host).
-      securityOptions: ['name=seccomp,profile=builtin', ...(this.opts.usernsRemap ? ['name=userns'] : [])],
+      // moby fillSecurityOptions, in its order: AppArmor only where the host has it (runtime/apparmor.ts),
+      // Docker's default seccomp profile (runtime/seccomp.ts); cgroup namespaces are not used (v1 host).
+      securityOptions: [...(hostAppArmor.supported ? ['name=apparmor'] : []), 'name=seccomp,profile=builtin',
+        ...(this.opts.usernsRemap ? ['name=userns'] : [])],
       eventListeners: this.events.listeners,
       addressPools: [{ Base: this.opts.addressPool, Size: 24 }],
       init: { binary: this.opts.namespaces?.initPath || DEFAULT_INIT_BINARY, version: await initVersion(this.opts.namespaces?.initPath ?? '') },

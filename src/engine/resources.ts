@@ -4,6 +4,7 @@
 import { cpus } from 'node:os';
 import { InvalidParameter } from '../errors.ts';
 import type { LinuxResources } from '../types/oci-runtime.ts';
+import { parseProfile } from '../runtime/seccomp.ts';
 
 export interface ResourceFields {
   Memory?: number | null;
@@ -135,30 +136,32 @@ export function ociResources(r: ResourceFields, dev: DeviceNumbers): LinuxResour
   return out;
 }
 
-/** `--security-opt` entries Berth applies: seccomp (unconfined or a profile's JSON) and no-new-privileges. */
-export function securityOptions(opts: string[] | null | undefined): { seccomp?: string; noNewPrivileges: boolean } {
-  const out: { seccomp?: string; noNewPrivileges: boolean } = { noNewPrivileges: false };
+/**
+ * `--security-opt` as moby's parseSecurityOpt reads it: `key=value` (or the deprecated `key:value`),
+ * plus the bare `no-new-privileges` and `disable`. seccomp is `unconfined`, `builtin` or a profile's
+ * JSON (decoded here, so a bad one fails the create); apparmor names a profile, applied only where the
+ * host has AppArmor (runtime/apparmor.ts); label options are accepted and unused (no SELinux).
+ */
+export function securityOptions(opts: string[] | null | undefined): { seccomp?: string; apparmor?: string; noNewPrivileges: boolean } {
+  const out: { seccomp?: string; apparmor?: string; noNewPrivileges: boolean } = { noNewPrivileges: false };
   for (const o of opts ?? []) {
-    const i = o.search(/[=:]/);
-    const key = i < 0 ? o : o.slice(0, i);
-    const value = i < 0 ? '' : o.slice(i + 1);
+    if (o === 'no-new-privileges') { out.noNewPrivileges = true; continue; }
+    if (o === 'disable') continue;
+    const i = o.includes('=') ? o.indexOf('=') : o.indexOf(':');
+    if (i < 0) throw new InvalidParameter(`invalid --security-opt 1: "${o}"`);
+    const key = o.slice(0, i);
+    const value = o.slice(i + 1);
     if (key === 'seccomp') {
-      if (!value) throw new InvalidParameter('invalid --security-opt: seccomp needs a value');
-      if (value !== 'unconfined') {
-        try {
-          const p = JSON.parse(value) as { defaultAction?: unknown };
-          if (typeof p.defaultAction !== 'string') throw new Error('defaultAction is required');
-        } catch (err) {
-          throw new InvalidParameter(`Decoding seccomp profile failed: ${(err as Error).message}`);
-        }
-      }
-      out.seccomp = value;
+      if (value && value !== 'unconfined' && value !== 'builtin') parseProfile(value);
+      out.seccomp = value || undefined;
+    } else if (key === 'apparmor') {
+      out.apparmor = value || undefined;
     } else if (key === 'no-new-privileges') {
-      if (value && value !== 'true' && value !== 'false') throw new InvalidParameter(`invalid --security-opt 2: "${o}"`);
-      out.noNewPrivileges = value !== 'false';
-    } else if (key === 'label' || key === 'apparmor') {
-      // No SELinux or AppArmor on Berth's hosts: accepted and ignored, as dockerd does without them.
-    } else {
+      // Go's strconv.ParseBool.
+      if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) out.noNewPrivileges = true;
+      else if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) out.noNewPrivileges = false;
+      else throw new InvalidParameter(`invalid --security-opt 2: "${o}"`);
+    } else if (key !== 'label') {
       throw new InvalidParameter(`invalid --security-opt 2: "${o}"`);
     }
   }

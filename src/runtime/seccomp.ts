@@ -1,71 +1,207 @@
-// The default seccomp filter: every syscall allowed except those Docker's default profile keeps
-// from containers that lack the capability they belong to (kernel modules, clock, mounts and
-// namespaces, keyrings, reboot, kexec, bpf, …), which fail with EPERM; clone with namespace flags
-// too, and clone3 with ENOSYS so that libc falls back to the filterable clone. Written as a
-// deny-list keyed by capability so `--cap-add` lifts exactly the matching part, as in Docker.
-import type { Seccomp, SeccompRule } from '../types/oci-runtime.ts';
+// A container's seccomp filter, chosen and built the way dockerd does it (moby daemon/seccomp_linux.go,
+// profiles/seccomp/seccomp_linux.go):
+//
+//   seccomp=unconfined            → no filter
+//   --privileged, no profile      → no filter
+//   (nothing) or seccomp=builtin  → Docker's default profile (seccomp-default.ts), an allow-list
+//   seccomp=<profile JSON>        → that profile (the CLI sends the file's contents), also when privileged
+//
+// A profile is in moby's format: the OCI LinuxSeccomp fields (defaultAction, defaultErrnoRet,
+// architectures, flags, listenerPath, syscalls with names/action/errnoRet/args) plus `archMap`
+// (architectures per native arch), a rule's old single `name`, and `includes`/`excludes` filters
+// on the container's capabilities, the host's architecture and kernel version. Expanding it
+// yields the OCI filter runc installs: the rules whose filters match, the native architecture's
+// entry of archMap. Capabilities are the container's set after --cap-add/--cap-drop (Berth's
+// bounding, effective and permitted sets are one list; moby reads the bounding set).
+//
+// The default profile denies everything it does not name with EPERM; runc makes every syscall
+// numbered above the newest one the filter names fail with ENOSYS instead, so a kernel's new
+// syscalls are refused in a way libc falls back from. Start latency: expanding the default profile
+// walks ~450 names, so the result is cached per capability set and frozen (callers share it).
+import os from 'node:os';
+import { InvalidParameter } from '../errors.ts';
+import type { Seccomp, SeccompArg, SeccompRule } from '../types/oci-runtime.ts';
+import { DEFAULT_PROFILE } from './seccomp-default.ts';
 
-const EPERM = 1;
-const ENOSYS = 38;
+/** includes/excludes: every listed condition must hold (caps all present, arch among, kernel at least). */
+export interface ProfileFilter { caps?: string[] | null; arches?: string[] | null; minKernel?: string | null }
 
-/** Syscalls denied unless the container has the capability (none = always denied). */
-const DENIED: [cap: string | null, names: string[]][] = [
-  [null, ['add_key', 'keyctl', 'request_key', 'kexec_file_load', 'kexec_load', 'nfsservctl', 'get_kernel_syms',
-    'query_module', 'uselib', 'userfaultfd', 'vm86', 'vm86old', 'create_module', 'ustat', 'sysfs', '_sysctl']],
-  ['CAP_SYS_ADMIN', ['mount', 'umount', 'umount2', 'unshare', 'setns', 'pivot_root', 'swapon', 'swapoff', 'quotactl', 'quotactl_fd',
-    'fsopen', 'fsconfig', 'fsmount', 'fspick', 'move_mount', 'open_tree', 'mount_setattr', 'name_to_handle_at', 'bpf',
-    'fanotify_init', 'lookup_dcookie', 'perf_event_open']],
-  ['CAP_SYS_RAWIO', ['iopl', 'ioperm']],
-  ['CAP_SYS_MODULE', ['init_module', 'finit_module', 'delete_module']],
-  ['CAP_SYS_TIME', ['settimeofday', 'stime', 'clock_settime', 'clock_settime64', 'adjtimex', 'clock_adjtime', 'clock_adjtime64']],
-  ['CAP_SYS_BOOT', ['reboot']],
-  ['CAP_SYS_PACCT', ['acct']],
-  ['CAP_DAC_READ_SEARCH', ['open_by_handle_at']],
-  ['CAP_SYS_NICE', ['get_mempolicy', 'mbind', 'set_mempolicy', 'move_pages']],
-  ['CAP_SYSLOG', ['syslog']],
-];
+export interface ProfileRule {
+  names?: string[] | null;
+  /** Profiles older than Docker 1.12 name one syscall per rule. */
+  name?: string;
+  action: string;
+  errnoRet?: number;
+  args?: SeccompArg[] | null;
+  comment?: string;
+  includes?: ProfileFilter | null;
+  excludes?: ProfileFilter | null;
+}
 
-/** CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET, one rule per bit. */
-const CLONE_NS_FLAGS = [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000];
+export interface Profile {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[] | null;
+  archMap?: { architecture: string; subArchitectures?: string[] | null }[] | null;
+  flags?: string[] | null;
+  listenerPath?: string;
+  listenerMetadata?: string;
+  syscalls?: ProfileRule[] | null;
+}
 
-const ARCHES: Record<string, string[]> = {
-  x64: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
-  arm64: ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'],
+/** What a profile's filters are evaluated against, besides the container's capabilities. */
+export interface SeccompHost {
+  /** libseccomp's name of the native architecture (moby's goToNative): amd64, arm64, x86, … */
+  arch: string;
+  /** Kernel version as [kernel, major]; "6.18.44-fc" → [6, 18]. */
+  kernel: [number, number];
+}
+
+const NODE_TO_NATIVE: Record<string, string> = {
+  x64: 'amd64', arm64: 'arm64', ia32: 'x86', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64',
+  mips: 'mips', mipsel: 'mipsel', loong64: 'loong64',
+};
+const NATIVE_TO_SECCOMP: Record<string, string> = {
+  x86: 'SCMP_ARCH_X86', amd64: 'SCMP_ARCH_X86_64', arm: 'SCMP_ARCH_ARM', arm64: 'SCMP_ARCH_AARCH64',
+  ppc64le: 'SCMP_ARCH_PPC64LE', riscv64: 'SCMP_ARCH_RISCV64', s390x: 'SCMP_ARCH_S390X', mipsel: 'SCMP_ARCH_MIPSEL',
 };
 
-export function defaultSeccomp(caps: string[]): Seccomp {
-  const have = new Set(caps);
-  const names = DENIED.filter(([cap]) => cap === null || !have.has(cap)).flatMap(([, n]) => n);
-  const syscalls: SeccompRule[] = [{ names: [...new Set(names)].sort(), action: 'SCMP_ACT_ERRNO', errnoRet: EPERM }];
-  if (!have.has('CAP_SYS_ADMIN')) {
-    for (const bit of CLONE_NS_FLAGS) {
-      syscalls.push({ names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: bit, valueTwo: bit, op: 'SCMP_CMP_MASKED_EQ' }] });
-    }
-    syscalls.push({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS });
-  }
-  return { defaultAction: 'SCMP_ACT_ALLOW', architectures: ARCHES[process.arch] ?? [], syscalls };
+function parseKernel(release: string): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+/** This host, read once at start-up. */
+export const hostSeccomp: SeccompHost = { arch: NODE_TO_NATIVE[process.arch] ?? process.arch, kernel: parseKernel(os.release()) };
+
+function kernelAtLeast(host: SeccompHost, min: string): boolean {
+  const m = /^(\d+)\.(\d+)$/.exec(min);
+  if (!m) throw new InvalidParameter(`invalid kernel version: "${min}", expected "<kernel>.<major>"`);
+  const [k, j] = [Number(m[1]), Number(m[2])];
+  return host.kernel[0] > k || (host.kernel[0] === k && host.kernel[1] >= j);
 }
 
 /**
- * A profile given with `--security-opt seccomp=<file>` (the CLI sends its contents): Docker's
- * profile format, whose core (defaultAction, syscalls with names/action/args/errnoRet,
- * architectures) is the OCI one.
+ * Expands a profile for one container (moby's setupSeccomp): undefined when the profile is
+ * empty (no defaultAction and no rules: "seccomp disabled" in moby's words).
  */
-export function customSeccomp(json: string): Seccomp {
-  let p: { defaultAction?: string; architectures?: string[]; archMap?: { architecture: string; subArchitectures?: string[] }[]; syscalls?: (SeccompRule & { name?: string })[] };
-  try {
-    p = JSON.parse(json) as typeof p;
-  } catch (err) {
-    throw new Error(`Decoding seccomp profile failed: ${(err as Error).message}`);
+export function expandProfile(p: Profile, caps: readonly string[], host: SeccompHost = hostSeccomp): Seccomp | undefined {
+  if (!p.defaultAction && !p.syscalls?.length) return undefined;
+  if (p.architectures?.length && p.archMap?.length) {
+    throw new InvalidParameter("both 'architectures' and 'archMap' are specified in the seccomp profile, use either 'architectures' or 'archMap'");
   }
-  if (!p.defaultAction) throw new Error('Decoding seccomp profile failed: defaultAction is required');
-  const archs = p.architectures ?? (p.archMap ?? []).flatMap((a) => [a.architecture, ...(a.subArchitectures ?? [])]);
-  return {
-    defaultAction: p.defaultAction,
-    architectures: archs,
-    syscalls: (p.syscalls ?? []).map((s) => ({
-      names: s.names ?? (s.name ? [s.name] : []), action: s.action,
-      ...(s.errnoRet !== undefined ? { errnoRet: s.errnoRet } : {}), ...(s.args?.length ? { args: s.args } : {}),
-    })),
+  const have = new Set(caps);
+  let architectures = p.architectures ?? [];
+  const native = NATIVE_TO_SECCOMP[host.arch];
+  const entry = native ? p.archMap?.find((a) => a.architecture === native) : undefined;
+  if (entry) architectures = [entry.architecture, ...(entry.subArchitectures ?? [])];
+  const syscalls: SeccompRule[] = [];
+  for (const r of p.syscalls ?? []) {
+    if (r.name && r.names?.length) {
+      throw new InvalidParameter("both 'name' and 'names' are specified in the seccomp profile, use either 'name' or 'names'");
+    }
+    const ex = r.excludes;
+    if (ex) {
+      if (ex.arches?.includes(host.arch)) continue;
+      if (ex.caps?.some((c) => have.has(c))) continue;
+      if (ex.minKernel && kernelAtLeast(host, ex.minKernel)) continue;
+    }
+    const inc = r.includes;
+    if (inc) {
+      if (inc.arches?.length && !inc.arches.includes(host.arch)) continue;
+      if (inc.caps?.length && !inc.caps.every((c) => have.has(c))) continue;
+      if (inc.minKernel && !kernelAtLeast(host, inc.minKernel)) continue;
+    }
+    const rule: SeccompRule = { names: r.name ? [r.name] : [...(r.names ?? [])], action: r.action };
+    if (r.errnoRet !== undefined) rule.errnoRet = r.errnoRet;
+    if (r.args?.length) rule.args = r.args.map((a) => ({ ...a }));
+    syscalls.push(rule);
+  }
+  const out: Seccomp = { defaultAction: p.defaultAction, architectures, syscalls };
+  if (p.defaultErrnoRet !== undefined) out.defaultErrnoRet = p.defaultErrnoRet;
+  if (p.flags?.length) out.flags = [...p.flags];
+  if (p.listenerPath) out.listenerPath = p.listenerPath;
+  if (p.listenerMetadata) out.listenerMetadata = p.listenerMetadata;
+  return out;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+// Containers mostly share a handful of capability sets (the default, +SYS_ADMIN, …): one entry each.
+const defaultCache = new Map<string, Seccomp>();
+const DEFAULT_CACHE_MAX = 64;
+
+/** Docker's default filter for a container with these capabilities; cached and frozen. */
+export function defaultSeccomp(caps: readonly string[]): Seccomp {
+  const key = [...caps].sort().join(',');
+  let s = defaultCache.get(key);
+  if (!s) {
+    s = deepFreeze(expandProfile(DEFAULT_PROFILE, caps)!);
+    if (defaultCache.size >= DEFAULT_CACHE_MAX) defaultCache.delete(defaultCache.keys().next().value!);
+    defaultCache.set(key, s);
+  }
+  return s;
+}
+
+/**
+ * Decodes a profile sent with `--security-opt seccomp=…` (at create, so a bad one is a 400 before
+ * anything exists, and again at start). Go-lenient like moby's json.Unmarshal into its Seccomp
+ * type: unknown fields are ignored, a wrong type is an error.
+ */
+export function parseProfile(json: string): Profile {
+  let p: unknown;
+  try {
+    p = JSON.parse(json);
+  } catch (err) {
+    throw new InvalidParameter(`Decoding seccomp profile failed: ${(err as Error).message}`);
+  }
+  const fail = (what: string): never => { throw new InvalidParameter(`Decoding seccomp profile failed: ${what}`); };
+  if (!p || typeof p !== 'object' || Array.isArray(p)) fail('the profile is not a JSON object');
+  const o = p as Record<string, unknown>;
+  if (typeof o.defaultAction !== 'string' || !o.defaultAction) fail('defaultAction is required');
+  const strings = (v: unknown, field: string): void => {
+    if (v != null && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) fail(`${field} must be a list of strings`);
   };
+  strings(o.architectures, 'architectures');
+  strings(o.flags, 'flags');
+  if (o.defaultErrnoRet != null && typeof o.defaultErrnoRet !== 'number') fail('defaultErrnoRet must be a number');
+  if (o.archMap != null && !Array.isArray(o.archMap)) fail('archMap must be a list');
+  if (o.syscalls != null) {
+    if (!Array.isArray(o.syscalls)) fail('syscalls must be a list');
+    for (const r of o.syscalls as unknown[]) {
+      if (!r || typeof r !== 'object') fail('a syscalls entry is not an object');
+      const rule = r as Record<string, unknown>;
+      if (typeof rule.action !== 'string') fail('a syscalls entry has no action');
+      strings(rule.names, 'names');
+      if (rule.args != null && !Array.isArray(rule.args)) fail('args must be a list');
+      for (const f of [rule.includes, rule.excludes]) {
+        if (f == null) continue;
+        if (typeof f !== 'object') fail('includes and excludes must be objects');
+        const filter = f as Record<string, unknown>;
+        strings(filter.caps, 'caps');
+        strings(filter.arches, 'arches');
+        if (filter.minKernel != null && (typeof filter.minKernel !== 'string' || (filter.minKernel !== '' && !/^\d+\.\d+$/.test(filter.minKernel)))) {
+          fail(`invalid kernel version: ${JSON.stringify(filter.minKernel)}, expected "<kernel>.<major>"`);
+        }
+      }
+    }
+  }
+  return o as unknown as Profile;
+}
+
+/**
+ * The filter a container runs under (see the table at the top). `profile` is the value of
+ * `--security-opt seccomp=`: unconfined, builtin, a profile's JSON, or undefined for the default.
+ */
+export function containerSeccomp(profile: string | undefined, caps: readonly string[], privileged: boolean): Seccomp | undefined {
+  if (profile === 'unconfined') return undefined;
+  if (profile && profile !== 'builtin') return expandProfile(parseProfile(profile), caps);
+  if (privileged && !profile) return undefined;
+  return defaultSeccomp(caps);
 }

@@ -6,7 +6,8 @@ import type { Spec, Process, Mount, Namespace, LinuxResources } from '../types/o
 import { InvalidParameter } from '../errors.ts';
 import { resolveUser, resolveGroups } from '../util/user.ts';
 import { hostDevice, hostDevices } from './devices.ts';
-import { defaultSeccomp, customSeccomp } from './seccomp.ts';
+import { containerSeccomp } from './seccomp.ts';
+import { containerAppArmor } from './apparmor.ts';
 
 export interface SpecInput {
   id: string;
@@ -62,6 +63,8 @@ export interface SpecInput {
   rlimits?: { type: string; soft: number; hard: number }[];
   /** `unconfined`, a profile's JSON (`--security-opt seccomp=…`), or the default filter when absent. */
   seccomp?: string;
+  /** `--security-opt apparmor=<profile>`; applied only where the host has AppArmor (runtime/apparmor.ts). */
+  apparmor?: string;
   noNewPrivileges?: boolean;
   /** `--device host[:container[:perms]]`. */
   devices?: { pathOnHost: string; pathInContainer: string; permissions: string }[];
@@ -161,15 +164,15 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
     rlimits: input.rlimits,
   };
   if (input.noNewPrivileges) process.noNewPrivileges = true;
+  const apparmorProfile = containerAppArmor(input.apparmor, input.privileged ?? false);
+  if (apparmorProfile) process.apparmorProfile = apparmorProfile;
   // --privileged gets every host device; --device the ones named.
   const devices = input.privileged ? hostDevices() : (input.devices ?? []).map((d) => {
     const dev = hostDevice(d.pathOnHost, d.pathInContainer);
     if (!dev) throw new InvalidParameter(`error gathering device information while adding custom device "${d.pathOnHost}": not a device node`);
     return { dev, access: d.permissions || 'rwm' };
   });
-  // --privileged and seccomp=unconfined run without a filter, as in Docker.
-  const seccomp = input.privileged || input.seccomp === 'unconfined' ? undefined
-    : input.seccomp ? customSeccomp(input.seccomp) : defaultSeccomp(caps);
+  const seccomp = containerSeccomp(input.seccomp, caps, input.privileged ?? false);
   const namespaces: Namespace[] = [{ type: 'mount' }];
   if (input.pidMode !== 'host') namespaces.push(input.pidPath ? { type: 'pid', path: input.pidPath } : { type: 'pid' });
   if (input.ipcMode !== 'host') namespaces.push(input.ipcPath ? { type: 'ipc', path: input.ipcPath } : { type: 'ipc' });

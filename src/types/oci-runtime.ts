@@ -58,7 +58,10 @@ export interface ThrottleDevice { major: number; minor: number; rate: number }
 
 export interface SeccompArg { index: number; value: number; valueTwo?: number; op: string }
 export interface SeccompRule { names: string[]; action: string; errnoRet?: number; args?: SeccompArg[] }
-export interface Seccomp { defaultAction: string; architectures?: string[]; syscalls?: SeccompRule[] }
+export interface Seccomp {
+  defaultAction: string; defaultErrnoRet?: number; architectures?: string[]; flags?: string[];
+  listenerPath?: string; listenerMetadata?: string; syscalls?: SeccompRule[];
+}
 
 export interface IdMapping { containerID: number; hostID: number; size: number }
 
