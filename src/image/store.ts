@@ -12,15 +12,28 @@
 //   tmp/                      work in progress; swept at open
 // Whatever an import or load fails on leaves nothing: work happens in tmp/ and becomes
 // visible by rename, metadata last.
+//
+// Durability (util/durable.ts): what a file points at is on disk before the file is written.
+// A layer: its blob fsynced, renamed into content/ and the directory fsynced; its extracted tree
+// renamed under layers/ and the filesystem synced (syncfs); only then meta.json. An image: its
+// config fsynced, renamed, directory fsynced; only then imagedb/<id>.json; only then the tag.
+// So a power cut leaves no metadata that names missing or empty content. At open, what is
+// inconsistent anyway (a data root written before this, a disk that lied) is moved to
+// <data-root>/quarantine/ and reported (util/quarantine.ts), never silently deleted. Failpoints
+// (util/failpoint.ts) mark each step for the crash tests.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, statfs, mkdtemp, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, statfs, mkdtemp, copyFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { Conflict, InvalidParameter, NotFound, noSuchImage } from '../errors.ts';
 import { atomicWriteJson, serialJsonWriter } from '../util/atomic-write.ts';
+import { nodeIo, mkdirDurable, type DurableIo } from '../util/durable.ts';
+import { failpoint } from '../util/failpoint.ts';
+import { Quarantine, quarantineWarnings } from '../util/quarantine.ts';
+import { syncFs } from '../sys/syncfs.ts';
 import { shortId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
 import type { ImageConfigFile, ContainerConfigFields } from '../types/oci-image.ts';
@@ -58,6 +71,9 @@ export function chainIds(diffIds: string[]): string[] {
 
 interface LayerMeta { diffId: string; chainId: string; size: number }
 
+/** A layer ingested into tmp/: its diff ID, plain tar blob (if kept), extracted tree, sizes. */
+interface IngestedLayer { diffId: string; blob?: string; diff: string; size: number; bytes: number }
+
 /** imagedb/<hex>.json: what the config blob does not say. */
 interface ImageDbEntry { lastTagTime?: string; parent?: string; repoDigests?: string[]; manifest?: string }
 
@@ -78,8 +94,10 @@ export class ImageStore {
   private readonly log: Logger;
   private images = new Map<string, { config: ImageConfigFile; lastTagTime?: string; parent?: string; repoDigests?: string[]; manifest?: string }>();
   private tags = new Map<string, string>();
+  /** How content and metadata reach the disk (a recorder in the unit tests). */
+  private readonly io: Required<DurableIo>;
   /** repositories.json is rewritten by concurrent tag/untag calls: one write at a time, newest state */
-  private readonly serialWrite = serialJsonWriter();
+  private readonly serialWrite: ReturnType<typeof serialJsonWriter>;
   private layers = new Map<string, LayerMeta>();
   private diffs = new Map<string, DiffRecord>();
   /** One download of a layer at a time, however many pulls want it. */
@@ -87,77 +105,149 @@ export class ImageStore {
   /** Layer commits and image removals, one at a time. */
   private storeLock = new KeyedMutex();
 
-  private constructor(root: string, log: Logger) {
+  private constructor(root: string, log: Logger, io: Required<DurableIo>) {
     this.root = root;
     this.log = log;
+    this.io = io;
+    this.serialWrite = serialJsonWriter(io);
   }
 
   /** Layers are extracted with their owners shifted by this (userns-remap), and packed back unshifted. */
   shift: { uid: number; gid: number } = { uid: 0, gid: 0 };
 
-  static async open(dataRoot: string, log: Logger, shift?: { uid: number; gid: number }): Promise<ImageStore> {
-    const s = new ImageStore(join(dataRoot, 'image'), log);
+  static async open(dataRoot: string, log: Logger, shift?: { uid: number; gid: number }, io: Required<DurableIo> = { ...nodeIo, syncFs }): Promise<ImageStore> {
+    const s = new ImageStore(join(dataRoot, 'image'), log, io);
     if (shift) s.shift = shift;
-    await s.loadIndex();
+    await s.loadIndex(dataRoot);
     return s;
+  }
+
+  private dataRoot = '';
+
+  /** docker info's Warnings: one per quarantine directory left on the data root. */
+  warnings(): Promise<string[]> {
+    return quarantineWarnings(this.dataRoot);
   }
 
   private p(...parts: string[]): string { return join(this.root, ...parts); }
 
-  private async loadIndex(): Promise<void> {
-    for (const d of ['content/sha256', 'layers', 'imagedb', 'distribution', 'tmp']) await mkdir(this.p(d), { recursive: true, mode: 0o700 });
+  /**
+   * Reads the store back at start-up. What a crash can leave is either work in progress (tmp/, a
+   * layer dir without meta.json, an atomic write's temp file: never referenced, so removed) or
+   * complete objects no image uses yet (a layer whose image config was not written: removed, as
+   * a garbage collector would, and logged). Anything else that does not hold together — metadata
+   * that does not parse, a config whose bytes are not its digest, an image missing a layer — is
+   * inconsistent: it goes to quarantine with the layers only it used, and is reported.
+   */
+  private async loadIndex(dataRoot: string): Promise<void> {
+    this.dataRoot = dataRoot;
+    const q = new Quarantine(dataRoot, this.log);
+    for (const d of ['content/sha256', 'layers', 'imagedb', 'distribution', 'tmp']) await mkdirDurable(this.p(d), 0o700, this.io);
     await rm(this.p('tmp'), { recursive: true, force: true });
     await mkdir(this.p('tmp'), { mode: 0o700 });
     for (const hex of await readdir(this.p('layers'))) {
-      try {
-        const meta = JSON.parse(await readFile(this.p('layers', hex, 'meta.json'), 'utf8')) as LayerMeta;
-        this.layers.set(meta.chainId, meta);
-      } catch {
-        this.log.warn({ layer: hex }, 'removing incomplete layer');
-        await rm(this.p('layers', hex), { recursive: true, force: true });
+      const dir = this.p('layers', hex);
+      const text = await readFile(join(dir, 'meta.json'), 'utf8').catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return undefined;
+        throw e;
+      });
+      if (text === undefined) {
+        // meta.json is written last: without it the commit never finished and nothing names the layer.
+        this.log.warn({ layer: hex }, 'removing a layer whose commit did not finish');
+        await rm(dir, { recursive: true, force: true });
+        continue;
       }
+      let meta: LayerMeta | undefined;
+      try { meta = JSON.parse(text) as LayerMeta; } catch { /* judged below */ }
+      const why = !meta || typeof meta.diffId !== 'string' ? 'meta.json does not parse'
+        : meta.chainId !== `sha256:${hex}` ? `meta.json names chain ${String(meta.chainId)}`
+          : !(await exists(join(dir, 'diff'))) ? 'the extracted layer (diff/) is missing' : undefined;
+      if (why) await q.move(dir, why);
+      else this.layers.set(meta!.chainId, meta!);
     }
+    const quarantinedImages: { id: string; chains: string[] }[] = [];
     for (const f of await readdir(this.p('imagedb'))) {
+      if (f.startsWith('.') && f.endsWith('.tmp')) { await rm(this.p('imagedb', f), { force: true }); continue; } // an atomic write cut short
       if (!f.endsWith('.json')) continue;
       const hex = f.slice(0, -5);
-      try {
-        const meta = JSON.parse(await readFile(this.p('imagedb', f), 'utf8')) as ImageDbEntry;
-        const config = JSON.parse(await readFile(this.p('content/sha256', hex), 'utf8')) as ImageConfigFile;
-        if (chainIds(config.rootfs?.diff_ids ?? []).some((c) => !this.layers.has(c))) throw new Error('missing layer');
-        this.images.set(`sha256:${hex}`, { config, lastTagTime: meta.lastTagTime, parent: meta.parent, repoDigests: meta.repoDigests, manifest: meta.manifest });
-      } catch (err) {
-        this.log.warn({ image: hex, err: String(err) }, 'dropping unreadable image');
-        await rm(this.p('imagedb', f), { force: true });
+      const cfgPath = this.p('content/sha256', hex);
+      let meta: ImageDbEntry | undefined;
+      let config: ImageConfigFile | undefined;
+      let why: string | undefined;
+      try { meta = JSON.parse(await readFile(this.p('imagedb', f), 'utf8')) as ImageDbEntry; } catch (err) { why = `imagedb entry unreadable: ${(err as Error).message}`; }
+      const cfgBytes = await readFile(cfgPath).catch(() => undefined);
+      if (!cfgBytes) why ??= 'its config blob is missing';
+      else if (createHash('sha256').update(cfgBytes).digest('hex') !== hex) why ??= `its config blob does not match its digest (${cfgBytes.length} bytes)`;
+      else {
+        try { config = JSON.parse(cfgBytes.toString('utf8')) as ImageConfigFile; } catch { why ??= 'its config blob does not parse'; }
       }
+      const chains = config ? chainIds(config.rootfs?.diff_ids ?? []) : [];
+      if (!why && chains.some((c) => !this.layers.has(c))) why = `layer ${chains.find((c) => !this.layers.has(c))} is missing`;
+      if (why) {
+        await q.move(this.p('imagedb', f), why);
+        if (cfgBytes) await q.move(cfgPath, `config of quarantined image sha256:${hex}`);
+        quarantinedImages.push({ id: `sha256:${hex}`, chains });
+        continue;
+      }
+      this.images.set(`sha256:${hex}`, { config: config!, lastTagTime: meta!.lastTagTime, parent: meta!.parent, repoDigests: meta!.repoDigests, manifest: meta!.manifest });
     }
     // Layers no image uses: a commit, import or pull cut short by a crash between its layer and
-    // its image. Nothing can be running yet, so they go now (a retried pull downloads them again).
+    // its image. Nothing can be running yet, so they go now (a retried pull downloads them again),
+    // except those a quarantined image used: they go to quarantine with it, to recover it from.
     const used = new Set([...this.images.values()].flatMap((i) => chainIds(i.config.rootfs?.diff_ids ?? [])));
+    const ofQuarantined = new Map(quarantinedImages.flatMap((i) => i.chains.map((c) => [c, i.id] as const)));
     for (const [chain, meta] of [...this.layers]) {
       if (used.has(chain)) continue;
-      this.log.warn({ layer: chain }, 'removing a layer no image uses');
       this.layers.delete(chain);
-      await rm(this.p('layers', hexOf(chain)), { recursive: true, force: true });
+      const owner = ofQuarantined.get(chain);
+      if (owner) {
+        await q.move(this.p('layers', hexOf(chain)), `layer of quarantined image ${owner}`);
+      } else {
+        this.log.warn({ layer: chain }, 'removing a layer no image uses (an ingest cut short)');
+        await rm(this.p('layers', hexOf(chain)), { recursive: true, force: true });
+      }
       const diffUsed = [...this.layers.values()].some((l) => l.diffId === meta.diffId);
       if (!diffUsed) {
-        await rm(this.p('content/sha256', hexOf(meta.diffId)), { force: true });
         const rec = await readFile(this.p('distribution', `${hexOf(meta.diffId)}.json`), 'utf8').then((t) => JSON.parse(t) as DiffRecord, () => undefined);
-        for (const b of rec?.blobs ?? []) await rm(this.p('content/sha256', hexOf(b.digest)), { force: true });
-        await rm(this.p('distribution', `${hexOf(meta.diffId)}.json`), { force: true });
+        const blobs = [meta.diffId, ...(rec?.blobs ?? []).map((b) => b.digest)];
+        for (const b of blobs) {
+          const path = this.p('content/sha256', hexOf(b));
+          if (owner) { if (await exists(path)) await q.move(path, `blob of quarantined image ${owner}`); } else await rm(path, { force: true });
+        }
+        const dist = this.p('distribution', `${hexOf(meta.diffId)}.json`);
+        if (owner) { if (await exists(dist)) await q.move(dist, `blob record of quarantined image ${owner}`); } else await rm(dist, { force: true });
       }
     }
     for (const f of await readdir(this.p('distribution'))) {
+      if (f.startsWith('.') && f.endsWith('.tmp')) { await rm(this.p('distribution', f), { force: true }); continue; }
       if (!f.endsWith('.json')) continue;
       try {
         const rec = JSON.parse(await readFile(this.p('distribution', f), 'utf8')) as DiffRecord;
+        if (!Array.isArray(rec.blobs)) throw new Error('no blobs list');
         rec.blobs = rec.blobs.filter((b) => existsSync(this.p('content/sha256', hexOf(b.digest))));
         this.diffs.set(`sha256:${f.slice(0, -5)}`, rec);
-      } catch { await rm(this.p('distribution', f), { force: true }); }
+      } catch (err) { await q.move(this.p('distribution', f), `blob record unreadable: ${(err as Error).message}`); }
     }
-    try {
-      const repos = JSON.parse(await readFile(this.p('repositories.json'), 'utf8')) as { tags: Record<string, string> };
-      for (const [k, v] of Object.entries(repos.tags)) if (this.images.has(v)) this.tags.set(k, v);
-    } catch { /* no tags yet */ }
+    const reposText = await readFile(this.p('repositories.json'), 'utf8').catch(() => undefined);
+    if (reposText !== undefined) {
+      let repos: { tags: Record<string, string> } | undefined;
+      try {
+        repos = JSON.parse(reposText) as { tags: Record<string, string> };
+        if (!repos || typeof repos.tags !== 'object' || repos.tags === null) throw new Error('no tags map');
+      } catch (err) {
+        repos = undefined;
+        await q.move(this.p('repositories.json'), `tags unreadable: ${(err as Error).message}`);
+      }
+      let dropped = false;
+      for (const [k, v] of Object.entries(repos?.tags ?? {})) {
+        if (this.images.has(v)) { this.tags.set(k, v); continue; }
+        q.note(`tag ${familiarFromKey(k)}`, `pointed at image ${v}, which is ${quarantinedImages.some((i) => i.id === v) ? 'in quarantine' : 'missing'}`);
+        dropped = true;
+      }
+      // The report keeps what was dropped; the file says what is true now (or the next start reports it again).
+      if (dropped) await this.saveTags();
+    }
+    await q.finish();
   }
 
   // ---- lookup --------------------------------------------------------------------------------
@@ -268,34 +358,65 @@ export class ImageStore {
     if (fedErr) throw new InvalidParameter(`invalid layer archive: ${fedErr.message}`);
     if (file) await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
     if (bytes === 0 && !allowEmpty) throw new InvalidParameter('invalid tar archive: empty body');
+    failpoint('image-blob-written');
     return { diffId: `sha256:${hash.digest('hex')}`, blob, diff, size: applied.size, bytes };
   }
 
   /** Moves an ingested layer into place under its chain ID, unless an identical one exists. */
-  private async commitLayer(l: { diffId: string; blob?: string; diff: string; size: number }, parentChain: string | undefined, undo: (() => Promise<void>)[]): Promise<string> {
+  private async commitLayer(l: IngestedLayer, parentChain: string | undefined, undo: (() => Promise<void>)[]): Promise<string> {
     // One layer change at a time: two commits making the same layer, or a removal deleting a
     // layer a commit is about to reuse, would otherwise race on its directory.
     return this.storeLock.run('layers', () => this.commitLayerLocked(l, parentChain, undo));
   }
 
-  private async commitLayerLocked(l: { diffId: string; blob?: string; diff: string; size: number }, parentChain: string | undefined, undo: (() => Promise<void>)[]): Promise<string> {
+  /**
+   * The layer's blob goes into content/ durably (fsync, rename, fsync dir); its tree moves under
+   * layers/<chain>/ and the filesystem is synced (one syncfs, not an fsync per file); meta.json,
+   * which makes the layer exist, is written last.
+   */
+  private async commitLayerLocked(l: IngestedLayer, parentChain: string | undefined, undo: (() => Promise<void>)[]): Promise<string> {
     const realChain = parentChain ? `sha256:${createHash('sha256').update(`${parentChain} ${l.diffId}`).digest('hex')}` : l.diffId;
-    const blobPath = this.p('content/sha256', hexOf(l.diffId));
-    if (l.blob && !(await exists(blobPath))) {
-      await rename(l.blob, blobPath);
-      undo.push(() => rm(blobPath, { force: true }));
-    }
+    if (l.blob) await this.commitBlob(l.blob, l.diffId, l.bytes, undo);
     if (!this.layers.has(realChain)) {
       const dir = this.p('layers', hexOf(realChain));
       await mkdir(dir, { mode: 0o700 });
       undo.push(() => rm(dir, { recursive: true, force: true }));
-      await rename(l.diff, join(dir, 'diff'));
+      await this.io.rename(l.diff, join(dir, 'diff'));
+      failpoint('image-layer-extracted');
+      await this.io.syncFs(dir);
       const meta: LayerMeta = { diffId: l.diffId, chainId: realChain, size: l.size };
-      await atomicWriteJson(join(dir, 'meta.json'), meta);
+      await atomicWriteJson(join(dir, 'meta.json'), meta, 0o600, this.io);
       this.layers.set(realChain, meta);
       undo.push(async () => { this.layers.delete(realChain); });
+      failpoint('image-layer-committed');
     }
     return realChain;
+  }
+
+  /**
+   * Moves a blob file from tmp/ into content/ under its digest, durably, unless an intact copy
+   * is there (one of the right size: a copy cut short by a crash before this code is replaced).
+   */
+  private async commitBlob(path: string, digest: string, size: number, undo: (() => Promise<void>)[]): Promise<void> {
+    const dest = this.p('content/sha256', hexOf(digest));
+    if ((await stat(dest).catch(() => undefined))?.size === size) return;
+    await this.io.fsyncFile(path);
+    await this.io.rename(path, dest);
+    await this.io.fsyncDir(this.p('content/sha256'));
+    undo.push(() => rm(dest, { force: true }));
+    failpoint('image-blob-committed');
+  }
+
+  /** Writes small content (a config, a manifest) into content/ durably, unless the same bytes are there. */
+  private async commitSmallBlob(bytes: Buffer, digest: string, undo: (() => Promise<void>)[]): Promise<void> {
+    const dest = this.p('content/sha256', hexOf(digest));
+    const have = await readFile(dest).catch(() => undefined);
+    if (have && have.equals(bytes)) return;
+    const tmp = join(this.p('tmp'), `blob-${hexOf(digest)}-${process.hrtime.bigint()}`); // unique: concurrent pulls of one image
+    await this.io.writeFile(tmp, bytes, 0o600, true);
+    await this.io.rename(tmp, dest);
+    await this.io.fsyncDir(this.p('content/sha256'));
+    undo.push(() => rm(dest, { force: true }));
   }
 
   /** Stores a config blob and registers the image; returns its ID. */
@@ -303,15 +424,11 @@ export class ImageStore {
     const hex = createHash('sha256').update(configBytes).digest('hex');
     const id = `sha256:${hex}`;
     if (this.images.has(id)) return id;
-    const blobPath = this.p('content/sha256', hex);
-    if (!(await exists(blobPath))) {
-      const tmp = join(this.p('tmp'), `cfg-${hex}-${process.hrtime.bigint()}`); // unique: concurrent pulls of one image
-      await writeFile(tmp, configBytes, { mode: 0o600 });
-      await rename(tmp, blobPath);
-      undo.push(() => rm(blobPath, { force: true }));
-    }
+    await this.commitSmallBlob(configBytes, id, undo);
+    failpoint('image-config-written');
     const entry: ImageDbEntry = parent ? { parent } : {};
-    await atomicWriteJson(this.p('imagedb', `${hex}.json`), entry);
+    await atomicWriteJson(this.p('imagedb', `${hex}.json`), entry, 0o600, this.io);
+    failpoint('image-imagedb-written');
     this.images.set(id, { config: JSON.parse(configBytes.toString('utf8')) as ImageConfigFile, parent });
     return id;
   }
@@ -433,6 +550,7 @@ export class ImageStore {
         await fed;
         if (srcErr) throw srcErr;
         await new Promise<void>((res, rej) => raw.end((err?: Error | null) => (err ? rej(err) : res())));
+        failpoint('image-blob-written');
         const digest = `sha256:${rawHash.digest('hex')}`;
         if (digest !== o.desc.digest || rawBytes !== o.desc.size) {
           throw new InvalidParameter(`filesystem layer verification failed for digest ${o.desc.digest}: got ${digest} (${rawBytes} of ${o.desc.size} bytes)`);
@@ -441,11 +559,7 @@ export class ImageStore {
         if (layer.diffId !== o.diffId) {
           throw new InvalidParameter(`layer ${o.desc.digest} has diff ID ${layer.diffId}, the image config expects ${o.diffId}`);
         }
-        const blobPath = this.p('content/sha256', hexOf(digest));
-        if (!(await exists(blobPath))) {
-          await rename(rawPath, blobPath);
-          undo.push(() => rm(blobPath, { force: true }));
-        }
+        await this.commitBlob(rawPath, digest, rawBytes, undo);
         await this.recordBlob(o.diffId, { digest, mediaType: o.desc.mediaType, size: rawBytes, repos: [o.repo] }, layer.bytes);
         await this.commitLayer(layer, o.parentChain, undo);
       });
@@ -463,7 +577,7 @@ export class ImageStore {
       rec.blobs.push({ ...blob, repos: [...blob.repos] });
     }
     this.diffs.set(diffId, rec);
-    await atomicWriteJson(this.p('distribution', `${hexOf(diffId)}.json`), rec);
+    await atomicWriteJson(this.p('distribution', `${hexOf(diffId)}.json`), rec, 0o600, this.io);
   }
 
   private async plainSize(diffId: string): Promise<number> {
@@ -495,7 +609,11 @@ export class ImageStore {
   async adoptBlob(path: string, digest: string): Promise<void> {
     const dest = this.p('content/sha256', hexOf(digest));
     if (await exists(dest)) await rm(path, { force: true });
-    else await rename(path, dest);
+    else {
+      await this.io.fsyncFile(path);
+      await this.io.rename(path, dest);
+      await this.io.fsyncDir(this.p('content/sha256'));
+    }
     await rm(join(path, '..'), { recursive: true, force: true });
   }
 
@@ -515,15 +633,8 @@ export class ImageStore {
    * manifest bytes under their digest, the repo digest `name@digest`, and the tag if any.
    */
   async commitPulledImage(configBytes: Buffer, manifest: { bytes: Buffer; digest: string; image?: { bytes: Buffer; digest: string } }, repoDigest: Reference, tag?: Reference): Promise<ImageRecord> {
-    const id = await this.withTmp(async (tmp, undo) => {
-      for (const m of [manifest, manifest.image]) {
-        if (!m) continue;
-        const mpath = this.p('content/sha256', hexOf(m.digest));
-        if (await exists(mpath)) continue;
-        await writeFile(join(tmp, 'manifest'), m.bytes, { mode: 0o600 });
-        await rename(join(tmp, 'manifest'), mpath);
-        undo.push(() => rm(mpath, { force: true }));
-      }
+    const id = await this.withTmp(async (_tmp, undo) => {
+      for (const m of [manifest, manifest.image]) if (m) await this.commitSmallBlob(m.bytes, m.digest, undo);
       const cfg = JSON.parse(configBytes.toString('utf8')) as ImageConfigFile;
       if (chainIds(cfg.rootfs?.diff_ids ?? []).some((c) => !this.layers.has(c))) throw new NotFound('a layer of the image is missing');
       return this.commitImage(configBytes, undo);
@@ -549,7 +660,7 @@ export class ImageStore {
   private async saveDbEntry(id: string): Promise<void> {
     const img = this.images.get(id)!;
     const entry: ImageDbEntry = { lastTagTime: img.lastTagTime, parent: img.parent, repoDigests: img.repoDigests, manifest: img.manifest };
-    await atomicWriteJson(this.p('imagedb', `${hexOf(id)}.json`), entry);
+    await atomicWriteJson(this.p('imagedb', `${hexOf(id)}.json`), entry, 0o600, this.io);
   }
 
   // ---- tags ----------------------------------------------------------------------------------
@@ -564,6 +675,7 @@ export class ImageStore {
     const img = this.images.get(imageId)!;
     img.lastTagTime = new Date().toISOString();
     await this.saveTags();
+    failpoint('image-tag-written');
     await this.saveDbEntry(imageId);
   }
 
@@ -648,6 +760,8 @@ export class ImageStore {
     for (const d of img.repoDigests ?? []) records.push({ Untagged: familiarDigestRef(d) });
     this.images.delete(id);
     await rm(this.p('imagedb', `${hexOf(id)}.json`), { force: true });
+    // The entry's removal reaches the disk before its config goes: never an entry without its config.
+    await this.io.fsyncDir(this.p('imagedb'));
     await rm(this.p('content/sha256', hexOf(id)), { force: true });
     for (const d of [...(img.repoDigests ?? []).map((r) => r.slice(r.indexOf('@') + 1)), ...(img.manifest ? [img.manifest] : [])]) {
       if (![...this.images.values()].some((o) => o.manifest === d || o.repoDigests?.some((r) => r.endsWith(`@${d}`)))) await rm(this.p('content/sha256', hexOf(d)), { force: true });
