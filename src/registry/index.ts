@@ -6,7 +6,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { InvalidParameter } from '../errors.ts';
-import { Htpasswd, TokenIssuer } from './auth.ts';
+import { DEFAULT_AUTH_LIMITS, Htpasswd, TokenIssuer, type AuthLimits } from './auth.ts';
 import { capConnectionsPerClient } from './connection-guard.ts';
 import { exposureWarnings } from './exposure.ts';
 import { createHandler } from './server.ts';
@@ -31,6 +31,8 @@ export interface RegistryOptions {
   uploadIdleMs?: number;
   /** Connection and time limits (DEFAULT_LIMITS for what is not given; tests shorten them). */
   limits?: Partial<RegistryLimits>;
+  /** Password checks: failure back-off, cache of verified passwords, bcrypt queue (DEFAULT_AUTH_LIMITS). */
+  authLimits?: Partial<AuthLimits>;
   /** Start-up warnings (an exposed listener); stderr when not given. */
   warn?: (line: string) => void;
 }
@@ -81,7 +83,7 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
   const host = opts.host ?? '127.0.0.1';
   const storage = new RegistryStorage(opts.root);
   await storage.init();
-  const htpasswd = opts.htpasswd ? await Htpasswd.load(opts.htpasswd) : undefined;
+  const htpasswd = opts.htpasswd ? await Htpasswd.load(opts.htpasswd, { ...DEFAULT_AUTH_LIMITS, ...opts.authLimits }) : undefined;
   const handler = createHandler({ storage, htpasswd, tokens: opts.tokenAuth ? new TokenIssuer() : undefined, tls: !!opts.tls, log: opts.log, limits });
   // requestTimeout stays 0 (off) because it would cut long uploads; server.ts applies
   // limits.requestTimeoutMs to every other request. headersTimeout must then be set itself:
@@ -101,10 +103,18 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
   capConnectionsPerClient(server, limits.maxConnectionsPerClient);
   const warn = opts.warn ?? ((line: string) => { process.stderr.write(`${line}\n`); });
   for (const line of exposureWarnings({ host, tls: !!opts.tls, auth: !!opts.htpasswd })) warn(line);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve(); });
-  });
+  const stopAuth = async (): Promise<void> => {
+    await htpasswd?.close().catch((err: unknown) => { process.stderr.write(`registry: stopping the bcrypt workers: ${String(err)}\n`); });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve(); });
+    });
+  } catch (err) {
+    await stopAuth();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const idle = opts.uploadIdleMs ?? 60 * 60_000;
   const sweeper = setInterval(() => { storage.expireUploads(idle).catch(() => {}); }, Math.min(idle, 5 * 60_000));
@@ -115,7 +125,7 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
     port,
     close: () => new Promise<void>((resolve) => {
       clearInterval(sweeper);
-      server.close(() => resolve());
+      server.close(() => { void stopAuth().then(resolve); });
       server.closeAllConnections();
     }),
   };

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { MANIFEST_MEDIA_TYPES, MediaType, isIndexMediaType, type Descriptor } from '../types/oci-distribution.ts';
-import { closeAfterResponse } from './connection-guard.ts';
+import { clientKey, closeAfterResponse } from './connection-guard.ts';
 import { RegistryError } from './errors.ts';
 import { checkDigest, checkName, checkReference, sha256Of } from './names.ts';
 import { STREAM_HWM, type RegistryStorage } from './storage.ts';
@@ -90,7 +90,7 @@ export function createHandler(o: HandlerOptions): (req: IncomingMessage, res: Se
     }
     if (o.htpasswd) {
       const creds = parseBasic(req.headers.authorization);
-      if (!creds || !(await o.htpasswd.verify(creds.user, creds.password))) throw unauthorized(basicChallenge);
+      if (!creds || !(await o.htpasswd.verify(creds.user, creds.password, clientKey(req.socket.remoteAddress)))) throw unauthorized(basicChallenge);
     }
     return undefined;
   }
@@ -116,7 +116,7 @@ export function createHandler(o: HandlerOptions): (req: IncomingMessage, res: Se
     }
     let subject = 'anonymous';
     if (o.htpasswd) {
-      if (user === undefined || password === undefined || !(await o.htpasswd.verify(user, password))) throw unauthorized(basicChallenge);
+      if (user === undefined || password === undefined || !(await o.htpasswd.verify(user, password, clientKey(req.socket.remoteAddress)))) throw unauthorized(basicChallenge);
       subject = user;
     }
     const access = parseScopes(scopes).filter((a) => a.type === 'repository' || (a.type === 'registry' && a.name === 'catalog'));
