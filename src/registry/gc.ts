@@ -8,6 +8,7 @@
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegistryStorage } from './storage.ts';
+import { fsyncDir } from '../util/atomic-write.ts';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -89,22 +90,26 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
     for (const d of revisions) await mark(d, seen);
   }
 
+  // Links go before the blobs they name, each directory fsynced, so that a power cut mid-sweep
+  // never leaves a repository link (or a revision deleted above) naming bytes that are gone.
   const blobDir = join(root, 'blobs', 'sha256');
-  const gone = new Set<string>();
-  for (const hex of (await list(blobDir)).filter((h) => HEX.test(h)).sort()) {
-    if (marked.has(hex)) continue;
+  const gone: string[] = [];
+  for (const hex of (await list(blobDir)).filter((h) => HEX.test(h)).sort()) if (!marked.has(hex)) gone.push(hex);
+  if (!opts.dryRun) {
+    const goneSet = new Set(gone);
+    for (const repo of await st.catalog()) {
+      const linkDir = join(st.repoDir(repo), '_layers', 'sha256');
+      let changed = false;
+      for (const hex of await list(linkDir)) if (goneSet.has(hex)) { await rm(join(linkDir, hex), { force: true }); changed = true; }
+      if (changed) await fsyncDir(linkDir);
+      if (opts.deleteUntagged) await fsyncDir(join(st.repoDir(repo), '_manifests', 'revisions', 'sha256')).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+    }
+  }
+  for (const hex of gone) {
     const size = await stat(join(blobDir, hex)).then((s) => s.size, () => 0);
     removed.push(`sha256:${hex}`);
     bytes += size;
-    gone.add(hex);
     if (!opts.dryRun) await rm(join(blobDir, hex), { force: true });
-  }
-
-  if (!opts.dryRun) {
-    for (const repo of await st.catalog()) {
-      const linkDir = join(st.repoDir(repo), '_layers', 'sha256');
-      for (const hex of await list(linkDir)) if (gone.has(hex)) await rm(join(linkDir, hex), { force: true });
-    }
   }
 
   const maxAge = opts.uploadMaxAgeMs ?? 60 * 60_000;

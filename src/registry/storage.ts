@@ -14,7 +14,11 @@
 // while the bytes stream in (the hash state lives in memory beside the session), and commit
 // verifies it, fsyncs the data and renames it into blobs/ — a mismatch removes the upload and
 // nothing becomes visible. Every link is written with atomicWrite (temp → fsync → rename → fsync
-// dir); an upload that a restart orphans is unknown to clients and removed by gc.
+// dir), into directories whose own entries are fsynced when made (mkdirDurable), and only after
+// the bytes it names are durable: a blob is fsynced, renamed and its directory fsynced before its
+// repository link; a manifest's bytes before its revision link, and the revision before the tag.
+// So a power cut never leaves a link to an empty blob. An upload that a restart orphans is
+// unknown to clients and removed by gc. Failpoints (util/failpoint.ts) mark the steps.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -22,6 +26,8 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { atomicWrite, fsyncDir } from '../util/atomic-write.ts';
+import { mkdirDurable } from '../util/durable.ts';
+import { failpoint } from '../util/failpoint.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { RegistryError, blobUnknown, digestInvalid, manifestUnknown, uploadUnknown } from './errors.ts';
 import { hexOf, isTag } from './names.ts';
@@ -58,7 +64,7 @@ export class RegistryStorage {
   }
 
   async init(): Promise<void> {
-    for (const d of ['blobs/sha256', 'repositories', 'uploads']) await mkdir(join(this.root, d), { recursive: true, mode: 0o755 });
+    for (const d of ['blobs/sha256', 'repositories', 'uploads']) await mkdirDurable(join(this.root, d), 0o755);
   }
 
   blobPath(digest: string): string { return join(this.root, 'blobs', 'sha256', hexOf(digest)); }
@@ -70,7 +76,7 @@ export class RegistryStorage {
   private uploadDir(uuid: string): string { return join(this.root, 'uploads', uuid); }
 
   private async link(path: string, content: string): Promise<void> {
-    await mkdir(join(path, '..'), { recursive: true, mode: 0o755 });
+    await mkdirDurable(join(path, '..'), 0o755);
     await atomicWrite(path, content, 0o644);
   }
 
@@ -156,6 +162,7 @@ export class RegistryStorage {
       }
       s.size += n;
       s.touchedAt = Date.now();
+      failpoint('registry-upload-appended');
     });
   }
 
@@ -173,12 +180,14 @@ export class RegistryStorage {
         const actual = `sha256:${s.hash.digest('hex')}`;
         if (actual !== digest) throw digestInvalid('provided digest did not match uploaded content', { expected: digest, actual });
         const target = this.blobPath(digest);
-        if (!(await exists(target))) {
+        // An intact copy (same digest, so same size) stays; one cut short before writes were durable is replaced.
+        if ((await stat(target).catch(() => undefined))?.size !== s.size) {
           const data = join(dir, 'data');
           const fh = await open(data, 'r+');
           try { await fh.sync(); } finally { await fh.close(); }
           await rename(data, target);
           await fsyncDir(join(target, '..'));
+          failpoint('registry-blob-committed');
         }
         await this.link(this.layerLink(s.name, digest), digest);
         return s.size;
@@ -240,9 +249,13 @@ export class RegistryStorage {
   /** Stores verified manifest bytes, links the revision, then moves the tag (if any) to it. */
   async putManifest(name: string, m: StoredManifest, tag?: string, referrer?: { subject: string; descriptor: Descriptor }): Promise<void> {
     const target = this.blobPath(m.digest);
-    if (!(await exists(target))) await atomicWrite(target, m.bytes, 0o644);
+    // A copy of other bytes under this name (cut short before writes were durable) is replaced.
+    const have = await readFile(target).catch(() => undefined);
+    if (!have || !have.equals(m.bytes)) await atomicWrite(target, m.bytes, 0o644);
+    failpoint('registry-manifest-stored');
     await this.link(this.revisionLink(name, m.digest), JSON.stringify({ mediaType: m.mediaType }));
     if (referrer) await this.link(join(this.referrersDir(name, referrer.subject), hexOf(m.digest)), JSON.stringify(referrer.descriptor));
+    failpoint('registry-manifest-linked');
     if (tag) await this.link(join(this.tagsDir(name), tag), m.digest);
   }
 

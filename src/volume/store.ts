@@ -14,7 +14,7 @@ import { mkdir, readdir, readFile, rm, access, chmod, chown, lstat } from 'node:
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
-import { atomicWriteJson } from '../util/atomic-write.ts';
+import { atomicWriteJson, fsyncDir } from '../util/atomic-write.ts';
 import type { Logger } from '../util/log.ts';
 import { run } from '../sys/exec.ts';
 import { isMounted, unmount } from '../sys/mount.ts';
@@ -110,6 +110,8 @@ export class VolumeStore {
     if (this.owner) await chown(v.Mountpoint, this.owner.uid, this.owner.gid);
     try {
       await atomicWriteJson(join(dir, 'volume.json'), v);
+      // The volume's own directory entry: without it a power cut takes back a volume `create` returned.
+      await fsyncDir(this.root);
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
