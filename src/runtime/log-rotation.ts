@@ -144,45 +144,70 @@ function asLogConfig(x: unknown): LogConfig {
   return { Type: c?.Type || 'json-file', Config: c?.Config ?? {} };
 }
 
+/** One worker thread and the calls it has not answered yet. */
+interface WorkerHandle { worker: Worker; pending: Map<number, (error?: string, lost?: boolean) => void> }
+
+/**
+ * The worker's lifecycle: started by the first call, stopped when no log is watched, nothing is
+ * pending and no gzip runs (its isolate is ~10 MB of an idle berthd). Each worker keeps its own
+ * table of pending calls, so a worker that exits answers only its own calls, and the next call
+ * starts a new worker whatever the old one is doing. A call a worker loses (it crashed) is sent
+ * once more to a new one, which is first told every watched log again: an internal fault never
+ * fails a container's start.
+ */
 export class LogRotator {
   private readonly log: Logger;
-  private worker?: Worker;
+  private current?: WorkerHandle;
   private seq = 0;
-  private readonly pending = new Map<number, (error?: string) => void>();
   /** Compressions, one at a time per log. */
   private readonly gz = new Map<string, Promise<void>>();
+  /** Logs being watched, with what a new worker needs to watch them again. */
+  private readonly watched = new Map<string, { policy: RotationPolicy }>();
 
   constructor(log: Logger) {
     this.log = log;
   }
 
-  private send(m: ToWorker): void {
-    if (!this.worker) {
-      const w = new Worker(new URL(`./log-rotation-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
-      w.unref();
-      w.on('message', (msg: FromWorker) => this.onMessage(msg));
-      w.on('error', (err) => this.log.error({ err: String(err) }, 'log rotation worker failed'));
-      w.on('exit', () => {
-        if (this.worker === w) this.worker = undefined;
-        for (const done of this.pending.values()) done('log rotation worker exited');
-        this.pending.clear();
-      });
-      this.worker = w;
-    }
-    this.worker.postMessage(m);
-  }
-
-  private call(m: ToWorker & { seq: number }): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.set(m.seq, (error) => (error ? reject(new Error(error)) : resolve()));
-      this.send(m);
+  private handle(): WorkerHandle {
+    if (this.current) return this.current;
+    const w = new Worker(new URL(`./log-rotation-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
+    w.unref();
+    const h: WorkerHandle = { worker: w, pending: new Map() };
+    w.on('message', (msg: FromWorker) => this.onMessage(h, msg));
+    w.on('error', (err) => this.log.error({ err: String(err) }, 'log rotation worker failed'));
+    w.on('exit', () => {
+      if (this.current === h) this.current = undefined;
+      for (const done of h.pending.values()) done('log rotation worker exited', true);
+      h.pending.clear();
     });
+    this.current = h;
+    // A worker that replaces a crashed one watches what the old one watched.
+    for (const [path, { policy }] of this.watched) w.postMessage({ op: 'watch', path, policy } satisfies ToWorker);
+    return h;
   }
 
-  private onMessage(m: FromWorker): void {
+  private send(m: ToWorker): void {
+    this.handle().worker.postMessage(m);
+  }
+
+  /** A call answered by the worker; one lost by a worker that died goes to a new one, once. */
+  private async call(m: ToWorker & { seq: number }): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const h = this.handle();
+      const r = await new Promise<{ error?: string; lost?: boolean }>((resolve) => {
+        h.pending.set(m.seq, (error, lost) => resolve({ error, lost }));
+        h.worker.postMessage(m);
+      });
+      if (!r.error) return;
+      if (!r.lost || attempt >= 1) throw new Error(r.error);
+      this.log.warn({ op: m.op, err: r.error }, 'log rotation worker lost a call: sent to a new worker');
+    }
+  }
+
+  private onMessage(h: WorkerHandle, m: FromWorker): void {
     if (m.op === 'done') {
-      const done = this.pending.get(m.seq);
-      this.pending.delete(m.seq);
+      const done = h.pending.get(m.seq);
+      h.pending.delete(m.seq);
       done?.(m.error);
     } else if (m.op === 'log') {
       this.log[m.level](m.fields, m.msg);
@@ -191,8 +216,19 @@ export class LogRotator {
       const next = prev.then(() => this.compress(m.path, m.name, m.ino))
         .catch((err) => this.log.warn({ path: m.path, err: String(err) }, 'log compression failed'));
       this.gz.set(m.path, next);
-      void next.finally(() => { if (this.gz.get(m.path) === next) this.gz.delete(m.path); });
+      void next.finally(() => {
+        if (this.gz.get(m.path) === next) this.gz.delete(m.path);
+        this.stopIfIdle();
+      });
     }
+  }
+
+  /** Stops the worker when it has nothing to do; the next call starts another. */
+  private stopIfIdle(): void {
+    const h = this.current;
+    if (!h || this.watched.size || h.pending.size || this.gz.size) return;
+    this.current = undefined;
+    void h.worker.terminate();
   }
 
   /** gzip's a rotated file to a temporary name; the worker puts it in place of wherever the file is by then. */
@@ -226,12 +262,9 @@ export class LogRotator {
     const policy = rotationPolicy(asLogConfig(cfg));
     if (!policy || policy.maxSize === 0) { setLogSizeMax(path, undefined); return; }
     setLogSizeMax(path, policy.maxSize);
-    this.watched.add(path);
+    this.watched.set(path, { policy });
     await this.call({ op: 'prepare', seq: ++this.seq, path, policy });
   }
-
-  /** Logs being watched: the worker (its own V8 isolate, ~10 MB) goes when none is left. */
-  private readonly watched = new Set<string>();
 
   /** Watches a container found running after a berthd restart. */
   watch(path: string, cfg: unknown): void {
@@ -239,19 +272,20 @@ export class LogRotator {
     const policy = rotationPolicy(asLogConfig(cfg));
     if (!policy || policy.maxSize === 0) return;
     setLogSizeMax(path, policy.maxSize);
-    this.watched.add(path);
-    this.send({ op: 'watch', path, policy });
+    const fresh = !this.current;
+    this.watched.set(path, { policy });
+    // A new worker is told every watched log as it starts.
+    if (!fresh) this.send({ op: 'watch', path, policy });
+    else this.handle();
   }
 
   /** At the container's exit: a last look (conmon has written everything), then no more polling. */
   async unwatch(path: string): Promise<void> {
-    if (!path || !this.worker) return;
+    const entry = this.watched.get(path);
+    if (!path || !entry) return;
     await this.call({ op: 'unwatch', seq: ++this.seq, path }).catch((err) => this.log.warn({ path, err: String(err) }, 'log rotation: last look failed'));
-    this.watched.delete(path);
-    if (!this.watched.size && !this.pending.size && !this.gz.size && this.worker) {
-      const w = this.worker;
-      this.worker = undefined;
-      void w.terminate();
-    }
+    // A prepare of the same log meanwhile (a restart) watches it anew.
+    if (this.watched.get(path) === entry) this.watched.delete(path);
+    this.stopIfIdle();
   }
 }
