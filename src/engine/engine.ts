@@ -164,6 +164,7 @@ export class Engine {
     /** The pool user networks take their subnets from (docker info's DefaultAddressPools); Berth's are /24s. */
     addressPools: { Base: string; Size: number }[];
     init: { binary: string; version?: { name: string; version: string; commit: string } };
+    warnings: string[];
   }> {
     const c = this.containers.counts();
     return {
@@ -178,6 +179,8 @@ export class Engine {
       eventListeners: this.events.listeners,
       addressPools: [{ Base: this.opts.addressPool, Size: 24 }],
       init: { binary: this.opts.namespaces?.initPath || DEFAULT_INIT_BINARY, version: await initVersion(this.opts.namespaces?.initPath ?? '') },
+      // What start-up moved to quarantine (image store), until an operator removes it.
+      warnings: await this.images.store.warnings(),
     };
   }
 }

@@ -17,6 +17,8 @@ export interface SystemSource {
     addressPools?: { Base: string; Size: number }[];
     /** The init containers run with --init (docker info's InitBinary) and what its `--version` says. */
     init?: { binary: string; version?: { name: string; version: string; commit: string } };
+    /** What needs an operator's eye (the image store's quarantine): docker info's Warnings. */
+    warnings?: string[];
   }>;
 }
 
@@ -135,8 +137,8 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
       LiveRestoreEnabled: true, Isolation: '', InitBinary: i.init?.binary ?? '', ContainerdCommit: { ID: 'N/A', Expected: 'N/A' },
       RuncCommit: { ID: runc, Expected: runc },
       InitCommit: initCommit, SecurityOptions: i.securityOptions ?? [],
-      // dockerd's Warnings is a nil slice (null) until a check appends one; berthd has none to give
-      Warnings: null,
+      // dockerd's Warnings is a nil slice (null) until a check appends one
+      Warnings: i.warnings?.length ? i.warnings : null,
     };
     if (versionLess(ctx.apiVersion, '1.25')) {
       // moby's getInfo before 1.25: an ExecutionDriver, and security options by name only (`name=seccomp,profile=default` → `seccomp`)
