@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # python3-docker, docker-compose and python3-pytest run the client suites; tini is docker-init for --init.
 debs=(runc conmon iptables iproute2 busybox-static zstd attr util-linux procps tar ca-certificates curl wrk skopeo docker-registry tmux bash-completion zsh
   docker.io python3-docker docker-compose python3-pytest python3-pytest-timeout python3-requests python3-packaging
-  python3-paramiko python3-websocket tini catatonit python3 nftables)
+  python3-paramiko python3-websocket tini catatonit python3 nftables gcc libc6-dev)
 # (python3 also runs berthd's embedded-DNS helper; nft sets its 127.0.0.11 redirect in a container's netns)
+# (gcc and libc6-dev build the static seccomp probe of test/integration/hostile-container)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
