@@ -10,6 +10,9 @@ status=0
 # Berth's shared chains made by a berthd of the user's (running, or stopped with its containers
 # kept by live restore) are not the suite's: it neither removes nor reports them.
 chains_before=$(iptables-save 2>/dev/null | grep -c '^:BERTH' || true)
+# berthd sets the FORWARD policy to DROP when it enables forwarding (as dockerd does); the suite
+# puts back the policy it found.
+forward_policy_before=$(iptables-save -t filter 2>/dev/null | sed -n 's/^:FORWARD \([A-Z]*\) .*/\1/p')
 echo "== typecheck"
 node_modules/.bin/tsc -p . || status=1
 echo "== unit tests"
@@ -53,7 +56,7 @@ if iptables-save | grep -q 'berth:bt'; then echo "iptables rules left:"; iptable
 # Berth's base chains (BERTH*, and the jumps to them) are shared by every berthd and made by the
 # first one to start; with no berthd left and no rule of any daemon in them, the suite's go too.
 if [ "$chains_before" -eq 0 ] && ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null && ! iptables-save | grep -q 'berth:'; then
-  for t in filter nat; do
+  for t in filter nat raw; do
     iptables-save -t "$t" | grep -E '^-A [A-Z]+ .*-j BERTH[A-Z0-9-]*$' | grep -vE '^-A BERTH' | sed 's/^-A /-D /' |
       while read -r rule; do eval "iptables -w -t $t $rule"; done
     chains=$(iptables-save -t "$t" | sed -n 's/^:\(BERTH[A-Z0-9-]*\) .*/\1/p')
@@ -62,8 +65,13 @@ if [ "$chains_before" -eq 0 ] && ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null &&
   done
 fi
 if [ "$chains_before" -eq 0 ] && iptables-save | grep -qi 'berth' && ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null; then echo "iptables chains left:"; iptables-save | grep -i berth; leaks=1; fi
+if [ -n "$forward_policy_before" ] && ! pgrep -f 'daemon/main\.(ts|js)' >/dev/null; then
+  forward_policy_now=$(iptables-save -t filter | sed -n 's/^:FORWARD \([A-Z]*\) .*/\1/p')
+  [ "$forward_policy_now" = "$forward_policy_before" ] || iptables -w -P FORWARD "$forward_policy_before"
+fi
 # The conformance and client suites' private dockerd: its processes, bridge, links, dirs, cgroups.
 if pgrep -af '(dockerd|containerd).*/run/bcd-' >/dev/null; then echo "private dockerd left:"; pgrep -af '(dockerd|containerd).*/run/bcd-'; leaks=1; fi
+if iptables-save -t filter | grep -q 'bcd-pair:'; then echo "FORWARD rules of the private dockerd left:"; iptables-save -t filter | grep 'bcd-pair:'; leaks=1; fi
 if ip -o link | grep -Eq ': bcd[0-9a-f]{6}[:@]'; then echo "private dockerd bridge left:"; ip -o link | grep -E ': bcd[0-9a-f]{6}[:@]'; leaks=1; fi
 if grep -E ' /run/bcd-| /var/tmp/berth-conformance-' /proc/mounts; then echo "mounts of the private dockerd left (above)"; leaks=1; fi
 for dir in /run/bcd-* /var/tmp/berth-conformance-* /var/tmp/berth-conf-w-*; do

@@ -22,6 +22,8 @@ export interface DaemonConfig {
   mtu: number;
   addressPool: string;
   userlandProxy: boolean;
+  /** `ip-forward-no-drop` / `--ip-forward-no-drop`: leave the FORWARD policy alone when enabling forwarding (dockerd 27's flag). */
+  ipForwardNoDrop: boolean;
   usernsRemap: string;
   insecureRegistries: string[];
   registryMirrors: string[];
@@ -217,6 +219,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     .option('--default-address-pool <cidr>', 'range user networks get /24 subnets from: CIDR or base=CIDR,size=24 (default 10.86.0.0/16)')
     .option('--userns-remap <user>', 'map container root to a subordinate id range: default, or user[:group] from /etc/subuid and /etc/subgid')
     .option('--userland-proxy [bool]', "serve the host's own connections to published 127.0.0.x ports through the port proxy instead of kernel NAT (default false)", (v) => v !== 'false')
+    .option('--ip-forward-no-drop [bool]', 'do not set the filter-FORWARD policy to DROP when enabling IP forwarding (default false)', boolFlag('--ip-forward-no-drop'))
     .option('--insecure-registry <host>', 'registry (host[:port] or CIDR) reached over plain HTTP or unverified TLS (repeatable)', repeat)
     .option('--registry-mirror <url>', 'pull-through mirror tried first for Docker Hub images (repeatable)', repeat)
     .option('--tls [bool]', 'use TLS on tcp:// and fd:// hosts; implied by --tlsverify', boolFlag('--tls'))
@@ -237,7 +240,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<{
     host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean;
-    configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string; userlandProxy?: boolean; usernsRemap?: string;
+    configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string; userlandProxy?: boolean; ipForwardNoDrop?: boolean; usernsRemap?: string;
     insecureRegistry?: string[]; registryMirror?: string[]; tls?: boolean; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string;
     liveRestore?: boolean; defaultUlimit?: string[]; logDriver?: string; logOpt?: string[];
     init?: boolean; initPath?: string; defaultIpcMode?: string;
@@ -268,6 +271,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   const bip = pick(o.bip, 'bip', file.bip) ?? '10.87.0.1/16';
   const mtu = pick(o.mtu, 'mtu', file.mtu) ?? 1500;
   const userlandProxy = pick(o.userlandProxy, 'userland-proxy', file['userland-proxy']) ?? false;
+  const ipForwardNoDrop = pick(o.ipForwardNoDrop, 'ip-forward-no-drop', file['ip-forward-no-drop']) ?? false;
   const usernsRemap = pick(o.usernsRemap, 'userns-remap', file['userns-remap']) ?? '';
   const insecureRegistries = pick(o.insecureRegistry, 'insecure-registries', file['insecure-registries']) ?? [];
   const registryMirrors = pick(o.registryMirror, 'registry-mirrors', file['registry-mirrors']) ?? [];
@@ -331,7 +335,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
     logLevel: debug ? 'debug' : logLevel ?? 'info',
     debug,
     configFile: o.configFile,
-    bridge, bip, mtu, addressPool, userlandProxy, usernsRemap, insecureRegistries, registryMirrors,
+    bridge, bip, mtu, addressPool, userlandProxy, ipForwardNoDrop, usernsRemap, insecureRegistries, registryMirrors,
     tls, liveRestore, defaultUlimits, logDriver, logOpts, init, initPath, defaultIpcMode,
   };
 }
@@ -340,7 +344,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
 const KEY_OF: Record<keyof DaemonConfig, string> = {
   hosts: 'hosts', dataRoot: 'data-root', execRoot: 'exec-root', pidfile: 'pidfile', runtime: 'runtime', logLevel: 'log-level',
   debug: 'debug', configFile: 'config-file', bridge: 'bridge', bip: 'bip', mtu: 'mtu', addressPool: 'default-address-pools',
-  userlandProxy: 'userland-proxy', usernsRemap: 'userns-remap', insecureRegistries: 'insecure-registries',
+  userlandProxy: 'userland-proxy', ipForwardNoDrop: 'ip-forward-no-drop', usernsRemap: 'userns-remap', insecureRegistries: 'insecure-registries',
   registryMirrors: 'registry-mirrors', tls: 'tls', liveRestore: 'live-restore', defaultUlimits: 'default-ulimits',
   logDriver: 'log-driver', logOpts: 'log-opts', init: 'init', initPath: 'init-path', defaultIpcMode: 'default-ipc-mode',
 };

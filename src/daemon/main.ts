@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const releaseRoot = await takePidfile(join(cfg.dataRoot, 'berthd.lock'), 'data root lock');
   const engine = await Engine.open({
     dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, runtimePath: cfg.runtime, log, debug: cfg.debug,
-    bridge: cfg.bridge, bip: cfg.bip, mtu: cfg.mtu, addressPool: cfg.addressPool, userlandProxy: cfg.userlandProxy, usernsRemap: cfg.usernsRemap || undefined,
+    bridge: cfg.bridge, bip: cfg.bip, mtu: cfg.mtu, addressPool: cfg.addressPool, userlandProxy: cfg.userlandProxy, ipForwardNoDrop: cfg.ipForwardNoDrop, usernsRemap: cfg.usernsRemap || undefined,
     registry: { insecureRegistries: cfg.insecureRegistries, mirrors: cfg.registryMirrors, certsDir: '/etc/berth/certs.d' },
     defaultUlimits: cfg.defaultUlimits, logDriver: cfg.logDriver, logOpts: cfg.logOpts,
     namespaces: { init: cfg.init, initPath: cfg.initPath, defaultIpcMode: cfg.defaultIpcMode },

@@ -39,6 +39,8 @@ export interface EngineOptions {
   addressPool: string;
   /** false: the host's connections to published 127.0.0.x ports go through the port proxy (dockerd's way). */
   userlandProxy: boolean;
+  /** true: enabling forwarding leaves the filter FORWARD policy as it is (dockerd's --ip-forward-no-drop). */
+  ipForwardNoDrop?: boolean;
   /** `default` or `user[:group]` with ranges in /etc/subuid and /etc/subgid; empty: no remapping. */
   usernsRemap?: string;
   /** insecure-registries, registry-mirrors, and where registry CAs live. */
@@ -117,7 +119,7 @@ export class Engine {
     containerDns.warm();
     networks = await NetworkService.open({
       dataRoot: root, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
-      loopbackNat: !opts.userlandProxy,
+      loopbackNat: !opts.userlandProxy, ipForwardNoDrop: opts.ipForwardNoDrop ?? false,
       poolTag: poolTag(opts.execRoot), poolSize: 2,
       proxy: { start: (f, owner) => startProxy(f, { owner }), stop: (pid) => stopProxy(pid), alive: (pid) => isProxy(pid), list: listProxies },
       dns: containerDns,

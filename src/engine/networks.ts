@@ -18,6 +18,7 @@ import { AddressPool, parseCidr, formatCidr, overlaps, macFor, intToIp, ipToInt,
 import { AddressPool6, parseCidr6, overlaps6, isCidr6, ip6ToBig, type Cidr6 } from '../network/ipam6.ts';
 import { ensureBridge, deleteLink, createSandbox, deleteSandbox, addEndpoint, removeEndpoint, netnsExists, awaitLinksGone, prepareSandbox, configurePrepared, listNetns, adoptSandbox, NETNS_DIR, type EndpointSpec } from '../network/links.ts';
 import { ensureChains, setRules, removeRules, bridgeRules, portRules, listTags, type Rule, type PublishedPort } from '../network/firewall.ts';
+import { enableForwarding } from '../network/forwarding.ts';
 import type { EventLog } from './events.ts';
 import { RESOLVER_IP } from '../network/netns-sockets.ts';
 import { ipv6Listenable } from '../network/ipv6-listenable.ts';
@@ -137,6 +138,8 @@ export interface NetworkServiceOptions {
   proxy: ProxyControl;
   /** Host connections to 127.0.0.x published ports through kernel NAT (the proxy then only holds the port). */
   loopbackNat: boolean;
+  /** Leave the FORWARD policy as it is when enabling forwarding (network/forwarding.ts). */
+  ipForwardNoDrop?: boolean;
   /** Unique per daemon (side-by-side daemons share /run/netns): names its prepared namespaces. */
   poolTag: string;
   /** How many default-bridge namespaces to keep ready (0: none). */
@@ -270,7 +273,7 @@ export class NetworkService {
     await ensureBridge({ name: bridge, gatewayCidr: `${c.Gateway}/${parseCidr(c.Subnet).prefix}`, mtu: this.o.mtu, gateway6Cidr: p6 ? `${p6.gatewayText}/${p6.prefix}` : undefined });
     if (this.o.loopbackNat) await writeFileSafe(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1');
     await setRules(bridge, bridgeRules({ bridge, subnet: c.Subnet, internal: n.Internal, loopbackNat: this.o.loopbackNat }));
-    await writeFileSafe(`/proc/sys/net/ipv4/ip_forward`, '1');
+    await enableForwarding({ noDrop: this.o.ipForwardNoDrop ?? false });
   }
 
   /** A network by full ID, name, or unique ID prefix (moby's order). */

@@ -1,16 +1,42 @@
-// Berth's iptables rules: its own chains (BERTH-* in filter and nat) jumped to from the built-in
-// ones, and every rule tagged with a comment `berth:<tag>` (the bridge, or bridge/container for
-// published ports) so that a daemon replaces or removes exactly its own rules, never another
-// engine's, and a restart never duplicates them. Changes go through `iptables-restore
-// --noflush` (one spawn per change), reading the current rules with `iptables-save`.
+// Berth's iptables rules: its own chains (BERTH-* in filter, nat and raw) jumped to from the
+// built-in ones, and every rule tagged with a comment `berth:<tag>` (the bridge, or
+// bridge/container for published ports) so that a daemon replaces or removes exactly its own
+// rules, never another engine's, and a restart never duplicates them. Changes go through
+// `iptables-restore --noflush` (one spawn per change), reading the current rules with
+// `iptables-save`.
+//
+// What reaches a container from outside the host (moby's bridge driver, 27.x and 28.x):
+//   - raw BERTH-PREROUTING drops, before conntrack and NAT, packets addressed straight to a
+//     bridge's subnet that do not come in on that bridge (a neighbour that routes to
+//     <container-ip> through the host), except to the host's own address there (the gateway);
+//     and packets to a port published on a loopback address that do not come in on `lo`.
+//   - filter BERTH-FORWARD drops what is routed onto a bridge from elsewhere unless it is a reply
+//     (RELATED,ESTABLISHED) or was DNAT'ed by a published port's rule, and accepts the latter
+//     only for the published container address and port.
+//   - the FORWARD policy becomes DROP when berthd turns on forwarding (network/forwarding.ts),
+//     so the host routes nothing but its containers' traffic.
 import { run } from '../sys/exec.ts';
 
-export type Table = 'filter' | 'nat';
+export type Table = 'filter' | 'nat' | 'raw';
 export interface Rule { table: Table; chain: string; spec: string }
+
+export const TABLES: readonly Table[] = ['filter', 'nat', 'raw'];
+
+/**
+ * Whether the raw table can be used: a kernel without iptable_raw (legacy iptables) refuses it.
+ * The filter rules alone still refuse direct routing; the raw ones drop it earlier, before
+ * conntrack, and also guard loopback-published ports (moby's DOCKER_INSECURE_NO_IPTABLES_RAW).
+ */
+let rawUsable = true;
+
+function tables(): Table[] {
+  return TABLES.filter((t) => t !== 'raw' || rawUsable);
+}
 
 export const CHAINS: Record<Table, string[]> = {
   filter: ['BERTH-FORWARD', 'BERTH-ISOLATION-1', 'BERTH-ISOLATION-2', 'BERTH-INPUT'],
   nat: ['BERTH', 'BERTH-LOOPBACK', 'BERTH-POSTROUTING'],
+  raw: ['BERTH-PREROUTING'],
 };
 
 /** Jumps from the built-in chains, and the first rule of BERTH-FORWARD. */
@@ -26,11 +52,25 @@ const JUMPS: (Rule & { insert?: boolean })[] = [
   // The host's own connections to published ports on its loopback (kernel NAT, see portRules).
   { table: 'nat', chain: 'OUTPUT', spec: '-d 127.0.0.0/8 -j BERTH-LOOPBACK' },
   { table: 'filter', chain: 'INPUT', spec: '-j BERTH-INPUT', insert: true },
+  // First in raw PREROUTING, so that no earlier ACCEPT there skips the direct-routing drops.
+  { table: 'raw', chain: 'PREROUTING', spec: '-j BERTH-PREROUTING', insert: true },
 ];
 
 async function save(table: Table): Promise<string[]> {
   const { stdout } = await run('iptables-save', ['-t', table]);
   return stdout.split('\n');
+}
+
+/** Every table's lines from one `iptables-save` (a table not made yet has none). */
+async function saveAll(): Promise<Map<Table, string[]>> {
+  const { stdout } = await run('iptables-save', []);
+  const out = new Map<Table, string[]>(TABLES.map((t) => [t, []]));
+  let cur: string[] | undefined;
+  for (const l of stdout.split('\n')) {
+    if (l.startsWith('*')) cur = out.get(l.slice(1).trim() as Table);
+    else cur?.push(l);
+  }
+  return out;
 }
 
 async function restore(byTable: Map<Table, string[]>): Promise<void> {
@@ -57,8 +97,10 @@ function withTag(spec: string, tag: string): string {
 /** Creates Berth's chains and jumps where missing (idempotent; shared by side-by-side daemons). */
 export async function ensureChains(): Promise<void> {
   const changes = new Map<Table, string[]>();
-  for (const table of ['filter', 'nat'] as const) {
-    const lines = await save(table);
+  rawUsable = await save('raw').then(() => true, () => false);
+  const saved = await saveAll();
+  for (const table of tables()) {
+    const lines = saved.get(table)!;
     const have = new Set(lines.filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]));
     const rules = new Set(lines.filter((l) => l.startsWith('-A ')).map(norm));
     const out: string[] = [];
@@ -77,9 +119,10 @@ export async function ensureChains(): Promise<void> {
  */
 export async function setRules(tag: string, rules: Rule[]): Promise<void> {
   const changes = new Map<Table, string[]>();
-  for (const table of ['filter', 'nat'] as const) {
+  const saved = await saveAll();
+  for (const table of tables()) {
     const want = [...new Set(rules.filter((r) => r.table === table).map((r) => norm(`-A ${r.chain} ${withTag(r.spec, tag)}`)))];
-    const have = (await save(table)).filter((l) => l.startsWith('-A ') && hasTag(l, tag)).map(norm);
+    const have = saved.get(table)!.filter((l) => l.startsWith('-A ') && hasTag(l, tag)).map(norm);
     const out: string[] = [];
     for (const h of have) if (!want.includes(h)) out.push(`-D${h.slice(2)}`);
     for (const w of want) if (!have.includes(w)) out.push(w);
@@ -96,8 +139,9 @@ function hasTag(line: string, tag: string): boolean {
 /** Removes every rule whose tag is `tag` or starts with `tag/` (a network and its ports). */
 export async function removeRules(tag: string): Promise<void> {
   const changes = new Map<Table, string[]>();
-  for (const table of ['filter', 'nat'] as const) {
-    const out = (await save(table)).filter((l) => {
+  const saved = await saveAll();
+  for (const table of tables()) {
+    const out = saved.get(table)!.filter((l) => {
       if (!l.startsWith('-A ')) return false;
       const m = /--comment "?berth:([^"\s]+)"?/.exec(l);
       return !!m && (m[1] === tag || m[1]!.startsWith(`${tag}/`));
@@ -110,8 +154,9 @@ export async function removeRules(tag: string): Promise<void> {
 /** All tags of Berth rules present (what a daemon start compares with what it expects). */
 export async function listTags(): Promise<Set<string>> {
   const tags = new Set<string>();
-  for (const table of ['filter', 'nat'] as const) {
-    for (const l of await save(table)) {
+  const saved = await saveAll();
+  for (const table of tables()) {
+    for (const l of saved.get(table)!) {
       const m = /--comment "?berth:([^"\s]+)"?/.exec(l);
       if (m) tags.add(m[1]!);
     }
@@ -121,7 +166,13 @@ export async function listTags(): Promise<Set<string>> {
 
 export interface BridgeRules { bridge: string; subnet: string; internal: boolean; loopbackNat?: boolean }
 
-/** What a bridge network needs: NAT out (unless internal), forwarding, isolation from other bridges. */
+/**
+ * What a bridge network needs: NAT out (unless internal), forwarding, isolation from other
+ * bridges, and no way in from elsewhere but replies and published ports (moby's DOCKER chain
+ * `! -i br -o br -j DROP` after the published ports' ACCEPTs, and 28.x's raw-table drop of
+ * packets routed straight to a container address). The DROP names the states it lets through
+ * instead of relying on its place after the ports' rules, which later `setRules` calls append.
+ */
 export function bridgeRules(b: BridgeRules): Rule[] {
   const r: Rule[] = [
     { table: 'filter', chain: 'BERTH-ISOLATION-1', spec: `-i ${b.bridge} ! -o ${b.bridge} -j BERTH-ISOLATION-2` },
@@ -140,8 +191,13 @@ export function bridgeRules(b: BridgeRules): Rule[] {
   } else {
     r.push({ table: 'filter', chain: 'BERTH-FORWARD', spec: `-i ${b.bridge} ! -o ${b.bridge} -j ACCEPT` });
     r.push({ table: 'filter', chain: 'BERTH-FORWARD', spec: `-o ${b.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT` });
+    r.push({ table: 'filter', chain: 'BERTH-FORWARD', spec: `! -i ${b.bridge} -o ${b.bridge} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP` });
     r.push({ table: 'nat', chain: 'BERTH-POSTROUTING', spec: `-s ${b.subnet} ! -o ${b.bridge} -j MASQUERADE` });
   }
+  // Before NAT: a packet for a container address that did not come in on the bridge was routed
+  // here by a neighbour (a DNAT'ed one still carries a host address at this point; the host's
+  // own packets take OUTPUT). The host's address on the bridge (LOCAL) stays reachable.
+  r.push({ table: 'raw', chain: 'BERTH-PREROUTING', spec: `-d ${b.subnet} ! -i ${b.bridge} -m addrtype ! --dst-type LOCAL -j DROP` });
   return r;
 }
 
@@ -161,7 +217,12 @@ export function portRules(bridge: string, p: PublishedPort, loopbackNat = false)
   return [
     ...local,
     ...(loopback ? [] : [{ table: 'nat' as const, chain: 'BERTH', spec: `${dst}! -i ${bridge} -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}` }]),
-    { table: 'filter', chain: 'BERTH-FORWARD', spec: `-d ${p.containerIp}/32 ! -i ${bridge} -o ${bridge} -p ${p.proto} -m ${p.proto} --dport ${p.containerPort} -j ACCEPT` },
+    // Only what a published port's rule DNAT'ed: a packet routed straight to the container's
+    // port (a port published on 127.0.0.1 only, say) is not let in by being published.
+    { table: 'filter', chain: 'BERTH-FORWARD', spec: `-d ${p.containerIp}/32 ! -i ${bridge} -o ${bridge} -p ${p.proto} -m ${p.proto} --dport ${p.containerPort} -m conntrack --ctstate DNAT -j ACCEPT` },
+    // moby 28: a port published on a loopback address is refused to packets that arrive on any
+    // other interface (a neighbour routing 127.0.0.1 to the host, a bridge with route_localnet).
+    ...(loopback ? [{ table: 'raw' as const, chain: 'BERTH-PREROUTING', spec: `-d ${p.hostIp}/32 ! -i lo -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DROP` }] : []),
     { table: 'nat', chain: 'BERTH-POSTROUTING', spec: `-s ${p.containerIp}/32 -d ${p.containerIp}/32 -p ${p.proto} -m ${p.proto} --dport ${p.containerPort} -j MASQUERADE` },
   ];
 }

@@ -5,6 +5,13 @@
 // --ip-forward=false; berthd's rules are its own chains, removed with its bridge). Both get the
 // SAME subnets, and run one after the other (dockerd, then berthd), so container addresses can
 // be compared as they are. stop() leaves nothing: processes, mounts, netns, links, dirs.
+//
+// A berthd (this suite's, another's) sets the host's FORWARD policy to DROP, as dockerd does
+// when it enables forwarding. A dockerd with --iptables=false adds no rules of its own, so its
+// containers could not even reach each other across its bridges (br_netfilter sends bridged
+// traffic through FORWARD). startDockerd therefore accepts, at the top of FORWARD, what its
+// addresses send and the replies to it (what the ACCEPT policy let through before), and stop()
+// removes those rules (comment `bcd-pair:<tag>`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
@@ -39,6 +46,18 @@ export function pickPairNet(): PairNet {
 }
 
 const KEY_JSON = '/etc/docker/key.json';
+
+/** The FORWARD rules that let a private dockerd's containers talk under a DROP policy. */
+function pairForwardRules(net: PairNet): string[] {
+  const c = `-m comment --comment bcd-pair:${net.tag}`;
+  return [net.bip, net.pool].flatMap((s) => [`-s ${s} ${c} -j ACCEPT`, `-d ${s} -m conntrack --ctstate RELATED,ESTABLISHED ${c} -j ACCEPT`]);
+}
+
+async function removePairForwardRules(tag: string): Promise<void> {
+  const { stdout } = await run('iptables-save', ['-t', 'filter']);
+  const del = stdout.split('\n').filter((l) => l.startsWith('-A FORWARD ') && l.includes(`bcd-pair:${tag}`)).map((l) => l.replace(/^-A /, '-D '));
+  if (del.length) await run('iptables-restore', ['--noflush', '-w', '5'], { input: `*filter\n${del.join('\n')}\nCOMMIT\n` });
+}
 
 async function ping(socket: string): Promise<boolean> {
   return api(socket, 'GET', '/_ping', undefined, undefined, 1_000).then((r) => r.status === 200, () => false);
@@ -98,6 +117,7 @@ export async function startDockerd(net: PairNet, scratch: string): Promise<Daemo
   await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
   await run('ip', ['addr', 'add', net.bip, 'dev', bridge]);
   await run('ip', ['link', 'set', bridge, 'up']);
+  await run('iptables-restore', ['--noflush', '-w', '5'], { input: `*filter\n${pairForwardRules(net).map((r) => `-I FORWARD ${r}`).join('\n')}\nCOMMIT\n` });
   const socket = join(execRoot, 'docker.sock');
   const logFile = join(scratch, 'dockerd.log');
   const configFile = join(scratch, 'dockerd.json');
@@ -140,6 +160,7 @@ export async function startDockerd(net: PairNet, scratch: string): Promise<Daemo
         if (addr.includes(` ${net.pool.split('.').slice(0, 2).join('.')}.`)) await run('ip', ['link', 'del', l], { okCodes: [0, 1, 2] }).catch(() => {});
       }
       await run('ip', ['link', 'del', bridge], { okCodes: [0, 1, 2] }).catch(() => {});
+      await removePairForwardRules(net.tag).catch((e) => process.stderr.write(`removing the FORWARD rules of dockerd ${net.tag}: ${e}\n`));
       for (const ctrl of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
         const dir = join('/sys/fs/cgroup', ctrl, cgroupParent);
         if (existsSync(dir)) await run('rmdir', [dir], { okCodes: [0, 1] }).catch(() => {});
