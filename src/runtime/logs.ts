@@ -9,6 +9,7 @@
 // read buffer, no per-line strings or Dates unless since/until/timestamps need them) and
 // readLogs (LogEntry objects, for attach's logs=1 and tests).
 import { open, stat, readdir, readFile, type FileHandle } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
@@ -18,7 +19,19 @@ export type { LogBatch };
 
 const gunzipAsync = promisify(gunzip);
 const READ_SIZE = 1 << 20;
+/** A follower's longest sleep when it cannot watch the directory (inotify refused). */
 const FOLLOW_POLL_MS = 50;
+/** With a directory watch: the look it takes anyway, in case an event was missed. */
+const FOLLOW_WATCHED_POLL_MS = 250;
+
+/**
+ * How long an idle follower sleeps after `idle` empty looks: 2, 4, 8, … ms up to `cap` (the
+ * writer may cut a small file every few ms, so the first looks come soon). Bounded whatever
+ * `idle` is: `2 << idle` alone wraps at 31 and then polls at 0–1 ms for ever.
+ */
+export function followDelay(idle: number, cap = FOLLOW_POLL_MS): number {
+  return Math.min(cap, 2 ** (Math.min(Math.max(idle, 0), 20) + 1));
+}
 
 export interface LogEntry {
   stream: 'stdout' | 'stderr';
@@ -328,13 +341,60 @@ async function* drain(c: Cursor, buf: Buffer, maxReads = Infinity): AsyncGenerat
   }
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal.aborted) { resolve(); return; }
-    const done = (): void => { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+/**
+ * Wakes a follower when the log's directory changes (conmon's writes and cuts, berthd's
+ * shifts), or after a bounded sleep: inotify where it can, polling where it cannot (too many
+ * watches). An event while the follower reads is kept, so the next wait returns at once.
+ */
+class LogWaker {
+  private watcher?: FSWatcher;
+  private dirty = false;
+  private wake?: () => void;
+
+  constructor(path: string) {
+    const base = basename(path);
+    try {
+      this.watcher = watch(dirname(path), { persistent: false }, (_ev, name) => {
+        if (name !== null && !String(name).startsWith(base) && !String(name).startsWith(`.${base}`)) return;
+        this.dirty = true;
+        this.wake?.();
+      });
+      this.watcher.on('error', () => this.close());
+    } catch {
+      this.watcher = undefined;
+    }
+  }
+
+  /** The longest sleep: long when events will wake the follower, short when only polls will. */
+  get cap(): number {
+    return this.watcher ? FOLLOW_WATCHED_POLL_MS : FOLLOW_POLL_MS;
+  }
+
+  wait(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal.aborted || this.dirty) { this.dirty = false; resolve(); return; }
+      const done = (): void => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        this.dirty = false;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Clears the flag before a look: what happens after it wakes the next wait. */
+  arm(): void {
+    this.dirty = false;
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
 }
 
 /**
@@ -349,6 +409,7 @@ async function* lineChunks(path: string, o: ReadLogsOptions, f: LineFilter): Asy
   const parts = await openSequence(path);
   // Follow: the files still to read, in order; the last is conmon's current file as last seen.
   const queue: Cursor[] = [];
+  let waker: LogWaker | undefined;
   try {
     const [first, off] = o.tail !== undefined ? await tailStart(parts, o.tail, f) : [0, 0];
     const last = parts.length - 1;
@@ -358,9 +419,11 @@ async function* lineChunks(path: string, o: ReadLogsOptions, f: LineFilter): Asy
       if (i === last) queue.push(c);
     }
     if (!o.follow) return;
+    waker = new LogWaker(path);
     let idle = 0;
     for (;;) {
       const stopping = o.signal.aborted;
+      waker.arm();
       // Files conmon has moved on from are opened at once: an open fd keeps a file (and its
       // inode number) however far berthd's shifts go while this reader catches up.
       const newest = queue[queue.length - 1]!;
@@ -385,11 +448,12 @@ async function* lineChunks(path: string, o: ReadLogsOptions, f: LineFilter): Asy
         continue;
       }
       if (stopping) return;
-      // Soon again while the writer writes (it may cut a small file every few ms), at most
-      // FOLLOW_POLL_MS apart once it is quiet.
-      await pause(Math.min(FOLLOW_POLL_MS, 2 << idle++), o.signal);
+      // Soon again while the writer writes (it may cut a small file every few ms); once it is
+      // quiet, woken by the directory's events, with a look at most waker.cap apart.
+      await waker.wait(followDelay(idle++, waker.cap), o.signal);
     }
   } finally {
+    waker?.close();
     await closeParts([...parts, ...queue.map((c) => c.part)]);
   }
 }
