@@ -165,7 +165,7 @@ export class ImageStore {
       if (why) await q.move(dir, why);
       else this.layers.set(meta!.chainId, meta!);
     }
-    const quarantinedImages: { id: string; chains: string[] }[] = [];
+    const quarantinedImages: { id: string; chains: string[]; configKnown: boolean }[] = [];
     for (const f of await readdir(this.p('imagedb'))) {
       if (f.startsWith('.') && f.endsWith('.tmp')) { await rm(this.p('imagedb', f), { force: true }); continue; } // an atomic write cut short
       if (!f.endsWith('.json')) continue;
@@ -186,7 +186,7 @@ export class ImageStore {
       if (why) {
         await q.move(this.p('imagedb', f), why);
         if (cfgBytes) await q.move(cfgPath, `config of quarantined image sha256:${hex}`);
-        quarantinedImages.push({ id: `sha256:${hex}`, chains });
+        quarantinedImages.push({ id: `sha256:${hex}`, chains, configKnown: !!config });
         continue;
       }
       this.images.set(`sha256:${hex}`, { config: config!, lastTagTime: meta!.lastTagTime, parent: meta!.parent, repoDigests: meta!.repoDigests, manifest: meta!.manifest });
@@ -195,11 +195,13 @@ export class ImageStore {
     // its image. Nothing can be running yet, so they go now (a retried pull downloads them again),
     // except those a quarantined image used: they go to quarantine with it, to recover it from.
     const used = new Set([...this.images.values()].flatMap((i) => chainIds(i.config.rootfs?.diff_ids ?? [])));
+    // A quarantined image whose config is unreadable may have used any of them: then none is deleted.
     const ofQuarantined = new Map(quarantinedImages.flatMap((i) => i.chains.map((c) => [c, i.id] as const)));
+    const unknownOwners = quarantinedImages.filter((i) => !i.configKnown).map((i) => i.id);
     for (const [chain, meta] of [...this.layers]) {
       if (used.has(chain)) continue;
       this.layers.delete(chain);
-      const owner = ofQuarantined.get(chain);
+      const owner = ofQuarantined.get(chain) ?? (unknownOwners.length ? `${unknownOwners.join(', ')} (perhaps: its config is unreadable)` : undefined);
       if (owner) {
         await q.move(this.p('layers', hexOf(chain)), `layer of quarantined image ${owner}`);
       } else {
