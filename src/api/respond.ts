@@ -3,6 +3,9 @@
 import type { ServerResponse, IncomingMessage } from 'node:http';
 import { InvalidParameter } from '../errors.ts';
 import { goDecode, GoJsonError } from '../util/go-json.ts';
+import { readBoundedBody } from './body.ts';
+import { checkForJson } from './cross-site.ts';
+import { decodeJson } from './json-decoder.ts';
 import { anyValue, type GoType } from '../types/go-wire-types.ts';
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
@@ -55,15 +58,9 @@ export function lazyJsonStream(res: ServerResponse): { write: (obj: unknown) => 
   };
 }
 
-export async function readBody(req: IncomingMessage, limit = 64 * 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > limit) throw new InvalidParameter(`request body exceeds ${limit} bytes`);
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
+/** A whole body under api/body.ts's bounds (size, deadline, large-body slots). */
+export async function readBody(req: IncomingMessage, limit?: number): Promise<Buffer> {
+  return readBoundedBody(req, { limit });
 }
 
 /** Parses a JSON body as Go's decoder would (its syntax errors' texts); an empty body is `{}`. */
@@ -78,8 +75,20 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
  * body` (exec, networks, volumes), or treat it as `{}`.
  */
 export async function readGoJson(req: IncomingMessage, type: GoType, empty: 'EOF' | 'got-eof' | 'empty-object' = 'EOF'): Promise<unknown> {
-  const buf = await readBody(req);
-  return decodeGoBody(buf.toString('utf8'), type, empty);
+  // moby's CheckForJSON, before a byte is read: a browser's text/plain POST goes no further.
+  checkForJson(req);
+  let release: (() => void) | undefined;
+  try {
+    const buf = await readBoundedBody(req, {}, (r) => { release = r; });
+    return await decodeJson(buf, type);
+  } catch (e) {
+    if (!(e instanceof GoJsonError)) throw e;
+    if (e.kind === 'eof' && empty === 'empty-object') return {};
+    if (e.kind === 'eof' && empty === 'got-eof') throw new InvalidParameter('got EOF while reading request body');
+    throw new InvalidParameter(e.message);
+  } finally {
+    release?.();
+  }
 }
 
 /** readGoJson for a body already read (hijacked routes). */

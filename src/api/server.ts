@@ -10,8 +10,9 @@ import type { Router, HttpHandler, HijackHandler, HijackContext } from './router
 import { splitVersion, MAX_API_VERSION, requestedVersion, jsonErrors } from './version.ts';
 import { sendError, logError } from './errors.ts';
 import { commonHeaders } from './server-headers.ts';
-import { readBody } from './respond.ts';
 import { writeHijackError } from './hijack.ts';
+import { readBoundedBody, readSocketBody, HIJACK_BODY_LIMIT } from './body.ts';
+import { checkBrowser, localNames } from './cross-site.ts';
 
 export interface ApiServerOptions { log: Logger }
 
@@ -20,6 +21,17 @@ const serverOptions = {
   headersTimeout: 60_000,
   keepAliveTimeout: 120_000,
 };
+
+/** Names each server's plain TCP listeners were given (-H tcp://name:port), for the Host check. */
+const listenNames = new WeakMap<http.Server, Set<string>>();
+
+/**
+ * Lets a server answer requests whose Host names `name` (api/cross-site.ts): the listen
+ * address of a TCP host given by name, which its clients then send as Host.
+ */
+export function answerToName(server: http.Server, name: string): void {
+  listenNames.get(server)?.add(name.toLowerCase().replace(/^\[|\]$/g, ''));
+}
 
 export function createApiServer(router: Router, opts: ApiServerOptions): http.Server {
   return serve(http.createServer(serverOptions), router, opts.log);
@@ -39,11 +51,13 @@ export function createTlsApiServer(router: Router, opts: ApiServerOptions, tlsOp
 }
 
 function serve<S extends http.Server>(server: S, router: Router, log: Logger): S {
+  const names = localNames();
+  listenNames.set(server, names);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    void handle(router, log, req, res);
+    void handle(router, log, req, res, names);
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void handleUpgrade(router, log, req, socket, head);
+    void handleUpgrade(router, log, req, socket, head, names);
   });
   server.on('clientError', (err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -64,9 +78,10 @@ function route(router: Router, method: string, url: string): { handler: HttpHand
   return { ...m, query: u.searchParams, apiVersion: version };
 }
 
-async function handle(router: Router, log: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(router: Router, log: Logger, req: IncomingMessage, res: ServerResponse, names: Set<string>): Promise<void> {
   for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
   try {
+    checkBrowser(req, names);
     const r = route(router, req.method ?? 'GET', req.url ?? '/');
     if (!r.hijack) {
       await (r.handler as HttpHandler)({ kind: 'http', req, res, params: r.params, query: r.query, apiVersion: r.apiVersion });
@@ -74,7 +89,7 @@ async function handle(router: Router, log: Logger, req: IncomingMessage, res: Se
     }
     // A hijack route without `Upgrade` (old clients, detached exec start): the connection is
     // taken over after the body, and the handler answers on the raw socket.
-    const body = await readBody(req);
+    const body = await readBoundedBody(req, { limit: HIJACK_BODY_LIMIT });
     const ctx: HijackContext = {
       kind: 'hijack', req, socket: req.socket, body, head: Buffer.alloc(0), upgrade: false,
       params: r.params, query: r.query, apiVersion: r.apiVersion,
@@ -82,39 +97,22 @@ async function handle(router: Router, log: Logger, req: IncomingMessage, res: Se
     await (r.handler as HijackHandler)(ctx);
   } catch (err) {
     logError(log, err, `${req.method} ${req.url}`);
+    // A body left unread (refused before it was read, or cut at its limit) is not drained: the
+    // connection closes after the answer, so a refused 600 MB upload costs nothing more.
+    if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
     sendError(res, err, !jsonErrors(requestedVersion(req.url ?? '/')));
   }
 }
 
-/** Reads exactly Content-Length body bytes: some arrived in `head`, the rest may still come. */
-async function readUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
-  const len = Number(req.headers['content-length'] ?? 0);
-  if (!Number.isInteger(len) || len < 0) throw new InvalidParameter('invalid Content-Length');
-  let buf = head;
-  while (buf.length < len) {
-    const chunk = await new Promise<Buffer | null>((resolve) => {
-      const onData = (d: Buffer): void => { cleanup(); resolve(d); };
-      const onEnd = (): void => { cleanup(); resolve(null); };
-      const cleanup = (): void => { socket.off('data', onData); socket.off('end', onEnd); socket.off('close', onEnd); socket.pause(); };
-      socket.on('data', onData);
-      socket.once('end', onEnd);
-      socket.once('close', onEnd);
-      socket.resume();
-    });
-    if (chunk === null) throw new InvalidParameter('request body ended early');
-    buf = Buffer.concat([buf, chunk]);
-  }
-  return { body: buf.subarray(0, len), rest: buf.subarray(len) };
-}
-
-async function handleUpgrade(router: Router, log: Logger, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+async function handleUpgrade(router: Router, log: Logger, req: IncomingMessage, socket: Duplex, head: Buffer, names: Set<string>): Promise<void> {
   socket.on('error', (err) => log.debug({ err: String(err) }, 'hijacked connection error'));
   const fake = { socket, upgrade: true, apiVersion: MAX_API_VERSION } as unknown as HijackContext;
   let ctx: HijackContext | undefined;
   try {
+    checkBrowser(req, names);
     const r = route(router, req.method ?? 'GET', req.url ?? '/');
     if (!r.hijack) throw new InvalidParameter(`${req.url} does not support connection upgrade`);
-    const { body, rest } = await readUpgradeBody(req, socket, head);
+    const { body, rest } = await readSocketBody(req, socket, head, { limit: HIJACK_BODY_LIMIT });
     ctx = {
       kind: 'hijack', req, socket, body, head: rest, upgrade: true,
       params: r.params, query: r.query, apiVersion: r.apiVersion,

@@ -8,6 +8,7 @@ import { chmod, chown, rm, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../util/log.ts';
 import { parseHost, activationFds, selectFds } from './hosts.ts';
+import { answerToName } from '../api/server.ts';
 
 /** One open listener; close() stops accepting and drops its connections. */
 export interface ApiListener { host: string; close(): void }
@@ -85,7 +86,7 @@ export async function listenAll(make: ServerFactories, hosts: string[], log: Log
   const activated = activationFds(env, pid);
   // Children (conmon, runc) must not think the sockets are theirs (sd_listen_fds(1) unsets these).
   delete env.LISTEN_FDS; delete env.LISTEN_PID; delete env.LISTEN_FDNAMES;
-  const secure = (h: string, listen: (s: NetServer) => Promise<void>): Promise<ApiListener> => {
+  const secure = (h: string, listen: (s: NetServer) => Promise<void>, name?: string): Promise<ApiListener> => {
     return (async () => {
       if (make.tls) {
         const server = make.tls();
@@ -94,6 +95,8 @@ export async function listenAll(make: ServerFactories, hosts: string[], log: Log
         return { host: h, close: () => { front.close(); server.close(); server.closeAllConnections(); } };
       }
       const server = make.plain();
+      // A plain TCP listener checks Host (DNS rebinding, api/cross-site.ts): its own name passes.
+      if (name !== undefined) answerToName(server, name);
       await listen(server);
       return { host: h, close: () => { server.close(); server.closeAllConnections(); } };
     })();
@@ -114,7 +117,7 @@ export async function listenAll(make: ServerFactories, hosts: string[], log: Log
         out.push({ host: h, close: () => { server.close(); server.closeAllConnections(); } });
       } else if (a.kind === 'tcp') {
         if (!make.tls || !make.verify) warnUnauthenticated(h, log);
-        out.push(await secure(h, (s) => listenOn(s, { host: a.host, port: a.port })));
+        out.push(await secure(h, (s) => listenOn(s, { host: a.host, port: a.port }), a.host));
       } else {
         for (const fd of selectFds(a.spec, activated)) {
           out.push(await secure(`fd://${fd}`, (s) => listenOn(s, { fd })));

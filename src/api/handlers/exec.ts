@@ -5,6 +5,7 @@ import { execConfig, execStartCheck } from '../../types/go-wire-types.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
+import { checkForJson } from '../cross-site.ts';
 import { pipeAttach } from './attach-pipe.ts';
 import { frame } from '../stdcopy.ts';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../util/escape-keys.ts';
@@ -32,6 +33,7 @@ async function start(ctx: HijackContext, engine: Engine): Promise<void> {
   let tty: boolean | undefined;
   let rec: ReturnType<Engine['exec']['prepareStart']>;
   try {
+    checkForJson(ctx.req); // moby's ReadJSON for exec start
     const body = decodeGoBody(ctx.body.toString('utf8'), execStartCheck, 'got-eof') ?? {};
     const { decode, execStartSchema } = await import('../../engine/container-config.ts');
     const opts = decode(execStartSchema, body, 'ExecStartCheck');
