@@ -4,7 +4,7 @@
 // (defaultErrnoRet 1); runc answers ENOSYS for syscalls newer than the newest one named, so that
 // libc falls back. To update: compare with a newer moby tag's default.json and keep this order.
 
-import type { Profile } from './seccomp.ts';
+import type { Profile } from './seccomp-profile.ts';
 
 export const DEFAULT_PROFILE: Profile = {
   defaultAction: 'SCMP_ACT_ERRNO',

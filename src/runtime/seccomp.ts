@@ -20,34 +20,11 @@
 // walks ~450 names, so the result is cached per capability set and frozen (callers share it).
 import os from 'node:os';
 import { InvalidParameter } from '../errors.ts';
-import type { Seccomp, SeccompArg, SeccompRule } from '../types/oci-runtime.ts';
+import type { Seccomp, SeccompRule } from '../types/oci-runtime.ts';
 import { DEFAULT_PROFILE } from './seccomp-default.ts';
+import type { Profile } from './seccomp-profile.ts';
 
-/** includes/excludes: every listed condition must hold (caps all present, arch among, kernel at least). */
-export interface ProfileFilter { caps?: string[] | null; arches?: string[] | null; minKernel?: string | null }
-
-export interface ProfileRule {
-  names?: string[] | null;
-  /** Profiles older than Docker 1.12 name one syscall per rule. */
-  name?: string;
-  action: string;
-  errnoRet?: number;
-  args?: SeccompArg[] | null;
-  comment?: string;
-  includes?: ProfileFilter | null;
-  excludes?: ProfileFilter | null;
-}
-
-export interface Profile {
-  defaultAction: string;
-  defaultErrnoRet?: number;
-  architectures?: string[] | null;
-  archMap?: { architecture: string; subArchitectures?: string[] | null }[] | null;
-  flags?: string[] | null;
-  listenerPath?: string;
-  listenerMetadata?: string;
-  syscalls?: ProfileRule[] | null;
-}
+export type { Profile, ProfileRule, ProfileFilter } from './seccomp-profile.ts';
 
 /** What a profile's filters are evaluated against, besides the container's capabilities. */
 export interface SeccompHost {

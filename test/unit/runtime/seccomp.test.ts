@@ -1,0 +1,129 @@
+// The seccomp profile expansion (moby profiles/seccomp setupSeccomp) and the choice of filter per
+// container (moby daemon/seccomp_linux.go WithSeccomp), without runc: what the OCI spec gets.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { containerSeccomp, defaultSeccomp, expandProfile, parseProfile, type SeccompHost } from '../../../src/runtime/seccomp.ts';
+import { containerAppArmor } from '../../../src/runtime/apparmor.ts';
+import { securityOptions } from '../../../src/engine/resources.ts';
+import type { Seccomp } from '../../../src/types/oci-runtime.ts';
+
+const DOCKER_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+const amd64: SeccompHost = { arch: 'amd64', kernel: [6, 1] };
+
+/** The action the filter takes for a syscall called with no interesting arguments. */
+function allowed(s: Seccomp, name: string): boolean {
+  return (s.syscalls ?? []).some((r) => r.names.includes(name) && r.action === 'SCMP_ACT_ALLOW' && !r.args);
+}
+
+describe('the default seccomp profile', () => {
+  it('is an allow-list: EPERM by default, the native architectures only', () => {
+    const s = expandProfile(parseProfile(JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1 })), DOCKER_CAPS, amd64)!;
+    assert.equal(s.defaultAction, 'SCMP_ACT_ERRNO');
+    const d = defaultSeccomp(DOCKER_CAPS);
+    assert.equal(d.defaultAction, 'SCMP_ACT_ERRNO');
+    assert.equal(d.defaultErrnoRet, 1);
+    if (process.arch === 'x64') assert.deepEqual(d.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+    for (const name of ['read', 'write', 'execve', 'getpid', 'clock_gettime']) assert.ok(allowed(d, name), name);
+    for (const name of ['io_uring_setup', 'io_uring_enter', 'io_uring_register', 'keyctl', 'add_key', 'kexec_load', 'userfaultfd', 'mount', 'unshare', 'bpf', 'kcmp']) {
+      assert.ok(!allowed(d, name), `${name} is not allowed to a default container`);
+    }
+  });
+
+  it('personality is allowed for Docker\'s personas only; socket for every family but AF_VSOCK', () => {
+    const d = defaultSeccomp(DOCKER_CAPS);
+    const persona = (d.syscalls ?? []).filter((r) => r.names.includes('personality'));
+    assert.deepEqual(persona.map((r) => r.args?.[0]?.value).sort((a, b) => a! - b!), [0x0, 0x8, 0x20000, 0x20008, 0xffffffff]);
+    assert.ok(persona.every((r) => r.action === 'SCMP_ACT_ALLOW' && r.args?.[0]?.op === 'SCMP_CMP_EQ'));
+    const socket = (d.syscalls ?? []).filter((r) => r.names.includes('socket'));
+    assert.deepEqual(socket.map((r) => r.args), [[{ index: 0, value: 40, op: 'SCMP_CMP_NE' }]]);
+  });
+
+  it('rules gated on a capability follow the container\'s set; clone3 is ENOSYS without CAP_SYS_ADMIN', () => {
+    const plain = defaultSeccomp(DOCKER_CAPS);
+    const admin = defaultSeccomp([...DOCKER_CAPS, 'CAP_SYS_ADMIN']);
+    const ptrace = defaultSeccomp([...DOCKER_CAPS, 'CAP_SYS_PTRACE']);
+    assert.ok(!allowed(plain, 'mount') && allowed(admin, 'mount'));
+    assert.ok(!allowed(plain, 'clone3') && allowed(admin, 'clone3'));
+    assert.deepEqual((plain.syscalls ?? []).filter((r) => r.names.includes('clone3')).map((r) => [r.action, r.errnoRet]), [['SCMP_ACT_ERRNO', 38]]);
+    assert.ok(!(admin.syscalls ?? []).some((r) => r.names.includes('clone3') && r.action === 'SCMP_ACT_ERRNO'));
+    // clone with a namespace flag stays refused without CAP_SYS_ADMIN (the masked rule allows flag-free clones).
+    assert.deepEqual((plain.syscalls ?? []).filter((r) => r.names.includes('clone')).map((r) => r.args), [[{ index: 0, value: 0x7e020000, op: 'SCMP_CMP_MASKED_EQ' }]]);
+    // ptrace itself is allowed to all on kernels >= 4.8 (minKernel rule); kcmp and pidfd_getfd need CAP_SYS_PTRACE.
+    assert.ok(allowed(plain, 'ptrace'));
+    assert.ok(!allowed(plain, 'kcmp') && allowed(ptrace, 'kcmp') && allowed(ptrace, 'pidfd_getfd'));
+    // Dropping a default capability removes its rule: chroot is gated on CAP_SYS_CHROOT.
+    assert.ok(allowed(plain, 'chroot'));
+    assert.ok(!allowed(defaultSeccomp(DOCKER_CAPS.filter((c) => c !== 'CAP_SYS_CHROOT')), 'chroot'));
+  });
+
+  it('is built once per capability set and shared frozen', () => {
+    const a = defaultSeccomp(DOCKER_CAPS);
+    assert.equal(defaultSeccomp([...DOCKER_CAPS].reverse()), a);
+    assert.ok(Object.isFrozen(a) && Object.isFrozen(a.syscalls) && Object.isFrozen(a.syscalls![0]));
+  });
+});
+
+describe('a profile of one\'s own (moby\'s format)', () => {
+  const profile = {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86'] }, { architecture: 'SCMP_ARCH_AARCH64', subArchitectures: null }],
+    syscalls: [
+      { names: ['keyctl'], action: 'SCMP_ACT_ERRNO', includes: { caps: ['CAP_SYS_ADMIN'] } },
+      { name: 'add_key', action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+      { names: ['arch_prctl'], action: 'SCMP_ACT_ERRNO', includes: { arches: ['arm64'] } },
+      { names: ['newthing'], action: 'SCMP_ACT_ALLOW', includes: { minKernel: '6.2' } },
+      { names: ['oldthing'], action: 'SCMP_ACT_ALLOW', excludes: { minKernel: '5.0' } },
+    ],
+  };
+
+  it('is expanded against capabilities, architecture and kernel', () => {
+    const s = expandProfile(parseProfile(JSON.stringify(profile)), DOCKER_CAPS, amd64)!;
+    assert.deepEqual(s.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']);
+    assert.deepEqual(s.syscalls, [{ names: ['add_key'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }]);
+    const admin = expandProfile(parseProfile(JSON.stringify(profile)), [...DOCKER_CAPS, 'CAP_SYS_ADMIN'], { arch: 'arm64', kernel: [6, 2] })!;
+    assert.deepEqual(admin.architectures, ['SCMP_ARCH_AARCH64']);
+    assert.deepEqual(admin.syscalls!.map((r) => r.names[0]), ['keyctl', 'add_key', 'arch_prctl', 'newthing']);
+  });
+
+  it('applies under --privileged; unconfined and privileged without a profile have no filter; builtin is the default', () => {
+    assert.equal(containerSeccomp('unconfined', DOCKER_CAPS, false), undefined);
+    assert.equal(containerSeccomp(undefined, DOCKER_CAPS, true), undefined);
+    assert.equal(containerSeccomp('builtin', DOCKER_CAPS, false), defaultSeccomp(DOCKER_CAPS));
+    assert.equal(containerSeccomp(undefined, DOCKER_CAPS, false), defaultSeccomp(DOCKER_CAPS));
+    assert.equal(containerSeccomp(JSON.stringify(profile), DOCKER_CAPS, true)?.defaultAction, 'SCMP_ACT_ALLOW');
+  });
+
+  it('is refused when malformed, in moby\'s words where it has them', () => {
+    assert.throws(() => parseProfile('{'), /Decoding seccomp profile failed/);
+    assert.throws(() => parseProfile('{"syscalls":[]}'), /defaultAction is required/);
+    assert.throws(() => parseProfile('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["x"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"6"}}]}'), /invalid kernel version/);
+    assert.throws(() => expandProfile(parseProfile('{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"archMap":[{"architecture":"SCMP_ARCH_X86_64"}]}'), [], amd64),
+      /both 'architectures' and 'archMap'/);
+    assert.throws(() => expandProfile(parseProfile('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"name":"a","names":["b"],"action":"SCMP_ACT_ALLOW"}]}'), [], amd64),
+      /both 'name' and 'names'/);
+  });
+});
+
+describe('--security-opt (moby parseSecurityOpt) and AppArmor', () => {
+  it('parses key=value and key:value, the bare no-new-privileges and disable', () => {
+    assert.deepEqual(securityOptions(['no-new-privileges', 'disable', 'label=type:foo', 'apparmor=p1', 'seccomp=unconfined']),
+      { noNewPrivileges: true, apparmor: 'p1', seccomp: 'unconfined' });
+    assert.deepEqual(securityOptions(['no-new-privileges:false', 'seccomp:builtin']), { noNewPrivileges: false, seccomp: 'builtin' });
+    assert.throws(() => securityOptions(['apparmor']), /^InvalidParameter|invalid --security-opt 1: "apparmor"/);
+    assert.throws(() => securityOptions(['bogus=1']), /invalid --security-opt 2: "bogus=1"/);
+    assert.throws(() => securityOptions(['no-new-privileges=maybe']), /invalid --security-opt 2/);
+    assert.throws(() => securityOptions(['seccomp=not-json']), /Decoding seccomp profile failed/);
+  });
+
+  it('applies an AppArmor profile only where the host has AppArmor', () => {
+    const none = { supported: false, defaultLoaded: false };
+    assert.equal(containerAppArmor('p1', false, none), undefined);
+    assert.equal(containerAppArmor(undefined, true, none), undefined);
+    const aa = { supported: true, defaultLoaded: true };
+    assert.equal(containerAppArmor('p1', false, aa), 'p1');
+    assert.equal(containerAppArmor(undefined, true, aa), 'unconfined');
+    assert.equal(containerAppArmor(undefined, false, aa), 'docker-default');
+    assert.equal(containerAppArmor(undefined, false, { supported: true, defaultLoaded: false }), undefined);
+  });
+});
