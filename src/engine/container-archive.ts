@@ -1,6 +1,11 @@
 // `docker cp` and `docker export`: files in and out of a container's root filesystem, running or
 // not (a stopped container's rootfs is mounted for the call). Paths are resolved inside the
 // container's root: symlinks, absolute or relative, never lead out of it.
+//
+// A running container is frozen for the whole call, from the path's resolution to the last byte
+// of the archive (copy-freeze.ts says why and how): otherwise its processes could swap a resolved
+// directory for a symlink to the host's `/` halfway (CVE-2018-15664), and berthd, root on the
+// host, would write or read host files.
 import { lstat, realpath } from 'node:fs/promises';
 import { resolveInRoot } from '../util/root-paths.ts';
 import type { Stats } from 'node:fs';
@@ -9,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
 import { packDirectory, extractTo, decompress } from '../image/archive/index.ts';
 import { resolveUser } from '../util/user.ts';
+import { withFrozen } from './copy-freeze.ts';
 import type { ContainerService, Container } from './containers.ts';
 
 /** What `X-Docker-Container-Path-Stat` carries (moby's container.PathStat). */
@@ -86,12 +92,17 @@ function checkUsable(c: Container): void {
   if (c.removing || c.rec.State.Status === 'removing') throw new Conflict(`container ${c.rec.Id} is being removed`);
 }
 
-/** Runs `make` with the rootfs mounted and keeps it mounted until the stream it returns ends. */
+/** Runs fn with the rootfs mounted and the container frozen (when running), for the whole call. */
+function withStillRootfs<T>(svc: ContainerService, c: Container, fn: (merged: string) => Promise<T>): Promise<T> {
+  return svc.withRootfs(c, (merged) => withFrozen(svc.freezer, [c], () => fn(merged)));
+}
+
+/** Runs `make` with the rootfs mounted (and the container frozen) until the stream it returns ends. */
 export function streamFromRootfs(svc: ContainerService, c: Container, make: (merged: string) => Promise<Readable>): Promise<Readable> {
   let release!: () => void;
   const released = new Promise<void>((r) => { release = r; });
   return new Promise<Readable>((resolve, reject) => {
-    svc.withRootfs(c, async (merged) => {
+    withStillRootfs(svc, c, async (merged) => {
       let out: Readable;
       try {
         out = await make(merged);
@@ -112,7 +123,7 @@ export function streamFromRootfs(svc: ContainerService, c: Container, make: (mer
 export async function containerStatPath(svc: ContainerService, ref: string, path: string): Promise<PathStat> {
   const c = svc.get(ref);
   checkUsable(c);
-  return svc.withRootfs(c, async (merged) => (await statIn(c, merged, path)).stat);
+  return withStillRootfs(svc, c, async (merged) => (await statIn(c, merged, path)).stat);
 }
 
 /** GET /containers/{id}/archive: the stat, and a tar of the path under its own name. */
@@ -134,7 +145,7 @@ export async function containerExtract(svc: ContainerService, ref: string, path:
   o: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
   const c = svc.get(ref);
   checkUsable(c);
-  await svc.withRootfs(c, async (merged) => {
+  await withStillRootfs(svc, c, async (merged) => {
     const resolved = await resolveInRoot(merged, path, true);
     // into a volume or bind mount when one is there (docker-py's put_archive into a created
     // container's -v /vol1, as moby mounts the container's volumes for the copy); moby's

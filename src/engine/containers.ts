@@ -516,6 +516,15 @@ export class ContainerService {
     return { Warnings: null };
   }
 
+  /**
+   * The runtime's freezer and the daemon's log, for work on a container's files that must not
+   * race its processes (`docker cp`: engine/copy-freeze.ts). Use it under the container's lock
+   * (inside withRootfs); it does not change State.
+   */
+  get freezer(): { runtime: Pick<Runtime, 'pause' | 'resume' | 'state'>; log: Logger } {
+    return { runtime: this.runtime, log: this.log };
+  }
+
   /** How host ids relate to the container's (userns-remap), for files copied in and out. */
   get idShift(): { uid: number; gid: number } {
     return this.idMap ? { uid: this.idMap.uid, gid: this.idMap.gid } : { uid: 0, gid: 0 };
