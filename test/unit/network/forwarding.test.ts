@@ -46,3 +46,20 @@ test('the FORWARD policy is read from iptables-save', () => {
   assert.equal(parseForwardPolicy(':FORWARD ACCEPT [0:0]'), 'ACCEPT');
   assert.equal(parseForwardPolicy('*filter\nCOMMIT\n'), undefined);
 });
+
+test('the opt-out is dockerd\'s: --ip-forward-no-drop or daemon.json ip-forward-no-drop, off by default, not both', async () => {
+  const { parseDaemonConfig } = await import('../../../src/daemon/config.ts');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/berth-cfg-');
+  try {
+    writeFileSync(`${dir}/none.json`, '{}');
+    writeFileSync(`${dir}/on.json`, '{"ip-forward-no-drop": true}');
+    assert.equal((await parseDaemonConfig(['--config-file', `${dir}/none.json`])).ipForwardNoDrop, false);
+    assert.equal((await parseDaemonConfig(['--config-file', `${dir}/none.json`, '--ip-forward-no-drop'])).ipForwardNoDrop, true);
+    assert.equal((await parseDaemonConfig(['--config-file', `${dir}/none.json`, '--ip-forward-no-drop=false'])).ipForwardNoDrop, false);
+    assert.equal((await parseDaemonConfig(['--config-file', `${dir}/on.json`])).ipForwardNoDrop, true);
+    await assert.rejects(parseDaemonConfig(['--config-file', `${dir}/on.json`, '--ip-forward-no-drop']), /ip-forward-no-drop/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
