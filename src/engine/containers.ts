@@ -23,6 +23,7 @@ import { checkNamespaceModes, joinNamespaces, joinNetwork, wantsInit, IN_CONTAIN
 import type { ImageService } from './images.ts';
 import type { ContainerRecord, ContainerConfig } from './container-record.ts';
 import { initialState, setRunning, setStopped, setStartError } from './container-state.ts';
+import { initStillRuns } from '../runtime/exit-check.ts';
 import { isNoRestart, validateRestartPolicy } from './restart-policy.ts';
 import { validateName, generateName, validateRenameTarget } from './names.ts';
 import { validatePortBindings } from './port-spec.ts';
@@ -226,7 +227,7 @@ export class ContainerService {
       return;
     }
     const exit = await this.runtime.readExit(id);
-    await this.handleExit(id, exit ?? { exitCode: 255, oomKilled: false, finishedAt: new Date() });
+    await this.handleExit(id, exit ?? { exitCode: 255, oomKilled: false, finishedAt: new Date() }, { checked: true });
   }
 
   // ---- lookup -------------------------------------------------------------------------------
@@ -846,14 +847,24 @@ export class ContainerService {
     }
   }
 
-  /** Records an exit reported by conmon; idempotent (reconcile and the watcher may both call it). */
-  async handleExit(id: string, info: ExitInfo): Promise<void> {
+  /**
+   * Records an exit reported by conmon; idempotent (reconcile and the watcher may both call it).
+   * A report while the container's init process still runs is not its exit (a previous run's
+   * file seen late, a stray file): it is logged and dropped, or the running process would be
+   * recorded as exited and killed by the cleanup. `checked`: reconcile, which has asked the
+   * runtime already (and must end a container whose conmon is gone even if it still runs).
+   */
+  async handleExit(id: string, info: ExitInfo, opts: { checked?: boolean } = {}): Promise<void> {
     const c = this.byId.get(id);
     if (!c) return;
     let autoRemove = false;
     let exited = false;
     await this.lock.run(id, async () => {
       if (!c.rec.State.Running) return;
+      if (!opts.checked && await initStillRuns(c.rec.State.Pid, () => this.runtime.state(id))) {
+        this.log.warn({ id, pid: c.rec.State.Pid, exitCode: info.exitCode, finishedAt: info.finishedAt.toISOString() }, 'exit report for a container whose process still runs: ignored');
+        return;
+      }
       exited = true;
       this.onStopped(c);
       const ranMs = info.finishedAt.getTime() - Date.parse(c.rec.State.StartedAt);

@@ -75,6 +75,19 @@ export class SyncReader {
 }
 
 /**
+ * The exit file conmon writes into `--exit-dir` (named by the container ID, renamed into place
+ * whole): the exit code in decimal, `-1` when conmon could not learn it (Docker shows 255), or
+ * 128+N for a process killed by signal N. Anything else — an empty or cut file, which Number()
+ * would read as 0 — is no exit code: undefined, never a made-up clean exit.
+ */
+export function parseExitFile(text: string): number | undefined {
+  const t = text.trim();
+  if (!/^-?\d{1,10}$/.test(t)) return undefined;
+  const code = Number(t);
+  return code < 0 ? 255 : code;
+}
+
+/**
  * conmon's `--log-size-max` per log path, set by log-rotation.ts before the container starts
  * (the runtime's create options do not carry log settings).
  */

@@ -14,7 +14,7 @@ import type { Logger } from '../util/log.ts';
 import type { Spec, Process } from '../types/oci-runtime.ts';
 import { Runc } from './runc.ts';
 import { resolveBinary } from '../sys/exec.ts';
-import { launchContainer, launchExec, runtimeError, type ConmonCommon } from './conmon.ts';
+import { launchContainer, launchExec, parseExitFile, runtimeError, type ConmonCommon } from './conmon.ts';
 import { connectAttach, type AttachStream } from './attach.ts';
 
 export type { AttachStream };
@@ -94,11 +94,10 @@ export class Runtime {
     const p = join(this.exitDir, id);
     try {
       const [text, st] = await Promise.all([readFile(p, 'utf8'), stat(p)]);
-      const code = Number(text.trim());
-      if (!Number.isInteger(code)) return undefined;
+      const code = parseExitFile(text);
+      if (code === undefined) return undefined;
       const oom = await stat(join(this.bundleDir(id), 'oom')).then(() => true, () => false);
-      // conmon reports -1 when it could not learn the status; Docker shows 255 for unknown.
-      return { exitCode: code < 0 ? 255 : code, oomKilled: oom, finishedAt: st.mtime };
+      return { exitCode: code, oomKilled: oom, finishedAt: st.mtime };
     } catch {
       return undefined;
     }

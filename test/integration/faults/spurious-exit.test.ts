@@ -10,10 +10,16 @@
 // sleeper must still run with the PID it started with, and afterwards the event log must hold no
 // `die` for any sleeper. Bounded: the load stops after LOAD_MS whatever it reached.
 //
+// A second test puts the symptom itself in front of berthd: exit files that say 0 (and an empty
+// one) for running containers, as a previous run's file seen late or a stray writer would leave.
+// Before the fix berthd recorded `Exited (0)` and its cleanup killed the running process.
+//
 // SPURIOUS_SCALE=<n> multiplies the load (a longer hunt by hand); the default keeps it ~40 s.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestDaemon, makeBusybox, sleep } from '../../helpers/daemon.ts';
+import { writeFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TestDaemon, makeBusybox, sleep, until } from '../../helpers/daemon.ts';
 
 const SCALE = Math.max(1, Number(process.env.SPURIOUS_SCALE ?? 1));
 const LOAD_MS = 25_000 * SCALE;
@@ -134,5 +140,41 @@ describe('no container exits without a cause, under load and across a berthd res
     }
     assert.ok(shortDone >= SHORT_RUNS / 4, `the load ran (${shortDone} of ${SHORT_RUNS} short containers)`);
     assert.deepEqual(problems, [], `sleepers exited without a cause:\n${problems.join('\n')}\n${d.logTail(20)}`);
+  });
+
+  it('an exit file for a container whose process still runs is not its exit', async () => {
+    const exits = join(d.execRoot, 'runtime', 'exits');
+    const forged: { name: string; id: string; pid: number; text: string }[] = [];
+    for (const [i, text] of ['0', '', '0\n'].entries()) {
+      const name = `${P}-forged${i}`;
+      const r = await d.docker(['run', '-d', '--name', name, 'busybox', 'sleep', '600']);
+      assert.equal(r.code, 0, r.stderr);
+      const id = r.stdout.trim();
+      const pid = Number((await d.docker(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim());
+      forged.push({ name, id, pid, text });
+    }
+    const since = Math.floor(Date.now() / 1000) - 1;
+    try {
+      for (const f of forged) {
+        // Renamed into place whole, as conmon writes its exit files.
+        const tmp = join(exits, `.forged-${f.id.slice(0, 12)}`);
+        await writeFile(tmp, f.text);
+        await rename(tmp, join(exits, f.id));
+      }
+      await sleep(1500);
+      for (const f of forged) {
+        const st = (await d.api('GET', `/containers/${f.id}/json`)).json() as { State: { Running: boolean; Pid: number; Status: string; ExitCode: number } };
+        assert.equal(st.State.Status, 'running', `${f.name} after an exit file ${JSON.stringify(f.text)}: ${st.State.Status} (${st.State.ExitCode})`);
+        assert.equal(st.State.Pid, f.pid);
+        assert.ok((await d.docker(['exec', f.id, 'true'])).code === 0, `${f.name}'s process still answers`);
+      }
+      const ev = await d.api('GET', `/events?since=${since}&until=${Math.floor(Date.now() / 1000) + 1}&filters=${encodeURIComponent(JSON.stringify({ type: ['container'], event: ['die'] }))}`);
+      assert.equal(ev.body.toString(), '', 'no die event');
+      // The real exit still counts: conmon's file replaces the forged one.
+      assert.equal((await d.docker(['kill', forged[0]!.id])).code, 0);
+      await until(async () => (await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', forged[0]!.id])).stdout === 'exited 137\n', 10_000, 'the killed container exited 137');
+    } finally {
+      for (const f of forged) await rm(join(exits, f.id), { force: true });
+    }
   });
 });
