@@ -3,9 +3,10 @@
 // container's root: symlinks, absolute or relative, never lead out of it.
 //
 // A running container is frozen for the whole call, from the path's resolution to the last byte
-// of the archive (copy-freeze.ts says why and how): otherwise its processes could swap a resolved
-// directory for a symlink to the host's `/` halfway (CVE-2018-15664), and berthd, root on the
-// host, would write or read host files.
+// of the archive, and so is every running container that shares one of its mounts (copy-freeze.ts
+// says why and how): otherwise their processes could swap a resolved directory for a symlink to
+// the host's `/` halfway (CVE-2018-15664), and berthd, root on the host, would write or read host
+// files.
 import { lstat, realpath } from 'node:fs/promises';
 import { resolveInRoot } from '../util/root-paths.ts';
 import type { Stats } from 'node:fs';
@@ -92,9 +93,28 @@ function checkUsable(c: Container): void {
   if (c.removing || c.rec.State.Status === 'removing') throw new Conflict(`container ${c.rec.Id} is being removed`);
 }
 
-/** Runs fn with the rootfs mounted and the container frozen (when running), for the whole call. */
+/** The host directories and files a container's bind and volume mounts show it. */
+function mountSources(c: Container): string[] {
+  return (c.rec.Mounts ?? []).filter((m) => (m.Type === 'bind' || m.Type === 'volume') && m.Source).map((m) => posix.normalize(m.Source));
+}
+
+/**
+ * The containers whose processes could change what a copy of c's files walks: c itself, and every
+ * other running container that sees one of c's mount sources, or a directory above or below one
+ * (a shared volume, --volumes-from, overlapping binds). Freezing c alone would leave them free to
+ * swap a directory in the shared tree, into c's stopped or frozen view.
+ */
+function racers(svc: ContainerService, c: Container): Container[] {
+  const mine = mountSources(c);
+  if (!mine.length) return [c];
+  const within = (a: string, b: string): boolean => b === '/' || a === b || a.startsWith(`${b}/`);
+  const overlaps = (a: string, b: string): boolean => within(a, b) || within(b, a);
+  return [c, ...svc.all().filter((o) => o !== c && o.rec.State.Running && mountSources(o).some((s) => mine.some((m) => overlaps(s, m))))];
+}
+
+/** Runs fn with the rootfs mounted and every container that could race it frozen, for the whole call. */
 function withStillRootfs<T>(svc: ContainerService, c: Container, fn: (merged: string) => Promise<T>): Promise<T> {
-  return svc.withRootfs(c, (merged) => withFrozen(svc.freezer, [c], () => fn(merged)));
+  return svc.withRootfs(c, (merged) => withFrozen(svc.freezer, racers(svc, c), () => fn(merged)));
 }
 
 /** Runs `make` with the rootfs mounted (and the container frozen) until the stream it returns ends. */

@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
   return 0;
 }
 `;
-const TIME_BUDGET_MS = 15_000;
+const TIME_BUDGET_MS = 9_000;
 const SWAP_SECONDS = 60;
 
 describe('hostile container: docker cp raced against a directory swapped for a symlink', () => {
@@ -50,33 +50,94 @@ describe('hostile container: docker cp raced against a directory swapped for a s
   const secret = `secret-${randomBytes(16).toString('hex')}`;
   const cliDir = mkdtempSync('/tmp/berth-cp-race-cli-');
   const toolDir = mkdtempSync('/tmp/berth-cp-race-tool-');
-  let id = '';
-  let passed = false;
+  const made: string[] = [];
+  let swapper = false;
+  let passed = 0;
 
   before(async () => {
     mkdirSync(readCanary);
     writeFileSync(join(readCanary, 'secret.txt'), `${secret}\n`);
     await d.start();
     await makeBusybox(d);
-    // Two swapping loops: /w/d flips between a directory and a symlink to / (for copies in),
-    // /r/d between a directory and a symlink to the host's canary directory (for copies out; no
-    // such directory exists in the container). A static swapper when gcc can build one (the
-    // exchange is atomic, so the path is always there), else busybox `mv`s (slower, fewer hits).
     writeFileSync(join(toolDir, 'swap.c'), SWAP_C);
     const built = await runCmd('gcc', ['-O2', '-static', '-o', join(toolDir, 'swap'), join(toolDir, 'swap.c')]).catch(() => ({ code: -1, stderr: 'no gcc' }));
     if (built.code !== 0) console.error(`cp-race: no static swapper (${built.stderr.trim()}); swapping with busybox mv`);
-    const swap = (dir: string) => built.code === 0 ? `/tool/swap ${dir} ${SWAP_SECONDS}`
-      : `end=$(( $(date +%s) + ${SWAP_SECONDS} )); while [ $(date +%s) -lt $end ]; do i=0; while [ $i -lt 100 ]; do mv ${dir}/d ${dir}/x; mv ${dir}/s ${dir}/d; mv ${dir}/d ${dir}/s; mv ${dir}/x ${dir}/d; i=$((i+1)); done; done`;
-    const script = [
-      'mkdir -p /w/d /r/d', 'echo inside >/r/d/inside.txt', 'ln -s / /w/s', `ln -s ${readCanary} /r/s`,
-      `(${swap('/w')}) &`, `(${swap('/r')}) &`, 'wait',
-    ].join('\n');
-    id = (await ok(d.docker(['run', '-d', '--name', `cprace-${tag}`, '-v', `${toolDir}:/tool:ro`, 'busybox', 'sh', '-c', script]))).trim();
+    swapper = built.code === 0;
   });
 
+  /**
+   * Starts an attacker container running two swapping loops under `base`: base/w/d flips between
+   * a directory and a symlink to / (for copies in), base/r/d between a directory and a symlink to
+   * the host's canary directory (for copies out; no such directory exists in the container). A
+   * static swapper when gcc could build one (the exchange is atomic, so the path is always there),
+   * else busybox `mv`s (slower, fewer hits).
+   */
+  async function attacker(name: string, base: string, args: string[]): Promise<string> {
+    const swap = (dir: string) => swapper ? `/tool/swap ${dir} ${SWAP_SECONDS}`
+      : `end=$(( $(date +%s) + ${SWAP_SECONDS} )); while [ $(date +%s) -lt $end ]; do i=0; while [ $i -lt 100 ]; do mv ${dir}/d ${dir}/x; mv ${dir}/s ${dir}/d; mv ${dir}/d ${dir}/s; mv ${dir}/x ${dir}/d; i=$((i+1)); done; done`;
+    const script = [
+      `mkdir -p ${base}/w/d ${base}/r/d`, `echo inside >${base}/r/d/inside.txt`, `ln -s / ${base}/w/s`, `ln -s ${readCanary} ${base}/r/s`,
+      `(${swap(`${base}/w`)}) &`, `(${swap(`${base}/r`)}) &`, 'wait',
+    ].join('\n');
+    const cid = (await ok(d.docker(['run', '-d', '--name', name, '-v', `${toolDir}:/tool:ro`, ...args, 'busybox', 'sh', '-c', script]))).trim();
+    made.push(cid);
+    return cid;
+  }
+
+  /** Copies in and out of `target` under `base` while the swaps run; returns what got through. */
+  async function race(target: string, base: string, budgetMs: number, cliCopies: number): Promise<{ writes: string[]; leaks: string[]; puts: number; gets: number; sawInside: number }> {
+    // In: a single file under tmp/<canary>/ (the target resolved once, then written) and a tree
+    // under the swapped directory (its parents checked once, then reused by later entries).
+    const single = makeTar([{ name: `tmp/${writeCanary}/pwned`, data: 'x' }]);
+    // (No entry for d itself: a copy may legitimately replace the symlink with a directory, which
+    // would end the swapping.)
+    const tree = makeTar(Array.from({ length: 20 }, (_, i) => ({ name: `d/tmp/${writeCanary}/f${i}`, data: `f${i}` })));
+    const deadline = Date.now() + budgetMs;
+    let puts = 0;
+    let gets = 0;
+    let sawInside = 0;
+    const leaks: string[] = [];
+    const writes: string[] = [];
+    const wrote = async (what: string): Promise<void> => {
+      if (!existsSync(join('/tmp', writeCanary))) return;
+      writes.push(what);
+      await rm(join('/tmp', writeCanary), { recursive: true, force: true });
+    };
+    // A refused copy (the directory was a symlink or gone at that instant) may also end with the
+    // connection closed while its body is still being sent: that is a failed copy, not a failure.
+    const api = (method: string, path: string, body?: Buffer) => d.api(method, path, body, body ? { 'Content-Type': 'application/x-tar' } : {})
+      .catch(() => ({ status: 0, body: Buffer.alloc(0) }));
+    for (let n = 0; n < COPIES && Date.now() < deadline; n++) {
+      const put = await api('PUT', `/containers/${target}/archive?path=${base}/w/d`, single);
+      if (put.status === 200) puts++;
+      const put2 = await api('PUT', `/containers/${target}/archive?path=${base}/w`, tree);
+      if (put2.status === 200) puts++;
+      const get = await api('GET', `/containers/${target}/archive?path=${base}/r/d`);
+      if (get.status === 200) {
+        gets++;
+        if (get.body.includes('inside.txt')) sawInside++;
+        if (get.body.includes(secret) || get.body.includes('secret.txt')) leaks.push(`GET #${n}`);
+      }
+      await wrote(`PUT #${n}`);
+    }
+    // The Docker CLI's own sequence (HEAD stat, then the copy), a few times each way.
+    writeFileSync(join(cliDir, 'pwned'), 'x');
+    for (let n = 0; n < cliCopies && Date.now() < deadline + 1000 * cliCopies; n++) {
+      await d.docker(['cp', cliDir, `${target}:${base}/w/d/tmp/${writeCanary}`]);
+      await wrote(`docker cp #${n}`);
+      const out = join(cliDir, `out${n}`);
+      const r = await d.docker(['cp', `${target}:${base}/r/d`, out]);
+      // (A copy that caught the symlink gives a local symlink to the canary, made by the CLI: not a leak.)
+      if (r.code === 0 && existsSync(out) && lstatSync(out).isDirectory() && readdirSync(out).includes('secret.txt')) leaks.push(`docker cp #${n}`);
+      await rm(out, { recursive: true, force: true });
+    }
+    return { writes, leaks, puts, gets, sawInside };
+  }
+
   after(async () => {
-    if (!passed) console.error(`berthd's log:\n${d.logTail(60)}`);
-    await d.docker(['rm', '-f', id || `cprace-${tag}`]).catch(() => undefined);
+    if (passed < 2) console.error(`berthd's log:\n${d.logTail(60)}`);
+    for (const c of made) await d.docker(['rm', '-f', c]).catch(() => undefined);
+    await d.docker(['volume', 'rm', '-f', `cprace-${tag}`]).catch(() => undefined);
     await d.cleanup();
     await rm(join('/tmp', writeCanary), { recursive: true, force: true });
     await rm(readCanary, { recursive: true, force: true });
@@ -84,62 +145,32 @@ describe('hostile container: docker cp raced against a directory swapped for a s
     await rm(toolDir, { recursive: true, force: true });
   });
 
-  it('no copy in writes a host file and no copy out reads one, however the swaps fall', async () => {
-    // In: a single file under tmp/<canary>/ (the target resolved once, then written) and a tree
-    // under the swapped directory (its parents checked once, then reused by later entries).
-    const single = makeTar([{ name: `tmp/${writeCanary}/pwned`, data: 'x' }]);
-    // (No entry for d itself: a copy may legitimately replace the symlink with a directory, which
-    // would end the swapping.)
-    const tree = makeTar([
-      ...Array.from({ length: 20 }, (_, i) => ({ name: `d/tmp/${writeCanary}/f${i}`, data: `f${i}` })),
-    ]);
-    const deadline = Date.now() + TIME_BUDGET_MS;
-    let puts = 0;
-    let gets = 0;
-    let sawInside = 0;
-    const leaks: string[] = [];
-    const writes: string[] = [];
-    // A refused copy (the directory was a symlink or gone at that instant) may also end with the
-    // connection closed while its body is still being sent: that is a failed copy, not a failure.
-    const api = (method: string, path: string, body?: Buffer) => d.api(method, path, body, body ? { 'Content-Type': 'application/x-tar' } : {})
-      .catch(() => ({ status: 0, body: Buffer.alloc(0) }));
-    for (let n = 0; n < COPIES && Date.now() < deadline; n++) {
-      const put = await api('PUT', `/containers/${id}/archive?path=/w/d`, single);
-      if (put.status === 200) puts++;
-      const put2 = await api('PUT', `/containers/${id}/archive?path=/w`, tree);
-      if (put2.status === 200) puts++;
-      const get = await api('GET', `/containers/${id}/archive?path=/r/d`);
-      if (get.status === 200) {
-        gets++;
-        if (get.body.includes('inside.txt')) sawInside++;
-        if (get.body.includes(secret) || get.body.includes('secret.txt')) leaks.push(`GET #${n}`);
-      }
-      if (existsSync(join('/tmp', writeCanary))) {
-        writes.push(`PUT #${n}`);
-        await rm(join('/tmp', writeCanary), { recursive: true, force: true });
-      }
-    }
-    // The Docker CLI's own sequence (HEAD stat, then the copy), a few times each way.
-    writeFileSync(join(cliDir, 'pwned'), 'x');
-    for (let n = 0; n < 10 && Date.now() < deadline + 10_000; n++) {
-      await d.docker(['cp', cliDir, `${id}:/w/d/tmp/${writeCanary}`]);
-      if (existsSync(join('/tmp', writeCanary))) {
-        writes.push(`docker cp #${n}`);
-        await rm(join('/tmp', writeCanary), { recursive: true, force: true });
-      }
-      const out = join(cliDir, `out${n}`);
-      const r = await d.docker(['cp', `${id}:/r/d`, out]);
-      // (A copy that caught the symlink gives a local symlink to the canary, made by the CLI: not a leak.)
-      if (r.code === 0 && existsSync(out) && lstatSync(out).isDirectory() && readdirSync(out).includes('secret.txt')) leaks.push(`docker cp #${n}`);
-      await rm(out, { recursive: true, force: true });
-    }
+  it('a container racing copies of its own files: no copy in writes a host file, no copy out reads one', async () => {
+    const id = await attacker(`cprace-${tag}`, '', []);
+    const r = await race(id, '', TIME_BUDGET_MS, 6);
     // Copies in that wrote the host's /tmp/<canary>, copies out that read the host's secret.
-    assert.deepEqual({ writes, leaks }, { writes: [], leaks: [] }, `copies raced into the host (of ${puts} in, ${gets} out)`);
+    assert.deepEqual({ writes: r.writes, leaks: r.leaks }, { writes: [], leaks: [] }, `copies raced into the host (of ${r.puts} in, ${r.gets} out)`);
     // The race was run: the copies did go through, and the container was still swapping at the end.
-    assert.ok(puts > 10 && gets > 10 && sawInside > 5, `copies that went through: ${puts} in, ${gets} out (${sawInside} with the container's file)`);
+    assert.ok(r.puts > 10 && r.gets > 10 && r.sawInside > 5, `copies that went through: ${r.puts} in, ${r.gets} out (${r.sawInside} with the container's file)`);
     const inspect = JSON.parse(await ok(d.docker(['inspect', id]))) as { State: { Running: boolean; Paused: boolean } }[];
     assert.equal(inspect[0]!.State.Running, true, 'the swapping loops ran for the whole test');
     assert.equal(inspect[0]!.State.Paused, false, 'a copy leaves the container unpaused');
-    passed = true;
+    passed++;
+  });
+
+  it('a container racing copies into a volume it shares with the copied one (running or stopped)', async () => {
+    const vol = `cprace-${tag}`;
+    await ok(d.docker(['volume', 'create', vol]));
+    const victim = (await ok(d.docker(['create', '--name', `cprace-v-${tag}`, '-v', `${vol}:/v`, 'busybox', 'sleep', '60']))).trim();
+    made.push(victim);
+    await attacker(`cprace-a-${tag}`, '/v', ['-v', `${vol}:/v`]);
+    const stopped = await race(victim, '/v', TIME_BUDGET_MS / 3, 3);
+    await ok(d.docker(['start', victim]));
+    const running = await race(victim, '/v', TIME_BUDGET_MS / 3, 3);
+    assert.deepEqual({ stopped: [...stopped.writes, ...stopped.leaks], running: [...running.writes, ...running.leaks] }, { stopped: [], running: [] },
+      'copies raced into the host through the shared volume');
+    assert.ok(stopped.puts > 5 && stopped.gets > 5 && running.puts > 5 && running.gets > 5,
+      `copies that went through: stopped ${stopped.puts} in, ${stopped.gets} out; running ${running.puts} in, ${running.gets} out`);
+    passed++;
   });
 });
