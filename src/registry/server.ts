@@ -368,9 +368,10 @@ export function createHandler(o: HandlerOptions): (req: IncomingMessage, res: Se
     res.setHeader('Docker-Distribution-API-Version', API_VERSION);
     const url = new URL(req.url ?? '/', 'http://registry');
     if (!isBlobUpload(req.method, url.pathname)) limitRequestTime(req, res, o.limits.requestTimeoutMs);
-    // Answered before its body was read (refused, mostly): the connection goes rather than
-    // reading whatever the client still sends (Node would read and discard it for as long as it comes).
-    res.once('finish', () => { if (!req.complete) closeAfterResponse(req, o.limits.refusedLingerMs); });
+    // Refused before its body was read (fail() answers with Connection: close): the connection goes
+    // rather than reading whatever the client still sends, as Node would for as long as it comes.
+    // A success never leaves an upload's body unread; any other body is bounded by limitRequestTime.
+    res.once('finish', () => { if (!req.complete && res.statusCode >= 400) closeAfterResponse(req, o.limits.refusedLingerMs); });
     if (o.log) {
       // Path only: query strings may carry account names, and headers carry credentials.
       res.once('finish', () => o.log!(`${req.method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));

@@ -149,29 +149,32 @@ test('connection caps: one address holds at most maxConnectionsPerClient; anothe
 
 test('a flood of wrong passwords does not block the event loop, backs off with 429 + Retry-After, and spares a cached login', async (t) => {
   const path = await htpasswd(t, { alice: 'right', bob: 'bobpass' }, 10);
-  const { url } = await serve(t, { htpasswd: path });
+  // A long first block (30 s), so that the checks after the flood do not race its end on a slow machine.
+  const { url } = await serve(t, { htpasswd: path, authLimits: { baseMs: 30_000 } });
   // alice logged in before the flood: her verified password is cached.
   let res = await fetch(`${url}/v2/`, { headers: { Authorization: basic('alice', 'right') } });
   assert.equal(res.status, 200);
   await res.arrayBuffer();
 
   const FLOOD = 24;
+  const elu0 = performance.eventLoopUtilization();
   const flood = Array.from({ length: FLOOD }, (_, i) => fetch(`${url}/v2/`, { headers: { Authorization: basic('alice', `guess-${i}`) } })
     .then(async (r) => { await r.arrayBuffer(); return r; }));
-  // While the guesses are checked: the good login answers fast, and timers still fire on time.
+  // While the guesses are checked, the good login answers.
   await sleep(5);
-  const lag: number[] = [];
-  let last = Date.now();
-  const ticker = setInterval(() => { const now = Date.now(); lag.push(now - last - 10); last = now; }, 10);
   const t0 = Date.now();
   res = await fetch(`${url}/v2/`, { headers: { Authorization: basic('alice', 'right') } });
   const goodMs = Date.now() - t0;
   assert.equal(res.status, 200);
   await res.arrayBuffer();
   const results = await Promise.all(flood);
-  clearInterval(ticker);
-  assert.ok(goodMs < 300, `a good login took ${goodMs} ms during the flood`);
-  assert.ok(Math.max(...lag) < 150, `event loop stalled ${Math.max(...lag)} ms during the flood`);
+  // How busy this thread's event loop was through the flood (time in JS, not waiting for I/O):
+  // bcrypt on it, even in bcryptjs' async slices, keeps it near 1; in workers it mostly waits.
+  // Unlike timer lag, this does not grow when a busy CI box takes the CPU away while we wait.
+  const busy = performance.eventLoopUtilization(elu0).utilization;
+  t.diagnostic(`good login ${goodMs} ms, event loop busy ${(busy * 100).toFixed(0)}% of the flood`);
+  assert.ok(busy < 0.5, `the event loop was busy ${(busy * 100).toFixed(0)}% of the flood`);
+  assert.ok(goodMs < 1000, `a good login took ${goodMs} ms during the flood`);
 
   const statuses = results.map((r) => r.status);
   const limited = results.filter((r) => r.status === 429);
