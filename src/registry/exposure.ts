@@ -1,6 +1,6 @@
-// Start-up warnings for a registry reachable from other hosts without TLS or without auth: the
-// CNCF registry only logs its plain-HTTP warning at debug level, which is how registries end up
-// open on a LAN. `berth registry serve` prints these on stderr before "listening on".
+// Start-up warnings for a registry reachable from other hosts without TLS or without auth. The
+// CNCF registry says only "listening on <addr>" at info level either way, which is how registries
+// end up open on a LAN; `berth registry serve` prints these on stderr before "listening on".
 import { isIP } from 'node:net';
 
 /** Whether a listen host stays on this machine (127.0.0.0/8, ::1, localhost). */
