@@ -214,7 +214,7 @@ export class ContainerService {
         c.rec.State.Paused = st.status === 'paused';
         c.rec.State.Status = st.status === 'paused' ? 'paused' : 'running';
         c.rec.State.Pid = st.pid;
-        this.logRotator.watch(c.rec.LogPath, c.rec.HostConfig.LogConfig);
+        this.logRotator.watch(c.rec.LogPath, c.rec.HostConfig.LogConfig, join(this.runtime.bundleDir(id), 'ctl'));
         await this.networks.restore(this.netOf(c), true).catch((err) => this.log.warn({ id, err: String(err) }, 'network restore failed'));
         // The embedded DNS lived in the previous berthd: it answers again from this one.
         await this.networks.startResolver(this.netOf(c), await containerResolverConfig({ dns: c.rec.HostConfig.Dns, search: c.rec.HostConfig.DnsSearch, options: c.rec.HostConfig.DnsOptions }));
@@ -817,7 +817,7 @@ export class ContainerService {
         idMap: this.idMap,
       });
       c.runtimeClean = false;
-      await this.logRotator.prepare(c.rec.LogPath, c.rec.HostConfig.LogConfig);
+      await this.logRotator.prepare(c.rec.LogPath, c.rec.HostConfig.LogConfig, join(this.runtime.bundleDir(id), 'ctl'));
       undo.push(() => this.logRotator.unwatch(c.rec.LogPath));
       const created = await this.runtime.create(id, spec, {
         logPath: c.rec.LogPath, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce,

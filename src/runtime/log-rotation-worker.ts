@@ -2,15 +2,15 @@
 // own with synchronous fs calls: it must see conmon's cut within about two cuts' time however
 // busy berthd's main loop is. Per watched log: one stat per look, looks timed to the fill rate.
 import { parentPort } from 'node:worker_threads';
-import { statSync, linkSync, renameSync, unlinkSync, openSync, closeSync, readdirSync } from 'node:fs';
+import { statSync, linkSync, renameSync, unlinkSync, openSync, closeSync, readdirSync, readSync, writeSync, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { livePath, nextPath, rotatedPath } from './logs.ts';
 
 export interface Policy { maxSize: number; maxFile: number; compress: boolean }
 
 export type ToWorker =
-  | { op: 'prepare'; seq: number; path: string; policy: Policy }
-  | { op: 'watch'; path: string; policy: Policy }
+  | { op: 'prepare'; seq: number; path: string; policy: Policy; ctl?: string }
+  | { op: 'watch'; path: string; policy: Policy; ctl?: string }
   | { op: 'unwatch'; seq: number; path: string }
   | { op: 'finalize'; seq: number; path: string; ino: number; tmp: string };
 
@@ -22,6 +22,11 @@ export type FromWorker =
 interface Watched {
   path: string;
   policy: Policy;
+  /** conmon's ctl FIFO: berthd cuts by asking it to reopen the log (absent: conmon cuts alone). */
+  ctl?: string;
+  /** When the last cut was asked for, and of which file, until conmon has made its new one. */
+  cutAskedAt?: number;
+  cutIno?: number;
   timer?: NodeJS.Timeout;
   liveIno: number;
   /** A `.next` is ready under conmon's tmp name. */
@@ -66,14 +71,50 @@ function listRotated(path: string): { name: string; n: number; gz: boolean }[] {
   return out.sort((a, b) => b.n - a.n || Number(a.gz) - Number(b.gz));
 }
 
-/** `src` becomes `.1`; `.k` → `.k+1`; what passes max-file goes. An empty file just goes. */
+/** A rotated file's content size: a `.gz` says it in its last four bytes (ISIZE, mod 2^32). */
+function contentSize(name: string, gz: boolean): number {
+  const st = statOr(name);
+  if (!st) return 0;
+  if (!gz || st.size < 18) return st.size;
+  let fd: number | undefined;
+  try {
+    fd = openSync(name, 'r');
+    const b = Buffer.alloc(4);
+    readSync(fd, b, 0, 4, st.size - 4);
+    return b.readUInt32LE(0);
+  } catch {
+    return st.size;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * `src` becomes `.1`; `.k` → `.k+1`. Retention is counted in bytes: the newest rotated files
+ * are kept until they hold (max-file − 1) × max-size — max-file − 1 files when every cut came
+ * at max-size, one more when a short file is among them (conmon's own cut, a restart, an
+ * exit), so a short file never pushes lines of the window out. Never more than 2 × max-file
+ * files. An empty file just goes.
+ */
 function shiftIn(w: Watched, src: string): void {
   const keep = w.policy.maxFile - 1;
   const s = statOr(src);
   if (!s) return;
   if (keep <= 0 || s.size === 0) { quietly(() => unlinkSync(src)); return; }
-  for (const r of listRotated(w.path)) {
-    if (r.n >= keep) quietly(() => unlinkSync(r.name));
+  const budget = keep * w.policy.maxSize;
+  // Newest first, src (the new `.1`) at the head.
+  const rotated = listRotated(w.path).reverse();
+  let held = s.size;
+  let kept = 1;
+  const fate = new Map<string, boolean>();
+  for (const r of rotated) {
+    const stays = held < budget && kept < 2 * w.policy.maxFile;
+    fate.set(r.name, stays);
+    if (stays) { held += contentSize(r.name, r.gz); kept++; }
+  }
+  // Oldest first, so no rename lands on a name still in use.
+  for (const r of [...rotated].reverse()) {
+    if (!fate.get(r.name)) quietly(() => unlinkSync(r.name));
     else quietly(() => renameSync(r.name, rotatedPath(w.path, r.n + 1, r.gz)));
   }
   renameSync(src, rotatedPath(w.path, 1, false));
@@ -155,7 +196,30 @@ function schedule(w: Watched, ms: number): void {
   w.timer = setTimeout(() => tick(w), ms);
 }
 
-/** One stat; a sync when conmon has cut; the next look timed to the fill rate. */
+/**
+ * Asks conmon to cut: its ctl FIFO's "2" makes it open `container.log.tmp` (the `.next` made
+ * ready) and rename it over `container.log`, at a line boundary. The file it leaves stays
+ * linked as `.live` until the next look shifts it in, and this worker asks for no other cut
+ * before that look: a cut berthd makes can never lose a file, however fast the writer.
+ */
+function askCut(w: Watched): void {
+  let fd: number | undefined;
+  try {
+    // Non-blocking: no reader (conmon gone) is ENXIO, never a hang.
+    fd = openSync(w.ctl!, fsc.O_WRONLY | fsc.O_NONBLOCK);
+    writeSync(fd, '2 0 0\n');
+    w.cutAskedAt = performance.now();
+    w.cutIno = w.liveIno;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // ENOENT/ENXIO: conmon has gone or not come yet; EAGAIN: its FIFO is full. The next look asks again.
+    if (code !== 'ENOENT' && code !== 'ENXIO' && code !== 'EAGAIN') warn('log rotation: cannot ask conmon to cut', { path: w.path, err: String(err) });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** One stat; a sync when conmon has cut; a cut asked for at max-size; the next look timed to the fill rate. */
 function tick(w: Watched): void {
   if (watched.get(w.path) !== w) return;
   let cur = statOr(w.path);
@@ -164,20 +228,24 @@ function tick(w: Watched): void {
     cur = statOr(w.path);
   }
   const now = performance.now();
+  if (w.cutAskedAt !== undefined && (cur?.ino !== w.cutIno || now - w.cutAskedAt > 1000)) w.cutAskedAt = undefined;
+  // Only from a state in order (the file conmon writes is linked as `.live`): one cut per look.
+  if (w.ctl && cur && cur.size >= w.policy.maxSize && cur.ino === w.liveIno && w.cutAskedAt === undefined) askCut(w);
   const size = cur?.size ?? 0;
   const grown = size >= w.lastSize ? size - w.lastSize : size + Math.max(0, w.policy.maxSize - w.lastSize);
   const rate = grown / Math.max(0.5, now - w.lastAt);
   w.lastSize = size;
   w.lastAt = now;
+  if (w.cutAskedAt !== undefined) { schedule(w, MIN_POLL_MS); return; }
   const idle = Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, w.policy.maxSize / BURST_BYTES_PER_MS));
   const left = Math.max(0, w.policy.maxSize - size);
   schedule(w, rate > 0 ? Math.max(MIN_POLL_MS, Math.min(idle, left / rate / 2)) : idle);
 }
 
-function watch(path: string, policy: Policy): Watched {
+function watch(path: string, policy: Policy, ctl: string | undefined): Watched {
   const old = watched.get(path);
   if (old) clearTimeout(old.timer);
-  const w: Watched = { path, policy, liveIno: -1, hasNext: false, lastSize: 0, lastAt: performance.now() };
+  const w: Watched = { path, policy, ctl, liveIno: -1, hasNext: false, lastSize: 0, lastAt: performance.now() };
   watched.set(path, w);
   return w;
 }
@@ -197,12 +265,12 @@ port.on('message', (m: ToWorker) => {
   let error: string | undefined;
   try {
     if (m.op === 'prepare') {
-      const w = watch(m.path, m.policy);
+      const w = watch(m.path, m.policy, m.ctl);
       prepare(w);
       schedule(w, MIN_POLL_MS);
     } else if (m.op === 'watch') {
       if (watched.has(m.path)) return;
-      const w = watch(m.path, m.policy);
+      const w = watch(m.path, m.policy, m.ctl);
       try { sync(w); } catch (err) { warn('log rotation failed', { path: m.path, err: String(err) }); }
       schedule(w, MIN_POLL_MS);
     } else if (m.op === 'unwatch') {

@@ -162,7 +162,7 @@ export class LogRotator {
   /** Compressions, one at a time per log. */
   private readonly gz = new Map<string, Promise<void>>();
   /** Logs being watched, with what a new worker needs to watch them again. */
-  private readonly watched = new Map<string, { policy: RotationPolicy }>();
+  private readonly watched = new Map<string, { policy: RotationPolicy; ctl?: string }>();
 
   constructor(log: Logger) {
     this.log = log;
@@ -182,7 +182,7 @@ export class LogRotator {
     });
     this.current = h;
     // A worker that replaces a crashed one watches what the old one watched.
-    for (const [path, { policy }] of this.watched) w.postMessage({ op: 'watch', path, policy } satisfies ToWorker);
+    for (const [path, { policy, ctl }] of this.watched) w.postMessage({ op: 'watch', path, policy, ctl } satisfies ToWorker);
     return h;
   }
 
@@ -255,27 +255,28 @@ export class LogRotator {
   /**
    * Before conmon starts: tells conmon its limit and readies the files — a fresh current file
    * (the previous run's output shifts to `.1`; with max-file=1 it is appended to), its `.live`
-   * link and a `.next`. Then watches until unwatch.
+   * link and a `.next`. Then watches until unwatch. `ctl` is conmon's ctl FIFO (its bundle's
+   * `ctl`): with it berthd makes the cuts and conmon's own limit is only the safety net.
    */
-  async prepare(path: string, cfg: unknown): Promise<void> {
+  async prepare(path: string, cfg: unknown, ctl?: string): Promise<void> {
     if (!path) return;
     const policy = rotationPolicy(asLogConfig(cfg));
     if (!policy || policy.maxSize === 0) { setLogSizeMax(path, undefined); return; }
-    setLogSizeMax(path, policy.maxSize);
-    this.watched.set(path, { policy });
-    await this.call({ op: 'prepare', seq: ++this.seq, path, policy });
+    setLogSizeMax(path, conmonLimit(policy, ctl));
+    this.watched.set(path, { policy, ctl });
+    await this.call({ op: 'prepare', seq: ++this.seq, path, policy, ctl });
   }
 
   /** Watches a container found running after a berthd restart. */
-  watch(path: string, cfg: unknown): void {
+  watch(path: string, cfg: unknown, ctl?: string): void {
     if (!path) return;
     const policy = rotationPolicy(asLogConfig(cfg));
     if (!policy || policy.maxSize === 0) return;
-    setLogSizeMax(path, policy.maxSize);
+    setLogSizeMax(path, conmonLimit(policy, ctl));
     const fresh = !this.current;
-    this.watched.set(path, { policy });
+    this.watched.set(path, { policy, ctl });
     // A new worker is told every watched log as it starts.
-    if (!fresh) this.send({ op: 'watch', path, policy });
+    if (!fresh) this.send({ op: 'watch', path, policy, ctl });
     else this.handle();
   }
 
@@ -288,4 +289,17 @@ export class LogRotator {
     if (this.watched.get(path) === entry) this.watched.delete(path);
     this.stopIfIdle();
   }
+}
+
+/** The smallest safety net conmon gets: 64 MiB, about 0.3 s of its fastest writing. */
+export const CONMON_LIMIT_FLOOR = 64 * 1024 * 1024;
+
+/**
+ * conmon's own `--log-size-max`. When berthd cuts (ctl given) it is only the safety net that
+ * bounds the disk while berthd is down or stalled: the whole retention, at least
+ * CONMON_LIMIT_FLOOR. Without a ctl FIFO conmon cuts at max-size itself, as before.
+ */
+export function conmonLimit(policy: RotationPolicy, ctl: string | undefined): number {
+  if (!ctl) return policy.maxSize;
+  return Math.max(policy.maxSize * policy.maxFile, CONMON_LIMIT_FLOOR);
 }
