@@ -99,6 +99,9 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
     : createHttpServer(serverOpts, handler);
   // Socket inactivity (no byte either way): a stalled upload or a client that stops reading a blob.
   server.timeout = limits.idleTimeoutMs;
+  // Requests with `Expect: 100-continue` reach the handler without Node's automatic 100: server.ts
+  // sends it once the request is authorized, so a refused client never sends its body.
+  server.on('checkContinue', handler);
   server.maxConnections = limits.maxConnections;
   capConnectionsPerClient(server, limits.maxConnectionsPerClient);
   const warn = opts.warn ?? ((line: string) => { process.stderr.write(`${line}\n`); });

@@ -34,6 +34,15 @@ const isBlobUpload = (method: string | undefined, path: string): boolean =>
   (method === 'POST' && /^\/v2\/.+\/blobs\/uploads\/?$/.test(path))
   || ((method === 'PATCH' || method === 'PUT') && /^\/v2\/.+\/blobs\/uploads\/[^/]+$/.test(path));
 
+/**
+ * A client that sent `Expect: 100-continue` waits for this before it sends its body. index.ts
+ * routes such requests here (Node's 'checkContinue') instead of letting Node invite every body at
+ * once, so the invitation comes only after authorization: a refused client never sends its blob.
+ */
+function invite(req: IncomingMessage, res: ServerResponse): void {
+  if (req.headers.expect?.toLowerCase() === '100-continue' && !res.headersSent) res.writeContinue();
+}
+
 /** Destroys the connection of a request not received whole (headers and body) within `ms`. */
 function limitRequestTime(req: IncomingMessage, res: ServerResponse, ms: number): void {
   if (req.complete) return;
@@ -331,7 +340,7 @@ export function createHandler(o: HandlerOptions): (req: IncomingMessage, res: Se
   const handlers: Record<Exclude<Endpoint, 'base' | 'catalog'>, (c: Ctx) => Promise<void>> = { tags, manifest, uploads, upload, blob, referrers };
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (url.pathname === '/token') { await token(req, res, url); return; }
+    if (url.pathname === '/token') { invite(req, res); await token(req, res, url); return; }
     const path = url.pathname;
     for (const [re, endpoint, methods] of ROUTES) {
       const m = re.exec(path);
@@ -356,6 +365,7 @@ export function createHandler(o: HandlerOptions): (req: IncomingMessage, res: Se
       // Authenticate before validating, so an anonymous client learns nothing but "authenticate".
       const grants = await authorize(req, need);
       checkName(name);
+      invite(req, res);
       await handlers[endpoint]({ req, res, url, name, arg: m[2] === undefined ? '' : decode(m[2]), grants });
       return;
     }

@@ -99,6 +99,26 @@ test('an unauthenticated chunked PATCH gets its 401 with Connection: close and t
   assert.ok(took !== undefined && took < 2500, `connection still open ${took ?? '>5000'} ms after the request (linger 300 ms)`);
 });
 
+test('Expect: 100-continue: a refused client is not invited to send its blob; an authorized one is', async (t) => {
+  const path = await htpasswd(t, { alice: 'right' }, 4);
+  const { url, port } = await serve(t, { htpasswd: path, limits: { refusedLingerMs: 300 } });
+  const head = (auth: string): string => `PATCH /v2/team/app/blobs/uploads/UUID HTTP/1.1\r\nHost: r\r\n${auth}Content-Length: 1000000\r\nExpect: 100-continue\r\n\r\n`;
+  const refused = await raw(t, port);
+  refused.write(head(''));
+  const took = await closedWithin(refused, 5000);
+  assert.match(refused.received(), /^HTTP\/1\.1 401 /, `got ${JSON.stringify(refused.received().slice(0, 40))}`);
+  assert.ok(took !== undefined && took < 2500, 'the refused connection closed');
+  // Authorized: invited (an unknown upload then gets its 404 without its body being read).
+  const res = await fetch(`${url}/v2/team/app/blobs/uploads/`, { method: 'POST', headers: { Authorization: basic('alice', 'right') } });
+  assert.equal(res.status, 202);
+  const location = res.headers.get('location')!;
+  const ok = await raw(t, port);
+  ok.write(head(`Authorization: ${basic('alice', 'right')}\r\n`).replace('/v2/team/app/blobs/uploads/UUID', location));
+  const deadline = Date.now() + 3000;
+  while (!ok.received().includes('\r\n\r\n') && Date.now() < deadline) await sleep(20);
+  assert.match(ok.received(), /^HTTP\/1\.1 100 Continue\r\n/);
+});
+
 test('a request other than an upload must arrive whole within requestTimeout; a stalled upload is cut by the idle timeout, a slow one finishes', async (t) => {
   const { url, port } = await serve(t, { limits: { requestTimeoutMs: 600, idleTimeoutMs: 700 } });
   // A manifest PUT that keeps making progress, but too slowly: cut at requestTimeout.
