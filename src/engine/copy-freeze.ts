@@ -22,6 +22,7 @@
 // freeze lasts one copy and is not the user's pause. Should berthd die during a copy, the
 // container stays frozen and start-up reconcile reads it as paused (runc's state), which a user
 // sees and can undo with `docker unpause`.
+import { Unavailable } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Container } from './containers.ts';
@@ -29,6 +30,12 @@ import type { Container } from './containers.ts';
 export interface Freezer { runtime: Pick<Runtime, 'pause' | 'resume' | 'state'>; log: Logger }
 
 interface Hold { count: number; frozen: Promise<boolean> }
+
+/**
+ * A cgroup v1 freezer gives up ("unable to freeze") when a task stays in the kernel through all
+ * of runc's attempts (a tight loop of renames does it); a later attempt usually gets it.
+ */
+const FREEZE_RETRIES_MS = [10, 50, 100, 200, 0];
 
 /** Per runtime: the holds on each container ID, and the tail of its pause/resume operations. */
 const holds = new WeakMap<object, Map<string, Hold>>();
@@ -59,15 +66,21 @@ function acquire(f: Freezer, id: string): Promise<boolean> {
     return held.frozen;
   }
   const frozen = serial(f, id, async () => {
-    try {
-      await f.runtime.pause(id);
-      return true;
-    } catch (err) {
-      // It exited meanwhile: nothing left to race. Anything else fails the copy.
-      const now = await f.runtime.state(id).catch(() => undefined);
-      if (!now || now.status === 'stopped') return false;
-      throw err;
+    let last: unknown;
+    for (const wait of FREEZE_RETRIES_MS) {
+      try {
+        await f.runtime.pause(id);
+        return true;
+      } catch (err) {
+        // It exited meanwhile: nothing left to race.
+        const now = await f.runtime.state(id).catch(() => undefined);
+        if (!now || now.status === 'stopped') return false;
+        last = err;
+      }
+      await new Promise((r) => setTimeout(r, wait));
     }
+    // Never copy unfrozen: the copy fails, and the client may try again.
+    throw new Unavailable(`cannot freeze container ${id} for the copy (its processes are busy in the kernel); try again`, { cause: last });
   });
   h.set(id, { count: 1, frozen });
   return frozen;

@@ -169,7 +169,7 @@ describe('hostile container: docker cp raced against a directory swapped for a s
     const running = await race(victim, '/v', TIME_BUDGET_MS / 3, 3);
     assert.deepEqual({ stopped: [...stopped.writes, ...stopped.leaks], running: [...running.writes, ...running.leaks] }, { stopped: [], running: [] },
       'copies raced into the host through the shared volume');
-    assert.ok(stopped.puts > 5 && stopped.gets > 5 && running.puts > 5 && running.gets > 5,
+    assert.ok(stopped.puts >= 3 && stopped.gets >= 3 && running.puts >= 3 && running.gets >= 3,
       `copies that went through: stopped ${stopped.puts} in, ${stopped.gets} out; running ${running.puts} in, ${running.gets} out`);
     passed++;
   });
