@@ -398,6 +398,11 @@ export class ContainerService {
     return dirs.length ? dirs : [join(c.dir, 'empty')];
   }
 
+  /** The architecture the container's image is built for (its seccomp filter's); undefined when the image is gone. */
+  private imageArch(c: Container): string | undefined {
+    try { return this.images.store.resolve(c.rec.Image).config.architecture; } catch { return undefined; }
+  }
+
   /** What the network service sees of a container (its record's network state, live). */
   netOf(c: Container): NetContainer {
     const r = c.rec;
@@ -810,6 +815,7 @@ export class ContainerService {
         resources: ociResources(hc as ResourceFields, blockDevice),
         rlimits: ociRlimits(hc as ResourceFields),
         ...securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt),
+        imageArch: this.imageArch(c),
         devices: ((hc.Devices ?? []) as { PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }[]).map((d) => ({
           pathOnHost: d.PathOnHost ?? '', pathInContainer: d.PathInContainer || d.PathOnHost || '', permissions: d.CgroupPermissions || 'rwm',
         })),

@@ -17,7 +17,21 @@
 // The default profile denies everything it does not name with EPERM; runc makes every syscall
 // numbered above the newest one the filter names fail with ENOSYS instead, so a kernel's new
 // syscalls are refused in a way libc falls back from. Start latency: expanding the default profile
-// walks ~450 names, so the result is cached per capability set and frozen (callers share it).
+// walks ~450 names, so the result is cached per capability set and architecture, and frozen
+// (callers share it).
+//
+// Architectures (where Berth differs from dockerd on purpose): moby's default profile lists the
+// native architecture and all its sub-architectures (x86_64, x86, x32 on an amd64 host), so that
+// a 32-bit binary in any container makes its syscalls through the 32-bit ABI under the same rules.
+// runc (libseccomp) compiles the filter at every start, once per listed architecture: three cost
+// ~25 ms of CPU per `docker run` where one costs ~8 ms. Berth's default filter lists only what the
+// container's image is built for (defaultArchitectures): the native architecture, plus the
+// sub-architecture the image names (a linux/386 image on amd64 gets x86 too, linux/arm on arm64
+// gets arm). A syscall through an architecture the filter does not list meets libseccomp's
+// bad-architecture action, which runc 1.1 leaves at its default, SCMP_ACT_KILL (the thread, and
+// with it a single-threaded process, dies of SIGSYS): refused, never allowed, so the filter stays
+// an allow-list. So a 32-bit binary (or `int 0x80`) inside an amd64 image is killed where Docker
+// runs it. A profile of one's own (seccomp=<file>) keeps every architecture it names.
 import os from 'node:os';
 import { InvalidParameter } from '../errors.ts';
 import type { Seccomp, SeccompRule } from '../types/oci-runtime.ts';
@@ -41,6 +55,16 @@ const NODE_TO_NATIVE: Record<string, string> = {
 const NATIVE_TO_SECCOMP: Record<string, string> = {
   x86: 'SCMP_ARCH_X86', amd64: 'SCMP_ARCH_X86_64', arm: 'SCMP_ARCH_ARM', arm64: 'SCMP_ARCH_AARCH64',
   ppc64le: 'SCMP_ARCH_PPC64LE', riscv64: 'SCMP_ARCH_RISCV64', s390x: 'SCMP_ARCH_S390X', mipsel: 'SCMP_ARCH_MIPSEL',
+};
+
+/**
+ * An image's architecture (the config's `architecture`, GOARCH spelling) as a libseccomp
+ * architecture; moby's archMap names are the keys' counterparts.
+ */
+const IMAGE_TO_SECCOMP: Record<string, string> = {
+  amd64: 'SCMP_ARCH_X86_64', '386': 'SCMP_ARCH_X86', arm64: 'SCMP_ARCH_AARCH64', arm: 'SCMP_ARCH_ARM',
+  ppc64le: 'SCMP_ARCH_PPC64LE', s390x: 'SCMP_ARCH_S390X', s390: 'SCMP_ARCH_S390', riscv64: 'SCMP_ARCH_RISCV64',
+  mips64le: 'SCMP_ARCH_MIPSEL64', mipsle: 'SCMP_ARCH_MIPSEL', mips64: 'SCMP_ARCH_MIPS64', mips: 'SCMP_ARCH_MIPS',
 };
 
 function parseKernel(release: string): [number, number] {
@@ -110,16 +134,38 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-// Containers mostly share a handful of capability sets (the default, +SYS_ADMIN, …): one entry each.
+/**
+ * The architectures the default filter lists for a container whose image is built for
+ * `imageArch` (see the header): the host's native architecture, which runc needs listed to add
+ * its ENOSYS stub and libseccomp adds anyway, and the image's when it is one of the native
+ * architecture's sub-architectures in the profile's archMap. A foreign image (arm64 on an amd64
+ * host) runs through a binfmt emulator, which makes the native architecture's syscalls; an image
+ * that names no architecture is taken as native. A host the archMap does not know gets no list,
+ * as in moby (libseccomp's native architecture only).
+ */
+export function defaultArchitectures(p: Profile, imageArch: string | undefined, host: SeccompHost = hostSeccomp): string[] {
+  const native = NATIVE_TO_SECCOMP[host.arch];
+  const entry = native ? p.archMap?.find((a) => a.architecture === native) : undefined;
+  if (!entry) return [...(p.architectures ?? [])];
+  const image = imageArch ? IMAGE_TO_SECCOMP[imageArch] : undefined;
+  return image && image !== entry.architecture && entry.subArchitectures?.includes(image) ? [entry.architecture, image] : [entry.architecture];
+}
+
+// Containers mostly share a handful of capability sets (the default, +SYS_ADMIN, …) and one or
+// two architectures: one entry each.
 const defaultCache = new Map<string, Seccomp>();
 const DEFAULT_CACHE_MAX = 64;
 
-/** Docker's default filter for a container with these capabilities; cached and frozen. */
-export function defaultSeccomp(caps: readonly string[]): Seccomp {
-  const key = [...caps].sort().join(',');
+/**
+ * Docker's default filter for a container with these capabilities whose image is built for
+ * `imageArch` (GOARCH spelling; undefined: native); cached and frozen.
+ */
+export function defaultSeccomp(caps: readonly string[], imageArch?: string): Seccomp {
+  const architectures = defaultArchitectures(DEFAULT_PROFILE, imageArch);
+  const key = `${architectures.join(',')}/${[...caps].sort().join(',')}`;
   let s = defaultCache.get(key);
   if (!s) {
-    s = deepFreeze(expandProfile(DEFAULT_PROFILE, caps)!);
+    s = deepFreeze({ ...expandProfile(DEFAULT_PROFILE, caps)!, architectures });
     if (defaultCache.size >= DEFAULT_CACHE_MAX) defaultCache.delete(defaultCache.keys().next().value!);
     defaultCache.set(key, s);
   }
@@ -175,10 +221,12 @@ export function parseProfile(json: string): Profile {
 /**
  * The filter a container runs under (see the table at the top). `profile` is the value of
  * `--security-opt seccomp=`: unconfined, builtin, a profile's JSON, or undefined for the default.
+ * `imageArch`: the architecture the container's image is built for, which narrows the default
+ * filter's architectures (defaultArchitectures); a profile of one's own keeps its own.
  */
-export function containerSeccomp(profile: string | undefined, caps: readonly string[], privileged: boolean): Seccomp | undefined {
+export function containerSeccomp(profile: string | undefined, caps: readonly string[], privileged: boolean, imageArch?: string): Seccomp | undefined {
   if (profile === 'unconfined') return undefined;
   if (profile && profile !== 'builtin') return expandProfile(parseProfile(profile), caps);
   if (privileged && !profile) return undefined;
-  return defaultSeccomp(caps);
+  return defaultSeccomp(caps, imageArch);
 }

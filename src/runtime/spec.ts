@@ -63,6 +63,8 @@ export interface SpecInput {
   rlimits?: { type: string; soft: number; hard: number }[];
   /** `unconfined`, a profile's JSON (`--security-opt seccomp=…`), or the default filter when absent. */
   seccomp?: string;
+  /** The image's architecture (GOARCH spelling): the default seccomp filter lists only what it needs. */
+  imageArch?: string;
   /** `--security-opt apparmor=<profile>`; applied only where the host has AppArmor (runtime/apparmor.ts). */
   apparmor?: string;
   noNewPrivileges?: boolean;
@@ -172,7 +174,7 @@ export async function buildSpec(input: SpecInput): Promise<Spec> {
     if (!dev) throw new InvalidParameter(`error gathering device information while adding custom device "${d.pathOnHost}": not a device node`);
     return { dev, access: d.permissions || 'rwm' };
   });
-  const seccomp = containerSeccomp(input.seccomp, caps, input.privileged ?? false);
+  const seccomp = containerSeccomp(input.seccomp, caps, input.privileged ?? false, input.imageArch);
   const namespaces: Namespace[] = [{ type: 'mount' }];
   if (input.pidMode !== 'host') namespaces.push(input.pidPath ? { type: 'pid', path: input.pidPath } : { type: 'pid' });
   if (input.ipcMode !== 'host') namespaces.push(input.ipcPath ? { type: 'ipc', path: input.ipcPath } : { type: 'ipc' });

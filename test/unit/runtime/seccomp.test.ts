@@ -2,7 +2,8 @@
 // container (moby daemon/seccomp_linux.go WithSeccomp), without runc: what the OCI spec gets.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerSeccomp, defaultSeccomp, expandProfile, parseProfile, type SeccompHost } from '../../../src/runtime/seccomp.ts';
+import { containerSeccomp, defaultArchitectures, defaultSeccomp, expandProfile, parseProfile, type SeccompHost } from '../../../src/runtime/seccomp.ts';
+import { DEFAULT_PROFILE } from '../../../src/runtime/seccomp-default.ts';
 import { containerAppArmor } from '../../../src/runtime/apparmor.ts';
 import { securityOptions } from '../../../src/engine/resources.ts';
 import type { Seccomp } from '../../../src/types/oci-runtime.ts';
@@ -17,13 +18,13 @@ function allowed(s: Seccomp, name: string): boolean {
 }
 
 describe('the default seccomp profile', () => {
-  it('is an allow-list: EPERM by default, the native architectures only', () => {
+  it('is an allow-list: EPERM by default, the native architecture only', () => {
     const s = expandProfile(parseProfile(JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1 })), DOCKER_CAPS, amd64)!;
     assert.equal(s.defaultAction, 'SCMP_ACT_ERRNO');
     const d = defaultSeccomp(DOCKER_CAPS);
     assert.equal(d.defaultAction, 'SCMP_ACT_ERRNO');
     assert.equal(d.defaultErrnoRet, 1);
-    if (process.arch === 'x64') assert.deepEqual(d.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+    if (process.arch === 'x64') assert.deepEqual(d.architectures, ['SCMP_ARCH_X86_64']);
     for (const name of ['read', 'write', 'execve', 'getpid', 'clock_gettime']) assert.ok(allowed(d, name), name);
     for (const name of ['io_uring_setup', 'io_uring_enter', 'io_uring_register', 'keyctl', 'add_key', 'kexec_load', 'userfaultfd', 'mount', 'unshare', 'bpf', 'kcmp']) {
       assert.ok(!allowed(d, name), `${name} is not allowed to a default container`);
@@ -57,10 +58,54 @@ describe('the default seccomp profile', () => {
     assert.ok(!allowed(defaultSeccomp(DOCKER_CAPS.filter((c) => c !== 'CAP_SYS_CHROOT')), 'chroot'));
   });
 
-  it('is built once per capability set and shared frozen', () => {
+  it('is built once per capability set and architecture list, and shared frozen', () => {
     const a = defaultSeccomp(DOCKER_CAPS);
     assert.equal(defaultSeccomp([...DOCKER_CAPS].reverse()), a);
     assert.ok(Object.isFrozen(a) && Object.isFrozen(a.syscalls) && Object.isFrozen(a.syscalls![0]));
+    if (process.arch !== 'x64') return;
+    assert.equal(defaultSeccomp(DOCKER_CAPS, 'amd64'), a, 'an amd64 image on amd64 is the native filter');
+    const i386 = defaultSeccomp(DOCKER_CAPS, '386');
+    assert.notEqual(i386, a);
+    assert.deepEqual(i386.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']);
+    assert.deepEqual(i386.syscalls, a.syscalls, 'the same rules');
+    assert.equal(defaultSeccomp(DOCKER_CAPS, '386'), i386);
+  });
+
+  // runc (libseccomp) compiles the filter at every start, once per listed architecture; a
+  // syscall through an architecture not listed is killed (libseccomp's bad-arch action).
+  it('lists the host\'s native architecture and, of its sub-architectures, only the one the image is built for', () => {
+    const cases: [host: string, image: string | undefined, want: string[]][] = [
+      ['amd64', 'amd64', ['SCMP_ARCH_X86_64']],
+      ['amd64', undefined, ['SCMP_ARCH_X86_64']],
+      ['amd64', '', ['SCMP_ARCH_X86_64']],
+      ['amd64', '386', ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']],
+      // foreign images run through a binfmt emulator, which makes the host's syscalls
+      ['amd64', 'arm64', ['SCMP_ARCH_X86_64']],
+      ['amd64', 'arm', ['SCMP_ARCH_X86_64']],
+      ['amd64', 'weird', ['SCMP_ARCH_X86_64']],
+      ['arm64', 'arm64', ['SCMP_ARCH_AARCH64']],
+      ['arm64', 'arm', ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']],
+      ['arm64', 'amd64', ['SCMP_ARCH_AARCH64']],
+      ['s390x', 's390', ['SCMP_ARCH_S390X', 'SCMP_ARCH_S390']],
+      ['riscv64', 'riscv64', ['SCMP_ARCH_RISCV64']],
+      // no archMap entry for the host (moby's default.json has none for ppc64le): libseccomp's native only
+      ['ppc64le', 'ppc64le', []],
+    ];
+    for (const [arch, image, want] of cases) {
+      assert.deepEqual(defaultArchitectures(DEFAULT_PROFILE, image, { arch, kernel: [6, 1] }), want, `${arch} host, ${image} image`);
+    }
+    // X32 (which no image platform names) is never listed by the default filter.
+    assert.ok(!JSON.stringify(defaultSeccomp(DOCKER_CAPS, '386')).includes('X32'));
+  });
+
+  it('a profile of one\'s own keeps every architecture it names, whatever the image', () => {
+    const own = JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', archMap: DEFAULT_PROFILE.archMap, syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] });
+    const listed = JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'] });
+    if (process.arch === 'x64') {
+      assert.deepEqual(containerSeccomp(own, DOCKER_CAPS, false, 'amd64')!.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+    }
+    assert.deepEqual(containerSeccomp(listed, DOCKER_CAPS, false, 'amd64')!.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32']);
+    assert.deepEqual(containerSeccomp('builtin', DOCKER_CAPS, false, '386')!.architectures, defaultArchitectures(DEFAULT_PROFILE, '386'));
   });
 });
 
