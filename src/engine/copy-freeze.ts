@@ -4,14 +4,18 @@
 // berthd works on a container's files from the host, as root, by host paths. A process inside a
 // running container can swap a directory for a symlink between the moment berthd resolved a path
 // inside the root and the moment it opens what is below it, and the host's `/` is then where the
-// kernel goes. moby closes this by doing the copy chrooted into the container's root, in a private
-// mount namespace (daemon/containerfs_linux.go); Node has no chroot, and a helper process would
-// have to be started inside the container's root, which holds only what the image put there. So
-// Berth freezes the container for the copy instead, the remedy moby shipped first (runc pause):
+// kernel goes. moby closes this by doing the copy chrooted into the container's root
+// (chrootarchive since 19.03.1; in a private mount namespace since 24, daemon/containerfs_linux.go).
+// Node has no chroot, and a helper process would have to be started inside the container's root,
+// which holds only what the image put there. So Berth freezes the container for the copy instead
+// (runc pause, the cgroup freezer):
 // a frozen process cannot rename, link or unlink anything, so the tree berthd resolved is the
 // tree it reads and writes, and the path checks of container-archive.ts and extract.ts hold for
-// the whole copy. The archive code also opens every file and directory without following a
-// final symlink (extract.ts, pack.ts), which holds whatever a process outside the freeze does.
+// the whole copy. Every running container that shares a mount with the copied one is frozen too
+// (container-archive.ts), or a neighbour could swap a directory of a shared volume. The archive
+// code also never follows a symlink at an entry's own name (extract.ts, pack.ts); that is defence
+// in depth: only the freeze keeps the directories above the entry still. Host processes are not
+// frozen: they are trusted, as they are for moby.
 //
 // Protocol. `withFrozen(svc, containers, fn)` is called with the copied container's lock held
 // (inside withRootfs), so a user's pause, unpause, stop or restart of that container waits for

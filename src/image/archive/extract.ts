@@ -6,8 +6,13 @@
 //
 // Nothing is ever written outside the directory: names are normalised and `..` refused, and
 // every parent directory is checked to be a real directory (not a symlink or anything this or
-// an earlier archive planted) before an entry is written under it.
-import { mkdir, symlink, link, chown, lchown, chmod, utimes, lutimes, rm, lstat, open, readdir, type FileHandle } from 'node:fs/promises';
+// an earlier archive planted) before an entry is written under it. No step follows a symlink at
+// the entry's own name either (O_EXCL creates, O_NOFOLLOW opens, lchown, lutimes, `chown -h`,
+// `setfattr -h`). These checks hold for a tree nobody else changes meanwhile: a running
+// container's is frozen for the copy (engine/copy-freeze.ts), since a check by path cannot
+// outlast a rename by a process working in the same tree.
+import { mkdir, symlink, link, lchown, lutimes, rm, lstat, open, readdir, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -123,7 +128,7 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
       const st = await lstat(p).catch(() => undefined);
       if (!st) {
         await mkdir(p, { mode: 0o755 });
-        if (shift.uid || shift.gid) await chown(p, shift.uid, shift.gid);
+        if (shift.uid || shift.gid) await lchown(p, shift.uid, shift.gid);
         created.add(cur);
       }
       else if (st.isSymbolicLink()) refuse(entry, `refusing to write through symlink ${cur}`);
@@ -229,13 +234,22 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
         case 'directory':
           entry.resume();
           if (keptDir) {
-            await chown(target, own.uid, own.gid);
-            await chmod(target, mode);
+            // Through a handle that is the directory lstat saw, never what a symlink there points at.
+            const dh = await open(target, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+            try {
+              await dh.chown(own.uid, own.gid);
+              await dh.chmod(mode);
+            } finally {
+              await dh.close();
+            }
           } else {
             await mkdir(target, { mode });
             created.add(name);
-            if (own.uid !== EUID || own.gid !== EGID) await chown(target, own.uid, own.gid);
-            if (!umaskExact(mode)) await chmod(target, mode);
+            if (own.uid !== EUID || own.gid !== EGID) await lchown(target, own.uid, own.gid);
+            if (!umaskExact(mode)) {
+              const dh = await open(target, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+              await dh.chmod(mode).finally(() => dh.close());
+            }
           }
           dirs.add(name);
           dirTimes.push({ path: target, mtime });
@@ -294,12 +308,12 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
         case 'block-device':
           entry.resume();
           special.push(`mknod -m ${mode.toString(8)} ${shellQuote(target)} ${h.type === 'block-device' ? 'b' : 'c'} ${h.devmajor ?? 0} ${h.devminor ?? 0}`);
-          special.push(`chown ${own.uid}:${own.gid} ${shellQuote(target)}`);
+          special.push(`chown -h ${own.uid}:${own.gid} ${shellQuote(target)}`);
           break;
         case 'fifo':
           entry.resume();
           special.push(`mkfifo -m ${mode.toString(8)} ${shellQuote(target)}`);
-          special.push(`chown ${own.uid}:${own.gid} ${shellQuote(target)}`);
+          special.push(`chown -h ${own.uid}:${own.gid} ${shellQuote(target)}`);
           break;
         default:
           entry.resume();
@@ -327,10 +341,10 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
       for (const [k, v] of list) dump += `${attrQuote(k)}=0x${v.toString('hex')}\n`;
       dump += '\n';
     }
-    await run('setfattr', ['--restore=-'], { input: dump, timeoutMs: 120_000 }).catch((e: Error) => {
+    await run('setfattr', ['-h', '--restore=-'], { input: dump, timeoutMs: 120_000 }).catch((e: Error) => {
       throw new InvalidParameter(`cannot apply extended attributes: ${e.message}`);
     });
   }
-  for (const d of dirTimes.reverse()) await utimes(d.path, d.mtime, d.mtime).catch(() => {});
+  for (const d of dirTimes.reverse()) await lutimes(d.path, d.mtime, d.mtime).catch(() => {});
   return { size, entries };
 }

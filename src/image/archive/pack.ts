@@ -3,8 +3,8 @@
 // type keeps its mode, owner, mtime and xattrs; hard links stay links; entries are sorted, so
 // the same tree gives the same bytes. In layer mode overlay's whiteouts (0:0 char devices) and
 // opaque dirs (trusted.overlay.opaque=y) become the OCI `.wh.` entries.
-import { lstat, readdir, readlink, readFile } from 'node:fs/promises';
-import { createReadStream, type Stats } from 'node:fs';
+import { lstat, readdir, readlink, open } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +24,12 @@ export interface PackOptions {
 }
 
 const OVERLAY_XATTR = 'trusted.overlay.';
+/**
+ * Files are opened without following a symlink at their name: what lstat saw as a file is read,
+ * never what a symlink put there later points at. (A running container's tree is frozen while it
+ * is packed, engine/copy-freeze.ts: a check by path cannot outlast renames in the same tree.)
+ */
+const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 /** Files up to this size are read whole, ahead of time, this many entries ahead. */
 const PREFETCH_MAX = 256 * 1024;
 const PREFETCH_WINDOW = 32;
@@ -32,6 +38,15 @@ patchTarStreamPax();
 
 function devNumbers(rdev: number): { devmajor: number; devminor: number } {
   return { devmajor: ((rdev >> 8) & 0xfff) | Math.floor(rdev / 2 ** 32) & ~0xfff, devminor: (rdev & 0xff) | ((rdev >> 12) & ~0xff) };
+}
+
+async function readNoFollow(p: string): Promise<Buffer> {
+  const fh = await open(p, READ_NOFOLLOW);
+  try {
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Undoes getfattr's octal quoting of paths and names. */
@@ -118,7 +133,7 @@ export function packDirectory(root: string, o: PackOptions = {}): Readable {
       } else {
         if (st.nlink > 1) inodes.set(key, name);
         if (data && data.length === st.size) await addBuffer({ ...common, ...withPax, type: 'file', size: st.size }, data);
-        else await add({ ...common, ...withPax, type: 'file', size: st.size }, st.size ? createReadStream(p, { highWaterMark: 1024 * 1024, end: st.size - 1 }) : undefined);
+        else await add({ ...common, ...withPax, type: 'file', size: st.size }, st.size ? (await open(p, READ_NOFOLLOW)).createReadStream({ highWaterMark: 1024 * 1024, end: st.size - 1 }) : undefined);
       }
     } else if (st.isCharacterDevice() && st.rdev === 0 && o.layer) {
       const slash = name.lastIndexOf('/');
@@ -152,7 +167,7 @@ export function packDirectory(root: string, o: PackOptions = {}): Readable {
     // entries still go into the archive in order.
     const load = async ([r, p]: [string, string]): Promise<{ r: string; p: string; st: Stats; data?: Buffer }> => {
       const s = await lstat(p);
-      const data = s.isFile() && s.size > 0 && s.size <= PREFETCH_MAX && s.nlink === 1 ? await readFile(p).catch(() => undefined) : undefined;
+      const data = s.isFile() && s.size > 0 && s.size <= PREFETCH_MAX && s.nlink === 1 ? await readNoFollow(p).catch(() => undefined) : undefined;
       return { r, p, st: s, data };
     };
     const window: Promise<{ r: string; p: string; st: Stats; data?: Buffer }>[] = [];
