@@ -4,9 +4,9 @@
 // bounded. Lines are numbered so a gap shows.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { TestDaemon, makeBusybox } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, sleep } from '../../helpers/daemon.ts';
 
 const PAD = 'x'.repeat(100);
 const LINES = 1_000_000;
@@ -79,5 +79,41 @@ describe('hostile container: a log flood keeps the whole retention window', () =
       await d.docker(['rm', c.name]);
     }
     assert.ok(Date.now() - t0 < 50_000, `took ${Date.now() - t0} ms`);
+  });
+  // berthd stalled (swapped out, starved of CPU, a long GC) while a container floods: conmon
+  // must not cut on its own and drop the files berthd had no time to keep. Each stall is
+  // SIGSTOP for 150 ms, far less than conmon's safety net takes to fill.
+  it('berthd stalled again and again during a flood (1m × 3): no line of the window is lost', { timeout: 60_000 }, async () => {
+    const pid = Number(readFileSync(`${d.execRoot}/berthd.pid`, 'utf8').trim());
+    assert.ok(pid > 1);
+    const r = await d.docker(['run', '-d', '--name', 'flood-stall', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', `sleep 0.5; ${flood}`]);
+    assert.equal(r.code, 0, r.stderr);
+    const logPath = (await d.docker(['inspect', '-f', '{{.LogPath}}', 'flood-stall'])).stdout.trim();
+    let stalls = 0;
+    try {
+      await sleep(500);
+      const deadline = Date.now() + 30_000;
+      // While it writes (the file keeps changing), at most 40 stalls.
+      for (let last = ''; stalls < 40 && Date.now() < deadline; stalls++) {
+        process.kill(pid, 'SIGSTOP');
+        await sleep(150);
+        process.kill(pid, 'SIGCONT');
+        await sleep(30);
+        const now = JSON.stringify(logFiles(logPath));
+        if (now === last && stalls > 5) break;
+        last = now;
+      }
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const w = await d.docker(['wait', 'flood-stall'], { timeoutMs: 30_000 });
+    assert.equal(w.stdout.trim(), '0', w.stderr);
+    const l = await d.docker(['logs', 'flood-stall'], { timeoutMs: 30_000 });
+    assert.equal(l.code, 0, l.stderr);
+    const seen = contiguous(l.stdout);
+    const what = `${seen.count} lines (${seen.first}..${seen.last}, ${seen.bytes} bytes of log) after ${stalls} stalls in ${JSON.stringify(logFiles(logPath))}`;
+    assert.equal(seen.last, LINES, what);
+    assert.ok(seen.bytes >= 2 * 1_000_000, `only ${what}`);
+    await d.docker(['rm', 'flood-stall']);
   });
 });
