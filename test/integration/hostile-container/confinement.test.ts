@@ -9,10 +9,11 @@
 // one the filter names fails with ENOSYS, so an unknown new syscall is refused, and libc falls back.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestDaemon, makeBusybox, ok, repo, runCmd } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, ok, repo, runBuffer, runCmd } from '../../helpers/daemon.ts';
 
 type Answers = Record<string, string>;
 
@@ -133,6 +134,55 @@ describe('a hostile container against the seccomp filter and --security-opt', ()
       `seccomp=${JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', includes: { minKernel: '6' } }] })}`] } });
     assert.equal(bad.status, 400);
     assert.match(bad.json().message, /invalid kernel version/);
+  });
+
+  // Berth's default filter lists only the architectures the image is built for (runc compiles the
+  // filter once per listed architecture at every start); a syscall through another architecture
+  // meets libseccomp's bad-architecture action, which runc 1.1 leaves at KILL: the probe's
+  // `int 0x80` (the i386 ABI from a 64-bit binary) dies of SIGSYS, exit 128 + 31. Docker lists
+  // x86 and x32 for every container on amd64 and answers the i386 getpid. Never a success here.
+  it('a 32-bit syscall in an amd64 image is killed by SIGSYS; a linux/386 image gets x86 under the same allow-list; a profile of one\'s own keeps its architectures', async (t) => {
+    if (skip) return t.skip(skip);
+    if (process.arch !== 'x64') return t.skip('int 0x80 is the x86 ABI: amd64 hosts only');
+    const int80 = (args: string[], image = 'busybox') =>
+      d.docker(['run', '--rm', '-e', 'SECCOMP_PROBE=1', '-v', `${dir}:/probe:ro`, ...args, image, '/probe/seccomp-probe', 'int80'], { timeoutMs: 30_000 });
+    // The same busybox rootfs, its config saying linux/386 (docker load of a hand-made archive).
+    const img = join(dir, 'i386-image');
+    mkdirSync(img);
+    const layer = await runBuffer('bash', [join(repo, 'scripts/busybox-image.sh')]);
+    writeFileSync(join(img, 'layer.tar'), layer);
+    const config = JSON.stringify({
+      architecture: '386', os: 'linux', created: '2024-01-01T00:00:00Z', config: { Cmd: ['sh'] },
+      rootfs: { type: 'layers', diff_ids: [`sha256:${createHash('sha256').update(layer).digest('hex')}`] },
+    });
+    const configName = `${createHash('sha256').update(config).digest('hex')}.json`;
+    writeFileSync(join(img, configName), config);
+    writeFileSync(join(img, 'manifest.json'), JSON.stringify([{ Config: configName, RepoTags: ['confine-i386:latest'], Layers: ['layer.tar'] }]));
+    await ok(d.docker(['load'], { input: await runBuffer('tar', ['-C', img, '-c', '.']) }));
+    assert.equal(await ok(d.docker(['image', 'inspect', '-f', '{{.Architecture}}', 'confine-i386'])), '386\n');
+
+    const file = join(dir, 'own-archmap.json');
+    writeFileSync(file, JSON.stringify({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] }],
+      syscalls: [{ names: ['keyctl'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+    }));
+    const [plain, i386, unconfined, own] = await Promise.all([
+      int80([]), int80([], 'confine-i386'), int80(['--security-opt', 'seccomp=unconfined']), int80(['--security-opt', `seccomp=${file}`]),
+    ]);
+    // Without a filter the kernel answers: this host runs i386 syscalls (CONFIG_IA32_EMULATION).
+    if (!/int80-getpid ok/.test(unconfined.stdout)) return t.skip(`this kernel refuses the i386 ABI: ${unconfined.stdout}${unconfined.stderr}`);
+    assert.match(unconfined.stdout, /^int80-start\nint80-getpid ok\nint80-keyctl ok\n$/);
+    // amd64 image, default filter: killed at the first 32-bit call, nothing after int80-start.
+    assert.equal(plain.stdout, 'int80-start\n', `${plain.stdout}${plain.stderr}`);
+    assert.equal(plain.code, 128 + 31, 'killed by SIGSYS (libseccomp\'s bad-arch action), neither allowed nor an errno');
+    // linux/386 image: x86 is listed, under the same rules (getpid allowed, keyctl refused).
+    assert.equal(i386.code, 0, i386.stderr);
+    assert.equal(i386.stdout, 'int80-start\nint80-getpid ok\nint80-keyctl EPERM\n');
+    // A profile of one's own keeps every architecture its archMap names: x86 listed, keyctl not named.
+    assert.equal(own.code, 0, own.stderr);
+    assert.equal(own.stdout, 'int80-start\nint80-getpid ok\nint80-keyctl EPERM\n');
+    await ok(d.docker(['rmi', 'confine-i386']));
   });
 
   it('apparmor= is kept and not applied on a host without AppArmor, as dockerd does; docker info says which confinement is used', async (t) => {
