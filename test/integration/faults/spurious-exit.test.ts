@@ -6,9 +6,10 @@
 // second, with restart policy `always`, with a small rotating json-file log they keep writing,
 // and one whose name is a prefix of the load's names — run while clients start and auto-remove
 // short `run --rm` containers, `run -d` + `rm -f` containers named after the sleepers, and stop
-// and kill others; berthd is restarted (SIGTERM, live restore) in the middle. Every second each
-// sleeper must still run with the PID it started with, and afterwards the event log must hold no
-// `die` for any sleeper. Bounded: the load stops after LOAD_MS whatever it reached.
+// and kill others, pause, commit and cp out of sleepers; berthd is restarted (SIGTERM, live
+// restore) in the middle. Every second each sleeper must still run (or be paused) with the PID it
+// started with, and afterwards the event log must hold no `die` for any sleeper. Bounded: the
+// load stops after LOAD_MS whatever it reached.
 //
 // A second test puts the symptom itself in front of berthd: exit files that say 0 (and an empty
 // one) for running containers, as a previous run's file seen late or a stray writer would leave.
@@ -77,7 +78,7 @@ describe('no container exits without a cause, under load and across a berthd res
         for (const s of sleepers) {
           const c = byId.get(s.id!);
           if (!c) problems.push(`${s.name} is gone (${new Date().toISOString()})`);
-          else if (c.State !== 'running') problems.push(`${s.name} is ${c.State}: ${c.Status} (${new Date().toISOString()})`);
+          else if (c.State !== 'running' && c.State !== 'paused') problems.push(`${s.name} is ${c.State}: ${c.Status} (${new Date().toISOString()})`);
         }
         if (problems.length) return;
       }
@@ -85,11 +86,34 @@ describe('no container exits without a cause, under load and across a berthd res
 
     // Short containers through the CLI's run --rm path (attach, wait, auto-remove), in parallel.
     const client = async (k: number): Promise<void> => {
-      for (let i = k; i < SHORT_RUNS && Date.now() < deadline && !problems.length; i += CLIENTS) {
+      // (i moves on only when a step ran: none is skipped while berthd restarts)
+      for (let i = k; i < SHORT_RUNS && Date.now() < deadline && !problems.length;) {
         if (restarting) { await sleep(200); continue; }
-        switch (i % 5) {
+        switch (i % 8) {
           case 0: case 1: case 2:
             await d.docker(['run', '--rm', 'busybox', 'true'], { timeoutMs: 20_000 });
+            break;
+          case 5: {
+            // A sleeper frozen and thawed (pause is not a stop: its sleep must go on).
+            const s = sleepers[i % sleepers.length]!;
+            if ((await d.docker(['pause', s.id!], { timeoutMs: 20_000 })).code === 0) {
+              await sleep(100);
+              for (const end = Date.now() + 20_000; Date.now() < end;) {
+                if ((await d.docker(['unpause', s.id!], { timeoutMs: 20_000 })).code === 0) break;
+                await sleep(200);
+              }
+            }
+            break;
+          }
+          case 6: {
+            // commit pauses the container while it reads its files; cp out may freeze it too.
+            const s = sleepers[i % sleepers.length]!;
+            await d.docker(['commit', s.id!, `${P}-img${i}`], { timeoutMs: 20_000 });
+            await d.docker(['rmi', `${P}-img${i}`], { timeoutMs: 20_000 });
+            break;
+          }
+          case 7:
+            await d.docker(['cp', `${sleepers[i % sleepers.length]!.id!}:/etc/hostname`, '-'], { timeoutMs: 20_000 });
             break;
           case 3: {
             // A container whose name starts with a sleeper's name: stopped, then removed by name.
@@ -107,6 +131,7 @@ describe('no container exits without a cause, under load and across a berthd res
           }
         }
         shortDone++;
+        i += CLIENTS;
       }
     };
     const restart = (async () => {
@@ -118,7 +143,9 @@ describe('no container exits without a cause, under load and across a berthd res
       await d.start();
       restarting = false;
     })();
+    const t0 = Date.now();
     await Promise.all([...Array.from({ length: CLIENTS }, (_, k) => client(k)), restart]);
+    if (process.env.SPURIOUS_DEBUG) console.log(`load: ${shortDone} steps in ${Date.now() - t0} ms`);
     // A few more seconds of watching after the load: an exit the load caused late still shows.
     await sleep(3000);
     stopLoad = true;
