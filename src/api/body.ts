@@ -25,7 +25,7 @@ export const JSON_BODY_LIMIT = 8 * 1024 * 1024;
 export const HIJACK_BODY_LIMIT = 64 * 1024;
 /** Above this size a body needs a slot to be read. */
 export const LARGE_BODY = 1024 * 1024;
-export const MAX_LARGE_BODIES = 4;
+export const MAX_LARGE_BODIES = 2;
 export const SLOT_WAIT_MS = 10_000;
 export const BODY_DEADLINE_MS = 60_000;
 

@@ -4,6 +4,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { Logger } from '../util/log.ts';
 import { NotFound, InvalidParameter } from '../errors.ts';
 import type { Router, HttpHandler, HijackHandler, HijackContext } from './router.ts';
@@ -66,6 +67,27 @@ function serve<S extends http.Server>(server: S, router: Router, log: Logger): S
   return server;
 }
 
+/**
+ * Closes a connection whose request body was not read the way Go's server does (a lingering
+ * close): our answer and a FIN first, then a short wait, reading and dropping what the client
+ * still sends, before the socket goes. Closing at once with unread bytes makes the kernel send a
+ * reset, and a client still uploading would lose the answer (413) that says why.
+ */
+function lingerOnClose(socket: Socket): void {
+  const s = socket as Socket & { destroySoon?: () => void };
+  const limit = socket.bytesRead + LINGER_BYTES;
+  s.destroySoon = () => {
+    if (socket.writable) socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.on('data', () => { if (socket.bytesRead > limit) socket.destroy(); });
+    socket.once('close', () => clearTimeout(timer));
+    socket.resume();
+  };
+}
+
+const LINGER_MS = 500;
+const LINGER_BYTES = 4 * 1024 * 1024;
+
 function route(router: Router, method: string, url: string): { handler: HttpHandler | HijackHandler; hijack: boolean; params: Record<string, string>; query: URLSearchParams; apiVersion: string } {
   // Prefixed, not resolved against a base: a path starting with `//` is not a host.
   let u: URL;
@@ -99,7 +121,12 @@ async function handle(router: Router, log: Logger, req: IncomingMessage, res: Se
     logError(log, err, `${req.method} ${req.url}`);
     // A body left unread (refused before it was read, or cut at its limit) is not drained: the
     // connection closes after the answer, so a refused 600 MB upload costs nothing more.
-    if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+    if (!req.complete && !res.headersSent) {
+      res.setHeader('Connection', 'close');
+      // (req.socket is gone once a cut-off body destroyed req; the response still has it)
+      const sock = res.socket ?? req.socket;
+      if (sock) lingerOnClose(sock);
+    }
     sendError(res, err, !jsonErrors(requestedVersion(req.url ?? '/')));
   }
 }
