@@ -3,8 +3,8 @@
 // container's root: symlinks, absolute or relative, never lead out of it.
 //
 // A running container is frozen for the whole call, from the path's resolution to the last byte
-// of the archive, and so is every running container that shares one of its mounts (copy-freeze.ts
-// says why and how): otherwise their processes could swap a resolved directory for a symlink to
+// of the archive, and so is every running container that shares one of its mounts or its PID
+// namespace (copy-freeze.ts says why and how): otherwise their processes could swap a resolved directory for a symlink to
 // the host's `/` halfway (CVE-2018-15664), and berthd, root on the host, would write or read host
 // files.
 import { lstat, realpath } from 'node:fs/promises';
@@ -98,18 +98,26 @@ function mountSources(c: Container): string[] {
   return (c.rec.Mounts ?? []).filter((m) => (m.Type === 'bind' || m.Type === 'volume') && m.Source).map((m) => posix.normalize(m.Source));
 }
 
+/** The container whose PID namespace c's processes live in (`--pid container:X` joins X's). */
+function pidNamespaceOf(c: Container): string {
+  const mode = c.rec.HostConfig.PidMode ?? '';
+  return mode.startsWith('container:') ? mode.slice('container:'.length) : c.rec.Id;
+}
+
 /**
- * The containers whose processes could change what a copy of c's files walks: c itself, and every
+ * The containers whose processes could change what a copy of c's files walks: c itself; every
  * other running container that sees one of c's mount sources, or a directory above or below one
- * (a shared volume, --volumes-from, overlapping binds). Freezing c alone would leave them free to
- * swap a directory in the shared tree, into c's stopped or frozen view.
+ * (a shared volume, --volumes-from, overlapping binds); and those that share c's PID namespace
+ * (`--pid container:…`), which reach c's root through /proc/PID/root. Freezing c alone would
+ * leave them free to swap a directory into c's stopped or frozen view.
  */
 function racers(svc: ContainerService, c: Container): Container[] {
   const mine = mountSources(c);
-  if (!mine.length) return [c];
+  const pidns = pidNamespaceOf(c);
   const within = (a: string, b: string): boolean => b === '/' || a === b || a.startsWith(`${b}/`);
   const overlaps = (a: string, b: string): boolean => within(a, b) || within(b, a);
-  return [c, ...svc.all().filter((o) => o !== c && o.rec.State.Running && mountSources(o).some((s) => mine.some((m) => overlaps(s, m))))];
+  return [c, ...svc.all().filter((o) => o !== c && o.rec.State.Running
+    && (pidNamespaceOf(o) === pidns || mountSources(o).some((s) => mine.some((m) => overlaps(s, m)))))];
 }
 
 /** Runs fn with the rootfs mounted and every container that could race it frozen, for the whole call. */
