@@ -68,8 +68,14 @@ export class BuildContext {
     const { head, stream: rest } = await peek(await decompress(body), 512);
     const isTar = head.length >= 262 && head.subarray(257, 262).toString() === 'ustar';
     if (!isTar && head.length > 0) {
+      // Held in memory whole: bounded, as a Dockerfile is small (a hostile body is not, issue 16).
       const all: Buffer[] = [];
-      for await (const c of rest) all.push(c as Buffer);
+      let size = 0;
+      for await (const c of rest) {
+        size += (c as Buffer).length;
+        if (size > KEEP_MAX) throw new InvalidParameter(`a Dockerfile sent alone as the build context is larger than ${KEEP_MAX} bytes`);
+        all.push(c as Buffer);
+      }
       const text = Buffer.concat(all);
       await pipeline(tarOf('Dockerfile', text), createWriteStream(ctx.tarPath, { mode: 0o600 }));
       ctx.record('Dockerfile', { type: 'file', mode: 0o644, uid: 0, gid: 0, linkname: '', hash: sha256(text) }, text);

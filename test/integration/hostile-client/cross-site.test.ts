@@ -21,7 +21,7 @@ function tcpRequest(port: number, method: string, path: string, headers: Record<
     const timer = setTimeout(() => { sock.destroy(); reject(new Error(`${method} ${path}: no answer in 10 s`)); }, 10_000);
     sock.on('connect', () => {
       const h = { Host: `127.0.0.1:${port}`, Connection: 'close', ...headers, ...(body || method === 'POST' ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) };
-      sock.end(`${method} ${path} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
+      sock.write(`${method} ${path} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
     });
     sock.on('data', (c: Buffer) => chunks.push(c));
     sock.on('error', (e) => { clearTimeout(timer); reject(e); });
