@@ -1,6 +1,7 @@
 // The log rotation watcher (log-rotation.ts explains the scheme), in a worker thread of its
-// own with synchronous fs calls: it must see conmon's cut within about two cuts' time however
-// busy berthd's main loop is. Per watched log: one stat per look, looks timed to the fill rate.
+// own with synchronous fs calls, so berthd's busy main loop delays neither its cuts nor its
+// shifts. Per watched log: one stat per look, looks timed to the fill rate; at max-size it asks
+// conmon to cut (askCut), and asks again only after it has shifted the file conmon left.
 import { parentPort } from 'node:worker_threads';
 import { statSync, linkSync, renameSync, unlinkSync, openSync, closeSync, readdirSync, readSync, writeSync, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

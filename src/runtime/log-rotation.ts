@@ -2,22 +2,29 @@
 // one: conmon's k8s-file/CRI lines in `container.log` (LogPath), with rotation on by default —
 // Docker's json-file grows without bound unless told otherwise, a top complaint.
 //
-// conmon does the cutting: started with `--log-size-max <max-size>` it checks every entry
-// before writing it and, when the file would pass max-size, opens `container.log.tmp` and
-// renames it over `container.log` — exact, at a line boundary, never blocking on berthd. Alone
-// that would discard the old file; berthd keeps it with hard links:
+// berthd does the cutting, through conmon (kubelet's CRI ReopenContainerLog): when the current
+// file reaches max-size, it writes "2" to conmon's ctl FIFO, and conmon opens
+// `container.log.tmp` and renames it over `container.log` — at an entry boundary, never blocking
+// on berthd. berthd keeps the file conmon leaves with hard links:
 //   .container.log.live  → the inode conmon writes (it survives conmon's rename),
 //   .container.log.next  → an empty `container.log.tmp` made ready in advance, which conmon's
-//                          O_TRUNC open takes over (so a second cut before berthd looks loses nothing).
+//                          O_TRUNC open takes over.
 // A watcher (a stat on a timer, faster while the file fills fast) sees the inode change and
-// shifts: `.N-1` goes, `.k` → `.k+1`, the old file → `.1` (then gzip'd to `.1.gz` with
-// compress=true), and a new `.next` is made. The watcher runs in a worker thread with
-// synchronous fs calls (log-rotation-worker.ts): a busy main loop (attach streams, `docker
-// logs` of 100 MB) must not delay it, since it has about two cuts' time to react — a writer
-// that fills more than two files before it looks loses the files in between (never the
-// newest, and never blocks). While berthd is down conmon still cuts at max-size, so the disk
-// stays bounded (older output is then dropped instead of kept). gzip runs on the main
-// thread's zlib pool, one file at a time; the worker renames the result into place.
+// shifts: `.live` → `.1`, `.k` → `.k+1`, what passes the retention goes (then gzip'd to `.1.gz`
+// with compress=true), and a new `.next` is made. It asks for the next cut only after that
+// shift, so however fast the writer, no file is ever replaced before it is kept: a busy or
+// stalled berthd makes the current file pass max-size by what was written meanwhile, and loses
+// nothing. (conmon cutting alone at max-size, as before, lost every file the watcher missed:
+// 100 MB of output kept 31 MB of a 50 MB window.)
+// Retention is counted in bytes: the newest rotated files are kept until they hold
+// (max-file − 1) × max-size, so a short file (a restart, conmon's own cut) costs no lines.
+// conmon's own `--log-size-max` stays as the safety net (conmonLimit: the whole retention, at
+// least 64 MiB) that bounds the disk while berthd is down; then older output is dropped. A
+// conmon started before berthd knew its ctl FIFO cuts at max-size alone, as before.
+// The watcher runs in a worker thread with synchronous fs calls (log-rotation-worker.ts), so a
+// busy main loop (attach streams, `docker logs` of 100 MB) delays neither the cut nor the
+// shift. gzip runs on the main thread's zlib pool, one file at a time; the worker renames the
+// result into place.
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
