@@ -52,9 +52,11 @@ export async function commitContainer(svc: ContainerService, images: ImageServic
     try {
       await svc.pause(c.rec.Id);
     } catch (err) {
-      // it exited since it was looked at (docker-py commits a `touch` right after starting it):
-      // a stopped container is committed as it is, unpaused
-      if (!(err instanceof Conflict) || c.rec.State.Running) throw err;
+      // it exited since it was looked at (docker-py commits a `touch` right after starting it),
+      // or was paused by its user meanwhile: either way nothing runs in it, and it is committed
+      // as it is. Its record may still say running: the exit is handled a moment later (the
+      // runtime, not the record, said it stopped), so the record is not asked again.
+      if (!(err instanceof Conflict)) throw err;
       pauseIt = false;
     }
   }
