@@ -599,7 +599,7 @@ export class NetworkService {
     // A network mode naming a network that is gone (or never was: create accepts it) fails the
     // start with moby's 404 'network X not found', even when no endpoint was recorded for it.
     const mode = c.networkMode;
-    if (mode && !['default', 'bridge', 'host', 'none'].includes(mode) && !mode.startsWith('container:')) this.get(mode);
+    if (mode && mode !== 'default' && !PREDEFINED.includes(mode) && !mode.startsWith('container:')) this.get(mode);
     const all = Object.entries(c.net.Networks).map(([name, ep]) => [this.get(name), ep] as const);
     // host and none have no interface to make, but moby joins them all the same: an endpoint ID
     // of their own while the container runs (detach clears it).
