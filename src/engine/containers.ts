@@ -15,8 +15,8 @@ import { atomicWriteJson } from '../util/atomic-write.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { newId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
-import { mountOverlay, unmount, isMounted } from '../sys/mount.ts';
-import type { Runtime, ExitInfo, AttachStream } from '../runtime/runtime.ts';
+import type { ExitInfo, AttachStream } from '../runtime/runtime.ts';
+import type { Host, MountPort, RuntimePort } from './host.ts';
 import { buildSpec } from '../runtime/spec.ts';
 import { initBinaryPath } from '../runtime/init-binary.ts';
 import { checkNamespaceModes, joinNamespaces, joinNetwork, wantsInit, IN_CONTAINER_INIT, prepareShm, releaseShm } from './namespace-modes.ts';
@@ -74,7 +74,8 @@ export interface ContainerServiceOptions {
   dataRoot: string;
   /** cgroup parent of every container of this daemon (`/berth`, or per exec root when not default). */
   cgroupParent: string;
-  runtime: Runtime;
+  /** The runtime and the mounts: every side effect on the host (engine/host.ts). */
+  host: Host;
   images: ImageService;
   networks: NetworkService;
   volumes: VolumeService;
@@ -110,7 +111,8 @@ export class ContainerService {
   readonly links = new LinkIndex();
   private readonly lock = new KeyedMutex();
   readonly root: string;
-  private readonly runtime: Runtime;
+  private readonly runtime: RuntimePort;
+  private readonly mounts: MountPort;
   private readonly images: ImageService;
   readonly networks: NetworkService;
   readonly volumes: VolumeService;
@@ -133,7 +135,8 @@ export class ContainerService {
 
   constructor(o: ContainerServiceOptions) {
     this.root = join(o.dataRoot, 'containers');
-    this.runtime = o.runtime;
+    this.runtime = o.host.runtime;
+    this.mounts = o.host.mounts;
     this.images = o.images;
     this.networks = o.networks;
     this.volumes = o.volumes;
@@ -163,8 +166,8 @@ export class ContainerService {
         this.log.warn({ id, err: String(err) }, 'dropping container dir without readable metadata');
         try {
           await this.runtime.delete(id);
-          await unmount(join(dir, 'merged'));
-          await releaseShm(dir);
+          await this.mounts.unmount(join(dir, 'merged'));
+          await releaseShm(this.mounts, dir);
           await rm(dir, { recursive: true, force: true });
         } catch (e) {
           this.log.error({ id, err: String(e) }, 'could not sweep container dir');
@@ -204,8 +207,8 @@ export class ContainerService {
       // conmon still running `runc create`: stop that first, or its runc init would outlive us.
       await this.runtime.killConmon(id).catch(() => {});
       await this.runtime.delete(id).catch(() => {});
-      await unmount(this.paths(c).merged).catch(() => {});
-      await releaseShm(c.dir).catch((err) => this.log.warn({ id, err: String(err) }, 'shm unmount failed'));
+      await this.mounts.unmount(this.paths(c).merged).catch(() => {});
+      await releaseShm(this.mounts, c.dir).catch((err) => this.log.warn({ id, err: String(err) }, 'shm unmount failed'));
       return;
     }
     const st = await this.runtime.state(id);
@@ -527,7 +530,7 @@ export class ContainerService {
    * race its processes (`docker cp`: engine/copy-freeze.ts). Use it under the container's lock
    * (inside withRootfs); it does not change State.
    */
-  get freezer(): { runtime: Pick<Runtime, 'pause' | 'resume' | 'state'>; log: Logger } {
+  get freezer(): { runtime: Pick<RuntimePort, 'pause' | 'resume' | 'state'>; log: Logger } {
     return { runtime: this.runtime, log: this.log };
   }
 
@@ -758,9 +761,9 @@ export class ContainerService {
     /** Work that must finish before the process runs (the embedded DNS). */
     const ready: Promise<unknown>[] = [];
     try {
-      if (!(await isMounted(p.merged))) {
-        await mountOverlay(p.merged, { lowerdirs: p.lower, upperdir: p.upper, workdir: p.work });
-        undo.push(() => unmount(p.merged));
+      if (!(await this.mounts.isMounted(p.merged))) {
+        await this.mounts.mountOverlay(p.merged, { lowerdirs: p.lower, upperdir: p.upper, workdir: p.work });
+        undo.push(() => this.mounts.unmount(p.merged));
       }
       const cfg = c.rec.Config;
       const hc = c.rec.HostConfig;
@@ -776,8 +779,8 @@ export class ContainerService {
         netnsPath = await this.attachNetwork(c, undo, undefined, ready);
       }
       const joined = joinNamespaces(c.rec, (ref) => this.get(ref));
-      const ownShm = await prepareShm(c.rec, c.dir);
-      if (ownShm) undo.push(() => releaseShm(c.dir));
+      const ownShm = await prepareShm(this.mounts, c.rec, c.dir);
+      if (ownShm) undo.push(() => releaseShm(this.mounts, c.dir));
       const init = wantsInit(c.rec, this.nsDefaults.init) ? { source: initBinaryPath(this.nsDefaults.initPath), target: IN_CONTAINER_INIT } : undefined;
       const linkEnv = this.linkedEnv(c);
       const spec = await buildSpec({
@@ -899,8 +902,8 @@ export class ContainerService {
       const rest = [
         this.runtime.delete(id).then(() => { c.runtimeClean = true; },
           (err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed')),
-        unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed')),
-        releaseShm(c.dir).catch((err) => this.log.warn({ id, err: String(err) }, 'shm unmount failed')),
+        this.mounts.unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed')),
+        releaseShm(this.mounts, c.dir).catch((err) => this.log.warn({ id, err: String(err) }, 'shm unmount failed')),
       ];
       await network;
       for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
@@ -1168,8 +1171,8 @@ export class ContainerService {
         await this.persist(c).catch(() => {});
         if (!c.runtimeClean) await this.runtime.delete(id);
         await this.releaseNetwork(c);
-        await unmount(join(c.dir, 'merged'));
-        await releaseShm(c.dir);
+        await this.mounts.unmount(join(c.dir, 'merged'));
+        await releaseShm(this.mounts, c.dir);
         await rm(c.dir, { recursive: true, force: true });
       } catch (err) {
         c.removing = false;
@@ -1233,12 +1236,12 @@ export class ContainerService {
     return this.lock.run(c.rec.Id, async () => {
       // A remove that got the lock first has taken the container away.
       if (c.removed || c.removing) throw noSuchContainer(c.rec.Id);
-      const mounted = await isMounted(p.merged);
-      if (!mounted) await mountOverlay(p.merged, { lowerdirs: p.lower, upperdir: p.upper, workdir: p.work });
+      const mounted = await this.mounts.isMounted(p.merged);
+      if (!mounted) await this.mounts.mountOverlay(p.merged, { lowerdirs: p.lower, upperdir: p.upper, workdir: p.work });
       try {
         return await fn(p.merged, p);
       } finally {
-        if (!mounted && !c.rec.State.Running) await unmount(p.merged).catch(() => {});
+        if (!mounted && !c.rec.State.Running) await this.mounts.unmount(p.merged).catch(() => {});
       }
     });
   }

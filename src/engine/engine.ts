@@ -14,6 +14,7 @@ import { BuildService } from './build.ts';
 import { EventLog } from './events.ts';
 import { HealthMonitor } from './health.ts';
 import { ContainerService, type NamespaceDefaults } from './containers.ts';
+import { realHost } from './host.ts';
 import { DEFAULT_INIT_BINARY, initVersion } from '../runtime/init-binary.ts';
 import { hostAppArmor } from '../runtime/apparmor.ts';
 import { ExecService } from './exec.ts';
@@ -126,7 +127,7 @@ export class Engine {
     });
     const volumes = new VolumeService(await VolumeStore.open(root, opts.log, idMap),
       (name) => containers.all().filter((c) => (c.rec.Mounts ?? []).some((m) => m.Name === name)).map((c) => c.rec.Id));
-    containers = new ContainerService({ dataRoot: root, cgroupParent, runtime, images, networks, volumes, log: opts.log, idMap, logDriver: opts.logDriver, logOpts: opts.logOpts, defaultUlimits: opts.defaultUlimits, namespaces: opts.namespaces });
+    containers = new ContainerService({ dataRoot: root, cgroupParent, host: realHost(runtime), images, networks, volumes, log: opts.log, idMap, logDriver: opts.logDriver, logOpts: opts.logOpts, defaultUlimits: opts.defaultUlimits, namespaces: opts.namespaces });
     // Exits the runtime finds at init for containers not loaded yet are picked up again by
     // reconcile (it reads the exit file of every container recorded as running).
     runtime.onExit((cid, info) => {

@@ -2,7 +2,8 @@
 // `conmon --exec`, and reads its ExitCode from inspect after the stream ends.
 import { Conflict, noSuchExec } from '../errors.ts';
 import { newId } from '../util/ids.ts';
-import type { Runtime, ExecSession, AttachStream } from '../runtime/runtime.ts';
+import type { ExecSession, AttachStream } from '../runtime/runtime.ts';
+import type { RuntimePort } from './host.ts';
 import { buildExecProcess } from '../runtime/spec.ts';
 import type { ContainerService, Container } from './containers.ts';
 import { InvalidParameter } from '../errors.ts';
@@ -32,9 +33,9 @@ export interface ExecRecord {
 export class ExecService {
   private readonly byId = new Map<string, ExecRecord>();
   private readonly containers: ContainerService;
-  private readonly runtime: Runtime;
+  private readonly runtime: RuntimePort;
 
-  constructor(containers: ContainerService, runtime: Runtime) {
+  constructor(containers: ContainerService, runtime: RuntimePort) {
     this.containers = containers;
     this.runtime = runtime;
     containers.onRemoved = (c) => {

@@ -25,7 +25,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, InvalidParameter, NotFound, System } from '../errors.ts';
-import { isMounted, mountTmpfs, unmount } from '../sys/mount.ts';
+import type { MountPort } from './host.ts';
 import type { ContainerRecord } from './container-record.ts';
 
 /** Where the init binary appears inside containers (moby daemon/oci_linux.go inContainerInitPath). */
@@ -153,20 +153,20 @@ export function shmPath(dir: string): string {
 }
 
 /** A shareable container's /dev/shm, mounted before its start (moby setupIpcDirs); idempotent. */
-export async function prepareShm(rec: ContainerRecord, dir: string): Promise<string | undefined> {
+export async function prepareShm(mounts: MountPort, rec: ContainerRecord, dir: string): Promise<string | undefined> {
   const mode = rec.HostConfig.IpcMode;
   if (mode !== 'shareable' && mode !== '') return undefined;
   const target = shmPath(dir);
   await mkdir(target, { recursive: true, mode: 0o700 });
-  if (!(await isMounted(target))) {
-    await mountTmpfs(target, 'shm', ['nosuid', 'nodev', 'noexec', 'mode=1777', `size=${rec.HostConfig.ShmSize || 64 * 1024 * 1024}`]);
+  if (!(await mounts.isMounted(target))) {
+    await mounts.mountTmpfs(target, 'shm', ['nosuid', 'nodev', 'noexec', 'mode=1777', `size=${rec.HostConfig.ShmSize || 64 * 1024 * 1024}`]);
   }
   return target;
 }
 
 /** Unmounts a stopped container's shared /dev/shm (moby UnmountIpcMount); nothing there is fine. */
-export async function releaseShm(dir: string): Promise<void> {
-  await unmount(shmPath(dir));
+export async function releaseShm(mounts: MountPort, dir: string): Promise<void> {
+  await mounts.unmount(shmPath(dir));
 }
 
 /** Start-time: the donors' namespaces for PidMode and IpcMode (dockerd's order: IPC, then PID). */
