@@ -2,6 +2,12 @@
 // side by side with Debian's dockerd + containerd + shims when docker.io is installed.
 //
 //   node_modules/.bin/node bench/memory.ts [--containers N] [--concurrency C] [--samples S] [--interval SEC] [--settle SEC] [--no-dockerd] [--no-append]
+//   node_modules/.bin/node bench/memory.ts --base REV [--head REV] [...]
+//
+// With --base, two berthds are measured instead of berthd and dockerd: one built from REV and
+// one from --head (default HEAD), each from a git worktree of its commit running its sources
+// with this checkout's node_modules (as bench/ab-latency.ts does), one after the other, so that
+// a change can show it costs no memory (the before/after of a restructuring).
 //
 // One daemon after the other (never both at once): a berthd of its own (fresh data root under
 // /var/tmp, exec root /run/bb-<hex>, `--bridge none`), then a private dockerd (own data root, exec
@@ -24,7 +30,7 @@
 // again, also on failure or Ctrl-C: containers, conmon, shims, daemons, containerd, cgroups,
 // mounts, /var/tmp/berth-bench-* dirs.
 import { type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,6 +53,7 @@ const { values } = parseArgs({ options: {
   containers: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '8' },
   samples: { type: 'string', default: '3' }, interval: { type: 'string', default: '3' }, settle: { type: 'string', default: '5' },
   'no-dockerd': { type: 'boolean', default: false }, 'no-append': { type: 'boolean', default: false },
+  base: { type: 'string' }, head: { type: 'string', default: 'HEAD' },
 } });
 const posInt = (name: string, v: string | undefined, max: number): number => {
   const n = Number(v);
@@ -88,6 +95,8 @@ function dockerdRuncRoots(): string[] {
 }
 
 let berthCleaned: Promise<void> | undefined;
+/** --base: the worktrees made for the two commits (removed by cleanup). */
+const worktrees: string[] = [];
 
 /** berthd's part: its containers, the daemon, what runc and conmon left, its cgroup tree and roots (not the shared scratch). */
 async function cleanupBerth(): Promise<void> {
@@ -110,6 +119,7 @@ async function cleanup(): Promise<void> {
     if (dockerd) await killRuntimeLeftovers(dockerdExecRoot, runcRoots);
     removeCgroupTree(dockerdCgroup);
     await unmountAndRemove([dataRoot, execRoot, dockerdExecRoot, scratch], 120_000);
+    for (const wt of worktrees.splice(0)) await runCmd('git', ['-C', repo, 'worktree', 'remove', '--force', wt]);
   })();
   return cleaning;
 }
@@ -204,6 +214,55 @@ async function measure(s: Subject): Promise<Run> {
   return { idle, warm, loaded, removed, startS, removeS, running, helperRss, version };
 }
 
+/** Starts a berthd from `dir`, measures it, and takes it and everything it made away again. */
+async function measureBerthd(dir: string, name: string): Promise<Run> {
+  berthCleaned = undefined;
+  daemon = await startBerthd({ repo: dir, dataRoot, execRoot, socket, pidfile, logFile, args: ['--bridge', 'none'] });
+  const berthPid = daemon.pid!;
+  const r = await measure({
+    name, env, socket, helperName: 'conmon',
+    daemonPids: () => ({ berthd: [berthPid], children: descendantsOf(berthPid) }),
+    helperPids: () => conmonPidsOf(execRoot),
+  });
+  logComplaints(logFile);
+  await cleanupBerth(); // berthd, its leftovers, its roots: the next daemon runs alone
+  return r;
+}
+
+/** --base: the same workload on a berthd of each commit, one after the other; a section of its own. */
+async function compareCommits(baseRev: string, headRev: string, m: { date: string; info: Awaited<ReturnType<typeof machineInfo>>; memTotal: number; conmonVersion: string; runcVersion: string; tStart: number }): Promise<void> {
+  const runs: Array<{ rev: string; run: Run }> = [];
+  for (const [side, rev] of [['base', baseRev], ['head', headRev]] as const) {
+    const wt = `/var/tmp/berth-mem-${side}-${tag}`;
+    await mustRun('git', ['-C', repo, 'worktree', 'add', '--detach', wt, rev]);
+    worktrees.push(wt);
+    symlinkSync(join(repo, 'node_modules'), join(wt, 'node_modules'));
+    const short = (await runCmd('git', ['-C', wt, 'rev-parse', '--short', 'HEAD'])).stdout.toString().trim();
+    runs.push({ rev: short, run: await measureBerthd(wt, `berthd@${short}`) });
+    check();
+  }
+  const [b, h] = runs as [{ rev: string; run: Run }, { rev: string; run: Run }];
+  const perContainer = (r: Run): number => ((r.loaded.daemonRss - r.warm.daemonRss) + r.loaded.helpersRss) / N;
+  const row = (label: string, f: (r: Run) => number, digits = 1): string => `| ${label} | ${mib(f(b.run), digits)} | ${mib(f(h.run), digits)} | ${(f(h.run) / f(b.run)).toFixed(2)} |`;
+  const lines = [
+    `## Memory before/after: ${m.date}`, '',
+    `Machine: ${m.info.nproc} CPUs (${m.info.cpu}), ${fmt(m.memTotal / 1024 / 1024, 1)} GiB RAM, kernel ${m.info.kernel}, Node ${m.info.node}, ${m.runcVersion}, ${m.conmonVersion}. The machine is shared with other work (noisy).`,
+    `\`bench/memory.ts --base ${baseRev} --head ${headRev}\`: a berthd of each commit (its sources from a worktree, \`--bridge none\`), one after the other, the same workload as the memory section: ${N} \`docker run -d --network none busybox sleep 3600\` (${CONCURRENCY} at a time). Readings as there (median of ${SAMPLES} samples, ${SETTLE_MS / 1000} s settling).`, '',
+    `| MiB | ${b.rev} (before) | ${h.rev} (after) | after / before |`, '|---|---:|---:|---:|',
+    row('idle RSS', (r) => r.idle.daemonRss),
+    row('warm idle RSS', (r) => r.warm.daemonRss),
+    row(`daemon RSS with ${N} running`, (r) => r.loaded.daemonRss),
+    row('**per container, RSS** (daemon added + conmon) / N', perContainer, 2),
+    row(`daemon RSS after \`docker rm -f\` of the ${N}`, (r) => r.removed.daemonRss),
+    '',
+    `- Starting the ${N}: ${fmt(b.run.startS, 1)} s before, ${fmt(h.run.startS, 1)} s after; \`docker rm -f\` of them ${fmt(b.run.removeS, 1)} s and ${fmt(h.run.removeS, 1)} s. Whole run ${fmt((performance.now() - m.tStart) / 1000)} s.`,
+    '',
+  ];
+  const section = lines.join('\n');
+  process.stdout.write(`\n${section}\n`);
+  if (!values['no-append']) appendSection(repo, section);
+}
+
 async function dockerdAvailable(): Promise<string | undefined> {
   const v = await runCmd('dockerd', ['--version'], { timeoutMs: 10_000 });
   return v.code === 0 ? v.stdout.toString().trim() : undefined;
@@ -220,15 +279,8 @@ async function main(): Promise<void> {
   const runcVersion = (await outputOf('runc', ['--version'])).split('\n')[0] ?? '';
   log(`berthd: data root ${dataRoot}, exec root ${execRoot}; scratch ${scratch}`);
 
-  daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile, args: ['--bridge', 'none'] });
-  const berthPid = daemon.pid!;
-  const berth = await measure({
-    name: 'berthd', env, socket, helperName: 'conmon',
-    daemonPids: () => ({ berthd: [berthPid], children: descendantsOf(berthPid) }),
-    helperPids: () => conmonPidsOf(execRoot),
-  });
-  logComplaints(logFile);
-  await cleanupBerth(); // berthd, its leftovers, its roots: the dockerd runs alone
+  if (values.base) return compareCommits(values.base, values.head, { date, info, memTotal, conmonVersion, runcVersion, tStart });
+  const berth = await measureBerthd(repo, 'berthd');
   check();
 
   const dockerdVersion = values['no-dockerd'] ? undefined : await dockerdAvailable();
