@@ -8,6 +8,7 @@ import type { AuthConfig } from '../types/auth-config.ts';
 import type { ImageConfigFile, ContainerConfigFields, HistoryEntry } from '../types/oci-image.ts';
 import { resolveUser } from '../util/user.ts';
 import { newId } from '../util/ids.ts';
+import { parseStopSignal } from '../util/signals.ts';
 import type { BaseImage, BuildBackend } from './backend.ts';
 import { BuildCache } from './cache.ts';
 import type { BuildContext } from './context.ts';
@@ -16,7 +17,7 @@ import { fetchUrl } from './fetch-url.ts';
 import type { Instruction, ParsedDockerfile } from './dockerfile/ast.ts';
 import { parseDockerfile, parseText, parseTriggers, parseGoDuration } from './dockerfile/parser.ts';
 import { expandWord, expandWords, parseKeyValues } from './dockerfile/expand.ts';
-import { parseSignal, exposedPorts } from './values.ts';
+import { exposedPorts } from './values.ts';
 
 export interface BuildRequest {
   dockerfile: string;
@@ -272,7 +273,7 @@ export class Builder {
       }
       case 'stopsignal': {
         const sig = expandWord(text().trim(), env, this.escape);
-        parseSignal(sig);
+        parseStopSignal(sig);
         this.cfg().StopSignal = sig;
         return this.commitConfig(ins, `STOPSIGNAL ${sig}`);
       }

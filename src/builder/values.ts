@@ -1,16 +1,6 @@
-// Values some instructions carry, checked with Docker's words: stop signals (STOPSIGNAL) and
-// ports (EXPOSE).
-import { constants } from 'node:os';
+// Values some instructions carry, checked with Docker's words: ports (EXPOSE). STOPSIGNAL's
+// signal is util/signals.ts's parseStopSignal, the rule the engine applies at create.
 import { InvalidParameter } from '../errors.ts';
-
-/** A signal name or number, as `docker stop` would send it. */
-export function parseSignal(s: string): void {
-  if (/^\d+$/.test(s)) { if (Number(s) > 0 && Number(s) <= 64) return; }
-  const name = s.toUpperCase().replace(/^SIG/, '');
-  if (`SIG${name}` in constants.signals) return;
-  if (/^RTMIN(\+\d+)?$|^RTMAX(-\d+)?$/.test(name)) return;
-  throw new InvalidParameter(`Invalid signal: ${s}`);
-}
 
 /** EXPOSE words → `port/proto` keys; ranges expand. */
 export function exposedPorts(words: string[]): string[] {
