@@ -7,11 +7,10 @@
 // through onExit, which records the exit, releases the runtime state and the mount, wakes the
 // waiters, and removes the container when AutoRemove is set.
 import { checkConfigPresent } from './config-presence.ts';
-import { mkdir, rm, readdir, readFile, writeFile, chmod, chown } from 'node:fs/promises';
+import { mkdir, rm, readFile, writeFile, chown } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { hostname } from 'node:os';
 import { BerthError, Conflict, InvalidParameter, NotFound, NotModified, System, noSuchContainer } from '../errors.ts';
-import { atomicWriteJson } from '../util/atomic-write.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { newId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
@@ -22,7 +21,9 @@ import { initBinaryPath } from '../runtime/init-binary.ts';
 import { checkNamespaceModes, joinNamespaces, joinNetwork, wantsInit, IN_CONTAINER_INIT, prepareShm, releaseShm } from './namespace-modes.ts';
 import type { ImageService } from './images.ts';
 import type { ContainerRecord, ContainerConfig } from './container-record.ts';
-import { initialState, setRunning, setStopped, setStartError } from './container-state.ts';
+import { initialState, setRunning, setStopped, setStartError, setPaused, refuse, notRunning, notPaused,
+  canStart, canStop, canKill, canPause, canUnpause, canReachProcess, canAttach, canRemove } from './container/state.ts';
+import { ContainerStore, nameInUse, type Container, type PendingAttach } from './container/store.ts';
 import { initStillRuns } from '../runtime/exit-check.ts';
 import { isNoRestart, validateRestartPolicy } from './restart-policy.ts';
 import { validateName, generateName, validateRenameTarget } from './names.ts';
@@ -42,31 +43,7 @@ import { mergeConfigEnv, daemonEnvironment, replaceOrAppendEnv } from './process
 import { LinkIndex, linkEnv, linkHostEntry, parseLink, updateHostsAddress } from './legacy-links.ts';
 import { recordedHostConfig, effectiveNetworkMode, systemPaths } from './host-config.ts';
 
-export type { AttachStream };
-
-export interface PendingAttach {
-  stdin: boolean;
-  deliver: (s: AttachStream) => void;
-  fail: (e: Error) => void;
-}
-
-/** In-memory view of one container: its record plus what only lives while berthd runs. */
-export interface Container {
-  rec: ContainerRecord;
-  dir: string;
-  exitWaiters: Set<(code: number) => void>;
-  removeWaiters: Set<(code: number) => void>;
-  pendingAttach: PendingAttach[];
-  execIds: Set<string>;
-  removed: boolean;
-  /** A remove is under way in this process (a persisted 'removing' only means: finish it). */
-  removing: boolean;
-  /** Restart policy: the pending restart, and the back-off before the next one (ms). */
-  restartTimer?: NodeJS.Timeout;
-  restartDelay: number;
-  /** runc state and bundle are known to be gone (saves a `runc delete` spawn on remove). */
-  runtimeClean: boolean;
-}
+export type { AttachStream, Container, PendingAttach };
 
 export interface ContainerPaths { upper: string; work: string; merged: string; lower: string[] }
 
@@ -105,10 +82,9 @@ function mergeUlimits(own: Ulimit[] | null | undefined, defaults: Ulimit[] | und
 const MAX_STOP_WAIT_MS = 60_000;
 
 export class ContainerService {
-  private readonly byId = new Map<string, Container>();
-  private readonly names = new Map<string, string>();
   /** Legacy links (`--link` on the default bridge): their names resolve like container names. */
   readonly links = new LinkIndex();
+  private readonly store: ContainerStore;
   private readonly lock = new KeyedMutex();
   readonly root: string;
   private readonly runtime: RuntimePort;
@@ -147,6 +123,7 @@ export class ContainerService {
     this.nsDefaults = o.namespaces ?? { init: false, initPath: '', defaultIpcMode: 'private' };
     this.logDefaults = { driver: o.logDriver, opts: o.logOpts };
     this.logRotator = new LogRotator(o.log);
+    this.store = new ContainerStore(this.root, this.links, o.log);
   }
 
   // ---- start-up -----------------------------------------------------------------------------
@@ -154,29 +131,19 @@ export class ContainerService {
   /** Loads every container record; unreadable ones are logged and skipped, never fatal. */
   async load(): Promise<void> {
     // With userns-remap the container's root must be able to pass through to its rootfs.
-    await mkdir(this.root, { recursive: true, mode: this.idMap ? 0o711 : 0o700 });
-    if (this.idMap) await chmod(this.root, 0o711);
-    for (const id of await readdir(this.root)) {
-      const dir = join(this.root, id);
+    await this.store.load(this.idMap !== undefined, async (id, dir) => {
       try {
-        const rec = JSON.parse(await readFile(join(dir, 'config.v2.json'), 'utf8')) as ContainerRecord;
-        this.track(rec);
-      } catch (err) {
-        // A create killed before its first metadata write leaves a bare dir: sweep it.
-        this.log.warn({ id, err: String(err) }, 'dropping container dir without readable metadata');
-        try {
-          await this.runtime.delete(id);
-          await this.mounts.unmount(join(dir, 'merged'));
-          await releaseShm(this.mounts, dir);
-          await rm(dir, { recursive: true, force: true });
-        } catch (e) {
-          this.log.error({ id, err: String(e) }, 'could not sweep container dir');
-        }
+        await this.runtime.delete(id);
+        await this.mounts.unmount(join(dir, 'merged'));
+        await releaseShm(this.mounts, dir);
+        await rm(dir, { recursive: true, force: true });
+      } catch (e) {
+        this.log.error({ id, err: String(e) }, 'could not sweep container dir');
       }
-    }
+    });
     // Links again from each HostConfig.Links, as dockerd registers them at start-up; one whose
     // child is gone is dropped (logged), never fatal.
-    for (const c of this.byId.values()) {
+    for (const c of this.store.all()) {
       try {
         this.registerLinks(c.rec, this.resolveLinks(c.rec.HostConfig.NetworkMode, c.rec.HostConfig.Links as string[] | null | undefined));
       } catch (err) {
@@ -187,7 +154,7 @@ export class ContainerService {
 
   /** Matches records against what runc and conmon say now (live restore). */
   async reconcile(): Promise<void> {
-    await Promise.all([...this.byId.values()].map((c) => this.reconcileOne(c).catch((err) => {
+    await Promise.all(this.store.all().map((c) => this.reconcileOne(c).catch((err) => {
       this.log.error({ id: c.rec.Id, err: String(err) }, 'reconcile failed');
     })));
     // Volume mounts the previous run left and no running container claimed again go now (not
@@ -235,32 +202,13 @@ export class ContainerService {
 
   // ---- lookup -------------------------------------------------------------------------------
 
-  private track(rec: ContainerRecord): Container {
-    const c: Container = {
-      rec, dir: join(this.root, rec.Id), exitWaiters: new Set(), removeWaiters: new Set(),
-      pendingAttach: [], execIds: new Set(), removed: false, removing: false, runtimeClean: false, restartDelay: 0,
-    };
-    this.byId.set(rec.Id, c);
-    this.names.set(rec.Name.replace(/^\//, ''), rec.Id);
-    return c;
-  }
-
   /** Full ID, name (with or without `/`), or unique ID prefix; Docker's 404 otherwise. */
   get(ref: string): Container {
-    const byId = this.byId.get(ref);
-    if (byId) return byId;
-    const byName = this.names.get(ref.replace(/^\//, '')) ?? this.links.resolve(ref);
-    if (byName && this.byId.has(byName)) return this.byId.get(byName)!;
-    if (/^[0-9a-f]+$/.test(ref)) {
-      const hits = [...this.byId.keys()].filter((id) => id.startsWith(ref));
-      if (hits.length === 1) return this.byId.get(hits[0]!)!;
-      if (hits.length > 1) throw new InvalidParameter(`multiple IDs found with provided prefix: ${ref}`);
-    }
-    throw noSuchContainer(ref);
+    return this.store.get(ref);
   }
 
   all(): Container[] {
-    return [...this.byId.values()];
+    return this.store.all();
   }
 
   // ---- legacy links (see legacy-links.ts) ---------------------------------------------------
@@ -301,7 +249,7 @@ export class ContainerService {
   /** What inspect shows as HostConfig.Links: "/child:/parent/alias" per link, null without any. */
   linksView(id: string): string[] | null {
     const out = this.links.children(id).flatMap(([name, child]) => {
-      const childName = this.byId.get(child)?.rec.Name ?? this.links.goneName(child);
+      const childName = this.store.byFullId(child)?.rec.Name ?? this.links.goneName(child);
       return childName ? [`${childName}:${name}`] : [];
     });
     return out.length ? out : null;
@@ -321,7 +269,7 @@ export class ContainerService {
     const name = ref.startsWith('/') ? ref : `/${ref}`;
     const parent = posix.dirname(name);
     if (parent === '/') throw new System('Conflict, cannot remove the default link name of the container');
-    const parentId = this.names.get(parent.slice(1)) ?? this.links.resolve(parent);
+    const parentId = this.store.nameOwner(parent.slice(1)) ?? this.links.resolve(parent);
     if (!parentId) throw new System(`Cannot get parent ${parent} for link name ${name}`);
     this.links.unlink(name);
   }
@@ -334,7 +282,7 @@ export class ContainerService {
   private linkHosts(c: Container): string[] {
     if (!c.rec.NetworkSettings?.Networks.bridge?.IPAddress) return [];
     return this.links.children(c.rec.Id).flatMap(([name, id]) => {
-      const child = this.byId.get(id);
+      const child = this.store.byFullId(id);
       if (!child) return [];
       const ep = child.rec.NetworkSettings?.Networks.bridge;
       if (!ep) throw new System(`Cannot link to ${child.rec.Name}, as it does not belong to the default network`);
@@ -360,7 +308,7 @@ export class ContainerService {
     const ip = c.rec.NetworkSettings?.Networks.bridge?.IPAddress;
     if (!ip) return;
     for (const [name, parentId] of this.links.parents(c.rec.Id)) {
-      const parent = this.byId.get(parentId);
+      const parent = this.store.byFullId(parentId);
       if (!parent?.rec.State.Running || !parent.rec.HostsPath) continue;
       // in place (same inode): the file is bind-mounted into the parent
       await readFile(parent.rec.HostsPath, 'utf8')
@@ -373,7 +321,7 @@ export class ContainerService {
   private linkedEnv(c: Container): string[] {
     if (!c.rec.NetworkSettings?.Networks.bridge) return [];
     return this.links.children(c.rec.Id).flatMap(([name, id]) => {
-      const child = this.byId.get(id);
+      const child = this.store.byFullId(id);
       if (!child || !(child.rec.State.Running || child.rec.State.Restarting)) throw new System(`Cannot link to a non running container: ${child?.rec.Name ?? this.links.goneName(id)} AS ${name}`);
       const ep = child.rec.NetworkSettings?.Networks.bridge;
       if (!ep) throw new System(`container ${id} not attached to default bridge network`);
@@ -574,9 +522,8 @@ export class ContainerService {
     return { all: users.map((c) => c.rec.Id), running: users.filter((c) => c.rec.State.Running).map((c) => c.rec.Id) };
   }
 
-  private async persist(c: Container): Promise<void> {
-    if (c.removed) return;
-    await atomicWriteJson(join(c.dir, 'config.v2.json'), c.rec);
+  private persist(c: Container): Promise<void> {
+    return this.store.persist(c);
   }
 
   /** Writes a container's record after a change made outside this service (its health). */
@@ -620,13 +567,11 @@ export class ContainerService {
     const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
     if (argv.length === 0) throw new InvalidParameter('No command specified');
 
-    const name = nameParam ? validateName(nameParam) : generateName((n) => this.names.has(n));
-    const taken = this.names.get(name);
-    if (taken) {
-      throw new Conflict(`Conflict. The container name "/${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
-    }
+    const name = nameParam ? validateName(nameParam) : generateName((n) => this.store.nameOwner(n) !== undefined);
+    const taken = this.store.nameOwner(name);
+    if (taken) throw nameInUse(name, taken);
     const id = newId();
-    const dir = join(this.root, id);
+    const dir = this.store.dirOf(id);
     // moby's merge: a name without a value stays in Config.Env (it unsets at start, see daemonEnvironment)
     const env = mergeConfigEnv(ic.Env as string[] | undefined, input.Env);
     const config: ContainerConfig = {
@@ -682,7 +627,7 @@ export class ContainerService {
     const linked = this.resolveLinks(hostConfig.NetworkMode, hostConfig.Links as string[] | null | undefined);
 
     // Reserve the name before the first await so two concurrent creates cannot both take it.
-    this.names.set(name, id);
+    this.store.reserveName(name, id);
     let mounts: Awaited<ReturnType<VolumeService['plan']>> = [];
     try {
       mounts = await this.volumes.plan({
@@ -718,11 +663,11 @@ export class ContainerService {
         Mounts: mounts,
         SystemPathsRecorded: true,
       };
-      await atomicWriteJson(join(dir, 'config.v2.json'), rec);
+      await this.store.write(dir, rec);
       this.registerLinks(rec, linked);
-      this.emit(this.track(rec), 'create');
+      this.emit(this.store.track(rec), 'create');
     } catch (err) {
-      this.names.delete(name);
+      this.store.releaseName(name, id);
       await this.volumes.removeAnonymous(mounts, id).catch(() => {});
       await rm(dir, { recursive: true, force: true }).catch(() => {});
       throw err;
@@ -753,9 +698,7 @@ export class ContainerService {
   private async startLocked(c: Container): Promise<void> {
     const id = c.rec.Id;
     const st = c.rec.State;
-    if (c.removed || st.Status === 'removing') throw new Conflict(`container ${id} is marked for removal and cannot be started`);
-    if (st.Paused) throw new Conflict('cannot start a paused container, try unpause instead');
-    if (st.Running) throw new NotModified('container already started');
+    refuse(canStart(c));
     const p = this.paths(c);
     const undo: Array<() => Promise<unknown>> = [];
     /** Work that must finish before the process runs (the embedded DNS). */
@@ -864,7 +807,7 @@ export class ContainerService {
    * runtime already (and must end a container whose conmon is gone even if it still runs).
    */
   async handleExit(id: string, info: ExitInfo, opts: { checked?: boolean } = {}): Promise<void> {
-    const c = this.byId.get(id);
+    const c = this.store.byFullId(id);
     if (!c) return;
     let autoRemove = false;
     let exited = false;
@@ -983,9 +926,10 @@ export class ContainerService {
     // A restart by policy already under way (its timer fired, the start holds the lock): let it
     // finish and stop what it started, as dockerd stops a restarting container.
     if (c.rec.State.Restarting) await this.lock.run(c.rec.Id, async () => {});
-    if (!c.rec.State.Running) {
+    const refusal = canStop(c);
+    if (refusal) {
       if (c.rec.State.Status === 'exited') await this.persist(c).catch(() => {});
-      throw new NotModified('container already stopped');
+      throw refusal;
     }
     const sig = parseSignal(opts.signal || c.rec.Config.StopSignal || 'SIGTERM');
     const timeout = opts.timeout ?? c.rec.Config.StopTimeout ?? 10;
@@ -1026,9 +970,7 @@ export class ContainerService {
       throw e;
     }
     checkKillSignal(ref, sig);
-    if (!c.rec.State.Running) {
-      throw new Conflict(`Cannot kill container: ${ref}: Container ${c.rec.Id} is not running`);
-    }
+    refuse(canKill(c, ref));
     this.manualStop(c);
     if (sig === 9) {
       const exited = this.nextExit(c);
@@ -1081,17 +1023,14 @@ export class ContainerService {
   async pause(ref: string): Promise<void> {
     const c = this.get(ref);
     await this.lock.run(c.rec.Id, async () => {
-      const st = c.rec.State;
-      if (!st.Running) throw new Conflict(`Container ${c.rec.Id} is not running`);
-      if (st.Paused) throw new Conflict(`Container ${c.rec.Id} is already paused`);
+      refuse(canPause(c));
       await this.runtime.pause(c.rec.Id).catch(async (err: unknown) => {
         // It exited before its exit was handled: as far as the client is concerned, not running.
         const now = await this.runtime.state(c.rec.Id).catch(() => undefined);
-        if (!now || now.status === 'stopped') throw new Conflict(`Container ${c.rec.Id} is not running`);
+        if (!now || now.status === 'stopped') throw notRunning(c);
         throw err;
       });
-      st.Paused = true;
-      st.Status = 'paused';
+      setPaused(c.rec.State, true);
       await this.persist(c);
       this.emit(c, 'pause');
     });
@@ -1100,15 +1039,13 @@ export class ContainerService {
   async unpause(ref: string): Promise<void> {
     const c = this.get(ref);
     await this.lock.run(c.rec.Id, async () => {
-      const st = c.rec.State;
-      if (!st.Paused) throw new Conflict(`Container ${c.rec.Id} is not paused`);
+      refuse(canUnpause(c));
       await this.runtime.resume(c.rec.Id).catch(async (err: unknown) => {
         const now = await this.runtime.state(c.rec.Id).catch(() => undefined);
-        if (!now || now.status === 'stopped') throw new Conflict(`Container ${c.rec.Id} is not paused`);
+        if (!now || now.status === 'stopped') throw notPaused(c);
         throw err;
       });
-      st.Paused = false;
-      st.Status = 'running';
+      setPaused(c.rec.State, false);
       await this.persist(c);
       this.emit(c, 'unpause');
     });
@@ -1121,20 +1058,16 @@ export class ContainerService {
     await this.lock.run(c.rec.Id, async () => {
       const old = c.rec.Name.replace(/^\//, '');
       if (name === old) throw new InvalidParameter('Renaming a container with the same name as its current name');
-      const taken = this.names.get(name);
-      if (taken) {
-        throw new Conflict(`Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
-      }
-      this.names.set(name, c.rec.Id);
+      this.store.reserveName(name, c.rec.Id, (taken) => new Conflict(`Error when allocating new name: ${nameInUse(name, taken).message}`));
       c.rec.Name = `/${name}`;
       try {
         await this.persist(c);
       } catch (err) {
-        this.names.delete(name);
+        this.store.releaseName(name, c.rec.Id);
         c.rec.Name = `/${old}`;
         throw err;
       }
-      this.names.delete(old);
+      this.store.releaseName(old, c.rec.Id);
       this.links.renameParent(c.rec.Id, old, name);
       this.emit(c, 'rename', { oldName: `/${old}` });
     });
@@ -1144,18 +1077,9 @@ export class ContainerService {
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void> {
     const c = this.get(ref);
     const id = c.rec.Id;
-    if (c.removing) throw new Conflict(`removal of container ${ref} is already in progress`);
-    if (c.restartTimer) {
-      if (!opts.force) throw new Conflict(`You cannot remove a restarting container ${id}. Stop the container before attempting removal or force remove`);
-      this.manualStop(c);
-    }
+    refuse(canRemove(c, ref, opts.force === true));
+    if (c.restartTimer) this.manualStop(c);
     if (c.rec.State.Running) {
-      if (!opts.force) {
-        // dockerd's words (daemon/delete.go), which scripts match on
-        throw new Conflict(c.rec.State.Paused
-          ? `You cannot remove a paused container ${id}. Unpause and then stop the container before attempting removal or force remove`
-          : `You cannot remove a running container ${id}. Stop the container before attempting removal or force remove`);
-      }
       const exited = this.nextExit(c);
       await this.signal(c, 9);
       await Promise.race([exited, sleep(MAX_STOP_WAIT_MS)]);
@@ -1181,9 +1105,8 @@ export class ContainerService {
         throw err;
       }
       c.removed = true;
-      this.byId.delete(id);
+      this.store.forget(c);
       this.links.removed(id, c.rec.Name);
-      if (this.names.get(c.rec.Name.replace(/^\//, '')) === id) this.names.delete(c.rec.Name.replace(/^\//, ''));
     });
     if (opts.volumes) await this.volumes.removeAnonymous(c.rec.Mounts ?? [], id).catch((err) => this.log.warn({ id, err: String(err) }, 'removing anonymous volumes failed'));
     for (const p of c.pendingAttach.splice(0)) p.fail(noSuchContainer(ref));
@@ -1203,7 +1126,7 @@ export class ContainerService {
    */
   attach(ref: string, opts: { stdin: boolean }): { container: Container; stream: Promise<AttachStream>; cancel: () => void } {
     const c = this.get(ref);
-    if (c.rec.State.Paused) throw new Conflict(`container ${c.rec.Id} is paused, unpause the container before attach`);
+    refuse(canAttach(c));
     const stdin = opts.stdin && c.rec.Config.OpenStdin;
     this.emit(c, 'attach');
     if (c.rec.State.Running) return { container: c, stream: this.runtime.attach(c.rec.Id, { stdin }), cancel: () => {} };
@@ -1216,7 +1139,7 @@ export class ContainerService {
 
   async resize(ref: string, h: number, w: number): Promise<void> {
     const c = this.get(ref);
-    if (!c.rec.State.Running) throw new Conflict(`Container ${c.rec.Id} is not running`);
+    refuse(canReachProcess(c));
     if (!c.rec.Config.Tty) return;
     await this.runtime.resize(c.rec.Id, h, w);
     this.emit(c, 'resize', { height: String(h), width: String(w) });
@@ -1226,7 +1149,7 @@ export class ContainerService {
 
   async pids(ref: string): Promise<{ container: Container; pids: number[] }> {
     const c = this.get(ref);
-    if (!c.rec.State.Running) throw new Conflict(`Container ${c.rec.Id} is not running`);
+    refuse(canReachProcess(c));
     return { container: c, pids: await this.runtime.pids(c.rec.Id) };
   }
 
