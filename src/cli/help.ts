@@ -18,7 +18,7 @@ const column = (rows: [string, string][]): string => {
   return rows.map(([a, b]) => `  ${a.padEnd(w)} ${b}`).join('\n');
 };
 
-export function usageLine(invokedAs: string, spec: CommandSpec): string {
+export function usageLine(invokedAs: string, spec: Pick<CommandSpec, 'usage'>): string {
   return `Usage:  ${invokedAs}${spec.usage ? ` ${spec.usage}` : ''}`;
 }
 

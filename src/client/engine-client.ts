@@ -7,6 +7,7 @@
 import type * as Http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type * as Api from '../types/engine-api.ts';
 
 export const CLIENT_API_VERSION = '1.47';
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
@@ -49,6 +50,23 @@ export function parseHost(h: string): Endpoint {
   if (m) return { host: (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port: Number(m[2] ?? 2375) };
   throw new Error(`invalid host ${h}: use unix:///path or tcp://host:port`);
 }
+
+/**
+ * `?a=1&b=x` from a `…Query` object's defined values: booleans as 1 (false left out, as the Docker
+ * CLI leaves out unset flags), lists repeated; '' when nothing is set.
+ */
+export function query(params: object = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params) as [string, unknown][]) {
+    if (v === undefined || v === false) continue;
+    if (Array.isArray(v)) for (const x of v) q.append(k, String(x));
+    else q.set(k, v === true ? '1' : String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+const enc = encodeURIComponent;
 
 const compareVersions = (a: string, b: string): number => {
   const [a1, a2] = a.split('.').map(Number);
@@ -143,6 +161,116 @@ export class EngineClient {
     const text = await readAll(res);
     if ((res.statusCode ?? 500) >= 400) throw new ApiError(res.statusCode ?? 500, messageOf(text));
     return (text.length && /json/.test(String(res.headers['content-type'] ?? 'json')) ? JSON.parse(text.toString()) : text.length ? text.toString() : undefined) as T;
+  }
+
+  // ---- typed calls: the generated Engine API types in, the generated results out. Container,
+  // network and volume names are path-escaped; image references go as they are, as the Docker
+  // CLI sends them (`/images/library/busybox:latest/json`). Streams and hijacked connections use
+  // raw() and hijack() below.
+
+  containerCreate(body: Api.ContainerCreateBody, q: Api.ContainerCreateQuery = {}): Promise<Api.ContainerCreateResult> {
+    return this.request('POST', `/containers/create${query(q)}`, body);
+  }
+
+  containerInspect(id: string, q: Api.ContainerInspectQuery = {}): Promise<Api.ContainerInspectResult> {
+    return this.request('GET', `/containers/${enc(id)}/json${query(q)}`);
+  }
+
+  containerList(q: Api.ContainerListQuery = {}): Promise<Api.ContainerListResult> {
+    return this.request('GET', `/containers/json${query(q)}`);
+  }
+
+  async containerStart(id: string): Promise<void> {
+    await this.request('POST', `/containers/${enc(id)}/start`);
+  }
+
+  containerUpdate(id: string, body: Api.ContainerUpdateBody): Promise<Api.ContainerUpdateResult> {
+    return this.request('POST', `/containers/${enc(id)}/update`, body);
+  }
+
+  containerWait(id: string, q: Api.ContainerWaitQuery = {}): Promise<Api.ContainerWaitResult> {
+    return this.request('POST', `/containers/${enc(id)}/wait${query(q)}`);
+  }
+
+  containerTop(id: string, q: Api.ContainerTopQuery = {}): Promise<Api.ContainerTopResult> {
+    return this.request('GET', `/containers/${enc(id)}/top${query(q)}`);
+  }
+
+  /** null when nothing changed (dockerd sends a nil slice). */
+  containerChanges(id: string): Promise<Api.ContainerChangesResult | null> {
+    return this.request('GET', `/containers/${enc(id)}/changes`);
+  }
+
+  containerPrune(q: Api.ContainerPruneQuery = {}): Promise<Api.ContainerPruneResult> {
+    return this.request('POST', `/containers/prune${query(q)}`);
+  }
+
+  execCreate(id: string, body: Api.ContainerExecBody): Promise<Api.ContainerExecResult> {
+    return this.request('POST', `/containers/${enc(id)}/exec`, body);
+  }
+
+  execInspect(id: string): Promise<Api.ExecInspectResult> {
+    return this.request('GET', `/exec/${enc(id)}/json`);
+  }
+
+  imageList(q: Api.ImageListQuery = {}): Promise<Api.ImageListResult> {
+    return this.request('GET', `/images/json${query(q)}`);
+  }
+
+  imageInspect(name: string): Promise<Api.ImageInspectResult> {
+    return this.request('GET', `/images/${name}/json`);
+  }
+
+  imageHistory(name: string, q: Api.ImageHistoryQuery = {}): Promise<Api.ImageHistoryResult> {
+    return this.request('GET', `/images/${name}/history${query(q)}`);
+  }
+
+  imageDelete(name: string, q: Api.ImageDeleteQuery = {}): Promise<Api.ImageDeleteResult> {
+    return this.request('DELETE', `/images/${name}${query(q)}`);
+  }
+
+  imagePrune(q: Api.ImagePruneQuery = {}): Promise<Api.ImagePruneResult> {
+    return this.request('POST', `/images/prune${query(q)}`);
+  }
+
+  networkList(q: Api.NetworkListQuery = {}): Promise<Api.NetworkListResult> {
+    return this.request('GET', `/networks${query(q)}`);
+  }
+
+  networkCreate(body: Api.NetworkCreateBody): Promise<Api.NetworkCreateResult> {
+    return this.request('POST', '/networks/create', body);
+  }
+
+  networkPrune(q: Api.NetworkPruneQuery = {}): Promise<Api.NetworkPruneResult> {
+    return this.request('POST', `/networks/prune${query(q)}`);
+  }
+
+  volumeList(q: Api.VolumeListQuery = {}): Promise<Api.VolumeListResult> {
+    return this.request('GET', `/volumes${query(q)}`);
+  }
+
+  volumeCreate(body: Api.VolumeCreateBody): Promise<Api.VolumeCreateResult> {
+    return this.request('POST', '/volumes/create', body);
+  }
+
+  volumeInspect(name: string): Promise<Api.VolumeInspectResult> {
+    return this.request('GET', `/volumes/${enc(name)}`);
+  }
+
+  volumePrune(q: Api.VolumePruneQuery = {}): Promise<Api.VolumePruneResult> {
+    return this.request('POST', `/volumes/prune${query(q)}`);
+  }
+
+  systemInfo(): Promise<Api.SystemInfoResult> {
+    return this.request('GET', '/info');
+  }
+
+  systemVersion(): Promise<Api.SystemVersionResult> {
+    return this.request('GET', '/version');
+  }
+
+  systemDataUsage(q: Api.SystemDataUsageQuery = {}): Promise<Api.SystemDataUsageResult> {
+    return this.request('GET', `/system/df${query(q)}`);
   }
 
   /**

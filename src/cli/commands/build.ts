@@ -3,11 +3,11 @@
 // Dockerfile on stdin (`-`), or a URL the daemon fetches; the step stream is printed as it comes
 // and a failed step's exit code is the command's.
 import type { Readable } from 'node:stream';
-import { checkOk } from '../../client/engine-client.ts';
+import { checkOk, query } from '../../client/engine-client.ts';
 import { CliError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec, Opts } from '../flags.ts';
 import { parseBytes, humanSize } from '../format/units.ts';
-import { flagValueError, query } from './container-common.ts';
+import { flagValueError } from '../shared.ts';
 import { StreamError, displayStream, terminalOf, type JsonMessage } from '../io/progress.ts';
 import { registryConfigHeader } from '../auth.ts';
 

@@ -4,10 +4,10 @@
 // name, "dir/." copies the contents, a file onto a directory goes inside it, and "-" streams a
 // tar through stdin/stdout. tar-stream is imported only when a copy runs (start-up time).
 import type { Readable } from 'node:stream';
-import { checkOk, readAll, type EngineClient } from '../../client/engine-client.ts';
+import { checkOk, readAll, type EngineClient, query } from '../../client/engine-client.ts';
 import { CliError, type CommandSpec, type Ctx } from '../command.ts';
 import { humanSize } from '../format/units.ts';
-import { query, writeOut } from './container-common.ts';
+import { writeOut } from '../shared.ts';
 
 /** Go's os.FileMode bits the archive stat header uses. */
 const MODE_DIR = 2 ** 31;

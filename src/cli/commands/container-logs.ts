@@ -1,8 +1,8 @@
 // `berth logs`: a container's output, raw for TTY containers and split back into stdout and
 // stderr otherwise; --since/--until take what docker's timetypes.GetTimestamp takes.
-import { checkOk, demux } from '../../client/engine-client.ts';
+import { checkOk, demux, query } from '../../client/engine-client.ts';
 import { CliError, type CommandSpec } from '../command.ts';
-import { query, writeOut } from './container-common.ts';
+import { writeOut } from '../shared.ts';
 
 const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 

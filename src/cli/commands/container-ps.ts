@@ -3,7 +3,9 @@
 import type { CommandSpec } from '../command.ts';
 import { PS_ERROR_PREFIX, checkListTemplate, formatList } from '../format/list.ts';
 import { ago, humanSize } from '../format/units.ts';
-import { filtersJson, goTime, joinHostPort, query } from './container-common.ts';
+import { query } from '../../client/engine-client.ts';
+import { filtersJson } from '../filters.ts';
+import { goTime, joinHostPort } from '../shared.ts';
 
 export const FORMAT_HELP = `Format output using a custom template:
 'table':            Print output in table format with column headers (default)

@@ -1,12 +1,11 @@
 // `berth stats`: containers' resource use computed as docker's CLI computes it (CPU % from the
 // delta against precpu_stats, memory without the inactive page cache), redrawn every 500 ms with
 // the same escape sequences docker writes, or printed once with --no-stream.
-import { ApiError, checkOk, jsonLines, type EngineClient } from '../../client/engine-client.ts';
+import { ApiError, checkOk, jsonLines, type EngineClient, query } from '../../client/engine-client.ts';
 import { CliError, describeError, type CommandSpec } from '../command.ts';
 import { formatList } from '../format/list.ts';
 import { humanSize } from '../format/units.ts';
 import { FORMAT_HELP, truncateId } from './container-ps.ts';
-import { query } from './container-common.ts';
 
 /** The parts of GET /containers/{id}/stats the CLI reads. */
 export interface StatsJson {

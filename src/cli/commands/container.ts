@@ -1,10 +1,11 @@
 // berth's container management commands (short and `container …` forms) other than
 // run/create/start/attach/exec: names, flags, output and exit statuses as docker 28's.
-import { ApiError, checkOk } from '../../client/engine-client.ts';
+import { ApiError, checkOk, query } from '../../client/engine-client.ts';
 import { CliError, describeError, forEach, type CommandSpec, type Ctx } from '../command.ts';
 import type { Opts } from '../flags.ts';
 import { humanSize, parseBytes } from '../format/units.ts';
-import { confirm, filtersJson, flagValueError, joinHostPort, naturalCompare, query, writeOut } from './container-common.ts';
+import { filtersJson } from '../filters.ts';
+import { confirm, flagValueError, joinHostPort, naturalCompare, writeOut } from '../shared.ts';
 import { psCommand } from './container-ps.ts';
 import { logsCommand } from './container-logs.ts';
 import { cpCommand } from './container-cp.ts';

@@ -2,14 +2,15 @@
 // import, history, image inspect, image prune, login, logout, search — with the Docker CLI 28's
 // flags, output and exit statuses. List rows are docker's ImageContext / historyContext fields.
 import type { Readable } from 'node:stream';
-import { checkOk, readAll } from '../../client/engine-client.ts';
+import { checkOk, readAll, query } from '../../client/engine-client.ts';
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec, Opts } from '../flags.ts';
 import { formatList, type InspectTypes } from '../format/list.ts';
 import { inspectEach } from './inspect-each.ts';
 import { goStructs, markGoStructs } from '../format/go-structs.ts';
 import { ago, humanSize } from '../format/units.ts';
-import { confirm, filtersJson, goTime, query, writeOut } from './container-common.ts';
+import { filtersJson } from '../filters.ts';
+import { confirm, goTime, writeOut } from '../shared.ts';
 import { displayStream, renderProgress } from '../io/progress.ts';
 import {
   INDEX_SERVER, convertToHostname, readConfig, registryAuthHeader, storedAuth, writeConfig, configPath, type AuthConfig,

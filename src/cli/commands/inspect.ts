@@ -1,14 +1,13 @@
 // `berth inspect` (any object: container, then image, network, volume) and `container inspect`,
 // printed as docker's inspect package prints them: an indented JSON array, compact with
 // `--format json`, or a template per object; missing objects are reported after the output.
-import { ApiError, type EngineClient } from '../../client/engine-client.ts';
+import { ApiError, type EngineClient, query } from '../../client/engine-client.ts';
 import { CliError, type CommandSpec, type Ctx } from '../command.ts';
 import type { InspectTypes } from '../format/list.ts';
 import { inspectEach } from './inspect-each.ts';
 import { imageTemplateView } from './image.ts';
 import { networkTemplateView } from './network.ts';
 import { markGoStructs } from '../format/go-structs.ts';
-import { query } from './container-common.ts';
 
 const INSPECT_FORMAT_HELP = `Format output using a custom template:
 'json':             Print in JSON format

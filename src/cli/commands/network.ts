@@ -1,38 +1,18 @@
 // berth network commands (short and management forms), as docker 28.2's `docker network …`.
-// Also the small pieces the volume and system commands share with these: --filter values as the
-// Engine API's filter JSON, the y/N prompt of the prune commands, and the --format flag texts.
+// Also the small pieces the volume and system commands share with these: the --format flag texts,
+// comma lists, k=v maps and the Labels column.
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec } from '../flags.ts';
 import { formatList, type InspectTypes } from '../format/list.ts';
 import { inspectEach } from './inspect-each.ts';
-import { confirm } from './container-common.ts';
+import { confirm } from '../shared.ts';
+import { filterQuery } from '../filters.ts';
 import { goStructs } from '../format/go-structs.ts';
 import { goStruct } from '../format/template.ts';
 
 export const FORMAT_TABLE_DESC = "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
 export const FORMAT_INSPECT_DESC = "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
 
-/**
- * `--filter a=b --filter a=c` → `filters={"a":{"b":true,"c":true}}` (empty when none). A value
- * without "=" is docker's flag error (status 125, with the usage when `usage` is given).
- */
-export function filterQuery(values: string[], extra: Record<string, string[]> = {}, usage?: { ctx: Ctx; usage: string; short?: boolean }): string {
-  const f: Record<string, Record<string, boolean>> = {};
-  const add = (k: string, v: string): void => { (f[k] ??= {})[v] = true; };
-  for (const s of values) {
-    const eq = s.indexOf('=');
-    if (eq < 0) {
-      const flag = usage?.short === false ? '--filter' : '-f, --filter';
-      const tail = usage ? `\n\nUsage:  ${usage.ctx.invokedAs} ${usage.usage}\n\nRun '${usage.ctx.invokedAs} --help' for more information` : '';
-      throw new CliError(`invalid argument "${s}" for "${flag}" flag: bad format of filter (expected name=value)${tail}`, 125);
-    }
-    add(s.slice(0, eq).trim().toLowerCase(), s.slice(eq + 1).trim());
-  }
-  for (const [k, vs] of Object.entries(extra)) for (const v of vs) add(k, v);
-  return Object.keys(f).length ? `filters=${encodeURIComponent(JSON.stringify(f))}` : '';
-}
-
-/** Docker's prompt.Confirm: prints `message [y/N] `, true only for a "y" line. */
 /** pflag "strings" values: every occurrence split on commas. */
 export const commaList = (values: string[]): string[] => values.flatMap((v) => v.split(',')).filter((v) => v !== '');
 
@@ -264,7 +244,7 @@ export const networkCommands: CommandSpec[] = [
       { name: 'quiet', short: 'q', type: 'bool', desc: 'Only display network IDs' },
     ],
     async run(ctx, _args, o) {
-      const q = filterQuery(o.list('filter'), {}, { ctx, usage: '[OPTIONS]' });
+      const q = filterQuery(ctx, { usage: '[OPTIONS]' }, o.list('filter'));
       const nets = await ctx.client().request<NetworkSummary[]>('GET', `/networks${q ? `?${q}` : ''}`);
       // docker sorts by name (natural order; names rarely differ only in digits)
       nets.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
@@ -330,7 +310,7 @@ export const networkCommands: CommandSpec[] = [
       { name: 'force', short: 'f', type: 'bool', desc: 'Do not prompt for confirmation' },
     ],
     async run(ctx, _args, o) {
-      const q = filterQuery(o.list('filter'), {}, { ctx, usage: '[OPTIONS]', short: false });
+      const q = filterQuery(ctx, { usage: '[OPTIONS]' }, o.list('filter'), '--filter');
       if (!o.bool('force') && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) return 0;
       const out = await pruneNetworks(ctx, q);
       if (out) ctx.out.write(`${out}\n`);

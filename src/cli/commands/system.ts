@@ -5,8 +5,9 @@ import { CliError, type CommandSpec, type Ctx } from '../command.ts';
 import { execTemplate, formatList, templateString } from '../format/list.ts';
 import { goStructs } from '../format/go-structs.ts';
 import { ago, bytesSize, humanSize } from '../format/units.ts';
-import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, filterQuery, pruneNetworks } from './network.ts';
-import { confirm } from './container-common.ts';
+import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, pruneNetworks } from './network.ts';
+import { filterQuery } from '../filters.ts';
+import { confirm } from '../shared.ts';
 import { VOLUME_HEADERS, pruneVolumes, volumeRow, type Volume } from './volume.ts';
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
@@ -357,7 +358,7 @@ async function runEvents(ctx: Ctx, o: { since?: string; until?: string; filters:
   const params = new URLSearchParams();
   if (o.since) params.set('since', eventTimestamp(o.since));
   if (o.until) params.set('until', eventTimestamp(o.until));
-  const f = filterQuery(o.filters, {}, { ctx, usage: '[OPTIONS]' });
+  const f = filterQuery(ctx, { usage: '[OPTIONS]' }, o.filters);
   const q = [params.toString(), f].filter(Boolean).join('&');
   const res = await ctx.client().raw('GET', `/events${q ? `?${q}` : ''}`);
   await checkOk(res);
@@ -499,7 +500,7 @@ function pruneWarning(o: { all: boolean; volumes: boolean; filters: string[] }):
 
 async function runSystemPrune(ctx: Ctx, o: { all: boolean; volumes: boolean; force: boolean; filters: string[] }): Promise<number> {
   if (o.volumes && o.filters.some((f) => /^until=/i.test(f))) throw new CliError('ERROR: The "until" filter is not supported with "--volumes"');
-  const q = filterQuery(o.filters, {}, { ctx, usage: '[OPTIONS]', short: false });
+  const q = filterQuery(ctx, { usage: '[OPTIONS]' }, o.filters, '--filter');
   if (!o.force && !(await confirm(ctx, pruneWarning(o)))) return 0;
   const c = ctx.client();
   const path = (p: string, query: string): string => `${p}${query ? `?${query}` : ''}`;
@@ -515,7 +516,7 @@ async function runSystemPrune(ctx: Ctx, o: { all: boolean; volumes: boolean; for
     space += v.space;
     print(v.output);
   }
-  const ir = await c.request<{ ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number }>('POST', path('/images/prune', filterQuery(o.filters, { dangling: [String(!o.all)] })));
+  const ir = await c.request<{ ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number }>('POST', path('/images/prune', filterQuery(ctx, { usage: '[OPTIONS]' }, o.filters, '--filter', { dangling: [String(!o.all)] })));
   if (ir.ImagesDeleted?.length) {
     space += ir.SpaceReclaimed ?? 0;
     print(`Deleted Images:\n${ir.ImagesDeleted.map((d) => (d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted}\n`)).join('')}`);

@@ -2,8 +2,9 @@
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import { formatList } from '../format/list.ts';
 import { humanSize } from '../format/units.ts';
-import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, filterQuery, joinLabels, kvMap, withLabel } from './network.ts';
-import { confirm } from './container-common.ts';
+import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, joinLabels, kvMap, withLabel } from './network.ts';
+import { filterQuery } from '../filters.ts';
+import { confirm } from '../shared.ts';
 import { inspectEach } from './inspect-each.ts';
 import { goStructs } from '../format/go-structs.ts';
 
@@ -96,7 +97,7 @@ export const volumeCommands: CommandSpec[] = [
       { name: 'quiet', short: 'q', type: 'bool', desc: 'Only display volume names' },
     ],
     async run(ctx, _args, o) {
-      const q = filterQuery(o.list('filter'), {}, { ctx, usage: '[OPTIONS]' });
+      const q = filterQuery(ctx, { usage: '[OPTIONS]' }, o.list('filter'));
       const r = await ctx.client().request<{ Volumes: Volume[] | null }>('GET', `/volumes${q ? `?${q}` : ''}`);
       const vols = (r.Volumes ?? []).sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
       ctx.out.write(formatList(vols.map(volumeRow), {
@@ -154,7 +155,7 @@ export const volumeCommands: CommandSpec[] = [
     async run(ctx, _args, o) {
       const filters = o.list('filter');
       if (o.bool('all') && filters.some((f) => /^all=/i.test(f))) throw new CliError('conflicting options: cannot specify both --all and --filter all=1');
-      const q = filterQuery(filters, o.bool('all') ? { all: ['true'] } : {}, { ctx, usage: '[OPTIONS]', short: false });
+      const q = filterQuery(ctx, { usage: '[OPTIONS]' }, filters, '--filter', o.bool('all') ? { all: ['true'] } : {});
       const warning = o.bool('all')
         ? 'WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?'
         : 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue?';

@@ -1,43 +1,17 @@
-// Small pieces the container commands share: query strings, docker's filter flag, flag-value
-// errors printed the way pflag prints them, Go's time and host:port formatting, natural sort.
-import { CliError, type CommandSpec, type Ctx } from '../command.ts';
-import { usageLine } from '../help.ts';
-import { goTimeString } from '../format/units.ts';
-
-/** `?a=1&b=x` from the defined values (booleans as 1, lists repeated). */
-export function query(params: Record<string, string | number | boolean | string[] | undefined>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v === undefined || v === false) continue;
-    if (Array.isArray(v)) for (const x of v) q.append(k, x);
-    else q.set(k, v === true ? '1' : String(v));
-  }
-  const s = q.toString();
-  return s ? `?${s}` : '';
-}
+// Small pieces the CLI's commands share: flag-value errors printed the way pflag prints them,
+// Go's time and host:port formatting, natural sort, writes that wait for a slow reader, and the
+// y/N prompt. (Query strings are the client's `query`; --filter values are cli/filters.ts.)
+import { CliError, type CommandSpec, type Ctx } from './command.ts';
+import { usageLine } from './help.ts';
+import { goTimeString } from './format/units.ts';
 
 /**
  * A bad flag value, reported as pflag reports one (docker checks these while parsing, before the
  * command runs): the message, the usage line, status 125.
  */
-export function flagValueError(ctx: Ctx, spec: CommandSpec, flag: string, value: string, why: string): CliError {
+export function flagValueError(ctx: Ctx, spec: Pick<CommandSpec, 'usage'>, flag: string, value: string, why: string): CliError {
   return new CliError(`invalid argument "${value}" for "${flag}" flag: ${why}\n\n${usageLine(ctx.invokedAs, spec)}\n\nRun '${ctx.invokedAs} --help' for more information`, 125);
 }
-
-/** docker's `--filter k=v` values as the API's filters JSON (`{"k":{"v":true}}`), or undefined. */
-export function filtersJson(ctx: Ctx, spec: CommandSpec, values: string[], flag = '-f, --filter'): string | undefined {
-  const f: Record<string, Record<string, boolean>> = {};
-  for (const raw of values) {
-    if (raw === '') continue;
-    const eq = raw.indexOf('=');
-    if (eq < 0) throw flagValueError(ctx, spec, flag, raw, 'bad format of filter (expected name=value)');
-    // docker lower-cases and trims the name, trims the value (opts.FilterOpt.Set)
-    const name = raw.slice(0, eq).trim().toLowerCase();
-    (f[name] ??= {})[raw.slice(eq + 1).trim()] = true;
-  }
-  return Object.keys(f).length ? JSON.stringify(f) : undefined;
-}
-
 
 /** Go's time.Time.String() for a unix time in local time: "2026-11-23 14:13:15 +0000 UTC". */
 export const goTime = (unixSeconds: number): string => goTimeString(unixSeconds);
