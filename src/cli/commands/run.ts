@@ -4,6 +4,7 @@
 // cannot run, else the container's own) and its terminal handling (raw mode, size, detach keys).
 import type { Writable } from 'node:stream';
 import { ApiError, checkOk, readAll, type EngineClient } from '../../client/engine-client.ts';
+import type { ContainerExecBody } from '../../types/engine-api.ts';
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec, Opts } from '../flags.ts';
 import { CREATE_FLAGS, RUN_FLAGS, createRequest, type CreateRequest } from '../run-options.ts';
@@ -344,12 +345,12 @@ async function runExec(ctx: Ctx, args: string[], o: Opts): Promise<number> {
   await c.request('GET', `/containers/${enc(name)}/json`);
   if (!detach && tty && stdin && !isTerminal(ctx.stdin)) throw new CliError('the input device is not a TTY');
   const size = tty ? ttySize(ctx.out) : undefined;
-  const body: Record<string, unknown> = {
+  const body: ContainerExecBody = {
     User: o.str('user') ?? '', Privileged: o.bool('privileged'), Tty: tty, Cmd: cmd, Env: env,
     WorkingDir: o.str('workdir') ?? '', AttachStdin: stdin, AttachStdout: !detach, AttachStderr: !detach,
     DetachKeys: o.str('detach-keys') ?? '', ...(size ? { ConsoleSize: size } : {}),
   };
-  const { Id } = await c.request<{ Id: string }>('POST', `/containers/${enc(name)}/exec`, body);
+  const { Id } = await c.execCreate(name, body);
   if (!Id) throw new CliError('exec ID empty');
   if (detach) {
     await c.request('POST', `/exec/${Id}/start`, { Detach: true, Tty: tty, ...(size ? { ConsoleSize: size } : {}) });
@@ -367,7 +368,7 @@ async function runExec(ctx: Ctx, args: string[], o: Opts): Promise<number> {
   } finally {
     stopResize();
   }
-  const info = await c.request<{ ExitCode: number | null }>('GET', `/exec/${Id}/json`);
+  const info = await c.execInspect(Id);
   return info.ExitCode ?? 0;
 }
 

@@ -107,22 +107,21 @@ async function dynamic(client: () => EngineClient, kind: Kind): Promise<Candidat
     const c = client();
     switch (kind) {
       case 'images': {
-        const imgs = await c.request<{ RepoTags?: string[] | null }[]>('GET', '/images/json');
+        const imgs = await c.imageList();
         return imgs.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').map((word) => ({ word, desc: 'image' }));
       }
       case 'networks': {
-        const nets = await c.request<{ Name: string; Driver: string }[]>('GET', '/networks');
-        return nets.map((n) => ({ word: n.Name, desc: `network (${n.Driver})` }));
+        const nets = await c.networkList();
+        return nets.map((n) => ({ word: n.Name ?? '', desc: `network (${n.Driver})` }));
       }
       case 'volumes': {
-        const r = await c.request<{ Volumes?: { Name: string }[] | null }>('GET', '/volumes');
+        const r = await c.volumeList();
         return (r.Volumes ?? []).map((v) => ({ word: v.Name, desc: 'volume' }));
       }
       default: {
         const status = { running: ['running'], stopped: ['created', 'exited', 'dead'], paused: ['paused'], containers: [] }[kind];
-        const q = status.length ? `&filters=${encodeURIComponent(JSON.stringify({ status }))}` : '';
-        const ctrs = await c.request<{ Names: string[]; Image: string; State: string }[]>('GET', `/containers/json?all=1${q}`);
-        return ctrs.flatMap((x) => x.Names.map((n) => ({ word: n.replace(/^\//, ''), desc: `${x.State} (${x.Image})` })));
+        const ctrs = await c.containerList({ all: true, filters: status.length ? JSON.stringify({ status }) : undefined });
+        return ctrs.flatMap((x) => (x.Names ?? []).map((n) => ({ word: n.replace(/^\//, ''), desc: `${x.State} (${x.Image})` })));
       }
     }
   } catch {
