@@ -9,6 +9,7 @@ import type { ImageConfigFile, ContainerConfigFields, HistoryEntry } from '../ty
 import { resolveUser } from '../util/user.ts';
 import { newId } from '../util/ids.ts';
 import { parseStopSignal } from '../util/signals.ts';
+import { goArch } from '../util/platform.ts';
 import type { BaseImage, BuildBackend } from './backend.ts';
 import { BuildCache } from './cache.ts';
 import type { BuildContext } from './context.ts';
@@ -75,10 +76,6 @@ const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
 function blankConfig(platform: { os: string; architecture: string }): ImageConfigFile {
   return { architecture: platform.architecture, os: platform.os, config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
-}
-
-function hostArch(): string {
-  return process.arch === 'x64' ? 'amd64' : process.arch;
 }
 
 /** Flags an instruction allows; anything else is Docker's `Unknown flag`. */
@@ -407,8 +404,8 @@ export class Builder {
     } else {
       image = await this.backend.image(ref, { pull: this.req.pull, platform, auth: this.authFor(ref), output: (l) => this.out.stream(l) });
     }
-    const [os, arch] = (platform ?? `linux/${hostArch()}`).split('/');
-    const config = image ? structuredClone(image.config) : blankConfig({ os: os ?? 'linux', architecture: arch ?? hostArch() });
+    const [os, arch] = (platform ?? `linux/${goArch()}`).split('/');
+    const config = image ? structuredClone(image.config) : blankConfig({ os: os ?? 'linux', architecture: arch ?? goArch() });
     config.config ??= {};
     // moby's beginStage (setDefaultPath): a stage without PATH gets the default one, so it is
     // in the Env of every image the classic builder makes.

@@ -5,6 +5,7 @@
 import { Unavailable, InvalidParameter, NotFound, BerthError, Unauthorized, Forbidden } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
 import { forEachBounded } from '../util/bounded.ts';
+import { hostPlatform } from '../util/platform.ts';
 import type { AuthConfig } from '../types/auth-config.ts';
 import type { ImageConfigFile } from '../types/oci-image.ts';
 import { isIndexMediaType, MediaType, type Descriptor, type ImageIndex, type ImageManifest, type Platform } from '../types/oci-distribution.ts';
@@ -27,11 +28,6 @@ export interface PullOptions {
 }
 
 const LAYER_CONCURRENCY = 3;
-
-export function hostPlatform(): Platform {
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch === 'ia32' ? '386' : process.arch;
-  return { os: 'linux', architecture: arch, ...(arch === 'arm' ? { variant: 'v7' } : arch === 'arm64' ? { variant: 'v8' } : {}) };
-}
 
 export function parsePlatform(s: string | undefined): Platform {
   if (!s) return hostPlatform();

@@ -35,6 +35,7 @@
 // runs it. A profile of one's own (seccomp=<file>) keeps every architecture it names.
 import os from 'node:os';
 import { InvalidParameter } from '../errors.ts';
+import { goArch } from '../util/platform.ts';
 import type { Seccomp, SeccompRule } from '../types/oci-runtime.ts';
 import { DEFAULT_PROFILE } from './seccomp-default.ts';
 import type { Profile } from './seccomp-profile.ts';
@@ -49,10 +50,8 @@ export interface SeccompHost {
   kernel: [number, number];
 }
 
-const NODE_TO_NATIVE: Record<string, string> = {
-  x64: 'amd64', arm64: 'arm64', ia32: 'x86', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64',
-  mips: 'mips', mipsel: 'mipsel', loong64: 'loong64',
-};
+/** GOARCH → libseccomp's native name (moby's goToNative), where the two differ. */
+const GO_TO_NATIVE: Record<string, string> = { '386': 'x86', mipsle: 'mipsel', mips64le: 'mipsel64' };
 const NATIVE_TO_SECCOMP: Record<string, string> = {
   x86: 'SCMP_ARCH_X86', amd64: 'SCMP_ARCH_X86_64', arm: 'SCMP_ARCH_ARM', arm64: 'SCMP_ARCH_AARCH64',
   ppc64le: 'SCMP_ARCH_PPC64LE', riscv64: 'SCMP_ARCH_RISCV64', s390x: 'SCMP_ARCH_S390X', mipsel: 'SCMP_ARCH_MIPSEL',
@@ -74,7 +73,7 @@ function parseKernel(release: string): [number, number] {
 }
 
 /** This host, read once at start-up. */
-export const hostSeccomp: SeccompHost = { arch: NODE_TO_NATIVE[process.arch] ?? process.arch, kernel: parseKernel(os.release()) };
+export const hostSeccomp: SeccompHost = { arch: GO_TO_NATIVE[goArch()] ?? goArch(), kernel: parseKernel(os.release()) };
 
 function kernelAtLeast(host: SeccompHost, min: string): boolean {
   const m = /^(\d+)\.(\d+)$/.exec(min);
