@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseReference, familiarString, tagKey, normalizedName } from '../../../src/image/reference.ts';
-import { chainIds } from '../../../src/image/store.ts';
 import { applyChanges } from '../../../src/image/change-instructions.ts';
 import { cleanEntryName } from '../../../src/image/archive/safe-path.ts';
-import { createHash } from 'node:crypto';
 
 test('references normalise as Docker does', () => {
   const cases: [string, string, string][] = [
@@ -26,14 +24,6 @@ test('references normalise as Docker does', () => {
   assert.equal(dg.digest, `sha256:${'a'.repeat(64)}`);
   assert.throws(() => parseReference('Busybox'), { message: 'invalid reference format: repository name (library/Busybox) must be lowercase' });
   for (const bad of ['', 'a b', 'busybox:', ':tag', 'x@sha256:short', 'a//b']) assert.throws(() => parseReference(bad), /invalid reference format/, bad);
-});
-
-test('chain IDs follow the OCI image spec', () => {
-  const a = `sha256:${'1'.repeat(64)}`;
-  const b = `sha256:${'2'.repeat(64)}`;
-  const [c0, c1] = chainIds([a, b]);
-  assert.equal(c0, a);
-  assert.equal(c1, `sha256:${createHash('sha256').update(`${a} ${b}`).digest('hex')}`);
 });
 
 test('import --change instructions', () => {
