@@ -10,28 +10,28 @@
 //   <root>/uploads/<uuid>/{data,info.json}                      uploads in progress
 //
 // Name components never start with "_", so a repository's own dirs cannot collide with a nested
-// repository's name. Upload lifecycle: start → append* → commit | cancel. The digest is computed
-// while the bytes stream in (the hash state lives in memory beside the session), and commit
-// verifies it, fsyncs the data and renames it into blobs/ — a mismatch removes the upload and
+// repository's name. Upload lifecycle: start → append* → commit | cancel. Each upload is an
+// image/content.ts ContentWriter (the image store's writer: the digest is computed while the
+// bytes stream in, the hash state in memory beside the session), and commit verifies it, fsyncs
+// the data and renames it into blobs/ (ContentStore) — a mismatch removes the upload and
 // nothing becomes visible. Every link is written with atomicWrite (temp → fsync → rename → fsync
 // dir), into directories whose own entries are fsynced when made (mkdirDurable), and only after
 // the bytes it names are durable: a blob is fsynced, renamed and its directory fsynced before its
 // repository link; a manifest's bytes before its revision link, and the revision before the tag.
 // So a power cut never leaves a link to an empty blob. An upload that a restart orphans is
 // unknown to clients and removed by gc. Failpoints (util/failpoint.ts) mark the steps.
-import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { atomicWrite, fsyncDir } from '../util/atomic-write.ts';
+import type { Readable } from 'node:stream';
+import { atomicWrite } from '../util/atomic-write.ts';
 import { mkdirDurable } from '../util/durable.ts';
 import { failpoint } from '../util/failpoint.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { RegistryError, blobUnknown, digestInvalid, manifestUnknown, uploadUnknown } from './errors.ts';
 import { hexOf, isTag } from './names.ts';
 import type { Descriptor } from '../types/oci-distribution.ts';
+import { ContentStore, ContentWriter } from '../image/content.ts';
 
 /** Streams move in large pieces: a 4 MiB write costs what a 64 KiB one does. */
 export const STREAM_HWM = 4 << 20;
@@ -39,8 +39,9 @@ export const STREAM_HWM = 4 << 20;
 export interface UploadSession {
   uuid: string;
   name: string;
-  size: number;
-  hash: Hash;
+  /** Bytes appended so far (the writer's count). */
+  readonly size: number;
+  writer: ContentWriter;
   startedAt: number;
   touchedAt: number;
 }
@@ -56,11 +57,13 @@ const isNotFound = (err: unknown): boolean => (err as NodeJS.ErrnoException).cod
 
 export class RegistryStorage {
   readonly root: string;
+  private readonly blobs: ContentStore;
   private sessions = new Map<string, UploadSession>();
   private uploadLock = new KeyedMutex();
 
   constructor(root: string) {
     this.root = root;
+    this.blobs = new ContentStore(join(root, 'blobs', 'sha256'));
   }
 
   async init(): Promise<void> {
@@ -124,7 +127,8 @@ export class RegistryStorage {
     const now = Date.now();
     await writeFile(join(dir, 'info.json'), JSON.stringify({ name, startedAt: new Date(now).toISOString() }));
     await writeFile(join(dir, 'data'), '');
-    const s: UploadSession = { uuid, name, size: 0, hash: createHash('sha256'), startedAt: now, touchedAt: now };
+    const writer = new ContentWriter(join(dir, 'data'), { highWaterMark: STREAM_HWM });
+    const s: UploadSession = { uuid, name, get size() { return writer.size; }, writer, startedAt: now, touchedAt: now };
     this.sessions.set(uuid, s);
     return s;
   }
@@ -149,18 +153,12 @@ export class RegistryStorage {
           detail: { offset: s.size, requested: start }, headers: { Range: `0-${Math.max(0, s.size - 1)}`, 'Docker-Upload-UUID': s.uuid },
         });
       }
-      let n = 0;
-      const hashing = new Transform({
-        readableHighWaterMark: STREAM_HWM, writableHighWaterMark: STREAM_HWM,
-        transform(chunk: Buffer, _enc, cb) { s.hash.update(chunk); n += chunk.length; cb(null, chunk); },
-      });
       try {
-        await pipeline(body, hashing, createWriteStream(join(this.uploadDir(s.uuid), 'data'), { flags: 'a', highWaterMark: STREAM_HWM }));
+        await s.writer.append(body);
       } catch (err) {
         await this.dropUpload(s.uuid);
         throw err;
       }
-      s.size += n;
       s.touchedAt = Date.now();
       failpoint('registry-upload-appended');
     });
@@ -177,18 +175,8 @@ export class RegistryStorage {
       this.sessions.delete(s.uuid);
       const dir = this.uploadDir(s.uuid);
       try {
-        const actual = `sha256:${s.hash.digest('hex')}`;
-        if (actual !== digest) throw digestInvalid('provided digest did not match uploaded content', { expected: digest, actual });
-        const target = this.blobPath(digest);
         // An intact copy (same digest, so same size) stays; one cut short before writes were durable is replaced.
-        if ((await stat(target).catch(() => undefined))?.size !== s.size) {
-          const data = join(dir, 'data');
-          const fh = await open(data, 'r+');
-          try { await fh.sync(); } finally { await fh.close(); }
-          await rename(data, target);
-          await fsyncDir(join(target, '..'));
-          failpoint('registry-blob-committed');
-        }
+        await s.writer.commit(this.blobs, { digest }, (got) => digestInvalid('provided digest did not match uploaded content', { expected: digest, actual: got.digest }), 'registry-blob-committed');
         await this.link(this.layerLink(s.name, digest), digest);
         return s.size;
       } finally {
