@@ -7,7 +7,7 @@ import { InvalidParameter, NotFound, BerthError } from '../errors.ts';
 import type { AuthConfig } from '../types/auth-config.ts';
 import type { ImageConfigFile, ContainerConfigFields, HistoryEntry } from '../types/oci-image.ts';
 import { resolveUser } from '../util/user.ts';
-import { newId } from '../util/ids.ts';
+import { newId, shortId } from '../util/ids.ts';
 import { parseStopSignal } from '../util/signals.ts';
 import { goArch } from '../util/platform.ts';
 import type { BaseImage, BuildBackend } from './backend.ts';
@@ -71,8 +71,6 @@ interface Stage {
   /** CMD set in this stage (an ENTRYPOINT after it keeps it). */
   cmdSet: boolean;
 }
-
-const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
 function blankConfig(platform: { os: string; architecture: string }): ImageConfigFile {
   return { architecture: platform.architecture, os: platform.os, config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
@@ -153,7 +151,7 @@ export class Builder {
     const unused = Object.keys(this.req.buildArgs).filter((k) => !this.usedArgs.has(k) && !PROXY_ARGS.includes(k));
     if (unused.length) this.out.stream(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed\n`);
     this.out.aux({ ID: image.id });
-    this.out.stream(`Successfully built ${short(image.id)}\n`);
+    this.out.stream(`Successfully built ${shortId(image.id)}\n`);
     for (const t of this.req.tags) {
       await this.backend.tag(image.id, t);
       this.out.stream(`Successfully tagged ${t}\n`);
@@ -356,7 +354,7 @@ export class Builder {
     const s = this.stage;
     s.image = image;
     if (image.config) s.config = structuredClone(image.config);
-    this.out.stream(` ---> ${short(image.id)}\n`);
+    this.out.stream(` ---> ${shortId(image.id)}\n`);
   }
 
   private async useCached(key: string): Promise<boolean> {
@@ -413,7 +411,7 @@ export class Builder {
     if (!env.some((e) => e.startsWith('PATH='))) config.config.Env = [...env, DEFAULT_PATH];
     const stage: Stage = { name, image, config, args: new Map(), cmdSet: false };
     this.stages.push(stage);
-    this.out.stream(` ---> ${image ? short(image.id) : ''}\n`);
+    this.out.stream(` ---> ${image ? shortId(image.id) : ''}\n`);
     const triggers = (config.config.OnBuild as string[] | null | undefined) ?? [];
     if (triggers.length) {
       config.config.OnBuild = null;
@@ -472,14 +470,14 @@ export class Builder {
     }, {
       // moby's streamformatter.NewStderrWriter: each stderr write in red, \x1b[91m…\x1b[0m
       output: (chunk, stderr) => this.out.stream(stderr ? `\x1b[91m${chunk.toString('utf8')}\x1b[0m` : chunk.toString('utf8')),
-      onStart: (cid) => { runContainerId = cid; this.out.stream(` ---> Running in ${short(cid)}\n`); },
+      onStart: (cid) => { runContainerId = cid; this.out.stream(` ---> Running in ${shortId(cid)}\n`); },
       config: (diffId) => this.nextConfig(createdBy, diffId, this.stepContainer(saveCmd, runContainerId)),
       keepOnFailure: !this.req.rm && !this.req.forceRm,
     });
     if (result.exitCode !== 0) {
       throw new BuildStepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${result.exitCode}`, result.exitCode);
     }
-    if (this.req.rm || this.req.forceRm) this.out.stream(`Removing intermediate container ${short(result.containerId)}\n`);
+    if (this.req.rm || this.req.forceRm) this.out.stream(`Removing intermediate container ${shortId(result.containerId)}\n`);
     this.cache.set(key, result.image!.id);
     this.adopt(result.image!, false);
   }

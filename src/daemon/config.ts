@@ -6,6 +6,7 @@ import type { FileConfig } from './config-file.ts';
 import { logLevels } from './log-levels.ts';
 import { checkRegistrySettings } from '../engine/images.ts';
 import { parseHost, isLoopback } from './hosts.ts';
+import { ramInBytes } from '../util/go-units.ts';
 import { checkDefaultIpcMode } from '../engine/namespace-modes.ts';
 
 export interface DaemonConfig {
@@ -142,10 +143,11 @@ function fileUlimits(m: Record<string, Record<string, unknown>>): Ulimit[] {
 
 /** Size strings as docker's json-file reads max-size (go-units RAMInBytes: 1k = 1024). */
 export function parseLogSize(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(v.trim());
-  if (!m) throw new ConfigError(`invalid size: '${v}'`);
-  const mult = 1024 ** ' kmgtp'.indexOf((m[2] || ' ').toLowerCase());
-  return Math.floor(Number(m[1]) * mult);
+  try {
+    return ramInBytes(v);
+  } catch {
+    throw new ConfigError(`invalid size: '${v}'`);
+  }
 }
 
 /** log-driver and log-opts, refused with dockerd's words when the driver or an option is unknown or malformed. */

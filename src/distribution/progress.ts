@@ -43,5 +43,3 @@ export function meter(progress: Progress, id: string, status: string, total: num
     progress({ status, progressDetail: { current, total }, progress: progressBar(current, total), id });
   };
 }
-
-export const shortDigest = (d: string): string => d.replace(/^sha256:/, '').slice(0, 12);

@@ -5,6 +5,7 @@
 import { Unavailable, InvalidParameter, NotFound, BerthError, Unauthorized, Forbidden } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
 import { forEachBounded } from '../util/bounded.ts';
+import { shortId } from '../util/ids.ts';
 import { hostPlatform } from '../util/platform.ts';
 import type { AuthConfig } from '../types/auth-config.ts';
 import type { ImageConfigFile } from '../types/oci-image.ts';
@@ -13,7 +14,7 @@ import { chainIds, type ImageStore, type ImageRecord } from '../image/store.ts';
 import { familiarName, familiarString, type Reference } from '../image/reference.ts';
 import { RegistryClient } from './client.ts';
 import { pullEndpoints, type RegistrySettings } from './endpoints.ts';
-import { layerStatus, meter, shortDigest, type Progress } from './progress.ts';
+import { layerStatus, meter, type Progress } from './progress.ts';
 import type { Readable } from 'node:stream';
 
 export interface PullOptions {
@@ -104,7 +105,7 @@ async function pullFrom(client: RegistryClient, o: PullOptions): Promise<ImageRe
   const config = parseJson<ImageConfigFile>(configBytes, `image config ${manifest.config.digest}`);
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== manifest.layers.length) {
-    throw new InvalidParameter(`image config ${shortDigest(manifest.config.digest)} lists ${diffIds.length} layers, the manifest ${manifest.layers.length}`);
+    throw new InvalidParameter(`image config ${shortId(manifest.config.digest)} lists ${diffIds.length} layers, the manifest ${manifest.layers.length}`);
   }
   if (o.platform) {
     const want = parsePlatform(o.platform);
@@ -116,13 +117,13 @@ async function pullFrom(client: RegistryClient, o: PullOptions): Promise<ImageRe
   const todo: number[] = [];
   manifest.layers.forEach((l, i) => {
     if (l.urls?.length || l.mediaType === MediaType.dockerLayerForeign) throw new InvalidParameter(`layer ${l.digest} is a foreign layer, which Berth does not fetch`);
-    if (store.hasLayer(chains[i]!)) progress(layerStatus(shortDigest(l.digest), 'Already exists'));
-    else { todo.push(i); progress(layerStatus(shortDigest(l.digest), 'Pulling fs layer')); }
+    if (store.hasLayer(chains[i]!)) progress(layerStatus(shortId(l.digest), 'Already exists'));
+    else { todo.push(i); progress(layerStatus(shortId(l.digest), 'Pulling fs layer')); }
   });
   const repo = `${client.host}/${ref.path}`;
   await forEachBounded(todo, LAYER_CONCURRENCY, async (i) => {
     const desc = manifest.layers[i]!;
-    const id = shortDigest(desc.digest);
+    const id = shortId(desc.digest);
     const downloading = meter(progress, id, 'Downloading', desc.size);
     const body = (): Promise<Readable> => client.blobStream(desc.digest, downloading);
     let plain = 0;
@@ -135,7 +136,7 @@ async function pullFrom(client: RegistryClient, o: PullOptions): Promise<ImageRe
     progress(layerStatus(id, 'Download complete'));
     meter(progress, id, 'Extracting', plain)(plain);
     progress(layerStatus(id, 'Pull complete'));
-  }, (i) => progress(layerStatus(shortDigest(manifest.layers[i]!.digest), 'Waiting')));
+  }, (i) => progress(layerStatus(shortId(manifest.layers[i]!.digest), 'Waiting')));
 
   const before = ref.digest ? undefined : store.tagged(ref);
   const knownBefore = store.hasImage(manifest.config.digest);

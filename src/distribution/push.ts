@@ -13,13 +13,14 @@ import { createGzip, constants as zc } from 'node:zlib';
 import { NotFound, Unauthorized, Forbidden } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
 import { forEachBounded } from '../util/bounded.ts';
+import { shortId } from '../util/ids.ts';
 import type { AuthConfig } from '../types/auth-config.ts';
 import { MediaType, type Descriptor, type ImageManifest } from '../types/oci-distribution.ts';
 import type { ImageStore, ImageRecord, BlobRef } from '../image/store.ts';
 import { familiarName, normalizedName, parseReference, type Reference } from '../image/reference.ts';
 import { RegistryClient } from './client.ts';
 import { pushEndpoint, type RegistrySettings } from './endpoints.ts';
-import { layerStatus, meter, shortDigest, type Progress } from './progress.ts';
+import { layerStatus, meter, type Progress } from './progress.ts';
 
 export interface PushOptions {
   /** The repository; with a tag, that tag only, else every tag of it. */
@@ -75,10 +76,10 @@ async function pushImage(client: RegistryClient, image: ImageRecord, tag: string
   const firstOf = new Map<string, number>();
   plan.forEach((p, i) => { if (!firstOf.has(p.diffId)) firstOf.set(p.diffId, i); });
   const unique = [...firstOf.values()];
-  for (const i of unique) progress(layerStatus(shortDigest(plan[i]!.diffId), 'Preparing'));
+  for (const i of unique) progress(layerStatus(shortId(plan[i]!.diffId), 'Preparing'));
   await forEachBounded(unique, UPLOAD_CONCURRENCY, async (i) => {
     sent[i] = await pushLayer(client, plan[i]!, here, o);
-  }, (i) => progress(layerStatus(shortDigest(plan[i]!.diffId), 'Waiting')));
+  }, (i) => progress(layerStatus(shortId(plan[i]!.diffId), 'Waiting')));
   plan.forEach((p, i) => { sent[i] ??= sent[firstOf.get(p.diffId)!]!; });
 
   const config = await store.configBytes(image.id);
@@ -108,7 +109,7 @@ async function pushImage(client: RegistryClient, image: ImageRecord, tag: string
 
 async function pushLayer(client: RegistryClient, p: LayerPlan, here: string, o: PushOptions): Promise<Descriptor> {
   const { store, progress } = o;
-  const id = shortDigest(p.diffId);
+  const id = shortId(p.diffId);
   const scope = `repository:${client.repo}:pull,push`;
   let blobs = store.compressedBlobs(p.diffId);
   if (p.want) blobs = blobs.filter((b) => b.digest === p.want!.digest);
@@ -167,7 +168,7 @@ async function pushLayer(client: RegistryClient, p: LayerPlan, here: string, o: 
 /** gzip (fast level) while uploading; the compressed bytes are also kept for the next push. */
 async function compressAndPush(client: RegistryClient, p: LayerPlan, here: string, o: PushOptions): Promise<Descriptor> {
   const { store, progress } = o;
-  const id = shortDigest(p.diffId);
+  const id = shortId(p.diffId);
   const tar = await store.layerTar(p.diffId);
   const tick = meter(progress, id, 'Pushing', tar.size);
   const keep = await store.tempFile('push');

@@ -32,6 +32,7 @@ import { createGzip, constants as zconst } from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import { InvalidParameter } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
+import { fromHumanSize, ramInBytes } from '../util/go-units.ts';
 import { setLogSizeMax } from './conmon.ts';
 import { listRotated } from './logs.ts';
 import type { ToWorker, FromWorker } from './log-rotation-worker.ts';
@@ -68,14 +69,6 @@ const knownOpts: Record<string, string[]> = {
 // Every driver's (moby's removeReservedOpts): delivery mode and its buffer.
 const reservedOpts = ['mode', 'max-buffer-size'];
 
-/** go-units: FromHumanSize (decimal, json-file) or RAMInBytes (binary, local). */
-export function parseSize(s: string, binary: boolean): number {
-  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
-  if (!m) throw new InvalidParameter(`invalid size: '${s}'`);
-  const unit = m[2] ? 'kmgtp'.indexOf(m[2].toLowerCase()) + 1 : 0;
-  return Math.floor(Number(m[1]) * (binary ? 1024 : 1000) ** unit);
-}
-
 function parseBool(s: string, what: string): boolean {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
@@ -108,7 +101,7 @@ export function validateLogConfig(cfg: LogConfig): void {
       if (v !== '' && v !== 'blocking' && v !== 'non-blocking') throw new InvalidParameter(`logger: logging mode not supported: ${v}`);
       continue;
     }
-    if (k === 'max-buffer-size') { parseSize(v, true); continue; }
+    if (k === 'max-buffer-size') { ramInBytes(v); continue; }
     if (reservedOpts.includes(k)) continue;
     if (!known.includes(k)) {
       throw new InvalidParameter(cfg.Type === 'json-file' ? `unknown log opt '${k}' for json-file log driver` : `unknown log opt '${k}' for log driver ${cfg.Type}`);
@@ -127,7 +120,8 @@ export function rotationPolicy(cfg: LogConfig): RotationPolicy | undefined {
   if (o['max-size'] !== undefined && o['max-size'] !== '') {
     if (o['max-size'] === '-1') maxSize = 0;
     else {
-      maxSize = parseSize(o['max-size'], local);
+      // go-units: json-file reads max-size with FromHumanSize (decimal), local with RAMInBytes.
+      maxSize = local ? ramInBytes(o['max-size']) : fromHumanSize(o['max-size']);
       if (maxSize <= 0) throw new InvalidParameter('max-size must be a positive number');
     }
   }

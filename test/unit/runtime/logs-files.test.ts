@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { readLogs, readLogBatches } from '../../../src/runtime/logs.ts';
 import { encodeLines, FrameDecoder } from '../../../src/api/stdcopy.ts';
-import { resolveLogConfig, rotationPolicy, parseSize } from '../../../src/runtime/log-rotation.ts';
+import { resolveLogConfig, rotationPolicy } from '../../../src/runtime/log-rotation.ts';
 
 const line = (i: number, text: string, o: { stream?: string; flag?: string } = {}): string =>
   `2026-01-01T00:00:${String(i).padStart(2, '0')}.000000000+00:00 ${o.stream ?? 'stdout'} ${o.flag ?? 'F'} ${text}\n`;
@@ -64,8 +64,8 @@ test('log options: defaults, dockerd\'s messages, daemon opts only for the daemo
   assert.deepEqual(rotationPolicy({ Type: 'local', Config: {} }), { maxSize: 20 * 1024 * 1024, maxFile: 5, compress: true });
   assert.deepEqual(rotationPolicy({ Type: 'json-file', Config: { 'max-size': '-1' } }), { maxSize: 0, maxFile: 5, compress: false });
   assert.equal(rotationPolicy({ Type: 'none', Config: {} }), undefined);
-  assert.equal(parseSize('1m', false), 1_000_000);
-  assert.equal(parseSize('1.5k', true), 1536);
+  assert.equal(rotationPolicy({ Type: 'json-file', Config: { 'max-size': '1m' } })?.maxSize, 1_000_000);
+  assert.equal(rotationPolicy({ Type: 'local', Config: { 'max-size': '1.5k' } })?.maxSize, 1536);
   assert.throws(() => resolveLogConfig({ Type: 'json-file', Config: { foo: 'x' } }), /^InvalidParameter: unknown log opt 'foo' for json-file log driver$|unknown log opt 'foo' for json-file log driver/);
   assert.throws(() => resolveLogConfig({ Config: { 'max-size': '10q' } }), /invalid size: '10q'/);
   assert.throws(() => resolveLogConfig({ Config: { 'max-file': '0' } }), /max-file cannot be less than 1/);
