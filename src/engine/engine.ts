@@ -19,6 +19,7 @@ import { DEFAULT_INIT_BINARY, initVersion } from '../runtime/init-binary.ts';
 import { hostAppArmor } from '../runtime/apparmor.ts';
 import { ExecService } from './exec.ts';
 import { NetworkService } from './networks.ts';
+import { BridgeDriver } from '../network/bridge/bridge-driver.ts';
 import { VolumeService } from './volumes.ts';
 import { VolumeStore } from '../volume/store.ts';
 import { remapRange, type IdRange } from '../sys/userns.ts';
@@ -118,12 +119,14 @@ export class Engine {
     const containerDns = new ContainerDns({ dns, opener: new NetnsSocketOpener(), log: opts.log });
     // The helper that opens sockets in namespaces starts now, so the first container does not wait for it.
     containerDns.warm();
-    networks = await NetworkService.open({
-      dataRoot: root, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
-      loopbackNat: !opts.userlandProxy, ipForwardNoDrop: opts.ipForwardNoDrop ?? false,
+    const driver = new BridgeDriver({
+      log: opts.log, mtu: opts.mtu, loopbackNat: !opts.userlandProxy, ipForwardNoDrop: opts.ipForwardNoDrop ?? false,
       poolTag: poolTag(opts.execRoot), poolSize: 2,
       proxy: { start: (f, owner) => startProxy(f, { owner }), stop: (pid) => stopProxy(pid), alive: (pid) => isProxy(pid), list: listProxies },
-      dns: containerDns,
+    });
+    networks = await NetworkService.open({
+      dataRoot: root, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
+      driver, dns: containerDns,
     });
     const volumes = new VolumeService(await VolumeStore.open(root, opts.log, idMap),
       (name) => containers.all().filter((c) => (c.rec.Mounts ?? []).some((m) => m.Name === name)).map((c) => c.rec.Id));
