@@ -20,6 +20,13 @@
 //   operations           → <OperationId>Body (JSON body), <OperationId>Query (query parameters),
 //                          <OperationId>Result (the JSON schema of its 200 or 201 response)
 // Binary bodies and responses (tar archives, log streams) get no type: they are streams.
+//
+// Why our own generator and not openapi-typescript (which STYLE.md suggested): openapi-typescript 7
+// reads OpenAPI 3 only, so the Swagger 2 spec would first go through swagger2openapi (two dev
+// dependency trees for a mapping this small); its output is one nested `components['schemas'][…]`
+// tree of ~15k lines that would need a hand-written alias file on top to give the names used here;
+// and it cannot say the one thing Berth's decoders depend on, that Go sends a nil slice or map as
+// null. This script gives the Swagger names directly, one file, ~3.6k lines.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
