@@ -33,7 +33,8 @@ export class BlobRecords {
     this.io = io;
   }
 
-  private file(diffId: string): string { return join(this.dir, `${hexOf(diffId)}.json`); }
+  /** The record's file. */
+  file(diffId: string): string { return join(this.dir, `${hexOf(diffId)}.json`); }
 
   /** A record as on disk (start-up, before load() has read them). */
   readOnDisk(diffId: string): Promise<DiffRecord | undefined> {

@@ -138,7 +138,7 @@ export class ImageStore {
         for (const b of blobs) {
           if (owner) { if (await this.content.has(b)) await q.move(this.content.path(b), `blob of quarantined image ${owner}`); } else await this.content.remove(b);
         }
-        const dist = this.p('distribution', `${hexOf(meta.diffId)}.json`);
+        const dist = this.blobs.file(meta.diffId);
         if (owner) { if (await exists(dist)) await q.move(dist, `blob record of quarantined image ${owner}`); } else await rm(dist, { force: true });
       }
     }
