@@ -12,7 +12,8 @@ import { atomicWriteJson } from '../util/atomic-write.ts';
 import type { DurableIo } from '../util/durable.ts';
 import type { Quarantine } from '../util/quarantine.ts';
 import { decompress } from './archive/index.ts';
-import { hexOf, type ContentStore } from './content.ts';
+import type { ContentStore } from './content.ts';
+import { hexOf } from '../util/ids.ts';
 
 /** A compressed form of a layer, and the repositories (`host/path`) known to hold it. */
 export interface BlobRef { digest: string; mediaType: string; size: number; repos: string[] }

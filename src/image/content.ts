@@ -13,6 +13,7 @@
 // A blob already in the store is kept when it is intact (the right size: a copy a crash cut short
 // before this code is replaced). Writes go through a DurableIo so that tests can record their
 // order (util/durable.ts); failpoints (util/failpoint.ts) name the commit step for crash tests.
+import { hexOf } from '../util/ids.ts';
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
@@ -22,7 +23,6 @@ import { pipeline } from 'node:stream/promises';
 import { nodeIo, type DurableIo } from '../util/durable.ts';
 import { failpoint, type Failpoint } from '../util/failpoint.ts';
 
-export const hexOf = (d: string): string => d.replace(/^sha256:/, '');
 
 export class ContentStore {
   /** The directory of blobs, `…/sha256`. */

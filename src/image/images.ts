@@ -17,7 +17,8 @@ import type { DurableIo } from '../util/durable.ts';
 import { failpoint } from '../util/failpoint.ts';
 import type { Quarantine } from '../util/quarantine.ts';
 import type { ImageConfigFile } from '../types/oci-image.ts';
-import { hexOf, type ContentStore } from './content.ts';
+import type { ContentStore } from './content.ts';
+import { hexOf } from '../util/ids.ts';
 import { chainIds, type LayerStore } from './layers.ts';
 import { parseReference, tagKey, familiarFromKey, familiarString, normalizedName, type Reference } from './reference.ts';
 

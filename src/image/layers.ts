@@ -22,7 +22,8 @@ import { failpoint } from '../util/failpoint.ts';
 import type { Logger } from '../util/log.ts';
 import type { Quarantine } from '../util/quarantine.ts';
 import { applyLayer, decompress } from './archive/index.ts';
-import { hexOf, type ContentStore } from './content.ts';
+import type { ContentStore } from './content.ts';
+import { hexOf } from '../util/ids.ts';
 
 /** The chain ID of a layer on `parent` (the chain ID below it, none for a base layer). */
 export function chainId(parent: string | undefined, diffId: string): string {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { InvalidParameter } from '../errors.ts';
 import { cleanEntryName } from './archive/index.ts';
 import { parseReference, familiarString } from './reference.ts';
+import { goArch } from '../util/platform.ts';
 
 export interface ArchiveImage { Config: string; RepoTags: string[]; Layers: string[] }
 
@@ -15,7 +16,7 @@ interface Descriptor {
 }
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
-const hostArch = process.arch === 'x64' ? 'amd64' : process.arch;
+const hostArch = goArch();
 
 function blobPath(digest: string): string {
   const m = /^(sha256|sha512):([0-9a-f]+)$/.exec(digest ?? '');

@@ -38,13 +38,14 @@ import type { Descriptor } from '../types/oci-distribution.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { saveArchive, loadArchive } from './archive/save-load.ts';
 import { BlobRecords, type BlobRef } from './blob-records.ts';
-import { ContentStore, ContentWriter, hexOf } from './content.ts';
+import { ContentStore, ContentWriter } from './content.ts';
+import { hexOf } from '../util/ids.ts';
+import { goArch } from '../util/platform.ts';
 import { removeImage, type DeleteRecord, type RemoveOptions } from './delete.ts';
 import { ImageMetadata, missingName, type HistoryRow, type ImageRecord } from './images.ts';
 import { LayerStore, chainId, chainIds, type IngestedLayer } from './layers.ts';
 import { normalizedName, type Reference } from './reference.ts';
 
-export { chainIds } from './layers.ts';
 export type { BlobRef } from './blob-records.ts';
 export type { HistoryRow, ImageRecord } from './images.ts';
 
@@ -441,6 +442,3 @@ async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
 }
 
-function goArch(): string {
-  return process.arch === 'x64' ? 'amd64' : process.arch;
-}

@@ -37,5 +37,4 @@ export function checkReference(ref: string): { tag?: string; digest?: string } {
   return { tag: ref };
 }
 
-export const hexOf = (digest: string): string => digest.slice('sha256:'.length);
 export const sha256Of = (data: Uint8Array | string): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;

@@ -29,7 +29,8 @@ import { mkdirDurable } from '../util/durable.ts';
 import { failpoint } from '../util/failpoint.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { RegistryError, blobUnknown, digestInvalid, manifestUnknown, uploadUnknown } from './errors.ts';
-import { hexOf, isTag } from './names.ts';
+import { isTag } from './names.ts';
+import { hexOf } from '../util/ids.ts';
 import type { Descriptor } from '../types/oci-distribution.ts';
 import { ContentStore, ContentWriter } from '../image/content.ts';
 

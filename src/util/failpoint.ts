@@ -9,7 +9,7 @@
 // the unit tests that record the order of writes, fsyncs and renames (test/unit/util/durable.test.ts
 // and test/unit/image/store-durability.test.ts).
 //
-// The points, in the order an ingest reaches them (image/store.ts, registry/storage.ts):
+// The points, in the order an ingest reaches them (image/content.ts, image/layers.ts, image/images.ts, registry/storage.ts):
 export const FAILPOINTS = [
   'image-blob-written',       // a layer's tar (or a pulled blob) written to tmp/, not yet synced
   'image-blob-committed',     // the blob synced and renamed into content/, no layer refers to it yet

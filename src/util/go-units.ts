@@ -66,11 +66,6 @@ export function goTimeStringOfRfc3339(iso: string): string {
   return `${m[1]} ${m[2]}${frac === '.' ? '' : frac} ${zone}`;
 }
 
-/** A digest's hex, the name its blob has on disk: "sha256:ab…" → "ab…". */
-export function hexOf(digest: string): string {
-  return digest.replace(/^sha256:/, '');
-}
-
 // go-units' size parser as the daemon has it (dockerd 20.10 vendors go-units v0.4: one regular
 // expression, "invalid size" for any refusal; the CLI's newer v0.5 parser is its own).
 const SIZE = /^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/;

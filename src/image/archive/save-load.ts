@@ -17,7 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { InvalidParameter, NotFound, noSuchImage } from '../../errors.ts';
 import type { ImageConfigFile } from '../../types/oci-image.ts';
-import { hexOf } from '../content.ts';
+import { hexOf } from '../../util/ids.ts';
 import { chainId } from '../layers.ts';
 import type { IngestedLayer } from '../layers.ts';
 import { readOciLayout } from '../oci-layout.ts';

@@ -2,7 +2,8 @@
 // vendors it, v0.4) and Go's time.Time.String().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromHumanSize, goTimeString, goTimeStringOfRfc3339, hexOf, humanDuration, ramInBytes } from '../../../src/util/go-units.ts';
+import { fromHumanSize, goTimeString, goTimeStringOfRfc3339, humanDuration, ramInBytes } from '../../../src/util/go-units.ts';
+import { hexOf } from '../../../src/util/ids.ts';
 
 test('humanDuration: go-units HumanDuration, boundaries included', () => {
   const cases: [number, string][] = [
