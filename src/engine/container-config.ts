@@ -1,5 +1,9 @@
 // Decodes the body of `POST /containers/create` the way dockerd's Go decoder does: unknown
 // fields are ignored, `null` is the zero value, and a field of the wrong type is a 400.
+// Transitional (issue 17): the API decodes the body first (api/decode/containers.ts, the one
+// validator, with the resource limits' type checks); ContainerService.create still decodes
+// what it is given with this copy, which is harmless on a decoded body. This file goes when
+// create takes the decoded type.
 import { z } from 'zod';
 import { InvalidParameter } from '../errors.ts';
 import { hostConfigFields } from '../types/go-wire-types.ts';
@@ -141,24 +145,3 @@ function foldKeys(schema: z.ZodType, value: unknown): unknown {
   }
   return changed ? out : value;
 }
-
-export const execConfigSchema = z.object({
-  AttachStdin: z.boolean().nullish(),
-  AttachStdout: z.boolean().nullish(),
-  AttachStderr: z.boolean().nullish(),
-  DetachKeys: z.string().nullish(),
-  Tty: z.boolean().nullish(),
-  ConsoleSize: z.array(z.number().int()).nullish(),
-  Env: z.array(z.string()).nullish(),
-  Cmd: strSlice,
-  Privileged: z.boolean().nullish(),
-  User: z.string().nullish(),
-  WorkingDir: z.string().nullish(),
-}).loose();
-export type ExecConfigInput = z.infer<typeof execConfigSchema>;
-
-export const execStartSchema = z.object({
-  Detach: z.boolean().nullish(),
-  Tty: z.boolean().nullish(),
-  ConsoleSize: z.array(z.number().int()).nullish(),
-}).loose();

@@ -30,6 +30,23 @@ export interface ExecRecord {
   session?: ExecSession;
 }
 
+/**
+ * An exec's configuration, decoded by the API (api/decode/exec.ts) and given by the health
+ * checker: ExecConfig's fields the engine reads, `null` for an absent one as Go's zero value.
+ */
+export interface ExecCreateInput {
+  Cmd?: string[] | null;
+  Env?: string[] | null;
+  User?: string | null;
+  WorkingDir?: string | null;
+  Tty?: boolean | null;
+  Privileged?: boolean | null;
+  AttachStdin?: boolean | null;
+  AttachStdout?: boolean | null;
+  AttachStderr?: boolean | null;
+  DetachKeys?: string | null;
+}
+
 export class ExecService {
   private readonly byId = new Map<string, ExecRecord>();
   private readonly containers: ContainerService;
@@ -44,16 +61,8 @@ export class ExecService {
     };
   }
 
-  async create(ref: string, body: unknown): Promise<{ Id: string }> {
+  async create(ref: string, input: ExecCreateInput): Promise<{ Id: string }> {
     const c = this.containers.get(ref);
-    const { decode, execConfigSchema } = await import('./container-config.ts');
-    // moby's ExecConfig.Cmd is a plain []string (not a strslice like a container's Cmd), so Go's
-    // decoder refuses a string there.
-    const cmd = (body as { Cmd?: unknown } | null)?.Cmd;
-    if (cmd !== undefined && cmd !== null && !Array.isArray(cmd)) {
-      throw new InvalidParameter(`json: cannot unmarshal ${jsonKind(cmd)} into Go struct field ExecConfig.Cmd of type []string`);
-    }
-    const input = decode(execConfigSchema, body, 'ExecConfig');
     if (!input.Cmd || input.Cmd.length === 0) throw new InvalidParameter('No exec command specified');
     this.checkRunning(c, ref);
     const id = newId();
@@ -154,12 +163,4 @@ export class ExecService {
       ContainerID: r.container.rec.Id, DetachKeys: r.detachKeys, Pid: r.pid,
     };
   }
-}
-
-/** The JSON type name Go's decoder puts into 'cannot unmarshal X into …'. */
-function jsonKind(v: unknown): string {
-  if (typeof v === 'string') return 'string';
-  if (typeof v === 'number') return 'number';
-  if (typeof v === 'boolean') return 'bool';
-  return Array.isArray(v) ? 'array' : 'object';
 }

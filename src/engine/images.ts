@@ -2,7 +2,8 @@
 // check (which containers hold an image) is given to it here.
 import type { Readable } from 'node:stream';
 import { InvalidParameter, NotImplemented } from '../errors.ts';
-import type { ImageStore, ImageRecord, ImageUsage, DeleteRecord } from '../image/store.ts';
+import type { ImageStore, ImageRecord, ImageUsage, DeleteRecord, HistoryRow } from '../image/store.ts';
+import { listImages, type Filters } from './filters.ts';
 import { parseReference, familiarString, type Reference } from '../image/reference.ts';
 import { applyChanges } from '../image/change-instructions.ts';
 import type { Logger } from '../util/log.ts';
@@ -15,7 +16,7 @@ import { isInsecure, loginHost, checkRegistrySettings, type RegistrySettings } f
 export { checkRegistrySettings };
 import type { Progress } from '../distribution/progress.ts';
 
-export type { ImageUsage, ImageRecord, Progress, RegistrySettings };
+export type { ImageUsage, ImageRecord, Progress, RegistrySettings, HistoryRow };
 import type { EventLog } from './events.ts';
 
 export class ImageService {
@@ -98,6 +99,45 @@ export class ImageService {
     const img = await this.store.importRootfs(body, { config, comment: o.message || 'Imported from -', tag: ref });
     this.emit('import', img.id);
     return img;
+  }
+
+  /** An image by ID, unique ID prefix or reference (NotFound: `No such image`). */
+  resolve(ref: string): ImageRecord {
+    return this.store.resolve(ref);
+  }
+
+  /** The images built directly on this one. */
+  children(id: string): string[] {
+    return this.store.children(id);
+  }
+
+  /** `docker images`: newest first, with only the references the filters keep (filters.ts). */
+  list(opts: { all: boolean; filters: Filters }): ImageRecord[] {
+    return listImages(this.store, opts);
+  }
+
+  /** The image's layer directories, top first (inspect's GraphDriver). */
+  layerDirs(id: string): string[] {
+    return this.store.layerDirs(id);
+  }
+
+  /** `docker history`, newest first. */
+  history(ref: string): HistoryRow[] {
+    return this.store.history(ref);
+  }
+
+  /** `docker save`: the archive of these images; a save event for each once the archive is under way. */
+  save(refs: string[]): Readable {
+    const tar = this.store.save(refs);
+    for (const n of refs) this.emit('save', this.store.resolve(n).id, n);
+    return tar;
+  }
+
+  /** `docker load`: the store's lines (`Loaded image: …`), with a load event for each. */
+  async load(body: Readable): Promise<string[]> {
+    const { loaded } = await this.store.load(body);
+    for (const l of loaded) this.emit('load', l.replace(/^Loaded image( ID)?: /, ''));
+    return loaded;
   }
 
   async tag(source: string, repo: string, tag?: string): Promise<void> {

@@ -1,4 +1,4 @@
-// `docker container prune`, `docker image prune` and `docker system df`: what can go, and what
+// `docker container prune`, `docker image prune`, `docker network prune` and `docker system df`: what can go, and what
 // the disk holds. Layers shared by several images (or used by containers) are counted once
 // and never removed while something uses them.
 import { InvalidParameter } from '../errors.ts';
@@ -6,40 +6,19 @@ import type { ContainerService, Container } from './containers.ts';
 import type { ImageService, ImageRecord } from './images.ts';
 import type { DeleteRecord } from '../image/store.ts';
 import { containerSizes } from './container-io.ts';
-import { matchLabel, validateFilters, invalidFilter } from './filter-args.ts';
+import { validateFilters, invalidFilter } from './filter-args.ts';
+import { labelsMatch, pruneUntil, networkPruneFilter, type Filters } from './filters.ts';
+import type { NetworkRecord, NetworkService } from './networks.ts';
 
-export type Filters = Map<string, string[]>;
-
-const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A filter time as Docker takes it: RFC 3339 (or a date), Unix seconds, or a Go duration ago. */
-export function parseFilterTime(v: string, now = Date.now()): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const dur = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(v) ? v.match(/\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)/g) : null;
-  if (dur) return now - dur.reduce((n, part) => n + parseFloat(part) * GO_UNITS[part.replace(/^[\d.]+/, '')]!, 0);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidParameter(`failed to parse value as time or duration: ${JSON.stringify(v)}`); // moby's timetypes.GetTimestamp
-  return t;
-}
+// layer-codec's test and older callers take the filter time from here
+export { parseFilterTime } from './filters.ts';
+export type { Filters };
 
 const checkFilters = validateFilters;
 
-/** label / label! filters against a set of labels. */
-function labelsMatch(f: Filters, labels: Record<string, string>): boolean {
-  if (!(f.get('label') ?? []).every((l) => matchLabel(labels, l))) return false;
-  return (f.get('label!') ?? []).every((l) => !matchLabel(labels, l));
-}
-
-function until(f: Filters): number | undefined {
-  const u = f.get('until');
-  if (!u?.length) return undefined;
-  if (u.length > 1) throw new InvalidParameter('more than one until filter specified');
-  return parseFilterTime(u[0]!);
-}
-
 export async function pruneContainers(svc: ContainerService, images: ImageService, f: Filters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
   checkFilters(f, ['until', 'label', 'label!']);
-  const before = until(f);
+  const before = pruneUntil(f);
   const deleted: string[] = [];
   let reclaimed = 0;
   for (const c of svc.all()) {
@@ -65,7 +44,7 @@ export async function pruneImages(images: ImageService, f: Filters): Promise<{ I
   // moby's image prune: false/0 turns it off, true/1 keeps it on, anything else is refused
   if (d.length && !d.some((v) => ['true', 'false', '1', '0'].includes(v))) throw invalidFilter('dangling', `[${d.join(' ')}]`);
   const danglingOnly = !(d.includes('false') || d.includes('0'));
-  const before = until(f);
+  const before = pruneUntil(f);
   const store = images.store;
   const records: DeleteRecord[] = [];
   let reclaimed = 0;
@@ -84,6 +63,17 @@ export async function pruneImages(images: ImageService, f: Filters): Promise<{ I
     }
   }
   return { ImagesDeleted: records.length ? records : null, SpaceReclaimed: reclaimed };
+}
+
+/**
+ * `docker network prune`: networks no container is configured for (running or not: prune
+ * leaves those), among those the filters keep; the network service removes them.
+ */
+export async function pruneNetworks(svc: ContainerService, nets: NetworkService, f: Filters): Promise<{ NetworksDeleted: string[] | null }> {
+  const keep = networkPruneFilter(f);
+  const configured = (n: NetworkRecord): boolean => svc.all().some((c) => !!c.rec.NetworkSettings?.Networks[n.Name]);
+  const deleted = await nets.prune(configured, keep);
+  return { NetworksDeleted: deleted.length ? deleted : null };
 }
 
 export interface DiskUsage {

@@ -15,6 +15,7 @@ import { InvalidParameter, NotFound, System } from '../errors.ts';
 import { run } from '../sys/exec.ts';
 import type { VolumeStore, VolumeRecord } from '../volume/store.ts';
 import type { EventLog } from './events.ts';
+import { filterVolumes, volumePruneFilter, type Filters } from './filters.ts';
 import { parseBind, parseMountSpec, parseVolumesFrom, readWrite, tmpfsMountOptions, validateTmpfsDestination, type MountWire, type ParsedMount } from './mount-spec.ts';
 
 export type { VolumeRecord };
@@ -49,14 +50,6 @@ export interface MountPoint {
    * volumes whose mount named none (Spec.Source empty).
    */
   Named?: true;
-}
-
-/** What inspect shows of a mount point (moby's types.MountPoint: Name and Driver omitted when empty). */
-export function mountView(m: MountPoint): Record<string, unknown> {
-  return {
-    Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination,
-    ...(m.Driver ? { Driver: m.Driver } : {}), Mode: m.Mode, RW: m.RW, Propagation: m.Propagation,
-  };
 }
 
 export interface MountRequest {
@@ -229,6 +222,46 @@ export class VolumeService {
       const others = this.users(m.Name).filter((u) => u !== container);
       if (!others.length) await this.store.remove(m.Name, []).catch(() => {});
     }
+  }
+
+  /**
+   * `docker volume create`. A volume made without a name is anonymous (moby 23's AnonymousLabel):
+   * a prune at API 1.42+ takes it without all=true. dockerd 20.10 adds no label for it, so none is shown.
+   */
+  create(o: { Name?: string | null; Driver?: string | null; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }): Promise<VolumeRecord> {
+    return this.store.create({ Name: o.Name ?? undefined, Driver: o.Driver ?? undefined, DriverOpts: o.DriverOpts, Labels: o.Labels, anonymous: !o.Name });
+  }
+
+  get(name: string): VolumeRecord {
+    return this.store.get(name);
+  }
+
+  /** `docker volume ls` with its filters (filters.ts). */
+  list(filters: Filters = new Map()): VolumeRecord[] {
+    return filterVolumes(this.store.list(), (name) => this.users(name).length > 0, filters);
+  }
+
+  /** `docker system df -v`: each volume with its size and how many containers refer to it. */
+  async usage(): Promise<{ volume: VolumeRecord; size: number; refCount: number }[]> {
+    return Promise.all(this.store.list().map(async (v) => ({ volume: v, size: await this.store.size(v.Name), refCount: this.users(v.Name).length })));
+  }
+
+  /**
+   * `docker volume prune`: unused volumes the filters keep (anonymous ones only, unless all=true
+   * or `allByDefault`, the API before 1.42). A volume taken into use meanwhile is left.
+   */
+  async prune(filters: Filters, allByDefault: boolean): Promise<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }> {
+    const keep = volumePruneFilter(filters, allByDefault);
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const v of this.store.list()) {
+      if (this.users(v.Name).length || !keep(v)) continue;
+      const size = await this.store.size(v.Name);
+      try { await this.remove(v.Name, false); } catch { continue; }
+      deleted.push(v.Name);
+      reclaimed += Math.max(0, size);
+    }
+    return { VolumesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
   /** `docker volume rm [-f]`: never a volume a container refers to; -f only forgives a missing one. */

@@ -1,10 +1,10 @@
 // HTTP handlers for /containers/*: decode the request, call the engine, encode the reply.
 import type { Router, HttpContext, HijackContext } from '../router.ts';
 import { sendJson, sendEmpty, readGoJson, boolParam, intParam } from '../respond.ts';
-import { containerConfigWrapper, updateConfig } from '../../types/go-wire-types.ts';
+import { containerConfigWrapper } from '../../types/go-wire-types.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
-import { inspectView, summaryView, listContainers } from '../../engine/container-views.ts';
+import { listContainers } from '../../engine/filters.ts';
 import { containerLogs, containerTop, containerChanges, containerSizes } from '../../engine/container-io.ts';
 import { containerExport, containerArchive, containerStatPath, containerExtract, type PathStat } from '../../engine/container-archive.ts';
 import { commitContainer } from '../../engine/commit.ts';
@@ -17,7 +17,7 @@ import { frame, encodeLines } from '../stdcopy.ts';
 import { containerLogBatches } from '../../engine/container-logs.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
 import { versionGte, versionLess } from '../version.ts';
-import { summaryFor, inspectFor, createBodyFor } from '../versioned-views.ts';
+import { inspectView, summaryView, summaryFor, inspectFor } from '../views/containers.ts';
 import { pipeAttach } from './attach-pipe.ts';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../util/escape-keys.ts';
 import { pipeline } from 'node:stream/promises';
@@ -26,13 +26,13 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
   const svc = engine.containers;
 
   router.add('POST', '/containers/create', async (ctx) => {
-    // dockerd's create decoder: an empty body is the decoder's bare EOF; `null` is an empty config
-    const body = await readGoJson(ctx.req, containerConfigWrapper, 'EOF');
-    const r = await svc.create(createBodyFor(body ?? {}, ctx.apiVersion), ctx.query.get('name'));
+    // The request schemas (zod) load with the first create, not at start-up (memory).
+    const { readContainerCreate } = await import('../decode/containers.ts');
+    const r = await svc.create(await readContainerCreate(ctx.req, ctx.apiVersion), ctx.query.get('name'));
     sendJson(ctx.res, 201, r);
   });
 
-  const imageSize = (id: string): number => { try { return engine.images.store.resolve(id).size; } catch { return 0; } };
+  const imageSize = (id: string): number => { try { return engine.images.resolve(id).size; } catch { return 0; } };
 
   router.add('GET', '/containers/json', async (ctx) => {
     const list = listContainers(svc, engine.images, {
@@ -175,8 +175,9 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('POST', '/containers/{id}/update', async (ctx) => {
-    const body = await readGoJson(ctx.req, updateConfig, 'EOF');
-    sendJson(ctx.res, 200, await svc.update(ctx.params.id!, (body ?? {}) as Record<string, unknown>));
+    const { readContainerUpdate } = await import('../decode/containers.ts');
+    const body = await readContainerUpdate(ctx.req);
+    sendJson(ctx.res, 200, await svc.update(ctx.params.id!, body as Record<string, unknown>));
   });
 
   router.add('POST', '/containers/prune', async (ctx) => {

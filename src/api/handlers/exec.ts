@@ -1,7 +1,7 @@
 // HTTP handlers for exec: create (201 {Id}), start (hijacked, or detached), resize, inspect.
 import type { Router, HijackContext } from '../router.ts';
-import { sendJson, sendEmpty, readGoJson, decodeGoBody } from '../respond.ts';
-import { execConfig, execStartCheck } from '../../types/go-wire-types.ts';
+import { sendJson, sendEmpty, decodeGoBody } from '../respond.ts';
+import { execStartCheck } from '../../types/go-wire-types.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
@@ -12,8 +12,9 @@ import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../util/escape-keys.ts'
 
 export function registerExecRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/containers/{id}/exec', async (ctx) => {
-    const body = await readGoJson(ctx.req, execConfig, 'got-eof');
-    sendJson(ctx.res, 201, await engine.exec.create(ctx.params.id!, body ?? {}));
+    // The request schemas (zod) load with the first exec, not at start-up (memory).
+    const { readExecConfig } = await import('../decode/exec.ts');
+    sendJson(ctx.res, 201, await engine.exec.create(ctx.params.id!, await readExecConfig(ctx.req)));
   });
 
   router.addHijack('POST', '/exec/{id}/start', (ctx) => start(ctx, engine));
@@ -35,8 +36,8 @@ async function start(ctx: HijackContext, engine: Engine): Promise<void> {
   try {
     checkForJson(ctx.req); // moby's ReadJSON for exec start
     const body = decodeGoBody(ctx.body.toString('utf8'), execStartCheck, 'got-eof') ?? {};
-    const { decode, execStartSchema } = await import('../../engine/container-config.ts');
-    const opts = decode(execStartSchema, body, 'ExecStartCheck');
+    const { decodeExecStart } = await import('../decode/exec.ts');
+    const opts = decodeExecStart(body);
     detach = opts.Detach ?? false;
     tty = opts.Tty ?? undefined;
     // moby answers only a missing exec before it hijacks an attached start; everything else

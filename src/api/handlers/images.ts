@@ -6,61 +6,14 @@ import type { Router } from '../router.ts';
 import { sendJson, boolParam, lazyJsonStream, readJson } from '../respond.ts';
 import { registryAuth } from '../registry-auth.ts';
 import { parseFilters } from '../filters.ts';
-import { listImages } from '../../engine/image-filters.ts';
 import { versionLess } from '../version.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { AuthConfig } from '../../types/auth-config.ts';
-import type { ImageService, ImageRecord } from '../../engine/images.ts';
+import type { ImageService } from '../../engine/images.ts';
 import { pruneImages } from '../../engine/prune.ts';
-
-const emptyConfig = {
-  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
-  Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null,
-  WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
-};
-
-function createdUnix(r: ImageRecord): number {
-  const t = Date.parse(r.config.created ?? '');
-  return Number.isNaN(t) ? 0 : Math.floor(t / 1000);
-}
-
-export function imageSummary(r: ImageRecord, apiVersion: string): Record<string, unknown> {
-  const s: Record<string, unknown> = {
-    Containers: -1, Created: createdUnix(r), Id: r.id, Labels: r.config.config?.Labels ?? null, ParentId: r.parent ?? '',
-    RepoDigests: r.repoDigests, RepoTags: r.repoTags, SharedSize: -1, Size: r.size,
-  };
-  if (versionLess(apiVersion, '1.44')) {
-    s.VirtualSize = r.size;
-    if (r.repoTags.length === 0) s.RepoTags = ['<none>:<none>'];
-    if (r.repoDigests.length === 0 && r.repoTags.length === 0) s.RepoDigests = ['<none>@<none>'];
-    // dockerd 20.10 leaves an image without digests with a nil list (null)
-    else if (r.repoDigests.length === 0) s.RepoDigests = null;
-  }
-  return s;
-}
-
-function inspect(r: ImageRecord, dirs: string[], apiVersion: string): Record<string, unknown> {
-  const c = r.config;
-  const out: Record<string, unknown> = {
-    Id: r.id, RepoTags: r.repoTags, RepoDigests: r.repoDigests, Parent: r.parent ?? '', Comment: c.comment ?? '',
-    Created: c.created ?? '', DockerVersion: c.docker_version ?? '', Author: c.author ?? '',
-    Config: { ...emptyConfig, ...(c.config ?? {}) }, Architecture: c.architecture, Os: c.os, Size: r.size,
-    GraphDriver: {
-      Name: 'overlay2',
-      Data: dirs.length ? { LowerDir: dirs.slice(1).join(':') || undefined, UpperDir: dirs[0], MergedDir: '', WorkDir: '' } : {},
-    },
-    RootFS: { Type: 'layers', Layers: c.rootfs?.diff_ids ?? [] },
-    Metadata: { LastTagTime: r.lastTagTime ?? '0001-01-01T00:00:00Z' },
-  };
-  if (versionLess(apiVersion, '1.44')) out.VirtualSize = r.size;
-  // The classic builder's (and commit's) step container, kept in the config file as dockerd does.
-  if (versionLess(apiVersion, '1.45')) { out.Container = c.container ?? ''; out.ContainerConfig = { ...emptyConfig, ...(c.container_config ?? {}) }; }
-  return out;
-}
+import { imageSummary, imageInspect, historyView } from '../views/images.ts';
 
 export function registerImageRoutes(router: Router, images: ImageService): void {
-  const store = images.store;
-
   router.add('POST', '/images/create', async (ctx) => {
     const q = ctx.query;
     const fromSrc = q.get('fromSrc');
@@ -93,7 +46,7 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
     // the `filter` parameter (a reference) was dropped with API 1.41; older clients still send it
     const legacy = ctx.query.get('filter');
     if (legacy && versionLess(ctx.apiVersion, '1.41')) filters.set('reference', [...new Set([...(filters.get('reference') ?? []), legacy])]);
-    const list = listImages(store, { all: boolParam(ctx.query, 'all'), filters });
+    const list = images.list({ all: boolParam(ctx.query, 'all'), filters });
     sendJson(ctx.res, 200, list.map((r) => imageSummary(r, ctx.apiVersion)));
   });
 
@@ -104,8 +57,7 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
   router.add('GET', '/images/get', async (ctx) => {
     const names = ctx.query.getAll('names');
     if (!names.length) throw new InvalidParameter('no images given');
-    const tar = store.save(names);
-    for (const n of names) images.emit('save', store.resolve(n).id, n);
+    const tar = images.save(names);
     ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
     await pipeline(tar, ctx.res);
   });
@@ -113,7 +65,7 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
   router.add('POST', '/images/load', async (ctx) => {
     let loaded: string[];
     try {
-      ({ loaded } = await store.load(ctx.req as Readable));
+      loaded = await images.load(ctx.req as Readable);
     } catch (err) {
       // dockerd commits 200 and its JSON stream before it reads the archive: a bad archive is an
       // errorDetail line (docker-py raises ImageLoadError from it), not an HTTP error
@@ -122,22 +74,18 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
       ctx.res.end(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
       return;
     }
-    for (const l of loaded) images.emit('load', l.replace(/^Loaded image( ID)?: /, ''));
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     for (const l of loaded) ctx.res.write(JSON.stringify({ stream: `${l}\n` }) + '\r\n');
     ctx.res.end();
   });
 
   router.add('GET', '/images/{name:.*}/json', (ctx) => {
-    const r = store.resolve(ctx.params.name!);
-    sendJson(ctx.res, 200, inspect(r, store.layerDirs(r.id), ctx.apiVersion));
+    const r = images.resolve(ctx.params.name!);
+    sendJson(ctx.res, 200, imageInspect(r, images.layerDirs(r.id), ctx.apiVersion));
   });
 
   router.add('GET', '/images/{name:.*}/history', (ctx) => {
-    sendJson(ctx.res, 200, store.history(ctx.params.name!).map((h) => ({
-      Id: h.id, Created: Math.floor(Date.parse(h.created) / 1000) || 0, CreatedBy: h.createdBy, Tags: h.tags,
-      Size: h.size, Comment: h.comment,
-    })));
+    sendJson(ctx.res, 200, images.history(ctx.params.name!).map(historyView));
   });
 
   router.add('POST', '/images/{name:.*}/tag', async (ctx) => {
@@ -147,8 +95,7 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
   });
 
   router.add('GET', '/images/{name:.*}/get', async (ctx) => {
-    const tar = store.save([ctx.params.name!]);
-    images.emit('save', store.resolve(ctx.params.name!).id, ctx.params.name!);
+    const tar = images.save([ctx.params.name!]);
     ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
     await pipeline(tar, ctx.res);
   });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { match, exactMatch, matchKVList, validateFilters, type Filters } from '../../../src/engine/filter-args.ts';
-import { globToRegExp } from '../../../src/engine/image-filters.ts';
+import { globToRegExp } from '../../../src/engine/filters.ts';
 import { InvalidParameter } from '../../../src/errors.ts';
 
 const f = (o: Record<string, string[]>): Filters => new Map(Object.entries(o));

@@ -1,13 +1,14 @@
-// What `docker inspect` and `docker ps` show of a container.
-import type { Container, ContainerService } from './containers.ts';
-import { statusString } from './status.ts';
-import type { ContainerRecord } from './container-record.ts';
-import type { ImageService } from './images.ts';
-import type { EndpointRecord } from './networks.ts';
+// What `docker inspect` and `docker ps` (and `docker system df`'s containers) show of a
+// container: the engine's records projected onto the wire, the newest API's shape first
+// (inspectView, summaryView), then the older API versions' shapes (inspectFor, summaryFor).
+import type { Container, ContainerService } from '../../engine/containers.ts';
+import { statusString } from '../../engine/status.ts';
+import type { ContainerRecord } from '../../engine/container-record.ts';
+import type { ImageService } from '../../engine/images.ts';
+import type { EndpointRecord } from '../../engine/networks.ts';
+import type { MountPoint } from '../../engine/volumes.ts';
 import { createHash } from 'node:crypto';
-import { mountView } from './volumes.ts';
-
-export type { Filters } from './filter-args.ts';
+import { versionLess } from '../version.ts';
 
 export function inspectView(svc: ContainerService, c: Container): Record<string, unknown> {
   const r = c.rec;
@@ -60,6 +61,14 @@ function hostConfigView(hc: ContainerRecord['HostConfig']): Record<string, unkno
   }
   if (!v.Runtime) delete v.Runtime;
   return v;
+}
+
+/** What inspect shows of a mount point (moby's types.MountPoint: Name and Driver omitted when empty). */
+export function mountView(m: MountPoint): Record<string, unknown> {
+  return {
+    Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination,
+    ...(m.Driver ? { Driver: m.Driver } : {}), Mode: m.Mode, RW: m.RW, Propagation: m.Propagation,
+  };
 }
 
 function mountViews(c: Container, list = false): Record<string, unknown>[] {
@@ -150,7 +159,7 @@ export function summaryView(c: Container, images: ImageService): Record<string, 
   let imageName = r.Config.Image;
   // Docker shows the reference the container was created with, or the ID when that tag moved.
   try {
-    if (images.store.resolve(imageName).id !== r.Image) imageName = r.Image;
+    if (images.resolve(imageName).id !== r.Image) imageName = r.Image;
   } catch { imageName = r.Image; }
   return {
     Id: r.Id,
@@ -170,6 +179,45 @@ export function summaryView(c: Container, images: ImageService): Record<string, 
   };
 }
 
-// The list and its filters live in container-filters.ts, label matching in filter-args.ts.
-export { listContainers } from './container-filters.ts';
-export { matchLabel } from './filter-args.ts';
+// ---- by API version: shapes that depend on the version the client asked for ----------------
+
+type View = Record<string, unknown>;
+
+/** Endpoint settings: DNSNames came with API 1.44 (moby 25). */
+function endpointsFor(networks: unknown, apiVersion: string): void {
+  if (!networks || typeof networks !== 'object' || !versionLess(apiVersion, '1.44')) return;
+  for (const ep of Object.values(networks as Record<string, View>)) if (ep && typeof ep === 'object') delete ep.DNSNames;
+}
+
+/** A `/containers/json` (and `/system/df`) row for `apiVersion`: SizeRw is omitempty in moby's struct. */
+export function summaryFor(v: View, apiVersion: string): View {
+  endpointsFor((v.NetworkSettings as View | undefined)?.Networks, apiVersion);
+  if (v.SizeRw === 0) delete v.SizeRw;
+  return v;
+}
+
+/**
+ * A container inspect for `apiVersion`. Before 1.44 (moby 25) a container's short ID was one
+ * of its aliases on every user-defined network; it moved to DNSNames.
+ */
+export function inspectFor(v: View, apiVersion: string): View {
+  const networks = (v.NetworkSettings as View | undefined)?.Networks as Record<string, View> | undefined;
+  if (networks && versionLess(apiVersion, '1.44') && typeof v.Id === 'string') {
+    const short = v.Id.slice(0, 12);
+    for (const [name, ep] of Object.entries(networks)) {
+      // moby 20.10 adds it when the container joins (its first start, or a connect before it):
+      // a network it was created on and has not started on shows none
+      if (['bridge', 'host', 'none'].includes(name) || !ep || typeof ep !== 'object' || !(ep as Record<symbol, unknown>)[JOINED]) continue;
+      const aliases = (ep.Aliases as string[] | null | undefined) ?? [];
+      if (!aliases.includes(short)) ep.Aliases = [...aliases, short];
+    }
+  }
+  endpointsFor(networks, apiVersion);
+  // KernelMemory and KernelMemoryTCP left HostConfig with API 1.42 (moby 23); before, always there.
+  const hc = v.HostConfig as View | undefined;
+  if (hc && versionLess(apiVersion, '1.42')) {
+    hc.KernelMemory ??= 0;
+    hc.KernelMemoryTCP ??= 0;
+  }
+  return v;
+}

@@ -1,6 +1,6 @@
 // Type checks for request bodies that have no schema of their own: a field of the wrong JSON
 // type is a 400 naming the field (what dockerd's JSON decoding says), never a TypeError deeper in.
-import { InvalidParameter } from '../errors.ts';
+import { InvalidParameter } from '../../errors.ts';
 
 const wrong = (field: string, want: string, v: unknown): InvalidParameter =>
   new InvalidParameter(`json: cannot unmarshal ${Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v} into Go struct field ${field} of type ${want}`);
