@@ -85,3 +85,80 @@ test('no import cycles between modules', () => {
   for (const f of graph.keys()) visit(f, []);
   assert.deepEqual(cycles, []);
 });
+
+// ---- issue 17: the API↔engine boundary -------------------------------------------------------
+
+const rel = (p: string): string => relative(src, p);
+
+/**
+ * The HTTP handlers decode (api/decode), call the engine's services and entry points, and project
+ * the records they return (api/views). What they may reach besides: the api/ helpers beside
+ * them, types/, errors and util/. Never image/, volume/, network/, runtime/ or a store.
+ */
+const handlerMay = (target: string): boolean => {
+  const r = rel(target);
+  return r.startsWith('api/') || r.startsWith('engine/') || r.startsWith('types/') || r.startsWith('util/') || r === 'errors.ts';
+};
+
+/** Real exceptions to the handler rule, each with its reason. */
+const handlerExceptions: Record<string, string> = {
+  // /version and /info ask the runtime binary (`runc --version`) themselves; the engine's
+  // system info could carry it instead.
+  'api/handlers/system.ts → sys/exec.ts': 'runtime version for /version and /info',
+};
+
+test('API handlers import only the engine, api/decode, api/views and api helpers', () => {
+  const bad: string[] = [];
+  for (const f of files(join(src, 'api/handlers'))) {
+    for (const target of imports(f)) {
+      const edge = `${rel(f)} → ${rel(target)}`;
+      if (!handlerMay(target) && !(edge in handlerExceptions)) bad.push(edge);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('api/ never reaches past a service into its store', () => {
+  const bad = files(join(src, 'api')).filter((f) => /\.store\b/.test(readFileSync(f, 'utf8'))).map(rel);
+  assert.deepEqual(bad, []);
+});
+
+test('api/decode and api/views import no handler, and views decode nothing', () => {
+  const bad: string[] = [];
+  for (const dir of ['api/decode', 'api/views']) {
+    for (const f of files(join(src, dir))) {
+      for (const target of imports(f)) {
+        const r = rel(target);
+        if (r.startsWith('api/handlers/') || (dir === 'api/views' && r.startsWith('api/decode/'))) bad.push(`${rel(f)} → ${r}`);
+      }
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+/**
+ * Only sys/ spawns (through sys/exec) or mounts. Real exceptions, with their reasons: processes
+ * that live beside berthd and talk over pipes sys/exec does not offer.
+ */
+const childProcessAllowed: Record<string, string> = {
+  'runtime/conmon.ts': 'conmon runs for the container\'s life with its sync, start and attach pipes',
+  'network/netns-sockets.ts': 'the setns helper lives as long as berthd, on Node\'s IPC channel',
+  'cli/commands/container-cp.ts': 'the CLI (a separate program) makes a FIFO with mkfifo when it extracts one',
+};
+const mountAllowed: Record<string, string> = {
+  'volume/store.ts': 'tmpfs and bind volumes are mounted with mount(8); sys/mount.ts has no bind helper yet',
+};
+
+test('nothing outside sys/ imports node:child_process or runs mount(8)/umount(8)', () => {
+  const spawns: string[] = [];
+  const mounts: string[] = [];
+  for (const f of files(src)) {
+    const r = rel(f);
+    if (r.startsWith('sys/')) continue;
+    const text = readFileSync(f, 'utf8');
+    if (/(?:from\s+|import\()\s*['"](?:node:)?child_process['"]/.test(text) && !(r in childProcessAllowed)) spawns.push(r);
+    if (/\brun\(\s*['"]u?mount['"]/.test(text) && !(r in mountAllowed)) mounts.push(r);
+  }
+  assert.deepEqual(spawns, []);
+  assert.deepEqual(mounts, []);
+});
