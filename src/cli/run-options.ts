@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { CliError } from './command.ts';
 import type { FlagSpec, Opts } from './flags.ts';
 import { parseReference } from '../image/reference.ts';
+import { resourceValues, runResourceFlag } from './resource-flags.ts';
 import {
-  absIfDotRelative, canonicalIP, convertPublishNotation, exposePorts, goFileError, isCDIName, parseCPUs, parseDevice,
+  absIfDotRelative, canonicalIP, convertPublishNotation, exposePorts, goFileError, isCDIName, parseDevice,
   parseDuration, parseGpus, parseInt64, parseKVFile, parseMount, parsePortSpecs, parseThrottleBps, parseThrottleIOps,
   parseUint, parseUlimit, parseVolumeSpec, parseWeightDevice, ramInBytes, validateAttach, validateDNSSearch,
   validateDeviceCgroupRule, validateEnv, validateExtraHost, validateIPAddress, validateLabel, validateLink, validateSysctl,
@@ -25,7 +26,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'add-host', type: 'list', desc: 'Add a custom host-to-IP mapping (host:ip)' },
   { name: 'annotation', type: 'list', value: 'map', desc: 'Add an annotation to the container (passed through to the OCI runtime) (default map[])' },
   { name: 'attach', short: 'a', type: 'list', desc: 'Attach to STDIN, STDOUT or STDERR' },
-  { name: 'blkio-weight', type: 'string', value: 'uint16', desc: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)' },
+  runResourceFlag('blkio-weight'),
   { name: 'blkio-weight-device', type: 'list', desc: 'Block IO weight (relative device weight) (default [])' },
   { name: 'cap-add', type: 'list', desc: 'Add Linux capabilities' },
   { name: 'cap-drop', type: 'list', desc: 'Drop Linux capabilities' },
@@ -34,14 +35,14 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'cidfile', type: 'string', desc: 'Write the container ID to the file' },
   { name: 'cpu-count', type: 'int', desc: 'CPU count (Windows only)' },
   { name: 'cpu-percent', type: 'int', desc: 'CPU percent (Windows only)' },
-  { name: 'cpu-period', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) period' },
-  { name: 'cpu-quota', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
-  { name: 'cpu-rt-period', type: 'int', desc: 'Limit CPU real-time period in microseconds' },
-  { name: 'cpu-rt-runtime', type: 'int', desc: 'Limit CPU real-time runtime in microseconds' },
-  { name: 'cpu-shares', short: 'c', type: 'int', desc: 'CPU shares (relative weight)' },
-  { name: 'cpus', type: 'string', value: 'decimal', desc: 'Number of CPUs' },
-  { name: 'cpuset-cpus', type: 'string', desc: 'CPUs in which to allow execution (0-3, 0,1)' },
-  { name: 'cpuset-mems', type: 'string', desc: 'MEMs in which to allow execution (0-3, 0,1)' },
+  runResourceFlag('cpu-period'),
+  runResourceFlag('cpu-quota'),
+  runResourceFlag('cpu-rt-period'),
+  runResourceFlag('cpu-rt-runtime'),
+  runResourceFlag('cpu-shares'),
+  runResourceFlag('cpus'),
+  runResourceFlag('cpuset-cpus'),
+  runResourceFlag('cpuset-mems'),
   { name: 'detach', short: 'd', type: 'bool', desc: 'Run container in background and print container ID' },
   { name: 'detach-keys', type: 'string', desc: 'Override the key sequence for detaching a container' },
   { name: 'device', type: 'list', desc: 'Add a host device to the container' },
@@ -78,7 +79,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'ip6', type: 'string', desc: 'IPv6 address (e.g., 2001:db8::33)' },
   { name: 'ipc', type: 'string', desc: 'IPC mode to use' },
   { name: 'isolation', type: 'string', desc: 'Container isolation technology' },
-  { name: 'kernel-memory', type: 'string', value: 'bytes', desc: 'Kernel memory limit' },
+  runResourceFlag('kernel-memory'),
   { name: 'label', short: 'l', type: 'list', desc: 'Set meta data on a container' },
   { name: 'label-file', type: 'list', desc: 'Read in a line delimited file of labels' },
   { name: 'link', type: 'list', desc: 'Add link to another container' },
@@ -86,9 +87,9 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'log-driver', type: 'string', desc: 'Logging driver for the container' },
   { name: 'log-opt', type: 'list', desc: 'Log driver options' },
   { name: 'mac-address', type: 'string', desc: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
-  { name: 'memory', short: 'm', type: 'string', value: 'bytes', desc: 'Memory limit' },
-  { name: 'memory-reservation', type: 'string', value: 'bytes', desc: 'Memory soft limit' },
-  { name: 'memory-swap', type: 'string', value: 'bytes', desc: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
+  runResourceFlag('memory'),
+  runResourceFlag('memory-reservation'),
+  runResourceFlag('memory-swap'),
   { name: 'memory-swappiness', type: 'int', desc: 'Tune container memory swappiness (0 to 100)', default: -1 },
   { name: 'mount', type: 'list', value: 'mount', desc: 'Attach a filesystem mount to the container' },
   { name: 'name', type: 'string', desc: 'Assign a name to the container' },
@@ -100,7 +101,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'oom-kill-disable', type: 'bool', desc: 'Disable OOM Killer' },
   { name: 'oom-score-adj', type: 'int', desc: "Tune host's OOM preferences (-1000 to 1000)" },
   { name: 'pid', type: 'string', desc: 'PID namespace to use' },
-  { name: 'pids-limit', type: 'int', desc: 'Tune container pids limit (set -1 for unlimited)' },
+  runResourceFlag('pids-limit'),
   { name: 'platform', type: 'string', desc: 'Set platform if server is multi-platform capable' },
   { name: 'privileged', type: 'bool', desc: 'Give extended privileges to this container' },
   { name: 'publish', short: 'p', type: 'list', desc: "Publish a container's port(s) to the host" },
@@ -211,7 +212,6 @@ export function createRequest(o: Opts, args: string[], where: CreateEnv = {}): C
   const healthTimeout = one('health-timeout', parseDuration, 0);
   const healthStartPeriod = one('health-start-period', parseDuration, 0);
   const healthStartInterval = one('health-start-interval', parseDuration, 0);
-  const blkioWeight = one('blkio-weight', (v) => Number(parseUint(v, 16, 'ParseUint', false)), 0);
   const blkioWeightDevice = each('blkio-weight-device', parseWeightDevice);
   const readBps = each('device-read-bps', parseThrottleBps);
   const readIOps = each('device-read-iops', parseThrottleIOps);
@@ -219,13 +219,10 @@ export function createRequest(o: Opts, args: string[], where: CreateEnv = {}): C
   const writeIOps = each('device-write-iops', parseThrottleIOps);
   const ioMaxBandwidth = one('io-maxbandwidth', ramInBytes, 0);
   const ioMaxIOps = one('io-maxiops', (v) => Number(parseUint(v, 64, 'ParseUint', false)), 0);
-  const kernelMemory = one('kernel-memory', ramInBytes, 0);
-  const memory = one('memory', ramInBytes, 0);
-  const memoryReservation = one('memory-reservation', ramInBytes, 0);
-  const memorySwap = one('memory-swap', (v) => (v === '-1' ? -1 : ramInBytes(v)), 0);
-  const cpus = one('cpus', parseCPUs, 0);
+  // KernelMemory is dropped by the client at API >= 1.42
+  const { KernelMemory: _kernelMemory, ...resources } = resourceValues(o, (f, v, why) => flagError(f.name, v, why));
   const shmSize = one('shm-size', ramInBytes, 0);
-  void kernelMemory; void ioMaxBandwidth; void ioMaxIOps; // KernelMemory is dropped by the client at API >= 1.42
+  void ioMaxBandwidth; void ioMaxIOps;
 
   // flags annotated for another daemon OS are refused before the command runs
   const serverOS = where.serverOS ?? 'linux';
@@ -367,30 +364,19 @@ export function createRequest(o: Opts, args: string[], where: CreateEnv = {}): C
       Sysctls: nonEmptyMap(kvMap(sysctls)),
       Runtime: o.str('runtime') || undefined,
       Isolation: o.str('isolation') ?? '',
-      CpuShares: int('cpu-shares'),
-      Memory: memory,
-      NanoCpus: cpus,
+      // the resource flags' fields (resource-flags.ts), as update sends them too
+      ...resources,
       CgroupParent: o.str('cgroup-parent') ?? '',
-      BlkioWeight: blkioWeight,
       BlkioWeightDevice: blkioWeightDevice,
       BlkioDeviceReadBps: readBps,
       BlkioDeviceWriteBps: writeBps,
       BlkioDeviceReadIOps: readIOps,
       BlkioDeviceWriteIOps: writeIOps,
-      CpuPeriod: int('cpu-period'),
-      CpuQuota: int('cpu-quota'),
-      CpuRealtimePeriod: int('cpu-rt-period'),
-      CpuRealtimeRuntime: int('cpu-rt-runtime'),
-      CpusetCpus: o.str('cpuset-cpus') ?? '',
-      CpusetMems: o.str('cpuset-mems') ?? '',
       Devices: devices,
       DeviceCgroupRules: nullIfEmpty(deviceCgroupRules),
       DeviceRequests: deviceRequests,
-      MemoryReservation: memoryReservation,
-      MemorySwap: memorySwap,
       MemorySwappiness: swappiness,
       OomKillDisable: o.bool('oom-kill-disable'),
-      PidsLimit: int('pids-limit'),
       Ulimits: [...new Map(ulimits.map((u) => [u.Name, u])).values()].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0)),
       CpuCount: int('cpu-count'),
       CpuPercent: int('cpu-percent'),

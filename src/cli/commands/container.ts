@@ -3,7 +3,9 @@
 import { ApiError, checkOk, query } from '../../client/engine-client.ts';
 import { CliError, describeError, forEach, type CommandSpec, type Ctx } from '../command.ts';
 import type { Opts } from '../flags.ts';
-import { humanSize, parseBytes } from '../format/units.ts';
+import { humanSize } from '../format/units.ts';
+import { UPDATE_RESOURCE_FLAGS, resourceValues, shownFlag, type ResourceFields } from '../resource-flags.ts';
+import type { ContainerUpdateBody, RestartPolicy } from '../../types/engine-api.ts';
 import { filtersJson } from '../filters.ts';
 import { confirm, flagValueError, joinHostPort, naturalCompare, writeOut } from '../shared.ts';
 import { psCommand } from './container-ps.ts';
@@ -116,7 +118,7 @@ const wait: CommandSpec = {
     const errors: string[] = [];
     for (const n of args) {
       try {
-        const r = await ctx.client().request<{ StatusCode: number; Error?: { Message?: string } | null }>('POST', `/containers/${id(n)}/wait`);
+        const r = await ctx.client().containerWait(n);
         if (r.Error?.Message) throw new CliError(r.Error.Message);
         ctx.out.write(`${r.StatusCode}\n`);
       } catch (err) {
@@ -147,8 +149,6 @@ const rename: CommandSpec = {
   },
 };
 
-type PortBindings = Record<string, { HostIp: string; HostPort: string }[] | null>;
-
 const port: CommandSpec = {
   paths: [['container', 'port'], ['port']],
   usage: 'CONTAINER [PRIVATE_PORT[/PROTO]]',
@@ -156,7 +156,7 @@ const port: CommandSpec = {
   args: { min: 1, max: 2 },
   flags: [],
   async run(ctx, args) {
-    const c = await ctx.client().request<{ NetworkSettings?: { Ports?: PortBindings | null } }>('GET', `/containers/${id(args[0]!)}/json`);
+    const c = await ctx.client().containerInspect(args[0]!);
     const ports = c.NetworkSettings?.Ports ?? {};
     const out: string[] = [];
     if (args[1] !== undefined) {
@@ -165,9 +165,9 @@ const port: CommandSpec = {
       if (Number(p) > 65535) throw new CliError(`Error: invalid port (${p}): strconv.ParseUint: parsing ${JSON.stringify(p)}: value out of range`);
       const frontends = ports[`${p}/${proto || 'tcp'}`];
       if (!frontends?.length) throw new CliError(`Error: No public port '${args[1]}' published for ${args[0]}`);
-      for (const f of frontends) out.push(joinHostPort(f.HostIp, f.HostPort));
+      for (const f of frontends) out.push(joinHostPort(f.HostIp ?? '', f.HostPort ?? ''));
     } else {
-      for (const [from, frontends] of Object.entries(ports)) for (const f of frontends ?? []) out.push(`${from} -> ${joinHostPort(f.HostIp, f.HostPort)}`);
+      for (const [from, frontends] of Object.entries(ports)) for (const f of frontends ?? []) out.push(`${from} -> ${joinHostPort(f.HostIp ?? '', f.HostPort ?? '')}`);
     }
     if (out.length) ctx.out.write(`${out.sort(naturalCompare).join('\n')}\n`);
   },
@@ -189,7 +189,7 @@ const top: CommandSpec = {
   flags: [],
   async run(ctx, args) {
     const [name, ...ps] = args;
-    const r = await ctx.client().request<{ Titles: string[]; Processes: string[][] | null }>('GET', `/containers/${id(name!)}/top${query({ ps_args: ps.length ? ps.join(' ') : undefined })}`);
+    const r = await ctx.client().containerTop(name!, { ps_args: ps.length ? ps.join(' ') : undefined });
     ctx.out.write(topTable([r.Titles ?? [], ...(r.Processes ?? [])]));
   },
 };
@@ -202,7 +202,7 @@ const diff: CommandSpec = {
   flags: [],
   async run(ctx, args) {
     if (!args[0]) throw new CliError('Container name cannot be empty');
-    const changes = await ctx.client().request<{ Path: string; Kind: number }[] | null>('GET', `/containers/${id(args[0])}/changes`);
+    const changes = await ctx.client().containerChanges(args[0]);
     ctx.out.write((changes ?? []).map((c) => `${['C', 'A', 'D'][c.Kind] ?? '?'} ${c.Path}\n`).join(''));
   },
 };
@@ -281,9 +281,14 @@ const exportCmd: CommandSpec = {
   },
 };
 
-/** docker's opts.ParseRestartPolicy. */
-function restartPolicy(s: string): { Name: string; MaximumRetryCount: number } {
-  const [name = '', count] = s.split(':');
+/**
+ * update's restart policy. Not docker's opts.ParseRestartPolicy (run-options.ts has that): it
+ * refuses a count on a policy other than on-failure itself, where docker leaves that to the
+ * daemon. Other names are sent as given for the daemon to refuse, hence the cast.
+ */
+function restartPolicy(s: string): RestartPolicy {
+  const [n = '', count] = s.split(':');
+  const name = n as NonNullable<RestartPolicy['Name']>;
   if (count !== undefined) {
     if (name !== 'on-failure') throw new CliError(`invalid restart policy format: maximum retry count can only be used with 'on-failure'`);
     if (!/^-?\d+$/.test(count)) throw new CliError('invalid restart policy format: maximum retry count must be an integer');
@@ -298,48 +303,15 @@ const update: CommandSpec = {
   description: 'Update configuration of one or more containers',
   args: { min: 1 },
   flags: [
-    { name: 'blkio-weight', type: 'int', value: 'uint16', desc: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)' },
-    { name: 'cpu-period', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) period' },
-    { name: 'cpu-quota', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
-    { name: 'cpu-rt-period', type: 'int', desc: 'Limit the CPU real-time period in microseconds' },
-    { name: 'cpu-rt-runtime', type: 'int', desc: 'Limit the CPU real-time runtime in microseconds' },
-    { name: 'cpu-shares', short: 'c', type: 'int', desc: 'CPU shares (relative weight)' },
-    { name: 'cpus', type: 'string', value: 'decimal', desc: 'Number of CPUs' },
-    { name: 'cpuset-cpus', type: 'string', desc: 'CPUs in which to allow execution (0-3, 0,1)' },
-    { name: 'cpuset-mems', type: 'string', desc: 'MEMs in which to allow execution (0-3, 0,1)' },
-    { name: 'kernel-memory', type: 'string', value: 'bytes', hidden: true, desc: 'Kernel memory limit (deprecated)' },
-    { name: 'memory', short: 'm', type: 'string', value: 'bytes', desc: 'Memory limit' },
-    { name: 'memory-reservation', type: 'string', value: 'bytes', desc: 'Memory soft limit' },
-    { name: 'memory-swap', type: 'string', value: 'bytes', desc: 'Swap limit equal to memory plus swap: -1 to enable unlimited swap' },
-    { name: 'pids-limit', type: 'int', desc: 'Tune container pids limit (set -1 for unlimited)' },
+    ...UPDATE_RESOURCE_FLAGS,
     { name: 'restart', type: 'string', desc: 'Restart policy to apply when a container exits' },
   ],
   async run(ctx, args, o) {
-    const bytes = (name: string, flag: string, allowMinusOne = false): number => {
-      const v = o.str(name);
-      if (v === undefined || v === '') return 0;
-      if (allowMinusOne && v === '-1') return -1;
-      try {
-        return parseBytes(v);
-      } catch (err) {
-        throw flagValueError(ctx, update, flag, v, (err as Error).message);
-      }
-    };
-    let nanoCpus = 0;
-    if (o.str('cpus')) {
-      const v = o.str('cpus')!;
-      if (!/^\d*\.?\d+$|^\d+\.$/.test(v)) throw flagValueError(ctx, update, '--cpus', v, `failed to parse ${v} as a rational number`);
-      nanoCpus = Math.round(Number(v) * 1e9);
-    }
-    const weight = o.int('blkio-weight') ?? 0;
-    if (weight < 0 || weight > 65535) throw flagValueError(ctx, update, '--blkio-weight', String(weight), `strconv.ParseUint: parsing "${weight}": value out of range`);
-    const body = {
-      BlkioWeight: weight, CpusetCpus: o.str('cpuset-cpus') ?? '', CpusetMems: o.str('cpuset-mems') ?? '', CpuShares: o.int('cpu-shares') ?? 0,
-      Memory: bytes('memory', '-m, --memory'), MemoryReservation: bytes('memory-reservation', '--memory-reservation'),
-      MemorySwap: bytes('memory-swap', '--memory-swap', true), KernelMemory: bytes('kernel-memory', '--kernel-memory'),
-      CpuPeriod: o.int('cpu-period') ?? 0, CpuQuota: o.int('cpu-quota') ?? 0, CpuRealtimePeriod: o.int('cpu-rt-period') ?? 0,
-      CpuRealtimeRuntime: o.int('cpu-rt-runtime') ?? 0, NanoCpus: nanoCpus,
-      ...(o.int('pids-limit') ? { PidsLimit: o.int('pids-limit') } : {}),
+    const { PidsLimit, ...resources } = resourceValues(o, (f, v, why) => flagValueError(ctx, update, shownFlag(f), v, why));
+    const body: ContainerUpdateBody & ResourceFields = {
+      ...resources,
+      // sent only when set: docker's Resources.PidsLimit is a *int64
+      ...(PidsLimit ? { PidsLimit } : {}),
       RestartPolicy: o.str('restart') ? restartPolicy(o.str('restart')!) : { Name: '', MaximumRetryCount: 0 },
     };
     if (!update.flags.some((f) => o.changed(f.name))) throw new CliError('you must provide one or more flags when using this command');
@@ -347,7 +319,7 @@ const update: CommandSpec = {
     const errors: string[] = [];
     for (const n of args) {
       try {
-        const r = await ctx.client().request<{ Warnings?: string[] | null }>('POST', `/containers/${id(n)}/update`, body);
+        const r = await ctx.client().containerUpdate(n, body);
         ctx.out.write(`${n}\n`);
         warnings.push(...(r?.Warnings ?? []));
       } catch (err) {
@@ -372,7 +344,7 @@ const prune: CommandSpec = {
     const filters = filtersJson(ctx, prune, o.list('filter'), '--filter');
     // declining is a cancellation: docker exits 0 without a message
     if (!o.bool('force') && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) return 0;
-    const r = await ctx.client().request<{ ContainersDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', `/containers/prune${query({ filters })}`);
+    const r = await ctx.client().containerPrune({ filters });
     const deleted = r.ContainersDeleted ?? [];
     if (deleted.length) ctx.out.write(`Deleted Containers:\n${deleted.map((d) => `${d}\n`).join('')}\n`);
     ctx.out.write(`Total reclaimed space: ${humanSize(deleted.length ? (r.SpaceReclaimed ?? 0) : 0)}\n`);
