@@ -233,6 +233,15 @@ export class EngineClient {
     return this.request('POST', `/images/prune${query(q)}`);
   }
 
+  /** registryAuth: the X-Registry-Auth header value for the index searched, if any. */
+  imageSearch(q: Api.ImageSearchQuery, registryAuth = ''): Promise<Api.ImageSearchResult> {
+    return this.request('GET', `/images/search${query(q)}`, undefined, { 'X-Registry-Auth': registryAuth });
+  }
+
+  buildPrune(q: Api.BuildPruneQuery = {}): Promise<Api.BuildPruneResult> {
+    return this.request('POST', `/build/prune${query(q)}`);
+  }
+
   networkList(q: Api.NetworkListQuery = {}): Promise<Api.NetworkListResult> {
     return this.request('GET', `/networks${query(q)}`);
   }
@@ -259,6 +268,10 @@ export class EngineClient {
 
   volumePrune(q: Api.VolumePruneQuery = {}): Promise<Api.VolumePruneResult> {
     return this.request('POST', `/volumes/prune${query(q)}`);
+  }
+
+  systemAuth(body: Api.SystemAuthBody): Promise<Api.SystemAuthResult> {
+    return this.request('POST', '/auth', body);
   }
 
   systemInfo(): Promise<Api.SystemInfoResult> {

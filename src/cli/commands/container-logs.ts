@@ -59,7 +59,7 @@ export const logsCommand: CommandSpec = {
   ],
   async run(ctx, args, o) {
     const client = ctx.client();
-    const c = await client.request<{ Id: string; Config: { Tty?: boolean } }>('GET', `/containers/${encodeURIComponent(args[0]!)}/json`);
+    const c = await client.containerInspect(args[0]!);
     // the docker client converts these before sending, wrapping its errors
     const stamp = (flag: string): string | undefined => {
       const v = o.str(flag);
@@ -72,12 +72,12 @@ export const logsCommand: CommandSpec = {
     };
     const since = stamp('since');
     const until = stamp('until');
-    const res = await client.raw('GET', `/containers/${c.Id}/logs${query({
+    const res = await client.raw('GET', `/containers/${c.Id!}/logs${query({
       stdout: true, stderr: true, since, until, timestamps: o.bool('timestamps'), follow: o.bool('follow'),
       tail: o.str('tail') || undefined, details: o.bool('details'),
     })}`);
     await checkOk(res);
-    if (c.Config.Tty) {
+    if (c.Config?.Tty) {
       for await (const chunk of res) await writeOut(ctx.out, chunk as Buffer);
     } else {
       for await (const f of demux(res)) await writeOut(f.stream === 2 ? ctx.err : ctx.out, f.data);

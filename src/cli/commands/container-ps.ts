@@ -3,7 +3,7 @@
 import type { CommandSpec } from '../command.ts';
 import { PS_ERROR_PREFIX, checkListTemplate, formatList } from '../format/list.ts';
 import { ago, humanSize } from '../format/units.ts';
-import { query } from '../../client/engine-client.ts';
+import type { ContainerSummary, PortSummary } from '../../types/engine-api.ts';
 import { filtersJson } from '../filters.ts';
 import { goTime, joinHostPort } from '../shared.ts';
 
@@ -14,25 +14,11 @@ export const FORMAT_HELP = `Format output using a custom template:
 'TEMPLATE':         Print output using the given Go template.
 Refer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates`;
 
-export interface PortSummary { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }
-
-export interface ContainerSummary {
-  Id: string;
-  Names?: string[];
-  Image?: string;
-  ImageID?: string;
-  Command?: string;
-  Created: number;
-  Ports?: PortSummary[];
-  SizeRw?: number;
-  SizeRootFs?: number;
-  Labels?: Record<string, string> | null;
-  State?: string;
-  Status?: string;
-  NetworkSettings?: { Networks?: Record<string, unknown> } | null;
-  Mounts?: { Name?: string; Source?: string; Driver?: string }[] | null;
-  ImageManifestDescriptor?: { platform?: { architecture?: string; os?: string; variant?: string } } | null;
-}
+/**
+ * A container of the list as a row reads it. The spec leaves Id and Created optional; dockerd and
+ * berthd always send both, so they are narrowed once, at the list call.
+ */
+type Listed = ContainerSummary & Required<Pick<ContainerSummary, 'Id' | 'Created'>>;
 
 /** docker's stringid.TruncateID: the part after "algo:", 12 characters. */
 export const truncateId = (id: string): string => id.slice(id.indexOf(':') + 1).slice(0, 12);
@@ -85,7 +71,7 @@ export function displayablePorts(input: PortSummary[] | null | undefined): strin
   };
   for (const p of ports) {
     const current = p.PrivatePort;
-    let key = p.Type;
+    let key: string = p.Type;
     if (p.IP) {
       if ((p.PublicPort ?? 0) !== current) {
         hostMappings.push(`${joinHostPort(p.IP, p.PublicPort ?? 0)}->${p.PrivatePort}/${p.Type}`);
@@ -117,7 +103,7 @@ const platformString = (p: { architecture?: string; os?: string; variant?: strin
   [p.os ?? 'unknown', p.architecture ?? 'unknown', ...(p.variant ? [p.variant] : [])].join('/');
 
 /** One row of `ps` as docker's ContainerContext exposes it (properties in its JSON key order). */
-export function containerRow(c: ContainerSummary, trunc: boolean): Record<string, unknown> {
+export function containerRow(c: Listed, trunc: boolean): Record<string, unknown> {
   const labels = c.Labels ?? {};
   const names = (c.Names ?? []).map((n) => n.replace(/^\//, ''));
   const mounts = (c.Mounts ?? []).map((m) => (trunc ? ellipsis(m.Name || m.Source || '', 15) : (m.Name || m.Source || '')));
@@ -183,13 +169,11 @@ export const psCommand: CommandSpec = {
     let size = o.bool('size');
     if (format && !quiet) {
       // docker parses the flag's raw value: "json" and "table" are plain text there, using no field
-      const used = checkListTemplate(format, containerRow({ Id: '', Created: 0 } as ContainerSummary, trunc), PS_TYPE);
+      const used = checkListTemplate(format, containerRow({ Id: '', Created: 0 }, trunc), PS_TYPE);
       if (!o.changed('size')) size ||= used.has('Size');
     }
     const filters = filtersJson(ctx, psCommand, o.list('filter'));
-    const list = await ctx.client().request<ContainerSummary[]>('GET', `/containers/json${query({
-      all: o.bool('all'), limit: limit > 0 ? limit : undefined, size, filters,
-    })}`);
+    const list = await ctx.client().containerList({ all: o.bool('all'), limit: limit > 0 ? limit : undefined, size, filters }) as Listed[];
     const defaultFormat = size ? `${DEFAULT_PS_FORMAT}\t{{.Size}}` : DEFAULT_PS_FORMAT;
     const rows = list.map((c) => containerRow(c, trunc));
     ctx.out.write(formatList(rows, { format: format || undefined, quiet, defaultFormat, quietField: 'ID', headers: PS_HEADERS, typeName: PS_TYPE, errorPrefix: PS_ERROR_PREFIX }));

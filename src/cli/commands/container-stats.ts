@@ -6,18 +6,10 @@ import { CliError, describeError, type CommandSpec } from '../command.ts';
 import { formatList } from '../format/list.ts';
 import { humanSize } from '../format/units.ts';
 import { FORMAT_HELP, truncateId } from './container-ps.ts';
+import type { ContainerStatsResponse } from '../../types/engine-api.ts';
 
-/** The parts of GET /containers/{id}/stats the CLI reads. */
-export interface StatsJson {
-  name?: string;
-  id?: string;
-  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] | null }; system_cpu_usage?: number; online_cpus?: number };
-  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
-  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> | null };
-  blkio_stats?: { io_service_bytes_recursive?: { op?: string; value?: number }[] | null };
-  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }> | null;
-  pids_stats?: { current?: number };
-}
+/** One sample of GET /containers/{id}/stats. */
+export type StatsJson = ContainerStatsResponse;
 
 interface Entry {
   container: string;
@@ -47,7 +39,8 @@ export function cpuPercent(v: StatsJson): number {
 export function memUsage(m: StatsJson['memory_stats']): number {
   const usage = m?.usage ?? 0;
   const s = m?.stats ?? {};
-  if (s.total_inactive_file !== undefined && s.total_inactive_file < usage) return usage - s.total_inactive_file;
+  const inactive = s.total_inactive_file;
+  if (inactive !== undefined && inactive !== null && inactive < usage) return usage - inactive;
   if ((s.inactive_file ?? 0) < usage) return usage - (s.inactive_file ?? 0);
   return usage;
 }
@@ -56,15 +49,15 @@ export function toEntry(container: string, v: StatsJson): Entry {
   let blkRead = 0;
   let blkWrite = 0;
   for (const e of v.blkio_stats?.io_service_bytes_recursive ?? []) {
-    const c = (e.op ?? '')[0];
-    if (c === 'r' || c === 'R') blkRead += e.value ?? 0;
-    else if (c === 'w' || c === 'W') blkWrite += e.value ?? 0;
+    const c = (e?.op ?? '')[0];
+    if (c === 'r' || c === 'R') blkRead += e?.value ?? 0;
+    else if (c === 'w' || c === 'W') blkWrite += e?.value ?? 0;
   }
   let netRx = 0;
   let netTx = 0;
   for (const n of Object.values(v.networks ?? {})) {
-    netRx += n.rx_bytes ?? 0;
-    netTx += n.tx_bytes ?? 0;
+    netRx += n?.rx_bytes ?? 0;
+    netTx += n?.tx_bytes ?? 0;
   }
   const mem = memUsage(v.memory_stats);
   const memLimit = v.memory_stats?.limit ?? 0;
@@ -214,8 +207,8 @@ export const statsCommand: CommandSpec = {
     let events: import('node:http').IncomingMessage | undefined;
     if (showAll) {
       if (stream) events = await watchEvents(client, o.bool('all'), add, (cid) => { collectors.get(cid)?.stop(); collectors.delete(cid); });
-      const list = await client.request<{ Id: string }[]>('GET', `/containers/json${query({ all: o.bool('all') })}`);
-      await Promise.all(list.map((c) => add(c.Id.slice(0, 12))));
+      const list = await client.containerList({ all: o.bool('all') });
+      await Promise.all(list.map((c) => add(c.Id!.slice(0, 12))));
     } else {
       await Promise.all(args.map((a) => add(a)));
       const errors = [...collectors.values()].filter((c) => c.error).map((c) => describeError(c.error));

@@ -4,7 +4,7 @@
 // cannot run, else the container's own) and its terminal handling (raw mode, size, detach keys).
 import type { Writable } from 'node:stream';
 import { ApiError, checkOk, readAll, type EngineClient } from '../../client/engine-client.ts';
-import type { ContainerExecBody } from '../../types/engine-api.ts';
+import type { ContainerConfig, ContainerExecBody, ContainerInspectResponse, ContainerState, HostConfig } from '../../types/engine-api.ts';
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec, Opts } from '../flags.ts';
 import { CREATE_FLAGS, RUN_FLAGS, createRequest, type CreateRequest } from '../run-options.ts';
@@ -178,7 +178,7 @@ async function runRun(ctx: Ctx, args: string[], o: Opts): Promise<number> {
     const autoRemove = cfg.HostConfig.AutoRemove === true;
     const status = (await waitFor(c, id, autoRemove ? 'removed' : 'next-exit')).code;
     try {
-      await c.request('POST', `/containers/${enc(id)}/start`);
+      await c.containerStart(id);
     } catch (err) {
       if (session) {
         session.cancel();
@@ -216,7 +216,18 @@ async function runCreate(ctx: Ctx, args: string[], o: Opts): Promise<number> {
   return 0;
 }
 
-interface Inspect { Id: string; Config: { Tty: boolean; OpenStdin: boolean }; HostConfig: { AutoRemove?: boolean }; State: { Running: boolean; Paused: boolean; Restarting: boolean } }
+/**
+ * What start and attach read of an inspect. The spec leaves every field of an inspect optional;
+ * dockerd and berthd always send these, so they are narrowed once, here, instead of `?.` at
+ * each read.
+ */
+type Inspect = Required<Pick<ContainerInspectResponse, 'Id'>> & {
+  Config: Required<Pick<ContainerConfig, 'Tty' | 'OpenStdin'>>;
+  HostConfig: Pick<HostConfig, 'AutoRemove'>;
+  State: Required<Pick<NonNullable<ContainerState>, 'Running' | 'Paused' | 'Restarting'>>;
+};
+
+const inspect = async (c: EngineClient, name: string): Promise<Inspect> => (await c.containerInspect(name)) as Inspect;
 
 async function runStart(ctx: Ctx, names: string[], o: Opts): Promise<number> {
   const c = ctx.client();
@@ -225,7 +236,7 @@ async function runStart(ctx: Ctx, names: string[], o: Opts): Promise<number> {
     const failed: string[] = [];
     for (const n of names) {
       try {
-        await c.request('POST', `/containers/${enc(n)}/start`);
+        await c.containerStart(n);
         ctx.out.write(`${n}\n`);
       } catch (err) {
         ctx.err.write(`${describeError(err)}\n`);
@@ -236,7 +247,7 @@ async function runStart(ctx: Ctx, names: string[], o: Opts): Promise<number> {
     return 0;
   }
   if (names.length > 1) throw new CliError('you cannot start and attach multiple containers at once');
-  const info = await c.request<Inspect>('GET', `/containers/${enc(names[0]!)}/json`);
+  const info = await inspect(c, names[0]!);
   const tty = info.Config.Tty;
   const stopSignals = tty ? () => {} : proxySignals(c, info.Id);
   let stopResize = (): void => {};
@@ -245,7 +256,7 @@ async function runStart(ctx: Ctx, names: string[], o: Opts): Promise<number> {
     const session = await attachStreams(ctx, info.Id, { stdin, stdout: true, stderr: true, tty, keys: o.str('detach-keys') || undefined });
     const status = (await waitFor(c, info.Id, info.HostConfig.AutoRemove ? 'removed' : 'next-exit')).code;
     try {
-      await c.request('POST', `/containers/${enc(info.Id)}/start`);
+      await c.containerStart(info.Id);
     } catch (err) {
       session.cancel();
       await session.done.catch(() => {});
@@ -273,7 +284,7 @@ async function runAttach(ctx: Ctx, args: string[], o: Opts): Promise<number> {
   // The wait is asked first so an exit between inspect and attach is not missed.
   const wait = c.raw('POST', `/containers/${enc(name)}/wait`);
   wait.catch(() => {});
-  const info = await c.request<Inspect>('GET', `/containers/${enc(name)}/json`);
+  const info = await inspect(c, name);
   checkState(info);
   const tty = info.Config.Tty;
   if (tty && !o.bool('no-stdin') && !isTerminal(ctx.stdin)) throw new CliError('the input device is not a TTY');
@@ -282,7 +293,7 @@ async function runAttach(ctx: Ctx, args: string[], o: Opts): Promise<number> {
   let stopResize = (): void => {};
   try {
     const session = await attachStreams(ctx, info.Id, { stdin, stdout: true, stderr: true, tty, keys: o.str('detach-keys') || undefined });
-    checkState(await c.request<Inspect>('GET', `/containers/${enc(name)}/json`));
+    checkState(await inspect(c, name));
     const size = ttySize(ctx.out);
     if (tty && size) {
       // docker resizes to one more row and column first so the shell redraws its prompt.
@@ -342,7 +353,7 @@ async function runExec(ctx: Ctx, args: string[], o: Opts): Promise<number> {
   const stdin = !detach && o.bool('interactive');
   const env = [...await readEnvFiles(o.list('env-file')), ...envValues(o.list('env'))];
   // Inspect first: "No such container" comes before the TTY check, and no exec is left behind.
-  await c.request('GET', `/containers/${enc(name)}/json`);
+  await c.containerInspect(name);
   if (!detach && tty && stdin && !isTerminal(ctx.stdin)) throw new CliError('the input device is not a TTY');
   const size = tty ? ttySize(ctx.out) : undefined;
   const body: ContainerExecBody = {
