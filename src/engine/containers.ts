@@ -21,10 +21,12 @@ import { initBinaryPath } from '../runtime/init-binary.ts';
 import { checkNamespaceModes, joinNamespaces, joinNetwork, wantsInit, IN_CONTAINER_INIT, prepareShm, releaseShm } from './namespace-modes.ts';
 import type { ImageService } from './images.ts';
 import type { ContainerRecord, ContainerConfig } from './container-record.ts';
-import { initialState, setRunning, setStopped, setStartError, setPaused, refuse, notRunning, notPaused,
+import { initialState, setRunning, setStartError, setPaused, refuse, notRunning, notPaused,
   canStart, canStop, canKill, canPause, canUnpause, canReachProcess, canAttach, canRemove } from './container/state.ts';
 import { ContainerStore, nameInUse, type Container, type PendingAttach } from './container/store.ts';
-import { initStillRuns } from '../runtime/exit-check.ts';
+import type { ContainerContext, NamespaceDefaults } from './container/context.ts';
+import { RestartManager } from './container/restart-manager.ts';
+import { handleExit } from './container/exit.ts';
 import { isNoRestart, validateRestartPolicy } from './restart-policy.ts';
 import { validateName, generateName, validateRenameTarget } from './names.ts';
 import { validatePortBindings } from './port-spec.ts';
@@ -43,7 +45,7 @@ import { mergeConfigEnv, daemonEnvironment, replaceOrAppendEnv } from './process
 import { LinkIndex, linkEnv, linkHostEntry, parseLink, updateHostsAddress } from './legacy-links.ts';
 import { recordedHostConfig, effectiveNetworkMode, systemPaths } from './host-config.ts';
 
-export type { AttachStream, Container, PendingAttach };
+export type { AttachStream, Container, PendingAttach, NamespaceDefaults };
 
 export interface ContainerPaths { upper: string; work: string; merged: string; lower: string[] }
 
@@ -68,8 +70,6 @@ export interface ContainerServiceOptions {
   namespaces?: NamespaceDefaults;
 }
 
-export interface NamespaceDefaults { init: boolean; initPath: string; defaultIpcMode: string }
-
 type Ulimit = { Name: string; Soft: number; Hard: number };
 
 function mergeUlimits(own: Ulimit[] | null | undefined, defaults: Ulimit[] | undefined): Ulimit[] | null {
@@ -85,6 +85,8 @@ export class ContainerService {
   /** Legacy links (`--link` on the default bridge): their names resolve like container names. */
   readonly links = new LinkIndex();
   private readonly store: ContainerStore;
+  private readonly ctx: ContainerContext;
+  private readonly restarts: RestartManager;
   private readonly lock = new KeyedMutex();
   readonly root: string;
   private readonly runtime: RuntimePort;
@@ -124,6 +126,15 @@ export class ContainerService {
     this.logDefaults = { driver: o.logDriver, opts: o.logOpts };
     this.logRotator = new LogRotator(o.log);
     this.store = new ContainerStore(this.root, this.links, o.log);
+    this.ctx = {
+      store: this.store, lock: this.lock, runtime: this.runtime, mounts: this.mounts, images: this.images,
+      networks: this.networks, volumes: this.volumes, log: this.log, logRotator: this.logRotator, idMap: this.idMap,
+      cgroupParent: this.cgroupParent, nsDefaults: this.nsDefaults, emit: (c, action, extra) => this.emit(c, action, extra),
+    };
+    this.restarts = new RestartManager({
+      lock: this.lock, log: this.log, persist: (c) => this.persist(c), startLocked: (c) => this.startLocked(c),
+      shuttingDown: () => this.shuttingDown,
+    });
   }
 
   // ---- start-up -----------------------------------------------------------------------------
@@ -679,11 +690,7 @@ export class ContainerService {
 
   async start(ref: string): Promise<void> {
     const c = this.get(ref);
-    // A start by hand: the restart policy counts again from zero (moby ResetRestartManager).
-    if (c.restartTimer) { clearTimeout(c.restartTimer); c.restartTimer = undefined; }
-    c.rec.HasBeenManuallyStopped = false;
-    c.rec.RestartCount = 0;
-    c.restartDelay = 0;
+    this.restarts.reset(c);
     try {
       await this.lock.run(c.rec.Id, () => this.startLocked(c));
     } catch (err) {
@@ -800,117 +807,24 @@ export class ContainerService {
   }
 
   /**
-   * Records an exit reported by conmon; idempotent (reconcile and the watcher may both call it).
-   * A report while the container's init process still runs is not its exit (a previous run's
-   * file seen late, a stray file): it is logged and dropped, or the running process would be
-   * recorded as exited and killed by the cleanup. `checked`: reconcile, which has asked the
-   * runtime already (and must end a container whose conmon is gone even if it still runs).
+   * Records an exit reported by conmon (container/exit.ts); idempotent (reconcile and the
+   * watcher may both call it). `checked`: reconcile has asked the runtime already.
    */
-  async handleExit(id: string, info: ExitInfo, opts: { checked?: boolean } = {}): Promise<void> {
-    const c = this.store.byFullId(id);
-    if (!c) return;
-    let autoRemove = false;
-    let exited = false;
-    await this.lock.run(id, async () => {
-      if (!c.rec.State.Running) return;
-      if (!opts.checked && await initStillRuns(c.rec.State.Pid, () => this.runtime.state(id))) {
-        this.log.warn({ id, pid: c.rec.State.Pid, exitCode: info.exitCode, finishedAt: info.finishedAt.toISOString() }, 'exit report for a container whose process still runs: ignored');
-        return;
-      }
-      exited = true;
-      this.onStopped(c);
-      const ranMs = info.finishedAt.getTime() - Date.parse(c.rec.State.StartedAt);
-      setStopped(c.rec.State, info.exitCode, info.oomKilled, info.finishedAt);
-      if (info.oomKilled) this.emit(c, 'oom');
-      this.emit(c, 'die', { exitCode: String(info.exitCode), execDuration: String(Math.max(0, Math.round(ranMs / 1000))) });
-      if (ranMs >= 10_000) c.restartDelay = 0;
-      // The exit is on disk before the exit file goes (runtime.delete removes it): a crash in
-      // between leaves a record reconcile can finish, never a lost exit code.
-      // persist serialises the record when called: the file says exited (a crash in the back-off
-      // leaves a stopped container, restarted by its policy at boot) ...
-      const persisted = this.persist(c);
-      // ... while the restart is decided at once, before the cleanup and before waiters learn the
-      // exit, as moby's handleContainerExit (ShouldRestart starts the back-off, SetRestarting
-      // wakes the waiters): an rm right after a wait is refused as restarting, and inspect never
-      // shows the container exited in between. The timer's start queues on this lock, so not
-      // before the cleanup below is done.
-      autoRemove = c.rec.HostConfig.AutoRemove;
-      if (!autoRemove) this.scheduleRestart(c, false);
-      await persisted;
-      // The network goes before waiters learn the exit, as in moby (Cleanup, then SetStopped):
-      // an inspect or ps right after `docker stop` or a wait shows no addresses or ports. The
-      // rest of the cleanup runs meanwhile; anything waiters do next (start, rm) queues on this
-      // lock behind it.
-      const network = this.releaseNetwork(c);
-      const rest = [
-        this.runtime.delete(id).then(() => { c.runtimeClean = true; },
-          (err) => this.log.warn({ id, err: String(err) }, 'runtime delete failed')),
-        this.mounts.unmount(join(c.dir, 'merged')).catch((err) => this.log.warn({ id, err: String(err) }, 'unmount failed')),
-        releaseShm(this.mounts, c.dir).catch((err) => this.log.warn({ id, err: String(err) }, 'shm unmount failed')),
-      ];
-      await network;
-      for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
-      c.exitWaiters.clear();
-      await Promise.all([
-        ...rest,
-        this.volumes.releaseAll(c.rec.Mounts ?? []).catch((err) => this.log.warn({ id, err: String(err) }, 'volume release failed')),
-        this.logRotator.unwatch(c.rec.LogPath),
-      ]);
-    });
-    if (autoRemove && exited) {
-      await this.remove(id, { force: true, volumes: true }).catch((err) => {
-        if (!(err instanceof NotFound)) this.log.warn({ id, err: String(err) }, 'auto-remove failed');
-      });
-    }
+  handleExit(id: string, info: ExitInfo, opts: { checked?: boolean } = {}): Promise<void> {
+    return handleExit(this.ctx, {
+      restarts: this.restarts, onStopped: (c) => this.onStopped(c), releaseNetwork: (c) => this.releaseNetwork(c),
+      remove: (cid, o) => this.remove(cid, o),
+    }, id, info, opts);
   }
 
-  /**
-   * The restart policy after an exit (moby restartmanager): always; unless-stopped unless stopped
-   * by hand; on-failure for a non-zero code while RestartCount < max. The delay starts at 100 ms
-   * and doubles up to a minute; a run of 10 s or more resets it. `atBoot`: berthd just started.
-   */
+  /** The restart policy after an exit or at boot (container/restart-manager.ts). */
   scheduleRestart(c: Container, atBoot: boolean): void {
-    const p = c.rec.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 };
-    // One pending restart at a time (an exit seen at boot is also a boot restart candidate).
-    if (this.shuttingDown || c.removed || c.removing || c.rec.State.Running || c.restartTimer) return;
-    const manual = c.rec.HasBeenManuallyStopped === true;
-    let restart = false;
-    if (p.Name === 'always') restart = atBoot || !manual;
-    else if (p.Name === 'unless-stopped') restart = !manual;
-    else if (p.Name === 'on-failure') restart = !manual && c.rec.State.ExitCode !== 0 && (!p.MaximumRetryCount || (c.rec.RestartCount ?? 0) < p.MaximumRetryCount);
-    if (!restart) return;
-    c.restartDelay = atBoot ? 0 : Math.min(60_000, c.restartDelay ? c.restartDelay * 2 : 100);
-    c.rec.State.Restarting = !atBoot;
-    if (!atBoot) {
-      c.rec.State.Status = 'restarting';
-      // moby counts a restart when it decides on it (handleContainerExit: RestartCount++ then
-      // SetRestarting), so inspect during the back-off already shows the new count.
-      c.rec.RestartCount = (c.rec.RestartCount ?? 0) + 1;
-    }
-    c.restartTimer = setTimeout(() => {
-      c.restartTimer = undefined;
-      if (c.removed || c.removing || c.rec.State.Running) return;
-      // Restarting stays set until the start succeeds (setRunning clears it) or fails.
-      this.lock.run(c.rec.Id, () => this.startLocked(c)).catch((err: unknown) => {
-        this.log.warn({ id: c.rec.Id, err: String(err) }, 'restart by policy failed');
-        c.rec.State.Restarting = false;
-        c.rec.State.Status = 'exited';
-        this.persist(c).catch(() => {});
-        this.scheduleRestart(c, false);
-      });
-    }, c.restartDelay);
+    this.restarts.schedule(c, atBoot);
   }
 
   /** A stop or kill by hand: no restart by policy until the next start. */
   private manualStop(c: Container): void {
-    // A stop by berthd's own shutdown (live-restore off) is not a stop by hand (as in dockerd).
-    if (!this.shuttingDown) c.rec.HasBeenManuallyStopped = true;
-    if (c.restartTimer) {
-      clearTimeout(c.restartTimer);
-      c.restartTimer = undefined;
-      c.rec.State.Restarting = false;
-      if (c.rec.State.Status === 'restarting') c.rec.State.Status = 'exited';
-    }
+    this.restarts.manualStop(c);
   }
 
   // ---- stop / kill / restart ------------------------------------------------------------------
