@@ -3,6 +3,7 @@
 // flags, output and exit statuses. List rows are docker's ImageContext / historyContext fields.
 import type { Readable } from 'node:stream';
 import { checkOk, readAll, query } from '../../client/engine-client.ts';
+import type { ImageHistoryResponseItem, ImageSearchResult, ImageSummary } from '../../types/engine-api.ts';
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec, Opts } from '../flags.ts';
 import { formatList, type InspectTypes } from '../format/list.ts';
@@ -83,8 +84,6 @@ async function drainProgress(res: Readable): Promise<unknown[]> {
 }
 
 // ---- images ----
-
-interface ImageSummary { Id: string; ParentId?: string; RepoTags?: string[] | null; RepoDigests?: string[] | null; Created: number; Size: number; SharedSize?: number; Containers?: number; Labels?: Record<string, string> | null }
 
 const IMAGE_HEADERS = {
   ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT',
@@ -173,7 +172,7 @@ const images: CommandSpec = {
       const cfgFormat = readConfig(ctx).imagesFormat;
       format = typeof cfgFormat === 'string' && cfgFormat && !o.bool('quiet') ? cfgFormat : 'table';
     }
-    const list = await ctx.client().request<ImageSummary[]>('GET', `/images/json${query({ all: o.bool('all'), filters: f })}`);
+    const list = await ctx.client().imageList({ all: o.bool('all'), filters: f });
     // A template naming .Digest shows digests as --digests does.
     const digests = o.bool('digests') || /\.Digest\b/.test(format);
     const rows = list.flatMap((img) => imageRows(img, digests, !o.bool('no-trunc')));
@@ -288,7 +287,7 @@ const rmi: CommandSpec = {
     const errors: string[] = [];
     for (const name of args) {
       try {
-        const dels = await ctx.client().request<{ Untagged?: string; Deleted?: string }[]>('DELETE', `/images/${name}${query({ force: o.bool('force'), noprune: o.bool('no-prune') })}`);
+        const dels = await ctx.client().imageDelete(name, { force: o.bool('force'), noprune: o.bool('no-prune') });
         ctx.out.write((dels ?? []).map((d) => (d.Deleted ? `Deleted: ${d.Deleted}\n` : `Untagged: ${d.Untagged}\n`)).join(''));
       } catch (err) {
         errors.push(describeError(err));
@@ -390,12 +389,10 @@ const importCmd: CommandSpec = {
 
 // ---- history / inspect ----
 
-interface HistoryItem { Id: string; Created: number; CreatedBy: string; Size: number; Comment: string; Tags?: string[] | null }
-
 const HISTORY_HEADERS = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
 
 /** docker's historyContext: CreatedSince is the RFC 3339 time without -H, sizes in bytes too. */
-export function historyRow(h: HistoryItem, human: boolean, trunc: boolean): Record<string, string> {
+export function historyRow(h: ImageHistoryResponseItem, human: boolean, trunc: boolean): Record<string, string> {
   const createdBy = h.CreatedBy.replaceAll('\t', ' ');
   return {
     Comment: h.Comment,
@@ -420,7 +417,7 @@ const history: CommandSpec = {
     { name: 'quiet', short: 'q', type: 'bool', desc: 'Only show image IDs' },
   ],
   async run(ctx, args, o) {
-    const items = await ctx.client().request<HistoryItem[]>('GET', `/images/${args[0]}/history${query({ platform: o.str('platform') ? JSON.stringify(platformObject(o.str('platform')!)) : undefined })}`);
+    const items = await ctx.client().imageHistory(args[0]!, { platform: o.str('platform') ? JSON.stringify(platformObject(o.str('platform')!)) : undefined });
     const human = o.bool('human');
     const format = o.str('format') ?? '';
     const rows = items.map((h) => historyRow(h, human, !o.bool('no-trunc')));
@@ -509,7 +506,7 @@ const prune: CommandSpec = {
       ? 'WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?'
       : 'WARNING! This will remove all dangling images.\nAre you sure you want to continue?';
     if (!o.bool('force') && !(await confirm(ctx, warning))) return 0;
-    const report = await ctx.client().request<{ ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number }>('POST', `/images/prune${query({ filters: f })}`);
+    const report = await ctx.client().imagePrune({ filters: f });
     const deleted = report.ImagesDeleted ?? [];
     if (deleted.length) {
       ctx.out.write(`Deleted Images:\n${deleted.map((d) => (d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted}\n`)).join('')}\n`);
@@ -605,7 +602,7 @@ const login: CommandSpec = {
       ctx.err.write(`Authenticating with existing credentials... [Username: ${stored.username}]\n\n Info -> To login with a different account, run 'berth logout' followed by 'berth login'\n\n\n`);
       creds = { username: stored.username, password: stored.password, identitytoken: stored.identitytoken, serveraddress: server };
     }
-    const status = await ctx.client().request<{ Status?: string; IdentityToken?: string }>('POST', '/auth', creds);
+    const status = await ctx.client().systemAuth(creds);
     // A token replaces the password in the store when the registry gives one.
     const entry: AuthConfig = { auth: Buffer.from(`${creds.username}:${status.IdentityToken ? '' : creds.password}`).toString('base64') };
     if (status.IdentityToken) entry.identitytoken = status.IdentityToken;
@@ -641,6 +638,12 @@ const logout: CommandSpec = {
   },
 };
 
+/**
+ * A search result as a row reads it: the spec makes every field optional; the registry's search
+ * API (and so the daemon) always sends these four.
+ */
+type SearchHit = ImageSearchResult[number] & Required<Pick<ImageSearchResult[number], 'name' | 'description' | 'star_count' | 'is_official'>>;
+
 const search: CommandSpec = {
   paths: [['search']],
   usage: '[OPTIONS] TERM',
@@ -654,9 +657,7 @@ const search: CommandSpec = {
   ],
   async run(ctx, args, o) {
     const f = filtersJson(ctx, search, o.list('filter'));
-    const results = await ctx.client().request<{ name: string; description: string; star_count: number; is_official: boolean; is_automated?: boolean }[]>(
-      'GET', `/images/search${query({ term: args[0], limit: o.int('limit'), filters: f })}`, undefined, { 'X-Registry-Auth': registryAuthHeader(ctx, args[0]!) ?? '' },
-    );
+    const results = await ctx.client().imageSearch({ term: args[0]!, limit: o.int('limit'), filters: f }, registryAuthHeader(ctx, args[0]!) ?? '') as SearchHit[];
     const trunc = !o.bool('no-trunc');
     const rows = results.map((r) => ({
       Name: r.name,

@@ -6,7 +6,8 @@ import type { FlagSpec } from '../flags.ts';
 import { formatList, type InspectTypes } from '../format/list.ts';
 import { inspectEach } from './inspect-each.ts';
 import { confirm } from '../shared.ts';
-import { filterQuery } from '../filters.ts';
+import { filtersJson } from '../filters.ts';
+import type { NetworkCreateBody, NetworkSummary } from '../../types/engine-api.ts';
 import { goStructs } from '../format/go-structs.ts';
 import { goStruct } from '../format/template.ts';
 
@@ -86,10 +87,11 @@ const NETWORK_STRUCTS = {
 
 const enc = encodeURIComponent;
 
-interface NetworkSummary {
-  Name: string; Id: string; Created: string; Scope: string; Driver: string;
-  EnableIPv4?: boolean; EnableIPv6?: boolean; Internal?: boolean; Labels?: Record<string, string> | null;
-}
+/**
+ * A network of the list as a row reads it: the spec makes every field optional; dockerd and
+ * berthd always send these, so they are narrowed once, at the list call.
+ */
+type Listed = NetworkSummary & Required<Pick<NetworkSummary, 'Name' | 'Id' | 'Created' | 'Scope' | 'Driver'>>;
 
 /** Go's time.Time String() for an RFC 3339 time: `2026-11-23 14:11:35.982 +0000 UTC`. */
 export function goTimeString(iso: string): string {
@@ -100,7 +102,7 @@ export function goTimeString(iso: string): string {
   return `${m[1]} ${m[2]}${frac === '.' ? '' : frac} ${zone}`;
 }
 
-function networkRow(n: NetworkSummary, noTrunc: boolean): object {
+function networkRow(n: Listed, noTrunc: boolean): object {
   return withLabel({
     CreatedAt: goTimeString(n.Created),
     Driver: n.Driver,
@@ -218,8 +220,8 @@ export const networkCommands: CommandSpec[] = [
         Config: ipamConfig(subnets, commaList(o.list('ip-range')), commaList(o.list('gateway')), kvMap(o.list('aux-address'))),
         Options: kvMap(o.list('ipam-opt')),
       };
-      const body: Record<string, unknown> = {
-        Name: name, Driver: o.str('driver'), Options: kvMap(o.list('opt')), IPAM: ipam,
+      const body: NetworkCreateBody = {
+        Name: name!, Driver: o.str('driver'), Options: kvMap(o.list('opt')), IPAM: ipam,
         Internal: o.bool('internal'), Attachable: o.bool('attachable'), Ingress: o.bool('ingress'),
         ConfigOnly: o.bool('config-only'), Labels: kvMap(o.list('label')),
       };
@@ -228,7 +230,7 @@ export const networkCommands: CommandSpec[] = [
       if (o.changed('ipv6')) body.EnableIPv6 = o.bool('ipv6');
       if (o.str('scope')) body.Scope = o.str('scope');
       if (o.str('config-from')) body.ConfigFrom = { Network: o.str('config-from') };
-      const res = await ctx.client().request<{ Id: string }>('POST', '/networks/create', body);
+      const res = await ctx.client().networkCreate(body);
       ctx.out.write(`${res.Id}\n`);
     },
   },
@@ -244,8 +246,7 @@ export const networkCommands: CommandSpec[] = [
       { name: 'quiet', short: 'q', type: 'bool', desc: 'Only display network IDs' },
     ],
     async run(ctx, _args, o) {
-      const q = filterQuery(ctx, { usage: '[OPTIONS]' }, o.list('filter'));
-      const nets = await ctx.client().request<NetworkSummary[]>('GET', `/networks${q ? `?${q}` : ''}`);
+      const nets = await ctx.client().networkList({ filters: filtersJson(ctx, { usage: '[OPTIONS]' }, o.list('filter')) }) as Listed[];
       // docker sorts by name (natural order; names rarely differ only in digits)
       nets.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
       ctx.out.write(formatList(nets.map((n) => networkRow(n, o.bool('no-trunc'))), {
@@ -310,9 +311,9 @@ export const networkCommands: CommandSpec[] = [
       { name: 'force', short: 'f', type: 'bool', desc: 'Do not prompt for confirmation' },
     ],
     async run(ctx, _args, o) {
-      const q = filterQuery(ctx, { usage: '[OPTIONS]' }, o.list('filter'), '--filter');
+      const f = filtersJson(ctx, { usage: '[OPTIONS]' }, o.list('filter'), '--filter');
       if (!o.bool('force') && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) return 0;
-      const out = await pruneNetworks(ctx, q);
+      const out = await pruneNetworks(ctx, f);
       if (out) ctx.out.write(`${out}\n`);
     },
   },
@@ -359,8 +360,8 @@ export const networkCommands: CommandSpec[] = [
 ];
 
 /** POST /networks/prune; docker's "Deleted Networks:" text, or '' when none were removed. */
-export async function pruneNetworks(ctx: Ctx, query: string): Promise<string> {
-  const r = await ctx.client().request<{ NetworksDeleted?: string[] | null }>('POST', `/networks/prune${query ? `?${query}` : ''}`);
+export async function pruneNetworks(ctx: Ctx, filters: string | undefined): Promise<string> {
+  const r = await ctx.client().networkPrune({ filters });
   const del = r.NetworksDeleted ?? [];
   return del.length ? `Deleted Networks:\n${del.map((n) => `${n}\n`).join('')}` : '';
 }

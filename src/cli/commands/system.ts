@@ -6,9 +6,10 @@ import { execTemplate, formatList, templateString } from '../format/list.ts';
 import { goStructs } from '../format/go-structs.ts';
 import { ago, bytesSize, humanSize } from '../format/units.ts';
 import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, pruneNetworks } from './network.ts';
-import { filterQuery } from '../filters.ts';
+import { filterQuery, filtersJson } from '../filters.ts';
 import { confirm } from '../shared.ts';
-import { VOLUME_HEADERS, pruneVolumes, volumeRow, type Volume } from './volume.ts';
+import { VOLUME_HEADERS, pruneVolumes, volumeRow } from './volume.ts';
+import type { Volume } from '../../types/engine-api.ts';
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 
@@ -500,29 +501,27 @@ function pruneWarning(o: { all: boolean; volumes: boolean; filters: string[] }):
 
 async function runSystemPrune(ctx: Ctx, o: { all: boolean; volumes: boolean; force: boolean; filters: string[] }): Promise<number> {
   if (o.volumes && o.filters.some((f) => /^until=/i.test(f))) throw new CliError('ERROR: The "until" filter is not supported with "--volumes"');
-  const q = filterQuery(ctx, { usage: '[OPTIONS]' }, o.filters, '--filter');
+  const filters = filtersJson(ctx, { usage: '[OPTIONS]' }, o.filters, '--filter');
   if (!o.force && !(await confirm(ctx, pruneWarning(o)))) return 0;
   const c = ctx.client();
-  const path = (p: string, query: string): string => `${p}${query ? `?${query}` : ''}`;
   let space = 0;
   const print = (s: string): void => { if (s) ctx.out.write(`${s}\n`); };
 
-  const cr = await c.request<{ ContainersDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', path('/containers/prune', q));
+  const cr = await c.containerPrune({ filters });
   space += cr.SpaceReclaimed ?? 0;
   print(cr.ContainersDeleted?.length ? `Deleted Containers:\n${cr.ContainersDeleted.map((x) => `${x}\n`).join('')}` : '');
-  print(await pruneNetworks(ctx, q));
+  print(await pruneNetworks(ctx, filters));
   if (o.volumes) {
-    const v = await pruneVolumes(ctx, q);
+    const v = await pruneVolumes(ctx, filters);
     space += v.space;
     print(v.output);
   }
-  const ir = await c.request<{ ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number }>('POST', path('/images/prune', filterQuery(ctx, { usage: '[OPTIONS]' }, o.filters, '--filter', { dangling: [String(!o.all)] })));
+  const ir = await c.imagePrune({ filters: filtersJson(ctx, { usage: '[OPTIONS]' }, o.filters, '--filter', { dangling: [String(!o.all)] }) });
   if (ir.ImagesDeleted?.length) {
     space += ir.SpaceReclaimed ?? 0;
     print(`Deleted Images:\n${ir.ImagesDeleted.map((d) => (d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted}\n`)).join('')}`);
   }
-  const bq = [o.all ? 'all=1' : '', q].filter(Boolean).join('&');
-  const br = await c.request<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', path('/build/prune', bq));
+  const br = await c.buildPrune({ all: o.all, filters });
   space += br.SpaceReclaimed ?? 0;
   print(br.CachesDeleted?.length ? `Deleted build cache objects:\n${br.CachesDeleted.map((x) => `${x}\n`).join('')}` : '');
   ctx.out.write(`Total reclaimed space: ${size4(space)}\n`);

@@ -3,19 +3,14 @@ import { CliError, describeError, type CommandSpec, type Ctx } from '../command.
 import { formatList } from '../format/list.ts';
 import { humanSize } from '../format/units.ts';
 import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, joinLabels, kvMap, withLabel } from './network.ts';
-import { filterQuery } from '../filters.ts';
+import { filtersJson } from '../filters.ts';
+import type { Volume } from '../../types/engine-api.ts';
 import { confirm } from '../shared.ts';
 import { inspectEach } from './inspect-each.ts';
 import { goStructs } from '../format/go-structs.ts';
 
 /** volume.Volume's nested structs (pointers); Labels, Options and Status are maps. */
 const VOLUME_STRUCTS = { UsageData: '*volume.UsageData', ClusterVolume: '*volume.ClusterVolume' };
-
-export interface Volume {
-  Name: string; Driver: string; Mountpoint: string; Scope: string;
-  Labels?: Record<string, string> | null;
-  UsageData?: { Size: number; RefCount: number } | null;
-}
 
 /** A `volume ls` row: the fields of docker's volumeContext (cluster fields are N/A). */
 export function volumeRow(v: Volume): object {
@@ -79,7 +74,7 @@ export const volumeCommands: CommandSpec[] = [
     ],
     async run(ctx, args, o) {
       if (args.length && o.str('name')) throw new CliError(`conflicting options: cannot specify a volume-name through both --name and as a positional arg`);
-      const v = await ctx.client().request<Volume>('POST', '/volumes/create', {
+      const v = await ctx.client().volumeCreate({
         Name: args[0] ?? o.str('name') ?? '', Driver: o.str('driver'), DriverOpts: kvMap(o.list('opt')), Labels: kvMap(o.list('label')),
       });
       ctx.out.write(`${v.Name}\n`);
@@ -97,8 +92,7 @@ export const volumeCommands: CommandSpec[] = [
       { name: 'quiet', short: 'q', type: 'bool', desc: 'Only display volume names' },
     ],
     async run(ctx, _args, o) {
-      const q = filterQuery(ctx, { usage: '[OPTIONS]' }, o.list('filter'));
-      const r = await ctx.client().request<{ Volumes: Volume[] | null }>('GET', `/volumes${q ? `?${q}` : ''}`);
+      const r = await ctx.client().volumeList({ filters: filtersJson(ctx, { usage: '[OPTIONS]' }, o.list('filter')) });
       const vols = (r.Volumes ?? []).sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
       ctx.out.write(formatList(vols.map(volumeRow), {
         format: o.str('format'), quiet: o.bool('quiet'), quietField: 'Name',
@@ -155,12 +149,12 @@ export const volumeCommands: CommandSpec[] = [
     async run(ctx, _args, o) {
       const filters = o.list('filter');
       if (o.bool('all') && filters.some((f) => /^all=/i.test(f))) throw new CliError('conflicting options: cannot specify both --all and --filter all=1');
-      const q = filterQuery(ctx, { usage: '[OPTIONS]' }, filters, '--filter', o.bool('all') ? { all: ['true'] } : {});
+      const f = filtersJson(ctx, { usage: '[OPTIONS]' }, filters, '--filter', o.bool('all') ? { all: ['true'] } : {});
       const warning = o.bool('all')
         ? 'WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?'
         : 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue?';
       if (!o.bool('force') && !(await confirm(ctx, warning))) return 0;
-      const { output, space } = await pruneVolumes(ctx, q);
+      const { output, space } = await pruneVolumes(ctx, f);
       if (output) ctx.out.write(`${output}\n`);
       ctx.out.write(`Total reclaimed space: ${humanSize(space, 4)}\n`);
     },
@@ -168,8 +162,8 @@ export const volumeCommands: CommandSpec[] = [
 ];
 
 /** POST /volumes/prune: docker's "Deleted Volumes:" text and the space reclaimed. */
-export async function pruneVolumes(ctx: Ctx, query: string): Promise<{ output: string; space: number }> {
-  const r = await ctx.client().request<{ VolumesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', `/volumes/prune${query ? `?${query}` : ''}`);
+export async function pruneVolumes(ctx: Ctx, filters: string | undefined): Promise<{ output: string; space: number }> {
+  const r = await ctx.client().volumePrune({ filters });
   const del = r.VolumesDeleted ?? [];
   return { output: del.length ? `Deleted Volumes:\n${del.map((n) => `${n}\n`).join('')}` : '', space: r.SpaceReclaimed ?? 0 };
 }
