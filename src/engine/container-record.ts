@@ -92,3 +92,25 @@ export interface HostConfigView {
   PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
   PublishAllPorts?: boolean;
 }
+
+/** HostConfig's resource limits (validated in resources.ts, mapped in container/oci-spec.ts). */
+export interface ResourceFields {
+  Memory?: number | null;
+  MemorySwap?: number | null;
+  MemoryReservation?: number | null;
+  MemorySwappiness?: number | null;
+  OomKillDisable?: boolean | null;
+  NanoCpus?: number | null;
+  CpuShares?: number | null;
+  CpuPeriod?: number | null;
+  CpuQuota?: number | null;
+  CpusetCpus?: string | null;
+  CpusetMems?: string | null;
+  PidsLimit?: number | null;
+  BlkioWeight?: number | null;
+  BlkioDeviceReadBps?: { Path: string; Rate: number }[] | null;
+  BlkioDeviceWriteBps?: { Path: string; Rate: number }[] | null;
+  BlkioDeviceReadIOps?: { Path: string; Rate: number }[] | null;
+  BlkioDeviceWriteIOps?: { Path: string; Rate: number }[] | null;
+  Ulimits?: { Name: string; Soft: number; Hard: number }[] | null;
+}

@@ -36,14 +36,14 @@ import { nowRfc3339 } from './status.ts';
 import type { NetworkService, NetContainer, PortBinding } from './networks.ts';
 import type { VolumeService } from './volumes.ts';
 import { resolveInRoot } from '../util/root-paths.ts';
-import { validateResources, ociResources, ociRlimits, securityOptions, type ResourceFields } from './resources.ts';
-import { statSync } from 'node:fs';
+import { validateResources, type ResourceFields } from './resources.ts';
+import { containerSpecInput, ociResources, securityOptions, blockDevice } from './container/oci-spec.ts';
 import { LogRotator, resolveLogConfig } from '../runtime/log-rotation.ts';
 import type { EventLog } from './events.ts';
 import { mergeHealthcheck, type HealthConfig } from './health-config.ts';
 import { mergeConfigEnv, daemonEnvironment, replaceOrAppendEnv } from './process-env.ts';
 import { LinkIndex, linkEnv, linkHostEntry, parseLink, updateHostsAddress } from './legacy-links.ts';
-import { recordedHostConfig, effectiveNetworkMode, systemPaths } from './host-config.ts';
+import { recordedHostConfig, effectiveNetworkMode } from './host-config.ts';
 
 export type { AttachStream, Container, PendingAttach, NamespaceDefaults };
 
@@ -732,49 +732,10 @@ export class ContainerService {
       const ownShm = await prepareShm(this.mounts, c.rec, c.dir);
       if (ownShm) undo.push(() => releaseShm(this.mounts, c.dir));
       const init = wantsInit(c.rec, this.nsDefaults.init) ? { source: initBinaryPath(this.nsDefaults.initPath), target: IN_CONTAINER_INIT } : undefined;
-      const linkEnv = this.linkedEnv(c);
-      const spec = await buildSpec({
-        id,
-        rootfs: p.merged,
-        readonlyRootfs: hc.ReadonlyRootfs,
-        args: [c.rec.Path, ...c.rec.Args],
-        env: daemonEnvironment({ hostname: cfg.Hostname, tty: cfg.Tty, linkEnv, env: cfg.Env }), envComplete: true,
-        cwd: cfg.WorkingDir || '/',
-        user: cfg.User,
-        tty: cfg.Tty,
-        openStdin: cfg.OpenStdin,
-        hostname: cfg.Hostname,
-        domainname: cfg.Domainname,
-        networkMode: hc.NetworkMode === 'host' ? 'host' : 'private',
-        netnsPath,
-        pidMode: hc.PidMode === 'host' ? 'host' : '',
-        ipcMode: hc.IpcMode === 'host' ? 'host' : '',
-        ...joined,
-        ...(ownShm ? { shm: ownShm } : {}),
-        init,
-        utsMode: hc.UTSMode === 'host' ? 'host' : '',
-        etcFiles: { hostname: c.rec.HostnamePath, hosts: c.rec.HostsPath, resolvConf: c.rec.ResolvConfPath },
-        capAdd: hc.CapAdd ?? undefined,
-        capDrop: hc.CapDrop ?? undefined,
-        privileged: hc.Privileged,
-        ...systemPaths(hc, c.rec.SystemPathsRecorded === true),
-        shmSize: hc.ShmSize || undefined,
-        labels: cfg.Labels,
-        cgroupsPath: `${this.cgroupParent}/${id}`,
-        oomScoreAdj: hc.OomScoreAdj || undefined,
-        sysctls: hc.Sysctls ?? undefined,
-        extraMounts: volumeMounts.mounts,
-        rootfsPropagation: volumeMounts.rootfsPropagation,
-        resources: ociResources(hc as ResourceFields, blockDevice),
-        rlimits: ociRlimits(hc as ResourceFields),
-        ...securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt),
-        imageArch: this.imageArch(c),
-        devices: ((hc.Devices ?? []) as { PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }[]).map((d) => ({
-          pathOnHost: d.PathOnHost ?? '', pathInContainer: d.PathInContainer || d.PathOnHost || '', permissions: d.CgroupPermissions || 'rwm',
-        })),
-        groupAdd: (hc.GroupAdd as string[] | null | undefined) ?? undefined,
-        idMap: this.idMap,
-      });
+      const spec = await buildSpec(containerSpecInput(c.rec, {
+        rootfs: p.merged, linkEnv: this.linkedEnv(c), netnsPath, joined, ownShm, init, volumeMounts,
+        imageArch: this.imageArch(c), cgroupsPath: `${this.cgroupParent}/${id}`, idMap: this.idMap,
+      }));
       c.runtimeClean = false;
       await this.logRotator.prepare(c.rec.LogPath, c.rec.HostConfig.LogConfig, join(this.runtime.bundleDir(id), 'ctl'));
       undo.push(() => this.logRotator.unwatch(c.rec.LogPath));
@@ -1102,15 +1063,4 @@ function exposedWith(exposed: Record<string, object> | undefined, bindings: Reco
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-/** major:minor of a block device node on the host (blkio throttles name devices by path). */
-function blockDevice(path: string): { major: number; minor: number } | undefined {
-  try {
-    const st = statSync(path);
-    if (!st.isBlockDevice()) return undefined;
-    return { major: Math.floor(st.rdev / 256) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) };
-  } catch {
-    return undefined;
-  }
 }

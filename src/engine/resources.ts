@@ -1,34 +1,12 @@
 // Resource limits of HostConfig (what `docker run -m/--cpus/--pids-limit/…` and `docker update`
-// send) validated as dockerd validates them and mapped to the OCI spec's linux.resources and
-// process.rlimits; runc applies them through cgroups v1 or v2, whichever the host has.
+// send) validated as dockerd validates them; container/oci-spec.ts maps them to the OCI spec.
 import { cpus } from 'node:os';
 import { InvalidParameter } from '../errors.ts';
-import type { LinuxResources } from '../types/oci-runtime.ts';
-import { parseProfile } from '../runtime/seccomp.ts';
+import type { ResourceFields } from './container-record.ts';
 
-export interface ResourceFields {
-  Memory?: number | null;
-  MemorySwap?: number | null;
-  MemoryReservation?: number | null;
-  MemorySwappiness?: number | null;
-  OomKillDisable?: boolean | null;
-  NanoCpus?: number | null;
-  CpuShares?: number | null;
-  CpuPeriod?: number | null;
-  CpuQuota?: number | null;
-  CpusetCpus?: string | null;
-  CpusetMems?: string | null;
-  PidsLimit?: number | null;
-  BlkioWeight?: number | null;
-  BlkioDeviceReadBps?: { Path: string; Rate: number }[] | null;
-  BlkioDeviceWriteBps?: { Path: string; Rate: number }[] | null;
-  BlkioDeviceReadIOps?: { Path: string; Rate: number }[] | null;
-  BlkioDeviceWriteIOps?: { Path: string; Rate: number }[] | null;
-  Ulimits?: { Name: string; Soft: number; Hard: number }[] | null;
-}
+export type { ResourceFields };
 
 const MIN_MEMORY = 6 * 1024 * 1024;
-const CFS_PERIOD = 100_000;
 
 /** Refuses what dockerd refuses (daemon/daemon_unix.go verifyPlatformContainerResources). */
 const INT_FIELDS = ['Memory', 'MemorySwap', 'MemoryReservation', 'MemorySwappiness', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'PidsLimit', 'BlkioWeight', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'KernelMemory', 'ShmSize'] as const;
@@ -95,81 +73,6 @@ export function validateResources(r: ResourceFields): void {
 
 const ULIMITS = new Set(['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']);
 
-/** major:minor of a device node path (for blkio throttles), or undefined. */
-export type DeviceNumbers = (path: string) => { major: number; minor: number } | undefined;
-
-/** linux.resources (without devices) for the given limits. */
-export function ociResources(r: ResourceFields, dev: DeviceNumbers): LinuxResources {
-  const out: LinuxResources = {};
-  const mem: NonNullable<LinuxResources['memory']> = {};
-  if (r.Memory) mem.limit = r.Memory;
-  if (r.MemorySwap) mem.swap = r.MemorySwap; // -1 = unlimited, as in the OCI spec
-  else if (r.Memory) mem.swap = r.Memory * 2; // Docker: swap defaults to the same amount again
-  if (r.MemoryReservation) mem.reservation = r.MemoryReservation;
-  if (r.OomKillDisable) mem.disableOOMKiller = true;
-  if (r.MemorySwappiness !== null && r.MemorySwappiness !== undefined && r.MemorySwappiness >= 0) mem.swappiness = r.MemorySwappiness;
-  if (Object.keys(mem).length) out.memory = mem;
-  const cpu: NonNullable<LinuxResources['cpu']> = {};
-  if (r.CpuShares) cpu.shares = r.CpuShares;
-  if (r.NanoCpus) { cpu.period = CFS_PERIOD; cpu.quota = Math.round(r.NanoCpus * CFS_PERIOD / 1e9); }
-  if (r.CpuPeriod) cpu.period = r.CpuPeriod;
-  if (r.CpuQuota) cpu.quota = r.CpuQuota;
-  if (r.CpusetCpus) cpu.cpus = r.CpusetCpus;
-  if (r.CpusetMems) cpu.mems = r.CpusetMems;
-  if (Object.keys(cpu).length) out.cpu = cpu;
-  if (r.PidsLimit && r.PidsLimit > 0) out.pids = { limit: r.PidsLimit };
-  const throttle = (list: { Path: string; Rate: number }[] | null | undefined): { major: number; minor: number; rate: number }[] | undefined => {
-    if (!list?.length) return undefined;
-    return list.map((d) => {
-      const n = dev(d.Path);
-      if (!n) throw new InvalidParameter(`invalid device path ${d.Path}: not a block device`);
-      return { ...n, rate: d.Rate };
-    });
-  };
-  const blk: NonNullable<LinuxResources['blockIO']> = {};
-  if (r.BlkioWeight) blk.weight = r.BlkioWeight;
-  const rb = throttle(r.BlkioDeviceReadBps); if (rb) blk.throttleReadBpsDevice = rb;
-  const wb = throttle(r.BlkioDeviceWriteBps); if (wb) blk.throttleWriteBpsDevice = wb;
-  const ri = throttle(r.BlkioDeviceReadIOps); if (ri) blk.throttleReadIOPSDevice = ri;
-  const wi = throttle(r.BlkioDeviceWriteIOps); if (wi) blk.throttleWriteIOPSDevice = wi;
-  if (Object.keys(blk).length) out.blockIO = blk;
-  return out;
-}
-
-/**
- * `--security-opt` as moby's parseSecurityOpt reads it: `key=value` (or the deprecated `key:value`),
- * plus the bare `no-new-privileges` and `disable`. seccomp is `unconfined`, `builtin` or a profile's
- * JSON (decoded here, so a bad one fails the create); apparmor names a profile, applied only where the
- * host has AppArmor (runtime/apparmor.ts); label options are accepted and unused (no SELinux).
- */
-export function securityOptions(opts: string[] | null | undefined): { seccomp?: string; apparmor?: string; noNewPrivileges: boolean } {
-  const out: { seccomp?: string; apparmor?: string; noNewPrivileges: boolean } = { noNewPrivileges: false };
-  for (const o of opts ?? []) {
-    if (o === 'no-new-privileges') { out.noNewPrivileges = true; continue; }
-    if (o === 'disable') continue;
-    const i = o.includes('=') ? o.indexOf('=') : o.indexOf(':');
-    if (i < 0) throw new InvalidParameter(`invalid --security-opt 1: "${o}"`);
-    const key = o.slice(0, i);
-    const value = o.slice(i + 1);
-    if (key === 'seccomp') {
-      if (value && value !== 'unconfined' && value !== 'builtin') parseProfile(value);
-      out.seccomp = value || undefined;
-    } else if (key === 'apparmor') {
-      out.apparmor = value || undefined;
-    } else if (key === 'no-new-privileges') {
-      // Go's strconv.ParseBool.
-      if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) out.noNewPrivileges = true;
-      else if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) out.noNewPrivileges = false;
-      else throw new InvalidParameter(`invalid --security-opt 2: "${o}"`);
-    } else if (key !== 'label') {
-      throw new InvalidParameter(`invalid --security-opt 2: "${o}"`);
-    }
-  }
-  return out;
-}
-
-/** process.rlimits for `--ulimit name=soft:hard`. */
-export function ociRlimits(r: ResourceFields): { type: string; soft: number; hard: number }[] | undefined {
-  if (!r.Ulimits?.length) return undefined;
-  return r.Ulimits.map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard }));
-}
+// The mapping of these fields to the OCI spec is container/oci-spec.ts'; the runtime tests still
+// import securityOptions from here.
+export { securityOptions } from './container/oci-spec.ts';
