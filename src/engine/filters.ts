@@ -4,6 +4,7 @@
 // that object, validated key by key with dockerd's texts.
 import { InvalidParameter, NotFound } from '../errors.ts';
 import type { ImageStore, ImageRecord } from '../image/store.ts';
+import { isPredefinedNetwork } from '../network/predefined.ts';
 import type { ContainerNet, NetworkRecord, NetworkService } from './networks.ts';
 import type { VolumeRecord } from '../volume/store.ts';
 import { type Filters, validateFilters, invalidFilter, match, exactMatch, matchKVList, matchLabel } from './filter-args.ts';
@@ -288,7 +289,6 @@ export function listImages(store: ImageStore, opts: { all: boolean; filters: Fil
 // (one value) keeps the networks no container is attached to, never the predefined ones, and
 // dangling=false the predefined ones and those in use; each `type` value adds its networks.
 const NETWORK_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'];
-const PREDEFINED = ['bridge', 'host', 'none'];
 
 export function filterNetworks(nets: NetworkService, f: Filters): NetworkRecord[] {
   validateFilters(f, NETWORK_FILTERS);
@@ -301,7 +301,7 @@ export function filterNetworks(nets: NetworkService, f: Filters): NetworkRecord[
     if (['1', 'true'].includes(dangling[0]!)) only = true;
     else if (['0', 'false'].includes(dangling[0]!)) only = false;
     else throw new InvalidParameter('invalid value for filter \'dangling\', must be "true" (or "1"), or "false" (or "0")');
-    const used = (n: NetworkRecord): boolean => PREDEFINED.includes(n.Name) || nets.containersOf(n).length > 0;
+    const used = (n: NetworkRecord): boolean => isPredefinedNetwork(n.Name) || nets.containersOf(n).length > 0;
     list = list.filter((n) => (only ? !used(n) : used(n)));
   }
   const types = f.get('type');
@@ -309,7 +309,7 @@ export function filterNetworks(nets: NetworkService, f: Filters): NetworkRecord[
     const picked: NetworkRecord[] = [];
     for (const t of types) {
       if (t !== 'builtin' && t !== 'custom') throw new InvalidParameter(`invalid filter: 'type'='${t}'`);
-      picked.push(...list.filter((n) => PREDEFINED.includes(n.Name) === (t === 'builtin')));
+      picked.push(...list.filter((n) => isPredefinedNetwork(n.Name) === (t === 'builtin')));
     }
     list = picked;
   }

@@ -5,7 +5,7 @@ import type { Container, ContainerService } from '../../engine/containers.ts';
 import { statusString } from '../../engine/status.ts';
 import type { ContainerRecord } from '../../engine/container-record.ts';
 import type { ImageService } from '../../engine/images.ts';
-import type { EndpointRecord } from '../../engine/networks.ts';
+import { isPredefinedNetwork, type EndpointRecord } from '../../engine/networks.ts';
 import type { MountPoint } from '../../engine/volumes.ts';
 import { createHash } from 'node:crypto';
 import { versionLess } from '../version.ts';
@@ -207,7 +207,7 @@ export function inspectFor(v: View, apiVersion: string): View {
     for (const [name, ep] of Object.entries(networks)) {
       // moby 20.10 adds it when the container joins (its first start, or a connect before it):
       // a network it was created on and has not started on shows none
-      if (['bridge', 'host', 'none'].includes(name) || !ep || typeof ep !== 'object' || !(ep as Record<symbol, unknown>)[JOINED]) continue;
+      if (isPredefinedNetwork(name) || !ep || typeof ep !== 'object' || !(ep as Record<symbol, unknown>)[JOINED]) continue;
       const aliases = (ep.Aliases as string[] | null | undefined) ?? [];
       if (!aliases.includes(short)) ep.Aliases = [...aliases, short];
     }

@@ -1,5 +1,5 @@
 // What `docker network ls/inspect` show of a network, per API version.
-import type { NetContainer, NetworkRecord } from '../../engine/networks.ts';
+import { isPredefinedNetwork, type NetContainer, type NetworkRecord } from '../../engine/networks.ts';
 import { versionLess } from '../version.ts';
 
 /**
@@ -23,6 +23,6 @@ export function networkView(n: NetworkRecord, members: NetContainer[] | undefine
   if (implicit) out.IPAM = { ...n.IPAM, Config: n.IPAM.Config.map((c, i) => { if (i > 0) return c; const { Gateway: _g, ...rest } = c; return rest; }) };
   // EnableIPv4 came with API 1.47 (moby 28); the built-in networks have no IPAM options map
   if (versionLess(apiVersion, '1.47')) delete out.EnableIPv4;
-  if (['bridge', 'host', 'none'].includes(n.Name) && !Object.keys(n.IPAM.Options ?? {}).length) out.IPAM = { ...n.IPAM, Options: null };
+  if (isPredefinedNetwork(n.Name) && !Object.keys(n.IPAM.Options ?? {}).length) out.IPAM = { ...n.IPAM, Options: null };
   return out;
 }
