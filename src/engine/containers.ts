@@ -9,7 +9,6 @@
 import { checkConfigPresent } from './config-presence.ts';
 import { mkdir, rm, readFile, writeFile, chown } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { hostname } from 'node:os';
 import { BerthError, Conflict, InvalidParameter, NotFound, NotModified, System, noSuchContainer } from '../errors.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { newId } from '../util/ids.ts';
@@ -20,13 +19,14 @@ import { buildSpec } from '../runtime/spec.ts';
 import { initBinaryPath } from '../runtime/init-binary.ts';
 import { checkNamespaceModes, joinNamespaces, joinNetwork, wantsInit, IN_CONTAINER_INIT, prepareShm, releaseShm } from './namespace-modes.ts';
 import type { ImageService } from './images.ts';
-import type { ContainerRecord, ContainerConfig } from './container-record.ts';
+import type { ContainerRecord } from './container-record.ts';
 import { initialState, setRunning, setStartError, setPaused, refuse, notRunning, notPaused,
   canStart, canStop, canKill, canPause, canUnpause, canReachProcess, canAttach, canRemove } from './container/state.ts';
 import { ContainerStore, nameInUse, type Container, type PendingAttach } from './container/store.ts';
 import type { ContainerContext, NamespaceDefaults } from './container/context.ts';
 import { RestartManager } from './container/restart-manager.ts';
 import { handleExit } from './container/exit.ts';
+import { mergeCommand, mergeConfig, createHostConfig, type Ulimit } from './container/create-config.ts';
 import { isNoRestart, validateRestartPolicy } from './restart-policy.ts';
 import { validateName, generateName, validateRenameTarget } from './names.ts';
 import { validatePortBindings } from './port-spec.ts';
@@ -38,12 +38,11 @@ import type { VolumeService } from './volumes.ts';
 import { resolveInRoot } from '../util/root-paths.ts';
 import { validateResources, type ResourceFields } from './resources.ts';
 import { containerSpecInput, ociResources, securityOptions, blockDevice } from './container/oci-spec.ts';
-import { LogRotator, resolveLogConfig } from '../runtime/log-rotation.ts';
+import { LogRotator } from '../runtime/log-rotation.ts';
 import type { EventLog } from './events.ts';
-import { mergeHealthcheck, type HealthConfig } from './health-config.ts';
-import { mergeConfigEnv, daemonEnvironment, replaceOrAppendEnv } from './process-env.ts';
+import { daemonEnvironment, replaceOrAppendEnv } from './process-env.ts';
 import { LinkIndex, linkEnv, linkHostEntry, parseLink, updateHostsAddress } from './legacy-links.ts';
-import { recordedHostConfig, effectiveNetworkMode } from './host-config.ts';
+import { effectiveNetworkMode } from './host-config.ts';
 
 export type { AttachStream, Container, PendingAttach, NamespaceDefaults };
 
@@ -70,14 +69,6 @@ export interface ContainerServiceOptions {
   namespaces?: NamespaceDefaults;
 }
 
-type Ulimit = { Name: string; Soft: number; Hard: number };
-
-function mergeUlimits(own: Ulimit[] | null | undefined, defaults: Ulimit[] | undefined): Ulimit[] | null {
-  const out = [...(own ?? [])];
-  for (const d of defaults ?? []) if (!out.some((u) => u.Name === d.Name)) out.push(d);
-  // A list the client sent stays a list, [] included; none sent and no defaults stays null (as dockerd keeps it).
-  return out.length || own ? out : null;
-}
 
 const MAX_STOP_WAIT_MS = 60_000;
 
@@ -566,75 +557,16 @@ export class ContainerService {
     const ic = (image.config.config ?? {}) as Record<string, unknown>;
 
     // Merge the image's defaults under the user's config (moby daemon/commit.go merge()).
-    let entrypoint = input.Entrypoint ?? null;
-    // The Docker CLI sends `--entrypoint ""` as [""]: that resets the image's entrypoint (moby).
-    if (entrypoint?.length === 1 && entrypoint[0] === '') entrypoint = [];
-    let cmd = input.Cmd ?? null;
-    if (entrypoint === null || entrypoint.length === 0) {
-      if (entrypoint === null) entrypoint = (ic.Entrypoint as string[] | null | undefined) ?? null;
-      else entrypoint = null; // --entrypoint "" resets the image's
-      if (cmd === null || cmd.length === 0) cmd = (ic.Cmd as string[] | null | undefined) ?? null;
-    }
-    const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
-    if (argv.length === 0) throw new InvalidParameter('No command specified');
+    const { entrypoint, cmd, argv } = mergeCommand(input, ic);
 
     const name = nameParam ? validateName(nameParam) : generateName((n) => this.store.nameOwner(n) !== undefined);
     const taken = this.store.nameOwner(name);
     if (taken) throw nameInUse(name, taken);
     const id = newId();
     const dir = this.store.dirOf(id);
-    // moby's merge: a name without a value stays in Config.Env (it unsets at start, see daemonEnvironment)
-    const env = mergeConfigEnv(ic.Env as string[] | undefined, input.Env);
-    const config: ContainerConfig = {
-      ...input,
-      // With the host's network Docker shows the host's name; otherwise the short ID.
-      Hostname: input.Hostname || (networkMode === 'host' ? hostname() : id.slice(0, 12)),
-      Domainname: input.Domainname ?? '',
-      User: input.User || (ic.User as string | undefined) || '',
-      AttachStdin: input.AttachStdin ?? false,
-      AttachStdout: input.AttachStdout ?? false,
-      AttachStderr: input.AttachStderr ?? false,
-      Tty: input.Tty ?? false,
-      OpenStdin: input.OpenStdin ?? false,
-      StdinOnce: input.StdinOnce ?? false,
-      Env: env,
-      Cmd: cmd,
-      Image: input.Image,
-      // The image's VOLUMEs and the user's (`-v /path`) together (moby merge()); none is null there.
-      Volumes: Object.keys({ ...(ic.Volumes as object | null | undefined), ...input.Volumes }).length ? { ...((ic.Volumes as object | null | undefined) ?? {}), ...(input.Volumes ?? {}) } : null,
-      WorkingDir: input.WorkingDir || (ic.WorkingDir as string | undefined) || '',
-      Entrypoint: entrypoint,
-      OnBuild: input.OnBuild ?? null,
-      Healthcheck: mergeHealthcheck(input.Healthcheck as HealthConfig | null | undefined, ic.Healthcheck as HealthConfig | null | undefined),
-      Labels: { ...((ic.Labels as Record<string, string> | null | undefined) ?? {}), ...(input.Labels ?? {}) },
-      // Published ports are exposed ports too (moby: daemon/create.go).
-      ExposedPorts: exposedWith((input.ExposedPorts ?? ic.ExposedPorts) as Record<string, object> | undefined, hc.PortBindings),
-      StopSignal: undefined,
-      StopTimeout: undefined,
-    };
-    const stopSignal = input.StopSignal || (ic.StopSignal as string | undefined);
-    if (stopSignal) { parseSignal(stopSignal); config.StopSignal = stopSignal; }
-    if (input.StopTimeout !== null && input.StopTimeout !== undefined) config.StopTimeout = input.StopTimeout;
-    delete config.HostConfig;
-    delete config.NetworkingConfig;
+    const config = mergeConfig(input, ic, { id, networkMode, entrypoint, cmd });
 
-    // Kept as the client sent it, with dockerd's defaults for what it left out (host-config.ts).
-    const hostConfig = recordedHostConfig(input.HostConfig as Record<string, unknown> | null | undefined, {
-      NetworkMode: networkMode,
-      PidMode: nsModes.PidMode, IpcMode: nsModes.IpcMode, UTSMode: nsModes.UTSMode,
-      // moby adaptContainerSettings: 0 means the default /dev/shm size; Berth makes no cgroup
-      // namespaces, which is what dockerd's "host" (its default on cgroup v1) means.
-      ShmSize: hc.ShmSize || 64 * 1024 * 1024, CgroupnsMode: (hc as { CgroupnsMode?: string | null }).CgroupnsMode || 'host',
-      RestartPolicy: { Name: hc.RestartPolicy?.Name ?? '', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
-      AutoRemove: hc.AutoRemove ?? false,
-      // daemon.json default-ulimits fill the kinds the container does not set (moby mergeUlimits).
-      Ulimits: mergeUlimits((hc as { Ulimits?: Ulimit[] | null }).Ulimits, this.defaultUlimits),
-      LogConfig: resolveLogConfig(hc.LogConfig, this.logDefaults),
-    }) as unknown as ContainerRecord['HostConfig'];
-    if (!isNoRestart(hostConfig.RestartPolicy) && hostConfig.AutoRemove) {
-      throw new InvalidParameter(`can't create 'AutoRemove' container with restart policy`);
-    }
-    validateRestartPolicy(hostConfig.RestartPolicy);
+    const hostConfig = createHostConfig(input.HostConfig, { ...nsModes, NetworkMode: networkMode }, { defaultUlimits: this.defaultUlimits, log: this.logDefaults });
     const linked = this.resolveLinks(hostConfig.NetworkMode, hostConfig.Links as string[] | null | undefined);
 
     // Reserve the name before the first await so two concurrent creates cannot both take it.
@@ -1053,13 +985,6 @@ export class ContainerService {
 
 }
 
-function exposedWith(exposed: Record<string, object> | undefined, bindings: Record<string, unknown> | null | undefined): Record<string, object> | undefined {
-  const keys = Object.keys(bindings ?? {});
-  if (!keys.length) return exposed;
-  const out = { ...(exposed ?? {}) };
-  for (const k of keys) out[k.includes('/') ? k : `${k}/tcp`] = {};
-  return out;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
