@@ -117,7 +117,16 @@ async function emptyLayer(): Promise<Buffer> {
  */
 export async function fakeEngine(t: { after(fn: () => Promise<void> | void): void }): Promise<FakeEngine> {
   const dataRoot = await mkdtemp(join(tmpdir(), 'berth-engine-'));
-  t.after(() => rm(dataRoot, { recursive: true, force: true }));
+  const daemons: ContainerService[] = [];
+  t.after(async () => {
+    // The daemons stop deciding anything (no restarts), their last writes land, then the dir goes.
+    for (const d of daemons) {
+      d.shuttingDown = true;
+      for (const c of d.all()) if (c.restartTimer) clearTimeout(c.restartTimer);
+    }
+    await settle();
+    await rm(dataRoot, { recursive: true, force: true, maxRetries: 3 });
+  });
   // No fsync or syncfs spawns: durability is not what these tests look at.
   const { nodeIo } = await import('../../src/util/durable.ts');
   const store = await ImageStore.open(dataRoot, silentLogger, undefined, { ...nodeIo, syncFs: async () => {} });
@@ -126,10 +135,10 @@ export async function fakeEngine(t: { after(fn: () => Promise<void> | void): voi
     comment: '', tag: parseReference('busybox:latest'),
   });
   const host = new FakeHost(join(dataRoot, 'exec-root'));
-  return boot(dataRoot, host, store, new FakeNetworks(), false);
+  return boot(dataRoot, host, store, new FakeNetworks(), false, daemons);
 }
 
-async function boot(dataRoot: string, host: FakeHost, store: ImageStore, networks: FakeNetworks, reconcile: boolean): Promise<FakeEngine> {
+async function boot(dataRoot: string, host: FakeHost, store: ImageStore, networks: FakeNetworks, reconcile: boolean, daemons: ContainerService[]): Promise<FakeEngine> {
   let containers!: ContainerService;
   const images = new ImageService(store, (id) => containers.imageUsage(id), { insecureRegistries: [], registryMirrors: [] } as never, silentLogger);
   const volumes = new VolumeService(await VolumeStore.open(dataRoot, silentLogger),
@@ -140,6 +149,7 @@ async function boot(dataRoot: string, host: FakeHost, store: ImageStore, network
     // rotation has tests of its own (test/unit/runtime/log-rotation-worker.test.ts).
     logOpts: { 'max-size': '-1' },
   });
+  daemons.push(containers);
   // As engine.ts wires them.
   host.runtime.onExit((id, info) => { containers.handleExit(id, info).catch(() => {}); });
   const events = await EventLog.open(dataRoot, silentLogger);
@@ -156,7 +166,7 @@ async function boot(dataRoot: string, host: FakeHost, store: ImageStore, network
       host.crash();
       for (const c of containers.all()) if (c.restartTimer) clearTimeout(c.restartTimer);
       await events.flush();
-      return boot(dataRoot, host, store, new FakeNetworks(networks.nets), true);
+      return boot(dataRoot, host, store, new FakeNetworks(networks.nets), true, daemons);
     },
     async create(body = {}, name = null) {
       return (await containers.create({ Image: 'busybox', Cmd: ['sleep', '1000'], ...body }, name)).Id;

@@ -114,7 +114,7 @@ export class FakeHost implements Host {
    * The container's process ends with `code`: conmon writes the exit file and reports it, unless
    * `report` is false (berthd is down, or conmon died with it and `conmon` is false too).
    */
-  exit(id: string, code: number, o: { oomKilled?: boolean; report?: boolean; conmonWrites?: boolean } = {}): void {
+  exit(id: string, code: number, o: { oomKilled?: boolean; report?: boolean; conmonWrites?: boolean; finishedAt?: Date } = {}): void {
     const c = this.containers.get(id);
     if (!c || c.status === 'stopped') throw new Error(`fake host: ${id} has no live process to end`);
     const writes = o.conmonWrites ?? c.conmon;
@@ -122,7 +122,7 @@ export class FakeHost implements Host {
     c.conmon = false;
     c.exitOnThaw = undefined;
     if (!writes) return;
-    const info: ExitInfo = { exitCode: code, oomKilled: o.oomKilled ?? false, finishedAt: new Date() };
+    const info: ExitInfo = { exitCode: code, oomKilled: o.oomKilled ?? false, finishedAt: o.finishedAt ?? new Date() };
     this.exitFiles.set(id, info);
     if (o.report === false) return;
     for (const cb of this.exitCbs) cb(id, info);
