@@ -1,6 +1,7 @@
 // `berth run`/`create` flags → the create request (Config, HostConfig, NetworkingConfig), as the
 // Docker CLI 28.2 maps them (docker/cli cli/command/container/opts.go parse() and create.go), so
 // the daemon receives the same body from `berth` as from `docker` for the same command line.
+import { isPredefinedNetwork } from '../network/predefined.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from './command.ts';
@@ -494,7 +495,8 @@ function parseNetworkOpt(value: string): NetworkAttachment {
   return n;
 }
 
-const isUserDefined = (mode: string): boolean => !['default', 'bridge', 'host', 'none'].includes(mode) && !mode.startsWith('container:');
+// The Docker CLI's NetworkMode.IsUserDefined: `default` (the daemon's default network) counts as predefined too.
+const isUserDefined = (mode: string): boolean => mode !== 'default' && !isPredefinedNetwork(mode) && !mode.startsWith('container:');
 
 /** parseNetworkOpts: the endpoint settings for each --network, the classic flags on the first */
 function parseNetworkOpts(o: Opts, networks: NetworkAttachment[], links: string[], mac: string): Record<string, object> {

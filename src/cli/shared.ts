@@ -3,7 +3,7 @@
 // y/N prompt. (Query strings are the client's `query`; --filter values are cli/filters.ts.)
 import { CliError, type CommandSpec, type Ctx } from './command.ts';
 import { usageLine } from './help.ts';
-import { goTimeString } from './format/units.ts';
+import { goTimeString } from '../util/go-units.ts';
 
 /**
  * A bad flag value, reported as pflag reports one (docker checks these while parsing, before the

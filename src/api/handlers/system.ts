@@ -1,4 +1,5 @@
 // /_ping, /version and /info: what every client asks first.
+import { goArch } from '../../util/platform.ts';
 import { readFileSync } from 'node:fs';
 import { release, arch, cpus, totalmem } from 'node:os';
 import type { Router } from '../router.ts';
@@ -36,7 +37,6 @@ function registryConfig(r: { insecureRegistries: string[]; mirrors: string[] } |
   };
 }
 
-const goArch = (): string => ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' } as Record<string, string>)[arch()] ?? arch();
 
 function osName(): string {
   try {

@@ -4,7 +4,7 @@
 import { ApiError, checkOk, jsonLines, type EngineClient, query } from '../../client/engine-client.ts';
 import { CliError, describeError, type CommandSpec } from '../command.ts';
 import { formatList } from '../format/list.ts';
-import { humanSize } from '../format/units.ts';
+import { bytesSize, humanSize } from '../format/units.ts';
 import { FORMAT_HELP, truncateId } from './container-ps.ts';
 import type { ContainerStatsResponse } from '../../types/engine-api.ts';
 
@@ -67,13 +67,6 @@ export function toEntry(container: string, v: StatsJson): Entry {
   };
 }
 
-/** go-units BytesSize: binary units, 4 significant digits ("1.5MiB", "7.6GiB"). */
-export function bytesSize(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return `${Number(n.toPrecision(4))}${units[i]}`;
-}
 
 const percent = (v: number): string => `${v.toFixed(2)}%`;
 

@@ -1,6 +1,7 @@
 // berth network commands (short and management forms), as docker 28.2's `docker network …`.
 // Also the small pieces the volume and system commands share with these: the --format flag texts,
 // comma lists, k=v maps and the Labels column.
+import { goTimeStringOfRfc3339 } from '../../util/go-units.ts';
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec } from '../flags.ts';
 import { formatList, type InspectTypes } from '../format/list.ts';
@@ -93,18 +94,10 @@ const enc = encodeURIComponent;
  */
 type Listed = NetworkSummary & Required<Pick<NetworkSummary, 'Name' | 'Id' | 'Created' | 'Scope' | 'Driver'>>;
 
-/** Go's time.Time String() for an RFC 3339 time: `2026-11-23 14:11:35.982 +0000 UTC`. */
-export function goTimeString(iso: string): string {
-  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/.exec(iso);
-  if (!m) return iso;
-  const frac = (m[3] ?? '').replace(/0+$/, '');
-  const zone = m[4] === 'Z' ? '+0000 UTC' : `${m[4]!.replace(':', '')} ${m[4]!.replace(':', '')}`;
-  return `${m[1]} ${m[2]}${frac === '.' ? '' : frac} ${zone}`;
-}
 
 function networkRow(n: Listed, noTrunc: boolean): object {
   return withLabel({
-    CreatedAt: goTimeString(n.Created),
+    CreatedAt: goTimeStringOfRfc3339(n.Created),
     Driver: n.Driver,
     ID: noTrunc ? n.Id : n.Id.slice(0, 12),
     IPv4: String(n.EnableIPv4 ?? true),

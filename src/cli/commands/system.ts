@@ -5,13 +5,13 @@ import { CliError, type CommandSpec, type Ctx } from '../command.ts';
 import { execTemplate, formatList, templateString } from '../format/list.ts';
 import { goStructs } from '../format/go-structs.ts';
 import { ago, bytesSize, humanSize } from '../format/units.ts';
+import { goArch } from '../../util/platform.ts';
 import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, pruneNetworks } from './network.ts';
 import { filterQuery, filtersJson } from '../filters.ts';
 import { confirm } from '../shared.ts';
 import { VOLUME_HEADERS, pruneVolumes, volumeRow } from './volume.ts';
 import type { Volume } from '../../types/engine-api.ts';
 
-const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 
 /** Adds Go-named template fields (`.APIVersion`) for JSON keys that differ (`ApiVersion`), hidden from `{{json .}}`. */
 function alias<T extends object>(obj: T, names: Record<string, string>): T {
@@ -30,7 +30,7 @@ function clientVersion(apiVersion?: string): Record<string, unknown> {
     DefaultAPIVersion: CLIENT_API_VERSION,
     GoVersion: process.version,
     Os: process.platform,
-    Arch: GOARCH[process.arch] ?? process.arch,
+    Arch: goArch(),
     Context: 'default',
   };
   for (const k of Object.keys(v)) if (v[k] === undefined || v[k] === '') delete v[k];

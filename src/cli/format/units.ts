@@ -1,6 +1,7 @@
 // Human sizes and times as the Docker CLI prints them: a port of github.com/docker/go-units
 // (size.go, duration.go) plus Go's time.Time.String() layout.
 import { formatFloat } from './template.ts';
+import { humanDuration } from '../../util/go-units.ts';
 
 const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
@@ -26,23 +27,6 @@ export function bytesSize(bytes: number): string {
   return `${formatFloat(n, 'g', 4)}${unit}`;
 }
 
-/** go-units HumanDuration of a duration in seconds: "Less than a second", "About an hour", "2 weeks". */
-export function humanDuration(seconds: number): string {
-  const s = Math.trunc(seconds);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const minutes = Math.trunc(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.trunc(seconds / 3600 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(seconds / 3600) / 24 / 365)} years`;
-}
 
 /** "3 minutes ago" for a unix time in seconds (docker's RunningFor/CreatedSince). */
 export function ago(unixSeconds: number, now = Date.now() / 1000): string {
@@ -91,31 +75,3 @@ export function shortId(id: string, noTrunc = false): string {
   return noTrunc ? id : id.replace(/^sha256:/, '').slice(0, 12);
 }
 
-/**
- * Go's time.Time.String() of a unix time in the local zone (docker's CreatedAt):
- * "2026-11-23 14:08:45 +0000 UTC"; fractional seconds without trailing zeros.
- */
-let zoneFormat: Intl.DateTimeFormat | undefined;
-
-export function goTimeString(unixSeconds: number, tz = process.env.TZ): string {
-  const ms = Math.floor(unixSeconds * 1000);
-  const d = new Date(ms);
-  const utc = !tz ? d.getTimezoneOffset() === 0 : /^(:?UTC|:?Etc\/UTC|UTC0|:?GMT)$/.test(tz);
-  const offMin = utc ? 0 : -d.getTimezoneOffset();
-  const local = new Date(ms + offMin * 60_000);
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  const date = `${local.getUTCFullYear()}-${p(local.getUTCMonth() + 1)}-${p(local.getUTCDate())}`;
-  let time = `${p(local.getUTCHours())}:${p(local.getUTCMinutes())}:${p(local.getUTCSeconds())}`;
-  const frac = Math.round((unixSeconds - Math.floor(unixSeconds)) * 1e9);
-  if (frac > 0) time += `.${String(frac).padStart(9, '0').replace(/0+$/, '')}`;
-  const sign = offMin < 0 ? '-' : '+';
-  const off = `${sign}${p(Math.trunc(Math.abs(offMin) / 60))}${p(Math.abs(offMin) % 60)}`;
-  let zone = 'UTC';
-  if (!utc) {
-    zoneFormat ??= new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }); // costly to make: once per process
-    zone = zoneFormat.formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? '';
-    // Go names zones without an abbreviation by their offset ("+03")
-    if (!/^[A-Z]{2,5}$/.test(zone)) zone = `${sign}${p(Math.trunc(Math.abs(offMin) / 60))}${Math.abs(offMin) % 60 ? p(Math.abs(offMin) % 60) : ''}`;
-  }
-  return `${date} ${time} ${off} ${zone}`;
-}

@@ -2,7 +2,8 @@
 // Expectations come from go-units' tests and from the Docker CLI 28.2 run against a berthd.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { humanSize, bytesSize, humanDuration, ago, parseBytes, parseHumanSize, shortId, goTimeString } from '../../../src/cli/format/units.ts';
+import { humanSize, bytesSize, ago, parseBytes, parseHumanSize, shortId } from '../../../src/cli/format/units.ts';
+import { humanDuration, goTimeString } from '../../../src/util/go-units.ts';
 import { tabwrite, table } from '../../../src/cli/tabwriter.ts';
 import { formatList, renderInspect, formatInspect, checkListTemplate, execTemplate } from '../../../src/cli/format/list.ts';
 import { CliError } from '../../../src/cli/command.ts';
