@@ -83,8 +83,9 @@ test('stop sends the stop signal, and SIGKILL after the timeout when the process
   await new Promise((r) => setImmediate(r));
   assert.equal(e.host.callsOf('runtime.kill').length, 2, 'no SIGKILL before the timeout');
   t.mock.timers.tick(1);
-  await stopped;
+  await until(() => e.host.callsOf('runtime.kill').length === 3, 'a signal at the timeout');
   assert.deepEqual(e.host.callsOf('runtime.kill').slice(1).map((c) => c.args), [[15, false], [9, true]]);
+  await stopped;
   assert.equal(e.state(id).ExitCode, 137);
   assert.equal(e.state(id).Status, 'exited');
 });
@@ -104,8 +105,10 @@ test('a signal that does not end the process leaves it running; StopSignal is us
 test('stop and SIGKILL of a paused container thaw it so that it can die', async (t) => {
   const { e, id } = await running(t);
   await e.containers.pause(id);
-  await e.containers.kill(id, 'KILL');
-  await until(() => e.state(id).Status === 'exited', 'exit');
+  // kill -9 returns once the exit is seen (or after a minute): the wait is bounded here instead.
+  const killed = e.containers.kill(id, 'KILL');
+  await until(() => e.state(id).Status === 'exited', 'exit after the thaw');
+  await killed;
   assert.equal(e.state(id).ExitCode, 137);
   assert.equal(e.state(id).Paused, false);
   assert.ok(e.host.callsOf('runtime.resume').length === 1);
