@@ -8,37 +8,12 @@ export type { ResourceFields };
 
 const MIN_MEMORY = 6 * 1024 * 1024;
 
-/** Refuses what dockerd refuses (daemon/daemon_unix.go verifyPlatformContainerResources). */
-const INT_FIELDS = ['Memory', 'MemorySwap', 'MemoryReservation', 'MemorySwappiness', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'PidsLimit', 'BlkioWeight', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'KernelMemory', 'ShmSize'] as const;
-const STRING_FIELDS = ['CpusetCpus', 'CpusetMems'] as const;
-const DEVICE_RATE_FIELDS = ['BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'] as const;
-
-/** JSON types first (Go's decoder would refuse a wrong one): a string CpuShares must not reach runc. */
-function checkTypes(r: Record<string, unknown>): void {
-  const bad = (f: string, want: string, v: unknown): InvalidParameter =>
-    new InvalidParameter(`json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go struct field HostConfig.${f} of type ${want}`);
-  for (const f of INT_FIELDS) {
-    const v = r[f];
-    if (v !== undefined && v !== null && !(typeof v === 'number' && Number.isSafeInteger(v))) throw bad(f, 'int64', v);
-  }
-  for (const f of STRING_FIELDS) {
-    const v = r[f];
-    if (v !== undefined && v !== null && typeof v !== 'string') throw bad(f, 'string', v);
-  }
-  if (r.OomKillDisable !== undefined && r.OomKillDisable !== null && typeof r.OomKillDisable !== 'boolean') throw bad('OomKillDisable', 'bool', r.OomKillDisable);
-  for (const f of DEVICE_RATE_FIELDS) {
-    const v = r[f];
-    if (v === undefined || v === null) continue;
-    if (!Array.isArray(v) || v.some((d) => !d || typeof d !== 'object' || typeof (d as { Path?: unknown }).Path !== 'string' || !Number.isSafeInteger((d as { Rate?: unknown }).Rate))) throw bad(f, '[]*blkiodev.ThrottleDevice', v);
-  }
-  const u = r.Ulimits;
-  if (u !== undefined && u !== null && (!Array.isArray(u) || u.some((x) => !x || typeof x !== 'object' || typeof (x as { Name?: unknown }).Name !== 'string' || !Number.isSafeInteger((x as { Soft?: unknown }).Soft) || !Number.isSafeInteger((x as { Hard?: unknown }).Hard)))) {
-    throw bad('Ulimits', '[]*units.Ulimit', u);
-  }
-}
-
+/**
+ * Refuses what dockerd refuses (daemon/daemon_unix.go verifyPlatformContainerResources). The
+ * JSON types were checked before, by the one request decoder (api/decode/containers.ts), with
+ * Go's unmarshal texts: a string CpuShares never gets here.
+ */
 export function validateResources(r: ResourceFields): void {
-  checkTypes(r as Record<string, unknown>);
   const mem = r.Memory ?? 0;
   // moby checks `Memory != 0`: a negative limit is refused with the same text
   if (mem !== 0 && mem < MIN_MEMORY) throw new InvalidParameter('Minimum memory limit allowed is 6MB');
