@@ -6,7 +6,8 @@
 // --memory taken as 0), so both commands now parse through this table.
 import type { FlagSpec, Opts } from './flags.ts';
 import type { Resources } from '../types/engine-api.ts';
-import { parseCPUs, parseUint, ramInBytes } from './run-options-parse.ts';
+import { parseCPUs, parseUint } from './run-options-parse.ts';
+import { ramInBytes } from './size-parse.ts';
 
 export interface ResourceFlag {
   /** the flag as `run --help` and `create --help` show it */

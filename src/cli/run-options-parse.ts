@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve as resolvePath, isAbsolute, posix } from 'node:path';
+import { ramInBytes } from './size-parse.ts';
 
 /** Go's error text for a failed file open/read: `open x: no such file or directory`. */
 export function goFileError(op: string, file: string, e: unknown): string {
@@ -31,38 +32,6 @@ export function parseInt64(s: string, fn = 'ParseInt'): number {
   const v = BigInt(s);
   if (v > 9223372036854775807n || v < -9223372036854775808n) throw new Error(goSyntax(fn, s, true));
   return Number(v);
-}
-
-/** strconv.ParseFloat(s, 64) for the forms people write */
-function parseFloat64(s: string): number {
-  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(s)) throw new Error(goSyntax('ParseFloat', s));
-  return Number(s);
-}
-
-/** go-units RAMInBytes: `512m`, `1.5g`, `100 KiB`, `1024` (binary multiples) */
-export function ramInBytes(size: string): number {
-  let sep = -1;
-  for (let i = size.length - 1; i >= 0; i--) {
-    if ('01234567890. '.includes(size[i]!)) { sep = i; break; }
-  }
-  if (sep === -1) throw new Error(`invalid size: '${size}'`);
-  const num = size[sep] !== ' ' ? size.slice(0, sep + 1) : size.slice(0, sep);
-  let sfx = size.slice(sep + 1);
-  let n = parseFloat64(num);
-  if (n < 0) throw new Error(`invalid size: '${size}'`);
-  if (!sfx.length) return Math.trunc(n);
-  const bad = (): Error => new Error(`invalid suffix: '${sfx}'`);
-  if (sfx.length > 3) throw bad();
-  sfx = sfx.toLowerCase();
-  if (sfx[0] === 'b') {
-    if (sfx.length > 1) throw bad();
-    return Math.trunc(n);
-  }
-  const mul = ({ k: 1, m: 2, g: 3, t: 4, p: 5 } as Record<string, number>)[sfx[0]!];
-  if (mul === undefined) throw bad();
-  n *= 1024 ** mul;
-  if ((sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) throw bad();
-  return Math.trunc(n);
 }
 
 /** Go time.ParseDuration, in nanoseconds */

@@ -11,10 +11,11 @@ import { resourceValues, runResourceFlag } from './resource-flags.ts';
 import {
   absIfDotRelative, canonicalIP, convertPublishNotation, exposePorts, goFileError, isCDIName, parseDevice,
   parseDuration, parseGpus, parseInt64, parseKVFile, parseMount, parsePortSpecs, parseThrottleBps, parseThrottleIOps,
-  parseUint, parseUlimit, parseVolumeSpec, parseWeightDevice, ramInBytes, validateAttach, validateDNSSearch,
+  parseUint, parseUlimit, parseVolumeSpec, parseWeightDevice, validateAttach, validateDNSSearch,
   validateDeviceCgroupRule, validateEnv, validateExtraHost, validateIPAddress, validateLabel, validateLink, validateSysctl,
   validMAC, csvRecord,
 } from './run-options-parse.ts';
+import { ramInBytes } from './size-parse.ts';
 
 const CGROUPNS_DESC = `Cgroup namespace to use (host|private)
 'host':    Run the container in the Docker host's cgroup namespace

@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { checkOk, query } from '../../client/engine-client.ts';
 import { CliError, type CommandSpec, type Ctx } from '../command.ts';
 import type { FlagSpec, Opts } from '../flags.ts';
-import { parseBytes, humanSize } from '../format/units.ts';
+import { humanSize } from '../format/units.ts';
+import { ramInBytes } from '../size-parse.ts';
 import { flagValueError } from '../shared.ts';
 import { StreamError, displayStream, terminalOf, type JsonMessage } from '../io/progress.ts';
 import { registryConfigHeader } from '../auth.ts';
@@ -70,7 +71,7 @@ function bytesFlag(ctx: Ctx, o: Opts, name: string, shown: string, allowMinus = 
   if (v === undefined || v === '') return undefined;
   if (allowMinus && v === '-1') return -1;
   try {
-    return parseBytes(v);
+    return ramInBytes(v);
   } catch (err) {
     throw flagValueError(ctx, build, shown, v, (err as Error).message);
   }
