@@ -8,6 +8,7 @@ import { checkOk, readAll, type EngineClient, query } from '../../client/engine-
 import { CliError, type CommandSpec, type Ctx } from '../command.ts';
 import { humanSize } from '../format/units.ts';
 import { writeOut } from '../shared.ts';
+import { cleanPath } from '../../util/dockerignore.ts'; // filepath.Clean on Linux is path.Clean
 
 /** Go's os.FileMode bits the archive stat header uses. */
 const MODE_DIR = 2 ** 31;
@@ -34,33 +35,16 @@ function goFsError(err: unknown): Error {
 
 // ---- path helpers (pkg/archive) ----
 
-/** filepath.Clean for slash paths. */
-function clean(p: string): string {
-  if (p === '') return '.';
-  const abs = p.startsWith('/');
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (out.length && out[out.length - 1] !== '..') out.pop();
-      else if (!abs) out.push('..');
-      continue;
-    }
-    out.push(part);
-  }
-  const s = out.join('/');
-  return abs ? `/${s}` : s || '.';
-}
 /** filepath.Dir: everything before the last separator, cleaned ("/a/b/." → "/a/b"). */
-const dirOf = (p: string): string => clean(p.slice(0, p.lastIndexOf('/') + 1));
+const dirOf = (p: string): string => cleanPath(p.slice(0, p.lastIndexOf('/') + 1));
 const baseOf = (p: string): string => { if (p === '') return '.'; const s = p.replace(/\/+$/, ''); if (s === '') return '/'; return s.slice(s.lastIndexOf('/') + 1); };
 const hasTrailingSep = (p: string): boolean => p.endsWith('/');
 const specifiesCurrentDir = (p: string): boolean => baseOf(p) === '.';
-const join = (...parts: string[]): string => clean(parts.filter((x) => x !== '').join('/'));
+const join = (...parts: string[]): string => cleanPath(parts.filter((x) => x !== '').join('/'));
 
 /** archive.SplitPathDirEntry: "/a/b/." → ["/a/b", "."], "/a/b/" → ["/a", "b"]. */
 function splitPathDirEntry(p: string): [string, string] {
-  let c = clean(p);
+  let c = cleanPath(p);
   if (specifiesCurrentDir(p)) c += '/.';
   return [dirOf(c), baseOf(c)];
 }
@@ -156,7 +140,7 @@ async function localDestInfo(path: string): Promise<CopyInfo> {
 /** command.ValidateOutputPath. */
 async function validateOutputPath(path: string): Promise<void> {
   const fs = await import('node:fs/promises');
-  const dir = dirOf(clean(path));
+  const dir = dirOf(cleanPath(path));
   if (dir !== '.' && !(await fs.stat(dir).then(() => true, () => false))) throw new CliError(`invalid output path: directory "${dir}" does not exist`);
   const st = await fs.stat(path).catch(() => undefined);
   if (st && !st.isDirectory() && !st.isFile()) {
@@ -229,14 +213,14 @@ async function untar(stream: Readable, dest: string, rename: Rename | undefined)
   const fs = await import('node:fs/promises');
   const { createWriteStream } = await import('node:fs');
   const { pipeline } = await import('node:stream/promises');
-  dest = clean(dest);
+  dest = cleanPath(dest);
   const dirTimes: [string, Date][] = [];
   const inside = (p: string): boolean => p === dest || p.startsWith(dest === '/' ? '/' : `${dest}/`);
   const extract = tar.extract();
   const done = (async () => {
     for await (const e of extract) {
       const h = e.header;
-      let name = clean(rename ? rename(h.name) : h.name);
+      let name = cleanPath(rename ? rename(h.name) : h.name);
       if (name.startsWith('/')) name = name.slice(1) || '.';
       const path = join(dest, name);
       if (!inside(path)) throw new CliError(`${JSON.stringify(h.name)} is outside of ${JSON.stringify(dest)}`);
@@ -265,7 +249,7 @@ async function untar(stream: Readable, dest: string, rename: Rename | undefined)
           break;
         }
         case 'link': {
-          const target = join(dest, clean(rename ? rename(h.linkname ?? '') : (h.linkname ?? '')));
+          const target = join(dest, cleanPath(rename ? rename(h.linkname ?? '') : (h.linkname ?? '')));
           if (!inside(target)) throw new CliError(`invalid hardlink "${target}" -> "${h.linkname}"`);
           await fs.link(target, path);
           break;
