@@ -54,6 +54,16 @@ function lexInto(src: string, name: string, items: Item[]): void {
     if (c === undefined || isSpaceCh(c) || '.,|:()'.includes(c) || src.startsWith('}}', pos)) return;
     fail(`bad character ${uplus(c)}`, pos);
   };
+  // a "…" string or '…' character constant: backslash escapes, no newline (Go's lexQuote, lexChar)
+  const quoted = (q: string, what: string, t: Tok): void => {
+    const start = pos++;
+    while (src[pos] !== q) {
+      if (src[pos] === '\\') pos++;
+      if (src[pos] === undefined || src[pos] === '\n') fail(`unterminated ${what}`, start);
+      pos++;
+    }
+    pos++; emit(t, start, pos);
+  };
   while (pos <= src.length) {
     // text up to the next "{{"
     let i = src.indexOf('{{', pos);
@@ -94,27 +104,13 @@ function lexInto(src: string, name: string, items: Item[]): void {
       else if (c === '=') { pos++; emit('assign', start, pos); }
       else if (c === ':') { if (src[pos + 1] !== '=') fail('expected :=', start); pos += 2; emit('declare', start, pos); }
       else if (c === '|') { pos++; emit('pipe', start, pos); }
-      else if (c === '"') {
-        pos++;
-        while (src[pos] !== '"') {
-          if (src[pos] === '\\') pos++;
-          if (src[pos] === undefined || src[pos] === '\n') fail('unterminated quoted string', start);
-          pos++;
-        }
-        pos++; emit('string', start, pos);
-      } else if (c === '`') {
+      else if (c === '"') quoted('"', 'quoted string', 'string');
+      else if (c === '`') {
         const end = src.indexOf('`', pos + 1);
         if (end < 0) fail('unterminated raw quoted string', start);
         pos = end + 1; emit('raw', start, pos);
-      } else if (c === "'") {
-        pos++;
-        while (src[pos] !== "'") {
-          if (src[pos] === '\\') pos++;
-          if (src[pos] === undefined || src[pos] === '\n') fail('unterminated character constant', start);
-          pos++;
-        }
-        pos++; emit('char', start, pos);
-      } else if (c === '$') {
+      } else if (c === "'") quoted("'", 'character constant', 'char');
+      else if (c === '$') {
         pos++; while (isAlnum(src[pos])) pos++; atTerminator(); emit('var', start, pos);
       } else if (c === '.' && !/[0-9]/.test(src[pos + 1] ?? '')) {
         pos++;

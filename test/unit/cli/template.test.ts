@@ -74,6 +74,8 @@ const CASES: [string, string][] = [
   ['{{with $x := .Name}}{{$x}}{{end}}', '/c1'],
   ['{{.Config.Entrypoint}}|{{json .Config.Entrypoint}}', '<no value>|null'],
   ['{{eq .State.Pid "x"}}', 'false'],
+  ['{{"a\\"b"}}', 'a"b'],
+  ["{{'\\''}}", '39'],
 ];
 
 for (const [src, want] of CASES) {
@@ -99,6 +101,11 @@ const ERRORS: [string, string, number][] = [
   ['{{if .Name}}', 'template: :1: unexpected EOF', 64],
   ['{{$x}}', 'template: :1: undefined variable "$x"', 64],
   ['{{.Name | "x"}}', 'template: :1: non executable command in pipeline stage 2', 64],
+  ['{{"abc}}', 'template: :1: unterminated quoted string', 64],
+  ['{{"a\\"}}', 'template: :1: unterminated quoted string', 64],
+  ["{{'a}}", 'template: :1: unterminated character constant', 64],
+  ['{{"a\nb"}}', 'template: :1: unterminated quoted string', 64],
+  ["{{'\n'}}", 'template: :1: unterminated character constant', 64],
 ];
 
 for (const [src, want, status] of ERRORS) {
