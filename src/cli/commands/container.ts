@@ -114,20 +114,12 @@ const wait: CommandSpec = {
   description: 'Block until one or more containers stop, then print their exit codes',
   args: { min: 1 },
   flags: [],
-  async run(ctx, args) {
-    const errors: string[] = [];
-    for (const n of args) {
-      try {
-        const r = await ctx.client().containerWait(n);
-        if (r.Error?.Message) throw new CliError(r.Error.Message);
-        ctx.out.write(`${r.StatusCode}\n`);
-      } catch (err) {
-        errors.push(describeError(err));
-      }
-    }
-    if (!errors.length) return 0;
-    ctx.err.write(`${errors.join('\n')}\n`);
-    return 1;
+  run(ctx, args) {
+    return forEach(ctx, args, async (n) => {
+      const r = await ctx.client().containerWait(n);
+      if (r.Error?.Message) throw new CliError(r.Error.Message);
+      return `${r.StatusCode}`;
+    });
   },
 };
 

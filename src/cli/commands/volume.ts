@@ -1,5 +1,5 @@
 // berth volume commands (short and management forms), as docker 28.2's `docker volume …`.
-import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
+import { CliError, forEach, type CommandSpec, type Ctx } from '../command.ts';
 import { formatList } from '../format/list.ts';
 import { humanSize } from '../format/units.ts';
 import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, joinLabels, kvMap, withLabel } from './network.ts';
@@ -123,17 +123,10 @@ export const volumeCommands: CommandSpec[] = [
     description: 'Remove one or more volumes. You cannot remove a volume that is in use by a container.',
     args: { min: 1 },
     flags: [{ name: 'force', short: 'f', type: 'bool', desc: 'Force the removal of one or more volumes' }],
-    async run(ctx, names, o) {
-      const errors: string[] = [];
-      for (const n of names) {
-        try {
-          await ctx.client().request('DELETE', `/volumes/${enc(n)}${o.bool('force') ? '?force=true' : ''}`);
-          ctx.out.write(`${n}\n`);
-        } catch (err) {
-          errors.push(describeError(err));
-        }
-      }
-      if (errors.length) throw new CliError(errors.join('\n'));
+    run(ctx, names, o) {
+      return forEach(ctx, names, async (n) => {
+        await ctx.client().request('DELETE', `/volumes/${enc(n)}${o.bool('force') ? '?force=true' : ''}`);
+      });
     },
   },
   {
