@@ -41,7 +41,9 @@ import { containerSpecInput, ociResources, securityOptions, blockDevice } from '
 import { LogRotator } from '../runtime/log-rotation.ts';
 import type { EventLog } from './events.ts';
 import { daemonEnvironment, replaceOrAppendEnv } from './process-env.ts';
-import { LinkIndex, linkEnv, linkHostEntry, parseLink, updateHostsAddress } from './legacy-links.ts';
+import { LinkIndex } from './legacy-links.ts';
+import { resolveLinks, registerLinks, linksView, allNames, removeLink, linkedEnv, netOf, attachNetwork, releaseNetwork,
+  checkNetworkMode, connectNetwork, disconnectNetwork } from './container/network-glue.ts';
 import { effectiveNetworkMode } from './host-config.ts';
 
 export type { AttachStream, Container, PendingAttach, NamespaceDefaults };
@@ -118,7 +120,7 @@ export class ContainerService {
     this.logRotator = new LogRotator(o.log);
     this.store = new ContainerStore(this.root, this.links, o.log);
     this.ctx = {
-      store: this.store, lock: this.lock, runtime: this.runtime, mounts: this.mounts, images: this.images,
+      store: this.store, links: this.links, lock: this.lock, runtime: this.runtime, mounts: this.mounts, images: this.images,
       networks: this.networks, volumes: this.volumes, log: this.log, logRotator: this.logRotator, idMap: this.idMap,
       cgroupParent: this.cgroupParent, nsDefaults: this.nsDefaults, emit: (c, action, extra) => this.emit(c, action, extra),
     };
@@ -147,7 +149,7 @@ export class ContainerService {
     // child is gone is dropped (logged), never fatal.
     for (const c of this.store.all()) {
       try {
-        this.registerLinks(c.rec, this.resolveLinks(c.rec.HostConfig.NetworkMode, c.rec.HostConfig.Links as string[] | null | undefined));
+        registerLinks(this.ctx, c.rec, resolveLinks(this.ctx, c.rec.HostConfig.NetworkMode, c.rec.HostConfig.Links as string[] | null | undefined));
       } catch (err) {
         this.log.warn({ id: c.rec.Id, err: String(err) }, 'legacy links not restored');
       }
@@ -171,7 +173,7 @@ export class ContainerService {
       return;
     }
     if (!c.rec.State.Running) {
-      await this.releaseNetwork(c, true);
+      await releaseNetwork(this.ctx, c, true);
       // Nothing should run or be mounted for it. A start cut short by the crash may have left
       // conmon still running `runc create`: stop that first, or its runc init would outlive us.
       await this.runtime.killConmon(id).catch(() => {});
@@ -214,82 +216,21 @@ export class ContainerService {
   }
 
   // ---- legacy links (see legacy-links.ts) ---------------------------------------------------
-
-  /**
-   * The children HostConfig.Links names (moby registerLinks), checked before anything is made: a
-   * missing one is a bad request; one sharing another's network (`container:`) stands for that
-   * one; one on the host's network cannot be linked. None on a user network, where links are the
-   * endpoints' DNS aliases instead.
-   */
-  private resolveLinks(mode: string, links: readonly string[] | null | undefined): Array<{ child: string; alias: string }> {
-    const m = effectiveNetworkMode(mode, () => this.networks.defaultMode());
-    if (!links?.length || !(['bridge', 'host', 'none'].includes(m) || m.startsWith('container:'))) return [];
-    const lookup = (ref: string, what: string): Container => {
-      try {
-        return this.get(ref);
-      } catch (err) {
-        // moby: a missing child is an invalid parameter, not a 404 (the CLI would pull an image)
-        if (err instanceof NotFound) throw new InvalidParameter(`${what} ${ref}: ${err.message}`);
-        throw err;
-      }
-    };
-    return links.map((l) => {
-      const { name, alias } = parseLink(l);
-      let child = lookup(name, 'could not get container for');
-      for (let hops = 0; child.rec.HostConfig.NetworkMode.startsWith('container:') && hops < 16; hops++) {
-        child = lookup(child.rec.HostConfig.NetworkMode.slice('container:'.length), 'Could not get container for');
-      }
-      if (child.rec.HostConfig.NetworkMode === 'host') throw new InvalidParameter("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
-      return { child: child.rec.Id, alias };
-    });
-  }
-
-  private registerLinks(rec: ContainerRecord, linked: Array<{ child: string; alias: string }>): void {
-    for (const l of linked) this.links.link(rec.Id, rec.Name, l.child, l.alias);
-  }
+  // ---- legacy links (container/network-glue.ts) ----------------------------------------------
 
   /** What inspect shows as HostConfig.Links: "/child:/parent/alias" per link, null without any. */
   linksView(id: string): string[] | null {
-    const out = this.links.children(id).flatMap(([name, child]) => {
-      const childName = this.store.byFullId(child)?.rec.Name ?? this.links.goneName(child);
-      return childName ? [`${childName}:${name}`] : [];
-    });
-    return out.length ? out : null;
+    return linksView(this.ctx, id);
   }
 
   /** Every name of a container as ps lists them: its own and the link names standing for it, sorted. */
   allNames(c: Container): string[] {
-    return [c.rec.Name, ...this.links.namesOf(c.rec.Id)].sort();
+    return allNames(this.ctx, c);
   }
 
-  /**
-   * `docker rm --link parent/alias` (moby rmLink): the link name goes, both containers stay. Its
-   * errors are dockerd's plain ones (500), as the CLI shows them.
-   */
+  /** `docker rm --link parent/alias` (moby rmLink): the link name goes, both containers stay. */
   removeLink(ref: string): void {
-    this.get(ref);
-    const name = ref.startsWith('/') ? ref : `/${ref}`;
-    const parent = posix.dirname(name);
-    if (parent === '/') throw new System('Conflict, cannot remove the default link name of the container');
-    const parentId = this.store.nameOwner(parent.slice(1)) ?? this.links.resolve(parent);
-    if (!parentId) throw new System(`Cannot get parent ${parent} for link name ${name}`);
-    this.links.unlink(name);
-  }
-
-  /**
-   * The parent's /etc/hosts entries for its children, when it is on the default bridge (moby
-   * buildSandboxOptions): a child not on the default bridge fails the start; a stopped one has
-   * no address and no entry (the start then fails on its env, linkedEnv).
-   */
-  private linkHosts(c: Container): string[] {
-    if (!c.rec.NetworkSettings?.Networks.bridge?.IPAddress) return [];
-    return this.links.children(c.rec.Id).flatMap(([name, id]) => {
-      const child = this.store.byFullId(id);
-      if (!child) return [];
-      const ep = child.rec.NetworkSettings?.Networks.bridge;
-      if (!ep) throw new System(`Cannot link to ${child.rec.Name}, as it does not belong to the default network`);
-      return ep.IPAddress ? [linkHostEntry(name, child.rec.Name, child.rec.Config.Hostname, ep.IPAddress)] : [];
-    });
+    removeLink(this.ctx, ref);
   }
 
   /**
@@ -298,37 +239,7 @@ export class ContainerService {
    */
   execEnv(c: Container, tty: boolean, env: readonly string[]): string[] {
     const cfg = c.rec.Config;
-    return replaceOrAppendEnv(daemonEnvironment({ hostname: cfg.Hostname, tty, linkEnv: this.linkedEnv(c), env: cfg.Env }), env);
-  }
-
-  /**
-   * A child (re)started on the default bridge: its running parents' /etc/hosts lines for it take
-   * its new address (libnetwork's parent updates). A parent whose file cannot be written keeps
-   * the old line; the child's start goes on.
-   */
-  private async updateParentHosts(c: Container): Promise<void> {
-    const ip = c.rec.NetworkSettings?.Networks.bridge?.IPAddress;
-    if (!ip) return;
-    for (const [name, parentId] of this.links.parents(c.rec.Id)) {
-      const parent = this.store.byFullId(parentId);
-      if (!parent?.rec.State.Running || !parent.rec.HostsPath) continue;
-      // in place (same inode): the file is bind-mounted into the parent
-      await readFile(parent.rec.HostsPath, 'utf8')
-        .then((hosts) => writeFile(parent.rec.HostsPath, updateHostsAddress(hosts, posix.basename(name), ip)))
-        .catch((err) => this.log.warn({ id: parentId, err: String(err) }, 'parent /etc/hosts not updated'));
-    }
-  }
-
-  /** The link variables of the parent's process env (moby setupLinkedContainers). */
-  private linkedEnv(c: Container): string[] {
-    if (!c.rec.NetworkSettings?.Networks.bridge) return [];
-    return this.links.children(c.rec.Id).flatMap(([name, id]) => {
-      const child = this.store.byFullId(id);
-      if (!child || !(child.rec.State.Running || child.rec.State.Restarting)) throw new System(`Cannot link to a non running container: ${child?.rec.Name ?? this.links.goneName(id)} AS ${name}`);
-      const ep = child.rec.NetworkSettings?.Networks.bridge;
-      if (!ep) throw new System(`container ${id} not attached to default bridge network`);
-      return linkEnv(name, ep.IPAddress, child.rec.Config.Env, Object.keys((child.rec.Config.ExposedPorts as object | null | undefined) ?? {}));
-    });
+    return replaceOrAppendEnv(daemonEnvironment({ hostname: cfg.Hostname, tty, linkEnv: linkedEnv(this.ctx, c), env: cfg.Env }), env);
   }
 
   /** A container event with Docker's attributes: its labels, image and name, plus `extra`. */
@@ -357,71 +268,10 @@ export class ContainerService {
   }
 
   /** What the network service sees of a container (its record's network state, live). */
+  /** What the network service sees of a container (its record's network state, live). */
   netOf(c: Container): NetContainer {
-    const r = c.rec;
-    r.NetworkSettings ??= { SandboxKey: '', Networks: {}, Ports: {} };
-    return {
-      id: r.Id, name: r.Name.replace(/^\//, ''), hostname: r.Config.Hostname,
-      networkMode: effectiveNetworkMode(r.HostConfig.NetworkMode, () => this.networks.defaultMode()),
-      portBindings: (r.HostConfig.PortBindings ?? {}) as Record<string, PortBinding[] | null>,
-      publishAll: r.HostConfig.PublishAllPorts === true, exposedPorts: Object.keys((r.Config.ExposedPorts as object | undefined) ?? {}),
-      net: r.NetworkSettings, macAddress: (r.Config as { MacAddress?: string | null }).MacAddress || undefined,
-    };
+    return netOf(this.ctx, c);
   }
-
-  /**
-   * Plugs a starting container into its networks (into the namespace of `pid` when given) and
-   * writes its /etc/hosts and resolv.conf with its address; returns the namespace path.
-   */
-  private async attachNetwork(c: Container, undo: Array<() => Promise<unknown>>, pid?: number, ready?: Promise<unknown>[]): Promise<string | undefined> {
-    const net = this.netOf(c);
-    const path = await this.networks.attach(net, pid);
-    if (!path) return undefined;
-    undo.push(() => this.networks.detach(net));
-    const cfg = c.rec.Config;
-    const hc = c.rec.HostConfig;
-    await writeEtcFiles(c.dir, {
-      hostname: cfg.Hostname, domainname: cfg.Domainname, networkMode: hc.NetworkMode,
-      extraHosts: [...(hc.ExtraHosts ?? []), ...this.linkHosts(c)], dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions,
-      address: Object.values(net.net.Networks)[0]?.IPAddress, embeddedDns: this.networks.resolverFor(hc.NetworkMode),
-      hostGateway: this.networks.hostGateway(),
-    });
-    await this.updateParentHosts(c);
-    // The embedded DNS (its NAT rules cost a spawn) comes up while the start goes on; the
-    // process runs only once it answers (startLocked awaits `ready`). It never rejects.
-    const dns = containerResolverConfig({ dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions })
-      .then((cfg) => this.networks.startResolver(net, cfg));
-    if (ready) ready.push(dns); else await dns;
-    return path;
-  }
-
-  /**
-   * Tears down a container's network (idempotent). Recorded only when asked: after an exit the
-   * stale addresses on disk are harmless (a stopped container's are never claimed again, and the
-   * next start or reconcile rewrites them), and an fsync less is a faster `run --rm`.
-   */
-  private async releaseNetwork(c: Container, record = false): Promise<void> {
-    const n = c.rec.NetworkSettings;
-    if (!n || (!n.SandboxKey && !n.ProxyPid && !Object.values(n.Networks).some((e) => e.IPAddress || e.HostIf || e.EndpointID))) return;
-    await this.networks.detach(this.netOf(c)).catch((err) => this.log.warn({ id: c.rec.Id, err: String(err) }, 'network teardown failed'));
-    if (record) await this.persist(c).catch(() => {});
-  }
-
-  /**
-   * A missing network or container is a bad request at create, not a 404: the Docker CLI takes
-   * any 404 from create to mean a missing image and would try to pull it.
-   */
-  private checkNetworkMode(mode: string): void {
-    try {
-      // A missing `container:X` or user-defined network fails the start (404), as in dockerd 20.10:
-      // create accepts it. Only the built-in modes must exist at create.
-      if (mode === 'host' || mode === 'none' || mode === 'bridge') this.networks.get(mode);
-    } catch (err) {
-      if (err instanceof NotFound) throw new InvalidParameter(err.message);
-      throw err;
-    }
-  }
-
   /**
    * `docker update`: new limits (and restart policy) recorded, and applied at once to a running
    * container through the runtime. Fields left out or zero keep their value, as in Docker.
@@ -497,25 +347,12 @@ export class ContainerService {
   /** `docker network connect`: now when running, at the next start otherwise. */
   async connectNetwork(ref: string, network: string, cfg: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }): Promise<void> {
     const c = this.get(ref);
-    await this.lock.run(c.rec.Id, async () => {
-      await this.networks.connect(this.netOf(c), network, cfg, c.rec.State.Running);
-      // A running container without an embedded DNS (default bridge) gets one now, and its
-      // resolv.conf names it (moby startResolver + rebuildDNS on joining a user network).
-      const hc = c.rec.HostConfig;
-      if (c.rec.State.Running && c.rec.ResolvConfPath && !this.networks.resolverRunning(c.rec.Id) && this.networks.resolverFor(network)) {
-        await rewriteResolvConf(c.rec.ResolvConfPath, { dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions, embeddedDns: this.networks.resolverFor(network) });
-        await this.networks.startResolver(this.netOf(c), await containerResolverConfig({ dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions }));
-      }
-      await this.persist(c);
-    });
+    await this.lock.run(c.rec.Id, () => connectNetwork(this.ctx, c, network, cfg));
   }
 
   async disconnectNetwork(ref: string, network: string): Promise<void> {
     const c = this.get(ref);
-    await this.lock.run(c.rec.Id, async () => {
-      await this.networks.disconnect(this.netOf(c), network, c.rec.State.Running);
-      await this.persist(c);
-    });
+    await this.lock.run(c.rec.Id, () => disconnectNetwork(this.ctx, c, network));
   }
 
   /** Which containers use an image (the image service refuses deletes with it). */
@@ -545,7 +382,7 @@ export class ContainerService {
     const hc = input.HostConfig ?? {};
     const nsModes = checkNamespaceModes({ ...input, HostConfig: hc }, (ref) => this.get(ref), this.nsDefaults.defaultIpcMode);
     const networkMode = nsModes.NetworkMode || 'default';
-    this.checkNetworkMode(networkMode);
+    checkNetworkMode(this.ctx, networkMode);
     validatePortBindings(hc.PortBindings);
     validateResources(hc as ResourceFields);
     securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt);
@@ -567,7 +404,7 @@ export class ContainerService {
     const config = mergeConfig(input, ic, { id, networkMode, entrypoint, cmd });
 
     const hostConfig = createHostConfig(input.HostConfig, { ...nsModes, NetworkMode: networkMode }, { defaultUlimits: this.defaultUlimits, log: this.logDefaults });
-    const linked = this.resolveLinks(hostConfig.NetworkMode, hostConfig.Links as string[] | null | undefined);
+    const linked = resolveLinks(this.ctx, hostConfig.NetworkMode, hostConfig.Links as string[] | null | undefined);
 
     // Reserve the name before the first await so two concurrent creates cannot both take it.
     this.store.reserveName(name, id);
@@ -607,7 +444,7 @@ export class ContainerService {
         SystemPathsRecorded: true,
       };
       await this.store.write(dir, rec);
-      this.registerLinks(rec, linked);
+      registerLinks(this.ctx, rec, linked);
       this.emit(this.store.track(rec), 'create');
     } catch (err) {
       this.store.releaseName(name, id);
@@ -658,14 +495,14 @@ export class ContainerService {
       if (hc.NetworkMode.startsWith('container:')) {
         netnsPath = joinNetwork(c.rec, (ref) => this.get(ref));
       } else if (!this.idMap) {
-        netnsPath = await this.attachNetwork(c, undo, undefined, ready);
+        netnsPath = await attachNetwork(this.ctx, c, undo, undefined, ready);
       }
       const joined = joinNamespaces(c.rec, (ref) => this.get(ref));
       const ownShm = await prepareShm(this.mounts, c.rec, c.dir);
       if (ownShm) undo.push(() => releaseShm(this.mounts, c.dir));
       const init = wantsInit(c.rec, this.nsDefaults.init) ? { source: initBinaryPath(this.nsDefaults.initPath), target: IN_CONTAINER_INIT } : undefined;
       const spec = await buildSpec(containerSpecInput(c.rec, {
-        rootfs: p.merged, linkEnv: this.linkedEnv(c), netnsPath, joined, ownShm, init, volumeMounts,
+        rootfs: p.merged, linkEnv: linkedEnv(this.ctx, c), netnsPath, joined, ownShm, init, volumeMounts,
         imageArch: this.imageArch(c), cgroupsPath: `${this.cgroupParent}/${id}`, idMap: this.idMap,
       }));
       c.runtimeClean = false;
@@ -676,7 +513,7 @@ export class ContainerService {
       });
       undo.push(() => this.runtime.delete(id));
       // userns-remap: the network goes into the namespace runc made inside the user namespace.
-      if (this.idMap && !hc.NetworkMode.startsWith('container:')) await this.attachNetwork(c, undo, created.pid, ready);
+      if (this.idMap && !hc.NetworkMode.startsWith('container:')) await attachNetwork(this.ctx, c, undo, created.pid, ready);
       // Attaches that arrived before start (docker run, start -a) connect now, before the
       // process runs, so no output is lost.
       const pending = c.pendingAttach.splice(0);
@@ -705,7 +542,7 @@ export class ContainerService {
    */
   handleExit(id: string, info: ExitInfo, opts: { checked?: boolean } = {}): Promise<void> {
     return handleExit(this.ctx, {
-      restarts: this.restarts, onStopped: (c) => this.onStopped(c), releaseNetwork: (c) => this.releaseNetwork(c),
+      restarts: this.restarts, onStopped: (c) => this.onStopped(c), releaseNetwork: (c) => releaseNetwork(this.ctx, c),
       remove: (cid, o) => this.remove(cid, o),
     }, id, info, opts);
   }
@@ -901,7 +738,7 @@ export class ContainerService {
         // Persisted first: a crash from here on is finished by reconcile, never half-undone.
         await this.persist(c).catch(() => {});
         if (!c.runtimeClean) await this.runtime.delete(id);
-        await this.releaseNetwork(c);
+        await releaseNetwork(this.ctx, c);
         await this.mounts.unmount(join(c.dir, 'merged'));
         await releaseShm(this.mounts, c.dir);
         await rm(c.dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import type { ImageService } from '../images.ts';
 import type { NetworkService } from '../networks.ts';
 import type { VolumeService } from '../volumes.ts';
 import type { ContainerStore, Container } from './store.ts';
+import type { LinkIndex } from '../legacy-links.ts';
 
 /** userns-remap: container root is this host uid/gid (size ids mapped). */
 export interface IdMap { uid: number; gid: number; size: number }
@@ -20,6 +21,8 @@ export interface NamespaceDefaults { init: boolean; initPath: string; defaultIpc
 
 export interface ContainerContext {
   readonly store: ContainerStore;
+  /** Legacy links (`--link` on the default bridge): their names resolve like container names. */
+  readonly links: LinkIndex;
   /** One lock per container ID: every change of a container's state holds it. */
   readonly lock: KeyedMutex;
   readonly runtime: RuntimePort;
