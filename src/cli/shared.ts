@@ -1,9 +1,11 @@
 // Small pieces the CLI's commands share: flag-value errors printed the way pflag prints them,
-// Go's time and host:port formatting, natural sort, writes that wait for a slow reader, and the
-// y/N prompt. (Query strings are the client's `query`; --filter values are cli/filters.ts.)
+// Go's time and host:port formatting, natural sort, writes that wait for a slow reader, the
+// sections of the prune reports and the y/N prompt. (Query strings are the client's `query`;
+// --filter values are cli/filters.ts.)
 import { CliError, type CommandSpec, type Ctx } from './command.ts';
 import { usageLine } from './help.ts';
 import { goTimeString } from '../util/go-units.ts';
+import type { ImageDeleteResponseItem } from '../types/engine-api.ts';
 
 /**
  * A bad flag value, reported as pflag reports one (docker checks these while parsing, before the
@@ -50,6 +52,19 @@ export function writeOut(s: NodeJS.WritableStream, data: Buffer | string): Promi
       s.once('drain', () => { s.off('error', onErr); resolve(); });
     }
   });
+}
+
+/**
+ * One section of docker's prune reports (container/image/network/volume/system prune):
+ * "Deleted Containers:\n<id>\n…", or '' when nothing was removed.
+ */
+export function deletedSection(heading: string, items: readonly string[] | null | undefined): string {
+  return items?.length ? `${heading}:\n${items.map((x) => `${x}\n`).join('')}` : '';
+}
+
+/** The images section of image and system prune: "untagged: <ref>" or "deleted: <id>" per item. */
+export function imagesDeletedSection(deleted: readonly ImageDeleteResponseItem[] | null | undefined): string {
+  return deletedSection('Deleted Images', deleted?.map((d) => (d.Untagged ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted}`)));
 }
 
 /** Reads one line of stdin for a y/N prompt (docker's prompt.Confirm). */

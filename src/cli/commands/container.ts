@@ -7,7 +7,7 @@ import { humanSize } from '../format/units.ts';
 import { UPDATE_RESOURCE_FLAGS, resourceValues, shownFlag, type ResourceFields } from '../resource-flags.ts';
 import type { ContainerUpdateBody, RestartPolicy } from '../../types/engine-api.ts';
 import { filtersJson } from '../filters.ts';
-import { confirm, flagValueError, joinHostPort, naturalCompare, writeOut } from '../shared.ts';
+import { confirm, deletedSection, flagValueError, joinHostPort, naturalCompare, writeOut } from '../shared.ts';
 import { psCommand } from './container-ps.ts';
 import { logsCommand } from './container-logs.ts';
 import { cpCommand } from './container-cp.ts';
@@ -337,9 +337,9 @@ const prune: CommandSpec = {
     // declining is a cancellation: docker exits 0 without a message
     if (!o.bool('force') && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) return 0;
     const r = await ctx.client().containerPrune({ filters });
-    const deleted = r.ContainersDeleted ?? [];
-    if (deleted.length) ctx.out.write(`Deleted Containers:\n${deleted.map((d) => `${d}\n`).join('')}\n`);
-    ctx.out.write(`Total reclaimed space: ${humanSize(deleted.length ? (r.SpaceReclaimed ?? 0) : 0)}\n`);
+    const deleted = deletedSection('Deleted Containers', r.ContainersDeleted);
+    if (deleted) ctx.out.write(`${deleted}\n`);
+    ctx.out.write(`Total reclaimed space: ${humanSize(deleted ? (r.SpaceReclaimed ?? 0) : 0)}\n`);
   },
 };
 

@@ -11,7 +11,7 @@ import { inspectEach } from './inspect-each.ts';
 import { goStructs, markGoStructs } from '../format/go-structs.ts';
 import { ago, humanSize } from '../format/units.ts';
 import { filtersJson } from '../filters.ts';
-import { confirm, goTime, writeOut } from '../shared.ts';
+import { confirm, goTime, imagesDeletedSection, writeOut } from '../shared.ts';
 import { displayStream, renderProgress } from '../io/progress.ts';
 import {
   INDEX_SERVER, convertToHostname, readConfig, registryAuthHeader, storedAuth, writeConfig, configPath, type AuthConfig,
@@ -507,10 +507,8 @@ const prune: CommandSpec = {
       : 'WARNING! This will remove all dangling images.\nAre you sure you want to continue?';
     if (!o.bool('force') && !(await confirm(ctx, warning))) return 0;
     const report = await ctx.client().imagePrune({ filters: f });
-    const deleted = report.ImagesDeleted ?? [];
-    if (deleted.length) {
-      ctx.out.write(`Deleted Images:\n${deleted.map((d) => (d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted}\n`)).join('')}\n`);
-    }
+    const deleted = imagesDeletedSection(report.ImagesDeleted);
+    if (deleted) ctx.out.write(`${deleted}\n`);
     ctx.out.write(`Total reclaimed space: ${humanSize(report.SpaceReclaimed ?? 0, 4)}\n`);
   },
 };

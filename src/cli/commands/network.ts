@@ -6,7 +6,7 @@ import { CliError, describeError, type CommandSpec, type Ctx } from '../command.
 import type { FlagSpec } from '../flags.ts';
 import { formatList, type InspectTypes } from '../format/list.ts';
 import { inspectEach } from './inspect-each.ts';
-import { confirm } from '../shared.ts';
+import { confirm, deletedSection } from '../shared.ts';
 import { filtersJson } from '../filters.ts';
 import type { NetworkCreateBody, NetworkSummary } from '../../types/engine-api.ts';
 import { goStructs } from '../format/go-structs.ts';
@@ -355,6 +355,5 @@ export const networkCommands: CommandSpec[] = [
 /** POST /networks/prune; docker's "Deleted Networks:" text, or '' when none were removed. */
 export async function pruneNetworks(ctx: Ctx, filters: string | undefined): Promise<string> {
   const r = await ctx.client().networkPrune({ filters });
-  const del = r.NetworksDeleted ?? [];
-  return del.length ? `Deleted Networks:\n${del.map((n) => `${n}\n`).join('')}` : '';
+  return deletedSection('Deleted Networks', r.NetworksDeleted);
 }

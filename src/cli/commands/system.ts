@@ -8,7 +8,7 @@ import { ago, bytesSize, humanSize } from '../format/units.ts';
 import { goArch } from '../../util/platform.ts';
 import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, pruneNetworks } from './network.ts';
 import { filterQuery, filtersJson } from '../filters.ts';
-import { confirm } from '../shared.ts';
+import { confirm, deletedSection, imagesDeletedSection } from '../shared.ts';
 import { VOLUME_HEADERS, pruneVolumes, volumeRow } from './volume.ts';
 import type { Volume } from '../../types/engine-api.ts';
 
@@ -509,7 +509,7 @@ async function runSystemPrune(ctx: Ctx, o: { all: boolean; volumes: boolean; for
 
   const cr = await c.containerPrune({ filters });
   space += cr.SpaceReclaimed ?? 0;
-  print(cr.ContainersDeleted?.length ? `Deleted Containers:\n${cr.ContainersDeleted.map((x) => `${x}\n`).join('')}` : '');
+  print(deletedSection('Deleted Containers', cr.ContainersDeleted));
   print(await pruneNetworks(ctx, filters));
   if (o.volumes) {
     const v = await pruneVolumes(ctx, filters);
@@ -519,11 +519,11 @@ async function runSystemPrune(ctx: Ctx, o: { all: boolean; volumes: boolean; for
   const ir = await c.imagePrune({ filters: filtersJson(ctx, { usage: '[OPTIONS]' }, o.filters, '--filter', { dangling: [String(!o.all)] }) });
   if (ir.ImagesDeleted?.length) {
     space += ir.SpaceReclaimed ?? 0;
-    print(`Deleted Images:\n${ir.ImagesDeleted.map((d) => (d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted}\n`)).join('')}`);
+    print(imagesDeletedSection(ir.ImagesDeleted));
   }
   const br = await c.buildPrune({ all: o.all, filters });
   space += br.SpaceReclaimed ?? 0;
-  print(br.CachesDeleted?.length ? `Deleted build cache objects:\n${br.CachesDeleted.map((x) => `${x}\n`).join('')}` : '');
+  print(deletedSection('Deleted build cache objects', br.CachesDeleted));
   ctx.out.write(`Total reclaimed space: ${size4(space)}\n`);
   return 0;
 }

@@ -5,7 +5,7 @@ import { humanSize } from '../format/units.ts';
 import { FORMAT_INSPECT_DESC, FORMAT_TABLE_DESC, joinLabels, kvMap, withLabel } from './network.ts';
 import { filtersJson } from '../filters.ts';
 import type { Volume } from '../../types/engine-api.ts';
-import { confirm } from '../shared.ts';
+import { confirm, deletedSection } from '../shared.ts';
 import { inspectEach } from './inspect-each.ts';
 import { goStructs } from '../format/go-structs.ts';
 
@@ -157,6 +157,5 @@ export const volumeCommands: CommandSpec[] = [
 /** POST /volumes/prune: docker's "Deleted Volumes:" text and the space reclaimed. */
 export async function pruneVolumes(ctx: Ctx, filters: string | undefined): Promise<{ output: string; space: number }> {
   const r = await ctx.client().volumePrune({ filters });
-  const del = r.VolumesDeleted ?? [];
-  return { output: del.length ? `Deleted Volumes:\n${del.map((n) => `${n}\n`).join('')}` : '', space: r.SpaceReclaimed ?? 0 };
+  return { output: deletedSection('Deleted Volumes', r.VolumesDeleted), space: r.SpaceReclaimed ?? 0 };
 }
