@@ -2,6 +2,7 @@
 // import, history, image inspect, image prune, login, logout, search — with the Docker CLI 28's
 // flags, output and exit statuses. List rows are docker's ImageContext / historyContext fields.
 import type { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { checkOk, readAll, query } from '../../client/engine-client.ts';
 import type { ImageHistoryResponseItem, ImageSearchResult, ImageSummary } from '../../types/engine-api.ts';
 import { CliError, describeError, type CommandSpec, type Ctx } from '../command.ts';
@@ -197,6 +198,13 @@ function namedRef(ctx: Ctx, s: string, all: boolean, quiet: boolean): Reference 
   return r;
 }
 
+/** POST to an endpoint that talks to a registry (pull, push), with the stored login for `image`'s registry. */
+async function registryPost(ctx: Ctx, path: string, image: string): Promise<IncomingMessage> {
+  const res = await ctx.client().raw('POST', path, undefined, { 'X-Registry-Auth': registryAuthHeader(ctx, image) ?? '' });
+  await checkOk(res);
+  return res;
+}
+
 const pull: CommandSpec = {
   paths: [['image', 'pull'], ['pull']],
   usage: '[OPTIONS] NAME[:TAG|@DIGEST]',
@@ -213,8 +221,7 @@ const pull: CommandSpec = {
     const quiet = o.bool('quiet');
     const r = namedRef(ctx, args[0]!, all, quiet);
     const q = query({ fromImage: normalizedName(r), tag: all ? undefined : r.digest ?? r.tag, platform: o.str('platform')?.toLowerCase() || undefined });
-    const res = await ctx.client().raw('POST', `/images/create${q}`, undefined, { 'X-Registry-Auth': registryAuthHeader(ctx, args[0]!) ?? '' });
-    await checkOk(res);
+    const res = await registryPost(ctx, `/images/create${q}`, args[0]!);
     await (quiet ? drainProgress(res) : renderProgress(ctx, res));
     ctx.out.write(`${refString(r)}\n`);
   },
@@ -237,8 +244,7 @@ const push: CommandSpec = {
     const r = namedRef(ctx, args[0]!, all, quiet);
     if (r.digest) throw new CliError('cannot push a digest reference');
     const q = query({ tag: all ? undefined : r.tag, platform: o.str('platform') || undefined });
-    const res = await ctx.client().raw('POST', `/images/${normalizedName(r)}/push${q}`, undefined, { 'X-Registry-Auth': registryAuthHeader(ctx, args[0]!) ?? '' });
-    await checkOk(res);
+    const res = await registryPost(ctx, `/images/${normalizedName(r)}/push${q}`, args[0]!);
     if (quiet) {
       await drainProgress(res);
       ctx.out.write(`${refString(r)}\n`);
