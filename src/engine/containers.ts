@@ -6,49 +6,41 @@
 // then `runc start`. conmon writes the exit file when the process ends; the runtime reports it
 // through onExit, which records the exit, releases the runtime state and the mount, wakes the
 // waiters, and removes the container when AutoRemove is set.
-import { checkConfigPresent } from './config-presence.ts';
-import { mkdir, rm, readFile, writeFile, chown } from 'node:fs/promises';
-import { join, posix } from 'node:path';
-import { BerthError, Conflict, InvalidParameter, NotFound, NotModified, System, noSuchContainer } from '../errors.ts';
+//
+// Each verb here takes the container's lock, asks state.ts's guards whether it may, and calls
+// the module in container/ that owns the concern (see ARCHITECTURE.md).
+import { join } from 'node:path';
+import { Conflict, InvalidParameter, NotFound, NotModified } from '../errors.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
-import { newId } from '../util/ids.ts';
 import type { Logger } from '../util/log.ts';
 import type { ExitInfo, AttachStream } from '../runtime/runtime.ts';
 import type { Host, MountPort, RuntimePort } from './host.ts';
-import { buildSpec } from '../runtime/spec.ts';
-import { initBinaryPath } from '../runtime/init-binary.ts';
-import { checkNamespaceModes, joinNamespaces, joinNetwork, wantsInit, IN_CONTAINER_INIT, prepareShm, releaseShm } from './namespace-modes.ts';
 import type { ImageService } from './images.ts';
-import type { ContainerRecord } from './container-record.ts';
-import { initialState, setRunning, setStartError, setPaused, refuse, notRunning, notPaused,
-  canStart, canStop, canKill, canPause, canUnpause, canReachProcess, canAttach, canRemove } from './container/state.ts';
+import { refuse, canStop, canKill, canReachProcess, canAttach, canRemove } from './container/state.ts';
 import { ContainerStore, nameInUse, type Container, type PendingAttach } from './container/store.ts';
 import type { ContainerContext, NamespaceDefaults } from './container/context.ts';
 import { RestartManager } from './container/restart-manager.ts';
 import { handleExit } from './container/exit.ts';
-import { mergeCommand, mergeConfig, createHostConfig, type Ulimit } from './container/create-config.ts';
-import { isNoRestart, validateRestartPolicy } from './restart-policy.ts';
-import { validateName, generateName, validateRenameTarget } from './names.ts';
-import { validatePortBindings } from './port-spec.ts';
-import { writeEtcFiles, containerResolverConfig, rewriteResolvConf } from './etc-files.ts';
+import type { Ulimit } from './container/create-config.ts';
+import { createContainer, type CreateDefaults } from './container/create.ts';
+import { startLocked } from './container/start.ts';
+import { loadAll, reconcile } from './container/reconcile.ts';
+import { updateLocked } from './container/update.ts';
+import { teardownLocked, afterRemove } from './container/remove.ts';
+import { nextExit, signal, stopProcess, killAndWait, restartFailure } from './container/stop.ts';
+import { pauseLocked, unpauseLocked } from './container/pause.ts';
+import { containerPaths, withRootfs, type ContainerPaths } from './container/rootfs.ts';
+import { validateRenameTarget } from './names.ts';
 import { parseSignal, parseKillSignal, checkKillSignal } from './signals.ts';
-import { nowRfc3339 } from './status.ts';
-import type { NetworkService, NetContainer, PortBinding } from './networks.ts';
+import type { NetworkService, NetContainer } from './networks.ts';
 import type { VolumeService } from './volumes.ts';
-import { resolveInRoot } from '../util/root-paths.ts';
-import { validateResources, type ResourceFields } from './resources.ts';
-import { containerSpecInput, ociResources, securityOptions, blockDevice } from './container/oci-spec.ts';
 import { LogRotator } from '../runtime/log-rotation.ts';
 import type { EventLog } from './events.ts';
 import { daemonEnvironment, replaceOrAppendEnv } from './process-env.ts';
 import { LinkIndex } from './legacy-links.ts';
-import { resolveLinks, registerLinks, linksView, allNames, removeLink, linkedEnv, netOf, attachNetwork, releaseNetwork,
-  checkNetworkMode, connectNetwork, disconnectNetwork } from './container/network-glue.ts';
-import { effectiveNetworkMode } from './host-config.ts';
+import { linksView, allNames, removeLink, linkedEnv, netOf, releaseNetwork, connectNetwork, disconnectNetwork } from './container/network-glue.ts';
 
-export type { AttachStream, Container, PendingAttach, NamespaceDefaults };
-
-export interface ContainerPaths { upper: string; work: string; merged: string; lower: string[] }
+export type { AttachStream, Container, PendingAttach, NamespaceDefaults, ContainerPaths };
 
 export interface ContainerServiceOptions {
   dataRoot: string;
@@ -71,9 +63,6 @@ export interface ContainerServiceOptions {
   namespaces?: NamespaceDefaults;
 }
 
-
-const MAX_STOP_WAIT_MS = 60_000;
-
 export class ContainerService {
   /** Legacy links (`--link` on the default bridge): their names resolve like container names. */
   readonly links = new LinkIndex();
@@ -84,16 +73,12 @@ export class ContainerService {
   readonly root: string;
   private readonly runtime: RuntimePort;
   private readonly mounts: MountPort;
-  private readonly images: ImageService;
   readonly networks: NetworkService;
   readonly volumes: VolumeService;
   private readonly log: Logger;
   private readonly idMap: { uid: number; gid: number; size: number } | undefined;
   private readonly cgroupParent: string;
-  private readonly defaultUlimits: Ulimit[] | undefined;
-  private readonly nsDefaults: NamespaceDefaults;
-  private readonly logDefaults: { driver?: string; opts?: Record<string, string> };
-  private readonly logRotator: LogRotator;
+  private readonly createDefaults: CreateDefaults;
   /** Called after a container is removed (exec sessions, etc. drop their references). */
   onRemoved: (c: Container) => void = () => {};
   /** Where container events go (set by the engine). */
@@ -108,21 +93,18 @@ export class ContainerService {
     this.root = join(o.dataRoot, 'containers');
     this.runtime = o.host.runtime;
     this.mounts = o.host.mounts;
-    this.images = o.images;
     this.networks = o.networks;
     this.volumes = o.volumes;
     this.log = o.log;
     this.idMap = o.idMap;
     this.cgroupParent = o.cgroupParent;
-    this.defaultUlimits = o.defaultUlimits;
-    this.nsDefaults = o.namespaces ?? { init: false, initPath: '', defaultIpcMode: 'private' };
-    this.logDefaults = { driver: o.logDriver, opts: o.logOpts };
-    this.logRotator = new LogRotator(o.log);
+    this.createDefaults = { defaultUlimits: o.defaultUlimits, log: { driver: o.logDriver, opts: o.logOpts } };
     this.store = new ContainerStore(this.root, this.links, o.log);
     this.ctx = {
-      store: this.store, links: this.links, lock: this.lock, runtime: this.runtime, mounts: this.mounts, images: this.images,
-      networks: this.networks, volumes: this.volumes, log: this.log, logRotator: this.logRotator, idMap: this.idMap,
-      cgroupParent: this.cgroupParent, nsDefaults: this.nsDefaults, emit: (c, action, extra) => this.emit(c, action, extra),
+      store: this.store, links: this.links, lock: this.lock, runtime: this.runtime, mounts: this.mounts, images: o.images,
+      networks: this.networks, volumes: this.volumes, log: this.log, logRotator: new LogRotator(o.log), idMap: this.idMap,
+      cgroupParent: this.cgroupParent, nsDefaults: o.namespaces ?? { init: false, initPath: '', defaultIpcMode: 'private' },
+      emit: (c, action, extra) => this.emit(c, action, extra),
     };
     this.restarts = new RestartManager({
       lock: this.lock, log: this.log, persist: (c) => this.persist(c), startLocked: (c) => this.startLocked(c),
@@ -132,76 +114,14 @@ export class ContainerService {
 
   // ---- start-up -----------------------------------------------------------------------------
 
-  /** Loads every container record; unreadable ones are logged and skipped, never fatal. */
-  async load(): Promise<void> {
-    // With userns-remap the container's root must be able to pass through to its rootfs.
-    await this.store.load(this.idMap !== undefined, async (id, dir) => {
-      try {
-        await this.runtime.delete(id);
-        await this.mounts.unmount(join(dir, 'merged'));
-        await releaseShm(this.mounts, dir);
-        await rm(dir, { recursive: true, force: true });
-      } catch (e) {
-        this.log.error({ id, err: String(e) }, 'could not sweep container dir');
-      }
-    });
-    // Links again from each HostConfig.Links, as dockerd registers them at start-up; one whose
-    // child is gone is dropped (logged), never fatal.
-    for (const c of this.store.all()) {
-      try {
-        registerLinks(this.ctx, c.rec, resolveLinks(this.ctx, c.rec.HostConfig.NetworkMode, c.rec.HostConfig.Links as string[] | null | undefined));
-      } catch (err) {
-        this.log.warn({ id: c.rec.Id, err: String(err) }, 'legacy links not restored');
-      }
-    }
+  /** Loads every container record; unreadable ones are logged and skipped, never fatal (container/reconcile.ts). */
+  load(): Promise<void> {
+    return loadAll(this.ctx);
   }
 
-  /** Matches records against what runc and conmon say now (live restore). */
-  async reconcile(): Promise<void> {
-    await Promise.all(this.store.all().map((c) => this.reconcileOne(c).catch((err) => {
-      this.log.error({ id: c.rec.Id, err: String(err) }, 'reconcile failed');
-    })));
-    // Volume mounts the previous run left and no running container claimed again go now (not
-    // before: a tmpfs volume's mount is its data, shared by the containers that outlived berthd).
-    await this.volumes.store.dropUnclaimedMounts();
-  }
-
-  private async reconcileOne(c: Container): Promise<void> {
-    const id = c.rec.Id;
-    if (c.rec.State.Status === 'removing') {
-      await this.remove(id, { force: true }).catch(() => {});
-      return;
-    }
-    if (!c.rec.State.Running) {
-      await releaseNetwork(this.ctx, c, true);
-      // Nothing should run or be mounted for it. A start cut short by the crash may have left
-      // conmon still running `runc create`: stop that first, or its runc init would outlive us.
-      await this.runtime.killConmon(id).catch(() => {});
-      await this.runtime.delete(id).catch(() => {});
-      await this.mounts.unmount(this.paths(c).merged).catch(() => {});
-      await releaseShm(this.mounts, c.dir).catch((err) => this.log.warn({ id, err: String(err) }, 'shm unmount failed'));
-      return;
-    }
-    const st = await this.runtime.state(id);
-    if (st && st.status !== 'stopped' && await this.runtime.conmonAlive(id)) {
-      await this.lock.run(id, async () => {
-        c.rec.State.Paused = st.status === 'paused';
-        c.rec.State.Status = st.status === 'paused' ? 'paused' : 'running';
-        c.rec.State.Pid = st.pid;
-        this.logRotator.watch(c.rec.LogPath, c.rec.HostConfig.LogConfig, join(this.runtime.bundleDir(id), 'ctl'));
-        await this.networks.restore(this.netOf(c), true).catch((err) => this.log.warn({ id, err: String(err) }, 'network restore failed'));
-        // The embedded DNS lived in the previous berthd: it answers again from this one.
-        await this.networks.startResolver(this.netOf(c), await containerResolverConfig({ dns: c.rec.HostConfig.Dns, search: c.rec.HostConfig.DnsSearch, options: c.rec.HostConfig.DnsOptions }));
-        // Its volumes count as in use again (released at its exit).
-        for (const m of c.rec.Mounts ?? []) {
-          if (m.Type === 'volume' && m.Name) await this.volumes.store.acquire(m.Name).catch((err) => this.log.warn({ id, err: String(err) }, 'volume not restored'));
-        }
-        await this.persist(c);
-      });
-      return;
-    }
-    const exit = await this.runtime.readExit(id);
-    await this.handleExit(id, exit ?? { exitCode: 255, oomKilled: false, finishedAt: new Date() }, { checked: true });
+  /** Matches records against what runc and conmon say now (live restore: container/reconcile.ts). */
+  reconcile(): Promise<void> {
+    return reconcile(this.ctx, { remove: (id, o) => this.remove(id, o), handleExit: (id, info, o) => this.handleExit(id, info, o) });
   }
 
   // ---- lookup -------------------------------------------------------------------------------
@@ -215,7 +135,6 @@ export class ContainerService {
     return this.store.all();
   }
 
-  // ---- legacy links (see legacy-links.ts) ---------------------------------------------------
   // ---- legacy links (container/network-glue.ts) ----------------------------------------------
 
   /** What inspect shows as HostConfig.Links: "/child:/parent/alias" per link, null without any. */
@@ -250,77 +169,21 @@ export class ContainerService {
   }
 
   paths(c: Container): ContainerPaths {
-    return {
-      upper: join(c.dir, 'upper'), work: join(c.dir, 'work'), merged: join(c.dir, 'merged'),
-      lower: this.lowerDirs(c),
-    };
+    return containerPaths(this.ctx, c);
   }
 
-  private lowerDirs(c: Container): string[] {
-    let dirs: string[] = [];
-    try { dirs = this.images.store.layerDirs(c.rec.Image); } catch { /* image gone: empty lower */ }
-    return dirs.length ? dirs : [join(c.dir, 'empty')];
-  }
-
-  /** The architecture the container's image is built for (its seccomp filter's); undefined when the image is gone. */
-  private imageArch(c: Container): string | undefined {
-    try { return this.images.store.resolve(c.rec.Image).config.architecture; } catch { return undefined; }
-  }
-
-  /** What the network service sees of a container (its record's network state, live). */
   /** What the network service sees of a container (its record's network state, live). */
   netOf(c: Container): NetContainer {
     return netOf(this.ctx, c);
   }
+
   /**
    * `docker update`: new limits (and restart policy) recorded, and applied at once to a running
-   * container through the runtime. Fields left out or zero keep their value, as in Docker.
+   * container through the runtime (container/update.ts).
    */
   async update(ref: string, body: Record<string, unknown>): Promise<{ Warnings: string[] | null }> {
     const c = this.get(ref);
-    const keys: (keyof ResourceFields)[] = ['Memory', 'MemorySwap', 'MemoryReservation', 'MemorySwappiness', 'OomKillDisable', 'NanoCpus',
-      'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight', 'BlkioDeviceReadBps',
-      'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'];
-    await this.lock.run(c.rec.Id, async () => {
-      const hc = c.rec.HostConfig as Record<string, unknown>;
-      const next: Record<string, unknown> = { ...hc };
-      for (const k of keys) {
-        const v = body[k];
-        if (v === undefined || v === null || v === 0 || v === '' || (Array.isArray(v) && !v.length)) continue;
-        next[k] = v;
-      }
-      const rp = body.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined;
-      const policy = rp?.Name ? { Name: rp.Name, MaximumRetryCount: rp.MaximumRetryCount ?? 0 } : undefined;
-      // moby checks the policy itself first (verifyContainerSettings, unwrapped), then the
-      // container's limits and AutoRemove inside UpdateContainer, whose errors it wraps with the ID.
-      if (policy) validateRestartPolicy(policy);
-      // moby verifies the update's own limits first (verifyPlatformContainerResources; an update
-      // may give --memory-swap alone), then compares them with the container's.
-      const given = Object.fromEntries(keys.filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
-      if (!given.Memory) delete given.MemorySwap;
-      validateResources(given as ResourceFields);
-      // A memory limit above the recorded swap total (create made it 2 × Memory; 0 without -m)
-      // needs a new total in the same update (moby container.UpdateContainer, a 409).
-      const memory = typeof body.Memory === 'number' ? body.Memory : 0;
-      if (memory && !body.MemorySwap && memory > (typeof hc.MemorySwap === 'number' ? hc.MemorySwap : 0)) {
-        throw new Conflict(`Cannot update container ${c.rec.Id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`);
-      }
-      if (policy) {
-        if (c.rec.HostConfig.AutoRemove && !isNoRestart(policy)) {
-          throw new InvalidParameter(`Cannot update container ${c.rec.Id}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
-        }
-        next.RestartPolicy = policy;
-      }
-      validateResources(next as ResourceFields);
-      if (c.rec.State.Running) {
-        const res = ociResources(next as ResourceFields, blockDevice);
-        await this.runtime.update(c.rec.Id, res).catch((err: Error) => {
-          throw new InvalidParameter(`Cannot update container ${c.rec.Id}: ${err.message}`);
-        });
-      }
-      Object.assign(hc, next);
-      await this.persist(c);
-    });
+    await this.lock.run(c.rec.Id, () => updateLocked(this.ctx, c, body));
     // dockerd's nil slice: no warnings is null, not [].
     return { Warnings: null };
   }
@@ -370,92 +233,12 @@ export class ContainerService {
     return this.lock.run(c.rec.Id, () => this.persist(c));
   }
 
-  // ---- create -------------------------------------------------------------------------------
+  // ---- create / start -----------------------------------------------------------------------
 
-  async create(body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
-    // The request schemas (zod) load with the first create, not at start-up (memory).
-    const { createBodySchema, decode, liftEmbeddedHostConfig } = await import('./container-config.ts');
-    body = liftEmbeddedHostConfig(body);
-    const input = decode(createBodySchema, body, 'ContainerConfigWrapper');
-    checkConfigPresent(body, input);
-    const image = this.images.store.resolve(input.Image);
-    const hc = input.HostConfig ?? {};
-    const nsModes = checkNamespaceModes({ ...input, HostConfig: hc }, (ref) => this.get(ref), this.nsDefaults.defaultIpcMode);
-    const networkMode = nsModes.NetworkMode || 'default';
-    checkNetworkMode(this.ctx, networkMode);
-    validatePortBindings(hc.PortBindings);
-    validateResources(hc as ResourceFields);
-    securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt);
-    // Berth has one runtime, runc (no containerd, so none of its shim names): moby's
-    // verifyPlatformContainerSettings refuses a name it does not know with this text.
-    const runtimeName = (hc as { Runtime?: string | null }).Runtime;
-    if (runtimeName && runtimeName !== 'runc') throw new InvalidParameter(`Unknown runtime specified ${runtimeName}`);
-    const endpoints = this.networks.initialEndpoints(networkMode, input.NetworkingConfig?.EndpointsConfig);
-    const ic = (image.config.config ?? {}) as Record<string, unknown>;
-
-    // Merge the image's defaults under the user's config (moby daemon/commit.go merge()).
-    const { entrypoint, cmd, argv } = mergeCommand(input, ic);
-
-    const name = nameParam ? validateName(nameParam) : generateName((n) => this.store.nameOwner(n) !== undefined);
-    const taken = this.store.nameOwner(name);
-    if (taken) throw nameInUse(name, taken);
-    const id = newId();
-    const dir = this.store.dirOf(id);
-    const config = mergeConfig(input, ic, { id, networkMode, entrypoint, cmd });
-
-    const hostConfig = createHostConfig(input.HostConfig, { ...nsModes, NetworkMode: networkMode }, { defaultUlimits: this.defaultUlimits, log: this.logDefaults });
-    const linked = resolveLinks(this.ctx, hostConfig.NetworkMode, hostConfig.Links as string[] | null | undefined);
-
-    // Reserve the name before the first await so two concurrent creates cannot both take it.
-    this.store.reserveName(name, id);
-    let mounts: Awaited<ReturnType<VolumeService['plan']>> = [];
-    try {
-      mounts = await this.volumes.plan({
-        binds: hc.Binds ?? [], mounts: hc.Mounts ?? [], tmpfs: (hc.Tmpfs ?? {}) as Record<string, string>,
-        volumesFrom: hc.VolumesFrom ?? [], imageVolumes: Object.keys((config.Volumes as object | null) ?? {}), volumeDriver: String(hc.VolumeDriver ?? ''),
-        mountsOf: (ref) => this.get(ref).rec.Mounts ?? [],
-      });
-      await mkdir(dir, { mode: this.idMap ? 0o711 : 0o710 });
-      await Promise.all(['upper', 'work', 'merged', 'empty'].map((d) => mkdir(join(dir, d), { mode: 0o755 })));
-      // The container's own / belongs to its (remapped) root.
-      if (this.idMap) await chown(join(dir, 'upper'), this.idMap.uid, this.idMap.gid);
-      const etc = await writeEtcFiles(dir, {
-        hostname: config.Hostname, domainname: config.Domainname, networkMode: hostConfig.NetworkMode,
-        extraHosts: hostConfig.ExtraHosts ?? undefined, dns: hostConfig.Dns, dnsSearch: hostConfig.DnsSearch,
-        dnsOptions: hostConfig.DnsOptions, hostGateway: this.networks.hostGateway(),
-      });
-      const rec: ContainerRecord = {
-        Id: id,
-        Created: nowRfc3339(),
-        Path: argv[0]!,
-        Args: argv.slice(1),
-        State: initialState(),
-        Image: image.id,
-        Name: `/${name}`,
-        RestartCount: 0,
-        LogPath: (hostConfig.LogConfig as { Type: string }).Type === 'none' ? '' : join(dir, 'container.log'),
-        HostnamePath: etc.hostname,
-        HostsPath: etc.hosts,
-        ResolvConfPath: etc.resolvConf,
-        Config: config,
-        HostConfig: hostConfig,
-        NetworkSettings: { SandboxKey: '', Networks: endpoints, Ports: {} },
-        Mounts: mounts,
-        SystemPathsRecorded: true,
-      };
-      await this.store.write(dir, rec);
-      registerLinks(this.ctx, rec, linked);
-      this.emit(this.store.track(rec), 'create');
-    } catch (err) {
-      this.store.releaseName(name, id);
-      await this.volumes.removeAnonymous(mounts, id).catch(() => {});
-      await rm(dir, { recursive: true, force: true }).catch(() => {});
-      throw err;
-    }
-    return { Id: id, Warnings: [] };
+  /** `docker create` (container/create.ts): checked whole, then made, or nothing is left. */
+  create(body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
+    return createContainer(this.ctx, this.createDefaults, body, nameParam);
   }
-
-  // ---- start --------------------------------------------------------------------------------
 
   async start(ref: string): Promise<void> {
     const c = this.get(ref);
@@ -471,69 +254,9 @@ export class ContainerService {
     }
   }
 
-  private async startLocked(c: Container): Promise<void> {
-    const id = c.rec.Id;
-    const st = c.rec.State;
-    refuse(canStart(c));
-    const p = this.paths(c);
-    const undo: Array<() => Promise<unknown>> = [];
-    /** Work that must finish before the process runs (the embedded DNS). */
-    const ready: Promise<unknown>[] = [];
-    try {
-      if (!(await this.mounts.isMounted(p.merged))) {
-        await this.mounts.mountOverlay(p.merged, { lowerdirs: p.lower, upperdir: p.upper, workdir: p.work });
-        undo.push(() => this.mounts.unmount(p.merged));
-      }
-      const cfg = c.rec.Config;
-      const hc = c.rec.HostConfig;
-      // A create without any HostConfig recorded no Runtime; moby names the default one at the start.
-      if (!(hc as Record<string, unknown>).Runtime) (hc as Record<string, unknown>).Runtime = 'runc';
-      if (cfg.WorkingDir) await mkdir(join(p.merged, cfg.WorkingDir), { recursive: true }).catch(() => {});
-      const volumeMounts = await this.volumes.prepare(c.rec.Mounts ?? [], (hc.Tmpfs ?? {}) as Record<string, string>, p.merged, (root, path) => resolveInRoot(root, path, true));
-      undo.push(() => this.volumes.releaseAll(c.rec.Mounts ?? []));
-      let netnsPath: string | undefined;
-      if (hc.NetworkMode.startsWith('container:')) {
-        netnsPath = joinNetwork(c.rec, (ref) => this.get(ref));
-      } else if (!this.idMap) {
-        netnsPath = await attachNetwork(this.ctx, c, undo, undefined, ready);
-      }
-      const joined = joinNamespaces(c.rec, (ref) => this.get(ref));
-      const ownShm = await prepareShm(this.mounts, c.rec, c.dir);
-      if (ownShm) undo.push(() => releaseShm(this.mounts, c.dir));
-      const init = wantsInit(c.rec, this.nsDefaults.init) ? { source: initBinaryPath(this.nsDefaults.initPath), target: IN_CONTAINER_INIT } : undefined;
-      const spec = await buildSpec(containerSpecInput(c.rec, {
-        rootfs: p.merged, linkEnv: linkedEnv(this.ctx, c), netnsPath, joined, ownShm, init, volumeMounts,
-        imageArch: this.imageArch(c), cgroupsPath: `${this.cgroupParent}/${id}`, idMap: this.idMap,
-      }));
-      c.runtimeClean = false;
-      await this.logRotator.prepare(c.rec.LogPath, c.rec.HostConfig.LogConfig, join(this.runtime.bundleDir(id), 'ctl'));
-      undo.push(() => this.logRotator.unwatch(c.rec.LogPath));
-      const created = await this.runtime.create(id, spec, {
-        logPath: c.rec.LogPath, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce,
-      });
-      undo.push(() => this.runtime.delete(id));
-      // userns-remap: the network goes into the namespace runc made inside the user namespace.
-      if (this.idMap && !hc.NetworkMode.startsWith('container:')) await attachNetwork(this.ctx, c, undo, created.pid, ready);
-      // Attaches that arrived before start (docker run, start -a) connect now, before the
-      // process runs, so no output is lost.
-      const pending = c.pendingAttach.splice(0);
-      await Promise.all(pending.map(async (a) => {
-        try { a.deliver(await this.runtime.attach(id, { stdin: a.stdin })); } catch (e) { a.fail(e as Error); }
-      }));
-      await Promise.all(ready);
-      await this.runtime.start(id);
-      setRunning(st, created.pid);
-      await this.persist(c);
-      this.emit(c, 'start');
-      this.onStarted(c);
-    } catch (err) {
-      for (const u of undo.reverse()) await u().catch(() => {});
-      const msg = err instanceof Error ? err.message : String(err);
-      setStartError(st, msg);
-      await this.persist(c).catch(() => {});
-      for (const a of c.pendingAttach.splice(0)) a.fail(err as Error);
-      throw err;
-    }
+  /** The start sequence with its undo stack (container/start.ts); the caller holds the lock. */
+  private startLocked(c: Container): Promise<void> {
+    return startLocked(this.ctx, c, (s) => this.onStarted(s));
   }
 
   /**
@@ -552,21 +275,17 @@ export class ContainerService {
     this.restarts.schedule(c, atBoot);
   }
 
-  /** A stop or kill by hand: no restart by policy until the next start. */
-  private manualStop(c: Container): void {
-    this.restarts.manualStop(c);
-  }
-
-  // ---- stop / kill / restart ------------------------------------------------------------------
+  // ---- stop / kill / restart (container/stop.ts) ----------------------------------------------
 
   /** Resolves with the exit code at the container's next exit. */
   nextExit(c: Container): Promise<number> {
-    return new Promise((resolve) => c.exitWaiters.add(resolve));
+    return nextExit(c);
   }
 
   async stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.get(ref);
-    this.manualStop(c);
+    // A stop or kill by hand: no restart by policy until the next start.
+    this.restarts.manualStop(c);
     // A restart by policy already under way (its timer fired, the start holds the lock): let it
     // finish and stop what it started, as dockerd stops a restarting container.
     if (c.rec.State.Restarting) await this.lock.run(c.rec.Id, async () => {});
@@ -576,53 +295,22 @@ export class ContainerService {
       throw refusal;
     }
     const sig = parseSignal(opts.signal || c.rec.Config.StopSignal || 'SIGTERM');
-    const timeout = opts.timeout ?? c.rec.Config.StopTimeout ?? 10;
-    const exited = this.nextExit(c);
-    await this.signal(c, sig);
-    if (timeout >= 0) {
-      const done = await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
-      if (done) { this.emit(c, 'stop'); return; }
-      await this.signal(c, 9);
-    }
-    await Promise.race([exited, sleep(MAX_STOP_WAIT_MS).then(() => { throw new System(`container ${c.rec.Id} did not exit after SIGKILL`); })]);
-    this.emit(c, 'stop');
+    await stopProcess(this.ctx, c, sig, opts.timeout ?? c.rec.Config.StopTimeout ?? 10);
   }
 
-  private async signal(c: Container, sig: number): Promise<void> {
-    this.emit(c, 'kill', { signal: String(sig) });
-    try {
-      await this.runtime.kill(c.rec.Id, sig, sig === 9);
-      // A frozen process only acts on its signal once thawed (moby does the same).
-      if (c.rec.State.Paused && (sig === 9 || sig === 15)) {
-        await this.runtime.resume(c.rec.Id).catch(() => {});
-        c.rec.State.Paused = false;
-        c.rec.State.Status = 'running';
-      }
-    } catch (err) {
-      // The process may have exited between our check and the signal; that is not an error.
-      const st = await this.runtime.state(c.rec.Id).catch(() => undefined);
-      if (st && st.status !== 'stopped') throw err;
-    }
-  }
-
-  async kill(ref: string, signal?: string): Promise<void> {
+  async kill(ref: string, sig?: string): Promise<void> {
     // moby parses the signal in the router, before it looks the container up.
-    const sig = parseKillSignal(signal);
+    const n = parseKillSignal(sig);
     let c: Container;
     try { c = this.get(ref); } catch (e) {
       if (e instanceof NotFound) throw new NotFound(`Cannot kill container: ${ref}: ${e.message}`);
       throw e;
     }
-    checkKillSignal(ref, sig);
+    checkKillSignal(ref, n);
     refuse(canKill(c, ref));
-    this.manualStop(c);
-    if (sig === 9) {
-      const exited = this.nextExit(c);
-      await this.signal(c, sig);
-      await Promise.race([exited, sleep(MAX_STOP_WAIT_MS)]);
-      return;
-    }
-    await this.signal(c, sig);
+    this.restarts.manualStop(c);
+    if (n === 9) await killAndWait(this.ctx, c);
+    else await signal(this.ctx, c, n);
   }
 
   async restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
@@ -631,14 +319,7 @@ export class ContainerService {
       if (c.rec.State.Running) await this.stop(c.rec.Id, opts);
       await this.start(c.rec.Id);
     } catch (err) {
-      // moby ContainerRestart wraps what failed, named as the client gave it, in a plain error
-      // (a 500); Berth keeps the class of a client's fault (a container marked for removal is a
-      // 409, not a fault of the daemon) and says it the same way.
-      const message = `Cannot restart container ${ref}: ${err instanceof Error ? err.message : String(err)}`;
-      if (err instanceof BerthError && err.status >= 400 && err.status < 500) {
-        throw new (err.constructor as new (m: string) => BerthError)(message);
-      }
-      throw new System(message);
+      throw restartFailure(ref, err);
     }
     this.emit(c, 'restart');
   }
@@ -659,40 +340,19 @@ export class ContainerService {
     }
     if (cond === 'removed') return new Promise((resolve) => c.removeWaiters.add(resolve));
     if (cond === 'not-running' && !c.rec.State.Running) return Promise.resolve(c.rec.State.ExitCode);
-    return this.nextExit(c);
+    return nextExit(c);
   }
 
   // ---- pause / rename / remove ----------------------------------------------------------------
 
   async pause(ref: string): Promise<void> {
     const c = this.get(ref);
-    await this.lock.run(c.rec.Id, async () => {
-      refuse(canPause(c));
-      await this.runtime.pause(c.rec.Id).catch(async (err: unknown) => {
-        // It exited before its exit was handled: as far as the client is concerned, not running.
-        const now = await this.runtime.state(c.rec.Id).catch(() => undefined);
-        if (!now || now.status === 'stopped') throw notRunning(c);
-        throw err;
-      });
-      setPaused(c.rec.State, true);
-      await this.persist(c);
-      this.emit(c, 'pause');
-    });
+    await this.lock.run(c.rec.Id, () => pauseLocked(this.ctx, c));
   }
 
   async unpause(ref: string): Promise<void> {
     const c = this.get(ref);
-    await this.lock.run(c.rec.Id, async () => {
-      refuse(canUnpause(c));
-      await this.runtime.resume(c.rec.Id).catch(async (err: unknown) => {
-        const now = await this.runtime.state(c.rec.Id).catch(() => undefined);
-        if (!now || now.status === 'stopped') throw notPaused(c);
-        throw err;
-      });
-      setPaused(c.rec.State, false);
-      await this.persist(c);
-      this.emit(c, 'unpause');
-    });
+    await this.lock.run(c.rec.Id, () => unpauseLocked(this.ctx, c));
   }
 
   async rename(ref: string, newName: string): Promise<void> {
@@ -717,48 +377,17 @@ export class ContainerService {
     });
   }
 
-  /** `docker rm [-f] [-v]`: with `volumes`, the container's anonymous volumes go too. */
+  /** `docker rm [-f] [-v]`: with `volumes`, the container's anonymous volumes go too (container/remove.ts). */
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void> {
     const c = this.get(ref);
-    const id = c.rec.Id;
     refuse(canRemove(c, ref, opts.force === true));
-    if (c.restartTimer) this.manualStop(c);
+    if (c.restartTimer) this.restarts.manualStop(c);
     if (c.rec.State.Running) {
-      const exited = this.nextExit(c);
-      await this.signal(c, 9);
-      await Promise.race([exited, sleep(MAX_STOP_WAIT_MS)]);
+      await killAndWait(this.ctx, c);
       if (c.removed) return; // AutoRemove finished the job while we waited
     }
-    await this.lock.run(id, async () => {
-      if (c.removed) return;
-      c.removing = true;
-      const prev = c.rec.State.Status === 'removing' ? 'exited' : c.rec.State.Status;
-      c.rec.State.Status = 'removing';
-      try {
-        // Persisted first: a crash from here on is finished by reconcile, never half-undone.
-        await this.persist(c).catch(() => {});
-        if (!c.runtimeClean) await this.runtime.delete(id);
-        await releaseNetwork(this.ctx, c);
-        await this.mounts.unmount(join(c.dir, 'merged'));
-        await releaseShm(this.mounts, c.dir);
-        await rm(c.dir, { recursive: true, force: true });
-      } catch (err) {
-        c.removing = false;
-        c.rec.State.Status = prev;
-        await this.persist(c).catch(() => {});
-        throw err;
-      }
-      c.removed = true;
-      this.store.forget(c);
-      this.links.removed(id, c.rec.Name);
-    });
-    if (opts.volumes) await this.volumes.removeAnonymous(c.rec.Mounts ?? [], id).catch((err) => this.log.warn({ id, err: String(err) }, 'removing anonymous volumes failed'));
-    for (const p of c.pendingAttach.splice(0)) p.fail(noSuchContainer(ref));
-    for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
-    for (const w of c.removeWaiters) w(c.rec.State.ExitCode);
-    c.exitWaiters.clear();
-    c.removeWaiters.clear();
-    this.emit(c, 'destroy');
+    await this.lock.run(c.rec.Id, () => teardownLocked(this.ctx, c));
+    await afterRemove(this.ctx, c, ref, opts.volumes === true);
     this.onRemoved(c);
   }
 
@@ -798,19 +427,8 @@ export class ContainerService {
   }
 
   /** Runs fn with the container's rootfs mounted (mounting it for the call when stopped). */
-  async withRootfs<T>(c: Container, fn: (merged: string, p: ContainerPaths) => Promise<T>): Promise<T> {
-    const p = this.paths(c);
-    return this.lock.run(c.rec.Id, async () => {
-      // A remove that got the lock first has taken the container away.
-      if (c.removed || c.removing) throw noSuchContainer(c.rec.Id);
-      const mounted = await this.mounts.isMounted(p.merged);
-      if (!mounted) await this.mounts.mountOverlay(p.merged, { lowerdirs: p.lower, upperdir: p.upper, workdir: p.work });
-      try {
-        return await fn(p.merged, p);
-      } finally {
-        if (!mounted && !c.rec.State.Running) await this.mounts.unmount(p.merged).catch(() => {});
-      }
-    });
+  withRootfs<T>(c: Container, fn: (merged: string, p: ContainerPaths) => Promise<T>): Promise<T> {
+    return withRootfs(this.ctx, c, fn);
   }
 
   counts(): { total: number; running: number; paused: number; stopped: number } {
@@ -819,10 +437,4 @@ export class ContainerService {
     const running = all.filter((c) => c.rec.State.Running).length - paused;
     return { total: all.length, running, paused, stopped: all.length - running - paused };
   }
-
-}
-
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }
