@@ -16,6 +16,7 @@ export interface ContainerStateRecord {
   FinishedAt: string;
 }
 
+import type { HostConfig, Resources, ThrottleDevice } from '../types/engine-api.ts';
 import type { ContainerNet } from './networks.ts';
 import type { MountPoint } from './volumes.ts';
 
@@ -70,47 +71,33 @@ export interface ContainerConfig {
   [k: string]: unknown;
 }
 
-export interface HostConfigView {
-  NetworkMode: string;
-  AutoRemove: boolean;
-  RestartPolicy: { Name: string; MaximumRetryCount: number };
-  Privileged: boolean;
-  ReadonlyRootfs: boolean;
-  CapAdd: string[] | null;
-  CapDrop: string[] | null;
-  ShmSize: number;
-  Sysctls?: Record<string, string> | null;
-  OomScoreAdj: number;
-  PidMode: string;
-  IpcMode: string;
-  UTSMode: string;
-  ExtraHosts: string[] | null;
-  /** null when the client sent none (older records hold []). */
-  Dns: string[] | null;
-  DnsSearch: string[] | null;
-  DnsOptions: string[] | null;
-  PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
-  PublishAllPorts?: boolean;
-}
+/** A field Go's lenient decoder lets through as `null` (the zero value) where the spec says none. */
+type OrNull<T> = { [K in keyof T]: T[K] | null };
 
-/** HostConfig's resource limits (validated in resources.ts, mapped in container/oci-spec.ts). */
-export interface ResourceFields {
-  Memory?: number | null;
-  MemorySwap?: number | null;
-  MemoryReservation?: number | null;
-  MemorySwappiness?: number | null;
-  OomKillDisable?: boolean | null;
-  NanoCpus?: number | null;
-  CpuShares?: number | null;
-  CpuPeriod?: number | null;
-  CpuQuota?: number | null;
-  CpusetCpus?: string | null;
-  CpusetMems?: string | null;
-  PidsLimit?: number | null;
-  BlkioWeight?: number | null;
-  BlkioDeviceReadBps?: { Path: string; Rate: number }[] | null;
-  BlkioDeviceWriteBps?: { Path: string; Rate: number }[] | null;
-  BlkioDeviceReadIOps?: { Path: string; Rate: number }[] | null;
-  BlkioDeviceWriteIOps?: { Path: string; Rate: number }[] | null;
-  Ulimits?: { Name: string; Soft: number; Hard: number }[] | null;
-}
+/**
+ * The HostConfig fields the engine reads, as create records them (container/create-config.ts):
+ * the generated HostConfig's, made required where create always sets them. The restart policy's
+ * name and the port bindings' fields are plain strings here: they are recorded as given and
+ * checked by restart-policy.ts and port-spec.ts, not narrowed by the type.
+ */
+export type HostConfigView = Required<Pick<HostConfig, 'NetworkMode' | 'AutoRemove' | 'Privileged' | 'ReadonlyRootfs' | 'CapAdd'
+  | 'CapDrop' | 'ShmSize' | 'OomScoreAdj' | 'PidMode' | 'IpcMode' | 'UTSMode' | 'ExtraHosts'
+  /** null when the client sent none (older records hold []). */
+  | 'Dns' | 'DnsSearch' | 'DnsOptions'>>
+  & Pick<HostConfig, 'Sysctls' | 'PublishAllPorts'>
+  & {
+    RestartPolicy: { Name: string; MaximumRetryCount: number };
+    PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
+  };
+
+/**
+ * HostConfig's resource limits (validated in resources.ts, mapped in container/oci-spec.ts): the
+ * generated Resources' fields Berth applies, each possibly null as a decoded body has it. A
+ * device throttle's and a ulimit's fields are all there: the decoder refuses a list with one
+ * missing (api/decode/containers.ts resourceTypeError), as Go's types would.
+ */
+export type ResourceFields = OrNull<Pick<Resources, 'Memory' | 'MemorySwap' | 'MemoryReservation' | 'MemorySwappiness'
+  | 'OomKillDisable' | 'NanoCpus' | 'CpuShares' | 'CpuPeriod' | 'CpuQuota' | 'CpusetCpus' | 'CpusetMems' | 'PidsLimit'
+  | 'BlkioWeight'>>
+  & { [K in 'BlkioDeviceReadBps' | 'BlkioDeviceWriteBps' | 'BlkioDeviceReadIOps' | 'BlkioDeviceWriteIOps']?: Required<ThrottleDevice>[] | null }
+  & { Ulimits?: Required<NonNullable<Resources['Ulimits']>[number]>[] | null };

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Conflict, InvalidParameter, NotFound, NotModified } from '../errors.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { Logger } from '../util/log.ts';
+import type { ContainerCreateBody, ContainerUpdateBody } from '../types/engine-api.ts';
 import type { ExitInfo, AttachStream } from '../runtime/runtime.ts';
 import type { Host, MountPort, RuntimePort } from './host.ts';
 import type { ImageService } from './images.ts';
@@ -36,6 +37,8 @@ import type { NetworkService, NetContainer } from './networks.ts';
 import type { VolumeService } from './volumes.ts';
 import { LogRotator } from '../runtime/log-rotation.ts';
 import type { EventLog } from './events.ts';
+import { listContainers } from './filters.ts';
+import type { Filters } from './filter-args.ts';
 import { daemonEnvironment, replaceOrAppendEnv } from './process-env.ts';
 import { LinkIndex } from './legacy-links.ts';
 import { linksView, allNames, removeLink, linkedEnv, netOf, releaseNetwork, connectNetwork, disconnectNetwork } from './container/network-glue.ts';
@@ -135,6 +138,11 @@ export class ContainerService {
     return this.store.all();
   }
 
+  /** The containers `docker ps` shows for these options, newest first (engine/filters.ts). */
+  list(opts: { all: boolean; limit?: number; filters: Filters }): Container[] {
+    return listContainers(this, this.ctx.images, opts);
+  }
+
   // ---- legacy links (container/network-glue.ts) ----------------------------------------------
 
   /** What inspect shows as HostConfig.Links: "/child:/parent/alias" per link, null without any. */
@@ -181,7 +189,7 @@ export class ContainerService {
    * `docker update`: new limits (and restart policy) recorded, and applied at once to a running
    * container through the runtime (container/update.ts).
    */
-  async update(ref: string, body: Record<string, unknown>): Promise<{ Warnings: string[] | null }> {
+  async update(ref: string, body: ContainerUpdateBody): Promise<{ Warnings: string[] | null }> {
     const c = this.get(ref);
     await this.lock.run(c.rec.Id, () => updateLocked(this.ctx, c, body));
     // dockerd's nil slice: no warnings is null, not [].
@@ -236,7 +244,7 @@ export class ContainerService {
   // ---- create / start -----------------------------------------------------------------------
 
   /** `docker create` (container/create.ts): checked whole, then made, or nothing is left. */
-  create(body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
+  create(body: ContainerCreateBody, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
     return createContainer(this.ctx, this.createDefaults, body, nameParam);
   }
 

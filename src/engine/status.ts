@@ -1,24 +1,9 @@
 // Human-readable container status as `docker ps` prints it (moby container/state.go String()
 // and go-units HumanDuration).
 
-export const zeroTime = '0001-01-01T00:00:00Z';
+import { humanDuration } from '../util/go-units.ts';
 
-export function humanDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.floor(s / 60);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
-  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
-  return `${Math.floor(h / 24 / 365)} years`;
-}
+export const zeroTime = '0001-01-01T00:00:00Z';
 
 export interface StatusView {
   Status: string;
@@ -32,9 +17,9 @@ export interface StatusView {
 }
 
 export function statusString(st: StatusView & { Health?: { Status: string } }, now = Date.now()): string {
-  if (st.Restarting) return `Restarting (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
+  if (st.Restarting) return `Restarting (${st.ExitCode}) ${humanDuration((now - Date.parse(st.FinishedAt)) / 1000)} ago`;
   if (st.Running) {
-    const up = humanDuration(now - Date.parse(st.StartedAt));
+    const up = humanDuration((now - Date.parse(st.StartedAt)) / 1000);
     if (st.Paused) return `Up ${up} (Paused)`;
     const h = st.Health?.Status;
     return `Up ${up}${h === 'starting' ? ' (health: starting)' : h ? ` (${h})` : ''}`;
@@ -43,7 +28,7 @@ export function statusString(st: StatusView & { Health?: { Status: string } }, n
   if (st.Dead) return 'Dead';
   if (st.StartedAt === zeroTime) return 'Created';
   if (st.FinishedAt === zeroTime) return '';
-  return `Exited (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
+  return `Exited (${st.ExitCode}) ${humanDuration((now - Date.parse(st.FinishedAt)) / 1000)} ago`;
 }
 
 /** RFC3339Nano in UTC, like Go's time.Time JSON encoding. */

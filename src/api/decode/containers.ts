@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { hostConfigFields, containerConfigWrapper, updateConfig } from '../../types/go-wire-types.ts';
 import { readGoJson } from '../respond.ts';
 import { versionLess } from '../version.ts';
+import type { ContainerCreateBody, ContainerUpdateBody } from '../../types/engine-api.ts';
 import { decode, strSlice, strMap, int } from './zod.ts';
 
 /** Refuses what dockerd refuses (daemon/daemon_unix.go verifyPlatformContainerResources). */
@@ -48,19 +49,6 @@ export function resourceTypeError(r: Record<string, unknown>): string | undefine
 function checkResourceTypes(v: Record<string, unknown>, ctx: z.RefinementCtx): void {
   const goText = resourceTypeError(v);
   if (goText) ctx.addIssue({ code: 'custom', message: goText, params: { goText } });
-}
-
-/** A device throttle and a ulimit as the engine reads them (their types are checked above). */
-type ThrottleDevice = { Path: string; Rate: number };
-/** The resource limits of HostConfig and UpdateConfig, typed once checked. */
-export interface ResourceLimits {
-  Memory?: number | null; MemorySwap?: number | null; MemoryReservation?: number | null; MemorySwappiness?: number | null;
-  OomKillDisable?: boolean | null; NanoCpus?: number | null; CpuShares?: number | null; CpuPeriod?: number | null;
-  CpuQuota?: number | null; CpusetCpus?: string | null; CpusetMems?: string | null; PidsLimit?: number | null;
-  BlkioWeight?: number | null; KernelMemory?: number | null;
-  BlkioDeviceReadBps?: ThrottleDevice[] | null; BlkioDeviceWriteBps?: ThrottleDevice[] | null;
-  BlkioDeviceReadIOps?: ThrottleDevice[] | null; BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
-  Ulimits?: { Name: string; Soft: number; Hard: number }[] | null;
 }
 
 const restartPolicy = z.object({
@@ -131,14 +119,8 @@ export const createBodySchema = configSchema.extend({
   NetworkingConfig: z.object({ EndpointsConfig: z.record(z.string(), z.unknown()).nullish() }).loose().nullish(),
 });
 
-export type CreateBody = z.infer<typeof createBodySchema>;
-export type HostConfigInput = z.infer<typeof hostConfigSchema> & ResourceLimits;
-/** A decoded create body: the HostConfig's resource limits typed too. */
-export type ContainerCreateInput = Omit<CreateBody, 'HostConfig'> & { HostConfig?: HostConfigInput | null };
-
 /** container.UpdateConfig: the resource limits and the restart policy. */
 export const updateBodySchema = z.object({ RestartPolicy: restartPolicy }).loose().superRefine(checkResourceTypes);
-export type ContainerUpdateInput = z.infer<typeof updateBodySchema> & ResourceLimits;
 
 const HOST_CONFIG_KEYS = new Map(Object.keys(hostConfigFields).map((k) => [k.toLowerCase(), k]));
 
@@ -189,24 +171,29 @@ export function createBodyFor(body: unknown, apiVersion: string): unknown {
  * empty config; then the API version's reading (createBodyFor), the embedded HostConfig's
  * fields lifted, and the schema.
  */
-export async function readContainerCreate(req: IncomingMessage, apiVersion: string): Promise<ContainerCreateInput> {
+export async function readContainerCreate(req: IncomingMessage, apiVersion: string): Promise<ContainerCreateBody> {
   const body = await readGoJson(req, containerConfigWrapper, 'EOF');
   return decodeContainerCreate(body ?? {}, apiVersion);
 }
 
-export function decodeContainerCreate(body: unknown, apiVersion: string): ContainerCreateInput {
-  return decode(createBodySchema, liftEmbeddedHostConfig(createBodyFor(body, apiVersion)), 'ContainerConfigWrapper') as ContainerCreateInput;
+// The decoders' output is the generated wire type, the engine's one input model: the schemas
+// check (and normalise: a string Cmd becomes a list) the fields the engine reads, and
+// readGoJson has walked every other field against Go's types already. One difference is Go's
+// leniency, kept on purpose: a `null` the spec does not mark nullable (NetworkMode: null) stays
+// null here, where Go would leave the zero value; the engine reads such fields with `??`/`||`.
+export function decodeContainerCreate(body: unknown, apiVersion: string): ContainerCreateBody {
+  return decode(createBodySchema, liftEmbeddedHostConfig(createBodyFor(body, apiVersion)), 'ContainerConfigWrapper') as ContainerCreateBody;
 }
 
 /**
  * `POST /containers/{id}/update`'s body. Its keys are not folded by case: the engine reads the
  * limits by their exact names (a `memory` key is ignored there, as it always was).
  */
-export async function readContainerUpdate(req: IncomingMessage): Promise<ContainerUpdateInput> {
+export async function readContainerUpdate(req: IncomingMessage): Promise<ContainerUpdateBody> {
   const body = await readGoJson(req, updateConfig, 'EOF');
   return decodeContainerUpdate(body ?? {});
 }
 
-export function decodeContainerUpdate(body: unknown): ContainerUpdateInput {
-  return decode(updateBodySchema, body, 'UpdateConfig', { foldCase: false }) as ContainerUpdateInput;
+export function decodeContainerUpdate(body: unknown): ContainerUpdateBody {
+  return decode(updateBodySchema, body, 'UpdateConfig', { foldCase: false }) as ContainerUpdateBody;
 }

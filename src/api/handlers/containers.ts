@@ -4,7 +4,6 @@ import { sendJson, sendEmpty, readGoJson, boolParam, intParam } from '../respond
 import { containerConfigWrapper } from '../../types/go-wire-types.ts';
 import { InvalidParameter } from '../../errors.ts';
 import type { Engine } from '../../engine/engine.ts';
-import { listContainers } from '../../engine/filters.ts';
 import { containerLogs, containerTop, containerChanges, containerSizes } from '../../engine/container-io.ts';
 import { containerExport, containerArchive, containerStatPath, containerExtract, type PathStat } from '../../engine/container-archive.ts';
 import { commitContainer } from '../../engine/commit.ts';
@@ -35,7 +34,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
   const imageSize = (id: string): number => { try { return engine.images.resolve(id).size; } catch { return 0; } };
 
   router.add('GET', '/containers/json', async (ctx) => {
-    const list = listContainers(svc, engine.images, {
+    const list = svc.list({
       all: boolParam(ctx.query, 'all'),
       limit: intParam(ctx.query, 'limit'),
       filters: parseFilters(ctx.query.get('filters')),
@@ -177,7 +176,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/containers/{id}/update', async (ctx) => {
     const { readContainerUpdate } = await import('../decode/containers.ts');
     const body = await readContainerUpdate(ctx.req);
-    sendJson(ctx.res, 200, await svc.update(ctx.params.id!, body as Record<string, unknown>));
+    sendJson(ctx.res, 200, await svc.update(ctx.params.id!, body));
   });
 
   router.add('POST', '/containers/prune', async (ctx) => {

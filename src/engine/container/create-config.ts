@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { InvalidParameter } from '../../errors.ts';
 import { resolveLogConfig } from '../../runtime/log-rotation.ts';
-import type { CreateBody, HostConfigInput } from '../container-config.ts';
+import type { ContainerCreateBody, HostConfig } from '../../types/engine-api.ts';
 import type { ContainerConfig, ContainerRecord } from '../container-record.ts';
 import { mergeHealthcheck, type HealthConfig } from '../health-config.ts';
 import { recordedHostConfig } from '../host-config.ts';
@@ -28,7 +28,7 @@ function mergeUlimits(own: Ulimit[] | null | undefined, defaults: Ulimit[] | und
 }
 
 /** The entrypoint and command the container runs: the client's, else the image's; none is a 400. */
-export function mergeCommand(input: CreateBody, ic: ImageConfig): { entrypoint: string[] | null; cmd: string[] | null; argv: string[] } {
+export function mergeCommand(input: ContainerCreateBody, ic: ImageConfig): { entrypoint: string[] | null; cmd: string[] | null; argv: string[] } {
   let entrypoint = input.Entrypoint ?? null;
   // The Docker CLI sends `--entrypoint ""` as [""]: that resets the image's entrypoint (moby).
   if (entrypoint?.length === 1 && entrypoint[0] === '') entrypoint = [];
@@ -44,7 +44,7 @@ export function mergeCommand(input: CreateBody, ic: ImageConfig): { entrypoint: 
 }
 
 /** Config as recorded: the client's over the image's, with Docker's defaults. */
-export function mergeConfig(input: CreateBody & { Image: string }, ic: ImageConfig, o: { id: string; networkMode: string; entrypoint: string[] | null; cmd: string[] | null }): ContainerConfig {
+export function mergeConfig(input: ContainerCreateBody & { Image: string }, ic: ImageConfig, o: { id: string; networkMode: string; entrypoint: string[] | null; cmd: string[] | null }): ContainerConfig {
   const { id, networkMode, entrypoint, cmd } = o;
   // moby's merge: a name without a value stays in Config.Env (it unsets at start, see daemonEnvironment)
   const env = mergeConfigEnv(ic.Env as string[] | undefined, input.Env);
@@ -85,7 +85,7 @@ export function mergeConfig(input: CreateBody & { Image: string }, ic: ImageConf
 
 /** HostConfig as recorded: the namespace modes create decided, and the defaults. */
 export function createHostConfig(
-  given: HostConfigInput | null | undefined,
+  given: HostConfig | null | undefined,
   modes: { NetworkMode: string; PidMode: string; IpcMode: string; UTSMode: string },
   daemon: { defaultUlimits: Ulimit[] | undefined; log: { driver?: string; opts?: Record<string, string> } },
 ): ContainerRecord['HostConfig'] {

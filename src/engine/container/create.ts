@@ -6,6 +6,7 @@
 import { mkdir, rm, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidParameter } from '../../errors.ts';
+import type { ContainerCreateBody } from '../../types/engine-api.ts';
 import { newId } from '../../util/ids.ts';
 import { checkConfigPresent } from '../config-presence.ts';
 import type { ContainerRecord } from '../container-record.ts';
@@ -29,13 +30,10 @@ export interface CreateDefaults {
   log: { driver?: string; opts?: Record<string, string> };
 }
 
-export async function createContainer(ctx: ContainerContext, defaults: CreateDefaults, body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
+/** `input` as api/decode/containers.ts decoded it (the embedded HostConfig's fields lifted). */
+export async function createContainer(ctx: ContainerContext, defaults: CreateDefaults, input: ContainerCreateBody, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
   const { store, networks, volumes, idMap } = ctx;
-  // The request schemas (zod) load with the first create, not at start-up (memory).
-  const { createBodySchema, decode, liftEmbeddedHostConfig } = await import('../container-config.ts');
-  body = liftEmbeddedHostConfig(body);
-  const input = decode(createBodySchema, body, 'ContainerConfigWrapper');
-  checkConfigPresent(body, input);
+  checkConfigPresent(input, input);
   const image = ctx.images.store.resolve(input.Image);
   const hc = input.HostConfig ?? {};
   const nsModes = checkNamespaceModes({ ...input, HostConfig: hc }, (ref) => store.get(ref), ctx.nsDefaults.defaultIpcMode);
@@ -69,7 +67,7 @@ export async function createContainer(ctx: ContainerContext, defaults: CreateDef
   let mounts: Awaited<ReturnType<VolumeService['plan']>> = [];
   try {
     mounts = await volumes.plan({
-      binds: hc.Binds ?? [], mounts: hc.Mounts ?? [], tmpfs: (hc.Tmpfs ?? {}) as Record<string, string>,
+      binds: hc.Binds ?? [], mounts: (hc.Mounts ?? []) as unknown as Array<Record<string, unknown>>, tmpfs: (hc.Tmpfs ?? {}) as Record<string, string>,
       volumesFrom: hc.VolumesFrom ?? [], imageVolumes: Object.keys((config.Volumes as object | null) ?? {}), volumeDriver: String(hc.VolumeDriver ?? ''),
       mountsOf: (ref) => store.get(ref).rec.Mounts ?? [],
     });

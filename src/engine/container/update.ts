@@ -2,6 +2,7 @@
 // applied at once to a running container through the runtime. Fields left out or zero keep
 // their value, as in Docker.
 import { Conflict, InvalidParameter } from '../../errors.ts';
+import type { ContainerUpdateBody } from '../../types/engine-api.ts';
 import type { ResourceFields } from '../container-record.ts';
 import { validateResources } from '../resources.ts';
 import { isNoRestart, validateRestartPolicy } from '../restart-policy.ts';
@@ -15,7 +16,7 @@ const UPDATABLE: (keyof ResourceFields)[] = ['Memory', 'MemorySwap', 'MemoryRese
   'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'];
 
 /** Applies an update; the caller holds the container's lock. */
-export async function updateLocked(ctx: ContainerContext, c: Container, body: Record<string, unknown>): Promise<void> {
+export async function updateLocked(ctx: ContainerContext, c: Container, body: ContainerUpdateBody): Promise<void> {
   const keys = UPDATABLE;
   const hc = c.rec.HostConfig as Record<string, unknown>;
   const next: Record<string, unknown> = { ...hc };
@@ -24,7 +25,7 @@ export async function updateLocked(ctx: ContainerContext, c: Container, body: Re
     if (v === undefined || v === null || v === 0 || v === '' || (Array.isArray(v) && !v.length)) continue;
     next[k] = v;
   }
-  const rp = body.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined;
+  const rp = body.RestartPolicy;
   const policy = rp?.Name ? { Name: rp.Name, MaximumRetryCount: rp.MaximumRetryCount ?? 0 } : undefined;
   // moby checks the policy itself first (verifyContainerSettings, unwrapped), then the
   // container's limits and AutoRemove inside UpdateContainer, whose errors it wraps with the ID.

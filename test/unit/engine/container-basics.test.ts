@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateName, generateName } from '../../../src/engine/names.ts';
-import { humanDuration, statusString, zeroTime } from '../../../src/engine/status.ts';
+import { statusString, zeroTime } from '../../../src/engine/status.ts';
+import { humanDuration } from '../../../src/util/go-units.ts';
 import { parseSignal } from '../../../src/engine/signals.ts';
 import { containerResolvConf } from '../../../src/engine/etc-files.ts';
-import { decode, createBodySchema } from '../../../src/engine/container-config.ts';
+import { createBodySchema } from '../../../src/api/decode/containers.ts';
+import { decode } from '../../../src/api/decode/zod.ts';
 import { InvalidParameter } from '../../../src/errors.ts';
 
 test('container names follow Docker\'s rule', () => {
@@ -23,13 +25,14 @@ test('container names follow Docker\'s rule', () => {
 });
 
 test('human durations match go-units HumanDuration', () => {
-  assert.equal(humanDuration(500), 'Less than a second');
-  assert.equal(humanDuration(1000), '1 second');
-  assert.equal(humanDuration(45_000), '45 seconds');
-  assert.equal(humanDuration(90_000), 'About a minute');
-  assert.equal(humanDuration(10 * 60_000), '10 minutes');
-  assert.equal(humanDuration(65 * 60_000), 'About an hour');
-  assert.equal(humanDuration(5 * 3600_000), '5 hours');
+  // status.ts passes milliseconds / 1000: fractions of a second count as go-units counts them.
+  assert.equal(humanDuration(0.5), 'Less than a second');
+  assert.equal(humanDuration(1), '1 second');
+  assert.equal(humanDuration(45.999), '45 seconds');
+  assert.equal(humanDuration(90), 'About a minute');
+  assert.equal(humanDuration(10 * 60), '10 minutes');
+  assert.equal(humanDuration(65 * 60), 'About an hour');
+  assert.equal(humanDuration(5 * 3600), '5 hours');
 });
 
 test('status strings as docker ps prints them', () => {

@@ -61,7 +61,7 @@ test('"default" is the daemon\'s default network where it is used', () => {
 });
 
 test('HostConfig fields at the top level of a create body are its HostConfig when it has none (moby embeds one)', async () => {
-  const { liftEmbeddedHostConfig } = await import('../../../src/engine/container-config.ts');
+  const { liftEmbeddedHostConfig } = await import('../../../src/api/decode/containers.ts');
   // docker-py's create_container(runtime='runc'): HostConfig null, Runtime beside Image.
   assert.deepEqual(liftEmbeddedHostConfig({ Image: 'busybox', Runtime: 'runc', HostConfig: null }), { Image: 'busybox', HostConfig: { Runtime: 'runc' } });
   // Go matches keys case-insensitively.

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { containerSeccomp, defaultArchitectures, defaultSeccomp, expandProfile, parseProfile, type SeccompHost } from '../../../src/runtime/seccomp.ts';
 import { DEFAULT_PROFILE } from '../../../src/runtime/seccomp-default.ts';
 import { containerAppArmor } from '../../../src/runtime/apparmor.ts';
-import { securityOptions } from '../../../src/engine/resources.ts';
+import { securityOptions } from '../../../src/engine/container/oci-spec.ts';
 import type { Seccomp } from '../../../src/types/oci-runtime.ts';
 
 const DOCKER_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
