@@ -7,7 +7,7 @@ import { logLevels } from './log-levels.ts';
 import { checkRegistrySettings } from '../engine/images.ts';
 import { parseHost, isLoopback } from './hosts.ts';
 import { ramInBytes } from '../util/go-units.ts';
-import { checkDefaultIpcMode } from '../engine/namespace-modes.ts';
+import { checkDefaultIpcMode } from '../engine/container/namespace-modes.ts';
 
 export interface DaemonConfig {
   hosts: string[];

@@ -31,16 +31,16 @@ import { teardownLocked, afterRemove } from './container/remove.ts';
 import { nextExit, signal, stopProcess, killAndWait, restartFailure } from './container/stop.ts';
 import { pauseLocked, unpauseLocked } from './container/pause.ts';
 import { containerPaths, withRootfs, type ContainerPaths } from './container/rootfs.ts';
-import { validateRenameTarget } from './names.ts';
-import { parseSignal, parseKillSignal, checkKillSignal } from './signals.ts';
+import { validateRenameTarget } from './container/names.ts';
+import { parseSignal, parseKillSignal, checkKillSignal } from './container/signals.ts';
 import type { NetworkService, NetContainer } from './networks.ts';
 import type { VolumeService } from './volumes.ts';
 import { LogRotator } from '../runtime/log-rotation.ts';
 import type { EventLog } from './events.ts';
 import { listContainers } from './filters.ts';
 import type { Filters } from './filter-args.ts';
-import { daemonEnvironment, replaceOrAppendEnv } from './process-env.ts';
-import { LinkIndex } from './legacy-links.ts';
+import { daemonEnvironment, replaceOrAppendEnv } from './container/process-env.ts';
+import { LinkIndex } from './container/legacy-links.ts';
 import { linksView, allNames, removeLink, linkedEnv, netOf, releaseNetwork, connectNetwork, disconnectNetwork } from './container/network-glue.ts';
 
 export type { AttachStream, Container, PendingAttach, NamespaceDefaults, ContainerPaths };
@@ -198,7 +198,7 @@ export class ContainerService {
 
   /**
    * The runtime's freezer and the daemon's log, for work on a container's files that must not
-   * race its processes (`docker cp`: engine/copy-freeze.ts). Use it under the container's lock
+   * race its processes (`docker cp`: engine/container/copy-freeze.ts). Use it under the container's lock
    * (inside withRootfs); it does not change State.
    */
   get freezer(): { runtime: Pick<RuntimePort, 'pause' | 'resume' | 'state'>; log: Logger } {

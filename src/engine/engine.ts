@@ -12,7 +12,7 @@ import { ImageStore } from '../image/store.ts';
 import { ImageService, type RegistrySettings } from './images.ts';
 import { BuildService } from './build.ts';
 import { EventLog } from './events.ts';
-import { HealthMonitor } from './health.ts';
+import { HealthMonitor } from './container/health.ts';
 import { ContainerService, type NamespaceDefaults } from './containers.ts';
 import { realHost } from './host.ts';
 import { DEFAULT_INIT_BINARY, initVersion } from '../runtime/init-binary.ts';

@@ -5,7 +5,7 @@ import { InvalidParameter } from '../errors.ts';
 import type { ContainerService, Container } from './containers.ts';
 import type { ImageService, ImageRecord } from './images.ts';
 import type { DeleteRecord } from '../image/store.ts';
-import { containerSizes } from './container-io.ts';
+import { containerSizes } from './container/io.ts';
 import { validateFilters, invalidFilter } from './filter-args.ts';
 import { labelsMatch, pruneUntil, networkPruneFilter, type Filters } from './filters.ts';
 import type { NetworkRecord, NetworkService } from './networks.ts';

@@ -16,7 +16,7 @@ import { run } from '../sys/exec.ts';
 import type { VolumeStore, VolumeRecord } from '../volume/store.ts';
 import type { EventLog } from './events.ts';
 import { filterVolumes, volumePruneFilter, type Filters } from './filters.ts';
-import { parseBind, parseMountSpec, parseVolumesFrom, readWrite, tmpfsMountOptions, validateTmpfsDestination, type MountWire, type ParsedMount } from './mount-spec.ts';
+import { parseBind, parseMountSpec, parseVolumesFrom, readWrite, tmpfsMountOptions, validateTmpfsDestination, type MountWire, type ParsedMount } from './container/mount-spec.ts';
 
 export type { VolumeRecord };
 

@@ -2,8 +2,8 @@
 // container: the engine's records projected onto the wire, the newest API's shape first
 // (inspectView, summaryView), then the older API versions' shapes (inspectFor, summaryFor).
 import type { Container, ContainerService } from '../../engine/containers.ts';
-import { statusString } from '../../engine/status.ts';
-import type { ContainerRecord } from '../../engine/container-record.ts';
+import { statusString } from '../../engine/container/status.ts';
+import type { ContainerRecord } from '../../engine/container/record.ts';
 import type { ImageService } from '../../engine/images.ts';
 import { isPredefinedNetwork, type EndpointRecord } from '../../engine/networks.ts';
 import type { MountPoint } from '../../engine/volumes.ts';

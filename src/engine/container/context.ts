@@ -11,7 +11,7 @@ import type { ImageService } from '../images.ts';
 import type { NetworkService } from '../networks.ts';
 import type { VolumeService } from '../volumes.ts';
 import type { ContainerStore, Container } from './store.ts';
-import type { LinkIndex } from '../legacy-links.ts';
+import type { LinkIndex } from './legacy-links.ts';
 
 /** userns-remap: container root is this host uid/gid (size ids mapped). */
 export interface IdMap { uid: number; gid: number; size: number }

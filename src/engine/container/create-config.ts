@@ -8,12 +8,12 @@ import { hostname } from 'node:os';
 import { InvalidParameter } from '../../errors.ts';
 import { resolveLogConfig } from '../../runtime/log-rotation.ts';
 import type { ContainerCreateBody, HostConfig } from '../../types/engine-api.ts';
-import type { ContainerConfig, ContainerRecord } from '../container-record.ts';
-import { mergeHealthcheck, type HealthConfig } from '../health-config.ts';
-import { recordedHostConfig } from '../host-config.ts';
-import { mergeConfigEnv } from '../process-env.ts';
-import { isNoRestart, validateRestartPolicy } from '../restart-policy.ts';
-import { parseSignal } from '../signals.ts';
+import type { ContainerConfig, ContainerRecord } from './record.ts';
+import { mergeHealthcheck, type HealthConfig } from './health-config.ts';
+import { recordedHostConfig } from './host-config.ts';
+import { mergeConfigEnv } from './process-env.ts';
+import { isNoRestart, validateRestartPolicy } from './restart-policy.ts';
+import { parseSignal } from './signals.ts';
 
 /** The image's config (`config` of its OCI image config), as merge() reads it. */
 type ImageConfig = Record<string, unknown>;

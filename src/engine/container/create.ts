@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { InvalidParameter } from '../../errors.ts';
 import type { ContainerCreateBody } from '../../types/engine-api.ts';
 import { newId } from '../../util/ids.ts';
-import { checkConfigPresent } from '../config-presence.ts';
-import type { ContainerRecord } from '../container-record.ts';
-import { writeEtcFiles } from '../etc-files.ts';
-import { checkNamespaceModes } from '../namespace-modes.ts';
-import { validateName, generateName } from '../names.ts';
-import { validatePortBindings } from '../port-spec.ts';
-import { validateResources, type ResourceFields } from '../resources.ts';
-import { nowRfc3339 } from '../status.ts';
+import { checkConfigPresent } from './config-presence.ts';
+import type { ContainerRecord } from './record.ts';
+import { writeEtcFiles } from './etc-files.ts';
+import { checkNamespaceModes } from './namespace-modes.ts';
+import { validateName, generateName } from './names.ts';
+import { validatePortBindings } from './port-spec.ts';
+import { validateResources, type ResourceFields } from './resources.ts';
+import { nowRfc3339 } from './status.ts';
 import type { VolumeService } from '../volumes.ts';
 import type { ContainerContext } from './context.ts';
 import { mergeCommand, mergeConfig, createHostConfig, type Ulimit } from './create-config.ts';
@@ -33,7 +33,7 @@ export interface CreateDefaults {
 /** `input` as api/decode/containers.ts decoded it (the embedded HostConfig's fields lifted). */
 export async function createContainer(ctx: ContainerContext, defaults: CreateDefaults, input: ContainerCreateBody, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
   const { store, networks, volumes, idMap } = ctx;
-  checkConfigPresent(input, input);
+  checkConfigPresent(input);
   const image = ctx.images.store.resolve(input.Image);
   const hc = input.HostConfig ?? {};
   const nsModes = checkNamespaceModes({ ...input, HostConfig: hc }, (ref) => store.get(ref), ctx.nsDefaults.defaultIpcMode);

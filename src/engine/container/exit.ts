@@ -5,7 +5,7 @@
 import { NotFound } from '../../errors.ts';
 import type { ExitInfo } from '../../runtime/runtime.ts';
 import { initStillRuns } from '../../runtime/exit-check.ts';
-import { releaseShm } from '../namespace-modes.ts';
+import { releaseShm } from './namespace-modes.ts';
 import type { ContainerContext } from './context.ts';
 import type { RestartManager } from './restart-manager.ts';
 import { setStopped } from './state.ts';

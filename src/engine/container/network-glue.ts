@@ -7,10 +7,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { InvalidParameter, NotFound, System } from '../../errors.ts';
-import type { ContainerRecord } from '../container-record.ts';
-import { writeEtcFiles, containerResolverConfig, rewriteResolvConf } from '../etc-files.ts';
-import { effectiveNetworkMode } from '../host-config.ts';
-import { linkEnv, linkHostEntry, parseLink, updateHostsAddress } from '../legacy-links.ts';
+import type { ContainerRecord } from './record.ts';
+import { writeEtcFiles, containerResolverConfig, rewriteResolvConf } from './etc-files.ts';
+import { effectiveNetworkMode } from './host-config.ts';
+import { linkEnv, linkHostEntry, parseLink, updateHostsAddress } from './legacy-links.ts';
 import type { NetContainer, PortBinding } from '../networks.ts';
 import type { ContainerContext } from './context.ts';
 import type { Container } from './store.ts';

@@ -10,10 +10,10 @@ import { InvalidParameter } from '../../errors.ts';
 import type { LinuxResources } from '../../types/oci-runtime.ts';
 import { parseProfile } from '../../runtime/seccomp.ts';
 import type { SpecInput } from '../../runtime/spec.ts';
-import type { ContainerRecord, ResourceFields } from '../container-record.ts';
-import { systemPaths } from '../host-config.ts';
-import type { JoinedNamespaces } from '../namespace-modes.ts';
-import { daemonEnvironment } from '../process-env.ts';
+import type { ContainerRecord, ResourceFields } from './record.ts';
+import { systemPaths } from './host-config.ts';
+import type { JoinedNamespaces } from './namespace-modes.ts';
+import { daemonEnvironment } from './process-env.ts';
 import type { IdMap } from './context.ts';
 
 /** What the start sequence prepared on the host before the spec is built. */

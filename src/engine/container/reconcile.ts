@@ -7,8 +7,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExitInfo } from '../../runtime/runtime.ts';
-import { containerResolverConfig } from '../etc-files.ts';
-import { releaseShm } from '../namespace-modes.ts';
+import { containerResolverConfig } from './etc-files.ts';
+import { releaseShm } from './namespace-modes.ts';
 import type { ContainerContext } from './context.ts';
 import { netOf, registerLinks, releaseNetwork, resolveLinks } from './network-glue.ts';
 import { containerPaths } from './rootfs.ts';

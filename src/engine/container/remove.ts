@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { noSuchContainer } from '../../errors.ts';
-import { releaseShm } from '../namespace-modes.ts';
+import { releaseShm } from './namespace-modes.ts';
 import type { ContainerContext } from './context.ts';
 import { releaseNetwork } from './network-glue.ts';
 import type { Container } from './store.ts';

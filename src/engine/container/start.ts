@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { buildSpec } from '../../runtime/spec.ts';
 import { initBinaryPath } from '../../runtime/init-binary.ts';
 import { resolveInRoot } from '../../util/root-paths.ts';
-import { joinNamespaces, joinNetwork, wantsInit, IN_CONTAINER_INIT, prepareShm, releaseShm } from '../namespace-modes.ts';
+import { joinNamespaces, joinNetwork, wantsInit, IN_CONTAINER_INIT, prepareShm, releaseShm } from './namespace-modes.ts';
 import type { ContainerContext } from './context.ts';
 import { attachNetwork, linkedEnv, type Undo } from './network-glue.ts';
 import { containerSpecInput } from './oci-spec.ts';

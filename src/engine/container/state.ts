@@ -4,8 +4,8 @@
 // throws it. Verbs ask here instead of reading State themselves, so one place says which
 // status allows which verb.
 import { Conflict, NotModified, type BerthError } from '../../errors.ts';
-import type { ContainerStateRecord, ContainerStateName } from '../container-record.ts';
-import { zeroTime, nowRfc3339 } from '../status.ts';
+import type { ContainerStateRecord, ContainerStateName } from './record.ts';
+import { zeroTime, nowRfc3339 } from './status.ts';
 import type { Container } from './store.ts';
 
 export type { ContainerStateName };

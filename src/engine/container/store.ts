@@ -9,8 +9,8 @@ import { Conflict, InvalidParameter, noSuchContainer } from '../../errors.ts';
 import { atomicWriteJson } from '../../util/atomic-write.ts';
 import type { Logger } from '../../util/log.ts';
 import type { AttachStream } from '../../runtime/runtime.ts';
-import type { ContainerRecord } from '../container-record.ts';
-import type { LinkIndex } from '../legacy-links.ts';
+import type { ContainerRecord } from './record.ts';
+import type { LinkIndex } from './legacy-links.ts';
 
 export interface PendingAttach {
   stdin: boolean;

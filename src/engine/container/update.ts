@@ -3,9 +3,9 @@
 // their value, as in Docker.
 import { Conflict, InvalidParameter } from '../../errors.ts';
 import type { ContainerUpdateBody } from '../../types/engine-api.ts';
-import type { ResourceFields } from '../container-record.ts';
-import { validateResources } from '../resources.ts';
-import { isNoRestart, validateRestartPolicy } from '../restart-policy.ts';
+import type { ResourceFields } from './record.ts';
+import { validateResources } from './resources.ts';
+import { isNoRestart, validateRestartPolicy } from './restart-policy.ts';
 import type { ContainerContext } from './context.ts';
 import { ociResources, blockDevice } from './oci-spec.ts';
 import type { Container } from './store.ts';

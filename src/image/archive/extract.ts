@@ -9,7 +9,7 @@
 // an earlier archive planted) before an entry is written under it. No step follows a symlink at
 // the entry's own name either (O_EXCL creates, O_NOFOLLOW opens, lchown, lutimes, `chown -h`,
 // `setfattr -h`). These checks hold for a tree nobody else changes meanwhile: a running
-// container's is frozen for the copy (engine/copy-freeze.ts), since a check by path cannot
+// container's is frozen for the copy (engine/container/copy-freeze.ts), since a check by path cannot
 // outlast a rename by a process working in the same tree.
 import { mkdir, symlink, link, lchown, lutimes, rm, lstat, open, readdir, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';

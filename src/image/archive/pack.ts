@@ -27,7 +27,7 @@ const OVERLAY_XATTR = 'trusted.overlay.';
 /**
  * Files are opened without following a symlink at their name: what lstat saw as a file is read,
  * never what a symlink put there later points at. (A running container's tree is frozen while it
- * is packed, engine/copy-freeze.ts: a check by path cannot outlast renames in the same tree.)
+ * is packed, engine/container/copy-freeze.ts: a check by path cannot outlast renames in the same tree.)
  */
 const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 /** Files up to this size are read whole, ahead of time, this many entries ahead. */

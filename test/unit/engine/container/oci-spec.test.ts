@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { containerSpecInput, ociResources, ociRlimits, securityOptions } from '../../../../src/engine/container/oci-spec.ts';
-import type { ContainerRecord } from '../../../../src/engine/container-record.ts';
+import type { ContainerRecord } from '../../../../src/engine/container/record.ts';
 
 test('resources: swap defaults to twice the memory, -1 stays unlimited, NanoCpus become a CFS quota; a throttle on a non-block device is refused', () => {
   assert.deepEqual(ociResources({ Memory: 8 << 20 }, () => undefined), { memory: { limit: 8 << 20, swap: 16 << 20 } });

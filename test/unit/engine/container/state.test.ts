@@ -8,7 +8,7 @@ import {
   canStart, canStop, canKill, canPause, canUnpause, canReachProcess, canAttach, canRemove,
 } from '../../../../src/engine/container/state.ts';
 import type { Container } from '../../../../src/engine/container/store.ts';
-import type { ContainerRecord } from '../../../../src/engine/container-record.ts';
+import type { ContainerRecord } from '../../../../src/engine/container/record.ts';
 
 const ID = 'c0ffee';
 

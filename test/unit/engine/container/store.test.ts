@@ -6,9 +6,9 @@ import { mkdtemp, mkdir, writeFile, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerStore } from '../../../../src/engine/container/store.ts';
-import { LinkIndex } from '../../../../src/engine/legacy-links.ts';
+import { LinkIndex } from '../../../../src/engine/container/legacy-links.ts';
 import { initialState } from '../../../../src/engine/container/state.ts';
-import type { ContainerRecord } from '../../../../src/engine/container-record.ts';
+import type { ContainerRecord } from '../../../../src/engine/container/record.ts';
 import type { Logger } from '../../../../src/util/log.ts';
 
 const quiet = { warn() {}, error() {}, info() {}, debug() {} } as unknown as Logger;

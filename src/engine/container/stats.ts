@@ -1,8 +1,8 @@
 // `docker stats`: samples of a container's cgroup counters in Docker's JSON shape (the shape the
 // CLI computes CPU %, memory, net and block I/O from), one per second when streaming.
-import { Conflict } from '../errors.ts';
-import { sampleCgroup, type CgroupSample } from '../runtime/cgroup-stats.ts';
-import type { ContainerService, Container } from './containers.ts';
+import { Conflict } from '../../errors.ts';
+import { sampleCgroup, type CgroupSample } from '../../runtime/cgroup-stats.ts';
+import type { ContainerService, Container } from '../containers.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 

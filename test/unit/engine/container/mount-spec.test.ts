@@ -2,7 +2,7 @@
 // error text was checked against dockerd 20.10 (scenarios mounts.scn, mounts-volumes.scn).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseBind, parseMountSpec, parseVolumesFrom, tmpfsData, tmpfsMountOptions, validMountMode } from '../../../src/engine/mount-spec.ts';
+import { parseBind, parseMountSpec, parseVolumesFrom, tmpfsData, tmpfsMountOptions, validMountMode } from '../../../../src/engine/container/mount-spec.ts';
 
 describe('mount-spec', () => {
   it('-v entries: binds, volumes, modes', () => {

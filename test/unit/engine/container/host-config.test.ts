@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   recordedHostConfig, effectiveNetworkMode, systemPaths, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS,
-} from '../../../src/engine/host-config.ts';
+} from '../../../../src/engine/container/host-config.ts';
 
 test('lists keep the shape the client sent: left out is null, [] stays []', () => {
   const omitted = recordedHostConfig({}, {});
@@ -61,7 +61,7 @@ test('"default" is the daemon\'s default network where it is used', () => {
 });
 
 test('HostConfig fields at the top level of a create body are its HostConfig when it has none (moby embeds one)', async () => {
-  const { liftEmbeddedHostConfig } = await import('../../../src/api/decode/containers.ts');
+  const { liftEmbeddedHostConfig } = await import('../../../../src/api/decode/containers.ts');
   // docker-py's create_container(runtime='runc'): HostConfig null, Runtime beside Image.
   assert.deepEqual(liftEmbeddedHostConfig({ Image: 'busybox', Runtime: 'runc', HostConfig: null }), { Image: 'busybox', HostConfig: { Runtime: 'runc' } });
   // Go matches keys case-insensitively.

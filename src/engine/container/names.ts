@@ -1,7 +1,7 @@
 // Container names: Docker's validation rule, and generated `adjective_noun` names for
 // containers created without one (the CLI shows them in `docker ps`).
 import { randomInt } from 'node:crypto';
-import { InvalidParameter } from '../errors.ts';
+import { InvalidParameter } from '../../errors.ts';
 
 const validName = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 

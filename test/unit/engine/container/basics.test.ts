@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateName, generateName } from '../../../src/engine/names.ts';
-import { statusString, zeroTime } from '../../../src/engine/status.ts';
-import { humanDuration } from '../../../src/util/go-units.ts';
-import { parseSignal } from '../../../src/engine/signals.ts';
-import { containerResolvConf } from '../../../src/engine/etc-files.ts';
-import { createBodySchema } from '../../../src/api/decode/containers.ts';
-import { decode } from '../../../src/api/decode/zod.ts';
-import { InvalidParameter } from '../../../src/errors.ts';
+import { validateName, generateName } from '../../../../src/engine/container/names.ts';
+import { statusString, zeroTime } from '../../../../src/engine/container/status.ts';
+import { humanDuration } from '../../../../src/util/go-units.ts';
+import { parseSignal } from '../../../../src/engine/container/signals.ts';
+import { containerResolvConf } from '../../../../src/engine/container/etc-files.ts';
+import { createBodySchema } from '../../../../src/api/decode/containers.ts';
+import { decode } from '../../../../src/api/decode/zod.ts';
+import { InvalidParameter } from '../../../../src/errors.ts';
 
 test('container names follow Docker\'s rule', () => {
   assert.equal(validateName('/web'), 'web');

@@ -11,7 +11,7 @@
 // restarted berthd registers them again, as dockerd does from hostconfig.json). Links on user
 // networks are not these: they are DNS aliases of an endpoint (EndpointSettings.Links).
 import { posix } from 'node:path';
-import { InvalidParameter } from '../errors.ts';
+import { InvalidParameter } from '../../errors.ts';
 
 /** moby opts.ParseLink: "name:alias", "name" (alias = name) or inspect's "/name:/parent/alias". */
 export function parseLink(val: string): { name: string; alias: string } {

@@ -16,9 +16,9 @@ export interface ContainerStateRecord {
   FinishedAt: string;
 }
 
-import type { HostConfig, Resources, ThrottleDevice } from '../types/engine-api.ts';
-import type { ContainerNet } from './networks.ts';
-import type { MountPoint } from './volumes.ts';
+import type { HostConfig, Resources, ThrottleDevice } from '../../types/engine-api.ts';
+import type { ContainerNet } from '../networks.ts';
+import type { MountPoint } from '../volumes.ts';
 
 export interface ContainerRecord {
   Id: string;

@@ -1,7 +1,7 @@
 // Human-readable container status as `docker ps` prints it (moby container/state.go String()
 // and go-units HumanDuration).
 
-import { humanDuration } from '../util/go-units.ts';
+import { humanDuration } from '../../util/go-units.ts';
 
 export const zeroTime = '0001-01-01T00:00:00Z';
 

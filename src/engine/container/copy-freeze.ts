@@ -26,10 +26,10 @@
 // freeze lasts one copy and is not the user's pause. Should berthd die during a copy, the
 // container stays frozen and start-up reconcile reads it as paused (runc's state), which a user
 // sees and can undo with `docker unpause`.
-import { Unavailable } from '../errors.ts';
-import type { Logger } from '../util/log.ts';
-import type { Runtime } from '../runtime/runtime.ts';
-import type { Container } from './containers.ts';
+import { Unavailable } from '../../errors.ts';
+import type { Logger } from '../../util/log.ts';
+import type { Runtime } from '../../runtime/runtime.ts';
+import type { Container } from '../containers.ts';
 
 export interface Freezer { runtime: Pick<Runtime, 'pause' | 'resume' | 'state'>; log: Logger }
 

@@ -1,7 +1,7 @@
 // HostConfig.PortBindings checked at create as moby's validatePortBindings does (daemon/
 // container.go), with its text: the container port of each key and every HostPort must parse
 // as a port or a range (go-connections nat.ParsePort / nat.NewPort), an empty HostPort is "any".
-import { InvalidParameter } from '../errors.ts';
+import { InvalidParameter } from '../../errors.ts';
 
 /** nat.SplitProtoPort: the port part of "80/tcp", "80", "/tcp" (empty). */
 function portPart(raw: string): string {

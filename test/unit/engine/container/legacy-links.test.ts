@@ -1,8 +1,8 @@
 // Legacy links and the container env, against what moby 20.10 computes (links_test.go, env_test.go).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LinkIndex, linkEnv, linkHostEntry, parseLink, updateHostsAddress } from '../../../src/engine/legacy-links.ts';
-import { daemonEnvironment, mergeConfigEnv, replaceOrAppendEnv } from '../../../src/engine/process-env.ts';
+import { LinkIndex, linkEnv, linkHostEntry, parseLink, updateHostsAddress } from '../../../../src/engine/container/legacy-links.ts';
+import { daemonEnvironment, mergeConfigEnv, replaceOrAppendEnv } from '../../../../src/engine/container/process-env.ts';
 
 test('parseLink: name:alias, a bare name, inspect\'s /name:/parent/alias, and the refusals', () => {
   assert.deepEqual(parseLink('db:sql'), { name: 'db', alias: 'sql' });

@@ -2,9 +2,9 @@
 // Interval (first one after Interval), limited to Timeout; a pass makes it healthy, Retries
 // failures in a row make it unhealthy, and failures during StartPeriod do not count. The last
 // five results are kept in State.Health.Log, and each change of status is a `health_status` event.
-import type { Logger } from '../util/log.ts';
-import type { ContainerService, Container } from './containers.ts';
-import type { ExecService } from './exec.ts';
+import type { Logger } from '../../util/log.ts';
+import type { ContainerService, Container } from '../containers.ts';
+import type { ExecService } from '../exec.ts';
 import type { HealthConfig } from './health-config.ts';
 
 const NS = 1e6; // Docker's durations are nanoseconds; timers are milliseconds

@@ -1,9 +1,9 @@
 // `docker logs`: the container's log files read as batches of lines (runtime/logs.ts), for the
 // API to frame. Follow ends a moment after the container exits (conmon has written everything
 // by the time it writes the exit file) or when the client goes.
-import { NotImplemented } from '../errors.ts';
-import { readLogBatches, type LogBatch } from '../runtime/logs.ts';
-import type { ContainerService } from './containers.ts';
+import { NotImplemented } from '../../errors.ts';
+import { readLogBatches, type LogBatch } from '../../runtime/logs.ts';
+import type { ContainerService } from '../containers.ts';
 
 export interface LogReadOptions {
   stdout: boolean;

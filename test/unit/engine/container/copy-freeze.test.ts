@@ -3,10 +3,10 @@
 // container that exits or was paused by its user is left alone.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { withFrozen, type Freezer } from '../../../src/engine/copy-freeze.ts';
-import { silentLogger } from '../../../src/util/log.ts';
-import { Unavailable } from '../../../src/errors.ts';
-import type { Container } from '../../../src/engine/containers.ts';
+import { withFrozen, type Freezer } from '../../../../src/engine/container/copy-freeze.ts';
+import { silentLogger } from '../../../../src/util/log.ts';
+import { Unavailable } from '../../../../src/errors.ts';
+import type { Container } from '../../../../src/engine/containers.ts';
 
 function ctr(id: string, state: { Running: boolean; Paused?: boolean }): Container {
   return { rec: { Id: id, State: { Paused: false, ...state } } } as unknown as Container;

@@ -5,7 +5,7 @@
 // in the request is refused before anything is made. Error texts are moby's, word for word
 // (clients and the conformance scenarios match them).
 import { posix } from 'node:path';
-import { InvalidParameter } from '../errors.ts';
+import { InvalidParameter } from '../../errors.ts';
 
 export type MountType = 'bind' | 'volume' | 'tmpfs';
 

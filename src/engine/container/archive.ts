@@ -8,15 +8,15 @@
 // the host's `/` halfway (CVE-2018-15664), and berthd, root on the host, would write or read host
 // files.
 import { lstat, realpath } from 'node:fs/promises';
-import { resolveInRoot } from '../util/root-paths.ts';
+import { resolveInRoot } from '../../util/root-paths.ts';
 import type { Stats } from 'node:fs';
 import { posix, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Conflict, InvalidParameter, NotFound } from '../errors.ts';
-import { packDirectory, extractTo, decompress } from '../image/archive/index.ts';
-import { resolveUser } from '../util/user.ts';
+import { Conflict, InvalidParameter, NotFound } from '../../errors.ts';
+import { packDirectory, extractTo, decompress } from '../../image/archive/index.ts';
+import { resolveUser } from '../../util/user.ts';
 import { withFrozen } from './copy-freeze.ts';
-import type { ContainerService, Container } from './containers.ts';
+import type { ContainerService, Container } from '../containers.ts';
 
 /** What `X-Docker-Container-Path-Stat` carries (moby's container.PathStat). */
 export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }

@@ -1,16 +1,20 @@
 // The first checks of a create body, worded as moby's: the wrapper embeds *container.Config, so
 // Go allocates a Config only when the body names one of its fields, and dockerd refuses a body
 // that names none (`{}`, `null`, only HostConfig) with "Config cannot be empty …".
-import { InvalidParameter } from '../errors.ts';
-import { containerConfigFields } from '../types/go-wire-types.ts';
+import { InvalidParameter } from '../../errors.ts';
+import { containerConfigFields } from '../../types/go-wire-types.ts';
 
 const configKeys = new Set(Object.keys(containerConfigFields).map((k) => k.toLowerCase()));
 
+/**
+ * `input` is the decoded body (api/decode/containers.ts): the decoder keeps exactly the keys the
+ * client sent, so which Config fields were named is read from its keys.
+ */
 export function checkConfigPresent<T extends { Image?: string | null; Cmd?: string[] | null; Entrypoint?: string[] | null }>(
-  body: unknown, input: T,
+  input: T,
 ): asserts input is T & { Image: string } {
   // Go's decoder matches field names case-insensitively, so `{"image":…}` names the Config too.
-  const named = !!body && typeof body === 'object' && Object.keys(body).some((k) => configKeys.has(k.toLowerCase()));
+  const named = Object.keys(input).some((k) => configKeys.has(k.toLowerCase()));
   if (!named) throw new InvalidParameter('Config cannot be empty in order to create a container');
   if (input.Image) return;
   // With no image dockerd has nothing to merge, so without a command it stops where berthd would

@@ -2,14 +2,14 @@
 // container changed (its overlay upper dir, whiteouts translated), with the container's config
 // and the caller's changes. The container is paused meanwhile (unless asked not to), so the
 // layer is a consistent snapshot.
-import { Conflict } from '../errors.ts';
-import type { ImageConfigFile, ContainerConfigFields } from '../types/oci-image.ts';
-import { packDirectory, initPathsRelative } from '../image/archive/index.ts';
-import { applyChanges } from '../image/change-instructions.ts';
-import { parseReference, type Reference } from '../image/reference.ts';
-import type { ImageRecord } from '../image/store.ts';
-import type { ContainerService } from './containers.ts';
-import type { ImageService } from './images.ts';
+import { Conflict } from '../../errors.ts';
+import type { ImageConfigFile, ContainerConfigFields } from '../../types/oci-image.ts';
+import { packDirectory, initPathsRelative } from '../../image/archive/index.ts';
+import { applyChanges } from '../../image/change-instructions.ts';
+import { parseReference, type Reference } from '../../image/reference.ts';
+import type { ImageRecord } from '../../image/store.ts';
+import type { ContainerService } from '../containers.ts';
+import type { ImageService } from '../images.ts';
 
 export interface CommitOptions {
   repo?: string;

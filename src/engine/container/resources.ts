@@ -1,8 +1,8 @@
 // Resource limits of HostConfig (what `docker run -m/--cpus/--pids-limit/…` and `docker update`
 // send) validated as dockerd validates them; container/oci-spec.ts maps them to the OCI spec.
 import { cpus } from 'node:os';
-import { InvalidParameter } from '../errors.ts';
-import type { ResourceFields } from './container-record.ts';
+import { InvalidParameter } from '../../errors.ts';
+import type { ResourceFields } from './record.ts';
 
 export type { ResourceFields };
 
@@ -47,7 +47,3 @@ export function validateResources(r: ResourceFields): void {
 }
 
 const ULIMITS = new Set(['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']);
-
-// The mapping of these fields to the OCI spec is container/oci-spec.ts'; the runtime tests still
-// import securityOptions from here.
-export { securityOptions } from './container/oci-spec.ts';

@@ -1,7 +1,7 @@
 // Restart policies as dockerd 20.10 checks them (runconfig's validateRestartPolicy, called from
 // verifyContainerSettings at create and at update): each text is moby's, so a client that
 // matches on them sees the same answer from berthd.
-import { InvalidParameter } from '../errors.ts';
+import { InvalidParameter } from '../../errors.ts';
 
 export interface RestartPolicy { Name: string; MaximumRetryCount: number }
 

@@ -1,9 +1,9 @@
 // Reading from containers: logs, top, the filesystem diff, sizes.
-import { InvalidParameter } from '../errors.ts';
-import { run } from '../sys/exec.ts';
-import { readLogs, type LogEntry } from '../runtime/logs.ts';
-import { diffChanges } from '../image/archive/index.ts';
-import type { ContainerService, Container } from './containers.ts';
+import { InvalidParameter } from '../../errors.ts';
+import { run } from '../../sys/exec.ts';
+import { readLogs, type LogEntry } from '../../runtime/logs.ts';
+import { diffChanges } from '../../image/archive/index.ts';
+import type { ContainerService, Container } from '../containers.ts';
 import { readdir, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 

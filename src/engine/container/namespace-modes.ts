@@ -24,9 +24,9 @@
 //           container's PID namespace there already is a PID 1, so none is added (moby oci_linux.go).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Conflict, InvalidParameter, NotFound, System } from '../errors.ts';
-import type { MountPort } from './host.ts';
-import type { ContainerRecord } from './container-record.ts';
+import { Conflict, InvalidParameter, NotFound, System } from '../../errors.ts';
+import type { MountPort } from '../host.ts';
+import type { ContainerRecord } from './record.ts';
 
 /** Where the init binary appears inside containers (moby daemon/oci_linux.go inContainerInitPath). */
 export const IN_CONTAINER_INIT = '/sbin/docker-init';

@@ -1,7 +1,7 @@
 // The engine's signal rules on top of util/signals.ts (moby's ParseSignal): the defaults of stop
 // and kill, and ContainerKill's two steps with dockerd's texts.
-import { InvalidParameter } from '../errors.ts';
-import { parseSignal as parseAnySignal, parseStopSignal, validSignalForPlatform } from '../util/signals.ts';
+import { InvalidParameter } from '../../errors.ts';
+import { parseSignal as parseAnySignal, parseStopSignal, validSignalForPlatform } from '../../util/signals.ts';
 
 /** A StopSignal or `docker stop -s` value (util's parseStopSignal); empty means `dflt`. */
 export function parseSignal(s: string | number | undefined, dflt = 'SIGKILL'): number {

@@ -2,8 +2,8 @@
 // HostPort "notaport" with 400 `invalid port specification: "notaport"`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validatePortBindings } from '../../../src/engine/port-spec.ts';
-import { validateRenameTarget } from '../../../src/engine/names.ts';
+import { validatePortBindings } from '../../../../src/engine/container/port-spec.ts';
+import { validateRenameTarget } from '../../../../src/engine/container/names.ts';
 
 test('a HostPort or container port that is not a port or a range is refused with moby\'s text', () => {
   assert.throws(() => validatePortBindings({ '80/tcp': [{ HostPort: 'notaport' }] }), { message: 'invalid port specification: "notaport"' });

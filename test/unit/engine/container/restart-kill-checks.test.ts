@@ -2,8 +2,8 @@
 // Debian's dockerd 20.10 through the restart-wait conformance scenario).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateRestartPolicy, isNoRestart } from '../../../src/engine/restart-policy.ts';
-import { parseKillSignal, checkKillSignal } from '../../../src/engine/signals.ts';
+import { validateRestartPolicy, isNoRestart } from '../../../../src/engine/container/restart-policy.ts';
+import { parseKillSignal, checkKillSignal } from '../../../../src/engine/container/signals.ts';
 
 test('restart policies: valid ones pass, each invalid one gets moby runconfig\'s text', () => {
   for (const p of [{ Name: '', MaximumRetryCount: 0 }, { Name: 'no', MaximumRetryCount: 0 }, { Name: 'always', MaximumRetryCount: 0 },
