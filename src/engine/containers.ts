@@ -394,7 +394,8 @@ export class ContainerService {
       await killAndWait(this.ctx, c);
       if (c.removed) return; // AutoRemove finished the job while we waited
     }
-    await this.lock.run(c.rec.Id, () => teardownLocked(this.ctx, c));
+    // Of two removes that both passed the guard, the second finds it gone: dockerd's 409.
+    if (!(await this.lock.run(c.rec.Id, () => teardownLocked(this.ctx, c)))) throw new Conflict(`removal of container ${ref} is already in progress`);
     await afterRemove(this.ctx, c, ref, opts.volumes === true);
     this.onRemoved(c);
   }

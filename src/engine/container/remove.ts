@@ -11,10 +11,13 @@ import type { ContainerContext } from './context.ts';
 import { releaseNetwork } from './network-glue.ts';
 import type { Container } from './store.ts';
 
-/** The teardown under the container's lock; a failure leaves the container as it was. */
-export async function teardownLocked(ctx: ContainerContext, c: Container): Promise<void> {
+/**
+ * The teardown under the container's lock; a failure leaves the container as it was. False when
+ * another remove got the lock first and took the container away.
+ */
+export async function teardownLocked(ctx: ContainerContext, c: Container): Promise<boolean> {
   const id = c.rec.Id;
-  if (c.removed) return;
+  if (c.removed) return false;
   c.removing = true;
   const prev = c.rec.State.Status === 'removing' ? 'exited' : c.rec.State.Status;
   c.rec.State.Status = 'removing';
@@ -35,6 +38,7 @@ export async function teardownLocked(ctx: ContainerContext, c: Container): Promi
   c.removed = true;
   ctx.store.forget(c);
   ctx.links.removed(id, c.rec.Name);
+  return true;
 }
 
 /** After the teardown: anonymous volumes (`-v`), then waiters and pending attaches learn it is gone. */

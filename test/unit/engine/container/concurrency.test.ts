@@ -60,7 +60,7 @@ test('two rm -f at once: one removes, the other is told a removal is in progress
   assert.equal(e.host.mounted.size, 0);
 });
 
-test('two rm -f at once emit one destroy event, and the second call is refused', { todo: 'containers.ts remove: the `if (c.removed) return` inside the lock only leaves the callback, so the second call emits destroy and calls onRemoved again and resolves' }, async (t) => {
+test('two rm -f at once emit one destroy event, and the second call is refused', async (t) => {
   const e = await fakeEngine(t);
   const id = await e.create({}, 'twice');
   await e.containers.start(id);
