@@ -148,8 +148,10 @@ export function netOf(ctx: ContainerContext, c: Container): NetContainer {
 export async function attachNetwork(ctx: ContainerContext, c: Container, undo: Undo, pid?: number, ready?: Promise<unknown>[]): Promise<string | undefined> {
   const net = netOf(ctx, c);
   const path = await ctx.networks.attach(net, pid);
-  if (!path) return undefined;
+  // Undone also for host and none (no namespace path of their own): the endpoint and sandbox IDs
+  // of a start that failed are cleared as an exit clears them.
   undo.push(() => ctx.networks.detach(net));
+  if (!path) return undefined;
   const cfg = c.rec.Config;
   const hc = c.rec.HostConfig;
   await writeEtcFiles(c.dir, {
