@@ -13,6 +13,8 @@ chains_before=$(iptables-save 2>/dev/null | grep -c '^:BERTH' || true)
 # berthd sets the FORWARD policy to DROP when it enables forwarding (as dockerd does); the suite
 # puts back the policy it found.
 forward_policy_before=$(iptables-save -t filter 2>/dev/null | sed -n 's/^:FORWARD \([A-Z]*\) .*/\1/p')
+# An earlier conformance run the user interrupted may have left its work dirs: not this run's.
+conf_dirs_before=" $(echo /run/bcd-* /var/tmp/berth-conformance-* /var/tmp/berth-conf-w-*) "
 echo "== typecheck"
 node_modules/.bin/tsc -p . || status=1
 echo "== unit tests"
@@ -75,6 +77,7 @@ if iptables-save -t filter | grep -q 'bcd-pair:'; then echo "FORWARD rules of th
 if ip -o link | grep -Eq ': bcd[0-9a-f]{6}[:@]'; then echo "private dockerd bridge left:"; ip -o link | grep -E ': bcd[0-9a-f]{6}[:@]'; leaks=1; fi
 if grep -E ' /run/bcd-| /var/tmp/berth-conformance-' /proc/mounts; then echo "mounts of the private dockerd left (above)"; leaks=1; fi
 for dir in /run/bcd-* /var/tmp/berth-conformance-* /var/tmp/berth-conf-w-*; do
+  [[ "$conf_dirs_before" == *" $dir "* ]] && continue
   [ -e "$dir" ] && { echo "conformance dir left: $dir"; leaks=1; }
 done
 for c in /sys/fs/cgroup/*/berth-conf-dockerd-*/; do [ -d "$c" ] && { echo "cgroup left: $c"; leaks=1; }; done
