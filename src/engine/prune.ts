@@ -1,7 +1,6 @@
 // `docker container prune`, `docker image prune`, `docker network prune` and `docker system df`: what can go, and what
 // the disk holds. Layers shared by several images (or used by containers) are counted once
 // and never removed while something uses them.
-import { InvalidParameter } from '../errors.ts';
 import type { ContainerService, Container } from './containers.ts';
 import type { ImageService, ImageRecord } from './images.ts';
 import type { DeleteRecord } from '../image/store.ts';
@@ -9,10 +8,6 @@ import { containerSizes } from './container/io.ts';
 import { validateFilters, invalidFilter } from './filter-args.ts';
 import { labelsMatch, pruneUntil, networkPruneFilter, type Filters } from './filters.ts';
 import type { NetworkRecord, NetworkService } from './networks.ts';
-
-// layer-codec's test and older callers take the filter time from here
-export { parseFilterTime } from './filters.ts';
-export type { Filters };
 
 const checkFilters = validateFilters;
 

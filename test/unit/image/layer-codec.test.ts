@@ -11,7 +11,7 @@ import { createGzip, createZstdCompress } from 'node:zlib';
 import tar from 'tar-stream';
 import { packDirectory, applyLayer, decompress } from '../../../src/image/archive/index.ts';
 import { run } from '../../../src/sys/exec.ts';
-import { parseFilterTime } from '../../../src/engine/prune.ts';
+import { parseFilterTime } from '../../../src/engine/filters.ts';
 
 async function entries(stream: Readable): Promise<string[]> {
   const ex = tar.extract();
