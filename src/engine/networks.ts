@@ -28,7 +28,6 @@ import { baseRecord, bridgeName, newNetworkRecord, v4Configs, type NetworkCreate
 
 export type { EndpointIpamConfig, EndpointInput, EndpointRecord, PortBinding, ContainerNet, NetContainer } from '../network/endpoint.ts';
 export type { IpamConfig, NetworkRecord, NetworkCreateRequest } from '../network/network-record.ts';
-export { emptyEndpoint } from '../network/endpoint.ts';
 // for api/, which may not import network/ itself
 export { isPredefinedNetwork } from '../network/predefined.ts';
 

@@ -21,7 +21,8 @@ import { VolumeService } from '../../src/engine/volumes.ts';
 import { VolumeStore } from '../../src/volume/store.ts';
 import { EventLog, type EngineEvent } from '../../src/engine/events.ts';
 import { ContainerService, type Container } from '../../src/engine/containers.ts';
-import { emptyEndpoint, type NetworkService, type NetworkRecord, type NetContainer, type EndpointRecord } from '../../src/engine/networks.ts';
+import type { NetworkService, NetworkRecord, NetContainer, EndpointRecord } from '../../src/engine/networks.ts';
+import { emptyEndpoint } from '../../src/network/endpoint.ts';
 import { FakeHost } from './host.ts';
 
 /** The NetworkService methods ContainerService calls, for host and none networks only. */
