@@ -1,7 +1,7 @@
 // berthd's configuration: dockerd-style flags and daemon.json with the same keys. A key given
 // both ways is an error, as in dockerd; so is an unknown key or a missing explicit file.
 import { readFile } from 'node:fs/promises';
-import { Command, Option, InvalidArgumentError } from 'commander';
+import { parseFlags, flagUsages, FlagError, type FlagSpec } from '../util/pflag.ts';
 import type { FileConfig } from './config-file.ts';
 import { logLevels } from './log-levels.ts';
 import { checkRegistrySettings } from '../engine/images.ts';
@@ -70,15 +70,103 @@ const ULIMIT_NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqu
 
 export class ConfigError extends Error {}
 
+/**
+ * A bad command line (unknown flag, missing value, a value of the wrong type, arguments), or
+ * --help: main.ts prints `message` (for help, the usage on stdout) and exits with `exitCode`.
+ * The texts are pflag's, followed by `See 'berthd --help'.`, as dockerd prints them.
+ */
+export class UsageError extends Error {
+  readonly exitCode: number;
+  readonly help: boolean;
+  constructor(message: string, o: { exitCode?: number; help?: boolean } = {}) {
+    super(message);
+    this.exitCode = o.exitCode ?? 1;
+    this.help = o.help ?? false;
+  }
+}
+
 /** Go's strconv.ParseBool, which dockerd's boolean flags use (`--tls=false`, `--live-restore=0`). */
 export function parseBool(v: string, flag = ''): boolean {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  throw new InvalidArgumentError(`invalid argument "${v}" for "${flag}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
+  throw new ConfigError(`invalid argument "${v}" for "${flag}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
 }
 
-const boolFlag = (flag: string) => (v: string): boolean => parseBool(v, flag);
-const repeat = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+/**
+ * berthd's flags, dockerd's names. Booleans take a value only after '=' (`--tls=false`), as in
+ * pflag; list flags repeat (`-H a -H b`). Defaults named in the text are applied after the merge
+ * with daemon.json (a flag left out must not count as given).
+ */
+const DAEMON_FLAGS: readonly FlagSpec[] = [
+  { name: 'host', short: 'H', type: 'list', value: 'list', desc: 'Daemon socket to listen on (repeatable): unix:///path, tcp://addr:port or fd:// (systemd socket activation)' },
+  { name: 'data-root', type: 'string', desc: 'Root of persistent state (default /var/lib/berth)' },
+  { name: 'exec-root', type: 'string', desc: 'Root of runtime state (default /run/berth)' },
+  { name: 'pidfile', short: 'p', type: 'string', desc: 'Path of the daemon pid file (default <exec-root>/berthd.pid)' },
+  { name: 'runtime', type: 'string', desc: 'OCI runtime binary, by path or name (default runc)' },
+  { name: 'log-level', short: 'l', type: 'string', desc: `Log level: ${logLevels.join(', ')} (default info)` },
+  { name: 'debug', short: 'D', type: 'bool', desc: 'Enable debug mode' },
+  { name: 'bridge', short: 'b', type: 'string', desc: 'Host bridge of the default network, or none (default berth0)' },
+  { name: 'bip', type: 'string', desc: 'Gateway address and prefix of the default bridge (default 10.87.0.1/16)' },
+  { name: 'mtu', type: 'int', desc: 'MTU of container interfaces (default 1500)' },
+  { name: 'default-address-pool', type: 'string', desc: 'Range user networks get /24 subnets from: CIDR or base=CIDR,size=24 (default 10.86.0.0/16)' },
+  { name: 'userns-remap', type: 'string', desc: 'Map container root to a subordinate id range: default, or user[:group] from /etc/subuid and /etc/subgid' },
+  { name: 'userland-proxy', type: 'bool', desc: "Serve the host's own connections to published 127.0.0.x ports through the port proxy instead of kernel NAT" },
+  { name: 'ip-forward-no-drop', type: 'bool', desc: 'Do not set the filter-FORWARD policy to DROP when enabling IP forwarding' },
+  { name: 'insecure-registry', type: 'list', value: 'list', desc: 'Registry (host[:port] or CIDR) reached over plain HTTP or unverified TLS (repeatable)' },
+  { name: 'registry-mirror', type: 'list', value: 'list', desc: 'Pull-through mirror tried first for Docker Hub images (repeatable)' },
+  { name: 'tls', type: 'bool', desc: 'Use TLS on tcp:// and fd:// hosts; implied by --tlsverify' },
+  { name: 'tlsverify', type: 'bool', desc: 'Use TLS and require client certificates signed by --tlscacert' },
+  { name: 'tlscacert', type: 'string', desc: `Trust client certificates signed by this CA only (default ${DEFAULT_TLS_DIR}/ca.pem)` },
+  { name: 'tlscert', type: 'string', desc: `Server TLS certificate (default ${DEFAULT_TLS_DIR}/cert.pem)` },
+  { name: 'tlskey', type: 'string', desc: `Server TLS key (default ${DEFAULT_TLS_DIR}/key.pem)` },
+  { name: 'live-restore', type: 'bool', desc: 'Keep containers running while berthd is down (default true)' },
+  { name: 'default-ulimit', type: 'list', value: 'ulimit', desc: 'Default ulimit of containers, name=soft[:hard] (repeatable)' },
+  { name: 'log-driver', type: 'string', desc: `Default log driver of containers: ${LOG_DRIVERS.join(', ')} (default json-file)` },
+  { name: 'log-opt', type: 'list', value: 'list', desc: 'Default log driver option: max-size, max-file, compress (repeatable)' },
+  { name: 'init', type: 'bool', desc: 'Run an init (docker-init) inside containers to forward signals and reap processes' },
+  { name: 'init-path', type: 'string', desc: 'Path to the docker-init binary' },
+  { name: 'default-ipc-mode', type: 'string', desc: 'Default IPC mode of containers: private or shareable (default private)' },
+  { name: 'config-file', type: 'string', desc: 'Daemon configuration file', default: DEFAULT_CONFIG_FILE },
+  { name: 'help', short: 'h', type: 'bool', desc: 'Print usage' },
+];
+
+/** `berthd --help`: dockerd's layout (usage, one line of what it is, the flags as pflag prints them). */
+export function daemonUsage(): string {
+  return 'Usage:\tberthd [OPTIONS]\n\n' +
+    'Berth daemon: serves the Docker Engine API and runs containers with conmon and runc\n\n' +
+    `Options:\n${flagUsages(DAEMON_FLAGS)}\n`;
+}
+
+/** The command line as typed flag values (undefined: not given), or a UsageError with pflag's text. */
+function parseDaemonFlags(argv: string[]) {
+  let r;
+  try {
+    r = parseFlags(argv, DAEMON_FLAGS);
+  } catch (err) {
+    if (err instanceof FlagError) throw new UsageError(`${err.message}\nSee 'berthd --help'.`);
+    throw err;
+  }
+  if (r.help) throw new UsageError(daemonUsage(), { exitCode: 0, help: true });
+  if (r.args.length) throw new UsageError(`"berthd" accepts no arguments.\nSee 'berthd --help'.`);
+  const o = r.opts;
+  const str = (n: string): string | undefined => (o.changed(n) ? o.str(n) : undefined);
+  const bool = (n: string): boolean | undefined => (o.changed(n) ? o.bool(n) : undefined);
+  const list = (n: string): string[] | undefined => (o.changed(n) ? o.list(n) : undefined);
+  const logLevel = str('log-level');
+  if (logLevel !== undefined && !(logLevels as readonly string[]).includes(logLevel)) {
+    throw new UsageError(`invalid argument "${logLevel}" for "-l, --log-level" flag: not a log level (${logLevels.join(', ')})\nSee 'berthd --help'.`);
+  }
+  return {
+    host: list('host'), dataRoot: str('data-root'), execRoot: str('exec-root'), pidfile: str('pidfile'), runtime: str('runtime'),
+    logLevel, debug: bool('debug'), configFile: o.str('config-file') ?? DEFAULT_CONFIG_FILE, configFileGiven: o.changed('config-file'),
+    bridge: str('bridge'), bip: str('bip'), mtu: o.changed('mtu') ? o.int('mtu') : undefined, defaultAddressPool: str('default-address-pool'),
+    userlandProxy: bool('userland-proxy'), ipForwardNoDrop: bool('ip-forward-no-drop'), usernsRemap: str('userns-remap'),
+    insecureRegistry: list('insecure-registry'), registryMirror: list('registry-mirror'),
+    tls: bool('tls'), tlsverify: bool('tlsverify'), tlscacert: str('tlscacert'), tlscert: str('tlscert'), tlskey: str('tlskey'),
+    liveRestore: bool('live-restore'), defaultUlimit: list('default-ulimit'), logDriver: str('log-driver'), logOpt: list('log-opt'),
+    init: bool('init'), initPath: str('init-path'), defaultIpcMode: str('default-ipc-mode'),
+  };
+}
 
 /** `--default-address-pool`: Berth's bare CIDR, or dockerd's `base=CIDR,size=N`. */
 function parsePoolFlag(v: string): { base: string; size: number } {
@@ -205,51 +293,10 @@ async function parseFile(path: string, text: string): Promise<FileConfig> {
  * reload sees exactly what a restart would.
  */
 export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
-  const cmd = new Command('berthd')
-    .description('Berth daemon: serves the Docker Engine API and runs containers with conmon and runc')
-    .addOption(new Option('-H, --host <addr>', 'daemon socket to listen on (repeatable): unix:///path, tcp://addr:port or fd:// (systemd socket activation)')
-      .argParser(repeat))
-    .option('--data-root <dir>', 'root of persistent state (default /var/lib/berth)')
-    .option('--exec-root <dir>', 'root of runtime state (default /run/berth)')
-    .option('-p, --pidfile <file>', 'path of the daemon pid file (default <exec-root>/berthd.pid)')
-    .option('--runtime <path>', 'OCI runtime binary, by path or name (default runc)')
-    .addOption(new Option('-l, --log-level <level>', 'log level').choices(logLevels))
-    .option('-D, --debug', 'enable debug mode')
-    .option('-b, --bridge <name>', 'host bridge of the default network, or none (default berth0)')
-    .option('--bip <cidr>', 'gateway address and prefix of the default bridge (default 10.87.0.1/16)')
-    .option('--mtu <n>', 'MTU of container interfaces (default 1500)', (v) => Number(v))
-    .option('--default-address-pool <cidr>', 'range user networks get /24 subnets from: CIDR or base=CIDR,size=24 (default 10.86.0.0/16)')
-    .option('--userns-remap <user>', 'map container root to a subordinate id range: default, or user[:group] from /etc/subuid and /etc/subgid')
-    .option('--userland-proxy [bool]', "serve the host's own connections to published 127.0.0.x ports through the port proxy instead of kernel NAT (default false)", (v) => v !== 'false')
-    .option('--ip-forward-no-drop [bool]', 'do not set the filter-FORWARD policy to DROP when enabling IP forwarding (default false)', boolFlag('--ip-forward-no-drop'))
-    .option('--insecure-registry <host>', 'registry (host[:port] or CIDR) reached over plain HTTP or unverified TLS (repeatable)', repeat)
-    .option('--registry-mirror <url>', 'pull-through mirror tried first for Docker Hub images (repeatable)', repeat)
-    .option('--tls [bool]', 'use TLS on tcp:// and fd:// hosts; implied by --tlsverify', boolFlag('--tls'))
-    .option('--tlsverify [bool]', 'use TLS and require client certificates signed by --tlscacert', boolFlag('--tlsverify'))
-    .option('--tlscacert <file>', `trust client certificates signed by this CA only (default ${DEFAULT_TLS_DIR}/ca.pem)`)
-    .option('--tlscert <file>', `server TLS certificate (default ${DEFAULT_TLS_DIR}/cert.pem)`)
-    .option('--tlskey <file>', `server TLS key (default ${DEFAULT_TLS_DIR}/key.pem)`)
-    .option('--live-restore [bool]', 'keep containers running while berthd is down (default true)', boolFlag('--live-restore'))
-    .option('--default-ulimit <name=soft[:hard]>', 'default ulimit of containers (repeatable)', repeat)
-    .option('--log-driver <name>', `default log driver of containers: ${LOG_DRIVERS.join(', ')} (default json-file)`)
-    .option('--log-opt <key=value>', 'default log driver option: max-size, max-file, compress (repeatable)', repeat)
-    .option('--init [bool]', 'run an init (docker-init) inside containers to forward signals and reap processes', boolFlag('--init'))
-    .option('--init-path <path>', 'path to the docker-init binary')
-    .option('--default-ipc-mode <mode>', 'default IPC mode of containers: private or shareable (default private)')
-    .option('--config-file <file>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  cmd.parse(argv, { from: 'user' });
-  const o = cmd.opts<{
-    host?: string[]; dataRoot?: string; execRoot?: string; pidfile?: string; runtime?: string; logLevel?: string; debug?: boolean;
-    configFile: string; bridge?: string; bip?: string; mtu?: number; defaultAddressPool?: string; userlandProxy?: boolean; ipForwardNoDrop?: boolean; usernsRemap?: string;
-    insecureRegistry?: string[]; registryMirror?: string[]; tls?: boolean; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string;
-    liveRestore?: boolean; defaultUlimit?: string[]; logDriver?: string; logOpt?: string[];
-    init?: boolean; initPath?: string; defaultIpcMode?: string;
-  }>();
+  const o = parseDaemonFlags(argv);
 
   let file: FileConfig = {};
-  const explicit = cmd.getOptionValueSource('configFile') === 'cli';
+  const explicit = o.configFileGiven;
   let text: string | undefined;
   try {
     text = await readFile(o.configFile, 'utf8');

@@ -10,7 +10,7 @@ import { createApiServer, createTlsApiServer } from '../api/server.ts';
 import { registerRoutes } from '../api/routes.ts';
 import { Engine } from '../engine/engine.ts';
 import { createLogger, type Logger } from '../util/log.ts';
-import { parseDaemonConfig, configChanges, ConfigError, type DaemonConfig } from './config.ts';
+import { parseDaemonConfig, configChanges, ConfigError, UsageError, type DaemonConfig } from './config.ts';
 import { loadTlsOptions } from './tls.ts';
 import { takePidfile } from './pidfile.ts';
 import { listenAll } from './listen.ts';
@@ -28,8 +28,10 @@ async function main(): Promise<void> {
     cfg = await parseDaemonConfig(argv);
     tlsOptions = cfg.tls.enabled ? await loadTlsOptions(cfg.tls) : undefined;
   } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('commander.')) {
-      process.exit((err as { exitCode?: number }).exitCode ?? 1);
+    if (err instanceof UsageError) {
+      // --help on stdout, status 0; a bad command line on stderr, status 1 (dockerd's).
+      (err.help ? process.stdout : process.stderr).write(err.help ? err.message : `${err.message}\n`, () => process.exit(err.exitCode));
+      return;
     }
     process.stderr.write(`berthd: ${(err as Error).message}\n`);
     process.exit(1);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDaemonConfig, parseLogSize, configChanges } from '../../../src/daemon/config.ts';
+import { parseDaemonConfig, parseLogSize, configChanges, UsageError, daemonUsage } from '../../../src/daemon/config.ts';
 import { takePidfile } from '../../../src/daemon/pidfile.ts';
 
 
@@ -225,4 +225,78 @@ test('reload: what SIGHUP applies and what waits for a restart', async () => {
     assert.deepEqual(configChanges(a, b), { reload: ['log-level', 'registry-mirrors', 'live-restore'], restart: ['mtu'] });
     assert.deepEqual(configChanges(a, a), { reload: [], restart: [] });
   });
+});
+
+// berthd's command line is read by util/pflag.ts with pflag's rules and texts, as dockerd's is
+// (cobra + pflag; dockerd prints the error, then "See 'dockerd --help'.", and exits 1).
+test('flags: pflag forms (--flag=value, -Hvalue, repeated lists) and typed values', async () => {
+  const dir = mkdtempSync('/tmp/berth-cfg-');
+  try {
+    writeFileSync(join(dir, 'd.json'), '{}');
+    const c = await parseDaemonConfig([`--config-file=${join(dir, 'd.json')}`, '--data-root=/d', '-Hunix:///tmp/a.sock', '-H=unix:///tmp/b.sock',
+      '--insecure-registry', 'r1:5000', '--insecure-registry=r2:5000', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=2',
+      '--default-ulimit', 'nofile=10:20', '--default-ulimit=nproc=5', '--mtu=1400', '--tls=false', '--live-restore=0', '--userland-proxy', '-Dl', 'warn']);
+    assert.deepEqual(c.hosts, ['unix:///tmp/a.sock', 'unix:///tmp/b.sock']);
+    assert.equal(c.dataRoot, '/d');
+    assert.deepEqual(c.insecureRegistries, ['r1:5000', 'r2:5000']);
+    assert.deepEqual(c.logOpts, { 'max-size': '1m', 'max-file': '2' });
+    assert.deepEqual(c.defaultUlimits, [{ Name: 'nofile', Soft: 10, Hard: 20 }, { Name: 'nproc', Soft: 5, Hard: 5 }]);
+    assert.equal(c.mtu, 1400);
+    assert.equal(c.tls.enabled, false);
+    assert.equal(c.liveRestore, false);
+    assert.equal(c.userlandProxy, true);
+    assert.equal(c.debug, true);
+    assert.equal(c.logLevel, 'debug');
+    // A flag not given is not "given": daemon.json may set it without a conflict.
+    writeFileSync(join(dir, 'd.json'), JSON.stringify({ 'live-restore': false, tls: false }));
+    const f = await parseDaemonConfig(['--config-file', join(dir, 'd.json'), '--debug']);
+    assert.equal(f.liveRestore, false);
+    await assert.rejects(parseDaemonConfig(['--config-file', join(dir, 'd.json'), '--live-restore']),
+      /specified both as a flag and in the configuration file: live-restore/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('flags: an unknown flag, a missing value, a bad value or an argument is a UsageError with pflag\'s text', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--bogus'], /^unknown flag: --bogus\nSee 'berthd --help'\.$/],
+    [['-Z'], /^unknown shorthand flag: 'Z' in -Z\n/],
+    [['--data-root'], /^flag needs an argument: --data-root\n/],
+    [['-H'], /^flag needs an argument: 'H' in -H\n/],
+    [['--mtu', 'big'], /^invalid argument "big" for "--mtu" flag: strconv\.ParseInt: parsing "big": invalid syntax\n/],
+    [['--tls=maybe'], /^invalid argument "maybe" for "--tls" flag: strconv\.ParseBool: parsing "maybe": invalid syntax\n/],
+    [['--log-level', 'loud'], /^invalid argument "loud" for "-l, --log-level" flag/],
+    // A boolean takes its value only after '=': `--tls false` leaves "false" as an argument.
+    [['--tls', 'false'], /^"berthd" accepts no arguments\.\nSee 'berthd --help'\.$/],
+  ];
+  for (const [argv, re] of cases) {
+    await assert.rejects(parseDaemonConfig(argv), (err: unknown) => {
+      assert.ok(err instanceof UsageError, `${argv.join(' ')}: ${String(err)}`);
+      assert.equal(err.exitCode, 1);
+      assert.equal(err.help, false);
+      assert.match(err.message, re);
+      return true;
+    });
+  }
+});
+
+test('flags: --help and -h give the usage, every visible flag listed, status 0', async () => {
+  for (const h of ['--help', '-h']) {
+    await assert.rejects(parseDaemonConfig([h, '--bogus-after-help-is-still-unknown']), (err: unknown) => err instanceof UsageError && err.exitCode === 1);
+    await assert.rejects(parseDaemonConfig([h]), (err: unknown) => {
+      assert.ok(err instanceof UsageError);
+      assert.equal(err.help, true);
+      assert.equal(err.exitCode, 0);
+      assert.equal(err.message, daemonUsage());
+      return true;
+    });
+  }
+  const usage = daemonUsage();
+  assert.match(usage, /^Usage:\tberthd \[OPTIONS\]\n/);
+  for (const f of ['-H, --host list', '--data-root string', '-p, --pidfile string', '-l, --log-level string', '-D, --debug', '--tlsverify',
+    '--default-ulimit ulimit', '--log-opt list', '--config-file string', '-h, --help']) {
+    assert.ok(usage.includes(f), `${f} in the usage`);
+  }
+  assert.match(usage, /\(default\s+"\/etc\/berth\/daemon\.json"\)/);
 });
