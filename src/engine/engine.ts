@@ -26,7 +26,8 @@ import { remapRange, type IdRange } from '../sys/userns.ts';
 import { EmbeddedDns } from '../network/dns-server.ts';
 import { ContainerDns } from '../network/container-dns.ts';
 import { NetnsSocketOpener } from '../network/netns-sockets.ts';
-import { startProxy, stopProxy, isProxy, listProxies } from '../sys/proxy-process.ts';
+import { ProxyClient } from '../sys/proxy-process.ts';
+import { ForwardTable } from '../network/port-proxy.ts';
 
 export interface EngineOptions {
   dataRoot: string;
@@ -122,7 +123,9 @@ export class Engine {
     const driver = new BridgeDriver({
       log: opts.log, mtu: opts.mtu, loopbackNat: !opts.userlandProxy, ipForwardNoDrop: opts.ipForwardNoDrop ?? false,
       poolTag: poolTag(opts.execRoot), poolSize: 2,
-      proxy: { start: (f, owner) => startProxy(f, { owner }), stop: (pid) => stopProxy(pid), alive: (pid) => isProxy(pid), list: listProxies },
+      // Published ports are held by berthd itself (kernel NAT carries the traffic, as with Docker's
+      // userland-proxy=false), or by one berth-proxy process for the whole daemon.
+      proxy: opts.userlandProxy ? new ProxyClient(opts.execRoot) : new ForwardTable(),
     });
     networks = await NetworkService.open({
       dataRoot: root, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,

@@ -1,8 +1,11 @@
 // The userland port proxy (Docker's docker-proxy): forwards what arrives on a host address:port,
 // 127.0.0.1 included (which iptables DNAT cannot reach without route_localnet), to a container's
-// IP:port. Pure node:net / node:dgram; the process around it is proxy/main.ts, and berthd spawns
-// that process through sys/proxy-process.ts, one per container, so published ports keep working
-// while berthd restarts.
+// IP:port. Pure node:net / node:dgram. A ForwardTable holds the forwards of many containers, by
+// container ID, and lives in one of two places: in berthd itself (userland-proxy=false, the default:
+// kernel NAT carries the IPv4 traffic and the table holds the host ports, forwarding only what
+// reaches them, such as the `::` twins), or in the one berth-proxy process of a berthd with
+// userland-proxy=true (proxy/main.ts; sys/proxy-process.ts starts and drives it), which outlives
+// berthd so published ports keep working while it restarts.
 //
 // Lifecycle: `new PortProxy(forwards)` → `start()` binds every forward or none (a failure closes
 // what was bound and rejects with "bind <ip>:<port>/<proto>: <reason>") → `close()` stops listening
@@ -201,7 +204,55 @@ export class PortProxy {
   }
 }
 
-/** Parses the proxy's `--forwards` JSON, validating every field. */
+/**
+ * The forwards of many containers, keyed by container ID (the owner). `add` binds all of an
+ * owner's forwards or none, replacing what the owner had; `remove` closes them. Operations on one
+ * owner are expected one at a time (berthd serializes a container's start and stop).
+ */
+export class ForwardTable {
+  readonly #proxies = new Map<string, PortProxy>();
+  readonly #opts: PortProxyOptions;
+
+  constructor(opts: PortProxyOptions = {}) {
+    this.#opts = opts;
+  }
+
+  /** Binds `forwards` for `owner`; resolves with this process's pid and the forwards as bound. */
+  async add(owner: string, forwards: PortForward[]): Promise<{ pid: number; forwards: PortForward[] }> {
+    if (!owner) throw new InvalidParameter('invalid forwards: no owner');
+    const proxy = new PortProxy(forwards, this.#opts);
+    await this.remove(owner);
+    const bound = await proxy.start();
+    this.#proxies.set(owner, proxy);
+    return { pid: process.pid, forwards: bound };
+  }
+
+  /** Closes the owner's forwards; nothing happens when it has none. */
+  async remove(owner: string): Promise<void> {
+    const proxy = this.#proxies.get(owner);
+    if (!proxy) return;
+    this.#proxies.delete(owner);
+    await proxy.close();
+  }
+
+  /** The owners whose forwards are held. */
+  async owners(): Promise<string[]> {
+    return [...this.#proxies.keys()];
+  }
+
+  get size(): number {
+    return this.#proxies.size;
+  }
+
+  /** Closes every forward. */
+  async close(): Promise<void> {
+    const all = [...this.#proxies.values()];
+    this.#proxies.clear();
+    await Promise.all(all.map((p) => p.close()));
+  }
+}
+
+/** Parses a JSON array of forwards, validating every field. */
 export function parseForwards(json: string): PortForward[] {
   let value: unknown;
   try {
@@ -209,6 +260,11 @@ export function parseForwards(json: string): PortForward[] {
   } catch (err) {
     throw new InvalidParameter(`invalid forwards: ${(err as Error).message}`);
   }
+  return checkForwards(value);
+}
+
+/** A non-empty array of forwards, every field validated (a control request's `forwards`). */
+export function checkForwards(value: unknown): PortForward[] {
   if (!Array.isArray(value) || value.length === 0) throw new InvalidParameter('invalid forwards: expected a non-empty JSON array');
   return value.map(validateForward);
 }

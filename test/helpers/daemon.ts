@@ -186,10 +186,9 @@ async function cleanupNetwork(dataRoot: string, net: DaemonNet): Promise<void> {
   for (const ns of await readdir('/run/netns').catch(() => [] as string[])) {
     if (ns.startsWith(poolPrefix)) await run('ip', ['netns', 'del', ns], { okCodes: [0, 1, 2] }).catch(() => {});
   }
-  // Proxies say which container they serve; a proxy of this daemon's bridge subnet is also ours.
+  // The daemon's one berth-proxy (userland-proxy=true) has its control socket in the exec root.
   for (const p of listProxies()) {
-    const cmd = await readFile(`/proc/${p.pid}/cmdline`, 'utf8').catch(() => '');
-    if (ids.includes(p.owner) || cmd.includes(`"containerIp":"${net.subnetPrefix}`)) {
+    if (p.control.startsWith(`${net.execRoot}/`)) {
       try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
     }
   }

@@ -1,6 +1,7 @@
 // Published ports of containers on bridge networks (`-p`, `-P`): host ports chosen as dockerd's
-// allocator chooses them (network/port-allocator.ts), a port proxy process that binds them
-// (network/port-proxy.ts) and iptables DNAT rules for the IPv4 ones (network/firewall.ts),
+// allocator chooses them (network/port-allocator.ts), bound by the daemon's port holder
+// (ProxyControl: berthd itself by default, or its one berth-proxy process with userland-proxy=true;
+// network/port-proxy.ts) and iptables DNAT rules for the IPv4 ones (network/firewall.ts),
 // tagged <bridge>/<short ID>. The bindings are recorded in the container's Ports as soon as the
 // host ports are chosen, so a teardown gives them back whatever fails later; after a daemon
 // restart they are claimed again from the records.
@@ -14,12 +15,18 @@ import { publishOrder } from '../port-order.ts';
 import type { NetContainer } from '../endpoint.ts';
 import type { Attachment } from '../network-driver.ts';
 
+/**
+ * What holds the host ports of the daemon's containers, keyed by container ID: berthd's own
+ * ForwardTable (network/port-proxy.ts), or the ProxyClient of its berth-proxy process
+ * (sys/proxy-process.ts), which outlives a berthd restart.
+ */
 export interface ProxyControl {
-  start(forwards: PublishedPort[], owner: string): Promise<{ pid: number; forwards: PublishedPort[] }>;
-  stop(pid: number): Promise<void>;
-  alive(pid: number): boolean;
-  /** Running proxies and the container each serves. */
-  list(): { pid: number; owner: string }[];
+  /** Binds all of the owner's forwards or none; the pid of the process that holds them, and the forwards as bound. */
+  add(owner: string, forwards: PublishedPort[]): Promise<{ pid: number; forwards: PublishedPort[] }>;
+  /** Lets go of the owner's forwards; no error when it has none. */
+  remove(owner: string): Promise<void>;
+  /** The containers whose forwards are held now. */
+  owners(): Promise<string[]>;
 }
 
 export interface PortPublisherOptions {
@@ -38,6 +45,8 @@ export class PortPublisher {
   /** Host ports of published container ports (dockerd's portallocator: serial from ip_local_port_range). */
   private readonly hostPorts = new PortAllocator();
   private readonly o: PortPublisherOptions;
+  /** Containers whose ports this daemon has published or restored since it started: the rest are swept. */
+  private readonly live = new Set<string>();
 
   constructor(o: PortPublisherOptions) {
     this.o = o;
@@ -64,19 +73,25 @@ export class PortPublisher {
     for (const f of forwards) (c.net.Ports[`${f.containerPort}/${f.proto}`] ??= []).push({ HostIp: f.hostIp || '0.0.0.0', HostPort: String(f.hostPort) });
     let started: { pid: number; forwards: PublishedPort[] };
     try {
-      started = await this.o.proxy.start(forwards, c.id);
+      started = await this.o.proxy.add(c.id, forwards);
     } catch (err) {
       throw fail(err);
     }
+    this.live.add(c.id);
+    // The holder's pid: what marks the container as having ports to let go of.
     c.net.ProxyPid = started.pid;
     // IPv6 listeners reach the container through the proxy alone (dockerd 20.10 without --ip6tables).
     const rules: Rule[] = started.forwards.filter((f) => !isIPv6(f.hostIp)).flatMap((f) => portRules(a.network.bridge, f, this.o.loopbackNat));
     await setRules(portTag(a.network.bridge, c.id), rules);
   }
 
-  /** Stops the container's port proxy, if it has one. */
+  /** Lets go of the container's host ports, if it holds any. */
   async stopProxy(c: NetContainer): Promise<void> {
-    if (c.net.ProxyPid) { await this.o.proxy.stop(c.net.ProxyPid).catch(() => {}); delete c.net.ProxyPid; }
+    this.live.delete(c.id);
+    if (c.net.ProxyPid) {
+      await this.o.proxy.remove(c.id).catch((err: Error) => this.o.log.warn({ id: c.id, err: err.message }, 'published ports not released'));
+      delete c.net.ProxyPid;
+    }
   }
 
   /** `network disconnect` from the network the ports are published on: they go with it. */
@@ -93,7 +108,7 @@ export class PortPublisher {
     }
   }
 
-  /** After a daemon restart: the recorded host ports claimed again, the proxy restarted if it died, the rules re-set. */
+  /** After a daemon restart: the recorded host ports claimed again and bound again unless the proxy still holds them, the rules re-set. */
   async restore(c: NetContainer, first: Attachment): Promise<void> {
     const tag = portTag(first.network.bridge, c.id);
     const forwards: PublishedPort[] = [];
@@ -105,17 +120,24 @@ export class PortPublisher {
       }
     }
     if (!forwards.length) return;
-    if (!c.net.ProxyPid || !this.o.proxy.alive(c.net.ProxyPid)) {
-      const started = await this.o.proxy.start(forwards, c.id).catch((err: Error) => { this.o.log.warn({ id: c.id, err: err.message }, 'port proxy could not be restarted'); return undefined; });
-      c.net.ProxyPid = started?.pid;
+    this.live.add(c.id);
+    if (!(await this.o.proxy.owners()).includes(c.id)) {
+      const started = await this.o.proxy.add(c.id, forwards).catch((err: Error) => { this.o.log.warn({ id: c.id, err: err.message }, 'published ports could not be bound again'); return undefined; });
+      if (started) c.net.ProxyPid = started.pid;
     }
     await setRules(tag, forwards.filter((f) => !isIPv6(f.hostIp)).flatMap((f) => portRules(first.network.bridge, f, this.o.loopbackNat)));
   }
 
-  /** Proxies of `known` containers that are not the recorded ones (a crash between start and record): stopped. */
-  async sweep(known: Set<string>, recordedProxies: Set<number>): Promise<void> {
-    for (const p of this.o.proxy.list()) {
-      if (known.has(p.owner) && !recordedProxies.has(p.pid)) await this.o.proxy.stop(p.pid).catch(() => {});
+  /**
+   * At start-up, after every running container was restored: forwards the holder keeps for
+   * containers that are not running (they stopped or went while berthd was down, or a crash came
+   * between bind and record) are removed. The holder serves this daemon alone, so neither the
+   * daemon's other containers (`known`) nor the recorded pids are needed to tell whose they are.
+   */
+  async sweep(_known?: Set<string>, _recordedPids?: Set<number>): Promise<void> {
+    const held = await this.o.proxy.owners().catch((err: Error) => { this.o.log.warn({ err: err.message }, 'port proxy not reachable'); return [] as string[]; });
+    for (const owner of held) {
+      if (!this.live.has(owner)) await this.o.proxy.remove(owner).catch((err: Error) => this.o.log.warn({ id: owner, err: err.message }, 'published ports not released'));
     }
   }
 }

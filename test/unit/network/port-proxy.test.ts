@@ -1,16 +1,22 @@
 // The userland port proxy on loopback only: a "container" on 127.0.0.1, the proxy on other
-// 127.x addresses. In-process PortProxy first, then the real bin/berth-proxy process.
+// 127.x addresses. In-process PortProxy and ForwardTable first, then the real bin/berth-proxy
+// process, one per daemon, driven by ProxyClient over its control socket.
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
-import { PortProxy, parseForwards } from '../../../src/network/port-proxy.ts';
+import { spawn } from 'node:child_process';
+import { ForwardTable, PortProxy, parseForwards } from '../../../src/network/port-proxy.ts';
 import type { PortForward } from '../../../src/network/port-proxy.ts';
-import { startProxy, stopProxy, isProxy } from '../../../src/sys/proxy-process.ts';
+import { ProxyClient, listProxies, startProxy, stopProxy, isProxy } from '../../../src/sys/proxy-process.ts';
 
 async function tcpServer(t: TestContext, host: string, onConn: (s: net.Socket) => void, port = 0): Promise<number> {
   const srv = net.createServer({ allowHalfOpen: true }, onConn);
@@ -163,52 +169,113 @@ test('forwards are validated', () => {
     [{ proto: 'udp', hostIp: '', hostPort: 0, containerIp: '10.0.0.2', containerPort: 53 }]);
 });
 
-/** Pids of berth-proxy processes whose command line mentions `needle`. */
-function proxiesWith(needle: string): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      return cmd.includes('proxy/main.ts') && cmd.includes(needle) ? [Number(d)] : [];
-    } catch { return []; }
+test('ForwardTable: owners\' forwards are added, replaced and removed one owner at a time', async (t) => {
+  const cport = await tcpServer(t, '127.0.0.1', echo);
+  const table = new ForwardTable();
+  t.after(() => table.close());
+  const fwd = (hostIp: string): PortForward => ({ proto: 'tcp', hostIp, hostPort: 0, containerIp: '127.0.0.1', containerPort: cport });
+  const a = await table.add('a', [fwd('127.0.0.6')]);
+  assert.equal(a.pid, process.pid);
+  const b = await table.add('b', [fwd('127.0.0.6')]);
+  assert.deepEqual((await table.owners()).sort(), ['a', 'b']);
+  assert.equal((await roundTrip('127.0.0.6', a.forwards[0]!.hostPort, Buffer.from('a'))).toString(), 'a');
+  // A failing add of an owner binds nothing and leaves the others alone.
+  await assert.rejects(table.add('c', [fwd('127.0.0.6'), { ...fwd('127.0.0.6'), hostPort: b.forwards[0]!.hostPort }]), /address already in use/);
+  assert.deepEqual((await table.owners()).sort(), ['a', 'b']);
+  await table.remove('a');
+  await table.remove('a'); // none left: no error
+  const refused = net.connect({ host: '127.0.0.6', port: a.forwards[0]!.hostPort });
+  assert.equal(((await once(refused, 'error'))[0] as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+  assert.equal((await roundTrip('127.0.0.6', b.forwards[0]!.hostPort, Buffer.from('b'))).toString(), 'b');
+  assert.deepEqual(await table.owners(), ['b']);
+  await assert.rejects(table.add('', [fwd('127.0.0.6')]), /no owner/);
+});
+
+/** Pids of berth-proxy processes serving control socket `control`. */
+const proxiesOn = (control: string): number[] => listProxies().filter((p) => p.control === control).map((p) => p.pid);
+
+async function runDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-proxy-test-'));
+  t.after(async () => {
+    for (const pid of proxiesOn(join(dir, 'proxy.sock'))) await stopProxy(pid);
+    await rm(dir, { recursive: true, force: true });
   });
+  return dir;
 }
 
-test('startProxy/stopProxy run the real bin/berth-proxy', async (t) => {
+test('ProxyClient: one real berth-proxy holds every owner\'s forwards and exits with the last', async (t) => {
   const cport = await tcpServer(t, '127.0.0.1', echo);
-  const { pid, forwards } = await startProxy([{ proto: 'tcp', hostIp: '127.0.0.2', hostPort: 0, containerIp: '127.0.0.1', containerPort: cport }]);
-  t.after(() => stopProxy(pid));
-  assert.ok(pid > 0);
-  assert.ok(isProxy(pid));
+  const dir = await runDir(t);
+  const client = new ProxyClient(dir);
+  assert.deepEqual(await client.owners(), [], 'no proxy yet: no owners, and none started');
+  assert.deepEqual(proxiesOn(client.control), []);
+  const fwd: PortForward = { proto: 'tcp', hostIp: '127.0.0.2', hostPort: 0, containerIp: '127.0.0.1', containerPort: cport };
+  const [a, b] = await Promise.all([client.add('a', [fwd]), client.add('b', [fwd, { ...fwd, proto: 'udp' }])]);
+  assert.equal(a.pid, b.pid, 'one process for both');
+  assert.deepEqual(proxiesOn(client.control), [a.pid]);
+  assert.ok(isProxy(a.pid));
   assert.equal(isProxy(process.pid), false);
-  const port = forwards[0]!.hostPort;
-  assert.ok(port > 0);
+  assert.equal((await readFile(client.pidfile, 'utf8')).trim(), String(a.pid));
   // Its own session: the proxy must not die with berthd's process group or terminal.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  assert.equal(Number(stat[3]), pid, 'session leader');
+  const stat = readFileSync(`/proc/${a.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  assert.equal(Number(stat[3]), a.pid, 'session leader');
   const data = randomBytes(1024 * 1024);
-  assert.equal(sha(await roundTrip('127.0.0.2', port, data)), sha(data));
+  assert.equal(sha(await roundTrip('127.0.0.2', a.forwards[0]!.hostPort, data)), sha(data));
+  assert.equal(b.forwards[1]!.proto, 'udp');
+
+  // A new client (berthd restarted) finds the same proxy and its owners.
+  const again = new ProxyClient(dir);
+  assert.deepEqual((await again.owners()).sort(), ['a', 'b']);
+  assert.equal(await again.pid(), a.pid);
+  // A bind conflict is the proxy's message, and the others stay.
+  await assert.rejects(again.add('c', [{ ...fwd, hostPort: a.forwards[0]!.hostPort }]), { message: `bind 127.0.0.2:${a.forwards[0]!.hostPort}/tcp: address already in use` });
+  await again.remove('a');
+  const refused = net.connect({ host: '127.0.0.2', port: a.forwards[0]!.hostPort });
+  assert.equal(((await once(refused, 'error'))[0] as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+  assert.deepEqual(await again.owners(), ['b']);
+  await again.remove('b');
+  assert.equal(isProxy(a.pid), false, 'the proxy exits with its last forward');
+  assert.equal(existsSync(client.control), false, 'its control socket goes');
+  assert.equal(existsSync(client.pidfile), false, 'its pidfile goes');
+  await again.remove('b'); // no proxy: no error
+  // The next add starts a new one.
+  const c = await client.add('c', [fwd]);
+  assert.notEqual(c.pid, a.pid);
+  await client.remove('c');
+  assert.deepEqual(proxiesOn(client.control), []);
+});
+
+test('ProxyClient: a failed first add leaves no process; a stale socket file is replaced', async (t) => {
+  const busy = await tcpServer(t, '127.0.0.4', () => {});
+  const dir = await runDir(t);
+  const client = new ProxyClient(dir);
+  await assert.rejects(client.add('x', [{ proto: 'tcp', hostIp: '127.0.0.4', hostPort: busy, containerIp: '127.0.0.1', containerPort: 9 }]),
+    { message: `bind 127.0.0.4:${busy}/tcp: address already in use` });
+  for (let i = 0; i < 100 && proxiesOn(client.control).length; i++) await sleep(20);
+  assert.deepEqual(proxiesOn(client.control), []);
+  // A crashed proxy leaves its socket file: nobody answers on it, and the next proxy takes it over.
+  const crashed = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(client.control)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await once(crashed.stdout!, 'data');
+  crashed.kill('SIGKILL');
+  await once(crashed, 'exit');
+  assert.ok(existsSync(client.control));
+  assert.deepEqual(await client.owners(), []);
+  const cport = await tcpServer(t, '127.0.0.1', echo);
+  const { pid, forwards } = await client.add('y', [{ proto: 'tcp', hostIp: '127.0.0.4', hostPort: 0, containerIp: '127.0.0.1', containerPort: cport }]);
+  assert.equal((await roundTrip('127.0.0.4', forwards[0]!.hostPort, Buffer.from('y'))).toString(), 'y');
+  // SIGTERM closes everything.
   await stopProxy(pid);
   assert.equal(isProxy(pid), false);
-  const c = net.connect({ host: '127.0.0.2', port });
-  const [err] = await once(c, 'error');
-  assert.equal((err as NodeJS.ErrnoException).code, 'ECONNREFUSED');
-  await stopProxy(pid); // already gone: no error
+  assert.deepEqual(await client.owners(), []);
 });
 
-test('a failing startProxy rejects with the proxy\'s message and leaves no process', async (t) => {
-  const busy = await tcpServer(t, '127.0.0.4', () => {});
-  const fwd: PortForward = { proto: 'tcp', hostIp: '127.0.0.4', hostPort: busy, containerIp: '127.0.0.1', containerPort: 9 };
-  await assert.rejects(startProxy([fwd]), { message: `bind 127.0.0.4:${busy}/tcp: address already in use` });
-  assert.deepEqual(proxiesWith(`"hostPort":${busy},`), []);
-});
-
-test('startProxy kills a proxy that does not get ready in time', async (t) => {
+test('startProxy kills a proxy that does not get ready in time, and reports a bad one\'s message', async (t) => {
+  const dir = await runDir(t);
   // A tiny timeout: node's own start-up outlasts it, so the child is killed before the ready line.
-  const marker = await freePort('127.0.0.5');
-  const fwd: PortForward = { proto: 'tcp', hostIp: '127.0.0.5', hostPort: marker, containerIp: '127.0.0.1', containerPort: 9 };
-  t.after(() => { for (const pid of proxiesWith(`"hostPort":${marker},`)) process.kill(pid, 'SIGKILL'); });
-  await assert.rejects(startProxy([fwd], { timeoutMs: 1 }), /did not report ready within 1 ms/);
-  assert.deepEqual(proxiesWith(`"hostPort":${marker},`), []);
+  await assert.rejects(startProxy(join(dir, 'proxy.sock'), join(dir, 'proxy.pid'), { timeoutMs: 1 }), /did not report ready within 1 ms/);
+  assert.deepEqual(proxiesOn(join(dir, 'proxy.sock')), []);
+  await assert.rejects(startProxy(join(dir, 'no/such/dir/proxy.sock'), join(dir, 'proxy.pid')), /berth-proxy: listen/);
+  assert.deepEqual(proxiesOn(join(dir, 'no/such/dir/proxy.sock')), []);
 });
 
 test('TCP: a random port\'s "::" twin takes the IPv4 forward\'s port (dockerd shows one port for both)', async (t) => {
