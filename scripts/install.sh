@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Installs everything Berth and its tests need on a fresh Debian 12 machine (as root):
-# the system layer from Debian, and the npm dependencies (which pin Node.js 24).
-# Idempotent: packages already present are not fetched again.
+# Installs what Berth needs to run on a Debian 12 machine (as root), and nothing more: the system
+# layer from Debian, Node.js 24 and the npm dependencies exactly as package-lock.json pins them
+# (`npm ci`), and the JavaScript build in dist/. The test suite's own tools (dockerd, skopeo, the
+# CNCF registry, wrk, tmux, zsh, pytest…) are installed by scripts/install-test-deps.sh instead.
+#   bash scripts/install.sh          # what a Berth user needs
+#   bash scripts/install.sh --dev    # also the npm devDependencies the tests use (dockerode, testcontainers…)
+# Idempotent: packages already present are not fetched again, node_modules is reinstalled only
+# when the lock changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+dev=0
+[ "${1:-}" = --dev ] && dev=1
 
-# docker.io is the judge of the conformance suite (a private dockerd 20.10 beside a private berthd);
-# python3-docker, docker-compose and python3-pytest run the client suites; tini is docker-init for --init.
-debs=(runc conmon iptables iproute2 busybox-static zstd attr util-linux procps tar ca-certificates curl wrk skopeo docker-registry tmux bash-completion zsh
-  docker.io python3-docker docker-compose python3-pytest python3-pytest-timeout python3-requests python3-packaging
-  python3-paramiko python3-websocket tini catatonit python3 nftables gcc libc6-dev)
-# (python3 also runs berthd's embedded-DNS helper; nft sets its 127.0.0.11 redirect in a container's netns)
-# (gcc and libc6-dev build the static seccomp probe of test/integration/hostile-container)
+# runc + conmon run containers; iptables, iproute2 and nftables make networks (nft sets the embedded
+# DNS's 127.0.0.11 redirect in a container's netns, and python3 runs that DNS helper); attr's
+# getfattr/setfattr carry layer xattrs; tini/catatonit are docker-init for --init; busybox-static
+# makes the first image without a registry (scripts/busybox-image.sh). npm is only there to install
+# the pinned Node.js: Berth runs on node_modules/.bin/node, never on Debian's nodejs.
+debs=(runc conmon iptables iproute2 nftables attr util-linux procps tar ca-certificates tini catatonit python3 busybox-static)
+command -v npm >/dev/null 2>&1 || debs+=(npm)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -19,18 +26,23 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "installing npm dependencies"
-  npm install --no-audit --no-fund --loglevel=error
+# The stamp says which lock (and whether with devDependencies) node_modules was installed from.
+want="$(sha256sum package-lock.json | cut -c1-64) dev=$dev"
+have=$(cat node_modules/.berth-installed 2>/dev/null || true)
+if [ ! -x node_modules/.bin/node ] || { [ "$have" != "$want" ] && [ "$have" != "${want% dev=0} dev=1" ]; }; then
+  echo "installing npm dependencies from package-lock.json"
+  if [ $dev = 1 ]; then npm ci --no-audit --no-fund --loglevel=error; else npm ci --omit=dev --no-audit --no-fund --loglevel=error; fi
+  echo "$want" > node_modules/.berth-installed
 fi
 node_modules/.bin/node --version >/dev/null
 
 # The JavaScript build bin/berthd and bin/berth run (they fall back to src/ when it is stale).
 rm -rf dist
-node_modules/.bin/tsc -p tsconfig.build.json
+# (tsc's bin says `#!/usr/bin/env node`: run it on the pinned Node, not whatever node is on PATH)
+node_modules/.bin/node node_modules/typescript/bin/tsc -p tsconfig.build.json
 # The berth CLI as one bundle (start-up time; scripts/build-cli.ts says why).
 node_modules/.bin/node scripts/build-cli.ts
 touch dist/.built

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The README's test command (and CI's): installs what is missing, typechecks, runs the unit
-# and integration suites with node's test runner, then checks the suite left nothing behind.
+# The README's test command (and CI's): installs what is missing (Berth's own install and the
+# tests' tools: scripts/install-test-deps.sh), typechecks, runs the unit and integration suites
+# with node's test runner, then checks the suite left nothing behind.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh || exit 1
+bash scripts/install-test-deps.sh || exit 1
 node=node_modules/.bin/node
 
 status=0
