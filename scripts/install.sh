@@ -18,7 +18,14 @@ dev=0
 # makes the first image without a registry (scripts/busybox-image.sh). npm is only there to install
 # the pinned Node.js: Berth runs on node_modules/.bin/node, never on Debian's nodejs.
 debs=(runc conmon iptables iproute2 nftables attr util-linux procps tar ca-certificates tini catatonit python3 busybox-static)
-command -v npm >/dev/null 2>&1 || debs+=(npm)
+# The stamp says which lock (and whether with devDependencies) node_modules was installed from.
+want="$(sha256sum package-lock.json | cut -c1-64) dev=$dev"
+have=$(cat node_modules/.berth-installed 2>/dev/null || true)
+npm_needed=0
+if [ ! -x node_modules/.bin/node ] || { [ "$have" != "$want" ] && [ "$have" != "${want% dev=0} dev=1" ]; }; then
+  npm_needed=1
+  command -v npm >/dev/null 2>&1 || debs+=(npm)
+fi
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -29,10 +36,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The stamp says which lock (and whether with devDependencies) node_modules was installed from.
-want="$(sha256sum package-lock.json | cut -c1-64) dev=$dev"
-have=$(cat node_modules/.berth-installed 2>/dev/null || true)
-if [ ! -x node_modules/.bin/node ] || { [ "$have" != "$want" ] && [ "$have" != "${want% dev=0} dev=1" ]; }; then
+if [ $npm_needed = 1 ]; then
   echo "installing npm dependencies from package-lock.json"
   if [ $dev = 1 ]; then npm ci --no-audit --no-fund --loglevel=error; else npm ci --omit=dev --no-audit --no-fund --loglevel=error; fi
   echo "$want" > node_modules/.berth-installed

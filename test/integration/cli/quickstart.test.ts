@@ -74,9 +74,12 @@ describe('README first command (scripts/quickstart.sh)', () => {
       assert.ok(!debs.includes(testOnly), `${testOnly} is a test tool: it belongs in scripts/install-test-deps.sh`);
     }
     // Every Debian package it names (and npm, which it adds on a machine without it) is one apt can install.
-    for (const p of [...debs, 'npm']) {
-      const policy = await runCmd('apt-cache', ['policy', p]);
-      assert.match(policy.stdout, /Candidate: (?!\(none\))/, `apt has no candidate for ${p}`);
+    const names = [...debs, 'npm'];
+    const policy = (await runCmd('apt-cache', ['policy', ...names], { timeoutMs: 60_000 })).stdout;
+    const candidates = new Map([...policy.matchAll(/^(\S+):\n(?:\s+.*\n)*?\s+Candidate: (.*)$/gm)].map((m) => [m[1], m[2]]));
+    for (const p of names) {
+      const c = candidates.get(p);
+      assert.ok(c !== undefined && c !== '(none)', `apt has no candidate for ${p}`);
     }
     const quick = readFileSync(join(repo, 'scripts/quickstart.sh'), 'utf8');
     assert.doesNotMatch(quick.replace(/^#.*$/gm, ''), /\bdocker\b/, 'the quickstart uses berth, not docker');
