@@ -21,6 +21,19 @@ debs=(runc conmon iptables iproute2 nftables attr util-linux procps tar ca-certi
 # The stamp says which lock (and whether with devDependencies) node_modules was installed from.
 want="$(sha256sum package-lock.json | cut -c1-64) dev=$dev"
 have=$(cat node_modules/.berth-installed 2>/dev/null || true)
+# No stamp but node_modules there (the user ran `npm ci` or `npm install` by hand): it is good
+# when npm's own record of the tree (node_modules/.package-lock.json) has every package the lock
+# asks for (devDependencies only with --dev), at the same version and integrity.
+if [ -z "$have" ] && [ -x node_modules/.bin/node ] && [ -f node_modules/.package-lock.json ] &&
+  node_modules/.bin/node -e '
+    const [lock, tree] = ["package-lock.json", "node_modules/.package-lock.json"].map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")).packages);
+    const dev = process.argv[1] === "1";
+    const ok = Object.entries(lock).every(([k, p]) => k === "" || (p.dev && !dev) || (p.optional && !tree[k]) ||
+      (tree[k] && tree[k].version === p.version && tree[k].integrity === p.integrity));
+    process.exit(ok ? 0 : 1);' "$dev" 2>/dev/null; then
+  have=$want
+  echo "$want" > node_modules/.berth-installed
+fi
 npm_needed=0
 if [ ! -x node_modules/.bin/node ] || { [ "$have" != "$want" ] && [ "$have" != "${want% dev=0} dev=1" ]; }; then
   npm_needed=1
