@@ -27,7 +27,7 @@ import { createContainer, type CreateDefaults } from './container/create.ts';
 import { startLocked } from './container/start.ts';
 import { loadAll, reconcile } from './container/reconcile.ts';
 import { updateLocked } from './container/update.ts';
-import { teardownLocked, afterRemove } from './container/remove.ts';
+import { teardownLocked, afterRemove, drainTeardowns } from './container/remove.ts';
 import { nextExit, signal, stopProcess, killAndWait, restartFailure } from './container/stop.ts';
 import { pauseLocked, unpauseLocked } from './container/pause.ts';
 import { containerPaths, withRootfs, type ContainerPaths } from './container/rootfs.ts';
@@ -398,6 +398,11 @@ export class ContainerService {
     if (!(await this.lock.run(c.rec.Id, () => teardownLocked(this.ctx, c)))) throw new Conflict(`removal of container ${ref} is already in progress`);
     await afterRemove(this.ctx, c, ref, opts.volumes === true);
     this.onRemoved(c);
+  }
+
+  /** Waits for the teardowns that removes left running in the background (shutdown, tests). */
+  drainTeardowns(): Promise<void> {
+    return drainTeardowns(this.ctx);
   }
 
   // ---- attach -------------------------------------------------------------------------------

@@ -161,6 +161,7 @@ export class Engine {
   async shutdown(): Promise<void> {
     this.containers.shuttingDown = true;
     this.health.stopAll();
+    await this.containers.drainTeardowns();
     await this.networks.drain();
     await this.events.flush();
     await this.runtime.close?.();

@@ -9,7 +9,8 @@
 // the unit tests that record the order of writes, fsyncs and renames (test/unit/util/durable.test.ts
 // and test/unit/image/store-durability.test.ts).
 //
-// The points, in the order an ingest reaches them (image/content.ts, image/layers.ts, image/images.ts, registry/storage.ts):
+// The points, in the order an ingest reaches them (image/content.ts, image/layers.ts, image/images.ts, registry/storage.ts),
+// then the container's:
 export const FAILPOINTS = [
   'image-blob-written',       // a layer's tar (or a pulled blob) written to tmp/, not yet synced
   'image-blob-committed',     // the blob synced and renamed into content/, no layer refers to it yet
@@ -22,6 +23,7 @@ export const FAILPOINTS = [
   'registry-blob-committed',  // an upload renamed into blobs/, not yet linked in the repository
   'registry-manifest-stored', // a manifest's bytes in blobs/, no revision link or tag yet
   'registry-manifest-linked', // the revision linked, the tag not yet moved
+  'container-remove-replied', // engine/container/remove.ts: a remove marked and forgotten, its teardown not begun
 ] as const;
 
 export type Failpoint = (typeof FAILPOINTS)[number];

@@ -64,17 +64,19 @@ export async function handleExit(ctx: ContainerContext, hooks: ExitHooks, id: st
     // rest of the cleanup runs meanwhile; anything waiters do next (start, rm) queues on this
     // lock behind it.
     const network = hooks.releaseNetwork(c);
-    const rest = [
+    // runc's state (and cgroup), the rootfs and /dev/shm go without holding the lock: a remove
+    // or inspect after the wait need not wait for them. Whatever needs them gone (a start, a
+    // mount of the rootfs, a remove's teardown) awaits c.settling first.
+    c.settling = Promise.all([
       runtime.delete(id).then(() => { c.runtimeClean = true; },
         (err) => log.warn({ id, err: String(err) }, 'runtime delete failed')),
       mounts.unmount(join(c.dir, 'merged')).catch((err) => log.warn({ id, err: String(err) }, 'unmount failed')),
       releaseShm(mounts, c.dir).catch((err) => log.warn({ id, err: String(err) }, 'shm unmount failed')),
-    ];
+    ]).then(() => {});
     await network;
     for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
     c.exitWaiters.clear();
     await Promise.all([
-      ...rest,
       ctx.volumes.releaseAll(c.rec.Mounts ?? []).catch((err) => log.warn({ id, err: String(err) }, 'volume release failed')),
       ctx.logRotator.unwatch(c.rec.LogPath),
     ]);

@@ -3,7 +3,7 @@
 // reconcile, after a restart of berthd: each record is matched against what runc and conmon say now. A
 // container still running under its conmon is adopted again (live restore: its state, log
 // rotation, network, embedded DNS and volumes); one that is not is finished as an exit; a
-// remove the crash cut short is completed; a stopped one is left with nothing running or mounted.
+// remove the crash cut short (marked removing, perhaps already replied to) is completed; a stopped one is left with nothing running or mounted.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExitInfo } from '../../runtime/runtime.ts';
@@ -11,6 +11,7 @@ import { containerResolverConfig } from './etc-files.ts';
 import { releaseShm } from './namespace-modes.ts';
 import type { ContainerContext } from './context.ts';
 import { netOf, registerLinks, releaseNetwork, resolveLinks } from './network-glue.ts';
+import { finishUnfinishedRemovals } from './remove.ts';
 import { containerPaths } from './rootfs.ts';
 import type { Container } from './store.ts';
 
@@ -46,6 +47,8 @@ export async function loadAll(ctx: ContainerContext): Promise<void> {
 
 /** Matches records against what runc and conmon say now (live restore). */
 export async function reconcile(ctx: ContainerContext, hooks: ReconcileHooks): Promise<void> {
+  // Removes that had replied before the stop: the API forgot them then; their leftovers go now.
+  await finishUnfinishedRemovals(ctx);
   await Promise.all(ctx.store.all().map((c) => reconcileOne(ctx, hooks, c).catch((err) => {
     ctx.log.error({ id: c.rec.Id, err: String(err) }, 'reconcile failed');
   })));

@@ -27,6 +27,8 @@ export function withRootfs<T>(ctx: ContainerContext, c: Container, fn: (merged: 
   return ctx.lock.run(c.rec.Id, async () => {
     // A remove that got the lock first has taken the container away.
     if (c.removed || c.removing) throw noSuchContainer(c.rec.Id);
+    // The last exit's unmount runs outside the lock (exit.ts): not over our mount.
+    await c.settling;
     const mounted = await ctx.mounts.isMounted(p.merged);
     if (!mounted) await ctx.mounts.mountOverlay(p.merged, { lowerdirs: p.lower, upperdir: p.upper, workdir: p.work });
     try {

@@ -28,6 +28,8 @@ export async function startLocked(ctx: ContainerContext, c: Container, onStarted
   const id = c.rec.Id;
   const st = c.rec.State;
   refuse(canStart(c));
+  // The last exit's cleanup (runc delete, unmounts) runs outside the lock (exit.ts).
+  await c.settling;
   const p = containerPaths(ctx, c);
   const undo: Undo = [];
   /** Work that must finish before the process runs (the embedded DNS). */

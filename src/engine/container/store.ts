@@ -34,6 +34,12 @@ export interface Container {
   restartDelay: number;
   /** runc state and bundle are known to be gone (saves a `runc delete` spawn on remove). */
   runtimeClean: boolean;
+  /**
+   * The part of an exit's cleanup that runs after the lock is let go (runc delete, unmount of
+   * the rootfs and /dev/shm): a start, a rootfs mount or a remove's teardown awaits it first.
+   * Never rejects.
+   */
+  settling?: Promise<void>;
 }
 
 /** The name as the index keys it: without the leading `/` records and inspect show. */
@@ -49,6 +55,16 @@ export class ContainerStore {
   private readonly names = new Map<string, string>();
 
   readonly root: string;
+  /**
+   * Removes whose reply went out and whose teardown (runtime state, mounts, directory) runs in
+   * the background (remove.ts); shutdown and tests wait for them.
+   */
+  readonly teardowns = new Set<Promise<void>>();
+  /**
+   * Records found marked `removing` at load: a remove replied to before the crash. They are not
+   * in the map or the name index (the API had already forgotten them); reconcile finishes them.
+   */
+  unfinishedRemovals: Container[] = [];
   /** Legacy link names resolve like container names (legacy-links.ts). */
   private readonly links: LinkIndex;
   private readonly log: Logger;
@@ -70,7 +86,8 @@ export class ContainerStore {
       const dir = join(this.root, id);
       try {
         const rec = JSON.parse(await readFile(join(dir, 'config.v2.json'), 'utf8')) as ContainerRecord;
-        this.track(rec);
+        if (rec.State?.Status === 'removing') this.unfinishedRemovals.push({ ...this.detached(rec), removed: true, removing: true });
+        else this.track(rec);
       } catch (err) {
         // A create killed before its first metadata write leaves a bare dir: sweep it.
         this.log.warn({ id, err: String(err) }, 'dropping container dir without readable metadata');
@@ -83,12 +100,17 @@ export class ContainerStore {
     return join(this.root, id);
   }
 
-  /** Adds a record to the map and its name to the index. */
-  track(rec: ContainerRecord): Container {
-    const c: Container = {
+  /** The in-memory view of a record, in neither the map nor the name index. */
+  private detached(rec: ContainerRecord): Container {
+    return {
       rec, dir: this.dirOf(rec.Id), exitWaiters: new Set(), removeWaiters: new Set(),
       pendingAttach: [], execIds: new Set(), removed: false, removing: false, runtimeClean: false, restartDelay: 0,
     };
+  }
+
+  /** Adds a record to the map and its name to the index. */
+  track(rec: ContainerRecord): Container {
+    const c = this.detached(rec);
     this.byId.set(rec.Id, c);
     this.names.set(bare(rec.Name), rec.Id);
     return c;

@@ -55,6 +55,7 @@ test('two rm -f at once: one removes, the other is told a removal is in progress
       assert.ok((x.reason instanceof Conflict && x.reason.message === 'removal of container twice is already in progress') || x.reason instanceof NotFound, String(x.reason));
     }
   }
+  await e.containers.drainTeardowns();
   assert.equal(existsSync(e.dirOf(id)), false);
   assert.equal(e.host.containers.size, 0);
   assert.equal(e.host.mounted.size, 0);

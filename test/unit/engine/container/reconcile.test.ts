@@ -142,6 +142,45 @@ test('a crash in the middle of a remove: the next daemon finishes it', async (t)
   await e.create({}, 'half');
 });
 
+test('a remove replies while the exit\'s runc delete still runs; the name is free at once; a crash then is finished by the next daemon', async (t) => {
+  let e = await fakeEngine(t);
+  const id = await e.create({}, 'quick');
+  await e.containers.start(id);
+  e.host.holdOn('runtime.delete');
+  e.host.exit(id, 0);
+  await until(() => e.host.callsOf('runtime.delete').some((c) => c.held), 'exit cleanup parked in runc delete');
+  assert.equal(e.state(id).Status, 'exited');
+  await e.containers.remove('quick', {});
+  assert.throws(() => e.containers.get('quick'), { message: 'No such container: quick' });
+  assert.ok(!e.containers.all().some((c) => c.rec.Id === id), 'gone from the list');
+  const again = await e.create({}, 'quick');
+  await e.containers.start(again);
+  assert.equal(e.state(again).Status, 'running');
+  assert.ok(existsSync(e.dirOf(id)), 'the teardown waits for the exit\'s cleanup');
+  e = await e.restart();
+  assertNothingLeft(e, id);
+  assert.equal(existsSync(e.dirOf(id)), false);
+  assert.equal(e.containers.get('quick').rec.Id, again);
+});
+
+test('rm then create of the same name at once, many times: every create works and nothing is left', async (t) => {
+  const e = await fakeEngine(t);
+  let id = await e.create({}, 'again');
+  const ids = [id];
+  for (let i = 0; i < 5; i++) {
+    await e.containers.start(id);
+    await e.containers.remove('again', { force: true });
+    id = await e.create({}, 'again');
+    ids.push(id);
+  }
+  await e.containers.drainTeardowns();
+  for (const old of ids.slice(0, -1)) {
+    assertNothingLeft(e, old);
+    assert.equal(existsSync(e.dirOf(old)), false);
+  }
+  assert.equal(e.containers.get('again').rec.Id, id);
+});
+
 test('a container dir without a readable record (a create cut short) is swept at start-up', async (t) => {
   let e = await fakeEngine(t);
   const id = 'f'.repeat(64);
