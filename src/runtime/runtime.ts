@@ -14,7 +14,8 @@ import type { Logger } from '../util/log.ts';
 import type { Spec, Process } from '../types/oci-runtime.ts';
 import { Runc } from './runc.ts';
 import { resolveBinary } from '../sys/exec.ts';
-import { launchContainer, launchExec, parseExitFile, runtimeError, type ConmonCommon } from './conmon.ts';
+import { launchContainer, parseExitFile, runtimeError, type ConmonCommon } from './conmon.ts';
+import { runcExec, conmonExec, type ExecSession, type ExecOptions } from './exec.ts';
 import { connectAttach, type AttachStream } from './attach.ts';
 
 export type { AttachStream };
@@ -29,11 +30,7 @@ export interface RuntimeOptions {
 export type RuntimeStatus = 'created' | 'running' | 'paused' | 'stopped';
 export interface ExitInfo { exitCode: number; oomKilled: boolean; finishedAt: Date }
 
-export interface ExecSession {
-  pid: number;
-  stream?: AttachStream;
-  exited: Promise<number>;
-}
+export type { ExecSession };
 
 const CREATE_TIMEOUT_MS = 60_000;
 
@@ -189,49 +186,21 @@ export class Runtime {
     await writeCtl(join(this.bundleDir(id), 'ctl'), height, width);
   }
 
-  /** Runs a process in the container through `conmon --exec`. */
-  async exec(id: string, execId: string, proc: Process, opts: { tty: boolean; attachStdin: boolean; attach: boolean }): Promise<ExecSession> {
+  /**
+   * Runs a process in the running container (runtime/exec.ts): `runc exec` on pipes without a
+   * TTY, `conmon --exec` with one. Resolves once the process runs.
+   */
+  async exec(id: string, execId: string, proc: Process, opts: ExecOptions): Promise<ExecSession> {
     // The engine has checked that the container runs; a `runc state` here would cost a spawn per exec.
     const dir = join(this.bundleDir(id), `exec-${execId.slice(0, 12)}`);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const spec = join(dir, 'process.json');
-    await writeFile(spec, JSON.stringify(proc));
-    const cuuid = `x${execId.slice(0, 15)}`;
-    const launched = launchExec({
-      ...this.common(id, dir, cuuid, { logPath: join(dir, 'exec.log'), tty: opts.tty, stdin: opts.attach && opts.attachStdin }, dir),
-      processSpec: spec,
-      attach: opts.attach,
+    if (!opts.tty) return runcExec({ runtimePath: this.runtimePath, runcRoot: this.runcRoot, id, dir, proc, opts });
+    const session = await conmonExec({
+      base: (d, cuuid, o) => this.common(id, d, cuuid, o, d), socketDir: this.sockDir, dir, execId, proc, opts,
     });
-    const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
-    try {
-      // conmon's main process reads the start pipe once before it forks (cgroup setup in podman).
-      launched.startPipe?.write('0');
-      let stream: AttachStream | undefined;
-      if (opts.attach) {
-        const ready = await launched.attachPipe!.next(CREATE_TIMEOUT_MS);
-        if (ready.data < 0) throw runtimeError('exec', ready.message ?? 'attach failed');
-        stream = await connectAttach(join(this.sockDir, cuuid, 'attach'));
-        // Now that nothing can be lost, let `runc exec` run.
-        launched.startPipe!.write('1');
-      }
-      const first = await launched.sync.next(CREATE_TIMEOUT_MS);
-      if (first.data < 0) {
-        stream?.close();
-        throw runtimeError('exec', first.message ?? launched.stderr());
-      }
-      this.execDirs.set(execId, dir);
-      const exited = launched.sync.next(0).then((m) => m.data, () => 126).finally(() => {
-        (launched.child.stdio[3] as { destroy?: () => void }).destroy?.();
-        this.execDirs.delete(execId);
-        // Let the attach stream finish draining before its files go.
-        setTimeout(() => { void cleanup(); }, 1000).unref();
-      });
-      return { pid: first.data, stream, exited };
-    } catch (err) {
-      (launched.child.stdio[3] as { destroy?: () => void }).destroy?.();
-      await cleanup();
-      throw err;
-    }
+    // Only a TTY resizes, through conmon's ctl FIFO in the session's directory.
+    this.execDirs.set(execId, dir);
+    void session.exited.finally(() => this.execDirs.delete(execId));
+    return session;
   }
 
   async execResize(execId: string, height: number, width: number): Promise<void> {

@@ -143,6 +143,7 @@ test('api/decode and api/views import no handler, and views decode nothing', () 
  */
 const childProcessAllowed: Record<string, string> = {
   'runtime/conmon.ts': 'conmon runs for the container\'s life with its sync, start and attach pipes',
+  'runtime/exec.ts': '`runc exec` of a non-TTY exec runs for the process\'s life, its stdio on pipes berthd streams',
   'network/netns-sockets.ts': 'the setns helper lives as long as berthd, on Node\'s IPC channel',
   'cli/commands/container-cp.ts': 'the CLI (a separate program) makes a FIFO with mkfifo when it extracts one',
 };
