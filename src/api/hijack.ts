@@ -1,6 +1,8 @@
 // The raw status lines of hijacked endpoints (attach, exec start). After `101 UPGRADED` the
 // connection carries the process's streams both ways (WIRE.md 4.2).
-import { STATUS_CODES } from 'node:http';
+import { createRequire } from 'node:module';
+// require(), not an ESM import: see server.ts (an ESM import of node:http loads Node's bundled undici).
+const { STATUS_CODES } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 import type { HijackContext } from './router.ts';
 import { statusOf, messageOf } from './errors.ts';
 import { versionGte } from './version.ts';

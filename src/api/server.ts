@@ -1,7 +1,9 @@
 // The Engine API's HTTP server on node:http: version prefix, routing, common headers, errors,
 // and hijacked connections (node's `upgrade` event; WIRE.md 4.2 and 4.8); plain or over TLS.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type https from 'node:https';
+import { createRequire } from 'node:module';
 import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
@@ -24,6 +26,13 @@ const serverOptions = {
 };
 
 /** Names each server's plain TCP listeners were given (-H tcp://name:port), for the Host check. */
+// node:http through require(), not an ESM import: an ESM import of it reads every export, and
+// its lazy WebSocket/CloseEvent/MessageEvent getters load Node's bundled undici (~7 MB of heap,
+// ~15 MB of RSS for the whole daemon, measured). node:https (OpenSSL's TLS, ~6 MB) is loaded
+// only when a TLS host is served.
+const nodeRequire = createRequire(import.meta.url);
+const httpModule = (): typeof http => nodeRequire('node:http') as typeof http;
+
 const listenNames = new WeakMap<http.Server, Set<string>>();
 
 /**
@@ -35,7 +44,7 @@ export function answerToName(server: http.Server, name: string): void {
 }
 
 export function createApiServer(router: Router, opts: ApiServerOptions): http.Server {
-  return serve(http.createServer(serverOptions), router, opts.log);
+  return serve(httpModule().createServer(serverOptions), router, opts.log);
 }
 
 /**
@@ -45,7 +54,7 @@ export function createApiServer(router: Router, opts: ApiServerOptions): http.Se
  * does on the plain server.
  */
 export function createTlsApiServer(router: Router, opts: ApiServerOptions, tlsOptions: tls.TlsOptions): https.Server {
-  const server = https.createServer({ ...serverOptions, ...tlsOptions }, undefined);
+  const server = (nodeRequire('node:https') as typeof https).createServer({ ...serverOptions, ...tlsOptions }, undefined);
   // tls.Server does not pass allowHalfOpen on to its sockets; node:http's plain sockets have it.
   server.on('secureConnection', (socket: tls.TLSSocket) => { socket.allowHalfOpen = true; });
   return serve(server, router, opts.log);
