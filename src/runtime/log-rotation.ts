@@ -165,8 +165,13 @@ export class LogRotator {
   /** Logs being watched, with what a new worker needs to watch them again. */
   private readonly watched = new Map<string, { policy: RotationPolicy; ctl?: string }>();
 
-  constructor(log: Logger) {
+  /** How long an idle worker is kept: a start right after an exit need not pay for a new one (~0.1-1 s). */
+  private readonly idleMs: number;
+  private idleTimer?: NodeJS.Timeout;
+
+  constructor(log: Logger, opts: { idleMs?: number } = {}) {
     this.log = log;
+    this.idleMs = opts.idleMs ?? WORKER_IDLE_MS;
   }
 
   private handle(): WorkerHandle {
@@ -226,10 +231,18 @@ export class LogRotator {
 
   /** Stops the worker when it has nothing to do; the next call starts another. */
   private stopIfIdle(): void {
+    const idle = (h: WorkerHandle | undefined): h is WorkerHandle => !!h && h === this.current && !this.watched.size && !h.pending.size && !this.gz.size;
     const h = this.current;
-    if (!h || this.watched.size || h.pending.size || this.gz.size) return;
-    this.current = undefined;
-    void h.worker.terminate();
+    if (!idle(h)) return;
+    const stop = (): void => {
+      if (!idle(h)) return;
+      this.current = undefined;
+      void h.worker.terminate();
+    };
+    clearTimeout(this.idleTimer);
+    if (this.idleMs <= 0) { stop(); return; }
+    this.idleTimer = setTimeout(stop, this.idleMs);
+    this.idleTimer.unref();
   }
 
   /** gzip's a rotated file to a temporary name; the worker puts it in place of wherever the file is by then. */
@@ -291,6 +304,9 @@ export class LogRotator {
     this.stopIfIdle();
   }
 }
+
+/** An idle worker's grace before it is stopped (its isolate is ~10 MB; starting one costs 0.1-1 s). */
+export const WORKER_IDLE_MS = 10_000;
 
 /** The smallest safety net conmon gets: 64 MiB, about 0.3 s of its fastest writing. */
 export const CONMON_LIMIT_FLOOR = 64 * 1024 * 1024;

@@ -72,14 +72,13 @@ export async function handleExit(ctx: ContainerContext, hooks: ExitHooks, id: st
         (err) => log.warn({ id, err: String(err) }, 'runtime delete failed')),
       mounts.unmount(join(c.dir, 'merged')).catch((err) => log.warn({ id, err: String(err) }, 'unmount failed')),
       releaseShm(mounts, c.dir).catch((err) => log.warn({ id, err: String(err) }, 'shm unmount failed')),
+      // The rotation's last look at the log (a round trip to its worker).
+      ctx.logRotator.unwatch(c.rec.LogPath),
     ]).then(() => {});
     await network;
     for (const w of c.exitWaiters) w(c.rec.State.ExitCode);
     c.exitWaiters.clear();
-    await Promise.all([
-      ctx.volumes.releaseAll(c.rec.Mounts ?? []).catch((err) => log.warn({ id, err: String(err) }, 'volume release failed')),
-      ctx.logRotator.unwatch(c.rec.LogPath),
-    ]);
+    await ctx.volumes.releaseAll(c.rec.Mounts ?? []).catch((err) => log.warn({ id, err: String(err) }, 'volume release failed'));
   });
   if (autoRemove && exited) {
     await hooks.remove(id, { force: true, volumes: true }).catch((err) => {

@@ -110,7 +110,9 @@ describe(`${N} containers at once`, () => {
     t.diagnostic(`${N} removed in ${((Date.now() - s) / 1000).toFixed(1)} s`);
     assert.deepEqual(failures, []);
     assert.deepEqual((await d.api('GET', '/containers/json?all=1')).json(), []);
-    await sleep(300);
+    // rm's teardown (runc delete, unmounts) runs in the background after the reply: let it land.
+    const clean = async (): Promise<boolean> => { const x = await census(d); return !x.conmons.length && !x.mounts.length && !x.cgroups.length; };
+    for (let i = 0; i < 100 && !(await clean()); i++) await sleep(100);
     const c = await census(d);
     assert.deepEqual({ conmons: c.conmons, mounts: c.mounts, cgroups: c.cgroups }, { conmons: [], mounts: [], cgroups: [] });
     await d.cleanup();

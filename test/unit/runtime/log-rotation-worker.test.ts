@@ -12,7 +12,7 @@ const cfg = { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } }
 
 test('LogRotator: prepare/unwatch racing the worker\'s idle stop never fails (24 rounds, bounded)', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync('/tmp/berth-rot-');
-  const r = new LogRotator(quiet);
+  const r = new LogRotator(quiet, { idleMs: 0 }); // stopped the moment it is idle: the race under test
   const deadline = Date.now() + 15_000;
   const failures: string[] = [];
   try {
