@@ -1,6 +1,7 @@
 // berth: the Docker-compatible client. Finds the command named by the first words of argv
 // (`ps`, `container ls`), parses its flags as pflag would, runs it and exits with docker's
 // statuses: 125 for usage errors, 1 for failed commands, a container's own for `run`.
+import { writeSync } from 'node:fs';
 import module from 'node:module';
 import type { EngineClient } from '../client/engine-client.ts';
 import { CliError, GROUPS, describeError, type CommandSpec, type Ctx } from './command.ts';
@@ -39,9 +40,35 @@ function argCountError(invokedAs: string, spec: CommandSpec, n: number): string 
   return msg && `${PROG}: '${invokedAs}' ${msg}\n\n${usageLine(invokedAs, spec)}\n\n${verb} '${invokedAs} --help' for more information\n`;
 }
 
+/** Set once process.stdout or process.stderr may hold output that is not yet written. */
+let streamed = false;
+
+/**
+ * Writes main's own output (version, help, usage errors) straight to the descriptor. Creating
+ * process.stdout for a pipe loads net and stream, the biggest part of `berth --version` after
+ * Node's own start. Writes to a pipe or a file are synchronous on Linux either way; a pipe that
+ * is full and non-blocking (EAGAIN) gets the rest through the stream, which waits for it.
+ */
+function say(fd: 1 | 2, text: string): void {
+  const stream = (): NodeJS.WriteStream => (fd === 1 ? process.stdout : process.stderr);
+  // After a command ran, its output may still be queued in the stream: stay behind it.
+  if (streamed) return void stream().write(text);
+  const buf = Buffer.from(text);
+  let done = 0;
+  try {
+    while (done < buf.length) done += writeSync(fd, buf, done);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') return; // the reader has gone (`berth --help | head -1`)
+    if (code !== 'EAGAIN') throw e;
+    streamed = true;
+    stream().write(buf.subarray(done));
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const out = process.stdout;
-  const err = process.stderr;
+  const out = { write: (s: string) => say(1, s) };
+  const err = { write: (s: string) => say(2, s) };
   let client: EngineClient | undefined;
   let invokedAs = PROG;
   try {
@@ -88,9 +115,14 @@ export async function main(argv: string[]): Promise<number> {
       err.write(countError);
       return 1;
     }
+    // The streams are made when a command first uses one (process.stdin's may not be wanted at all).
+    streamed = true;
     const ctx: Ctx = {
       client: () => (client ??= makeClient(g.opts)),
-      out, err, stdin: process.stdin, invokedAs,
+      get out() { return process.stdout; },
+      get err() { return process.stderr; },
+      get stdin() { return process.stdin; },
+      invokedAs,
       configDir: configDir(g.opts),
     };
     return (await spec.run(ctx, parsed.args, parsed.opts)) ?? 0;
@@ -107,6 +139,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => {
-  // Exit once what was written has been handed to the kernel (pipes to a slow reader).
-  process.stdout.write('', () => process.exit(code));
+  // Exit once what was written has been handed to the kernel (pipes to a slow reader); what
+  // say() wrote already has been.
+  if (streamed) process.stdout.write('', () => process.exit(code));
+  else process.exit(code);
 });
