@@ -12,7 +12,7 @@ import { pruneContainers } from '../../engine/prune.ts';
 import type { ContainerConfigFields } from '../../types/oci-image.ts';
 import type { Readable } from 'node:stream';
 import { parseFilters } from '../filters.ts';
-import { frame, encodeLines } from '../stdcopy.ts';
+import { frame, encodeLines, EncodeBuffers } from '../stdcopy.ts';
 import { containerLogBatches } from '../../engine/container/logs.ts';
 import { writeUpgradeResponse, writeHijackError } from '../hijack.ts';
 import { versionGte, versionLess } from '../version.ts';
@@ -231,13 +231,20 @@ async function logs(ctx: HttpContext, engine: Engine): Promise<void> {
     'Content-Type': !tty && versionGte(ctx.apiVersion, '1.42') ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
   });
   ctx.res.flushHeaders();
-  // A batch is up to 1 MiB of log read at once, sent as one write of all its frames. The Docker
-  // CLI only concatenates the payloads: it gets lines of one stream together in frames of up to
-  // 32 KiB (its stdcopy buffer); other clients a frame per line, as from dockerd.
-  const coalesce = /^Docker-Client\//.test(ctx.req.headers['user-agent'] ?? '') ? 32 * 1024 : 0;
+  // A batch is up to 1 MiB of log read at once, sent as one write of all its frames, encoded
+  // into buffers used again once the socket has them. The Docker CLI only concatenates the
+  // payloads: it gets lines of one stream together in frames of up to 1 MiB (its stdcopy grows
+  // its buffer to the frame and writes each frame with one write(2)); other clients get a frame
+  // per line, as from dockerd.
+  const coalesce = /^Docker-Client\//.test(ctx.req.headers['user-agent'] ?? '') ? 1 << 20 : 0;
+  const pool = new EncodeBuffers();
   for await (const b of batches) {
     if (ac.signal.aborted) break;
-    if (!ctx.res.write(encodeLines(b, { raw: tty, timestamps, coalesce, details }))) await drained(ctx.res, ac.signal);
+    const into = pool.take();
+    const out = encodeLines(b, { raw: tty, timestamps, coalesce, details }, into);
+    const used = out.buffer === into.buffer;
+    if (!used) pool.give(into);
+    if (!ctx.res.write(out, used ? () => pool.give(into) : undefined)) await drained(ctx.res, ac.signal);
   }
   ctx.res.end();
 }
