@@ -8,6 +8,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { spawn } from 'node:child_process';
 import { TestDaemon, makeBusybox, runCmd, until, sleep, type Result, ok } from '../../helpers/daemon.ts';
+import { listProxies } from '../../../src/sys/proxy-process.ts';
 
 
 /** A port free on 127.0.0.1 right now (bound to 0, then closed). */
@@ -63,9 +64,16 @@ async function iptablesSave(): Promise<string[]> {
   return (await ok(runCmd('iptables-save', []))).split('\n');
 }
 
-async function proxyLines(): Promise<string[]> {
-  const r = await runCmd('pgrep', ['-af', 'src/proxy/main.ts']);
-  return r.stdout.split('\n').filter(Boolean);
+/** berth-proxy processes of daemon `d` (only with userland-proxy=true; by default berthd holds the ports itself). */
+const proxiesOf = (d: TestDaemon): number[] => listProxies().filter((p) => p.control.startsWith(`${d.execRoot}/`)).map((p) => p.pid);
+
+/** Whether something holds TCP 127.0.0.1:`port` (binding it fails with EADDRINUSE). */
+function held(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(true) : reject(err)));
+    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(false)));
+  });
 }
 
 describe('container networking against berthd', () => {
@@ -237,7 +245,7 @@ describe('container networking against berthd', () => {
       assert.match(r.stderr, /already in use/);
       assert.equal(await inspect('{{.State.Running}}', 'busyport'), 'false');
       const id = await inspect('{{.Id}}', 'busyport');
-      assert.deepEqual((await proxyLines()).filter((l) => l.includes(`"hostPort":${port}`)), []);
+      assert.deepEqual(proxiesOf(d), [], 'no proxy process');
       assert.deepEqual((await iptablesSave()).filter((l) => l.includes(`/${id.slice(0, 12)}`)), []);
       assert.equal((await runCmd('ip', ['netns', 'list'])).stdout.includes(`berth-${id.slice(0, 16)}`), false, 'no netns left');
       // Our listener still has the port.
@@ -290,19 +298,18 @@ describe('container networking against berthd', () => {
     // Something of everything, whatever the tests before left: published ports on both kinds of network.
     await ensureNetwork('n1');
     await ensureNetwork('nh');
-    await docker(['run', '-d', '--name', 'h1', '-p', `127.0.0.1:${await freePort()}:80`, 'busybox', ...httpd('h1')]);
-    await docker(['run', '-d', '--name', 'h2', '--network', 'nh', '-p', `127.0.0.1:${await freePort()}:80/tcp`, '-p', `127.0.0.1:${await freePort()}:53/udp`, 'busybox', ...httpd('h2')]);
+    const [ph1, ph2] = [await freePort(), await freePort()];
+    await docker(['run', '-d', '--name', 'h1', '-p', `127.0.0.1:${ph1}:80`, 'busybox', ...httpd('h1')]);
+    await docker(['run', '-d', '--name', 'h2', '--network', 'nh', '-p', `127.0.0.1:${ph2}:80/tcp`, '-p', `127.0.0.1:${await freePort()}:53/udp`, 'busybox', ...httpd('h2')]);
     await docker(['network', 'connect', 'n1', 'h1']);
 
     const ids = (await docker(['ps', '-aq', '--no-trunc'])).trim().split('\n').filter(Boolean);
     const nets = (await docker(['network', 'ls', '--filter', 'type=custom', '--format', '{{.Name}}'])).trim().split('\n').filter(Boolean);
     assert.ok(nets.includes('nh') && nets.includes('n1'));
     const userBridges: string[] = [];
-    const userPrefixes: string[] = [];
     for (const n of nets) {
       const [rec] = JSON.parse(await docker(['network', 'inspect', n]));
       userBridges.push(`br-${(rec.Id as string).slice(0, 12)}`);
-      userPrefixes.push((rec.IPAM.Config[0].Subnet as string).split('.').slice(0, 3).join('.') + '.');
     }
     const bridges = [d.net.bridge, ...userBridges];
     const links = JSON.parse((await ok(runCmd('ip', ['-j', 'link']))) || '[]') as { ifindex: number; ifname: string; master?: string }[];
@@ -317,8 +324,8 @@ describe('container networking against berthd', () => {
     assert.ok(veths.length >= 3, `veths of the running containers: ${veths.join(' ')}`);
     assert.ok(veths.every((v) => bridges.includes(links.find((l) => l.ifname === v)?.master ?? '')), 'each on one of the daemon\'s bridges');
     assert.ok(veths.every((v) => /^vb[0-9a-f]{11}$/.test(v)), veths.join(' '));
-    const mineProxy = (l: string): boolean => [d.net.subnetPrefix, ...userPrefixes].some((p) => l.includes(`"containerIp":"${p}`));
-    assert.ok((await proxyLines()).filter(mineProxy).length >= 2, 'proxies run while ports are published');
+    assert.ok(await held(ph1) && await held(ph2), 'the published ports are held');
+    assert.deepEqual(proxiesOf(d), [], 'by berthd itself: no proxy process');
 
     for (const id of ids) await docker(['rm', '-f', id]);
     for (const n of nets) await docker(['network', 'rm', n]);
@@ -337,7 +344,8 @@ describe('container networking against berthd', () => {
     const rules = await iptablesSave();
     assert.deepEqual(rules.filter((l) => l.includes(`berth:${d.net.bridge}/`)), [], 'per-container rules');
     assert.deepEqual(rules.filter((l) => userBridges.some((b) => l.includes(`berth:${b}`))), [], 'rules of the removed networks');
-    assert.deepEqual((await proxyLines()).filter(mineProxy), [], 'proxies of this daemon');
+    assert.ok(!(await held(ph1)) && !(await held(ph2)), 'the published ports are free');
+    assert.deepEqual(proxiesOf(d), [], 'proxies of this daemon');
   });
 
   it('kill -9 and restart of berthd: published port, DNS on a user network and rules all survive, once', async () => {
@@ -348,8 +356,7 @@ describe('container networking against berthd', () => {
     await docker(['run', '-d', '--name', 'r2', '--network', 'nr', 'busybox', ...httpd('hello-r2')]);
     assert.equal(await curlUntil(`http://127.0.0.1:${port}/index.html`), 'hello-r1\n');
     assert.equal(await docker(['exec', 'r1', 'sh', '-c', wgetLoop('http://r2/index.html')], 90_000), 'hello-r2\n');
-    const proxyPid = (await proxyLines()).find((l) => l.includes(`"hostPort":${port}`))?.split(' ')[0];
-    assert.ok(proxyPid, 'the proxy of r1');
+    assert.ok(await held(port), 'berthd holds r1\'s port');
     const ours = (l: string): boolean => l.includes(`berth:${d.net.bridge}`) || l.includes(`berth:${bridge}`);
     const rulesBefore = (await iptablesSave()).filter(ours).sort();
 
@@ -357,7 +364,7 @@ describe('container networking against berthd', () => {
     await d.start();
 
     assert.equal(await curlUntil(`http://127.0.0.1:${port}/index.html`), 'hello-r1\n');
-    assert.equal((await proxyLines()).find((l) => l.includes(`"hostPort":${port}`))?.split(' ')[0], proxyPid, 'the same proxy process serves');
+    assert.ok(await held(port), 'the restarted berthd holds r1\'s port again');
     // The embedded DNS answers again (it lives in berthd): a name lookup, retried for a moment.
     assert.equal(await docker(['exec', 'r1', 'sh', '-c', wgetLoop('http://r2/index.html')], 90_000), 'hello-r2\n');
     assert.equal(await docker(['exec', 'r2', 'sh', '-c', wgetLoop('http://r1/index.html')], 90_000), 'hello-r1\n');
