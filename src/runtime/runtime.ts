@@ -46,6 +46,8 @@ export class Runtime {
   private exitCbs: Array<(id: string, info: ExitInfo) => void> = [];
   private watcher?: FSWatcher;
   private readonly execDirs = new Map<string, string>();
+  /** Init pids of containers created and not yet started (start watches that its init lives). */
+  private readonly initPids = new Map<string, number>();
 
   constructor(o: RuntimeOptions) {
     this.runtimePath = resolveBinary(o.runtimePath);
@@ -126,6 +128,7 @@ export class Runtime {
       if (msg.data < 0) throw runtimeError('create', msg.message ?? launched.stderr() ?? 'unknown error');
       (launched.child.stdio[3] as { destroy?: () => void }).destroy?.();
       const conmonPid = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
+      this.initPids.set(id, msg.data);
       return { pid: msg.data, conmonPid };
     } catch (err) {
       (launched.child.stdio[3] as { destroy?: () => void }).destroy?.();
@@ -136,7 +139,16 @@ export class Runtime {
     }
   }
 
+  /**
+   * Lets the created container's process run. What `runc start` does for a created container
+   * (libcontainer's exec(): take the init's byte from `exec.fifo`, then remove the fifo, which
+   * is what makes runc say `running`), done here without spawning runc. Anything unexpected
+   * (no fifo: not created, already started) is left to `runc start`, which says why.
+   */
   async start(id: string): Promise<void> {
+    const pid = this.initPids.get(id);
+    this.initPids.delete(id);
+    if (await startThroughFifo(join(this.runcRoot, id, 'exec.fifo'), pid)) return;
     await this.runc.start(id);
   }
 
@@ -150,6 +162,7 @@ export class Runtime {
 
   /** Forgets the container: runc state, bundle, exit file. Idempotent. */
   async delete(id: string): Promise<void> {
+    this.initPids.delete(id);
     await this.runc.delete(id);
     await rm(this.bundleDir(id), { recursive: true, force: true });
     await rm(join(this.exitDir, id), { force: true });
@@ -208,6 +221,48 @@ export class Runtime {
     if (!dir) return;
     await writeCtl(join(dir, 'ctl'), height, width);
   }
+}
+
+const FIFO_START_TIMEOUT_MS = 30_000;
+
+/**
+ * runc 1.1's start of a created container, from libcontainer (container_linux.go exec(),
+ * handleFifoResult, readFromExecFifo): the init process waits in an open for writing of
+ * `<runc root>/<id>/exec.fifo`; the reader takes its byte, which lets it exec the process, and
+ * removes the fifo. Opened non-blocking (an init that died never to open its end must not hang a
+ * thread of the pool): no writer yet reads as end-of-file, a writer without its byte yet as
+ * EAGAIN; both are read again, as long as the init lives. False when there is no fifo.
+ */
+export async function startThroughFifo(fifo: string, initPid: number | undefined, timeoutMs = FIFO_START_TIMEOUT_MS): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  try {
+    const buf = Buffer.alloc(8);
+    const deadline = Date.now() + timeoutMs;
+    for (let tries = 0; ; tries++) {
+      const n = await fh.read(buf, 0, buf.length, null).then((r) => r.bytesRead, (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EAGAIN') return 0;
+        throw err;
+      });
+      if (n > 0) break;
+      if (initPid && !processLives(initPid)) throw new System('container process is already dead');
+      if (Date.now() > deadline) throw new System(`container init did not open its exec fifo within ${timeoutMs} ms`);
+      await new Promise((r) => (tries < 20 ? setImmediate(r) : setTimeout(r, 1)));
+    }
+  } finally {
+    await fh.close();
+  }
+  await rm(fifo, { force: true });
+  return true;
+}
+
+function processLives(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
 /** conmon's ctl FIFO: "1 <height> <width>\n" resizes the tty. Non-blocking: no reader → error, not a hang. */
