@@ -1,5 +1,6 @@
-// Exec sessions: `docker exec` creates one (201 {Id}), starts it attached or detached through
-// `conmon --exec`, and reads its ExitCode from inspect after the stream ends.
+// Exec sessions: `docker exec` creates one (201 {Id}), starts it attached or detached (the
+// runtime runs `runc exec`, or `conmon --exec` for a TTY: runtime/exec.ts), and reads its
+// ExitCode from inspect after the stream ends.
 import { Conflict, noSuchExec } from '../errors.ts';
 import { newId } from '../util/ids.ts';
 import type { ExecSession, AttachStream } from '../runtime/runtime.ts';
@@ -47,8 +48,16 @@ export interface ExecCreateInput {
   DetachKeys?: string | null;
 }
 
+/** What an exec takes from the container's OCI spec (runtime/spec.ts buildExecProcess). */
+type BaseSpec = Parameters<typeof buildExecProcess>[0]['baseSpec'];
+
 export class ExecService {
   private readonly byId = new Map<string, ExecRecord>();
+  /**
+   * The container's config.json as its current run was started with it (keyed by ID, checked
+   * against StartedAt): read once per run, not per exec, which health probes make many of.
+   */
+  private readonly baseSpecs = new Map<string, { startedAt: string; spec: BaseSpec }>();
   private readonly containers: ContainerService;
   private readonly runtime: RuntimePort;
 
@@ -58,6 +67,7 @@ export class ExecService {
     containers.onRemoved = (c) => {
       // Ended execs are no longer in c.execIds (see `died`) but are still inspectable until now.
       for (const [id, r] of this.byId) if (r.container === c) this.byId.delete(id);
+      this.baseSpecs.delete(c.rec.Id);
     };
   }
 
@@ -116,7 +126,7 @@ export class ExecService {
     let session: ExecSession;
     try {
       const rootfs = join(c.dir, 'merged');
-      const baseSpec = JSON.parse(await readFile(join(this.runtime.bundleDir(c.rec.Id), 'config.json'), 'utf8'));
+      const baseSpec = await this.baseSpec(c);
       const proc = await buildExecProcess({
         args: rec.cmd, env: this.containers.execEnv(c, rec.tty, rec.env), envComplete: true, cwd: rec.workingDir, user: rec.user, tty: rec.tty,
         rootfs, baseSpec, privileged: rec.privileged,
@@ -144,6 +154,15 @@ export class ExecService {
     };
     session.exited.then(died, () => died(126));
     return { rec, stream: session.stream };
+  }
+
+  private async baseSpec(c: Container): Promise<BaseSpec> {
+    const startedAt = c.rec.State.StartedAt;
+    const hit = this.baseSpecs.get(c.rec.Id);
+    if (hit && hit.startedAt === startedAt) return hit.spec;
+    const spec = JSON.parse(await readFile(join(this.runtime.bundleDir(c.rec.Id), 'config.json'), 'utf8')) as BaseSpec;
+    this.baseSpecs.set(c.rec.Id, { startedAt, spec });
+    return spec;
   }
 
   async resize(id: string, h: number, w: number): Promise<void> {
