@@ -1,7 +1,7 @@
 // Helpers every benchmark script shares: bounded child processes, the API over a unix socket,
 // quantiles, and what a berthd left behind (conmon processes, mounts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, mkdirSync, mkdtempSync, openSync, closeSync, existsSync, writeFileSync, appendFileSync, rmdirSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, mkdirSync, mkdtempSync, openSync, closeSync, existsSync, writeFileSync, appendFileSync, rmdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -90,6 +90,38 @@ export function api(socketPath: string, method: string, path: string, body?: unk
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);
+    req.end(data);
+  });
+}
+
+/**
+ * A hijacked POST as the Docker CLI makes it (`Connection: Upgrade`, `Upgrade: tcp`): the write
+ * side is closed at once (nothing to send: no stdin), the stream read to its end. Resolves with
+ * the status (101, or the plain reply's) and every byte that came.
+ */
+export function apiHijacked(socketPath: string, path: string, body: unknown, timeoutMs = 30_000): Promise<ApiResult> {
+  return new Promise((resolveP, reject) => {
+    const data = Buffer.from(JSON.stringify(body));
+    const req = http.request({
+      socketPath, method: 'POST', path, agent: false, timeout: timeoutMs,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': String(data.length), Connection: 'Upgrade', Upgrade: 'tcp' },
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`POST ${path} (hijacked) timed out after ${timeoutMs} ms`)), timeoutMs);
+    const done = (status: number, chunks: Buffer[]): void => { clearTimeout(timer); resolveP({ status, body: Buffer.concat(chunks) }); };
+    req.on('upgrade', (res, sock, head) => {
+      const chunks: Buffer[] = [head];
+      sock.on('data', (c: Buffer) => chunks.push(c));
+      sock.on('end', () => { done(res.statusCode ?? 0, chunks); sock.destroy(); });
+      sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+      sock.end();
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done(res.statusCode ?? 0, chunks));
+      res.on('error', (e) => { clearTimeout(timer); reject(e); });
+    });
+    req.on('error', (e) => { clearTimeout(timer); reject(e); });
     req.end(data);
   });
 }
@@ -428,10 +460,11 @@ const KEY_JSON = '/etc/docker/key.json';
 /**
  * Starts a dockerd of the benchmark's own (when /usr/sbin/dockerd or dockerd on PATH exists),
  * away from the host's: its own data root, exec root, socket, pidfile, config file, containerd
- * namespace and managed containerd; no bridge, no iptables rules. Waits (at most 30 s) for /_ping.
+ * namespace and managed containerd; no bridge (or the caller's `bridge`), no iptables rules, and
+ * the host's ip_forward left as it is. Waits (at most 30 s) for /_ping.
  * `env` is the CLI's environment for it. Stop it with stopPrivateDockerd.
  */
-export async function startPrivateDockerd(o: { dataRoot: string; execRoot: string; scratch: string; cliConfig: string; args?: string[] }): Promise<PrivateDockerd> {
+export async function startPrivateDockerd(o: { dataRoot: string; execRoot: string; scratch: string; cliConfig: string; args?: string[]; /** an existing bridge of the caller's for the default network (default: none); iptables stays off, so -p goes through docker-proxy */ bridge?: string }): Promise<PrivateDockerd> {
   mkdirSync(o.execRoot, { recursive: true });
   mkdirSync(o.dataRoot, { recursive: true });
   const madeKeyJson = !existsSync(KEY_JSON);
@@ -442,7 +475,7 @@ export async function startPrivateDockerd(o: { dataRoot: string; execRoot: strin
   const fd = openSync(logFile, 'a');
   const child = spawn('dockerd', [
     '--data-root', o.dataRoot, '--exec-root', o.execRoot, '-H', `unix://${socket}`, '--pidfile', join(o.execRoot, 'docker.pid'),
-    '--config-file', configFile, '--bridge', 'none', '--iptables=false', '--ip6tables=false', '--ip-masq=false',
+    '--config-file', configFile, '--bridge', o.bridge ?? 'none', '--iptables=false', '--ip-forward=false', '--ip6tables=false', '--ip-masq=false',
     '--containerd-namespace', 'berthbench', '--containerd-plugins-namespace', 'berthbench-plugins', ...(o.args ?? []),
   ], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -548,4 +581,77 @@ export function descendantsOf(pid: number): number[] {
   const walk = (p: number): void => { for (const c of children.get(p) ?? []) { out.push(c); walk(c); } };
   walk(pid);
   return out;
+}
+
+/**
+ * The processes a daemon has added to the host: `roots` (the daemon's own pids), their
+ * descendants, and every process whose command line mentions one of `needles` (its exec root:
+ * conmon, containerd and its shims, which daemonize away from their parent), keeping only those
+ * in this PID namespace, so that the containers' own processes (in theirs) do not count.
+ */
+export function daemonProcesses(roots: number[], needles: string[]): number[] {
+  const ownNs = (() => { try { return readlinkSync('/proc/self/ns/pid'); } catch { return ''; } })();
+  const pids = new Set<number>(roots);
+  for (const r of roots) for (const d of descendantsOf(r)) pids.add(d);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ');
+      if (needles.some((n) => cmdline.includes(n))) pids.add(Number(d));
+    } catch { /* gone */ }
+  }
+  return [...pids].filter((p) => { try { return readlinkSync(`/proc/${p}/ns/pid`) === ownNs; } catch { return false; } });
+}
+
+/** The names (comm) of `pids`, counted: `conmon ×20, berthd ×1`, for a table's note. */
+export function commCounts(pids: number[]): string {
+  const n = new Map<string, number>();
+  for (const p of pids) {
+    try { const c = readFileSync(`/proc/${p}/comm`, 'utf8').trim(); n.set(c, (n.get(c) ?? 0) + 1); } catch { /* gone */ }
+  }
+  return [...n].sort((a, b) => b[1] - a[1]).map(([c, k]) => `${c} ×${k}`).join(', ');
+}
+
+// ---------- floors: a runc bundle, counted pipes ----------
+
+/** Makes an OCI bundle at `dir` (`runc spec`, rootfs from `tar`) whose process is `args`, no terminal: the runtime's floor. */
+export async function makeBundle(dir: string, tar: Buffer, args: string[]): Promise<void> {
+  mkdirSync(join(dir, 'rootfs'), { recursive: true });
+  await mustRun('runc', ['spec'], { cwd: dir, timeoutMs: 10_000 });
+  await mustRun('tar', ['x', '-C', join(dir, 'rootfs')], { input: tar, timeoutMs: 60_000 });
+  const cfgPath = join(dir, 'config.json');
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { process: { args: string[]; terminal: boolean } };
+  cfg.process.args = args;
+  cfg.process.terminal = false;
+  writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
+}
+
+/** `runc run -d` with stdio on /dev/null (a pipe would be held open by the container): a running floor container. */
+export function runcRunDetached(root: string, bundle: string, id: string): Promise<void> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn('runc', ['--root', root, 'run', '-d', '-b', bundle, id], { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('exit', (code) => { clearTimeout(timer); if (code === 0) resolveP(); else reject(new Error(`runc run -d ${id} failed (exit ${code})`)); });
+  });
+}
+
+export interface Counted { bytes: number; ms: number; code: number; stderr: string; /** when it exited, epoch ms */ endAt: number }
+
+/** Runs a command with its stdout counted, never kept: for MB/s of logs and of their floors. */
+export function counted(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<Counted> {
+  return new Promise((resolveP) => {
+    const t0 = performance.now();
+    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => { bytes += b.length; });
+    child.stderr.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-4000); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => { stderr += String(err); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolveP({ bytes, ms: performance.now() - t0, code: code ?? -1, stderr, endAt: Date.now() });
+    });
+  });
 }
