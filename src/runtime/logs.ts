@@ -24,6 +24,19 @@ const FOLLOW_POLL_MS = 50;
 /** With a directory watch: the look it takes anyway, in case an event was missed. */
 const FOLLOW_WATCHED_POLL_MS = 250;
 
+/** A follower's catch-up smaller than this waits FOLLOW_GATHER_MS before its next look. */
+const FOLLOW_BATCH = 256 * 1024;
+const FOLLOW_GATHER_MS = 4;
+
+/** A sleep that an abort ends at once. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * How long an idle follower sleeps after `idle` empty looks: 2, 4, 8, … ms up to `cap` (the
  * writer may cut a small file every few ms, so the first looks come soon). Bounded whatever
@@ -440,7 +453,15 @@ async function* lineChunks(path: string, o: ReadLogsOptions, f: LineFilter): Asy
       const head = queue[0]!;
       const before = head.off;
       yield* drain(head, buf, 4);
-      if (head.off !== before) { idle = 0; continue; }
+      if (head.off !== before) {
+        idle = 0;
+        // The writer is writing: conmon's writes come a few KiB at a time, and a look per write
+        // (a stat, a read, a batch, a socket write) cost berthd 3–8× the CPU of reading the same
+        // bytes at rest, taken from the writer and conmon. After a small catch-up, a moment lets
+        // the next look take more at once.
+        if (head.off - before < FOLLOW_BATCH && !o.signal.aborted) await pause(FOLLOW_GATHER_MS, o.signal);
+        continue;
+      }
       if (queue.length > 1) {
         // A file conmon moved on from before this drain is complete.
         await head.part.fh?.close().catch(() => {});
