@@ -120,6 +120,8 @@ export class Engine {
     const containerDns = new ContainerDns({ dns, opener: new NetnsSocketOpener(), log: opts.log });
     // The helper that opens sockets in namespaces starts now, so the first container does not wait for it.
     containerDns.warm();
+    // A proxy left by this daemon run before with userland-proxy=true would keep the ports it holds.
+    if (!opts.userlandProxy) await new ProxyClient(opts.execRoot).removeAll().catch((err: Error) => opts.log.warn({ err: err.message }, 'port proxy of an earlier run not stopped'));
     const driver = new BridgeDriver({
       log: opts.log, mtu: opts.mtu, loopbackNat: !opts.userlandProxy, ipForwardNoDrop: opts.ipForwardNoDrop ?? false,
       poolTag: poolTag(opts.execRoot), poolSize: 2,

@@ -129,6 +129,14 @@ export class ProxyClient {
     return this.#serial(async () => (await this.#request({ op: 'list' }))?.owners ?? []);
   }
 
+  /**
+   * Removes every owner's forwards, so the proxy exits: a daemon restarted with
+   * userland-proxy=false holds the ports itself and must not find them taken by its old proxy.
+   */
+  async removeAll(): Promise<void> {
+    for (const owner of await this.owners()) await this.remove(owner);
+  }
+
   /** The running proxy's pid, or undefined. */
   pid(): Promise<number | undefined> {
     return this.#serial(async () => (await this.#request({ op: 'list' }))?.pid);

@@ -7,6 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { TestDaemon, makeBusybox, runCmd, sleep, until, ok, type Result } from '../../helpers/daemon.ts';
 import { listProxies, isProxy } from '../../../src/sys/proxy-process.ts';
 
@@ -173,6 +174,28 @@ describe('published ports: no Node process per container', () => {
     await ok(userland.docker(['rm', '-f', 'lu', 'dies']));
     assert.equal(await held(port), false);
     await eventually('the proxy goes with its last forward', () => !isProxy(proxy));
+  });
+
+  it('a daemon restarted without userland-proxy stops its old proxy and holds the ports itself', async () => {
+    const port = await freePort();
+    await run(userland, ['--name', 'sw', '-p', `${port}:80`, 'busybox', ...httpd('hello-sw')]);
+    const [proxy] = proxiesOf(userland);
+    assert.ok(proxy);
+    await userland.stop();
+    const switched = new TestDaemon({ dataRoot: userland.dataRoot, execRoot: userland.execRoot });
+    try {
+      await switched.start();
+      await eventually('the old proxy goes', () => !isProxy(proxy));
+      assert.equal(await held(port), true, 'berthd holds the port');
+      assert.deepEqual(nodeProcessesMentioning(userland.execRoot), [switched.pid]);
+      assert.equal(await curlUntil(`http://127.0.0.1:${port}/index.html`), 'hello-sw\n');
+      await ok(switched.docker(['rm', '-f', 'sw']));
+      assert.equal(await held(port), false);
+    } finally {
+      await switched.stop();
+      await rm(switched.env.DOCKER_CONFIG!, { recursive: true, force: true });
+      await userland.start();
+    }
   });
 
   it('two daemons with userland-proxy=true side by side: each its own proxy; a restart of one leaves the other\'s forwards alone', async () => {
