@@ -243,14 +243,19 @@ export async function startThroughFifo(fifo: string, initPid: number | undefined
   }
   try {
     const buf = Buffer.alloc(8);
+    const read = (): Promise<number> => fh!.read(buf, 0, buf.length, null).then((r) => r.bytesRead, (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EAGAIN') return 0;
+      throw err;
+    });
     const deadline = Date.now() + timeoutMs;
     for (let tries = 0; ; tries++) {
-      const n = await fh.read(buf, 0, buf.length, null).then((r) => r.bytesRead, (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EAGAIN') return 0;
-        throw err;
-      });
-      if (n > 0) break;
-      if (initPid && !processLives(initPid)) throw new System('container process is already dead');
+      if (await read() > 0) break;
+      // Our open lets the init write and exec at once: a short process may have written, run
+      // and ended since that read. Its byte is still in the fifo (we hold it open): look again.
+      if (initPid && !processLives(initPid)) {
+        if (await read() > 0) break;
+        throw new System('container process is already dead');
+      }
       if (Date.now() > deadline) throw new System(`container init did not open its exec fifo within ${timeoutMs} ms`);
       await new Promise((r) => (tries < 20 ? setImmediate(r) : setTimeout(r, 1)));
     }

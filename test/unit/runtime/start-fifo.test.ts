@@ -49,3 +49,17 @@ test('an init that dies without writing is an error, not a hang; the fifo stays 
 test('no fifo (not created, or started already): false, for `runc start` to say why', async () => {
   assert.equal(await startThroughFifo('/tmp/berth-no-such-dir/exec.fifo', 1), false);
 });
+
+test('a writer that writes, runs and ends between two reads is started, not called dead', async (t) => {
+  // The init's open returns as soon as ours does, so `true` may be gone before our next read;
+  // its byte is still in the fifo. A writer that writes and exits at once, many times over.
+  for (let i = 0; i < 20; i++) {
+    const fifo = fifoIn(t);
+    const w = spawn('sh', ['-c', `printf 0 > ${fifo}`], { stdio: 'ignore' });
+    const exited = new Promise((r) => w.on('exit', r));
+    await new Promise((r) => setTimeout(r, 30));
+    const started = startThroughFifo(fifo, w.pid);
+    await exited;
+    assert.equal(await started, true);
+  }
+});
