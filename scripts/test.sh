@@ -50,7 +50,7 @@ done
 if pgrep -af 'tmux -L berth-it-' >/dev/null || ls /tmp/tmux-*/berth-it-* >/dev/null 2>&1; then echo "tmux servers or sockets of the interactive tests left:"; ls /tmp/tmux-*/berth-it-* 2>/dev/null; leaks=1; fi
 # a daemon's one berth-proxy (userland-proxy=true) has its control socket in the daemon's exec
 # root: the test daemons' are /run/bt-*; a user's berthd's are not
-if pgrep -af '(src|dist)/proxy/main\.(ts|js)' | grep -q -- '--control /run/bt-'; then echo "port proxies left:"; pgrep -af '(src|dist)/proxy/main\.(ts|js)'; leaks=1; fi
+if pgrep -af '(src|dist)/proxy/main\.(ts|js)' | grep -Eq -- '--control (/run/bt-|/tmp/berth-proxy-test-)'; then echo "port proxies left:"; pgrep -af '(src|dist)/proxy/main\.(ts|js)'; leaks=1; fi
 # Only the test daemons' own: container namespaces, namespaces prepared by a daemon whose exec
 # root is /run/bt-*, their bridges, and veths left on them or loose (other daemons may run here).
 if ip netns list 2>/dev/null | grep -Eq '^berth-p\.bt-'; then echo "network namespaces left:"; ip netns list | grep -E '^berth-p\.bt-'; leaks=1; fi
