@@ -34,6 +34,7 @@ import {
   killRuntimeLeftovers, unmountAndRemove, runBench,
 } from './lib.ts';
 import { removeRules } from '../src/network/firewall.ts';
+import { listProxies } from '../src/sys/proxy-process.ts';
 import { daemonTag } from '../src/engine/engine.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -65,19 +66,9 @@ let hostHttpd: ChildProcess | undefined;
 let cleaning: Promise<void> | undefined;
 const netnsBefore = new Set(existsSync('/run/netns') ? readdirSync('/run/netns') : []);
 
-/** berth-proxy processes forwarding into this daemon's subnets (they outlive berthd by design). */
+/** The daemon's berth-proxy (only with userland-proxy: one per daemon, its control socket in the exec root; it outlives berthd by design). */
 function myProxyPids(): number[] {
-  const pids: number[] = [];
-  const poolPrefix = `${subnets.pool.split('.').slice(0, 2).join('.')}.`;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ');
-      if (!cmdline.includes('src/proxy/main.ts')) continue;
-      if (cmdline.includes(`"containerIp":"${subnets.prefix}`) || cmdline.includes(`"containerIp":"${poolPrefix}`)) pids.push(Number(d));
-    } catch { /* gone */ }
-  }
-  return pids;
+  return listProxies().filter((p) => p.control.startsWith(`${execRoot}/`)).map((p) => p.pid);
 }
 
 /** Named netns made since this script started whose interfaces hold an address in this daemon's subnet. */
