@@ -4,9 +4,8 @@
 // after '='), `--` ending the flags, and commands like `run` that stop at their first argument so
 // `sh -c '…'` reaches the container untouched. The CLI (cli/flags.ts) and the daemon
 // (daemon/config.ts) both use it. Hand-written rather than commander: commander costs ~20 ms of
-// start-up per command (measured, BENCHMARKS.md "cli") and ~10 MB of RSS when loaded (measured in a
-// bare node), and
-// does not follow pflag's rules for values and booleans.
+// start-up per command (measured, BENCHMARKS.md "cli"), ~10 MB of RSS once loaded (measured in a
+// bare node), and does not follow pflag's rules for values and booleans.
 
 export type FlagType = 'bool' | 'string' | 'list' | 'int';
 
