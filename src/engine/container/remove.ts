@@ -1,5 +1,5 @@
-// `docker rm`'s teardown, once the container's process is gone. On the reply path: the record
-// is marked removing and persisted (durably: the mark is what a restart finds), its network let
+// `docker rm`'s teardown, once the container's process is gone. On the reply path: the
+// container is marked removing (durably: the mark is what a restart finds), its network let
 // go, and it is dropped from the store, the name index and the links, so the API has forgotten
 // it and its name is free the moment the reply is sent. The rest (runc state with its cgroup,
 // the rootfs and /dev/shm mounts, the directory) is taken away in the background, after the
@@ -27,17 +27,20 @@ export async function teardownLocked(ctx: ContainerContext, c: Container): Promi
   c.rec.State.Status = 'removing';
   let background = true;
   try {
-    // Persisted first: a crash from here on is finished at the next start, never half-undone.
-    // Without the mark on disk nothing may be left for later: all of it happens now.
-    await ctx.store.persist(c).catch((err) => {
+    // The durable mark first: a crash from here on is finished at the next start, never
+    // half-undone. Without the mark on disk nothing may be left for later: all of it happens
+    // now, with the record saying removing (as reconcile also reads it).
+    await ctx.store.markRemoving(c).catch(async (err) => {
       ctx.log.warn({ id, err: String(err) }, 'removing mark not written: tearing down before the reply');
       background = false;
+      await ctx.store.persist(c).catch(() => {});
     });
     await releaseNetwork(ctx, c);
     if (!background) await teardownFiles(ctx, c);
   } catch (err) {
     c.removing = false;
     c.rec.State.Status = prev;
+    if (background) await ctx.store.unmarkRemoving(c).catch(() => {});
     await ctx.store.persist(c).catch(() => {});
     throw err;
   }

@@ -3,10 +3,10 @@
 // unique ID prefix happens here and nowhere else (STYLE: one resolver, Docker's 404 and
 // "ambiguous" answers). Writes go through atomicWriteJson only; a removed container's record
 // is never written again.
-import { mkdir, readdir, readFile, chmod } from 'node:fs/promises';
+import { mkdir, readdir, readFile, chmod, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, InvalidParameter, noSuchContainer } from '../../errors.ts';
-import { atomicWriteJson } from '../../util/atomic-write.ts';
+import { atomicWriteJson, fsyncDir } from '../../util/atomic-write.ts';
 import type { Logger } from '../../util/log.ts';
 import type { AttachStream } from '../../runtime/runtime.ts';
 import type { ContainerRecord } from './record.ts';
@@ -41,6 +41,12 @@ export interface Container {
    */
   settling?: Promise<void>;
 }
+
+/**
+ * The durable mark of a remove that has replied (remove.ts): an empty file in the container's
+ * directory, made durable by one fsync of that directory (a record rewrite costs two).
+ */
+const REMOVING_MARK = 'removing';
 
 /** The name as the index keys it: without the leading `/` records and inspect show. */
 const bare = (name: string): string => name.replace(/^\//, '');
@@ -86,7 +92,8 @@ export class ContainerStore {
       const dir = join(this.root, id);
       try {
         const rec = JSON.parse(await readFile(join(dir, 'config.v2.json'), 'utf8')) as ContainerRecord;
-        if (rec.State?.Status === 'removing') this.unfinishedRemovals.push({ ...this.detached(rec), removed: true, removing: true });
+        const marked = await stat(join(dir, REMOVING_MARK)).then(() => true, () => false);
+        if (marked || rec.State?.Status === 'removing') this.unfinishedRemovals.push({ ...this.detached(rec), removed: true, removing: true });
         else this.track(rec);
       } catch (err) {
         // A create killed before its first metadata write leaves a bare dir: sweep it.
@@ -163,6 +170,19 @@ export class ContainerStore {
   forget(c: Container): void {
     this.byId.delete(c.rec.Id);
     this.releaseName(c.rec.Name, c.rec.Id);
+  }
+
+  /** Marks a container removed for good, durably: a restart finishes its teardown (load). */
+  async markRemoving(c: Container): Promise<void> {
+    const fh = await open(join(c.dir, REMOVING_MARK), 'w', 0o600);
+    await fh.close();
+    await fsyncDir(c.dir);
+  }
+
+  /** Takes the mark back (a remove that failed before it replied). */
+  async unmarkRemoving(c: Container): Promise<void> {
+    await rm(join(c.dir, REMOVING_MARK), { force: true });
+    await fsyncDir(c.dir);
   }
 
   async persist(c: Container): Promise<void> {
