@@ -3,6 +3,23 @@
 //
 //   node_modules/.bin/node bench/memory.ts [--containers N] [--concurrency C] [--samples S] [--interval SEC] [--settle SEC] [--no-dockerd] [--no-append]
 //   node_modules/.bin/node bench/memory.ts --base REV [--head REV] [...]
+//   node_modules/.bin/node bench/memory.ts --workload [--running N] [--churn N] [--idle SEC] [--no-append]
+//
+// With --workload (issue 18's memory test), one berthd alone, with a bridge and subnets of its own,
+// runs the whole benchmark workload while its RSS is sampled every 0.5 s (the peak):
+//   fresh: after start-up and `docker version/info/ps/images` (median of 5 samples 1 s apart);
+//   per running container: 0, N/4, …, N (40) `docker run -d busybox sleep 3600`, every other one
+//     with `-p 127.0.0.1::80`, the daemon + its children (the port proxy) + conmon read at each
+//     step; the slope of the least-squares line is the cost of one container; then removed;
+//   churn: --churn (200) containers created, started and removed (`run -d` then `rm -f`, 8 at a
+//     time, one in four with -p);
+//   pulls: busybox pushed to a local CNCF registry (docker-registry), removed, pulled twice;
+//   a load: `docker save` then `docker load` of the pulled image;
+//   a build: DOCKER_BUILDKIT=0 `docker build` of FROM busybox / COPY 1 MB / RUN, twice (cached);
+//   logs: a container writes ~4 MB, `docker logs` of it 3 times, `--tail`, `-f`, then removed;
+//   idle: RSS every second for --idle (60) s; the reading at the end is the after-idle value.
+// Targets (RSS, MB = 10^6 bytes, as the issue's): fresh ≤ 60, after the idle minute < 80, ≤ 2.5
+// per running container. Prints a Markdown section and appends it to BENCHMARKS.md.
 //
 // With --base, two berthds are measured instead of berthd and dockerd: one built from REV and
 // one from --head (default HEAD), each from a git worktree of its commit running its sources
@@ -30,7 +47,8 @@
 // again, also on failure or Ctrl-C: containers, conmon, shims, daemons, containerd, cgroups,
 // mounts, /var/tmp/berth-bench-* dirs.
 import { type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,8 +60,9 @@ import {
   stopChild, benchPaths, machineInfo, outputOf, logComplaints, appendSection, killRuntimeLeftovers, unmountAndRemove, runBench,
   removeCgroupTree, processesOf, startPrivateDockerd, stopPrivateDockerd, type PrivateDockerd, procMemory, sumMemory,
   descendantsOf, importBusybox, type Result,
-  leftovers,
+  leftovers, pickSubnets, startDockerRegistry, type LocalRegistry,
 } from './lib.ts';
+import { removeRules } from '../src/network/firewall.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 const IDLE_TARGET_MB = 80;
@@ -54,6 +73,8 @@ const { values } = parseArgs({ options: {
   samples: { type: 'string', default: '3' }, interval: { type: 'string', default: '3' }, settle: { type: 'string', default: '5' },
   'no-dockerd': { type: 'boolean', default: false }, 'no-append': { type: 'boolean', default: false },
   base: { type: 'string' }, head: { type: 'string', default: 'HEAD' },
+  workload: { type: 'boolean', default: false }, running: { type: 'string', default: '40' }, churn: { type: 'string', default: '200' },
+  idle: { type: 'string', default: '60' },
 } });
 const posInt = (name: string, v: string | undefined, max: number): number => {
   const n = Number(v);
@@ -68,6 +89,11 @@ const CONCURRENCY = posInt('concurrency', values.concurrency, 32);
 const SAMPLES = posInt('samples', values.samples, 20);
 const INTERVAL_MS = posInt('interval', values.interval, 60) * 1000;
 const SETTLE_MS = posInt('settle', values.settle, 120) * 1000;
+const RUNNING = posInt('running', values.running, 400);
+const CHURN = posInt('churn', values.churn, 2000);
+const IDLE_S = posInt('idle', values.idle, 600);
+const FRESH_TARGET_MB = 60;
+const AFTER_IDLE_TARGET_MB = 80;
 
 const paths = benchPaths(); // scratch: CLI config, logs, dockerd's data root
 const { tag, execRoot, socket, pidfile, dataRoot, scratch, cliConfig, logFile, env } = paths;
@@ -95,6 +121,9 @@ function dockerdRuncRoots(): string[] {
 }
 
 let berthCleaned: Promise<void> | undefined;
+/** --workload: berthd's own bridge (so that -p works without touching berth0) and the local registry. */
+const bridge = `bb${tag}`;
+let registry: LocalRegistry | undefined;
 /** --base: the worktrees made for the two commits (removed by cleanup). */
 const worktrees: string[] = [];
 
@@ -105,6 +134,11 @@ async function cleanupBerth(): Promise<void> {
     await stopChild(daemon, 'berthd', log).catch((e) => log(`stopping berthd: ${e}`));
     await killRuntimeLeftovers(execRoot);
     removeCgroupTree(berthCgroup);
+    if (values.workload) {
+      await registry?.stop().catch((e) => log(`stopping docker-registry: ${e}`));
+      await withTimeout(removeRules(bridge), 30_000, 'removing iptables rules').catch((e) => log(`iptables rules of ${bridge}: ${e}`));
+      await runCmd('ip', ['link', 'del', bridge]);
+    }
     await unmountAndRemove([dataRoot, execRoot], 120_000);
   })();
   return berthCleaned;
@@ -263,6 +297,185 @@ async function compareCommits(baseRev: string, headRev: string, m: { date: strin
   if (!values['no-append']) appendSection(repo, section);
 }
 
+// ---------- --workload: issue 18's memory test ----------
+
+/** berthd's own node process, RSS in KiB, sampled every 0.5 s from start to end (the peak). */
+class Sampler {
+  peak = 0;
+  private timer?: NodeJS.Timeout;
+  private readonly pid: number;
+  constructor(pid: number) { this.pid = pid; }
+  now(): number {
+    const rss = procMemory(this.pid)?.rss ?? NaN;
+    if (rss > this.peak) this.peak = rss;
+    return rss;
+  }
+  start(): void { this.timer = setInterval(() => this.now(), 500); this.timer.unref(); }
+  stop(): void { clearInterval(this.timer); }
+}
+
+/** Least-squares slope and intercept of y over x. */
+function fitLine(xs: number[], ys: number[]): { slope: number; intercept: number } {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0, den = 0;
+  for (let i = 0; i < n; i++) { num += (xs[i]! - mx) * (ys[i]! - my); den += (xs[i]! - mx) ** 2; }
+  const slope = num / den;
+  return { slope, intercept: my - slope * mx };
+}
+
+async function medianOf(n: number, gapMs: number, f: () => number): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i) await sleep(gapMs);
+    xs.push(f());
+  }
+  return quantile(xs, 0.5);
+}
+
+async function workload(m: { date: string; info: Awaited<ReturnType<typeof machineInfo>>; memTotal: number; conmonVersion: string; runcVersion: string; tStart: number }): Promise<void> {
+  const subnets = pickSubnets();
+  berthCleaned = undefined;
+  daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile, args: ['--bridge', bridge, '--bip', subnets.bip, '--default-address-pool', subnets.pool] });
+  const pid = daemon.pid!;
+  const s = new Sampler(pid);
+  s.start();
+  const version = (await cli(env, ['version', '--format', '{{.Server.Version}}'])).stdout.toString().trim();
+  await cli(env, ['info']);
+  await cli(env, ['ps', '-a']);
+  await cli(env, ['images']);
+  await sleep(3_000);
+  const fresh = await medianOf(5, 1_000, () => s.now());
+  log(`fresh: ${mib(fresh)} MiB`);
+  check();
+
+  await importBusybox(repo, env);
+  await cli(env, ['run', '--rm', 'busybox', 'true']);
+  await cli(env, ['run', '--rm', '-p', '127.0.0.1::80', 'busybox', 'true']);
+
+  // Per running container: daemon + children (the port proxy) + conmon, at 0, N/4, …, N running.
+  const all = (): number => sumMemory([...new Set([pid, ...descendantsOf(pid), ...conmonPidsOf(execRoot)])]).rss;
+  const steps = 4;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const daemonYs: number[] = [];
+  const runningNames: string[] = [];
+  for (let step = 0; step <= steps; step++) {
+    const want = Math.round((RUNNING * step) / steps);
+    const add = Array.from({ length: want - runningNames.length }, (_, i) => `${namePrefix}r${runningNames.length + i}`);
+    await forEachBounded(add, CONCURRENCY, async (name) => {
+      check();
+      const i = Number(name.slice(namePrefix.length + 1));
+      await cli(env, ['run', '-d', '--name', name, ...(i % 2 ? ['-p', '127.0.0.1::80'] : []), 'busybox', 'sleep', '3600']);
+    });
+    runningNames.push(...add);
+    await sleep(3_000);
+    xs.push(want);
+    ys.push(await medianOf(3, 1_000, all));
+    daemonYs.push(await medianOf(1, 0, () => s.now()));
+    log(`${want} running: daemon + children + conmon ${mib(ys.at(-1)!)} MiB (daemon ${mib(daemonYs.at(-1)!)})`);
+  }
+  const perContainer = fitLine(xs, ys).slope;
+  const perContainerDaemon = fitLine(xs, daemonYs).slope;
+  const withRunning = s.now();
+  for (let i = 0; i < runningNames.length; i += 50) await cli(env, ['rm', '-f', ...runningNames.slice(i, i + 50)], 300_000);
+  check();
+
+  // Churn: CHURN containers created, started and removed.
+  const t0 = performance.now();
+  let done = 0;
+  await forEachBounded(Array.from({ length: CHURN }, (_, i) => i), CONCURRENCY, async (i) => {
+    check();
+    const name = `${namePrefix}c${i}`;
+    await cli(env, ['run', '-d', '--name', name, ...(i % 4 === 0 ? ['-p', '127.0.0.1::80'] : []), 'busybox', 'true']);
+    await cli(env, ['rm', '-f', name]);
+    if (++done % 50 === 0) log(`churn: ${done}/${CHURN}`);
+  });
+  const churnS = (performance.now() - t0) / 1000;
+  const afterChurn = s.now();
+  check();
+
+  // Pulls from a local registry, then a save/load.
+  registry = await startDockerRegistry(join(scratch, 'registry'));
+  const ref = `${registry.host}/bm/busybox:1`;
+  await cli(env, ['tag', 'busybox', ref]);
+  await cli(env, ['push', ref]);
+  for (let i = 0; i < 2; i++) {
+    await cli(env, ['rmi', ref]);
+    await cli(env, ['pull', ref]);
+  }
+  const saved = join(scratch, 'busybox.tar');
+  await cli(env, ['save', '-o', saved, ref]);
+  await cli(env, ['rmi', ref]);
+  await cli(env, ['load', '-i', saved]);
+  await cli(env, ['rmi', ref]);
+  await registry.stop();
+  registry = undefined;
+  check();
+
+  // A small build, twice (the second from the cache).
+  const ctx = join(scratch, 'build');
+  mkdirSync(ctx, { recursive: true });
+  writeFileSync(join(ctx, 'blob'), randomBytes(1 << 20));
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY blob /blob\nRUN wc -c /blob > /size && echo built\n');
+  const buildEnv = { ...env, DOCKER_BUILDKIT: '0' };
+  for (let i = 0; i < 2; i++) await mustRun(DOCKER, ['build', '-q', '-t', `${namePrefix}build`, ctx], { env: buildEnv, timeoutMs: 300_000 });
+  await cli(env, ['rmi', `${namePrefix}build`]);
+  check();
+
+  // Logs of ~4 MB: written, then read whole three times, by tail, and followed to the end.
+  const logsName = `${namePrefix}logs`;
+  await cli(env, ['run', '-d', '--name', logsName, 'busybox', 'sh', '-c',
+    'i=0; while [ $i -lt 40000 ]; do echo "line $i of the memory benchmark, padded to about one hundred bytes ........................"; i=$((i+1)); done']);
+  await cli(env, ['wait', logsName], 300_000);
+  let logBytes = 0;
+  for (let i = 0; i < 3; i++) logBytes = (await cli(env, ['logs', logsName])).stdout.length;
+  await cli(env, ['logs', '--tail', '1000', logsName]);
+  await cli(env, ['logs', '-f', logsName]);
+  await cli(env, ['rm', '-f', logsName]);
+  const afterWork = s.now();
+  log(`workload done: ${mib(afterWork)} MiB, peak ${mib(s.peak)} MiB; idle for ${IDLE_S} s`);
+  check();
+
+  // Idle: one sample a second.
+  const idle: number[] = [];
+  for (let i = 0; i < IDLE_S; i++) {
+    check();
+    await sleep(1_000);
+    idle.push(s.now());
+  }
+  s.stop();
+  const afterIdle = idle.at(-1)!;
+  logComplaints(logFile);
+
+  const mb = (kib: number): number => (kib * 1024) / 1e6;
+  const verdict = (ok: boolean): string => (ok ? '**met**' : '**not met**');
+  const lines = [
+    `## Memory under the benchmark workload: ${m.date}`, '',
+    `Machine: ${m.info.nproc} CPUs (${m.info.cpu}), ${fmt(m.memTotal / 1024 / 1024, 1)} GiB RAM, kernel ${m.info.kernel}, Node ${m.info.node}, ${m.runcVersion}, ${m.conmonVersion}, Docker CLI ${m.info.docker}. The machine is shared with other work (noisy).`,
+    `Berth ${version} at ${m.info.commit}, a bridge of its own. \`bench/memory.ts --workload\`: fresh (after \`docker version/info/ps/images\`); ${RUNNING} running \`sleep\` containers in ${steps} steps (every other one with \`-p 127.0.0.1::80\`), the slope of berthd + its children + conmon over the count; ${CHURN} containers created, started and removed (one in four with -p, ${CONCURRENCY} at a time, ${fmt(churnS, 1)} s); busybox pushed to a local docker-registry and pulled twice, saved and loaded; a classic build of 1 MB twice; ${fmt(logBytes / 1e6, 1)} MB of logs read 3 times, by --tail and -f; then ${IDLE_S} s idle, sampled every second. RSS of berthd's node process (VmRSS), sampled every 0.5 s for the peak. MB = 10^6 bytes, MiB = 2^20.`, '',
+    '| berthd RSS | MiB | MB | target |', '|---|---:|---:|---|',
+    `| fresh | ${mib(fresh)} | ${fmt(mb(fresh), 1)} | ≤ ${FRESH_TARGET_MB} MB: ${verdict(mb(fresh) <= FRESH_TARGET_MB)} |`,
+    `| with ${RUNNING} running | ${mib(withRunning)} | ${fmt(mb(withRunning), 1)} | |`,
+    `| after the ${CHURN} created/started/removed | ${mib(afterChurn)} | ${fmt(mb(afterChurn), 1)} | |`,
+    `| after pulls, load, build, logs | ${mib(afterWork)} | ${fmt(mb(afterWork), 1)} | |`,
+    `| peak | ${mib(s.peak)} | ${fmt(mb(s.peak), 1)} | |`,
+    `| after ${IDLE_S} s idle | ${mib(afterIdle)} | ${fmt(mb(afterIdle), 1)} | < ${AFTER_IDLE_TARGET_MB} MB: ${verdict(mb(afterIdle) < AFTER_IDLE_TARGET_MB)} |`,
+    `| **per running container** (slope: berthd + children + conmon) | ${mib(perContainer, 2)} | ${fmt(mb(perContainer), 2)} | ≤ ${PER_CONTAINER_TARGET_MB} MB: ${verdict(mb(perContainer) <= PER_CONTAINER_TARGET_MB)} |`,
+    `| per running container, berthd's own part | ${mib(perContainerDaemon, 2)} | ${fmt(mb(perContainerDaemon), 2)} | |`,
+    '',
+    `- Readings at ${xs.join(', ')} running (MiB, berthd + children + conmon): ${ys.map((y) => mib(y)).join(', ')}.`,
+    `- Idle samples (MiB), one a second: ${idle.map((x) => mib(x)).join(' ')}.`,
+    `- Whole run ${fmt((performance.now() - m.tStart) / 1000)} s.`,
+    '',
+  ];
+  const section = lines.join('\n');
+  process.stdout.write(`\n${section}\n`);
+  if (!values['no-append']) appendSection(repo, section);
+  await cleanupBerth();
+}
+
 async function dockerdAvailable(): Promise<string | undefined> {
   const v = await runCmd('dockerd', ['--version'], { timeoutMs: 10_000 });
   return v.code === 0 ? v.stdout.toString().trim() : undefined;
@@ -279,6 +492,7 @@ async function main(): Promise<void> {
   const runcVersion = (await outputOf('runc', ['--version'])).split('\n')[0] ?? '';
   log(`berthd: data root ${dataRoot}, exec root ${execRoot}; scratch ${scratch}`);
 
+  if (values.workload) return workload({ date, info, memTotal, conmonVersion, runcVersion, tStart });
   if (values.base) return compareCommits(values.base, values.head, { date, info, memTotal, conmonVersion, runcVersion, tStart });
   const berth = await measureBerthd(repo, 'berthd');
   check();
@@ -346,6 +560,8 @@ async function after(): Promise<boolean> {
     roots: [dataRoot, execRoot, dockerdExecRoot, scratch], cgroups: [berthCgroup, dockerdCgroup],
   });
   const links = (await outputOf('ip', ['-o', 'link'])).split('\n').filter((l) => l.includes(tag) || /\bdocker0\b/.test(l));
+  const rules = values.workload ? (await outputOf('iptables-save', [])).split('\n').filter((l) => l.includes(bridge)) : [];
+  if (rules.length) left.push(`iptables rules of ${bridge}: ${rules.length}`);
   if (links.length) left.push(`links ${links.join('; ')}`);
   if (left.length) log(`left behind: ${left.join('; ')}`);
   else log('cleanup check: no processes, mounts, cgroups, links or dirs of this run left');
