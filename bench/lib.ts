@@ -636,7 +636,7 @@ export function runcRunDetached(root: string, bundle: string, id: string): Promi
   });
 }
 
-export interface Counted { bytes: number; ms: number; code: number; stderr: string; /** when it exited, epoch ms */ endAt: number }
+export interface Counted { bytes: number; ms: number; code: number; stderr: string; /** when it exited, epoch ms */ endAt: number; /** from the first byte to the exit, ms (NaN when none came) */ msFromFirst: number }
 
 /** Runs a command with its stdout counted, never kept: for MB/s of logs and of their floors. */
 export function counted(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<Counted> {
@@ -645,13 +645,15 @@ export function counted(file: string, args: string[], env: NodeJS.ProcessEnv, ti
     const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let bytes = 0;
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { bytes += b.length; });
+    let first = NaN;
+    child.stdout.on('data', (b: Buffer) => { if (!bytes) first = performance.now(); bytes += b.length; });
     child.stderr.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-4000); });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (err) => { stderr += String(err); });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolveP({ bytes, ms: performance.now() - t0, code: code ?? -1, stderr, endAt: Date.now() });
+      const now = performance.now();
+      resolveP({ bytes, ms: now - t0, code: code ?? -1, stderr, endAt: Date.now(), msFromFirst: now - first });
     });
   });
 }
