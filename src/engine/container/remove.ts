@@ -66,7 +66,7 @@ function track(ctx: ContainerContext, p: Promise<void>): void {
 
 /**
  * What a removed container leaves on the host, in the order that keeps a crash safe: runtime
- * state (runc delete also removes its cgroup), mounts, then the directory with the record (a
+ * state (runc delete also removes its cgroup), mounts, the record, then the directory (a
  * directory cut short without its record is swept at load).
  */
 async function teardownFiles(ctx: ContainerContext, c: Container, opts: { killConmon?: boolean } = {}): Promise<void> {
@@ -77,6 +77,10 @@ async function teardownFiles(ctx: ContainerContext, c: Container, opts: { killCo
   c.runtimeClean = true;
   await ctx.mounts.unmount(join(c.dir, 'merged'));
   await releaseShm(ctx.mounts, c.dir);
+  // The record before the rest (and before the mark, which a recursive rm may take first): a
+  // crash in the middle leaves a directory without a record, which load sweeps, never a record
+  // without its mark, which would bring the container back.
+  await rm(join(c.dir, 'config.v2.json'), { force: true });
   await rm(c.dir, { recursive: true, force: true });
 }
 

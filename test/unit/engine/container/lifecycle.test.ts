@@ -181,6 +181,7 @@ test('rm -f of a running container kills it, then removes it and all it held', a
   assert.equal(await removed, 137);
   assert.deepEqual(e.host.callsOf('runtime.kill')[0]!.args, [9, true]);
   assert.throws(() => e.containers.get('gone'), NotFound);
+  await e.containers.drainTeardowns(); // the host side goes after the reply
   assert.equal(existsSync(e.dirOf(id)), false);
   assertNothingLeft(e, id);
   assert.deepEqual(e.volumes.store.list(), [], 'rm -v took the anonymous volume');
