@@ -11,6 +11,10 @@
 //   so a released port is not handed out again at once;
 // - the port is then bound (moby: docker-proxy starts); when that fails the port goes back to
 //   the table and, for a port asked for as 0 only, the next one is tried, ten attempts in all.
+//   Berth differs in one way: a port that another program holds (EADDRINUSE) does not count
+//   against the ten, up to IN_USE_ATTEMPTS. Beside a dockerd with more than ten published random
+//   ports, moby's ten attempts all land on dockerd's docker-proxy ports and `-p 80` fails;
+//   skipping them is what a user expects of "any free port".
 //
 // Berth's proxy is one process per container started after all ports are chosen, so the bind is
 // a probe here: a socket bound and held until every port of the container is chosen (so two
@@ -31,6 +35,8 @@ interface Table { used: Set<number>; ranges: Map<string, Range> }
 
 /** moby's maxAllocatePortAttempts. */
 const ATTEMPTS = 10;
+/** Ports held by other programs skipped for one random-port request (see above); bounded so a full range fails in milliseconds, not a scan of 28,000 ports. */
+const IN_USE_ATTEMPTS = 1024;
 
 /** The host's dynamic port range, as libnetwork reads it at start (its fallback when it cannot). */
 export function hostPortRange(path = '/proc/sys/net/ipv4/ip_local_port_range'): { begin: number; end: number } {
@@ -111,7 +117,8 @@ export class PortAllocator {
       for (const req of reqs) {
         const end = req.hostPortEnd && req.hostPortEnd > req.hostPort ? req.hostPortEnd : req.hostPort;
         let err: unknown;
-        for (let i = 0; i < ATTEMPTS; i++) {
+        let failures = 0;
+        for (let inUse = 0; failures < ATTEMPTS && inUse < IN_USE_ATTEMPTS;) {
           const port = this.request(req.hostIp, req.proto, req.hostPort, end);
           try {
             const held = await bind({ ...req, hostPort: port });
@@ -123,6 +130,7 @@ export class PortAllocator {
             err = e;
             // moby: there is no point in retrying a port (or range) asked for by number
             if (req.hostPort !== 0) break;
+            if (isInUse(e)) inUse++; else failures++;
           }
         }
         if (err) throw err;
@@ -159,6 +167,12 @@ export function probeBind(r: { proto: Proto; hostIp: string; hostPort: number })
       s.bind({ address: host, port: r.hostPort, exclusive: true }, () => resolve({ close: () => new Promise((done) => s.close(() => done())) }));
     }
   });
+}
+
+/** The bind failed because another socket holds the port (probeBind's error, or a raw one). */
+function isInUse(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  return e?.code === 'EADDRINUSE' || e?.cause?.code === 'EADDRINUSE';
 }
 
 /** The errno text Go prints, rather than Node's "listen EADDRINUSE …". */

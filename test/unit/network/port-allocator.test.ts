@@ -70,6 +70,32 @@ test('allocate: a port that cannot be bound is given back and the next is tried 
   const never = async () => { throw new Error('nope'); };
   await assert.rejects(a.allocate([{ proto: 'tcp', hostIp: '127.0.0.1', hostPort: 0 }], never), /nope/);
   assert.equal(a.request('127.0.0.1', 'tcp', 0, 0), 50010, 'ten ports were tried and given back; the next starts after them');
+
+});
+
+test('allocate: ports other programs hold do not use up the ten attempts of a random port (Berth beside a dockerd)', async () => {
+  const a = new PortAllocator({ begin: 40000, end: 42000 });
+  // 30 ports held elsewhere, as a dockerd's docker-proxy ports are: EADDRINUSE, skipped
+  const inUse = async (r: PortRequest & { hostPort: number }) => {
+    if (r.hostPort < 40030) throw Object.assign(new Error(`listen ${r.hostPort}: bind: address already in use`), { code: 'EADDRINUSE' });
+    return free();
+  };
+  assert.deepEqual(await a.allocate([{ proto: 'tcp', hostIp: '0.0.0.0', hostPort: 0 }], inUse), [40030]);
+  // probeBind's own error (the errno in its cause) counts as in use too: a real held port is skipped
+  const srv = net.createServer();
+  await new Promise<void>((res) => srv.listen({ host: '127.0.0.1', port: 0 }, res));
+  try {
+    const held = (srv.address() as net.AddressInfo).port;
+    const b = new PortAllocator({ begin: held, end: held + 20 });
+    const [got] = await b.allocate([{ proto: 'tcp', hostIp: '127.0.0.1', hostPort: 0 }]);
+    assert.notEqual(got, held);
+  } finally {
+    await new Promise((res) => srv.close(res));
+  }
+  // a range with every port held fails, bounded, with docker-proxy's text
+  const c = new PortAllocator({ begin: 43000, end: 43050 });
+  const all = async (r: PortRequest & { hostPort: number }) => { throw Object.assign(new Error(`listen tcp4 0.0.0.0:${r.hostPort}: bind: address already in use`), { code: 'EADDRINUSE' }); };
+  await assert.rejects(c.allocate([{ proto: 'tcp', hostIp: '0.0.0.0', hostPort: 0 }], all), /address already in use/);
 });
 
 test('probeBind holds the port (a second bind fails with docker-proxy\'s text) until closed', async () => {
