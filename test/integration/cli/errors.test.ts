@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { TestDaemon, makeBusybox, runBuffer, repo, DOCKER, runCmd } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, runBuffer, repo, DOCKER, runCmd, until } from '../../helpers/daemon.ts';
 
 function tarOf(entries: { name: string; type?: 'file' | 'symlink' | 'directory'; linkname?: string; body?: string }[]): Promise<Buffer> {
   const pack = tar.pack();
@@ -64,6 +64,8 @@ describe('bad input against berthd', () => {
     expect4xx(await d.api('GET', '/containers/json?filters={"colour":["red"]}'), 400, /invalid filter 'colour'/);
     assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
     expect4xx(await d.api('POST', `/containers/${id}/kill`), 404, /No such container/);
+    // rm replies once the container is forgotten; its directory goes in the background, shortly.
+    await until(async () => readdirSync(join(d.dataRoot, 'containers')).length === before.length, 10_000, 'the removed container\'s dir gone');
     assert.deepEqual(readdirSync(join(d.dataRoot, 'containers')), before);
   });
 
