@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestDaemon, makeBusybox, runBuffer, repo, sleep } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, runBuffer, repo, sleep, until } from '../../helpers/daemon.ts';
 
 describe('berthd killed at any point', () => {
   const d = new TestDaemon();
@@ -45,6 +45,8 @@ describe('berthd killed at any point', () => {
       assert.equal(r.code, 0, `${id}: ${r.stderr}`);
     }
     assert.equal((await d.docker(['ps', '-aq'])).stdout, '');
+    // rm replies once the container is forgotten; the directories go in the background, shortly.
+    await until(async () => readdirSync(join(d.dataRoot, 'containers')).length === 0, 10_000, 'the removed containers\' dirs gone');
     assert.deepEqual(readdirSync(join(d.dataRoot, 'containers')), []);
   });
 });
