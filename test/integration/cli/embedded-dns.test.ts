@@ -106,8 +106,16 @@ describe('embedded DNS at 127.0.0.11', () => {
     const sockets = (): number => readdirSync(`/proc/${pid}/fd`).filter((f) => {
       try { return readlinkSync(`/proc/${pid}/fd/${f}`).startsWith('socket:'); } catch { return false; }
     }).length;
-    await sleep(200);
-    const base = sockets();
+    // The earlier tests' exec sessions (their stdio is socketpairs) and removals settle first:
+    // the count must hold still for a moment before it is the base.
+    let base = sockets();
+    await until(async () => {
+      await sleep(300);
+      const now = sockets();
+      const still = now === base;
+      base = now;
+      return still;
+    }, 15_000, 'berthd\'s socket count to settle');
     for (const n of ['ed-a', 'ed-b', 'ed-c']) await docker(['run', '-d', '--name', n, '--network', 'ednet', 'busybox', 'sleep', '300']);
     assert.ok(sockets() >= base + 6, `two sockets per container: ${base} → ${sockets()}`);
     assert.match(await docker(['exec', 'ed-a', 'nslookup', '-type=a', 'ed-c']), /Name:\s+ed-c/);
