@@ -3,6 +3,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { System } from '../errors.ts';
 import { accessSync, constants } from 'node:fs';
+import { theSpawner, SpawnFailed } from './spawner.ts';
 
 export interface ExecOptions {
   /** Milliseconds before the child is killed; default 30 s. */
@@ -35,6 +36,32 @@ export class ExecError extends System {
 }
 
 export function run(file: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const spawner = theSpawner();
+  return spawner ? runVia(spawner, file, args, opts) : runDirect(file, args, opts);
+}
+
+/** Through berth-spawner (sys/spawner.ts says why); the same results and errors as runDirect. */
+async function runVia(spawner: NonNullable<ReturnType<typeof theSpawner>>, file: string, args: string[], opts: ExecOptions): Promise<ExecResult> {
+  const argv = [file, ...args];
+  opts.signal?.throwIfAborted();
+  let r;
+  try {
+    r = await spawner.run({ file, args, env: opts.env, cwd: opts.cwd, input: opts.input, timeoutMs: opts.timeoutMs ?? 30_000, signal: opts.signal });
+  } catch (e) {
+    if (e instanceof SpawnFailed) throw new ExecError(argv, null, `spawn ${file} ${e.errno}`, e);
+    // The spawner went away mid-call (it is started again by the next call). Not run again
+    // here: the tool may have run (iptables -A twice is not the same as once).
+    throw new ExecError(argv, null, (e as Error).message, e);
+  }
+  if (opts.signal?.aborted) throw new ExecError(argv, null, 'The operation was aborted', opts.signal.reason);
+  const stdout = r.stdout.toString();
+  const stderr = r.stderr.toString();
+  const ok = opts.okCodes ?? [0];
+  if (r.code !== null && ok.includes(r.code)) return { code: r.code, stdout, stderr };
+  throw new ExecError(argv, r.code, stderr || stdout);
+}
+
+function runDirect(file: string, args: string[], opts: ExecOptions): Promise<ExecResult> {
   const argv = [file, ...args];
   return new Promise((resolve, reject) => {
     const spawnOpts: SpawnOptions = {
