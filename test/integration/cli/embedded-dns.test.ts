@@ -106,20 +106,41 @@ describe('embedded DNS at 127.0.0.11', () => {
     const sockets = (): number => readdirSync(`/proc/${pid}/fd`).filter((f) => {
       try { return readlinkSync(`/proc/${pid}/fd/${f}`).startsWith('socket:'); } catch { return false; }
     }).length;
-    // The earlier tests' exec sessions (their stdio is socketpairs) and removals settle first:
-    // the count must hold still for a moment before it is the base.
-    let base = sockets();
-    await until(async () => {
-      await sleep(300);
-      const now = sockets();
-      const still = now === base;
-      base = now;
-      return still;
-    }, 15_000, 'berthd\'s socket count to settle');
-    for (const n of ['ed-a', 'ed-b', 'ed-c']) await docker(['run', '-d', '--name', n, '--network', 'ednet', 'busybox', 'sleep', '300']);
-    assert.ok(sockets() >= base + 6, `two sockets per container: ${base} → ${sockets()}`);
+    // Which of berthd's sockets live in a container's namespace: the socket inodes of berthd's fds
+    // that the namespace's own /proc/<pid>/net tables list. (A plain count of berthd's sockets is
+    // moved by API connections closing meanwhile.)
+    const heldIn = (cpid: number): string[] => {
+      const mine = new Set(readdirSync(`/proc/${pid}/fd`).map((f) => {
+        try { return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${f}`))?.[1]; } catch { return undefined; }
+      }).filter((x): x is string => x !== undefined));
+      const inNs: string[] = [];
+      for (const t of ['udp', 'tcp', 'udp6', 'tcp6']) {
+        let table = '';
+        try { table = readFileSync(`/proc/${cpid}/net/${t}`, 'utf8'); } catch { continue; }
+        for (const line of table.split('\n').slice(1)) {
+          const inode = line.trim().split(/\s+/)[9];
+          if (inode && mine.has(inode)) inNs.push(inode);
+        }
+      }
+      return inNs;
+    };
+    await sleep(200);
+    const base = sockets();
+    const held: string[] = [];
+    for (const n of ['ed-a', 'ed-b', 'ed-c']) {
+      await docker(['run', '-d', '--name', n, '--network', 'ednet', 'busybox', 'sleep', '300']);
+      const cpid = Number((await docker(['inspect', '-f', '{{.State.Pid}}', n])).trim());
+      const inNs = heldIn(cpid);
+      assert.ok(inNs.length >= 2, `${n}: berthd holds its UDP socket and TCP listener in the container's namespace (${inNs.length})`);
+      held.push(...inNs);
+    }
     assert.match(await docker(['exec', 'ed-a', 'nslookup', '-type=a', 'ed-c']), /Name:\s+ed-c/);
     await docker(['rm', '-f', 'ed-a', 'ed-b', 'ed-c']);
+    const stillHeld = (): string[] => {
+      const now = new Set(readdirSync(`/proc/${pid}/fd`).map((f) => { try { return readlinkSync(`/proc/${pid}/fd/${f}`); } catch { return ''; } }));
+      return held.filter((i) => now.has(`socket:[${i}]`));
+    };
+    await until(async () => stillHeld().length === 0, 10_000, `berthd let go of the removed containers' DNS sockets (still ${stillHeld().length})`);
     await until(async () => sockets() <= base, 10_000, `berthd's sockets back to ${base} (now ${sockets()})`);
     // --rm containers: started and gone, nothing held.
     for (let i = 0; i < 3; i++) {
