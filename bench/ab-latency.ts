@@ -15,11 +15,11 @@
 // a Markdown section and appends it to BENCHMARKS.md. Used for issue 16's "no more than 5% slower".
 import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  DOCKER, log, runCmd, mustRun, api, stopChild, pickSubnets, removeCgroupTree, benchPaths, importBusybox,
+  DOCKER, log, makeBundle, runCmd, mustRun, api, stopChild, pickSubnets, removeCgroupTree, benchPaths, importBusybox,
   killRuntimeLeftovers, unmountAndRemove, quantile, runsOption, appendSection, machineInfo,
 } from './lib.ts';
 import { daemonTag } from '../src/engine/engine.ts';
@@ -123,17 +123,6 @@ async function runcRun(): Promise<number> {
   return r.ms;
 }
 
-async function makeBundle(tar: Buffer): Promise<void> {
-  mkdirSync(join(floor.bundle, 'rootfs'), { recursive: true });
-  await mustRun('runc', ['spec'], { cwd: floor.bundle, timeoutMs: 10_000 });
-  await mustRun('tar', ['x', '-C', join(floor.bundle, 'rootfs')], { input: tar, timeoutMs: 60_000 });
-  const cfgPath = join(floor.bundle, 'config.json');
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { process: { args: string[]; terminal: boolean } };
-  cfg.process.args = ['true'];
-  cfg.process.terminal = false;
-  writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
-}
-
 try {
   const used = new Set<string>();
   for (const s of sides) {
@@ -146,7 +135,7 @@ try {
     used.add(n.prefix); used.add(n.pool);
     await startSide(s, ['--bridge', s.bridge, '--bip', n.bip, '--default-address-pool', n.pool]);
     const tar = await importBusybox(s.dir, s.p.env);
-    if (!existsSync(floor.bundle)) await makeBundle(tar);
+    if (!existsSync(floor.bundle)) await makeBundle(floor.bundle, tar, ['true']);
     for (let i = 0; i < 3; i++) { await runA(s); await runB(s); await runcRun(); }
   }
   for (let r = 0; r < RUNS; r++) {

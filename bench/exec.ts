@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { daemonTag } from '../src/engine/engine.ts';
 import {
-  DOCKER, log, fmt as fmtN, runCmd, mustRun, api, quantile, startBerthd, onSignals, stopChild, removeCgroupTree,
+  DOCKER, log, fmt as fmtN, cliMeasure, type Measure, runCmd, mustRun, api, quantile, startBerthd, onSignals, stopChild, removeCgroupTree,
   benchPaths, runsOption, importBusybox, machineInfo, outputOf, runInterleaved, logComplaints, appendSection,
   killRuntimeLeftovers, unmountAndRemove, runBench, startPrivateDockerd, stopPrivateDockerd, leftovers,
   type PrivateDockerd, type Sampled,
@@ -81,15 +81,6 @@ async function cleanup(): Promise<void> {
 const signals = onSignals(cleanup, 90_000, log);
 const checkInterrupted = signals.check;
 
-type Measure = () => Promise<number>;
-
-function cliMeasure(args: string[], e: NodeJS.ProcessEnv): Measure {
-  return async () => {
-    const r = await runCmd(DOCKER, args, { env: e, timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
-    return r.ms;
-  };
-}
 
 /** POST /exec/{id}/start attached, as the CLI sends it; resolves with the raw stream once the daemon closes it. */
 function hijackedStart(sock: string, execId: string): Promise<Buffer> {

@@ -612,6 +612,18 @@ export function commCounts(pids: number[]): string {
   return [...n].sort((a, b) => b[1] - a[1]).map(([c, k]) => `${c} ×${k}`).join(', ');
 }
 
+/** One timed sample. */
+export type Measure = () => Promise<number>;
+
+/** A sample: the wall time of one Docker CLI command against the daemon `e` names; a failure throws with its stderr. */
+export function cliMeasure(args: string[], e: NodeJS.ProcessEnv): Measure {
+  return async () => {
+    const r = await runCmd(DOCKER, args, { env: e, timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return r.ms;
+  };
+}
+
 // ---------- floors: a runc bundle, counted pipes ----------
 
 /** Makes an OCI bundle at `dir` (`runc spec`, rootfs from `tar`) whose process is `args`, no terminal: the runtime's floor. */

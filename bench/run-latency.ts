@@ -14,7 +14,7 @@
 // prints a Markdown section (medians and p90 in ms) and appends it to BENCHMARKS.md.
 // Everything it made is taken away again, also on failure or Ctrl-C.
 import { type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +22,7 @@ import { removeRules } from '../src/network/firewall.ts';
 import { daemonTag } from '../src/engine/engine.ts';
 import { performance } from 'node:perf_hooks';
 import {
-  DOCKER, log, fmt as fmtN, runCmd, mustRun, api, quantile, conmonPidsOf, mountsUnder, startBerthd, onSignals, stopChild, pickSubnets, removeCgroupTree,
+  DOCKER, log, fmt as fmtN, cliMeasure, type Measure, makeBundle, runCmd, mustRun, api, quantile, conmonPidsOf, mountsUnder, startBerthd, onSignals, stopChild, pickSubnets, removeCgroupTree,
   benchPaths, runsOption, importBusybox, countListed, machineInfo, outputOf, runInterleaved, logComplaints, appendSection,
   killRuntimeLeftovers, unmountAndRemove, runBench,
 } from './lib.ts';
@@ -67,31 +67,11 @@ async function cleanup(): Promise<void> {
 const signals = onSignals(cleanup, 60_000, log);
 const checkInterrupted = signals.check;
 
-async function makeBundle(tar: Buffer): Promise<void> {
-  mkdirSync(join(bundle, 'rootfs'), { recursive: true });
-  await mustRun('runc', ['spec'], { cwd: bundle, timeoutMs: 10_000 });
-  await mustRun('tar', ['x', '-C', join(bundle, 'rootfs')], { input: tar, timeoutMs: 60_000 });
-  const cfgPath = join(bundle, 'config.json');
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { process: { args: string[]; terminal: boolean } };
-  cfg.process.args = ['true'];
-  cfg.process.terminal = false;
-  writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
-}
-
 async function dockerSockAnswers(): Promise<boolean> {
   if (!existsSync('/var/run/docker.sock')) return false;
   return api('/var/run/docker.sock', 'GET', '/_ping', undefined, undefined, 2_000).then((r) => r.status === 200, () => false);
 }
 
-type Measure = () => Promise<number>;
-
-function cliMeasure(args: string[], e: NodeJS.ProcessEnv): Measure {
-  return async () => {
-    const r = await runCmd(DOCKER, args, { env: e, timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
-    return r.ms;
-  };
-}
 
 /** Per-step times of (b), for the split line under the table. */
 const steps: Record<'create' | 'start' | 'wait' | 'remove', number[]> = { create: [], start: [], wait: [], remove: [] };
@@ -158,7 +138,7 @@ async function main(): Promise<void> {
   daemon = await startBerthd({ repo, dataRoot, execRoot, socket, pidfile, logFile, args: ['--bridge', bridge, '--bip', subnets.bip, '--default-address-pool', subnets.pool] });
   checkInterrupted();
   const tar = await importBusybox(repo, env);
-  await makeBundle(tar);
+  await makeBundle(bundle, tar, ['true']);
   checkInterrupted();
   const serverVersion = (await mustRun(DOCKER, ['version', '--format', '{{.Server.Version}}'], { env })).stdout.toString().trim();
 
