@@ -1,0 +1,103 @@
+// `compose watch [--no-up] [--prune] [--quiet] [SERVICE...]`, and startWatch for `up --watch`.
+// Flags in, a watch session out (compose/watch/watcher.ts does the work). Without --no-up the
+// services are brought up first as Compose does (create with recreate=diverged, dependencies
+// never recreated, then start), services that build and have develop rules building their
+// image (pull_policy build). Ctrl-C (or SIGTERM) ends watching; the containers keep running; the
+// status is 130, as Compose's for a cancelled command.
+import type { Opts } from '../flags.ts';
+import type { ComposeCommandSpec, ComposeCtx } from './command.ts';
+import type { ComposeContext, ComposeEngine } from '../../compose/engine/api.ts';
+import type { Project } from '../../compose/model/types.ts';
+import { compileWatch } from '../../compose/watch/rules.ts';
+import { selectWithDependencies, startWatching } from '../../compose/watch/watcher.ts';
+import { late } from './globals.ts';
+
+export interface StartWatchOptions {
+  services: string[];
+  /** default true, as Compose's --prune */
+  prune?: boolean;
+  quiet?: boolean;
+  /**
+   * Where the watch logger's lines go. `compose watch` prints them plain on stdout; `up --watch`
+   * passes its log printer's (which prefixes them with ` ⦿ `, as Compose's attached view does).
+   */
+  log?: (line: string) => void;
+}
+
+async function engine(): Promise<ComposeEngine> {
+  return (await late<{ composeEngine: ComposeEngine }>('../../compose/engine/service.ts')).composeEngine;
+}
+
+function engineContext(ctx: ComposeCtx): ComposeContext {
+  return { client: ctx.client(), progress: ctx.progress(), warn: (t) => ctx.warn(t) };
+}
+
+/**
+ * Starts watching the project's services (already up). Used by `compose watch` and by
+ * `up --watch` once its services are started; `stop()` ends it (the containers stay).
+ */
+export async function startWatch(ctx: ComposeCtx, project: Project, opts: StartWatchOptions): Promise<{ stop(): Promise<void>; done: Promise<void> }> {
+  return startWatching(engineContext(ctx), await engine(), project, {
+    services: opts.services,
+    prune: opts.prune ?? true,
+    quiet: opts.quiet ?? false,
+    log: opts.log ?? ((line) => ctx.out.write(`${line}\n`)),
+    warn: (line) => ctx.warn(line),
+    out: ctx.out,
+    err: ctx.err,
+  });
+}
+
+/** The project with pull_policy build on the services that build and are watched (Compose's up before watch). */
+export function withWatchedBuilds(project: Project): Project {
+  const services = Object.fromEntries(Object.entries(project.services).map(([n, s]) => [n, s.build && s.develop ? { ...s, pull_policy: 'build' } : s]));
+  return { ...project, services };
+}
+
+/** Resolves on SIGINT or SIGTERM (and stops listening for them). */
+function interrupted(): { promise: Promise<void>; dispose(): void } {
+  let onSignal!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    onSignal = resolve;
+  });
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { promise, dispose: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); } };
+}
+
+async function runWatch(ctx: ComposeCtx, args: string[], o: Opts): Promise<number> {
+  const project = await ctx.project();
+  // every rule checked (and `none of the selected services is configured for watch`) before up
+  await compileWatch(project, selectWithDependencies(project, args));
+  const signal = interrupted();
+  try {
+    if (!o.bool('no-up')) {
+      const eng = await engine();
+      const ectx = engineContext(ctx);
+      const p = withWatchedBuilds(project);
+      await eng.create(ectx, p, { services: args, recreate: 'diverged', recreateDependencies: 'never' });
+      await eng.start(ectx, p, { services: args });
+    }
+    const session = await startWatch(ctx, project, { services: args, prune: o.bool('prune'), quiet: o.bool('quiet') });
+    try {
+      await Promise.race([signal.promise, session.done]);
+    } finally {
+      await session.stop();
+    }
+    return 130;
+  } finally {
+    signal.dispose();
+  }
+}
+
+export const watchCommand: ComposeCommandSpec = {
+  names: ['watch'],
+  usage: '[OPTIONS] [SERVICE...]',
+  description: 'Watch build context for service and rebuild/refresh containers when files are updated',
+  flags: [
+    { name: 'no-up', type: 'bool', desc: 'Do not build & start services before watching' },
+    { name: 'prune', type: 'bool', default: true, desc: 'Prune dangling images on rebuild' },
+    { name: 'quiet', type: 'bool', desc: 'hide build output' },
+  ],
+  run: runWatch,
+};
