@@ -93,7 +93,8 @@ export function archive(entries: readonly Entry[]): Readable {
   void (async () => {
     try {
       for (const e of entries) {
-        const common = { name: e.name, mode: e.st.mode & 0o7777, mtime: e.st.mtime, uid: e.st.uid, gid: e.st.gid };
+        // directories end in `/`, as Go's tar headers (FileInfoHeader) name them
+        const common = { name: e.st.isDirectory() ? `${e.name}/` : e.name, mode: e.st.mode & 0o7777, mtime: e.st.mtime, uid: e.st.uid, gid: e.st.gid };
         if (e.st.isDirectory()) await put(pack, { ...common, type: 'directory' });
         else if (e.st.isSymbolicLink()) await put(pack, { ...common, type: 'symlink', linkname: e.linkname ?? '' });
         else if (e.st.isFile()) {
