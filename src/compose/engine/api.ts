@@ -33,6 +33,10 @@ export interface ComposeContext {
   warn(text: string): void;
   /** aborts a long wait (Ctrl-C during up --wait) */
   signal?: AbortSignal;
+  /** the X-Registry-Auth value for pulling or pushing this image (the CLI fills it from its config) */
+  registryAuth?(image: string): Promise<string | undefined>;
+  /** the --env-file paths as given: Compose records them in com.docker.compose.project.environment_file */
+  envFiles?: string[];
 }
 
 export interface CreateOptions {

@@ -24,6 +24,8 @@ export interface ConvertOptions {
   aliases?: boolean;
   /** the running containers of the other services, by service name */
   peers: Record<string, PeerContainer[]>;
+  /** --env-file paths, for the environment_file label */
+  envFiles?: string[];
   warn(text: string): void;
 }
 
@@ -235,7 +237,7 @@ export function toCreateBody(project: Project, s: Service, o: ConvertOptions): C
     Image: imageName(project, s),
     AttachStdout: true,
     AttachStderr: true,
-    Labels: { ...containerLabels(project, s, o.number, o.oneoff, o.hash), ...(o.imageId ? { [IMAGE]: o.imageId } : {}) },
+    Labels: { ...containerLabels(project, s, o.number, o.oneoff, o.hash, o.envFiles), ...(o.imageId ? { [IMAGE]: o.imageId } : {}) },
   };
   if (s.hostname) config.Hostname = s.hostname;
   if (s.domainname) config.Domainname = s.domainname;

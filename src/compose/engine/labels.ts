@@ -41,7 +41,7 @@ export function dependsOnLabel(s: Service): string {
 }
 
 /** The labels Compose puts on every container of a service (the service's own labels go under them). */
-export function containerLabels(project: Project, s: Service, number: number, oneoff: boolean, hash: string): Record<string, string> {
+export function containerLabels(project: Project, s: Service, number: number, oneoff: boolean, hash: string, envFiles: string[] = []): Record<string, string> {
   const l: Record<string, string> = {
     ...(s.labels ?? {}),
     [PROJECT]: project.name,
@@ -54,8 +54,7 @@ export function containerLabels(project: Project, s: Service, number: number, on
     [DEPENDS_ON]: dependsOnLabel(s),
   };
   if (!oneoff) l[CONTAINER_NUMBER] = String(number);
-  const envFile = project.environment.COMPOSE_ENV_FILES ?? '';
-  if (envFile) l[ENVIRONMENT_FILE] = envFile;
+  if (envFiles.length) l[ENVIRONMENT_FILE] = envFiles.join(',');
   return l;
 }
 
