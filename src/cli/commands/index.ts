@@ -15,6 +15,7 @@ const FAMILIES: Record<string, () => Promise<CommandSpec[]>> = {
   system: () => import('./system.ts').then((m) => m.systemCommands),
   completion: () => import('./completion.ts').then((m) => m.completionCommands),
   registry: () => import('../registry.ts').then((m) => m.registryCommands),
+  compose: () => import('./compose.ts').then((m) => m.composeCommands),
 };
 
 export const FAMILY_NAMES = Object.keys(FAMILIES);
@@ -37,6 +38,7 @@ export const FIRST_WORDS: Record<string, string[]> = {
   version: ['system'], info: ['system'], events: ['system'], system: ['system'],
   completion: ['completion'],
   registry: ['registry'],
+  compose: ['compose'],
 };
 
 /** The commands of the named families, in FAMILIES order. */

@@ -36,7 +36,9 @@ const allowed: Record<string, string[]> = {
   api: ['engine', 'sys', 'util', 'types', 'errors'],
   daemon: ['api', 'engine', 'sys', 'util', 'types', 'errors'],
   client: ['types', 'errors', 'util'],
-  cli: ['client', 'types', 'errors', 'util', 'registry'],
+  // compose/ (the Compose model and engine) drives a daemon through the client only; cli/compose is its CLI.
+  compose: ['client', 'types', 'errors', 'util'],
+  cli: ['client', 'types', 'errors', 'util', 'registry', 'compose'],
   proxy: ['network', 'util', 'types', 'errors'],
 };
 

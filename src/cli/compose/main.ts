@@ -1,0 +1,172 @@
+// `berth compose [OPTIONS] COMMAND [ARGS...]` (and `docker compose …` through the plugin): parses
+// Compose's root flags (globals.ts), finds the subcommand by its first word, parses its flags with
+// util/pflag.ts, builds the ComposeCtx and runs it. Errors end here as one line on stderr with
+// Compose's exit statuses: 1 for a failed command or a load error, 125 for a usage error.
+//
+// The parts written by other modules are bound late, on first use, through `late()`: the model's
+// loader (compose/model/load-project.ts) and the stream commands (streams.ts). Until they exist a
+// command that needs them says which part is missing instead of failing at start-up.
+import { ApiError } from '../../client/engine-client.ts';
+import { CliError, describeError, type Ctx } from '../command.ts';
+import { FlagError, flagUsages, parseFlags } from '../flags.ts';
+import type { LoadOptions, Project } from '../../compose/model/types.ts';
+import type { ComposeCommandSpec, ComposeCtx, ComposeGlobals } from './command.ts';
+import { COMPOSE_FLAGS, composeGlobals, late, type Terminal } from './globals.ts';
+import { makeProgress, type Progress } from './progress.ts';
+import { lifecycleCommands } from './lifecycle.ts';
+import { metaCommands, versionCommand } from './meta.ts';
+import { pluginCommands } from './plugin.ts';
+
+type LoadProject = (opts: LoadOptions, extra?: { services?: string[] }) => Promise<{ project: Project; warnings: string[] }>;
+
+/** Commands that only read: the ones --dry-run may run (Berth has no dry-run client). */
+const READ_ONLY = new Set(['config', 'version', 'ls', 'ps', 'images', 'top', 'port', 'logs', 'events', 'wait']);
+
+async function allCommands(): Promise<ComposeCommandSpec[]> {
+  const streams = await late<{ streamCommands: ComposeCommandSpec[] }>('./streams.ts').then((m) => m.streamCommands, () => []);
+  return [...lifecycleCommands, ...metaCommands, ...streams, ...pluginCommands];
+}
+
+const short = (d: string): string => d.split('\n')[0]!;
+
+export function rootHelp(prog: string, commands: ComposeCommandSpec[]): string {
+  const rows = commands.filter((c) => !c.description.startsWith('(hidden)')).map((c): [string, string] => [c.names[0]!, short(c.description)])
+    .sort(([a], [b]) => a.localeCompare(b));
+  const w = Math.max(11, ...rows.map(([a]) => a.length));
+  return [
+    `Usage:  ${prog} compose [OPTIONS] COMMAND`,
+    'Define and run multi-container applications with Docker',
+    `Options:\n${flagUsages(COMPOSE_FLAGS)}`,
+    `Commands:\n${rows.map(([a, b]) => `  ${a.padEnd(w)} ${b}`).join('\n')}`,
+    `Run '${prog} compose COMMAND --help' for more information on a command.\n`,
+  ].join('\n\n');
+}
+
+export function commandHelp(invokedAs: string, c: ComposeCommandSpec): string {
+  const parts = [`Usage:  ${invokedAs} ${c.usage}`.trimEnd(), c.description];
+  if (c.names.length > 1) parts.push(`Aliases:\n  ${c.names.map((n) => invokedAs.replace(/ \S+$/, ` ${n}`)).join(', ')}`);
+  const flags = flagUsages(c.flags);
+  if (flags) parts.push(`Options:\n${flags}`);
+  return `${parts.join('\n\n')}\n`;
+}
+
+function argCountError(c: ComposeCommandSpec, n: number): string | undefined {
+  const { min, max } = c.args ?? {};
+  if (min !== undefined && n < min) return `"${c.names[0]}" requires at least ${min} argument${min === 1 ? '' : 's'}`;
+  if (max === 0 && n > 0) return `"${c.names[0]}" accepts no arguments`;
+  if (max !== undefined && n > max) return `"${c.names[0]}" requires at most ${max} argument${max === 1 ? '' : 's'}`;
+  return undefined;
+}
+
+export interface ComposeRunOptions {
+  /** `berth`, or `docker` when run as the Docker CLI plugin */
+  prog: string;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  term?: Terminal;
+  /** stderr's width for the live view */
+  columns?: number;
+}
+
+/** Runs `compose ARGV` on a berth Ctx (the client already chosen by the global -H/--context). */
+export async function composeMain(base: Ctx, argv: string[], o: ComposeRunOptions): Promise<number> {
+  const env = o.env ?? process.env;
+  const term = o.term ?? { stdoutTTY: !!process.stdout.isTTY, stderrTTY: !!process.stderr.isTTY };
+  let progress: Progress | undefined;
+  try {
+    let root;
+    try {
+      root = parseFlags(argv, COMPOSE_FLAGS, false);
+    } catch (e) {
+      if (!(e instanceof FlagError)) throw e;
+      base.err.write(`${e.message}\n`);
+      return 125;
+    }
+    const commands = await allCommands();
+    const words = root.args;
+    if (root.opts.bool('version')) words.splice(0, words.length, 'version');
+    if (root.help || words.length === 0 || (words[0] === 'help' && words.length === 1)) {
+      base.out.write(rootHelp(o.prog, commands));
+      return 0;
+    }
+    if (words[0] === 'help') words.shift();
+    const name = words[0]!;
+    const spec = commands.find((c) => c.names.includes(name));
+    if (!spec) {
+      base.err.write(`unknown ${o.prog} command: "compose ${name}"\n`);
+      return 1;
+    }
+    const invokedAs = `${o.prog} compose ${name}`;
+    let parsed;
+    try {
+      parsed = parseFlags(words.slice(1), spec.flags, spec.interspersed ?? true);
+    } catch (e) {
+      if (!(e instanceof FlagError)) throw e;
+      base.err.write(`${e.message}\n`);
+      return 125;
+    }
+    if (parsed.help) {
+      base.out.write(commandHelp(invokedAs, spec));
+      return 0;
+    }
+    const countError = argCountError(spec, parsed.args.length);
+    if (countError) {
+      base.err.write(`${countError}\n`);
+      return 1;
+    }
+    let globals: ComposeGlobals;
+    try {
+      globals = composeGlobals(root.opts, env, o.cwd ?? process.cwd(), term);
+    } catch (e) {
+      if (!(e instanceof FlagError)) throw e;
+      base.err.write(`${e.message}\n`);
+      return 1;
+    }
+    if (globals.dryRun && !READ_ONLY.has(spec.names[0]!)) throw new CliError(`--dry-run is not supported by berth compose for "${spec.names[0]}"`);
+    const warn = (text: string): void => void base.err.write(`WARN[0000] ${text}\n`);
+    let loaded: Promise<Project> | undefined;
+    const ctx: ComposeCtx = {
+      client: () => base.client(),
+      get out() { return base.out; },
+      get err() { return base.err; },
+      get stdin() { return base.stdin; },
+      invokedAs,
+      configDir: base.configDir,
+      globals,
+      project: () => (loaded ??= loadProjectFor(globals, warn)),
+      projectName: async () => globals.load.projectName ? normalizeName(globals.load.projectName) : (await ctx.project()).name,
+      progress: () => (progress ??= makeProgress(globals.progress, { write: (s) => base.err.write(s), columns: o.columns ?? process.stderr.columns }, { dryRun: globals.dryRun })),
+      warn,
+    };
+    return (await spec.run(ctx, parsed.args, parsed.opts)) ?? 0;
+  } catch (e) {
+    progress?.close();
+    progress = undefined;
+    base.err.write(`${e instanceof ApiError ? describeError(e) : e instanceof Error ? e.message : String(e)}\n`);
+    return e instanceof CliError ? e.status : 1;
+  } finally {
+    progress?.close();
+  }
+}
+
+/** Compose's normalization of -p: lowercase, only [a-z0-9_-]. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9_-]/g, '');
+}
+
+async function loadProjectFor(globals: ComposeGlobals, warn: (t: string) => void): Promise<Project> {
+  const m = await late<{ loadProject: LoadProject }>('../../compose/model/load-project.ts').catch(() => {
+    throw new CliError('berth compose: the project loader (compose/model/load-project.ts) is not built yet');
+  });
+  try {
+    const { project, warnings } = await m.loadProject(globals.load);
+    for (const w of warnings) warn(w);
+    return project;
+  } catch (e) {
+    // A load error is the user's file, not Berth: its message alone, no stack.
+    if (e instanceof CliError) throw e;
+    throw new CliError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+export { versionCommand };
