@@ -46,7 +46,7 @@ export class LogPrinter {
     }
     this.presenters.set(name, { color, prefix: '' });
     const width = Math.max(...[...this.presenters.keys()].map((n) => n.length)) + 1;
-    if (this.opts.prefix) for (const [n, p] of this.presenters) p.prefix = p.color(`${n.padEnd(width)}| `);
+    if (this.opts.prefix) for (const [n, p] of this.presenters) p.prefix = p.color(`${n.padEnd(width)} | `);
   }
 
   /** The prefix of a name as it is now (registering it first if needed). */
