@@ -12,7 +12,10 @@ import type { Opts, FlagSpec } from '../flags.ts';
 import type { ComposeContext, ComposeEngine, CreateOptions, ProjectContainer } from '../../compose/engine/api.ts';
 import type { Project } from '../../compose/model/types.ts';
 import type { ComposeCommandSpec, ComposeCtx } from './command.ts';
+import { registryAuthHeader } from '../auth.ts';
 import { late } from './globals.ts';
+import { attachProject } from './log-printer.ts';
+import { startWatch } from './watch.ts';
 
 /** The compose engine (compose/engine/service.ts), loaded on first use. */
 export async function engine(): Promise<ComposeEngine> {
@@ -25,7 +28,11 @@ export async function engine(): Promise<ComposeEngine> {
 
 /** What the engine's verbs get: the client, the progress renderer, warnings. */
 export function engineContext(ctx: ComposeCtx, signal?: AbortSignal): ComposeContext {
-  return { client: ctx.client(), progress: ctx.progress(), warn: (t) => ctx.warn(t), signal };
+  return {
+    client: ctx.client(), progress: ctx.progress(), warn: (t) => ctx.warn(t), signal,
+    registryAuth: async (image) => registryAuthHeader(ctx, image),
+    envFiles: ctx.globals.load.envFiles,
+  };
 }
 
 /**
@@ -99,12 +106,7 @@ export function createOptions(o: Opts, services: string[]): CreateOptions {
   return opts;
 }
 
-/** What H5's log printer (log-printer.ts) offers attached `up`. */
-interface LogPrinter {
-  attachProject(ctx: ComposeCtx, project: Project, opts: { services: string[]; color: boolean; prefix: boolean; timestamps: boolean }): Promise<{ close?(): void } | void>;
-}
-
-interface UpFlags { abort: boolean; exitCodeFrom?: string; timeout?: number }
+interface UpFlags { abort: boolean; exitCodeFrom?: string; timeout?: number; watch: boolean }
 
 const up: ComposeCommandSpec = {
   names: ['up'],
@@ -147,16 +149,16 @@ const up: ComposeCommandSpec = {
     checkServices(project, services);
     if (exitCodeFrom && !(exitCodeFrom in project.services)) throw new CliError(`no such service: ${exitCodeFrom}`);
     if (o.bool('renew-anon-volumes')) ctx.warn('--renew-anon-volumes is not supported by berth compose: anonymous volumes are kept');
+    const copts = createOptions(o, services);
     const eng = await engine();
     const ectx = engineContext(ctx);
-    const copts = createOptions(o, services);
     await eng.create(ectx, project, copts);
     if (o.bool('no-start')) return 0;
     if (detach) {
       await eng.start(ectx, project, { services, wait: o.bool('wait'), waitTimeoutSeconds: o.int('wait-timeout') });
       return 0;
     }
-    return attachedUp(ctx, eng, project, services, o, { abort, exitCodeFrom, timeout: timeoutOf(o) });
+    return attachedUp(ctx, eng, project, services, o, { abort, exitCodeFrom, timeout: timeoutOf(o), watch: o.bool('watch') });
   },
 };
 
@@ -179,9 +181,13 @@ export function attachedServices(project: Project, services: string[], attach: s
 async function attachedUp(ctx: ComposeCtx, eng: ComposeEngine, project: Project, services: string[], o: Opts, f: UpFlags): Promise<number> {
   const client = ctx.client();
   const attach = attachedServices(project, services, o.list('attach'), o.list('no-attach'), o.bool('attach-dependencies'));
-  const printer = await late<LogPrinter>('./log-printer.ts').catch(() => undefined);
   const started = services.length ? services : Object.keys(project.services);
-  const closer = await printer?.attachProject(ctx, project, { services: attach, color: ctx.globals.color && !o.bool('no-color'), prefix: !o.bool('no-log-prefix'), timestamps: o.bool('timestamps') });
+  // The log printer follows the attached containers (and ones started later) until aborted.
+  const logs = new AbortController();
+  const printing = attachProject(ctx, project, {
+    services: attach, follow: true, attach: true, timestamps: o.bool('timestamps'),
+    noColor: o.bool('no-color'), noPrefix: o.bool('no-log-prefix'), signal: logs.signal,
+  }).catch((e: unknown) => ctx.warn(`logs: ${e instanceof Error ? e.message : String(e)}`));
 
   // Wait on each attached container before starting, so that a fast exit is not missed.
   const containers: ProjectContainer[] = await eng.containers(client, project.name, { all: true, services: attach, oneoff: 'exclude' });
@@ -210,10 +216,13 @@ async function attachedUp(ctx: ComposeCtx, eng: ComposeEngine, project: Project,
     }
   };
   process.on('SIGINT', onSigint);
+  let watching: { stop(): Promise<void> } | undefined;
   try {
     await eng.start(engineContext(ctx), project, { services });
-    if (containers.length === 0) return 0;
+    if (f.watch) watching = await startWatch(ctx, project, { services, log: (line) => ctx.out.write(` ⦿ ${line}\n`) });
+    if (containers.length === 0 && !watching) return 0;
     const why = await ended;
+    await watching?.stop();
     if (why === 'abort') ctx.err.write('Aborting on container exit...\n');
     if (why !== 'exited') await eng.stop(engineContext(ctx), project, started, f.timeout);
     if (why === 'signal') return 130;
@@ -222,7 +231,10 @@ async function attachedUp(ctx: ComposeCtx, eng: ComposeEngine, project: Project,
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
-    closer?.close?.();
+    // Let the printer drain what the containers wrote before they exited, then end it.
+    await Promise.race([printing, new Promise((r) => setTimeout(r, 500).unref())]);
+    logs.abort();
+    await printing;
   }
 }
 

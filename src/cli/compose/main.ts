@@ -3,41 +3,43 @@
 // util/pflag.ts, builds the ComposeCtx and runs it. Errors end here as one line on stderr with
 // Compose's exit statuses: 1 for a failed command or a load error, 125 for a usage error.
 //
-// The parts written by other modules are bound late, on first use, through `late()`: the model's
-// loader (compose/model/load-project.ts) and the stream commands (streams.ts). Until they exist a
-// command that needs them says which part is missing instead of failing at start-up.
+// `berth compose` reaches here from berth's command table (commands/compose.ts), whose parser has
+// already read the root flags; the Docker CLI plugin (plugin.ts) passes the raw arguments.
 import { ApiError } from '../../client/engine-client.ts';
 import { CliError, describeError, type Ctx } from '../command.ts';
-import { FlagError, flagUsages, parseFlags } from '../flags.ts';
-import type { LoadOptions, Project } from '../../compose/model/types.ts';
+import { FlagError, flagUsages, parseFlags, type ParseResult } from '../flags.ts';
+import type { Project } from '../../compose/model/types.ts';
 import type { ComposeCommandSpec, ComposeCtx, ComposeGlobals } from './command.ts';
-import { COMPOSE_FLAGS, composeGlobals, late, type Terminal } from './globals.ts';
+import { COMPOSE_FLAGS, composeGlobals, type Terminal } from './globals.ts';
 import { makeProgress, type Progress } from './progress.ts';
 import { lifecycleCommands } from './lifecycle.ts';
 import { metaCommands, versionCommand } from './meta.ts';
 import { pluginCommands } from './plugin.ts';
-
-type LoadProject = (opts: LoadOptions, extra?: { services?: string[] }) => Promise<{ project: Project; warnings: string[] }>;
+import { streamCommands } from './streams.ts';
+import { watchCommand } from './watch.ts';
+import { loadProject } from '../../compose/model/load-project.ts';
 
 /** Commands that only read: the ones --dry-run may run (Berth has no dry-run client). */
 const READ_ONLY = new Set(['config', 'version', 'ls', 'ps', 'images', 'top', 'port', 'logs', 'events', 'wait']);
 
-async function allCommands(): Promise<ComposeCommandSpec[]> {
-  const streams = await late<{ streamCommands: ComposeCommandSpec[] }>('./streams.ts').then((m) => m.streamCommands, () => []);
-  return [...lifecycleCommands, ...metaCommands, ...streams, ...pluginCommands];
-}
+export const composeCommandList: ComposeCommandSpec[] = [...lifecycleCommands, ...metaCommands, ...streamCommands, watchCommand, ...pluginCommands];
 
 const short = (d: string): string => d.split('\n')[0]!;
 
-export function rootHelp(prog: string, commands: ComposeCommandSpec[]): string {
+/** The `Commands:` rows of the root help: every listed subcommand with its one-line description. */
+export function commandRows(commands: ComposeCommandSpec[] = composeCommandList): string {
   const rows = commands.filter((c) => !c.description.startsWith('(hidden)')).map((c): [string, string] => [c.names[0]!, short(c.description)])
     .sort(([a], [b]) => a.localeCompare(b));
   const w = Math.max(11, ...rows.map(([a]) => a.length));
+  return rows.map(([a, b]) => `  ${a.padEnd(w)} ${b}`).join('\n');
+}
+
+export function rootHelp(prog: string, commands: ComposeCommandSpec[]): string {
   return [
     `Usage:  ${prog} compose [OPTIONS] COMMAND`,
     'Define and run multi-container applications with Docker',
     `Options:\n${flagUsages(COMPOSE_FLAGS)}`,
-    `Commands:\n${rows.map(([a, b]) => `  ${a.padEnd(w)} ${b}`).join('\n')}`,
+    `Commands:\n${commandRows(commands)}`,
     `Run '${prog} compose COMMAND --help' for more information on a command.\n`,
   ].join('\n\n');
 }
@@ -69,20 +71,20 @@ export interface ComposeRunOptions {
 }
 
 /** Runs `compose ARGV` on a berth Ctx (the client already chosen by the global -H/--context). */
-export async function composeMain(base: Ctx, argv: string[], o: ComposeRunOptions): Promise<number> {
+export async function composeMain(base: Ctx, argv: string[], o: ComposeRunOptions, preparsed?: ParseResult): Promise<number> {
   const env = o.env ?? process.env;
   const term = o.term ?? { stdoutTTY: !!process.stdout.isTTY, stderrTTY: !!process.stderr.isTTY };
   let progress: Progress | undefined;
   try {
-    let root;
+    let root = preparsed;
     try {
-      root = parseFlags(argv, COMPOSE_FLAGS, false);
+      root ??= parseFlags(argv, COMPOSE_FLAGS, false);
     } catch (e) {
       if (!(e instanceof FlagError)) throw e;
       base.err.write(`${e.message}\n`);
       return 125;
     }
-    const commands = await allCommands();
+    const commands = composeCommandList;
     const words = root.args;
     if (root.opts.bool('version')) words.splice(0, words.length, 'version');
     if (root.help || words.length === 0 || (words[0] === 'help' && words.length === 1)) {
@@ -133,7 +135,7 @@ export async function composeMain(base: Ctx, argv: string[], o: ComposeRunOption
       invokedAs,
       configDir: base.configDir,
       globals,
-      project: () => (loaded ??= loadProjectFor(globals, warn)),
+      project: () => (loaded ??= loadProjectFor(globals, namedServices(spec, parsed.args), warn)),
       projectName: async () => globals.load.projectName ? normalizeName(globals.load.projectName) : (await ctx.project()).name,
       progress: () => (progress ??= makeProgress(globals.progress, { write: (s) => base.err.write(s), columns: o.columns ?? process.stderr.columns }, { dryRun: globals.dryRun })),
       warn,
@@ -149,17 +151,24 @@ export async function composeMain(base: Ctx, argv: string[], o: ComposeRunOption
   }
 }
 
+/**
+ * The services a command names on its command line: Compose enables them even when their profile
+ * is not active. `[SERVICE...]` commands name all their arguments, `SERVICE …` ones the first.
+ */
+function namedServices(spec: ComposeCommandSpec, args: string[]): string[] {
+  if (/\[SERVICE(S|\.\.\.)?\]/.test(spec.usage)) return args;
+  if (/^(\[OPTIONS\] )?SERVICE\b/.test(spec.usage)) return args.slice(0, 1);
+  return [];
+}
+
 /** Compose's normalization of -p: lowercase, only [a-z0-9_-]. */
 export function normalizeName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9_-]/g, '');
 }
 
-async function loadProjectFor(globals: ComposeGlobals, warn: (t: string) => void): Promise<Project> {
-  const m = await late<{ loadProject: LoadProject }>('../../compose/model/load-project.ts').catch(() => {
-    throw new CliError('berth compose: the project loader (compose/model/load-project.ts) is not built yet');
-  });
+async function loadProjectFor(globals: ComposeGlobals, named: string[], warn: (t: string) => void): Promise<Project> {
   try {
-    const { project, warnings } = await m.loadProject(globals.load);
+    const { project, warnings } = await loadProject(globals.load, { services: named });
     for (const w of warnings) warn(w);
     return project;
   } catch (e) {

@@ -7,12 +7,7 @@ import { table } from '../tabwriter.ts';
 import type { Project } from '../../compose/model/types.ts';
 import { BERTH_VERSION } from '../../types/version.ts';
 import type { ComposeCommandSpec } from './command.ts';
-import { late } from './globals.ts';
-
-type RenderConfig = (project: Project, o: { format: 'yaml' | 'json' }) => string;
-
-/** Compose's name for an image a service builds without naming one. */
-const defaultImage = (project: Project, service: string): string => `${project.name}-${service}`;
+import { renderConfig, renderConfigList } from '../../compose/model/render.ts';
 
 const config: ComposeCommandSpec = {
   names: ['config'],
@@ -35,24 +30,12 @@ const config: ComposeCommandSpec = {
     if (format !== 'yaml' && format !== 'json') throw new CliError(`unsupported format "${format}"`);
     const project = await ctx.project();
     for (const s of services) if (!(s in project.services)) throw new CliError(`no such service: ${s}`);
-    const chosen = services.length ? services : Object.keys(project.services);
     if (o.bool('quiet')) return 0;
-    const lines = (xs: string[]): string => xs.map((x) => `${x}\n`).join('');
-    let text: string;
-    if (o.bool('services')) text = lines(chosen);
-    else if (o.bool('volumes')) text = lines(Object.keys(project.volumes));
-    else if (o.bool('networks')) text = lines(Object.keys(project.networks));
-    else if (o.bool('images')) text = lines(chosen.map((s) => project.services[s]!.image ?? defaultImage(project, s)));
-    else if (o.bool('profiles')) {
-      const all = new Set<string>();
-      for (const s of [...Object.values(project.services), ...Object.values(project.disabledServices)]) for (const p of s.profiles ?? []) all.add(p);
-      text = lines([...all].sort());
-    } else {
-      const m = await late<{ renderConfig: RenderConfig }>('../../compose/model/render.ts');
-      const shown = services.length ? { ...project, services: Object.fromEntries(chosen.map((s) => [s, project.services[s]!])) } : project;
-      text = m.renderConfig(shown, { format });
-      if (!text.endsWith('\n')) text += '\n';
-    }
+    const list = (['services', 'volumes', 'networks', 'images', 'profiles'] as const).find((k) => o.bool(k));
+    // Named services narrow what is printed, as `config web` does in Compose.
+    const shown: Project = services.length ? { ...project, services: Object.fromEntries(services.map((s) => [s, project.services[s]!])) } : project;
+    let text = list ? renderConfigList(list === 'profiles' ? project : shown, list) : renderConfig(shown, { format });
+    if (text && !text.endsWith('\n')) text += '\n';
     const out = o.str('output');
     if (out) await writeFile(out, text);
     else ctx.out.write(text);
