@@ -1,0 +1,95 @@
+// The loader's entry: from the global flags (LoadOptions) to the merged raw document
+// (RawProject). The order is Compose v2's:
+//   1. the environment: the process environment over .env (or the --env-file files, in order),
+//      read once from the directory known before the files (to see COMPOSE_FILE and friends),
+//      then again from the project directory once the files are known;
+//   2. the files (find-files.ts), the project directory (--project-directory, else the first
+//      file's directory);
+//   3. each file: parse, interpolate, resolve extends, import includes; then merge the files in
+//      order (merge.ts) and make list entries unique;
+//   4. the project name (project-name.ts).
+// Warnings (unset variables, several default files) are returned for the CLI to print; nothing
+// here writes to the terminal.
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ComposeError, type LoadOptions, type RawProject } from '../types.ts';
+import { overlayEnvironment, readEnvFiles } from './env-file.ts';
+import { applyExtends } from './extends.ts';
+import { findComposeFiles } from './find-files.ts';
+import { applyInclude } from './include.ts';
+import { interpolateDocument } from './interpolate.ts';
+import { enforceUnique, mergeDocuments, stripMarkers } from './merge.ts';
+import { projectName } from './project-name.ts';
+import { parseComposeYaml } from './yaml-file.ts';
+
+type Dict = Record<string, unknown>;
+
+/** A RawProject and the warnings Compose would have logged while loading it. */
+export interface LoadedRawProject extends RawProject {
+  warnings: string[];
+}
+
+async function dotEnv(opts: LoadOptions, workingDir: string): Promise<Record<string, string>> {
+  if (opts.envFiles.length > 0) return readEnvFiles(opts.envFiles, opts.env, opts.cwd);
+  const dflt = join(workingDir, '.env');
+  const isFile = await stat(dflt).then((s) => s.isFile(), () => false);
+  return isFile ? readEnvFiles([dflt], opts.env, opts.cwd) : {};
+}
+
+async function readText(file: string, opts: LoadOptions): Promise<string> {
+  if (file === '-') {
+    if (!opts.stdin) throw new ComposeError('cannot read the Compose file from stdin');
+    return opts.stdin();
+  }
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ComposeError(`open ${file}: no such file or directory`);
+    if (code === 'EISDIR') throw new ComposeError(`read ${file}: is a directory`);
+    if (code === 'EACCES') throw new ComposeError(`open ${file}: permission denied`);
+    throw e;
+  }
+}
+
+/** Reads, parses and interpolates the files, resolves extends and includes, merges them. */
+export async function loadRawProject(opts: LoadOptions): Promise<LoadedRawProject> {
+  const warnings: string[] = [];
+  const projectDirFlag = opts.projectDirectory ? resolve(opts.cwd, opts.projectDirectory) : undefined;
+  const firstFlagFile = opts.files.find((f) => f !== '-');
+  const earlyDir = projectDirFlag ?? (firstFlagFile ? dirname(resolve(opts.cwd, firstFlagFile)) : opts.cwd);
+  const earlyEnv = overlayEnvironment(opts.env, await dotEnv(opts, earlyDir));
+
+  const found = await findComposeFiles({ files: opts.files, env: earlyEnv, cwd: opts.cwd, startDir: projectDirFlag ?? opts.cwd });
+  warnings.push(...found.warnings);
+  const firstFile = found.files.find((f) => f !== '-');
+  const workingDir = projectDirFlag ?? (firstFile ? dirname(firstFile) : opts.cwd);
+  const environment = workingDir === earlyDir ? earlyEnv : overlayEnvironment(opts.env, await dotEnv(opts, workingDir));
+
+  // other files read for extends, once each per load
+  const cache = new Map<string, Promise<Dict>>();
+  const readDocument = (file: string, env: Record<string, string>): Promise<Dict> => {
+    const key = `${file}\0${JSON.stringify(env)}`;
+    let p = cache.get(key);
+    if (!p) {
+      p = readText(file, opts).then((text) => interpolateDocument(parseComposeYaml(text, file), env, warnings));
+      cache.set(key, p);
+    }
+    return p;
+  };
+
+  const loadProject = async (files: string[], projectDir: string, env: Record<string, string>, chain: string[]): Promise<Dict> => {
+    let acc: Dict = {};
+    for (const file of files) {
+      let doc = file === '-' ? interpolateDocument(parseComposeYaml(await readText(file, opts), '-'), env, warnings) : await readDocument(file, env);
+      doc = await applyExtends(doc, { file, baseDir: projectDir, readDocument: (f) => readDocument(f, env) });
+      doc = await applyInclude(doc, { baseDir: projectDir, env, chain, loadProject });
+      acc = enforceUnique(mergeDocuments(acc, doc)) as Dict;
+    }
+    return stripMarkers(acc) as Dict;
+  };
+
+  const dict = await loadProject(found.files, workingDir, environment, [found.files[0]]);
+  const name = projectName({ flag: opts.projectName, env: environment, fromFile: dict.name, workingDir });
+  return { name, workingDir, configFiles: found.files, environment, dict, warnings };
+}
