@@ -71,7 +71,7 @@ test('the sync archive: files, a directory whole without skipped files, symlinks
     }
   })();
   for await (const c of archive(entries)) ex.write(c);
-  ex.end();
+  ex.end(undefined);
   await reading;
   assert.deepEqual(Object.keys(got).sort(), ['app/src/', 'app/src/a.txt', 'app/src/link', 'app/src/sub/', 'app/src/sub/b.txt', 'etc/conf.ini']);
   assert.equal(got['app/src/sub/b.txt']!.body, 'changed'); // as the test above left it
