@@ -9,7 +9,7 @@ import type { ComposeCommandSpec, ComposeCtx } from './command.ts';
 import type { ComposeContext, ComposeEngine } from '../../compose/engine/api.ts';
 import type { Project } from '../../compose/model/types.ts';
 import { compileWatch } from '../../compose/watch/rules.ts';
-import { selectWithDependencies, startWatching } from '../../compose/watch/watcher.ts';
+import { selectWithDependencies, startWatching, type WatchEngine } from '../../compose/watch/watcher.ts';
 import { late } from './globals.ts';
 
 export interface StartWatchOptions {
@@ -28,6 +28,14 @@ async function engine(): Promise<ComposeEngine> {
   return (await late<{ composeEngine: ComposeEngine }>('../../compose/engine/service.ts')).composeEngine;
 }
 
+/** The engine's verbs, each loaded on first call: watching with --no-up and sync rules alone needs none of them. */
+const lazyEngine: WatchEngine = {
+  build: async (...a) => (await engine()).build(...a),
+  create: async (...a) => (await engine()).create(...a),
+  start: async (...a) => (await engine()).start(...a),
+  restart: async (...a) => (await engine()).restart(...a),
+};
+
 function engineContext(ctx: ComposeCtx): ComposeContext {
   return { client: ctx.client(), progress: ctx.progress(), warn: (t) => ctx.warn(t) };
 }
@@ -37,7 +45,7 @@ function engineContext(ctx: ComposeCtx): ComposeContext {
  * `up --watch` once its services are started; `stop()` ends it (the containers stay).
  */
 export async function startWatch(ctx: ComposeCtx, project: Project, opts: StartWatchOptions): Promise<{ stop(): Promise<void>; done: Promise<void> }> {
-  return startWatching(engineContext(ctx), await engine(), project, {
+  return startWatching(engineContext(ctx), lazyEngine, project, {
     services: opts.services,
     prune: opts.prune ?? true,
     quiet: opts.quiet ?? false,
