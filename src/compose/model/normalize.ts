@@ -104,7 +104,10 @@ export function bytes(v: unknown, field: string): number {
 }
 
 function fileMode(v: unknown): number {
-  return typeof v === 'number' ? v : Number.parseInt(String(v), 8);
+  if (typeof v === 'number') return v;
+  const s = String(v).trim();
+  // Go reads `0o440` (YAML 1.2) and `0440` (a string or YAML 1.1) alike.
+  return Number.parseInt(s.replace(/^0o/i, ''), 8);
 }
 
 function listOfStrings(v: unknown): string[] {

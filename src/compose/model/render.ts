@@ -100,7 +100,6 @@ function struct(v: Dict, order: string[], conv: (k: string, x: unknown) => unkno
 function plain(k: string, x: unknown): unknown {
   if (x === undefined || x === null) return x;
   if (BYTES.has(k) && typeof x === 'number') return String(x);
-  if (k === 'mode' && typeof x === 'number') return `0${x.toString(8)}`;
   if (k === 'extra_hosts') {
     return Object.entries(x as Record<string, string[]>).flatMap(([h, ips]) => ips.map((ip) => `${h}=${ip}`)).sort();
   }
@@ -110,7 +109,10 @@ function plain(k: string, x: unknown): unknown {
       return l.single !== undefined ? l.single : { soft: l.soft, hard: l.hard };
     });
   }
-  if (k === 'configs' || k === 'secrets') return (x as Dict[]).map((r) => struct(r, ORDER.file_ref!));
+  if (k === 'configs' || k === 'secrets') {
+    // FileMode prints in octal; tmpfs's mode is a plain number.
+    return (x as Dict[]).map((r) => struct(r, ORDER.file_ref!, (f, y) => (f === 'mode' && typeof y === 'number' ? `0${y.toString(8)}` : y)));
+  }
   if (k === 'build') return struct(x as Dict, BUILD);
   if (k === 'develop') return struct(x as Dict, ORDER.develop!, (_, w) => (w as Dict[]).map((r) => struct(r, ORDER.watch!, (f, y) => (f === 'exec' ? struct(y as Dict, ORDER.exec!) : plain(f, y)))));
   if (k === 'depends_on') return sortedMap(x as Dict, (d) => struct(d as Dict, ORDER.depends_on!));
@@ -127,7 +129,10 @@ function plain(k: string, x: unknown): unknown {
   if (k === 'devices' && Array.isArray(x)) return x.map((d) => (typeof d === 'object' && d !== null ? struct(d as Dict, ORDER.device!) : d));
   if (k === 'healthcheck') return struct(x as Dict, ORDER.healthcheck!);
   if (k === 'logging') return struct(x as Dict, ORDER.logging!);
-  if (k === 'blkio_config') return struct(x as Dict, ORDER.blkio_config!);
+  if (k === 'blkio_config') {
+    // ThrottleDevice's rate is UnitBytes, for the iops lists too.
+    return struct(x as Dict, ORDER.blkio_config!, (f, y) => (f === 'weight' ? y : (y as Dict[]).map((d) => struct(d, f === 'weight_device' ? ['path', 'weight'] : ['path', 'rate']))));
+  }
   if (k === 'ports') return (x as Dict[]).map((p) => struct(p, ORDER.port!));
   if (k === 'ipam') {
     return struct(x as Dict, ORDER.ipam!, (f, y) => (f === 'config' ? (y as Dict[]).map((p) => struct(p, ORDER.pool!)) : plain(f, y)));
