@@ -12,7 +12,7 @@
 // 3 workers and back to 1, an override file that changes one service's environment (only that
 // service's container is recreated), and down -v (nothing of the project left, asked through
 // the API by the project label).
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,6 +97,9 @@ describe('berth compose: app6 (6 services) through berth compose and the docker 
       const p = drv.project;
       const rec = (key: string, value: unknown): void => { facts[drv.key]![key] = JSON.parse(JSON.stringify(value).replaceAll(p, 'PROJECT')); };
       const ids = new Map<string, string>();
+      // the later steps build on the first: when up failed they are skipped, not failed again
+      let upOk = false;
+      const needsUp = (t: TestContext): boolean => { if (!upOk) t.skip('up -d --wait failed'); return !upOk; };
 
       it('up -d --wait starts the six services in dependency order and returns when they are up', async () => {
         must(await drv.run(['-f', FILE, 'up', '-d', '--wait'], 120_000), 'up -d --wait');
@@ -120,9 +123,11 @@ describe('berth compose: app6 (6 services) through berth compose and the docker 
           `times: ${JSON.stringify(Object.fromEntries(SERVICES.map((s) => [s, [c(s).State.StartedAt, c(s).State.FinishedAt]])))}`);
         rec('up states', states);
         rec('up order', order);
+        upOk = true;
       });
 
-      it('ps -a --format json lists each service with its state and health', async () => {
+      it('ps -a --format json lists each service with its state and health', async (t) => {
+        if (needsUp(t)) return;
         const rows = psJson(must(await drv.run(['-f', FILE, 'ps', '-a', '--format', 'json']), 'ps'));
         const seen = rows.map((r) => `${String(r.Service)} ${String(r.Name)} ${String(r.State)} ${String(r.Health ?? '')}`.trimEnd()).sort();
         assert.deepEqual(seen, [
@@ -135,7 +140,8 @@ describe('berth compose: app6 (6 services) through berth compose and the docker 
         rec('ps', seen);
       });
 
-      it('services resolve each other by name and alias on the networks they share, and only there', async () => {
+      it('services resolve each other by name and alias on the networks they share, and only there', async (t) => {
+        if (needsUp(t)) return;
         const web = `${p}-web-1`;
         const worker = `${p}-worker-1`;
         const got = {
@@ -159,7 +165,8 @@ describe('berth compose: app6 (6 services) through berth compose and the docker 
         rec('dns', got);
       });
 
-      it('the published port, the bind (through compose exec) and the secret', async () => {
+      it('the published port, the bind (through compose exec) and the secret', async (t) => {
+        if (needsUp(t)) return;
         const port = must(await drv.run(['-f', FILE, 'port', 'web', '80']), 'port').trim();
         assert.match(port, /^127\.0\.0\.1:\d+$/);
         const res = await fetch(`http://${port}/`, { signal: AbortSignal.timeout(5_000) });
@@ -173,7 +180,8 @@ describe('berth compose: app6 (6 services) through berth compose and the docker 
         rec('port/bind/secret', [bind, ro.code !== 0, secret]);
       });
 
-      it('a profile service starts only with its profile, and joins both networks', async () => {
+      it('a profile service starts only with its profile, and joins both networks', async (t) => {
+        if (needsUp(t)) return;
         const plain = must(await drv.run(['-f', FILE, 'config', '--services']), 'config --services').trim().split('\n').sort();
         const withDebug = must(await drv.run(['-f', FILE, '--profile', 'debug', 'config', '--services']), 'config --services').trim().split('\n').sort();
         assert.deepEqual(plain, SERVICES);
@@ -193,7 +201,8 @@ describe('berth compose: app6 (6 services) through berth compose and the docker 
         rec('profile', [plain, withDebug, reach]);
       });
 
-      it('up -d --scale worker=3 adds worker-2 and -3; --scale worker=1 takes them away again', async () => {
+      it('up -d --scale worker=3 adds worker-2 and -3; --scale worker=1 takes them away again', async (t) => {
+        if (needsUp(t)) return;
         must(await drv.run(['-f', FILE, 'up', '-d', '--wait', '--scale', 'worker=3'], 60_000), 'scale up');
         const three = [...(await containers(p)).entries()].filter(([n]) => n.startsWith(`${p}-worker-`));
         assert.deepEqual(three.map(([n, c]) => `${n} ${c.State.Status}`).sort(), [1, 2, 3].map((i) => `${p}-worker-${i} running`));
@@ -206,7 +215,8 @@ describe('berth compose: app6 (6 services) through berth compose and the docker 
         rec('scale', [three.map(([n]) => n).sort(), one]);
       });
 
-      it('an override that changes worker\'s environment recreates worker only', async () => {
+      it('an override that changes worker\'s environment recreates worker only', async (t) => {
+        if (needsUp(t)) return;
         must(await drv.run(['-f', FILE, '-f', OVERRIDE, 'up', '-d', '--wait'], 60_000), 'up with override');
         const cs = await containers(p);
         const changed = SERVICES.filter((s) => cs.get(`${p}-${s}-1`)?.Id !== ids.get(s));
@@ -221,7 +231,8 @@ describe('berth compose: app6 (6 services) through berth compose and the docker 
         rec('recreate', changed);
       });
 
-      it('down -v leaves no container, network or volume of the project', async () => {
+      it('down -v leaves no container, network or volume of the project', async (t) => {
+        if (needsUp(t)) return;
         must(await drv.run(['-f', FILE, '-f', OVERRIDE, 'down', '-v'], 60_000), 'down -v');
         const label = encodeURIComponent(JSON.stringify({ label: [`com.docker.compose.project=${p}`] }));
         const left = {
