@@ -18,6 +18,7 @@ import { pluginCommands } from './plugin.ts';
 import { streamCommands } from './streams.ts';
 import { watchCommand } from './watch.ts';
 import { loadProject } from '../../compose/model/load-project.ts';
+import { invalidProjectName, normalizeProjectName } from '../../compose/model/load/project-name.ts';
 
 /** Commands that only read: the ones --dry-run may run (Berth has no dry-run client). */
 const READ_ONLY = new Set(['config', 'version', 'ls', 'ps', 'images', 'top', 'port', 'logs', 'events', 'wait']);
@@ -136,7 +137,7 @@ export async function composeMain(base: Ctx, argv: string[], o: ComposeRunOption
       configDir: base.configDir,
       globals,
       project: () => (loaded ??= loadProjectFor(globals, namedServices(spec, parsed.args), warn)),
-      projectName: async () => globals.load.projectName ? normalizeName(globals.load.projectName) : (await ctx.project()).name,
+      projectName: async () => globals.load.projectName ? checkedName(globals.load.projectName) : (await ctx.project()).name,
       progress: () => (progress ??= makeProgress(globals.progress, { write: (s) => base.err.write(s), columns: o.columns ?? process.stderr.columns }, { dryRun: globals.dryRun })),
       warn,
     };
@@ -161,9 +162,10 @@ function namedServices(spec: ComposeCommandSpec, args: string[]): string[] {
   return [];
 }
 
-/** Compose's normalization of -p: lowercase, only [a-z0-9_-]. */
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_-]/g, '');
+/** -p (or COMPOSE_PROJECT_NAME) used without a file must be valid as it is, as the loader requires. */
+export function checkedName(name: string): string {
+  if (normalizeProjectName(name) !== name) throw new CliError(invalidProjectName(name).message);
+  return name;
 }
 
 async function loadProjectFor(globals: ComposeGlobals, named: string[], warn: (t: string) => void): Promise<Project> {
