@@ -95,7 +95,12 @@ export interface AttachOptions {
   timestamps?: boolean;
   noColor?: boolean;
   noPrefix?: boolean;
-  follow: boolean;
+  /** set by callers that resolved --no-color / --ansi themselves (up): wins over noColor */
+  color?: boolean;
+  /** likewise for --no-log-prefix */
+  prefix?: boolean;
+  /** default true: follow the streams and new containers until none is left running */
+  follow?: boolean;
   tail?: string;
   since?: string;
   until?: string;
@@ -106,6 +111,14 @@ export interface AttachOptions {
   /** called when a watched container exits for good (not restarting) */
   onExit?: (c: { id: string; name: string; service: string }, code: number) => void;
   signal?: AbortSignal;
+}
+
+/** What attachProject returns once it is streaming: the end, and a way to stop. */
+export interface Attached {
+  /** resolves when no watched container is left running (follow), every stream ended (no follow), or on close/abort */
+  done: Promise<void>;
+  /** stops following; waits (up to 2 s) for the exit lines of containers that are stopping, then cuts the streams */
+  close(): Promise<void>;
 }
 
 /** A docker timestamp flag value → the API's, with Compose's message for a bad one. */
@@ -124,13 +137,15 @@ export function sinceOfRfc3339(iso: string): string | undefined {
 
 /**
  * Streams the project's containers' logs (see the header). `project` may be a loaded Project or just
- * a name (logs works from -p alone).
+ * a name (logs works from -p alone). Resolves once the streams are set up (so `up` can start the
+ * containers next); `done` is the end.
  */
-export async function attachProject(ctx: ComposeCtx, project: Project | string, opts: AttachOptions): Promise<void> {
+export async function attachProject(ctx: ComposeCtx, project: Project | string, opts: AttachOptions): Promise<Attached> {
+  const follow = opts.follow !== false;
   const client = ctx.client();
   const projectName = typeof project === 'string' ? project : project.name;
   const services = opts.services?.length ? opts.services : (typeof project === 'string' ? [] : Object.keys(project.services));
-  const printer = new LogPrinter(ctx.out, ctx.err, { color: ctx.globals.color && !opts.noColor, prefix: !opts.noPrefix });
+  const printer = new LogPrinter(ctx.out, ctx.err, { color: opts.color ?? (ctx.globals.color && !opts.noColor), prefix: opts.prefix ?? !opts.noPrefix });
   const since = apiTime('since', opts.since);
   const until = apiTime('until', opts.until);
   const watched = (c: { Labels?: Record<string, string> | null }): boolean =>
@@ -148,7 +163,7 @@ export async function attachProject(ctx: ComposeCtx, project: Project | string, 
   const stream = (id: string, name: string, tty: boolean, q: { since?: string; tail?: string }): void => {
     const run = async (): Promise<void> => {
       const res = await client.raw('GET', `/containers/${encodeURIComponent(id)}/logs${query({
-        stdout: true, stderr: true, follow: opts.follow, timestamps: opts.timestamps ?? false,
+        stdout: true, stderr: true, follow, timestamps: opts.timestamps ?? false,
         since: q.since, until, tail: q.tail,
       })}`);
       responses.add(res);
@@ -173,7 +188,7 @@ export async function attachProject(ctx: ComposeCtx, project: Project | string, 
 
   // Events first, then the list: a container started in between is seen by one or the other.
   let events: IncomingMessage | undefined;
-  if (opts.follow) {
+  if (follow) {
     events = await client.raw('GET', `/events${query({
       filters: JSON.stringify({ type: ['container'], label: [`${LABEL.project}=${projectName}`, `${LABEL.oneoff}=False`] }),
     })}`);
@@ -192,7 +207,7 @@ export async function attachProject(ctx: ComposeCtx, project: Project | string, 
   for (const c of all) {
     names.set(c.Id, { name: shortName(c), service: serviceOf(c) });
     const state = c.State ?? '';
-    if (state === 'created' && !opts.follow) continue;
+    if (state === 'created' && !follow) continue;
     if (state === 'running' || state === 'restarting' || state === 'paused' || state === 'created') live.add(c.Id);
     if (state === 'created') continue; // its stream starts with its start event
     const inspect = await client.containerInspect(c.Id).catch(() => undefined);
@@ -200,21 +215,26 @@ export async function attachProject(ctx: ComposeCtx, project: Project | string, 
     stream(c.Id, shortName(c), inspect.Config?.Tty === true, { since, tail: opts.tail });
   }
 
-  if (!events) {
-    await Promise.all(streams.values());
+  const finish = async (): Promise<void> => {
     opts.signal?.removeEventListener('abort', onAbort);
+    abort.abort();
+    events?.destroy();
+    await Promise.all(streams.values());
     if (failure) throw failure;
-    return;
+  };
+  if (!events) {
+    const done = Promise.all(streams.values()).then(finish);
+    return { done, close: () => { abort.abort(); return done.catch(() => {}); } };
   }
-
+  const evs = events;
   const started = new Set<string>(all.filter((c) => c.State !== 'created').map((c) => c.Id));
-  try {
+  const loop = async (): Promise<void> => {
     if (!live.size && !opts.attach) {
       // nothing running: logs -f has printed what there was; Compose's monitor ends the same way
       await Promise.all(streams.values());
       return;
     }
-    for await (const ev of jsonLines<{ Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }>(events)) {
+    for await (const ev of jsonLines<{ Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }>(evs)) {
       const action = ev.Action ?? ev.status ?? '';
       const id = ev.Actor?.ID ?? ev.id ?? '';
       const attrs = ev.Actor?.Attributes ?? {};
@@ -249,13 +269,13 @@ export async function attachProject(ctx: ComposeCtx, project: Project | string, 
         if (!live.size) break;
       }
     }
-  } catch (e) {
-    if (!abort.signal.aborted) throw e;
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+  };
+  const done = loop().catch((e: unknown) => { if (!abort.signal.aborted) failure ??= e; }).then(finish);
+  const close = async (): Promise<void> => {
+    // the exit lines of containers being stopped come after their die events: give them a moment
+    await Promise.race([done.catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
     abort.abort();
-    events.destroy();
-    await Promise.all(streams.values());
-  }
-  if (failure) throw failure;
+    await done.catch(() => {});
+  };
+  return { done, close };
 }

@@ -23,11 +23,12 @@ async function runLogs(ctx: ComposeCtx, services: string[], o: Opts): Promise<nu
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    await attachProject(ctx, name, {
+    const attached = await attachProject(ctx, name, {
       services, follow: o.bool('follow'), tail: o.str('tail'), since: o.str('since'), until: o.str('until'),
       timestamps: o.bool('timestamps'), noColor: o.bool('no-color'), noPrefix: o.bool('no-log-prefix'),
       index: index > 0 ? index : undefined, signal: abort.signal,
     });
+    await attached.done;
   } finally {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
