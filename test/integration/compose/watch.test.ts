@@ -1,6 +1,7 @@
-// compose watch against a private berthd: a service whose develop.watch has a sync rule and a
-// rebuild rule. A changed file appears in the container, a removed one goes (Compose's `rm -rf`
-// exec), and a change to a file of the build context under the rebuild rule rebuilds the image
+// compose watch against a private berthd: a service whose develop.watch has sync, sync+exec,
+// restart and rebuild rules. A changed file appears in the container, a removed one goes
+// (Compose's `rm -rf` exec), a sync+exec hook runs after its files are synced, a restart rule
+// restarts the service, and a change to a file of the build context under the rebuild rule rebuilds the image
 // and recreates the container from it, with Compose's log lines. The engine verbs the rebuild
 // calls (build, create, start) are done here with the Docker CLI on the project's labels, so that
 // this test checks the watch session itself, whoever implements compose's engine.
@@ -19,7 +20,7 @@ import { startWatching, type WatchEngine, type WatchSession } from '../../../src
 const PROJECT = 'bwatch';
 const CONTAINER = `${PROJECT}-web-1`;
 
-describe('compose watch: sync and rebuild rules', { timeout: 90_000 }, () => {
+describe('compose watch: sync, sync+exec, restart and rebuild rules', { timeout: 90_000 }, () => {
   const d = new TestDaemon();
   let dir: string;
   let client: EngineClient;
@@ -27,6 +28,7 @@ describe('compose watch: sync and rebuild rules', { timeout: 90_000 }, () => {
   const logs: string[] = [];
   const warnings: string[] = [];
   let project: Project;
+  let execOutput = '';
 
   const docker = (args: string[]) => ok(d.docker(args, { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 20_000 }));
   const inContainer = (cmd: string) => d.docker(['exec', CONTAINER, 'sh', '-c', cmd], { timeoutMs: 10_000 });
@@ -63,6 +65,8 @@ describe('compose watch: sync and rebuild rules', { timeout: 90_000 }, () => {
     await writeFile(join(app, '.dockerignore'), 'src/*.log\n');
     await writeFile(join(app, 'version.txt'), 'v1\n');
     await writeFile(join(app, 'src/index.html'), 'hello\n');
+    await mkdir(join(app, 'hook'));
+    await writeFile(join(app, 'restart.txt'), '1\n');
     project = {
       name: PROJECT, workingDir: dir, configFiles: [join(dir, 'compose.yaml')],
       services: {
@@ -71,6 +75,8 @@ describe('compose watch: sync and rebuild rules', { timeout: 90_000 }, () => {
           develop: { watch: [
             { action: 'sync', path: join(app, 'src'), target: '/srv/src' },
             { action: 'rebuild', path: join(app, 'version.txt') },
+            { action: 'sync+exec', path: join(app, 'hook'), target: '/srv/hook', exec: { command: ['sh', '-c', 'cat /srv/hook/h.txt > /srv/hook.ran; echo hook ran'] } },
+            { action: 'restart', path: join(app, 'restart.txt') },
           ] },
         },
       },
@@ -83,7 +89,7 @@ describe('compose watch: sync and rebuild rules', { timeout: 90_000 }, () => {
     await engine.create(ctx, project, { services: ['web'], recreate: 'diverged' });
     await engine.start(ctx, project, { services: ['web'] });
     const sink = new PassThrough();
-    sink.resume();
+    sink.on('data', (c: Buffer) => { execOutput += c.toString(); });
     session = await startWatching(ctx, engine, project, {
       services: [], prune: true, quiet: true, log: (l) => logs.push(l), warn: (l) => warnings.push(l), out: sink, err: sink,
     });
@@ -113,6 +119,20 @@ describe('compose watch: sync and rebuild rules', { timeout: 90_000 }, () => {
     await unlink(join(dir, 'app/src/new.txt'));
     await until(async () => (await inContainer('test -e /srv/src/new.txt')).code === 1, 20_000, 'the removal');
     assert.equal((await inContainer('cat /srv/src/index.html')).stdout, 'hello again\n');
+  });
+
+  it('sync+exec syncs, then runs the command in the container, its output shown', async () => {
+    await writeFile(join(dir, 'app/hook/h.txt'), 'synced first\n');
+    await until(async () => (await inContainer('cat /srv/hook.ran')).stdout === 'synced first\n', 20_000, 'the hook');
+    await until(async () => execOutput === 'hook ran\n', 5_000, 'the hook output');
+  });
+
+  it('restart restarts the service after a change, with Compose\'s line', async () => {
+    const started = () => d.api('GET', `/containers/${CONTAINER}/json`).then((r) => (r.json() as { State: { StartedAt: string } }).State.StartedAt);
+    const first = await started();
+    await writeFile(join(dir, 'app/restart.txt'), '2\n');
+    await until(async () => logs.includes('service(s) ["web"] restarted'), 20_000, 'the restart line');
+    assert.notEqual(await started(), first);
   });
 
   it('a change under a rebuild rule rebuilds the image and recreates the container from it', async () => {
