@@ -4,6 +4,7 @@
 // never recreated, then start), services that build and have develop rules building their
 // image (pull_policy build). Ctrl-C (or SIGTERM) ends watching; the containers keep running; the
 // status is 130, as Compose's for a cancelled command.
+import { CliError } from '../command.ts';
 import type { Opts } from '../flags.ts';
 import type { ComposeCommandSpec, ComposeCtx } from './command.ts';
 import type { ComposeContext, ComposeEngine } from '../../compose/engine/api.ts';
@@ -54,6 +55,16 @@ export async function startWatch(ctx: ComposeCtx, project: Project, opts: StartW
     out: ctx.out,
     err: ctx.err,
   });
+}
+
+/**
+ * `up --watch`'s check before anything is created (Compose's NewWatcher): some service of the
+ * project has develop.watch rules, else Compose's error for up.
+ */
+export function checkWatchable(project: Project): void {
+  if (!Object.values(project.services).some((s) => s.develop?.watch?.length)) {
+    throw new CliError('none of the selected services is configured for watch, see https://docs.docker.com/compose/how-tos/file-watch/');
+  }
 }
 
 /** The project with pull_policy build on the services that build and are watched (Compose's up before watch). */
