@@ -7,7 +7,7 @@ import { loadRawProject } from './load/load-raw.ts';
 import { normalizeProject } from './normalize.ts';
 import { applyProfiles } from './profiles.ts';
 import { ComposeError, type LoadOptions, type Project, type RawProject } from './types.ts';
-import { validateDict } from './validate.ts';
+import { validateDict, VERSION_OBSOLETE_WARNING } from './validate.ts';
 
 export interface LoadedProject {
   project: Project;
@@ -17,7 +17,10 @@ export interface LoadedProject {
 
 export async function loadProject(opts: LoadOptions, extra: { services?: string[] } = {}): Promise<LoadedProject> {
   const raw = await loadRawProject(opts);
-  return projectFromRaw(raw, opts.profiles, extra.services ?? []);
+  const loaded = projectFromRaw(raw, opts.profiles, extra.services ?? []);
+  // The loader warns of `version:` per file, with the file's name, as Compose does.
+  const own = loaded.warnings.filter((w) => w !== VERSION_OBSOLETE_WARNING);
+  return { project: loaded.project, warnings: [...raw.warnings, ...own] };
 }
 
 /** The checks and normal form on an already loaded document (tests start here). */

@@ -8,8 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseComposeYaml } from '../../../../src/compose/model/load/yaml-file.ts';
-import { projectFromRaw } from '../../../../src/compose/model/load-project.ts';
+import { loadProject } from '../../../../src/compose/model/load-project.ts';
 import { renderConfig } from '../../../../src/compose/model/render.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../../fixtures/compose/spec');
@@ -20,17 +19,15 @@ interface Options {
   env?: Record<string, string>;
 }
 
-/** `config`'s YAML for one fixture directory. */
-export function renderFixture(name: string): string {
+/** `config`'s YAML for one fixture directory, loaded as `compose config` loads it there. */
+export async function renderFixture(name: string): Promise<string> {
   const dir = join(ROOT, name);
-  const file = join(dir, 'compose.yaml');
   const optsFile = join(dir, 'options.json');
   const opts: Options = existsSync(optsFile) ? JSON.parse(readFileSync(optsFile, 'utf8')) : {};
-  const dict = parseComposeYaml(readFileSync(file, 'utf8'), file);
-  const raw = {
-    name, workingDir: dir, configFiles: [file], environment: { HOME: '/home/user', ...opts.env }, dict,
-  };
-  const { project } = projectFromRaw(raw, opts.profiles ?? [], opts.services ?? []);
+  const { project } = await loadProject(
+    { files: [], envFiles: [], profiles: opts.profiles ?? [], env: { HOME: '/home/user', ...opts.env }, cwd: dir },
+    { services: opts.services ?? [] },
+  );
   return renderConfig(project, { format: 'yaml' }).replaceAll(dir, '$DIR');
 }
 
@@ -41,8 +38,8 @@ test('there are at least 25 examples from the spec', () => {
 });
 
 for (const name of names) {
-  test(`spec example ${name}: config prints Compose's normal form`, () => {
+  test(`spec example ${name}: config prints Compose's normal form`, async () => {
     const expected = readFileSync(join(ROOT, name, 'expected.yaml'), 'utf8');
-    assert.equal(renderFixture(name), expected);
+    assert.equal(await renderFixture(name), expected);
   });
 }
