@@ -82,6 +82,9 @@ export async function loadRawProject(opts: LoadOptions): Promise<LoadedRawProjec
     let acc: Dict = {};
     for (const file of files) {
       let doc = file === '-' ? interpolateDocument(parseComposeYaml(await readText(file, opts), '-'), env, warnings) : await readDocument(file, env);
+      if (doc.version !== undefined) {
+        warnings.push(`${file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
+      }
       doc = await applyExtends(doc, { file, baseDir: projectDir, readDocument: (f) => readDocument(f, env) });
       doc = await applyInclude(doc, { baseDir: projectDir, env, chain, loadProject });
       acc = enforceUnique(mergeDocuments(acc, doc)) as Dict;

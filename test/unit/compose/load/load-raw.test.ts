@@ -26,7 +26,7 @@ test('no -f: default names in cwd then parents, with the override; the project d
     assert.deepEqual(p.configFiles, [join(dir, 'app/compose.yaml'), join(dir, 'app/compose.override.yaml')]);
     assert.equal(p.workingDir, join(dir, 'app'));
     assert.equal(p.name, 'app');
-    assert.deepEqual(p.dict.services, { web: { image: 'b' } });
+    assert.deepEqual((p.dict as Dict).services, { web: { image: 'b' } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -58,7 +58,7 @@ test('COMPOSE_FILE (from .env too) with COMPOSE_PATH_SEPARATOR; -f and stdin', a
   try {
     const p = await loadRawProject(opts({ cwd: dir }));
     assert.deepEqual(p.configFiles, [join(dir, 'a.yml'), join(dir, 'b.yml')]);
-    assert.deepEqual(p.dict.services, { s: { image: 'a', environment: { A: '1', B: '2' } } });
+    assert.deepEqual((p.dict as Dict).services, { s: { image: 'a', environment: { A: '1', B: '2' } } });
     const s = await loadRawProject(opts({ cwd: dir, files: ['-'], stdin: async () => 'name: fromstdin\nservices:\n  x: {image: "${IMG:-i}"}\n' }));
     assert.equal(s.name, 'fromstdin');
     assert.equal(s.workingDir, dir);
@@ -72,11 +72,11 @@ test('.env and --env-file: the process environment wins; --env-file replaces .en
   const dir = tmp({ 'compose.yaml': 'services:\n  s:\n    image: "${IMG}:${TAG}"\n    labels: [x=$UNSET_ONE]\n', '.env': 'IMG=fromdotenv\nTAG=dot\n', 'other.env': 'IMG=fromother\n' });
   try {
     const p = await loadRawProject(opts({ cwd: dir, env: { TAG: 'proc' } }));
-    assert.equal(p.dict.services.s.image, 'fromdotenv:proc');
+    assert.equal((p.dict as Dict).services.s.image, 'fromdotenv:proc');
     assert.equal(p.environment.IMG, 'fromdotenv');
     assert.deepEqual(p.warnings, ['The "UNSET_ONE" variable is not set. Defaulting to a blank string.']);
     const q = await loadRawProject(opts({ cwd: dir, envFiles: ['other.env'] }));
-    assert.equal(q.dict.services.s.image, 'fromother:');
+    assert.equal((q.dict as Dict).services.s.image, 'fromother:');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -103,13 +103,13 @@ test('project name precedence and normalization', async () => {
 test('include.md: an included project with its own .env, paths rebased to its directory', async () => {
   const p = await loadRawProject(opts({ cwd: join(FIX, 'include') }));
   const sub = join(FIX, 'include/sub');
-  assert.deepEqual(Object.keys(p.dict.services).sort(), ['db', 'web']);
-  assert.equal(p.dict.services.web.image, 'web:main');
+  assert.deepEqual(Object.keys((p.dict as Dict).services).sort(), ['db', 'web']);
+  assert.equal((p.dict as Dict).services.web.image, 'web:main');
   // the including project's environment wins over the included .env
-  assert.equal(p.dict.services.db.image, 'pg:15-main');
-  assert.equal(p.dict.services.db.build, sub);
-  assert.equal(p.dict.services.db.env_file, join(sub, 'db.env'));
-  assert.deepEqual(p.dict.services.db.volumes, [`${sub}/data:/data`, 'named:/x', { type: 'bind', source: join(sub, 'conf'), target: '/conf' }]);
+  assert.equal((p.dict as Dict).services.db.image, 'pg:15-main');
+  assert.equal((p.dict as Dict).services.db.build, sub);
+  assert.equal((p.dict as Dict).services.db.env_file, join(sub, 'db.env'));
+  assert.deepEqual((p.dict as Dict).services.db.volumes, [`${sub}/data:/data`, 'named:/x', { type: 'bind', source: join(sub, 'conf'), target: '/conf' }]);
   assert.deepEqual(p.dict.secrets, { s: { file: join(sub, 's.txt') } });
   assert.deepEqual(p.dict.volumes, { named: {} });
   assert.equal(p.dict.include, undefined);
@@ -125,7 +125,7 @@ test('include: conflicts and cycles are errors', async () => {
 test('extend.md: from another file (paths rebased) and the same file, recursively', async () => {
   const p = await loadRawProject(opts({ cwd: join(FIX, 'extends'), env: { TAG: '1' } }));
   const common = join(FIX, 'extends/common');
-  assert.deepEqual(p.dict.services.web, {
+  assert.deepEqual((p.dict as Dict).services.web, {
     image: 'base:1',
     environment: { A: '1', B: '2' },
     build: common,
@@ -133,10 +133,10 @@ test('extend.md: from another file (paths rebased) and the same file, recursivel
     env_file: [join(common, 'app.env')],
     command: ['web'],
   });
-  assert.deepEqual(p.dict.services.worker.command, ['work']);
-  assert.equal(p.dict.services.worker.image, 'base:1');
-  assert.equal(p.dict.services.worker.extends, undefined);
-  assert.deepEqual(p.dict.services.plain, { image: 'p' });
+  assert.deepEqual((p.dict as Dict).services.worker.command, ['work']);
+  assert.equal((p.dict as Dict).services.worker.image, 'base:1');
+  assert.equal((p.dict as Dict).services.worker.extends, undefined);
+  assert.deepEqual((p.dict as Dict).services.plain, { image: 'p' });
 });
 
 test('extends: a cycle is Compose\'s Circular reference', async () => {
