@@ -29,6 +29,7 @@ export function projectFromRaw(raw: RawProject, profiles: string[], named: strin
   let project = normalizeProject(raw);
   checkDependencies(project);
   project = applyProfiles(project, profiles, named);
+  checkReferences(project);
   return { project: withoutUnusedResources(project), warnings };
 }
 
@@ -57,6 +58,30 @@ export function checkDependencies(project: Project): void {
     state.set(name, 'done');
   };
   for (const name of Object.keys(all).sort()) visit(name, []);
+}
+
+/**
+ * The networks, named volumes, secrets and configs an enabled service names must be declared
+ * at the top level (compose-go's consistency check, with its wording).
+ */
+export function checkReferences(project: Project): void {
+  const undefinedRef = (service: string, kind: string, name: string) =>
+    new ComposeError(`service "${service}" refers to undefined ${kind} ${name}: invalid compose project`);
+  for (const name of Object.keys(project.services).sort()) {
+    const s = project.services[name]!;
+    for (const n of Object.keys(s.networks ?? {})) {
+      if (project.networks[n] === undefined) throw undefinedRef(name, 'network', n);
+    }
+    for (const v of s.volumes ?? []) {
+      if (v.type === 'volume' && v.source !== undefined && project.volumes[v.source] === undefined) throw undefinedRef(name, 'volume', v.source);
+    }
+    for (const r of [...(s.secrets ?? []), ...(s.build?.secrets ?? [])]) {
+      if (project.secrets[r.source] === undefined) throw undefinedRef(name, 'secret', r.source);
+    }
+    for (const r of s.configs ?? []) {
+      if (project.configs[r.source] === undefined) throw undefinedRef(name, 'config', r.source);
+    }
+  }
 }
 
 /** Networks, volumes, secrets and configs that no enabled service uses are left out. */

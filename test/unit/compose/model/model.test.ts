@@ -134,3 +134,12 @@ test('unused networks, volumes, secrets and configs are left out', () => {
   const { project } = load('services:\n  web:\n    image: a\n    network_mode: host\nnetworks:\n  n: {}\nvolumes:\n  v: {}\nsecrets:\n  s:\n    file: ./s\n');
   assert.deepEqual([project.networks, project.volumes, project.secrets], [{}, {}, {}]);
 });
+
+test('a service naming an undeclared network, volume, secret or config is an invalid project', () => {
+  fails('services:\n  web:\n    image: a\n    networks: [front]\n', 'service "web" refers to undefined network front: invalid compose project');
+  fails('services:\n  web:\n    image: a\n    volumes: ["data:/data"]\n', 'service "web" refers to undefined volume data: invalid compose project');
+  fails('services:\n  web:\n    image: a\n    secrets: [token]\n', 'service "web" refers to undefined secret token: invalid compose project');
+  fails('services:\n  web:\n    image: a\n    configs: [conf]\n', 'service "web" refers to undefined config conf: invalid compose project');
+  // A bind mount or an anonymous volume needs no declaration.
+  load('services:\n  web:\n    image: a\n    volumes: ["./d:/d", "/anon"]\n');
+});
