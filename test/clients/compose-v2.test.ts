@@ -246,6 +246,36 @@ describe('berth compose: app6 (6 services) through berth compose and the docker 
     });
   }
 
+  // projects/hello: no -p and no -f, from its directory: the name is the directory's, .env is read there
+  const HELLO = join(repo, 'test/fixtures/compose/projects/hello');
+  for (const drv of drivers) {
+    it(`${drv.key === 'berth' ? 'berth compose' : 'docker compose'}: hello takes its name from its directory and its variables from .env`, async () => {
+      const inDir = (args: string[]): Promise<Result> => drv.key === 'berth'
+        ? runCmd(BERTH, ['compose', '--project-directory', HELLO, ...args], { env, timeoutMs: 60_000 })
+        : runCmd(DOCKER, ['compose', '--project-directory', HELLO, ...args], { env: { ...env, DOCKER_CONFIG: pluginConfig }, timeoutMs: 60_000 });
+      try {
+        must(await inDir(['up', '-d', '--wait']), 'up');
+        const cs = await containers('hello');
+        assert.deepEqual([...cs.keys()], ['hello-hello-1']);
+        const c = cs.get('hello-hello-1')!;
+        assert.ok(c.Config.Env.includes('GREETING=world'), c.Config.Env.join(' '));
+        assert.equal(c.Config.Labels['hello.tier'], 'demo');
+        let logs = '';
+        for (let i = 0; i < 40 && !logs.includes('hello world'); i++) {
+          logs = must(await inDir(['logs', '--no-log-prefix', 'hello']), 'logs');
+          if (!logs.includes('hello world')) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(logs, 'hello world\n');
+        const ls = JSON.parse(must(await inDir(['ls', '--format', 'json']), 'ls')) as { Name: string; Status: string }[];
+        assert.deepEqual(ls.filter((l) => l.Name === 'hello').map((l) => l.Status), ['running(1)']);
+        facts[drv.key]!.hello = [c.Config.Labels['hello.tier'], logs, ls.filter((l) => l.Name === 'hello')];
+      } finally {
+        must(await inDir(['down']), 'down');
+      }
+      assert.equal((await containers('hello')).size, 0);
+    });
+  }
+
   it('berth compose and docker compose (the plugin) saw the same', () => {
     assert.ok(Object.keys(facts.berth!).length > 0, 'the berth compose run recorded its facts');
     assert.deepEqual(facts.plugin, facts.berth);
