@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { ComposeError } from '../types.ts';
 import { substitute, SubstitutionError, type Lookup } from './interpolate.ts';
 
-const KEY = /^[A-Za-z0-9_.\-[\]]+$/;
+const KEY = /^[\p{L}\p{N}_.\-[\]]+$/u;
 
 /** Parses dotenv text. `lookup` resolves references not defined earlier in this text. */
 export function parseDotEnv(text: string, lookup: Lookup = () => undefined): Record<string, string> {
@@ -45,7 +45,7 @@ export function parseDotEnv(text: string, lookup: Lookup = () => undefined): Rec
       // a bare name: inherited from the environment
       const key = body.trim();
       if (/\s/.test(key)) throw new ComposeError(`line ${startLine}: key cannot contain a space`);
-      if (!KEY.test(key)) throw new ComposeError(`line ${startLine}: unexpected character in variable name ${JSON.stringify(key)}`);
+      if (!KEY.test(key)) throw new ComposeError(`line ${startLine}: unexpected character ${JSON.stringify(key.replace(/[\p{L}\p{N}_.\-[\]\s]/gu, '')[0] ?? '')} in variable name ${JSON.stringify(key)}`);
       const v = lookup(key);
       if (v !== undefined) out[key] = v;
       i = lineEnd + 1;
@@ -54,19 +54,37 @@ export function parseDotEnv(text: string, lookup: Lookup = () => undefined): Rec
     }
     const key = body.slice(0, sep).trimEnd();
     if (/\s/.test(key)) throw new ComposeError(`line ${startLine}: key cannot contain a space`);
-    if (!KEY.test(key)) throw new ComposeError(`line ${startLine}: unexpected character in variable name ${JSON.stringify(key)}`);
+    if (!KEY.test(key)) throw new ComposeError(`line ${startLine}: unexpected character ${JSON.stringify(key.replace(/[\p{L}\p{N}_.\-[\]\s]/gu, '')[0] ?? '')} in variable name ${JSON.stringify(key)}`);
     body = body.slice(sep + 1);
     const valueStart = i + (raw.length - body.length);
     const rest = src.slice(valueStart).replace(/^[ \t]+/, '');
     const q = rest[0];
     if (q === "'" || q === '"') {
-      // find the closing quote, skipping escaped ones; the value may span lines
+      // up to the closing quote, which a backslash escapes; the value may span lines. A
+      // backslash before any other character stays (double quotes' escapes come next).
       let j = 1;
+      let inner = '';
+      let escaped = false;
       for (; j < rest.length; j++) {
-        if (rest[j] === q && rest[j - 1] !== '\\') break;
+        const ch = rest[j];
+        if (ch !== q) {
+          if (!escaped && ch === '\\') {
+            escaped = true;
+            continue;
+          }
+          if (escaped) inner += '\\';
+          escaped = false;
+          inner += ch;
+          continue;
+        }
+        if (escaped) {
+          escaped = false;
+          inner += ch;
+          continue;
+        }
+        break;
       }
-      if (j >= rest.length) throw new ComposeError(`line ${startLine}: unterminated quoted value`);
-      const inner = rest.slice(1, j);
+      if (j >= rest.length) throw new ComposeError(`line ${startLine}: unterminated quoted value ${rest.split('\n')[0]}`);
       out[key] = q === "'" ? inner : expand(unescapeDouble(inner), startLine);
       const restStart = src.length - rest.length;
       const after = src.indexOf('\n', restStart + j);
@@ -86,8 +104,17 @@ export function parseDotEnv(text: string, lookup: Lookup = () => undefined): Rec
 }
 
 function unescapeDouble(s: string): string {
-  return s.replace(/\\(.)/gs, (m, c: string) => {
+  return s.replace(/\\([abcfnrtv$"\\]|0[0-7]{0,3})/g, (m, c: string) => {
+    if (c.startsWith('0')) return String.fromCharCode(parseInt(c, 8) || 0);
     switch (c) {
+      case 'a':
+        return '\x07';
+      case 'b':
+        return '\b';
+      case 'f':
+        return '\f';
+      case 'v':
+        return '\v';
       case 'n':
         return '\n';
       case 'r':
@@ -99,8 +126,10 @@ function unescapeDouble(s: string): string {
       case '$':
         // keeps `\$` for the substitution, which reads `$$` as the escape
         return '$$';
+      case '"':
+        return '"';
       default:
-        return c;
+        return m;
     }
   });
 }
@@ -108,7 +137,7 @@ function unescapeDouble(s: string): string {
 /**
  * Reads dotenv files in order and returns their merged values (later files override earlier ones).
  * References inside a file look at `env` (the process environment) first. A missing file is
- * Compose's `Couldn't find env file: <abs path>`.
+ * Compose's `couldn't find env file: <abs path>`.
  */
 export async function readEnvFiles(files: string[], env: Record<string, string | undefined>, cwd: string): Promise<Record<string, string>> {
   const values: Record<string, string> = {};
@@ -118,7 +147,7 @@ export async function readEnvFiles(files: string[], env: Record<string, string |
     try {
       st = await stat(abs);
     } catch {
-      throw new ComposeError(`Couldn't find env file: ${abs}`);
+      throw new ComposeError(`couldn't find env file: ${abs}`);
     }
     if (st.isDirectory()) throw new ComposeError(`${abs} is a directory`);
     const text = await readFile(abs, 'utf8');

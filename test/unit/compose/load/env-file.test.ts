@@ -26,6 +26,10 @@ test('dotenv syntax as compose-go reads it', () => {
     'N=${UNSET:-dflt}',
     'O="\\$A escaped"',
     'P=$$A',
+    "Q='it\\'s'",
+    'R="a\\"b"',
+    'S="x\\qy"',
+    'T="tab\\there"',
   ].join('\n');
   const env = parseDotEnv(text);
   assert.deepEqual(env, {
@@ -45,6 +49,10 @@ test('dotenv syntax as compose-go reads it', () => {
     N: 'dflt',
     O: '$A escaped',
     P: '$A',
+    Q: "it's",
+    R: 'a"b',
+    S: 'x\\qy',
+    T: 'tab\there',
   });
 });
 
@@ -56,6 +64,8 @@ test('bare key inherits from the environment, lookup wins over earlier keys', ()
 test('errors carry the line', () => {
   assert.throws(() => parseDotEnv('A=1\nBAD KEY=2\n'), /line 2: key cannot contain a space/);
   assert.throws(() => parseDotEnv('A="open\n'), /line 1: unterminated quoted value/);
+  assert.throws(() => parseDotEnv('A=1\nB@C=2\n'), { message: 'line 2: unexpected character "@" in variable name "B@C"' });
+  assert.deepEqual(parseDotEnv('ÜBER=1\n'), { ÜBER: '1' });
 });
 
 test('several files apply in order; the process environment wins in the overlay', async () => {
@@ -66,7 +76,7 @@ test('several files apply in order; the process environment wins in the overlay'
     const values = await readEnvFiles(['a.env', join(dir, 'b.env')], { Z: 'proc' }, dir);
     assert.deepEqual(values, { X: 'a', Y: 'b', Z: 'a', W: 'a-proc' });
     assert.deepEqual(overlayEnvironment({ Z: 'proc', U: undefined }, values), { X: 'a', Y: 'b', Z: 'proc', W: 'a-proc' });
-    await assert.rejects(readEnvFiles(['nope.env'], {}, dir), { message: `Couldn't find env file: ${join(dir, 'nope.env')}` });
+    await assert.rejects(readEnvFiles(['nope.env'], {}, dir), { message: `couldn't find env file: ${join(dir, 'nope.env')}` });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
