@@ -47,15 +47,16 @@ async function resolveService(name: string, services: Dict, ctx: ExtendsContext,
     ref = ext.service;
     file = typeof ext.file === 'string' ? ext.file : undefined;
   } else {
-    throw new ComposeError(`services.${name}.extends must be a string or a mapping with a service`);
+    throw new ComposeError(`extends.${name}.service is required`);
   }
   let base: unknown;
   if (file !== undefined) {
     const abs = resolve(ctx.baseDir, file);
     const other = await ctx.readDocument(abs);
-    if (!isMapping(other.services)) throw new ComposeError(`cannot extend service "${name}" in ${ctx.file}: no services section`);
+    if (other.services === undefined) throw new ComposeError(`cannot extend service "${name}" in ${abs}: no services section`);
+    if (!isMapping(other.services)) throw new ComposeError(`cannot extend service "${name}" in ${abs}: services must be a mapping`);
     const otherServices: Dict = { ...other.services };
-    if (!isMapping(otherServices[ref])) throw new ComposeError(`cannot extend service "${name}" in ${file}: service "${ref}" not found in ${file}`);
+    if (!isMapping(otherServices[ref])) throw new ComposeError(`cannot extend service "${name}" in ${ctx.file}: service "${ref}" not found in ${file}`);
     const otherCtx: ExtendsContext = { ...ctx, file: abs, baseDir: dirname(abs) };
     base = await resolveService(ref, otherServices, otherCtx, [...chain, here]);
     base = rebaseService(base as Dict, dirname(abs));

@@ -7,8 +7,9 @@
 //     volumes and devices by mount target, secrets/configs by target, env_file by path, dns and
 //     friends by value), the later entry taking the first one's place (enforceUnique);
 //   - `command`, `entrypoint` and `healthcheck.test` are replaced, never appended;
-//   - environment, labels, annotations, sysctls, build.args, extra_hosts: list and map forms both
-//     read as a map, merged by key (the merged value is the map form);
+//   - environment, labels, annotations, sysctls, build.args: list and map forms both read as a
+//     map, merged by key (the merged value is the map form); extra_hosts appended (a host may
+//     have several addresses), exact duplicates dropped; ipam.config entries merged by subnet;
 //   - depends_on and a service's networks: the list form becomes a map first;
 //   - `build: ./dir` reads as `{context: ./dir}`; logging with another driver replaces the whole;
 //   - `!reset` removes the earlier value, `!override` replaces it without merging.
@@ -38,9 +39,30 @@ export function toMapping(v: unknown, sep: RegExp = /=/): Dict {
 }
 
 const byKey: Merger = (b, o) => mergeMapping(toMapping(b), toMapping(o), []);
-const hostsByKey: Merger = (b, o) => {
-  const hosts = (v: unknown): Dict => (Array.isArray(v) ? toMapping(v, /[=:]/) : toMapping(v));
-  return { ...hosts(b), ...hosts(o) };
+// extra_hosts: a host may have several addresses, so entries are appended (exact duplicates
+// dropped), the map form read as `host=ip` entries (compose-go's mergeExtraHosts)
+const hostEntries = (v: unknown): unknown[] => {
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string') return [v];
+  if (!isMapping(v)) return [];
+  return Object.entries(v)
+    .flatMap(([k, x]) => (x === null ? [k] : Array.isArray(x) ? x.map((ip) => `${k}=${String(ip)}`) : [`${k}=${String(x)}`]))
+    .sort();
+};
+const hostsAppended: Merger = (b, o) => {
+  const base = hostEntries(b);
+  return [...base, ...hostEntries(o).filter((h) => !base.includes(h))];
+};
+// ipam.config: entries with the same subnet merge, others are added
+const ipamConfig: Merger = (b, o, p) => {
+  if (!Array.isArray(b) || !Array.isArray(o)) return o;
+  const out: unknown[] = [...b];
+  for (const entry of o) {
+    const i = out.findIndex((x) => isMapping(x) && isMapping(entry) && x.subnet === entry.subnet);
+    if (i >= 0) out[i] = mergeMapping(out[i] as Dict, entry as Dict, p);
+    else out.push(entry);
+  }
+  return out;
 };
 const replace: Merger = (_b, o) => o;
 
@@ -72,8 +94,9 @@ const specials: [string, Merger][] = [
   ['services.*.build.args', byKey],
   ['services.*.build.labels', byKey],
   ['services.*.build.additional_contexts', byKey],
-  ['services.*.extra_hosts', hostsByKey],
-  ['services.*.build.extra_hosts', hostsByKey],
+  ['services.*.extra_hosts', hostsAppended],
+  ['services.*.build.extra_hosts', hostsAppended],
+  ['networks.*.ipam.config', ipamConfig],
   ['networks.*.labels', byKey],
   ['volumes.*.labels', byKey],
   ['secrets.*.labels', byKey],

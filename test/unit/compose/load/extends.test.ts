@@ -24,6 +24,6 @@ test('extends a file: base paths relative to that file; !reset in the extending 
 test('a missing base is an error naming both services', async () => {
   await assert.rejects(applyExtends(parseComposeYaml('services:\n  s: {extends: nope}\n', 'f'), ctx), { message: 'cannot extend service "s" in /p/compose.yaml: service "nope" not found' });
   await assert.rejects(applyExtends(parseComposeYaml('services:\n  s: {extends: {file: lib/base.yml, service: x}}\n', 'f'), ctx), {
-    message: 'cannot extend service "s" in lib/base.yml: service "x" not found in lib/base.yml',
+    message: 'cannot extend service "s" in /p/compose.yaml: service "x" not found in lib/base.yml',
   });
 });

@@ -56,9 +56,15 @@ test('secrets and configs by target; depends_on and networks list or map', () =>
   });
 });
 
-test('extra_hosts by host name, both syntaxes', () => {
-  const d = merge('services:\n  web:\n    extra_hosts: ["a:1.1.1.1", "b=2.2.2.2"]\n', 'services:\n  web:\n    extra_hosts: {a: 3.3.3.3}\n');
-  assert.deepEqual(web(d).extra_hosts, { a: '3.3.3.3', b: '2.2.2.2' });
+test('extra_hosts appended as Compose does (a host may have several addresses), duplicates dropped', () => {
+  const d = merge('services:\n  web:\n    extra_hosts: ["a=1.1.1.1", "b=2.2.2.2"]\n', 'services:\n  web:\n    extra_hosts: {a: 3.3.3.3, b: 2.2.2.2}\n');
+  assert.deepEqual(web(d).extra_hosts, ['a=1.1.1.1', 'b=2.2.2.2', 'a=3.3.3.3']);
+});
+
+test('networks ipam.config merged by subnet', () => {
+  const d = merge('networks:\n  n:\n    ipam: {config: [{subnet: 10.0.0.0/24, gateway: 10.0.0.1}]}\n',
+    'networks:\n  n:\n    ipam: {config: [{subnet: 10.0.0.0/24, gateway: 10.0.0.254}, {subnet: 10.1.0.0/24}]}\n');
+  assert.deepEqual(d.networks, { n: { ipam: { config: [{ subnet: '10.0.0.0/24', gateway: '10.0.0.254' }, { subnet: '10.1.0.0/24' }] } } });
 });
 
 test('build string form merges with a mapping; logging with another driver replaces', () => {
