@@ -13,17 +13,13 @@ import type { ComposeContext, ComposeEngine, CreateOptions, ProjectContainer } f
 import type { Project } from '../../compose/model/types.ts';
 import type { ComposeCommandSpec, ComposeCtx } from './command.ts';
 import { registryAuthHeader } from '../auth.ts';
-import { late } from './globals.ts';
+import { composeEngine } from '../../compose/engine/service.ts';
 import { attachProject } from './log-printer.ts';
 import { startWatch } from './watch.ts';
 
-/** The compose engine (compose/engine/service.ts), loaded on first use. */
+/** The compose engine (async so that commands and tests may swap it in one place). */
 export async function engine(): Promise<ComposeEngine> {
-  const m = await late<{ composeEngine: ComposeEngine }>('../../compose/engine/service.ts').catch((e: NodeJS.ErrnoException) => {
-    if (e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    throw new CliError('berth compose: the compose engine (compose/engine/service.ts) is not built yet');
-  });
-  return m.composeEngine;
+  return composeEngine;
 }
 
 /** What the engine's verbs get: the client, the progress renderer, warnings. */
