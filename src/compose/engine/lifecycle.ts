@@ -90,6 +90,9 @@ export async function down(ctx: ComposeContext, project: Project, opts: DownOpti
   const byName = new Map<string, Summary[]>();
   for (const c of mine) byName.set(serviceOf(c), [...(byName.get(serviceOf(c)) ?? []), c]);
   const rm = (c: Summary): Promise<void> => stopAndRemove(ctx, c, { timeout: opts.timeout, volumes: opts.volumes });
+  // An anonymous volume taken over by a recreated container is mounted by name there, so the
+  // engine's rm -v no longer counts it as the container's own: down -v removes these itself.
+  const anonymous = opts.volumes ? [...new Set(all.flatMap((c) => (c.Mounts ?? []).filter((m) => m.Type === 'volume' && /^[0-9a-f]{64}$/.test(m.Name ?? '')).map((m) => m.Name!)))] : [];
   await visitInOrder(project, names, async (n) => { await Promise.all((byName.get(n) ?? []).map(rm)); }, true);
   // containers of services not in the model (disabled by profiles, or no model at all)
   await Promise.all(mine.filter((c) => !names.includes(serviceOf(c))).map(rm));
@@ -97,6 +100,10 @@ export async function down(ctx: ComposeContext, project: Project, opts: DownOpti
     if (opts.removeOrphans) await Promise.all(orphans.map(rm));
     else ctx.warn(`Found orphan containers ([${orphans.map(nameOf).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
   }
+  await Promise.all(anonymous.map((v) => ctx.client.request('DELETE', `/volumes/${enc(v)}`).catch((err: { status?: number }) => {
+    // gone with its container already, or still used by a container outside the project
+    if (err.status !== 404 && err.status !== 409) throw err;
+  })));
   if (only) return;
   const left = await listProject(ctx.client, project.name, { all: true, oneoff: 'include' });
   if (!left.length) await removeNetworks(ctx, project);
