@@ -5,8 +5,8 @@
 //      then again from the project directory once the files are known;
 //   2. the files (find-files.ts), the project directory (--project-directory, else the first
 //      file's directory);
-//   3. each file: parse, interpolate, resolve extends, import includes; then merge the files in
-//      order (merge.ts) and make list entries unique;
+//   3. each file (each of its documents): parse, interpolate, import includes, resolve extends;
+//      then merge them in order (merge.ts) and make list entries unique;
 //   4. the project name (project-name.ts).
 // Warnings (unset variables, several default files) are returned for the CLI to print; nothing
 // here writes to the terminal.
@@ -20,7 +20,7 @@ import { applyInclude } from './include.ts';
 import { interpolateDocument } from './interpolate.ts';
 import { enforceUnique, mergeDocuments, stripMarkers } from './merge.ts';
 import { projectName } from './project-name.ts';
-import { parseComposeYaml } from './yaml-file.ts';
+import { parseComposeYamlDocuments } from './yaml-file.ts';
 
 type Dict = Record<string, unknown>;
 
@@ -66,13 +66,27 @@ export async function loadRawProject(opts: LoadOptions): Promise<LoadedRawProjec
   const workingDir = projectDirFlag ?? (firstFile ? dirname(firstFile) : opts.cwd);
   const environment = workingDir === earlyDir ? earlyEnv : overlayEnvironment(opts.env, await dotEnv(opts, workingDir));
 
-  // other files read for extends, once each per load
+  // Each document of each file: interpolate, import includes (first, so that a service may extend
+  // an included one, as compose-go does), resolve extends, then merge onto what came before.
+  const parseFile = async (file: string, env: Record<string, string>): Promise<Dict[]> => {
+    const docs = parseComposeYamlDocuments(await readText(file, opts), file);
+    return docs.map((d) => {
+      const doc = interpolateDocument(d, env, warnings);
+      if (doc.version !== undefined) {
+        warnings.push(`${file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
+        delete doc.version;
+      }
+      return doc;
+    });
+  };
+
+  // files read for extends, once each per load: their documents merged, includes not applied
   const cache = new Map<string, Promise<Dict>>();
   const readDocument = (file: string, env: Record<string, string>): Promise<Dict> => {
     const key = `${file}\0${JSON.stringify(env)}`;
     let p = cache.get(key);
     if (!p) {
-      p = readText(file, opts).then((text) => interpolateDocument(parseComposeYaml(text, file), env, warnings));
+      p = parseFile(file, env).then((docs) => docs.reduce((acc, d) => mergeDocuments(acc, d), {}));
       cache.set(key, p);
     }
     return p;
@@ -81,18 +95,16 @@ export async function loadRawProject(opts: LoadOptions): Promise<LoadedRawProjec
   const loadProject = async (files: string[], projectDir: string, env: Record<string, string>, chain: string[]): Promise<Dict> => {
     let acc: Dict = {};
     for (const file of files) {
-      let doc = file === '-' ? interpolateDocument(parseComposeYaml(await readText(file, opts), '-'), env, warnings) : await readDocument(file, env);
-      if (doc.version !== undefined) {
-        warnings.push(`${file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
+      for (let doc of await parseFile(file, env)) {
+        doc = await applyInclude(doc, { baseDir: projectDir, env, chain: [...chain, file].filter((f, i, a) => a.indexOf(f) === i), loadProject });
+        doc = await applyExtends(doc, { file, baseDir: projectDir, readDocument: (f) => readDocument(f, env) });
+        acc = enforceUnique(mergeDocuments(acc, doc)) as Dict;
       }
-      doc = await applyExtends(doc, { file, baseDir: projectDir, readDocument: (f) => readDocument(f, env) });
-      doc = await applyInclude(doc, { baseDir: projectDir, env, chain, loadProject });
-      acc = enforceUnique(mergeDocuments(acc, doc)) as Dict;
     }
     return stripMarkers(acc) as Dict;
   };
 
-  const dict = await loadProject(found.files, workingDir, environment, [found.files[0]]);
+  const dict = await loadProject(found.files, workingDir, environment, []);
   const name = projectName({ flag: opts.projectName, env: environment, fromFile: dict.name, workingDir });
   return { name, workingDir, configFiles: found.files, environment, dict, warnings };
 }

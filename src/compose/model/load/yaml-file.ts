@@ -27,40 +27,52 @@ const octalInt = {
 };
 
 /**
- * Parses `text` (the contents of `file`) and returns its top-level mapping. An empty document is
- * an empty mapping. A syntax error becomes Compose's one line: `failed to parse <file>: yaml: line N: <message>`.
+ * Parses `text` (the contents of `file`) into its documents' top-level mappings: a file may hold
+ * several `---` documents, which Compose merges in order. An empty document is an empty mapping.
+ * A syntax error becomes Compose's one line: `failed to parse <file>: yaml: line N: <message>`.
  */
-export function parseComposeYaml(text: string, file: string): Record<string, unknown> {
-  const doc = YAML.parseDocument(text, {
+export function parseComposeYamlDocuments(text: string, file: string): Record<string, unknown>[] {
+  const parsed = YAML.parseAllDocuments(text, {
     merge: true,
     uniqueKeys: true,
     customTags: (tags) => [octalInt, ...tags, { tag: '!reset', resolve: (s: string) => s }, { tag: '!override', resolve: (s: string) => s }],
   });
-  const err = doc.errors[0];
-  if (err) {
-    const line = err.linePos?.[0].line;
-    const message = err.message.split(' at line ')[0].split('\n')[0];
-    throw new ComposeError(`failed to parse ${file}: yaml: ${line !== undefined ? `line ${line}: ` : ''}${message}`);
+  const docs = Array.isArray(parsed) ? parsed : [];
+  const out: Record<string, unknown>[] = [];
+  for (const doc of docs) {
+    const err = doc.errors[0];
+    if (err) {
+      const line = err.linePos?.[0].line;
+      const message = err.message.split(' at line ')[0].split('\n')[0];
+      throw new ComposeError(`failed to parse ${file}: yaml: ${line !== undefined ? `line ${line}: ` : ''}${message}`);
+    }
+    YAML.visit(doc, {
+      Node(_key, node) {
+        const tag = (node as YamlNode).tag;
+        if (tag === '!reset') return new YAML.Scalar(RESET);
+        if (tag === '!override') return new YAML.Scalar(new Override((node as YamlNode).toJS(doc)));
+        return undefined;
+      },
+    });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 10000 });
+    } catch (e) {
+      throw new ComposeError(`failed to parse ${file}: yaml: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (value === null || value === undefined) {
+      out.push({});
+      continue;
+    }
+    if (typeof value !== 'object' || Array.isArray(value)) throw new ComposeError('top-level object must be a mapping');
+    out.push(value as Record<string, unknown>);
   }
-  YAML.visit(doc, {
-    Node(_key, node) {
-      const tag = (node as YamlNode).tag;
-      if (tag === '!reset') return new YAML.Scalar(RESET);
-      if (tag === '!override') return new YAML.Scalar(new Override((node as YamlNode).toJS(doc)));
-      return undefined;
-    },
-  });
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 10000 });
-  } catch (e) {
-    throw new ComposeError(`failed to parse ${file}: yaml: ${(e as Error).message.split('\n')[0]}`);
-  }
-  if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new ComposeError(`Top-level object must be a mapping`);
-  }
-  return value as Record<string, unknown>;
+  return out.length > 0 ? out : [{}];
+}
+
+/** A file holding one document (tests, and files read for extends' first document). */
+export function parseComposeYaml(text: string, file: string): Record<string, unknown> {
+  return parseComposeYamlDocuments(text, file)[0];
 }
 
 /** A plain mapping (not a list, not a marker). */

@@ -156,3 +156,18 @@ test('several -f: merged in order, x-* kept, !reset across files', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a service may extend an included one; several documents merge; version is dropped with a warning', async () => {
+  const dir = tmp({
+    'compose.yaml': 'version: "3.8"\ninclude: [lib/lib.yaml]\nservices:\n  app:\n    extends: base\n    command: [run]\n---\nservices:\n  app:\n    environment: [X=1]\n',
+    'lib/lib.yaml': 'services:\n  base:\n    image: base\n    build: .\n',
+  });
+  try {
+    const p = await loadRawProject(opts({ cwd: dir }));
+    assert.deepEqual((p.dict as Dict).services.app, { image: 'base', build: join(dir, 'lib'), command: ['run'], environment: ['X=1'] });
+    assert.equal((p.dict as Dict).version, undefined);
+    assert.deepEqual(p.warnings, [`${join(dir, 'compose.yaml')}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseComposeYaml, RESET, Override } from '../../../../src/compose/model/load/yaml-file.ts';
+import { parseComposeYaml, parseComposeYamlDocuments, RESET, Override } from '../../../../src/compose/model/load/yaml-file.ts';
 
 test('anchors, aliases and merge keys resolve', () => {
   const d = parseComposeYaml('x-base: &b {image: a, ports: ["1"]}\nservices:\n  web:\n    <<: *b\n    image: c\n', 'f.yml');
@@ -32,5 +32,13 @@ test('a syntax error names the file and line, one line', () => {
 
 test('empty file is an empty mapping; a list is not', () => {
   assert.deepEqual(parseComposeYaml('', 'f'), {});
-  assert.throws(() => parseComposeYaml('- a\n', 'f'), /Top-level object must be a mapping/);
+  assert.throws(() => parseComposeYaml('- a\n', 'f'), /top-level object must be a mapping/);
+});
+
+test('several documents in one file come back in order', () => {
+  assert.deepEqual(parseComposeYamlDocuments('services:\n  a: {image: a}\n---\nservices:\n  a: {image: b}\n', 'f'), [
+    { services: { a: { image: 'a' } } },
+    { services: { a: { image: 'b' } } },
+  ]);
+  assert.deepEqual(parseComposeYamlDocuments('', 'f'), [{}]);
 });
