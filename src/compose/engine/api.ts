@@ -60,6 +60,8 @@ export interface StartOptions {
   /** --wait: until every started service is running/healthy (or completed) */
   wait?: boolean;
   waitTimeoutSeconds?: number;
+  /** only the named services; by default their dependencies start too (as Compose selects a project's services) */
+  noDeps?: boolean;
 }
 
 export interface DownOptions {

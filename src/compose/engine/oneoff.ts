@@ -69,7 +69,7 @@ export async function createOneOff(ctxIn: ComposeContext, project: Project, serv
   const deps = withDependencies(project, [service]).filter((n) => n !== service);
   if (!o.noDeps && deps.length) {
     await createProject(ctx, project, { services: deps, recreate: 'diverged' });
-    await startProject(ctx, project, { services: deps });
+    await startProject(ctx, project, { services: deps, noDeps: true });
   }
   await ensureNetworks(ctx, project, usedNetworks(project, [service]));
   await ensureVolumes(ctx, project, usedVolumes(project, [service]));

@@ -10,7 +10,7 @@ import type * as Api from '../../types/engine-api.ts';
 import { ComposeError, type Project, type Service } from '../model/types.ts';
 import type { ComposeContext, StartOptions } from './api.ts';
 import { type Summary, listProject, nameOf, serviceOf, startContainer } from './containers.ts';
-import { visitInOrder } from './graph.ts';
+import { visitInOrder, withDependencies } from './graph.ts';
 
 const POLL_MS = 250;
 
@@ -96,7 +96,7 @@ export async function waitDependencies(ctx: ComposeContext, project: Project, s:
 
 export async function startProject(ctx: ComposeContext, project: Project, opts: StartOptions): Promise<void> {
   for (const n of opts.services) if (!project.services[n]) throw new ComposeError(`no such service: ${n}`);
-  const names = opts.services.length ? [...opts.services].sort() : Object.keys(project.services).sort();
+  const names = opts.services.length && opts.noDeps ? [...opts.services].sort() : withDependencies(project, opts.services);
   const all = await listProject(ctx.client, project.name, { all: true, services: names });
   const byService = new Map<string, Summary[]>();
   for (const c of all) byService.set(serviceOf(c), [...(byService.get(serviceOf(c)) ?? []), c]);
