@@ -19,7 +19,7 @@ import { findComposeFiles } from './find-files.ts';
 import { applyInclude } from './include.ts';
 import { interpolateDocument } from './interpolate.ts';
 import { enforceUnique, mergeDocuments, stripMarkers } from './merge.ts';
-import { projectName } from './project-name.ts';
+import { invalidProjectName, normalizeProjectName, projectName } from './project-name.ts';
 import { parseComposeYamlDocuments } from './yaml-file.ts';
 
 type Dict = Record<string, unknown>;
@@ -55,6 +55,8 @@ async function readText(file: string, opts: LoadOptions): Promise<string> {
 /** Reads, parses and interpolates the files, resolves extends and includes, merges them. */
 export async function loadRawProject(opts: LoadOptions): Promise<LoadedRawProject> {
   const warnings: string[] = [];
+  // a bad -p is refused before any file is read, as Compose's WithName does
+  if (opts.projectName && normalizeProjectName(opts.projectName) !== opts.projectName) throw invalidProjectName(opts.projectName);
   const projectDirFlag = opts.projectDirectory ? resolve(opts.cwd, opts.projectDirectory) : undefined;
   const firstFlagFile = opts.files.find((f) => f !== '-');
   const earlyDir = projectDirFlag ?? (firstFlagFile ? dirname(resolve(opts.cwd, firstFlagFile)) : opts.cwd);

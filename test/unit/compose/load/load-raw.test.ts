@@ -48,6 +48,7 @@ test('missing files: Compose texts', async () => {
   try {
     await assert.rejects(loadRawProject(opts({ cwd: dir })), { message: 'no configuration file provided: not found' });
     await assert.rejects(loadRawProject(opts({ cwd: dir, files: ['nope.yml'] })), { message: `open ${join(dir, 'nope.yml')}: no such file or directory` });
+    await assert.rejects(loadRawProject(opts({ cwd: dir, projectName: 'A B' })), /^Error: invalid project name "A B"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
