@@ -6,11 +6,12 @@
 // plugin was installed into, DOCKER_HOST and `-H` naming the private daemon.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, readlink } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestDaemon, makeBusybox, runCmd, DOCKER } from '../../helpers/daemon.ts';
-import { berthCli } from '../../helpers/berth-cli.ts';
+import { TestDaemon, makeBusybox, runCmd, until, DOCKER } from '../../helpers/daemon.ts';
+import { berthCli, BERTH } from '../../helpers/berth-cli.ts';
 
 const P = 'h4cli';
 
@@ -120,5 +121,49 @@ describe('berth compose lifecycle and the docker compose plugin', () => {
     assert.equal(viaH.code, 0, viaH.stderr);
     assert.deepEqual(await states(`${P}p`), {});
     assert.deepEqual(await byLabel('volumes', `${P}p`), []);
+  });
+
+  it('attached up: --exit-code-from ends with that service\'s status and stops the others', async () => {
+    const sub = join(dir, 'attached');
+    await mkdir(sub, { recursive: true });
+    await writeFile(join(sub, 'compose.yaml'), `services:
+  once:
+    image: busybox
+    command: ["sh", "-c", "sleep 1; echo once says hi; exit 3"]
+  web:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+`);
+    const r = await berth(['compose', '-p', `${P}a`, 'up', '--exit-code-from', 'once', '-t', '2'], { cwd: sub });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /once says hi/);
+    assert.deepEqual(await states(`${P}a`), { [`${P}a-once-1`]: 'exited', [`${P}a-web-1`]: 'exited' });
+    assert.equal((await berth(['compose', '-p', `${P}a`, 'down', '-t', '1'], { cwd: sub })).code, 0);
+  });
+
+  it('attached up: Ctrl-C stops the project gracefully, status 130', async () => {
+    const sub = join(dir, 'sigint');
+    await mkdir(sub, { recursive: true });
+    await writeFile(join(sub, 'compose.yaml'), `services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+`);
+    const child = spawn(BERTH, ['-H', `unix://${d.socket}`, 'compose', '-p', `${P}s`, 'up', '-t', '2'], { cwd: sub, env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.stdout.resume();
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      await until(async () => (await states(`${P}s`))[`${P}s-web-1`] === 'running', 20_000, 'web running');
+      child.kill('SIGINT');
+      const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
+      assert.equal(code, 130, err);
+      assert.match(err, /Gracefully stopping\.\.\. \(press Ctrl\+C again to force\)/);
+      assert.equal((await states(`${P}s`))[`${P}s-web-1`], 'exited');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await berth(['compose', '-p', `${P}s`, 'down', '-t', '1'], { cwd: sub });
+    }
   });
 });
