@@ -53,6 +53,8 @@ export interface CreateOptions {
   /** stop timeout for recreate, seconds */
   timeout?: number;
   pull?: 'always' | 'missing' | 'never' | 'build';
+  /** up -V: recreated containers get new anonymous volumes instead of the previous containers' */
+  renewAnonVolumes?: boolean;
 }
 
 export interface StartOptions {

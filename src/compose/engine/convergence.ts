@@ -68,6 +68,8 @@ export interface CreateSpec {
   imageId?: string;
   /** the container this one replaces: its anonymous volumes are taken over */
   replaces?: Summary;
+  /** up -V: the replaced container's anonymous volumes are not taken over */
+  renewAnonVolumes?: boolean;
   extraLabels?: Record<string, string>;
   aliases?: boolean;
   /** final changes to the body (one-off overrides) */
@@ -85,7 +87,7 @@ export async function createContainer(ctx: ComposeContext, project: Project, s: 
   Object.assign(body.Labels!, spec.extraLabels ?? {});
   if (spec.replaces) {
     body.Labels![REPLACE] = spec.replaces.Id!;
-    await inheritVolumes(ctx, spec.replaces, body);
+    if (!spec.renewAnonVolumes) await inheritVolumes(ctx, spec.replaces, body);
   }
   spec.patch?.(body);
   const created = await ctx.client.containerCreate(body, { name: spec.name, ...(s.platform ? { platform: s.platform } : {}) });
@@ -141,7 +143,7 @@ export async function createProject(ctxIn: ComposeContext, project: Project, opt
     const s = project.services[name]!;
     const policy = named.has(name) ? opts.recreate : (opts.recreateDependencies ?? 'diverged');
     current.set(name, await convergeService(ctx, project, s, current.get(name) ?? [], {
-      policy, replicas: expectedReplicas(s, opts.scale), imageId: images.get(name), timeout: opts.timeout, peers: peersOf(project, s, current),
+      policy, replicas: expectedReplicas(s, opts.scale), imageId: images.get(name), timeout: opts.timeout, peers: peersOf(project, s, current), renewAnonVolumes: opts.renewAnonVolumes,
     }));
   });
   return current;
@@ -157,7 +159,7 @@ async function handleOrphans(ctx: ComposeContext, project: Project, existing: Su
   await Promise.all(orphans.map((c) => stopAndRemove(ctx, c, { timeout })));
 }
 
-interface ConvergeOpts { policy: 'diverged' | 'force' | 'never'; replicas: number; imageId?: string; timeout?: number; peers: Record<string, PeerContainer[]> }
+interface ConvergeOpts { policy: 'diverged' | 'force' | 'never'; replicas: number; imageId?: string; timeout?: number; peers: Record<string, PeerContainer[]>; renewAnonVolumes?: boolean }
 
 export async function convergeService(ctx: ComposeContext, project: Project, s: Service, containers: Summary[], o: ConvergeOpts): Promise<Summary[]> {
   if (s.container_name && o.replicas > 1) {
@@ -201,7 +203,7 @@ async function recreate(ctx: ComposeContext, project: Project, s: Service, old: 
     const n = numberOf(old) || 1;
     const name = containerName(project, s, n);
     const tmp = `${old.Id!.slice(0, 12)}_${name}`;
-    const made = await createContainer(ctx, project, s, { name: tmp, number: n, oneoff: false, imageId: o.imageId, replaces: old }, o.peers);
+    const made = await createContainer(ctx, project, s, { name: tmp, number: n, oneoff: false, imageId: o.imageId, replaces: old, renewAnonVolumes: o.renewAnonVolumes }, o.peers);
     if (['running', 'restarting', 'paused'].includes(old.State ?? '')) {
       await ctx.client.request('POST', `/containers/${enc(old.Id!)}/stop${o.timeout === undefined ? '' : `?t=${o.timeout}`}`).catch(ignore304);
     }
