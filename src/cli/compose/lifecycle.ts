@@ -215,6 +215,9 @@ async function attachedUp(ctx: ComposeCtx, eng: ComposeEngine, project: Project,
   let watching: { stop(): Promise<void> } | undefined;
   try {
     await eng.start(engineContext(ctx), project, { services });
+    // The live view ends before the logs take the terminal (Compose does the same); a later
+    // event (Ctrl-C's stops) draws a new one below them.
+    (ctx.progress() as { close?(): void }).close?.();
     if (f.watch) watching = await startWatch(ctx, project, { services, log: (line) => ctx.out.write(` ⦿ ${line}\n`) });
     if (containers.length === 0 && !watching) return 0;
     const why = await ended;
