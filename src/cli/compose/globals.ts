@@ -64,14 +64,3 @@ export function parallelLimit(o: Opts, env: Record<string, string | undefined>):
   const v = o.changed('parallel') ? o.int('parallel')! : Number(env.COMPOSE_PARALLEL_LIMIT || -1);
   return Number.isFinite(v) && v > 0 ? v : -1;
 }
-
-/**
- * Imports a module of another part of `compose` by a path relative to this directory, typed by
- * the caller. The parts are written in parallel: a path held in a variable keeps tsc (and the
- * bundler) from requiring the file before it exists. Once a part has landed its callers import it
- * statically and this goes.
- */
-export function late<T>(path: string): Promise<T> {
-  const spec: string = new URL(path, import.meta.url).href;
-  return import(spec) as Promise<T>;
-}

@@ -7,9 +7,9 @@ import { cpCommand } from '../commands/container-cp.ts';
 import { displayImage, truncateId } from '../commands/container-ps.ts';
 import { humanSize } from '../format/units.ts';
 import { tabwrite } from '../tabwriter.ts';
-import type { ComposeEngine } from '../../compose/engine/api.ts';
 import type { ComposeCommandSpec, ComposeCtx } from './command.ts';
-import { late } from './globals.ts';
+import { composeEngine } from '../../compose/engine/service.ts';
+import { engineContext } from './lifecycle.ts';
 import { projectOrName } from './ps.ts';
 import { LABEL, canonicalName, listContainers, numberOf, pickContainer, serviceOf, type Listed } from './s-containers.ts';
 import { runBerthCommand } from './s-delegate.ts';
@@ -236,8 +236,7 @@ async function runWait(ctx: ComposeCtx, services: string[], o: Opts): Promise<nu
     status = r.StatusCode;
   }));
   if (o.bool('down-project')) {
-    const { composeEngine } = await late<{ composeEngine: ComposeEngine }>('../../compose/engine/service.ts');
-    await composeEngine.down({ client, progress: ctx.progress(), warn: (t) => ctx.warn(t) }, await ctx.project(), { removeOrphans: true });
+    await composeEngine.down(engineContext(ctx), await ctx.project(), { removeOrphans: true });
   }
   return status;
 }

@@ -15,7 +15,7 @@ import type { ComposeCommandSpec, ComposeCtx } from './command.ts';
 import { registryAuthHeader } from '../auth.ts';
 import { composeEngine } from '../../compose/engine/service.ts';
 import { attachProject } from './log-printer.ts';
-import { startWatch } from './watch.ts';
+import { checkWatchable, startWatch } from './watch.ts';
 
 /** The compose engine (async so that commands and tests may swap it in one place). */
 export async function engine(): Promise<ComposeEngine> {
@@ -145,13 +145,15 @@ const up: ComposeCommandSpec = {
     checkServices(project, services);
     if (exitCodeFrom && !(exitCodeFrom in project.services)) throw new CliError(`no such service: ${exitCodeFrom}`);
     if (o.bool('renew-anon-volumes')) ctx.warn('--renew-anon-volumes is not supported by berth compose: anonymous volumes are kept');
+    // as Compose: a project with nothing to watch is refused before anything is created
+    if (o.bool('watch')) checkWatchable(project);
     const copts = createOptions(o, services);
     const eng = await engine();
     const ectx = engineContext(ctx);
     await eng.create(ectx, project, copts);
     if (o.bool('no-start')) return 0;
     if (detach) {
-      await eng.start(ectx, project, { services, wait: o.bool('wait'), waitTimeoutSeconds: o.int('wait-timeout') });
+      await eng.start(ectx, project, { services, noDeps: o.bool('no-deps'), wait: o.bool('wait'), waitTimeoutSeconds: o.int('wait-timeout') });
       return 0;
     }
     return attachedUp(ctx, eng, project, services, o, { abort, exitCodeFrom, timeout: timeoutOf(o), watch: o.bool('watch') });
@@ -214,7 +216,7 @@ async function attachedUp(ctx: ComposeCtx, eng: ComposeEngine, project: Project,
   process.on('SIGINT', onSigint);
   let watching: { stop(): Promise<void> } | undefined;
   try {
-    await eng.start(engineContext(ctx), project, { services });
+    await eng.start(engineContext(ctx), project, { services, noDeps: o.bool('no-deps') });
     // The live view ends before the logs take the terminal (Compose does the same); a later
     // event (Ctrl-C's stops) draws a new one below them.
     (ctx.progress() as { close?(): void }).close?.();
@@ -230,10 +232,11 @@ async function attachedUp(ctx: ComposeCtx, eng: ComposeEngine, project: Project,
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
-    // Let the printer drain what the containers wrote before they exited, then end it.
-    await Promise.race([printing, new Promise((r) => setTimeout(r, 500).unref())]);
+    // close() lets the printer write the exit lines of containers still stopping (bounded),
+    // then ends it; the abort is for a printer that failed before it was streaming.
+    const attached = await printing;
+    if (attached) await attached.close();
     logs.abort();
-    await printing;
   }
 }
 

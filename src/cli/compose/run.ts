@@ -8,10 +8,11 @@ import { ApiError } from '../../client/engine-client.ts';
 import { CliError } from '../command.ts';
 import { runCommands } from '../commands/run.ts';
 import { isTerminal } from '../io/tty.ts';
-import type { ComposeEngine, RunOverrides } from '../../compose/engine/api.ts';
+import type { RunOverrides } from '../../compose/engine/api.ts';
 import { splitShellWords } from '../../compose/model/shellwords.ts';
 import type { ComposeCommandSpec, ComposeCtx } from './command.ts';
-import { late } from './globals.ts';
+import { composeEngine } from '../../compose/engine/service.ts';
+import { engineContext } from './lifecycle.ts';
 import { resolveEnv } from './exec.ts';
 import { checkServices } from './s-containers.ts';
 import { findCommand, runBerthCommand } from './s-delegate.ts';
@@ -59,9 +60,8 @@ async function runRun(ctx: ComposeCtx, args: string[], o: Opts): Promise<number>
     rm: o.bool('rm'),
     build: o.bool('build'),
   };
-  const { composeEngine } = await late<{ composeEngine: ComposeEngine }>('../../compose/engine/service.ts');
   const client = ctx.client();
-  const id = await composeEngine.createOneOff({ client, progress: ctx.progress(), warn: (t) => ctx.warn(t) }, project, service, overrides);
+  const id = await composeEngine.createOneOff(engineContext(ctx), project, service, overrides);
   const start = findCommand(runCommands, 'start');
   if (detach) return runBerthCommand(ctx, start, [id]);
   let status: number;

@@ -11,7 +11,7 @@ import type { ComposeContext, ComposeEngine } from '../../compose/engine/api.ts'
 import type { Project } from '../../compose/model/types.ts';
 import { compileWatch } from '../../compose/watch/rules.ts';
 import { selectWithDependencies, startWatching, type WatchEngine } from '../../compose/watch/watcher.ts';
-import { late } from './globals.ts';
+import { composeEngine } from '../../compose/engine/service.ts';
 
 export interface StartWatchOptions {
   services: string[];
@@ -26,7 +26,7 @@ export interface StartWatchOptions {
 }
 
 async function engine(): Promise<ComposeEngine> {
-  return (await late<{ composeEngine: ComposeEngine }>('../../compose/engine/service.ts')).composeEngine;
+  return composeEngine;
 }
 
 /** The engine's verbs, each loaded on first call: watching with --no-up and sync rules alone needs none of them. */
