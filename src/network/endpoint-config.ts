@@ -1,5 +1,5 @@
 // What a container is created with on its networks (moby's verifyNetworkingConfig and
-// updateContainerNetworkSettings): one endpoint, on the network its network mode names or the
+// updateContainerNetworkSettings): one endpoint per EndpointsConfig entry (several from API 1.44), on the network its network mode names or the
 // one its EndpointsConfig entry names, with the client's settings kept as given. Nothing is
 // allocated here; addresses come when the container starts (network-ipam.ts).
 import { InvalidParameter, NotFound } from '../errors.ts';
@@ -27,9 +27,14 @@ export function initialEndpointsFor(nets: NetworkLookup, mode: string, endpoints
   let missing = false;
   try { n = nets.modeNetwork(mode); } catch (err) { if (!(err instanceof NotFound)) throw err; missing = true; }
   if (!n && !missing) return out;
-  // moby's verifyNetworkingConfig: a container is created on one network; more are connected later
+  // Several entries (API >= 1.44; the decoder refuses them before): each is an endpoint of its own,
+  // and the mode's network is one of them, with empty settings when no entry names it.
   const given = Object.entries(endpointsConfig ?? {});
-  if (given.length > 1) throw new InvalidParameter(`Container cannot be connected to network endpoints: ${given.map(([k]) => k).join(', ')}`);
+  if (given.length > 1) {
+    if (n) out[n.Name] = emptyEndpoint(n.Id);
+    for (const [key, raw] of given) Object.assign(out, initialEndpointsFor(nets, mode, { [key]: raw }));
+    return out;
+  }
   if (!n) {
     const [key, raw] = given[0] ?? [];
     if (key !== undefined && raw) { checkEndpointAddresses(raw as EndpointInput); out[key] = endpointFrom(undefined, raw as EndpointInput); }

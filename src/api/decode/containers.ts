@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { hostConfigFields, containerConfigWrapper, updateConfig } from '../../types/go-wire-types.ts';
 import { readGoJson } from '../respond.ts';
 import { versionLess } from '../version.ts';
+import { InvalidParameter } from '../../errors.ts';
 import type { ContainerCreateBody, ContainerUpdateBody } from '../../types/engine-api.ts';
 import { decode, strSlice, strMap, int } from './zod.ts';
 
@@ -182,7 +183,12 @@ export async function readContainerCreate(req: IncomingMessage, apiVersion: stri
 // leniency, kept on purpose: a `null` the spec does not mark nullable (NetworkMode: null) stays
 // null here, where Go would leave the zero value; the engine reads such fields with `??`/`||`.
 export function decodeContainerCreate(body: unknown, apiVersion: string): ContainerCreateBody {
-  return decode(createBodySchema, liftEmbeddedHostConfig(createBodyFor(body, apiVersion)), 'ContainerConfigWrapper') as ContainerCreateBody;
+  const decoded = decode(createBodySchema, liftEmbeddedHostConfig(createBodyFor(body, apiVersion)), 'ContainerConfigWrapper') as ContainerCreateBody;
+  // A container is created on several networks at once from API 1.44 (moby 25: Compose v2 sends
+  // all of a service's networks in one create); before, one endpoint only, as moby's router says.
+  const endpoints = Object.keys(decoded.NetworkingConfig?.EndpointsConfig ?? {});
+  if (endpoints.length > 1 && versionLess(apiVersion, '1.44')) throw new InvalidParameter(`Container cannot be connected to network endpoints: ${endpoints.join(', ')}`);
+  return decoded;
 }
 
 /**

@@ -294,6 +294,24 @@ describe('container networking against berthd', () => {
     assert.ok(!Object.values(after.Containers as Record<string, { Name: string }>).some((c) => c.Name === 'mover'));
   });
 
+  it('run --network n1 --network n2 (API >= 1.44: both endpoints in one create): eth0 and eth1, one per network, each reachable', async () => {
+    await ensureNetwork('n1');
+    await ensureNetwork('n2');
+    await docker(['run', '-d', '--name', 'two-nets', '--network', 'n1', '--network', 'n2', '--network-alias', 'both', 'busybox', ...httpd('hello-two')]);
+    const ips = (await inspect('{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}', 'two-nets')).trim().split(' ');
+    assert.deepEqual(ips.map((p) => p.split('=')[0]), ['n1', 'n2']);
+    const aliases = await inspect('{{range $k, $v := .NetworkSettings.Networks}}{{$k}}:{{join $v.Aliases ","}} {{end}}', 'two-nets');
+    for (const net of ['n1', 'n2']) {
+      // a neighbour on each network reaches it by its name, and by the aliases of that network's endpoint
+      const name = aliases.includes(`${net}:both`) ? 'both' : 'two-nets';
+      const out = await docker(['run', '--rm', '--network', net, 'busybox', 'sh', '-c', wgetLoop(`http://${name}/index.html`, 10)], 90_000);
+      assert.equal(out, 'hello-two\n', `from ${net} (${aliases})`);
+    }
+    assert.ok(aliases.includes('n1:both'), `the CLI's --network-alias on the first network: ${aliases}`);
+    assert.match(await docker(['exec', 'two-nets', 'ip', '-o', 'link']), /eth0.*\n(.*\n)*.*eth1/s);
+    await docker(['rm', '-f', 'two-nets']);
+  });
+
   it('removing every container and user network leaves no veth, bridge, netns, rule or proxy behind', async () => {
     // Something of everything, whatever the tests before left: published ports on both kinds of network.
     await ensureNetwork('n1');

@@ -52,3 +52,10 @@ test('exec: Cmd must be a list (ExecConfig.Cmd is []string), detachKeys folds to
   assert.deepEqual(decodeExecStart({ Detach: true }), { Detach: true });
   assert.throws(() => decodeExecStart({ Tty: 'x' }), /ExecStartCheck field Tty/);
 });
+
+test('several networks at create: refused before API 1.44 with moby\'s text, accepted from 1.44 (Compose v2 sends them all)', () => {
+  const two = { Image: 'busybox', NetworkingConfig: { EndpointsConfig: { front: {}, back: { Aliases: ['api'] } } } };
+  assert.throws(() => decodeContainerCreate(structuredClone(two), '1.43'), { name: 'InvalidParameter', message: 'Container cannot be connected to network endpoints: front, back' });
+  const ok = decodeContainerCreate(structuredClone(two), '1.44');
+  assert.deepEqual(Object.keys(ok.NetworkingConfig?.EndpointsConfig ?? {}), ['front', 'back']);
+});
