@@ -1,18 +1,21 @@
 // up's second half and `start`: containers started service by service in dependency order, each
 // service only once the dependencies it names are in the state its depends_on condition asks for,
-// as Compose's waitDependencies checks them (polled, every 250 ms here; Compose 500 ms):
+// as Compose's waitDependencies checks them (woken by the daemon's events; Compose polls every 500 ms):
 //   service_started                 started before us (the order alone does it)
 //   service_healthy                 healthy; unhealthy or exited fails "dependency failed to start: …"
 //   service_completed_successfully  exited 0; another code fails `service "x" didn't complete successfully: exit n`
 // A dependency with required: false that fails is skipped with a note instead. --wait then waits,
 // bounded, until every started service is running (healthy if it has a healthcheck) or exited 0.
 import type * as Api from '../../types/engine-api.ts';
+import { jsonLines } from '../../client/engine-client.ts';
 import { ComposeError, type Project, type Service } from '../model/types.ts';
 import type { ComposeContext, StartOptions } from './api.ts';
 import { type Summary, listProject, nameOf, serviceOf, startContainer } from './containers.ts';
 import { visitInOrder, withDependencies } from './graph.ts';
 
 const POLL_MS = 250;
+/** with the event stream: only a safety net */
+const SLOW_POLL_MS = 2000;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -54,19 +57,59 @@ export function judge(info: Api.ContainerInspectResponse, condition: 'healthy' |
   return { done: false };
 }
 
+/**
+ * Waits until each container meets `condition`. The daemon's events say when to look again
+ * (health_status, die, start for these containers): Compose polls every 500 ms, which puts up
+ * to that much on every healthy or completed dependency of `up`. A slow poll stays underneath in
+ * case the event stream breaks.
+ */
 async function waitFor(ctx: ComposeContext, cs: Summary[], condition: 'healthy' | 'completed' | 'running', deadline?: number): Promise<{ name: string; error?: string }[]> {
   const left = new Map(cs.map((c) => [c.Id!, nameOf(c)]));
   const out: { name: string; error?: string }[] = [];
-  while (left.size) {
-    for (const [id, name] of [...left]) {
-      const v = judge(await ctx.client.containerInspect(id), condition);
-      if ('error' in v) { out.push({ name, error: v.error }); left.delete(id); } else if (v.done) { out.push({ name }); left.delete(id); }
+  let wake: (() => void) | undefined;
+  const dirty = new Set<string>(left.keys());
+  const events = await watchEvents(ctx, [...left.keys()], (id) => { dirty.add(id); wake?.(); });
+  try {
+    while (left.size) {
+      for (const id of [...dirty]) {
+        dirty.delete(id);
+        const name = left.get(id);
+        if (name === undefined) continue;
+        const v = judge(await ctx.client.containerInspect(id), condition);
+        if ('error' in v) { out.push({ name, error: v.error }); left.delete(id); } else if (v.done) { out.push({ name }); left.delete(id); }
+      }
+      if (!left.size) break;
+      if (deadline !== undefined && Date.now() > deadline) throw new TimeoutError();
+      const wait = Math.min(events ? SLOW_POLL_MS : POLL_MS, deadline !== undefined ? Math.max(1, deadline - Date.now()) : Infinity);
+      if (dirty.size) continue; // an event came while the others were inspected
+      await Promise.race([sleep(wait, ctx.signal), new Promise<void>((r) => (wake = r))]);
+      wake = undefined;
+      if (!dirty.size) for (const id of left.keys()) dirty.add(id);
     }
-    if (!left.size) break;
-    if (deadline !== undefined && Date.now() > deadline) throw new TimeoutError();
-    await sleep(POLL_MS, ctx.signal);
+  } finally {
+    events?.close();
   }
   return out;
+}
+
+/** The containers' events, each reported by ID; undefined when the daemon gives no event stream (then waitFor polls). */
+async function watchEvents(ctx: ComposeContext, ids: string[], on: (id: string) => void): Promise<{ close(): void } | undefined> {
+  const filters = JSON.stringify({ type: ['container'], container: ids, event: ['start', 'die', 'health_status', 'destroy'] });
+  try {
+    const res = await ctx.client.raw('GET', `/events?filters=${encodeURIComponent(filters)}`);
+    if ((res.statusCode ?? 500) >= 400) { res.resume(); return undefined; }
+    void (async () => {
+      try {
+        for await (const e of jsonLines<{ id?: string; Actor?: { ID?: string } }>(res)) {
+          const id = e.Actor?.ID ?? e.id;
+          if (id) on(id);
+        }
+      } catch { /* closed */ }
+    })();
+    return { close: () => res.destroy() };
+  } catch {
+    return undefined;
+  }
 }
 
 class TimeoutError extends Error {}
