@@ -86,7 +86,7 @@ export class TestDaemon {
     if (!p || p.exitCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGTERM');
-    await Promise.race([exited, sleep(10_000)]);
+    await settledWithin(exited, 10_000);
     if (p.exitCode === null) p.kill('SIGKILL');
   }
 
@@ -244,6 +244,20 @@ export function runBuffer(file: string, args: string[]): Promise<Buffer> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Waits for `p`, or `ms` at most, and clears its timer either way. Not `Promise.race([p,
+ * sleep(ms)])`: that timer stays pending after `p` wins and keeps the test file's process
+ * alive until it fires (node --test waits for each file's process to exit: 10 s per file).
+ */
+export async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Polls until fn returns true (bounded). */
