@@ -166,4 +166,68 @@ describe('berth compose lifecycle and the docker compose plugin', () => {
       await berth(['compose', '-p', `${P}s`, 'down', '-t', '1'], { cwd: sub });
     }
   });
+  it('attached up: a second Ctrl-C kills what the first one is still stopping', async () => {
+    const sub = join(dir, 'sigint2');
+    await mkdir(sub, { recursive: true });
+    // TERM ignored, a 30 s grace period: only the kill ends it soon
+    await writeFile(join(sub, 'compose.yaml'), `services:
+  stubborn:
+    image: busybox
+    command: ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"]
+    stop_grace_period: 30s
+`);
+    const child = spawn(BERTH, ['-H', `unix://${d.socket}`, 'compose', '-p', `${P}k`, 'up'], { cwd: sub, env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.stdout.resume();
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      await until(async () => (await states(`${P}k`))[`${P}k-stubborn-1`] === 'running', 20_000, 'stubborn running');
+      child.kill('SIGINT');
+      await until(async () => err.includes('Gracefully stopping'), 10_000, 'the graceful stop');
+      const t0 = Date.now();
+      child.kill('SIGINT');
+      const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
+      assert.notEqual(code, 'timeout', `the second Ctrl-C did not end up: ${err}`);
+      assert.ok(Date.now() - t0 < 15_000);
+      await until(async () => (await states(`${P}k`))[`${P}k-stubborn-1`] === 'exited', 10_000, 'stubborn killed');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await berth(['compose', '-p', `${P}k`, 'down', '-t', '1'], { cwd: sub });
+    }
+  });
+
+  it('a failed up leaves what up again and down handle: nothing of the project is left after down -v', async () => {
+    const sub = join(dir, 'failing');
+    await mkdir(sub, { recursive: true });
+    await writeFile(join(sub, 'compose.yaml'), `services:
+  migrate:
+    image: busybox
+    command: ["sh", "-c", "exit \${MIGRATE_EXIT:-1}"]
+  app:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    depends_on:
+      migrate:
+        condition: service_completed_successfully
+    volumes: [appdata:/data]
+    networks: [back]
+networks:
+  back: {}
+volumes:
+  appdata: {}
+`);
+    const failed = await berth(['compose', '-p', `${P}f`, 'up', '-d'], { cwd: sub });
+    assert.equal(failed.code, 1, failed.stdout);
+    assert.match(failed.stderr, /service "migrate" didn't complete successfully: exit 1/);
+    assert.doesNotMatch(failed.stderr, /\n\s+at /, 'no stack trace');
+    // what the failed up made is the project's: up again picks it up, with the fix
+    const again = await berth(['compose', '-p', `${P}f`, 'up', '-d'], { cwd: sub, env: { MIGRATE_EXIT: '0' } });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(await states(`${P}f`), { [`${P}f-app-1`]: 'running', [`${P}f-migrate-1`]: 'exited' });
+    assert.equal((await berth(['compose', '-p', `${P}f`, 'down', '-v', '-t', '1'], { cwd: sub })).code, 0);
+    assert.deepEqual(await states(`${P}f`), {});
+    assert.deepEqual(await byLabel('networks', `${P}f`), []);
+    assert.deepEqual(await byLabel('volumes', `${P}f`), []);
+  });
 });
