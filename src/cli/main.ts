@@ -138,7 +138,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => {
+// bin/docker-compose (the Docker CLI plugin) runs this same bundle with BERTH_CLI_PLUGIN=compose:
+// one build, and the plugin starts as fast as berth.
+const plugin = process.env.BERTH_CLI_PLUGIN;
+delete process.env.BERTH_CLI_PLUGIN;
+(plugin === 'compose' ? import('./compose/plugin.ts').then((m) => m.pluginMain(process.argv.slice(2))) : main(process.argv.slice(2))).then((code) => {
   // Exit once what was written has been handed to the kernel (pipes to a slow reader); what
   // say() wrote already has been.
   if (streamed) process.stdout.write('', () => process.exit(code));

@@ -10,9 +10,9 @@
 // $DOCKER_CONFIG/contexts/meta/<sha256 of the name>/meta.json), else DOCKER_HOST, else the default
 // socket. bin/docker-compose runs this file; `install-plugin` links it into the plugin dir.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, rm, symlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { EngineClient } from '../../client/engine-client.ts';
 import { CliError, type Ctx } from '../command.ts';
 import { FlagError, Opts, parseFlags, type FlagSpec } from '../flags.ts';
@@ -30,7 +30,16 @@ export function pluginDir(dir: string | undefined, configDirectory: string): str
   return dir ? resolve(dir) : join(configDirectory, 'cli-plugins');
 }
 
-const repoRoot = resolve(import.meta.dirname, '../../..');
+/**
+ * The checkout (or install) this berth runs from: the directory above the running script
+ * (dist/berth.cjs, or src/cli/main.ts when the bundle is stale) that holds bin/docker-compose.
+ * Not import.meta: the CLI is a CommonJS bundle.
+ */
+function repoRoot(): string {
+  let d = dirname(realpathSync(process.argv[1] ?? '.'));
+  for (let i = 0; i < 4; i++, d = dirname(d)) if (existsSync(join(d, 'bin/docker-compose'))) return d;
+  throw new CliError('cannot find bin/docker-compose beside this berth');
+}
 
 const installPlugin: ComposeCommandSpec = {
   names: ['install-plugin'],
@@ -44,8 +53,9 @@ const installPlugin: ComposeCommandSpec = {
     const target = join(dir, 'docker-compose');
     // A symlink, so the plugin follows this checkout's updates; bin/docker-compose resolves it.
     await rm(target, { force: true });
-    await symlink(join(repoRoot, 'bin/docker-compose'), target);
-    ctx.out.write(`${target} -> ${join(repoRoot, 'bin/docker-compose')}\n`);
+    const plugin = join(repoRoot(), 'bin/docker-compose');
+    await symlink(plugin, target);
+    ctx.out.write(`${target} -> ${plugin}\n`);
     return 0;
   },
 };
@@ -131,8 +141,3 @@ export async function pluginMain(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  pluginMain(process.argv.slice(2)).then((code) => {
-    process.stdout.write('', () => process.exit(code));
-  });
-}
