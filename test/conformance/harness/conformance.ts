@@ -1,11 +1,13 @@
-// One conformance run: the scenarios against a private dockerd, then against a private berthd
-// on the same subnets, then step-by-step comparison with the allowlist. Used by the suite
-// (conformance.test.ts) and by hand (run.ts).
+// One conformance run: the scenarios against a private dockerd and a private berthd, both at
+// once on subnets of the same width (schedule.ts keeps apart what the host has only once), then
+// step-by-step comparison with the allowlist. Used by the suite (conformance.test.ts) and by
+// hand (run.ts).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { repo } from '../../helpers/daemon.ts';
-import { makeScratch, pickPairNet, startBerthd, startDockerd, type DaemonUnderTest } from './daemons.ts';
+import { makeScratch, pickPairNets, startBerthd, startDockerd, type DaemonUnderTest, type PairNet } from './daemons.ts';
+import { HostLock, hostBound, type HostShare } from './schedule.ts';
 import { importImages } from './images.ts';
 import { runScenarios, type Scenario, type ScenarioRun } from './runner.ts';
 import { diffAnswers, type Difference } from './compare.ts';
@@ -111,47 +113,68 @@ const cacheKey = (s: Scenario): string => createHash('sha256').update(readFileSy
 
 export interface ConformanceOptions { only?: string[]; /** reuse dockerd's answers of an unchanged scenario (by hand only) */ cache?: boolean; log?: (s: string) => void; noRetry?: boolean; keepRuns?: boolean }
 
-/** Runs the scenarios on both daemons (one after the other), compares, and leaves nothing behind. */
+/** Starts a daemon and imports the scenarios' images; a daemon that started is stopped again when the import fails. */
+async function startWithImages(kind: 'dockerd' | 'berthd', net: PairNet, scratch: string): Promise<DaemonUnderTest> {
+  const d = kind === 'dockerd' ? await startDockerd(net, scratch) : await startBerthd(net, scratch);
+  try {
+    await importImages(d);
+  } catch (e) {
+    await d.stop();
+    throw e;
+  }
+  return d;
+}
+
+/**
+ * Runs the scenarios on both daemons at the same time, in the same order (schedule.ts says which
+ * may overlap), compares, and leaves nothing behind.
+ */
 export async function runConformance(o: ConformanceOptions = {}): Promise<Report> {
   const log = o.log ?? ((): void => {});
   const scenarios = loadScenarios(o.only);
   const list = loadAllowlist(ALLOWLIST_FILE);
-  const net = pickPairNet();
+  const [dnet, bnet] = pickPairNets();
   const scratch = makeScratch();
-  let dockerRuns: ScenarioRun[] = [];
-  let berthRuns: ScenarioRun[] = [];
-  let d: DaemonUnderTest | undefined;
+  const runs = { dockerd: new Map<string, ScenarioRun>(), berthd: new Map<string, ScenarioRun>() };
+  const daemons: DaemonUnderTest[] = [];
   try {
-    const cached = new Map<string, ScenarioRun>();
     if (o.cache) {
       mkdirSync(CACHE_DIR, { recursive: true });
       for (const s of scenarios) {
         const f = join(CACHE_DIR, `${s.name}.${cacheKey(s)}.json`);
-        if (existsSync(f)) cached.set(s.name, JSON.parse(readFileSync(f, 'utf8')) as ScenarioRun);
+        if (existsSync(f)) runs.dockerd.set(s.name, JSON.parse(readFileSync(f, 'utf8')) as ScenarioRun);
       }
     }
-    const toRun = scenarios.filter((s) => !cached.has(s.name));
-    if (toRun.length) {
-      log(`dockerd: ${toRun.length} scenarios`);
-      d = await startDockerd(net, scratch);
-      await importImages(d);
-      const fresh = await runScenarios(d, toRun, { net, scratch, log });
-      await d.stop();
-      d = undefined;
-      if (o.cache) for (const r of fresh) if (!r.error) writeFileSync(join(CACHE_DIR, `${r.name}.${cacheKey(scenarios.find((s) => s.name === r.name)!)}.json`), JSON.stringify(r));
-      for (const r of fresh) cached.set(r.name, r);
+    const toRun = scenarios.filter((s) => !runs.dockerd.has(s.name));
+    const host: HostShare = { lock: new HostLock(), workTag: dnet.tag };
+    log(`dockerd: ${toRun.length} scenarios, berthd: ${scenarios.length}, at the same time (${scenarios.filter(hostBound).length} host-bound: one daemon at a time)`);
+    const started = await Promise.allSettled([
+      toRun.length ? startWithImages('dockerd', dnet, scratch) : Promise.resolve(undefined),
+      startWithImages('berthd', bnet, scratch),
+    ]);
+    for (const r of started) if (r.status === 'fulfilled' && r.value) daemons.push(r.value);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const dockerd = started[0].status === 'fulfilled' ? started[0].value : undefined;
+    const berthd = daemons.find((d) => d.kind === 'berthd')!;
+    const [dockerGot, berthGot] = await Promise.all([
+      dockerd ? runScenarios(dockerd, toRun, { net: dnet, scratch, log, host }) : Promise.resolve([]),
+      runScenarios(berthd, scenarios, { net: bnet, scratch, log, host }),
+    ]);
+    for (const r of dockerGot) runs.dockerd.set(r.name, r);
+    for (const r of berthGot) runs.berthd.set(r.name, r);
+    if (o.cache && dockerd) {
+      for (const s of toRun) {
+        const r = runs.dockerd.get(s.name);
+        if (r && !r.error) writeFileSync(join(CACHE_DIR, `${r.name}.${cacheKey(s)}.json`), JSON.stringify(r));
+      }
     }
-    dockerRuns = scenarios.map((s) => cached.get(s.name)!);
-    log(`berthd: ${scenarios.length} scenarios`);
-    d = await startBerthd(net, scratch);
-    await importImages(d);
-    berthRuns = await runScenarios(d, scenarios, { net, scratch, log });
-    await d.stop();
-    d = undefined;
   } finally {
-    if (d) await d.stop().catch((e) => log(`stopping ${d!.kind}: ${e}`));
+    await Promise.all(daemons.map((d) => d.stop().catch((e) => log(`stopping ${d.kind}: ${e}`))));
     rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
+  const dockerRuns: ScenarioRun[] = scenarios.map((s) => runs.dockerd.get(s.name) ?? { name: s.name, steps: [], error: 'not run on dockerd' });
+  const berthRuns: ScenarioRun[] = scenarios.map((s) => runs.berthd.get(s.name) ?? { name: s.name, steps: [], error: 'not run on berthd' });
   const keys = new Map<string, Set<number>>();
   const opens = new Map<string, Map<number, string>>();
   for (const s of scenarios) {

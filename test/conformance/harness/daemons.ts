@@ -2,9 +2,10 @@
 // and a private berthd. Each has its own socket, data root, exec root, pidfile, bridge and
 // address pool; dockerd also its own managed containerd (own namespaces), cgroup parent and
 // config file, and neither touches iptables or ip_forward (dockerd: --iptables=false
-// --ip-forward=false; berthd's rules are its own chains, removed with its bridge). Both get the
-// SAME subnets, and run one after the other (dockerd, then berthd), so container addresses can
-// be compared as they are. stop() leaves nothing: processes, mounts, netns, links, dirs.
+// --ip-forward=false; berthd's rules are its own chains, removed with its bridge). A conformance
+// run starts both at once on subnets of the same width (pickPairNets); the normaliser turns each
+// daemon's own prefixes into the same tokens. stop() leaves nothing: processes, mounts, netns,
+// links, dirs.
 //
 // A berthd (this suite's, another's) sets the host's FORWARD policy to DROP, as dockerd does
 // when it enables forwarding. A dockerd with --iptables=false adds no rules of its own, so its
@@ -18,7 +19,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { run } from '../../../src/sys/exec.ts';
-import { hardCleanup, repo, sleep, type DaemonNet } from '../../helpers/daemon.ts';
+import { hardCleanup, repo, settledWithin, sleep, type DaemonNet } from '../../helpers/daemon.ts';
 import { api, pickSubnets, processesOf, tailOf } from '../../../bench/lib.ts';
 
 export type Kind = 'dockerd' | 'berthd';
@@ -43,6 +44,23 @@ export interface PairNet { tag: string; bip: string; prefix: string; pool: strin
 /** Subnets no address or route of this machine uses yet (bench/lib.ts pickSubnets), and a tag for names. */
 export function pickPairNet(): PairNet {
   return { tag: randomBytes(3).toString('hex'), ...pickSubnets() };
+}
+
+/**
+ * Two nets for two daemons that run at the same time: neither bridge subnet, pool nor tag is
+ * shared (a bridge of each with one subnet would split the host's route to it), and the
+ * addresses are written with as many characters on both (10.170.5. and 10.181.7., not
+ * 10.181.75.), so tabwriter columns and truncated cells line up as they did with one net.
+ */
+export function pickPairNets(): [PairNet, PairNet] {
+  const first = pickPairNet();
+  for (let i = 0; i < 200; i++) {
+    const second = pickPairNet();
+    if (second.tag === first.tag || second.prefix === first.prefix || second.pool === first.pool) continue;
+    if (second.prefix.length !== first.prefix.length || second.pool.length !== first.pool.length) continue;
+    return [first, second];
+  }
+  throw new Error('no second free 10.x subnet of the same width found');
 }
 
 const KEY_JSON = '/etc/docker/key.json';
@@ -77,10 +95,10 @@ async function terminate(child: ChildProcess, ms: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');
-  await Promise.race([exited, sleep(ms)]);
+  await settledWithin(exited, ms);
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGKILL');
-    await Promise.race([exited, sleep(5_000)]);
+    await settledWithin(exited, 5_000);
   }
 }
 

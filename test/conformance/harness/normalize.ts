@@ -1,8 +1,9 @@
 // Makes one daemon's answers comparable with the other's without blanking them: every value
 // that must differ between two daemons (IDs, generated names, ephemeral ports, roots) is
 // replaced by a token numbered in order of first appearance within the scenario, so "the
-// same ID twice" and "two different IDs" stay distinguishable. Container addresses are
-// kept: both daemons of a run get the same subnets, which become <BRIDGE> and <POOL>.
+// same ID twice" and "two different IDs" stay distinguishable. Container addresses keep
+// their host part: each daemon's bridge subnet and pool (of the same width on both) become
+// <BRIDGE> and <POOL>, in addresses and in the MAC addresses Docker makes of them.
 // Times become <TIME> (the zero time stays as it is: null-vs-zero matters).
 
 export interface Context {

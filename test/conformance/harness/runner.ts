@@ -9,6 +9,7 @@ import { importImages } from './images.ts';
 import { parseScenario, substitute, type Step } from './scenario.ts';
 import { Symbols, normalizeJson, normalizeText } from './normalize.ts';
 import { sortedJson, tryJson, type Answer } from './compare.ts';
+import { hostBound, type HostShare } from './schedule.ts';
 
 export interface Scenario { name: string; text: string }
 export interface StepRecord { line: number; text: string; answer: Answer; ms: number }
@@ -125,7 +126,18 @@ async function resetOnce(d: DaemonUnderTest): Promise<void> {
   }
 }
 
-export interface RunOptions { net: PairNet; scratch: string; log?: (s: string) => void }
+export interface RunOptions {
+  net: PairNet;
+  scratch: string;
+  log?: (s: string) => void;
+  /** with a run on the other daemon at the same time: host-bound scenarios hold the lock, and share one work path (schedule.ts) */
+  host?: HostShare;
+}
+
+/** "10.170.5." → "02:42:0a:aa:05:": Docker's MAC addresses are 02:42 and the IPv4 address's bytes. */
+export function macPrefix(ipPrefix: string): string {
+  return `02:42:${ipPrefix.split('.').filter(Boolean).map((n) => Number(n).toString(16).padStart(2, '0')).join(':')}:`;
+}
 
 /** Runs each scenario on `d`, in order, from a clean daemon. */
 export async function runScenarios(d: DaemonUnderTest, scenarios: Scenario[], o: RunOptions): Promise<ScenarioRun[]> {
@@ -134,26 +146,31 @@ export async function runScenarios(d: DaemonUnderTest, scenarios: Scenario[], o:
   const runs: ScenarioRun[] = [];
   for (const s of scenarios) {
     const t0 = Date.now();
-    runs.push(await runOne(d, s, bin, o));
+    const host = o.host && hostBound(s) ? o.host : undefined;
+    runs.push(host ? await host.lock.hold(() => runOne(d, s, bin, o, host.workTag)) : await runOne(d, s, bin, o));
     o.log?.(`  ${d.kind} ${s.name}: ${runs.at(-1)!.steps.length} steps, ${((Date.now() - t0) / 1000).toFixed(1)} s${runs.at(-1)!.error ? ` (${runs.at(-1)!.error})` : ''}`);
   }
   return runs;
 }
 
-async function runOne(d: DaemonUnderTest, s: Scenario, bin: string, o: RunOptions): Promise<ScenarioRun> {
+async function runOne(d: DaemonUnderTest, s: Scenario, bin: string, o: RunOptions, workTag = o.net.tag): Promise<ScenarioRun> {
   const run: ScenarioRun = { name: s.name, steps: [] };
   let steps: Step[];
   try { steps = parseScenario(s.text, s.name); } catch (e) { return { ...run, error: String(e) }; }
-  // The same path for both daemons' runs (they run one after the other): bind sources and
-  // error texts that name them are then equal without a token.
-  const work = join('/var/tmp', `berth-conf-w-${o.net.tag}-${s.name}`);
+  // A host-bound scenario (it may name its work directory) gets the same path on both daemons,
+  // which never run it at the same time (schedule.ts): bind sources and error texts that name
+  // it, even cut short, are then equal without a token. The others may run at the same time on
+  // both daemons, each in a directory of its own of the same length.
+  const work = join('/var/tmp', `berth-conf-w-${workTag}-${s.name}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const generated = new Set<string>();
   const known = new Map<string, string>();
   const sym = new Symbols({
     roots: [[work, '<W>'], [d.dataRoot, '<DATA>'], [d.execRoot, '<EXEC>'], [o.scratch, '<SCRATCH>'], [d.bridge, '<BRIDGE-IF>']],
-    prefixes: [[o.net.prefix, '<BRIDGE>.'], [`${o.net.pool.split('.').slice(0, 2).join('.')}.`, '<POOL>.']],
+    // each daemon's own subnets (pickPairNets), and the MAC addresses made of them
+    prefixes: [[o.net.prefix, '<BRIDGE>.'], [`${o.net.pool.split('.').slice(0, 2).join('.')}.`, '<POOL>.'],
+      [macPrefix(o.net.prefix), '02:42:<BRIDGE>:'], [macPrefix(`${o.net.pool.split('.').slice(0, 2).join('.')}.`), '02:42:<POOL>:']],
     generatedNames: () => generated,
     known: () => known,
   });
