@@ -1,7 +1,7 @@
 // berth compose (issue 19): `up -d` and `down -v` of the 6-service application
 // (test/fixtures/compose/app6) by berth compose, by docker-compose 1.29 (Debian's) and, as the
 // floor, by the plain commands that make the same things: 2 `network create`, 2 `volume create`
-// and 6 `berth run -d` (app: create, network connect, start) (and for down, 6 `rm -f`, 2 `network rm`, 2 `volume rm`), their times summed.
+// and 6 `berth run -d` (and for down, 6 `rm -f`, 2 `network rm`, 2 `volume rm`), their times summed.
 //
 //   node_modules/.bin/node bench/compose.ts [--runs N] [--write]
 //
@@ -112,11 +112,8 @@ function plainUp(): [string, string[]][] {
       'busybox:latest', 'sh', '-c', 'sleep 0; touch /tmp/ready; echo db ready; exec httpd -f -p 5432 -h /var/lib/db']],
     ['run', ['-d', '--name', `${p}-migrate-1`, '--network', `${p}_back`, '--network-alias', 'migrate', '--mount', secret, '-v', `${p}_dbdata:/var/lib/db`,
       'busybox:latest', 'sh', '-c', 'test -s /run/secrets/db_password && echo schema-v1 > /var/lib/db/schema && echo migrated']],
-    // app is on two networks: berthd takes one endpoint at create (as dockerd before API 1.44), so
-    // create, connect the second (with its alias), start
-    ['create', ['--name', `${p}-app-1`, '--network', `${p}_back`, '--network-alias', 'app', '-e', 'APP_MODE=production', '--mount', secret, '--stop-signal', 'SIGKILL', 'app6-app:local']],
-    ['network', ['connect', '--alias', 'app', '--alias', 'api', `${p}_front`, `${p}-app-1`]],
-    ['start', [`${p}-app-1`]],
+    // app is on two networks, both given at create (API >= 1.44), each with compose's aliases
+    ['run', ['-d', '--name', `${p}-app-1`, '--network', `name=${p}_back,alias=app`, '--network', `name=${p}_front,alias=app,alias=api`, '-e', 'APP_MODE=production', '--mount', secret, '--stop-signal', 'SIGKILL', 'app6-app:local']],
     ['run', ['-d', '--name', `${p}-worker-1`, '--network', `${p}_back`, '--network-alias', 'worker', '-e', 'WORKER_MODE=normal', '-v', `${p}_cachedata:/data`, '--stop-signal', 'SIGKILL',
       'busybox:latest', 'sh', '-c', 'while :; do date > /data/heartbeat; sleep 5; done']],
     ['run', ['-d', '--name', `${p}-web-1`, '--network', `${p}_front`, '--network-alias', 'web', '-p', '127.0.0.1::80', '-v', `${join(APP6, 'web/static')}:/www/static:ro`, '--stop-signal', 'SIGKILL', 'app6-web:local']],
