@@ -24,18 +24,13 @@ echo "== integration tests (real berthd, runc, conmon, overlayfs; needs root)"
 # quickstart.test.ts runs scripts/install.sh, which rebuilds dist/ (bin/berthd and bin/berth run
 # from it): alone, first. The others two files at a time: each file starts berthds of its own
 # (own data root, exec root, bridge and subnets: test/helpers/daemon.ts), removes only what they
-# made, and no two files publish the same fixed host port. Berth's shared base chains are made
-# before, once: two berthds starting together would both find them missing (ensureChains reads,
-# then writes) and the second's restore would flush the rules the first had added to them. The
-# leak check below removes them as before.
+# made, and no two files publish the same fixed host port. Two berthds starting together make
+# Berth's shared base chains one at a time (network/firewall.ts takes a host-wide lock).
 shopt -s globstar
 alone=(test/integration/cli/quickstart.test.ts)
 paired=()
 for f in test/integration/**/*.test.ts; do [[ " ${alone[*]} " == *" $f "* ]] || paired+=("$f"); done
 $node --test --test-concurrency=1 --test-timeout=300000 "${alone[@]}" || status=1
-if [ "$chains_before" -eq 0 ]; then
-  $node --input-type=module -e "await (await import('./src/network/firewall.ts')).ensureChains()" || status=1
-fi
 $node --test --test-concurrency=2 --test-timeout=300000 "${paired[@]}" || status=1
 echo "== conformance (berthd against a private dockerd, step by step)"
 $node --test --test-concurrency=1 --test-timeout=1200000 'test/conformance/*.test.ts' || status=1

@@ -16,6 +16,7 @@
 //   - the FORWARD policy becomes DROP when berthd turns on forwarding (network/forwarding.ts),
 //     so the host routes nothing but its containers' traffic.
 import { run } from '../sys/exec.ts';
+import { withHostLock } from '../util/host-lock.ts';
 
 export type Table = 'filter' | 'nat' | 'raw';
 export interface Rule { table: Table; chain: string; spec: string }
@@ -96,6 +97,11 @@ function withTag(spec: string, tag: string): string {
 
 /** Creates Berth's chains and jumps where missing (idempotent; shared by side-by-side daemons). */
 export async function ensureChains(): Promise<void> {
+  // read, then write: one berthd of the host at a time (util/host-lock.ts says why)
+  await withHostLock('/run/berth-firewall.lock', ensureChainsLocked);
+}
+
+async function ensureChainsLocked(): Promise<void> {
   const changes = new Map<Table, string[]>();
   rawUsable = await save('raw').then(() => true, () => false);
   const saved = await saveAll();
