@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync, existsSync, mk
 import { createServer, type Server } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { TestDaemon, makeBusybox, runCmd, ok, until, sleep, repo, DOCKER } from '../../helpers/daemon.ts';
+import { TestDaemon, makeBusybox, runCmd, ok, until, sleep, repo, DOCKER, settledWithin } from '../../helpers/daemon.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -225,7 +225,7 @@ describe('shutdown signals, live-restore=false, fd://', () => {
       if (child && child.exitCode === null) {
         const exited = new Promise((r) => child!.once('exit', r));
         child.kill('SIGTERM');
-        await Promise.race([exited, sleep(10_000)]);
+        await settledWithin(exited, 10_000);
       }
       listener.close();
       await d.cleanup();

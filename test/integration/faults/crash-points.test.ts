@@ -191,7 +191,10 @@ describe('crash at each write point, then restart', () => {
       registry = await startRegistry(root, port, point);
       const died = new Promise<string | null>((r) => registry!.once('exit', (_c, sig) => r(sig)));
       const push = await d.docker(['push', ref], { timeoutMs: 30_000 });
-      assert.equal(await Promise.race([died, sleep(10_000).then(() => 'alive')]), 'SIGKILL', `the registry died at ${point}`);
+      let timer: NodeJS.Timeout | undefined;
+      const verdict = await Promise.race([died, new Promise<string>((r) => { timer = setTimeout(() => r('alive'), 10_000); })]);
+      clearTimeout(timer); // a pending timer would keep the file's process alive 10 s after its tests
+      assert.equal(verdict, 'SIGKILL', `the registry died at ${point}`);
       assert.notEqual(push.code, 0);
       registry = await startRegistry(root, port);
       // Whatever the registry lists is whole: each tag's manifest and every blob it names.
