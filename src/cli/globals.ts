@@ -1,5 +1,6 @@
 // The flags every command takes before its name (`berth -H tcp://… --tlsverify ps`) and how they
-// and the environment choose the daemon: -H, BERTH_HOST, DOCKER_HOST, then the default socket;
+// and the environment choose the daemon: -H, BERTH_HOST, DOCKER_HOST, then the default socket
+// (a non-root user's own rootless berthd when its socket exists, else the system's);
 // TLS from --tls/--tlsverify/DOCKER_TLS_VERIFY with certificates from --tls* or DOCKER_CERT_PATH.
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -49,7 +50,7 @@ export function makeClient(o: Opts, env: NodeJS.ProcessEnv = process.env): Engin
   if (hosts.length > 1) throw new CliError('Specify only one -H');
   const ctxName = o.str('context') ?? env.DOCKER_CONTEXT;
   if (ctxName && ctxName !== 'default') throw new CliError(`context "${ctxName}" does not exist: berth has only the default context`);
-  const address = hostAddress(hosts[0], env);
+  const address = hostAddress(hosts[0], env, { context: ctxName });
   const tls = tlsFiles(o, env);
   const version = env.BERTH_API_VERSION || env.DOCKER_API_VERSION || undefined;
   return new EngineClient(parseHost(address), { address, tls, version });

@@ -8,9 +8,11 @@ import type * as Http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type * as Api from '../types/engine-api.ts';
+import { statSync } from 'node:fs';
+import { ROOTFUL_DEFAULTS, defaultClientHost } from '../util/rootless-paths.ts';
 
 export const CLIENT_API_VERSION = '1.47';
-export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+export const DEFAULT_HOST: string = ROOTFUL_DEFAULTS.host;
 
 export class ApiError extends Error {
   readonly status: number;
@@ -35,9 +37,30 @@ export interface ClientOptions {
   version?: string;
 }
 
-/** `-H`, else BERTH_HOST, else DOCKER_HOST, else the default socket. */
-export function hostAddress(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return flag || env.BERTH_HOST || env.DOCKER_HOST || DEFAULT_HOST;
+/** What the default socket depends on besides the environment; tests pass their own uid and socket check. */
+export interface LocalUser {
+  /** default: process.getuid() */
+  uid?: number;
+  /** default: a stat of the path */
+  isSocket?: (path: string) => boolean;
+  /** A context was named (--context, DOCKER_CONTEXT): its endpoint is the system socket, never the rootless one. */
+  context?: string;
+}
+
+function isSocket(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isSocket() ?? false;
+}
+
+/**
+ * `-H`, else BERTH_HOST, else DOCKER_HOST, else the default socket: the user's own rootless
+ * berthd when one listens at $XDG_RUNTIME_DIR/berth/berth.sock (util/rootless-paths.ts), else
+ * the system's.
+ */
+export function hostAddress(flag?: string, env: NodeJS.ProcessEnv = process.env, user: LocalUser = {}): string {
+  const named = flag || env.BERTH_HOST || env.DOCKER_HOST;
+  if (named) return named;
+  if (user.context) return DEFAULT_HOST;
+  return defaultClientHost(env, user.uid ?? process.getuid?.() ?? 0, user.isSocket ?? isSocket);
 }
 
 export function resolveHost(flag?: string, env: NodeJS.ProcessEnv = process.env): Endpoint {

@@ -1,6 +1,7 @@
 // berthd's configuration: dockerd-style flags and daemon.json with the same keys. A key given
 // both ways is an error, as in dockerd; so is an unknown key or a missing explicit file.
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { parseFlags, flagUsages, FlagError, type FlagSpec } from '../util/pflag.ts';
 import type { FileConfig } from './config-file.ts';
 import { logLevels } from './log-levels.ts';
@@ -8,8 +9,11 @@ import { checkRegistrySettings } from '../engine/images.ts';
 import { parseHost, isLoopback } from './hosts.ts';
 import { ramInBytes } from '../util/go-units.ts';
 import { checkDefaultIpcMode } from '../engine/container/namespace-modes.ts';
+import { ROOTFUL_DEFAULTS, RootlessPathError, daemonDefaults, isRootless, type UserContext } from '../util/rootless-paths.ts';
 
 export interface DaemonConfig {
+  /** Rootless mode (util/rootless-paths.ts): a non-root berthd, or --rootless; it picks the defaults of the paths below. */
+  rootless: boolean;
   hosts: string[];
   dataRoot: string;
   execRoot: string;
@@ -57,7 +61,7 @@ export interface TlsSettings {
 
 export interface Ulimit { Name: string; Soft: number; Hard: number }
 
-const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
+const DEFAULT_CONFIG_FILE = ROOTFUL_DEFAULTS.configFile;
 /** Where --tlscacert/--tlscert/--tlskey point by default (dockerd: ~/.docker; berthd runs as root, so /etc/berth). */
 export const DEFAULT_TLS_DIR = '/etc/berth';
 /** Log drivers Berth writes (json-file is the default, as in dockerd; k8s-file is podman's CRI format). */
@@ -99,8 +103,8 @@ export function parseBool(v: string, flag = ''): boolean {
  */
 const DAEMON_FLAGS: readonly FlagSpec[] = [
   { name: 'host', short: 'H', type: 'list', value: 'list', desc: 'Daemon socket to listen on (repeatable): unix:///path, tcp://addr:port or fd:// (systemd socket activation)' },
-  { name: 'data-root', type: 'string', desc: 'Root of persistent state (default /var/lib/berth)' },
-  { name: 'exec-root', type: 'string', desc: 'Root of runtime state (default /run/berth)' },
+  { name: 'data-root', type: 'string', desc: 'Root of persistent state (default /var/lib/berth; rootless: $XDG_DATA_HOME/berth)' },
+  { name: 'exec-root', type: 'string', desc: 'Root of runtime state (default /run/berth; rootless: $XDG_RUNTIME_DIR/berth)' },
   { name: 'pidfile', short: 'p', type: 'string', desc: 'Path of the daemon pid file (default <exec-root>/berthd.pid)' },
   { name: 'runtime', type: 'string', desc: 'OCI runtime binary, by path or name (default runc)' },
   { name: 'log-level', short: 'l', type: 'string', desc: `Log level: ${logLevels.join(', ')} (default info)` },
@@ -126,7 +130,8 @@ const DAEMON_FLAGS: readonly FlagSpec[] = [
   { name: 'init', type: 'bool', desc: 'Run an init (docker-init) inside containers to forward signals and reap processes' },
   { name: 'init-path', type: 'string', desc: 'Path to the docker-init binary' },
   { name: 'default-ipc-mode', type: 'string', desc: 'Default IPC mode of containers: private or shareable (default private)' },
-  { name: 'config-file', type: 'string', desc: 'Daemon configuration file', default: DEFAULT_CONFIG_FILE },
+  { name: 'config-file', type: 'string', desc: 'Daemon configuration file (rootless: $XDG_CONFIG_HOME/berth/daemon.json)', default: DEFAULT_CONFIG_FILE },
+  { name: 'rootless', type: 'bool', desc: "Run as an ordinary user's daemon: socket, exec root and data under $XDG_RUNTIME_DIR and $XDG_DATA_HOME (default true when not run as root)" },
   { name: 'help', short: 'h', type: 'bool', desc: 'Print usage' },
 ];
 
@@ -158,7 +163,7 @@ function parseDaemonFlags(argv: string[]) {
   }
   return {
     host: list('host'), dataRoot: str('data-root'), execRoot: str('exec-root'), pidfile: str('pidfile'), runtime: str('runtime'),
-    logLevel, debug: bool('debug'), configFile: o.str('config-file') ?? DEFAULT_CONFIG_FILE, configFileGiven: o.changed('config-file'),
+    logLevel, debug: bool('debug'), configFile: str('config-file'), rootless: bool('rootless'),
     bridge: str('bridge'), bip: str('bip'), mtu: o.changed('mtu') ? o.int('mtu') : undefined, defaultAddressPool: str('default-address-pool'),
     userlandProxy: bool('userland-proxy'), ipForwardNoDrop: bool('ip-forward-no-drop'), usernsRemap: str('userns-remap'),
     insecureRegistry: list('insecure-registry'), registryMirror: list('registry-mirror'),
@@ -287,23 +292,42 @@ async function parseFile(path: string, text: string): Promise<FileConfig> {
   return r.data;
 }
 
+/** The user berthd runs as, for the defaults' choice between rootful and rootless paths. */
+function currentUser(): UserContext {
+  let home = '';
+  // os.homedir() throws when neither HOME nor a passwd entry names one; rootful needs none.
+  try { home = homedir(); } catch { /* rootless defaults then name HOME in their error */ }
+  return { env: process.env, uid: process.geteuid?.() ?? 0, home };
+}
+
 /**
  * Flags and daemon.json merged into one validated configuration. Called at start-up and again
  * on SIGHUP with the same argv (flags still win; a key both ways is still an error), so a
  * reload sees exactly what a restart would.
  */
-export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
+export async function parseDaemonConfig(argv: string[], user: UserContext = currentUser()): Promise<DaemonConfig> {
   const o = parseDaemonFlags(argv);
+  const rootless = isRootless(o.rootless, user.uid);
+  const defaults = daemonDefaults(rootless, user);
+  // A rootless default that needs a missing XDG variable is a configuration error, with its own text.
+  const orDefault = (v: string | undefined, d: () => string): string => {
+    if (v !== undefined) return v;
+    try { return d(); } catch (err) {
+      if (err instanceof RootlessPathError) throw new ConfigError(err.message);
+      throw err;
+    }
+  };
 
   let file: FileConfig = {};
-  const explicit = o.configFileGiven;
+  const explicit = o.configFile !== undefined;
+  const configFile = orDefault(o.configFile, defaults.configFile);
   let text: string | undefined;
   try {
-    text = await readFile(o.configFile, 'utf8');
+    text = await readFile(configFile, 'utf8');
   } catch (err) {
-    if (explicit) throw new ConfigError(`unable to read config file ${o.configFile}: ${(err as Error).message}`);
+    if (explicit) throw new ConfigError(`unable to read config file ${configFile}: ${(err as Error).message}`);
   }
-  if (text !== undefined) file = await parseFile(o.configFile, text);
+  if (text !== undefined) file = await parseFile(configFile, text);
   const both: string[] = [];
   const pick = <T>(flag: T | undefined, key: keyof FileConfig, fileVal: T | undefined): T | undefined => {
     if (flag !== undefined && fileVal !== undefined) both.push(`${key}: (from flag: ${String(flag)}, from file: ${String(fileVal)})`);
@@ -311,7 +335,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   };
   const hosts = (pick(o.host, 'hosts', file.hosts) ?? []).map((h) => (h.includes('://') ? h : `tcp://${h}`));
   const dataRoot = pick(o.dataRoot, 'data-root', file['data-root']);
-  const execRoot = pick(o.execRoot, 'exec-root', file['exec-root']) ?? '/run/berth';
+  const execRoot = orDefault(pick(o.execRoot, 'exec-root', file['exec-root']), defaults.execRoot);
   const pidfile = pick(o.pidfile, 'pidfile', file.pidfile);
   const runtime = pick(o.runtime, 'runtime', file.runtime ?? file['default-runtime']);
   const logLevel = pick(o.logLevel, 'log-level', file['log-level']);
@@ -370,20 +394,21 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
   if (both.length) {
     throw new ConfigError(`the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`);
   }
-  const finalHosts = hosts.length ? hosts : ['unix:///run/berth/berth.sock'];
+  const finalHosts = hosts.length ? hosts : [orDefault(undefined, defaults.host)];
   for (const h of finalHosts) {
     try { parseHost(h); } catch (err) { throw new ConfigError((err as Error).message); }
   }
   checkTcpSecurity(finalHosts, tls, tlsFlag !== undefined || verifyFlag === false);
   return {
+    rootless,
     hosts: finalHosts,
-    dataRoot: dataRoot ?? '/var/lib/berth',
+    dataRoot: orDefault(dataRoot, defaults.dataRoot),
     execRoot,
     pidfile: pidfile ?? `${execRoot}/berthd.pid`,
     runtime: runtime ?? 'runc',
     logLevel: debug ? 'debug' : logLevel ?? 'info',
     debug,
-    configFile: o.configFile,
+    configFile,
     bridge, bip, mtu, addressPool, userlandProxy, ipForwardNoDrop, usernsRemap, insecureRegistries, registryMirrors,
     tls, liveRestore, defaultUlimits, logDriver, logOpts, init, initPath, defaultIpcMode,
   };
@@ -391,7 +416,7 @@ export async function parseDaemonConfig(argv: string[]): Promise<DaemonConfig> {
 
 /** daemon.json's name for each configuration field, for reload and error messages. */
 const KEY_OF: Record<keyof DaemonConfig, string> = {
-  hosts: 'hosts', dataRoot: 'data-root', execRoot: 'exec-root', pidfile: 'pidfile', runtime: 'runtime', logLevel: 'log-level',
+  rootless: 'rootless', hosts: 'hosts', dataRoot: 'data-root', execRoot: 'exec-root', pidfile: 'pidfile', runtime: 'runtime', logLevel: 'log-level',
   debug: 'debug', configFile: 'config-file', bridge: 'bridge', bip: 'bip', mtu: 'mtu', addressPool: 'default-address-pools',
   userlandProxy: 'userland-proxy', ipForwardNoDrop: 'ip-forward-no-drop', usernsRemap: 'userns-remap', insecureRegistries: 'insecure-registries',
   registryMirrors: 'registry-mirrors', tls: 'tls', liveRestore: 'live-restore', defaultUlimits: 'default-ulimits',

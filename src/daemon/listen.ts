@@ -1,4 +1,5 @@
-// Listening addresses: unix sockets (mode 0660, group `berth` when it exists), TCP (plain or
+// Listening addresses: unix sockets (mode 0660, group `berth` when it exists; rootless: 0600,
+// owned by the user, since the socket is the user's whole privilege), TCP (plain or
 // TLS) and systemd socket activation (fd://). As in dockerd, TLS applies to every tcp:// and
 // fd:// listener when it is on; unix:// sockets stay plain (file permissions guard them).
 import type http from 'node:http';
@@ -78,9 +79,13 @@ function warnUnauthenticated(h: string, log: Logger): void {
 /**
  * Listens on every host; returns the listeners and the unix socket paths to remove at shutdown.
  * Which TCP hosts are allowed without TLS was settled by the configuration (config.ts).
+ * `rootless` (DaemonConfig.rootless; without it, whether berthd runs as non-root) makes unix
+ * sockets 0600 in a 0700 directory and leaves their owner alone: a user's daemon is reachable
+ * by that user only, and a non-root process could not give a socket to root anyway.
  */
 export async function listenAll(make: ServerFactories, hosts: string[], log: Logger,
-  env: NodeJS.ProcessEnv = process.env, pid = process.pid): Promise<{ listeners: ApiListener[]; sockets: string[] }> {
+  env: NodeJS.ProcessEnv = process.env, pid = process.pid,
+  rootless = (process.geteuid?.() ?? 0) !== 0): Promise<{ listeners: ApiListener[]; sockets: string[] }> {
   const out: ApiListener[] = [];
   const sockets: string[] = [];
   const activated = activationFds(env, pid);
@@ -106,13 +111,17 @@ export async function listenAll(make: ServerFactories, hosts: string[], log: Log
       const a = parseHost(h);
       if (a.kind === 'unix') {
         const server = make.plain();
-        await mkdir(dirname(a.path), { recursive: true, mode: 0o755 });
+        await mkdir(dirname(a.path), { recursive: true, mode: rootless ? 0o700 : 0o755 });
         if (await answers(a.path)) throw new Error(`${a.path} is in use by another daemon`);
         await rm(a.path, { force: true });
         await listenOn(server, a.path);
-        await chmod(a.path, 0o660);
-        const gid = await groupId('berth');
-        await chown(a.path, 0, gid ?? 0);
+        if (rootless) {
+          await chmod(a.path, 0o600);
+        } else {
+          await chmod(a.path, 0o660);
+          const gid = await groupId('berth');
+          await chown(a.path, 0, gid ?? 0);
+        }
         sockets.push(a.path);
         out.push({ host: h, close: () => { server.close(); server.closeAllConnections(); } });
       } else if (a.kind === 'tcp') {
