@@ -17,7 +17,12 @@ dev=0
 # getfattr/setfattr carry layer xattrs; tini/catatonit are docker-init for --init; busybox-static
 # makes the first image without a registry (scripts/busybox-image.sh). npm is only there to install
 # the pinned Node.js: Berth runs on node_modules/.bin/node, never on Debian's nodejs.
-debs=(runc conmon iptables iproute2 nftables attr util-linux procps tar ca-certificates tini catatonit python3 busybox-static)
+# Rootless berthd (scripts/rootless-setup.sh checks them for a user): uidmap's setuid
+# newuidmap/newgidmap map the user's /etc/subuid range, rootlesskit makes the namespaces,
+# slirp4netns or passt's pasta connect them to the host's network, and fuse-overlayfs mounts root
+# filesystems on kernels older than 5.11. Rootful berthd does not use them.
+debs=(runc conmon iptables iproute2 nftables attr util-linux procps tar ca-certificates tini catatonit python3 busybox-static
+  uidmap rootlesskit slirp4netns passt fuse-overlayfs)
 # The stamp says which lock (and whether with devDependencies) node_modules was installed from.
 want="$(sha256sum package-lock.json | cut -c1-64) dev=$dev"
 have=$(cat node_modules/.berth-installed 2>/dev/null || true)
