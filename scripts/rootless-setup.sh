@@ -188,6 +188,25 @@ check_cgroup() {
   fi
 }
 
+# With everything in place, the real thing once, as Docker's setup tool does: RootlessKit makes a
+# user namespace through newuidmap/newgidmap and the subordinate range must show in its map (a
+# single line means newuidmap refused the range and only the user's own ID was mapped).
+check_rootlesskit_runs() {
+  local map lines
+  if ! map=$(timeout 30 rootlesskit cat /proc/self/uid_map 2>&1); then
+    fail "rootlesskit: cannot start: $(tail -n 1 <<<"$map")" \
+      "see https://rootlesscontaine.rs/getting-started/common/ for what RootlessKit needs"
+    return
+  fi
+  lines=$(awk 'NF == 3 { n++ } END { print n + 0 }' <<<"$map")
+  if [ "$lines" -ge 2 ]; then
+    ok "rootlesskit: made a user namespace with $(awk 'NF == 3 { t += $3 } END { print t }' <<<"$map") IDs mapped (root = $user, the rest from /etc/subuid)"
+  else
+    fail "rootlesskit: its user namespace maps only $user's own ID: newuidmap did not apply the subordinate range" \
+      "check the ranges above and that newuidmap/newgidmap are setuid root"
+  fi
+}
+
 # Runs every check; returns 1 when a required one failed.
 check_all() {
   failed=0
@@ -200,6 +219,7 @@ check_all() {
   check_tools
   check_runtime_dir
   check_cgroup
+  [ $failed = 0 ] && check_rootlesskit_runs
   if [ $failed = 0 ]; then
     echo "rootless berthd's prerequisites hold for $user"
   else

@@ -91,6 +91,9 @@ describe('scripts/rootless-setup.sh as a non-root user', { skip }, () => {
     assert.match(r.stdout, new RegExp(`^\\[ok\\]   XDG_RUNTIME_DIR: ${xdg} `, 'm'));
     // cgroup v1 here: not required, but said.
     assert.match(r.stdout, /^\[(ok|warn)\] +cgroup: /m);
+    // RootlessKit ran as the user and mapped the subordinate range (at least 65536 IDs) besides the user's own.
+    const mapped = Number(/^\[ok\] {3}rootlesskit: made a user namespace with (\d+) IDs mapped/m.exec(r.stdout)?.[1]);
+    assert.ok(mapped >= 65537, r.stdout);
     assert.match(r.stdout, new RegExp(`^rootless berthd's prerequisites hold for ${user}$`, 'm'));
     assert.doesNotMatch(r.stdout, /\[FAIL\]/);
   });
@@ -129,6 +132,13 @@ describe('scripts/rootless-setup.sh as a non-root user', { skip }, () => {
     const i = await asUser(['install']);
     assert.equal(i.code, 1, i.stdout);
     assert.ok(!existsSync(join(home, '.config/systemd/user/berthd-rootless.service')));
+  });
+
+  it('without XDG_RUNTIME_DIR, check fails naming it (su and sudo do not set it)', async () => {
+    const r = await runCmd('runuser', ['-u', user, '--', 'env', '-u', 'XDG_RUNTIME_DIR', `HOME=${home}`, 'bash', script, 'check'], { timeoutMs: 20_000 });
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /^\[FAIL\] XDG_RUNTIME_DIR: not set /m);
+    assert.match(r.stdout, new RegExp(`loginctl enable-linger ${user}, then export XDG_RUNTIME_DIR=/run/user/${uid}$`, 'm'));
   });
 
   it('as root it refuses and says whom to run it as', async () => {
