@@ -263,7 +263,9 @@ cmd_install() {
     echo "  log in as $user, or as root run loginctl enable-linger $user), or start $wrapper by hand"
   fi
   echo
-  echo "point berth and Docker clients at the rootless daemon (or add it to ~/.bashrc):"
+  # berth looks for the rootless socket by itself when run by this user with no host set, as the
+  # Docker CLI's rootless context does; the Docker CLI, docker-py, Compose and the rest need the variable.
+  echo "berth, run as $user, finds the rootless socket by itself; for Docker clients (or add it to ~/.bashrc):"
   echo "export DOCKER_HOST=unix://$XDG_RUNTIME_DIR/berth/berth.sock"
 }
 
