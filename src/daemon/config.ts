@@ -62,8 +62,8 @@ export interface TlsSettings {
 export interface Ulimit { Name: string; Soft: number; Hard: number }
 
 const DEFAULT_CONFIG_FILE = ROOTFUL_DEFAULTS.configFile;
-/** Where --tlscacert/--tlscert/--tlskey point by default (dockerd: ~/.docker; berthd runs as root, so /etc/berth). */
-export const DEFAULT_TLS_DIR = '/etc/berth';
+/** Where --tlscacert/--tlscert/--tlskey point by default (dockerd: ~/.docker; berthd runs as root, so /etc/berth; rootless: $XDG_CONFIG_HOME/berth). */
+export const DEFAULT_TLS_DIR = ROOTFUL_DEFAULTS.configDir;
 /** Log drivers Berth writes (json-file is the default, as in dockerd; k8s-file is podman's CRI format). */
 export const LOG_DRIVERS = ['json-file', 'k8s-file', 'local', 'none'] as const;
 const LOG_OPTS = ['max-size', 'max-file', 'compress'] as const;
@@ -361,9 +361,9 @@ export async function parseDaemonConfig(argv: string[], user: UserContext = curr
   const tls: TlsSettings = {
     enabled: tlsFlag === true || verifyFlag === true || o.tlsverify !== undefined,
     verify: verifyFlag === true,
-    caCert: pick(o.tlscacert, 'tlscacert', file.tlscacert) ?? `${DEFAULT_TLS_DIR}/ca.pem`,
-    cert: pick(o.tlscert, 'tlscert', file.tlscert) ?? `${DEFAULT_TLS_DIR}/cert.pem`,
-    key: pick(o.tlskey, 'tlskey', file.tlskey) ?? `${DEFAULT_TLS_DIR}/key.pem`,
+    caCert: orDefault(pick(o.tlscacert, 'tlscacert', file.tlscacert), () => `${defaults.configDir()}/ca.pem`),
+    cert: orDefault(pick(o.tlscert, 'tlscert', file.tlscert), () => `${defaults.configDir()}/cert.pem`),
+    key: orDefault(pick(o.tlskey, 'tlskey', file.tlskey), () => `${defaults.configDir()}/key.pem`),
   };
   const liveRestore = pick(o.liveRestore, 'live-restore', file['live-restore']) ?? true;
   const flagUlimits = o.defaultUlimit?.map(parseUlimitFlag);

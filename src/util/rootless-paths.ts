@@ -5,7 +5,7 @@
 //   socket      $XDG_RUNTIME_DIR/berth/berth.sock   (the per-login tmpfs systemd --user makes, mode 0700)
 //   exec root   $XDG_RUNTIME_DIR/berth               (runtime state: gone at logout or reboot, as /run is)
 //   data root   $XDG_DATA_HOME/berth                 (default ~/.local/share/berth)
-//   daemon.json $XDG_CONFIG_HOME/berth/daemon.json  (default ~/.config/berth/daemon.json)
+//   daemon.json $XDG_CONFIG_HOME/berth/daemon.json  (default ~/.config/berth/daemon.json; TLS files beside it)
 // The functions are pure (the environment, uid and home directory are parameters) so both modes
 // are unit-tested from one process; the daemon's config and the CLI's default host share them.
 import { join, isAbsolute } from 'node:path';
@@ -16,6 +16,8 @@ export const ROOTFUL_DEFAULTS = {
   dataRoot: '/var/lib/berth',
   execRoot: '/run/berth',
   configFile: '/etc/berth/daemon.json',
+  /** daemon.json's directory, also where --tlscacert/--tlscert/--tlskey point by default. */
+  configDir: '/etc/berth',
 } as const;
 
 /** A rootless default that cannot be made from this environment; the message is the whole story. */
@@ -74,6 +76,7 @@ export interface DaemonDefaults {
   dataRoot(): string;
   execRoot(): string;
   configFile(): string;
+  configDir(): string;
 }
 
 export function daemonDefaults(rootless: boolean, u: UserContext): DaemonDefaults {
@@ -84,6 +87,7 @@ export function daemonDefaults(rootless: boolean, u: UserContext): DaemonDefault
       dataRoot: () => ROOTFUL_DEFAULTS.dataRoot,
       execRoot: () => ROOTFUL_DEFAULTS.execRoot,
       configFile: () => ROOTFUL_DEFAULTS.configFile,
+      configDir: () => ROOTFUL_DEFAULTS.configDir,
     };
   }
   return {
@@ -92,6 +96,7 @@ export function daemonDefaults(rootless: boolean, u: UserContext): DaemonDefault
     dataRoot: () => join(xdgDir(u.env, 'XDG_DATA_HOME', u.home, '.local/share'), 'berth'),
     execRoot: () => join(runtimeDir(u.env), 'berth'),
     configFile: () => join(xdgDir(u.env, 'XDG_CONFIG_HOME', u.home, '.config'), 'berth', 'daemon.json'),
+    configDir: () => join(xdgDir(u.env, 'XDG_CONFIG_HOME', u.home, '.config'), 'berth'),
   };
 }
 

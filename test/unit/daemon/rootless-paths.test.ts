@@ -35,6 +35,7 @@ test('rootless defaults follow XDG, with ~/.local/share and ~/.config as fallbac
   assert.equal(d.execRoot(), '/run/user/1000/berth');
   assert.equal(d.dataRoot(), '/home/u/.local/share/berth');
   assert.equal(d.configFile(), '/home/u/.config/berth/daemon.json');
+  assert.equal(d.configDir(), '/home/u/.config/berth');
   const x = daemonDefaults(true, { ...USER, env: { XDG_RUNTIME_DIR: '/r', XDG_DATA_HOME: '/data', XDG_CONFIG_HOME: '/conf' } });
   assert.equal(x.dataRoot(), '/data/berth');
   assert.equal(x.configFile(), '/conf/berth/daemon.json');
@@ -63,6 +64,7 @@ test('parseDaemonConfig as root without --rootless: the old defaults, XDG ignore
     assert.equal(c.execRoot, '/run/berth');
     assert.equal(c.pidfile, '/run/berth/berthd.pid');
     assert.equal(c.dataRoot, '/var/lib/berth');
+    assert.deepEqual([c.tls.caCert, c.tls.cert, c.tls.key], ['/etc/berth/ca.pem', '/etc/berth/cert.pem', '/etc/berth/key.pem']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -78,6 +80,7 @@ test('parseDaemonConfig as a non-root user: rootless paths, pidfile under the ex
     assert.equal(c.pidfile, `${dir}/run/berth/berthd.pid`);
     assert.equal(c.dataRoot, `${dir}/.local/share/berth`);
     assert.equal(c.configFile, `${dir}/.config/berth/daemon.json`);
+    assert.deepEqual([c.tls.caCert, c.tls.cert, c.tls.key], ['ca', 'cert', 'key'].map((f) => `${dir}/.config/berth/${f}.pem`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
