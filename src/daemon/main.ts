@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       return s;
     }),
     verify: cfg.tls.verify,
-  }, cfg.hosts, log);
+  }, cfg.hosts, log, process.env, process.pid, cfg.rootless);
   log.info({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, pid: process.pid, liveRestore: cfg.liveRestore }, 'berthd ready');
 
   let reloading = Promise.resolve();
