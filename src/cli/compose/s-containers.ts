@@ -7,14 +7,16 @@
 import type { EngineClient } from '../../client/engine-client.ts';
 import type { ContainerSummary } from '../../types/engine-api.ts';
 import { CliError } from '../command.ts';
+import { CONFIG_HASH, CONTAINER_NUMBER, ONEOFF, PROJECT, REPLACE, SERVICE } from '../../compose/engine/labels.ts';
 
+/** The engine's label names (compose/engine/labels.ts), by the short names these commands use. */
 export const LABEL = {
-  project: 'com.docker.compose.project',
-  service: 'com.docker.compose.service',
-  number: 'com.docker.compose.container-number',
-  oneoff: 'com.docker.compose.oneoff',
-  configHash: 'com.docker.compose.config-hash',
-  replace: 'com.docker.compose.replace',
+  project: PROJECT,
+  service: SERVICE,
+  number: CONTAINER_NUMBER,
+  oneoff: ONEOFF,
+  configHash: CONFIG_HASH,
+  replace: REPLACE,
 } as const;
 
 /** A listed container; dockerd and berthd always send Id and Created. */
