@@ -13,7 +13,8 @@ import { createLogger, type Logger } from '../util/log.ts';
 import { parseDaemonConfig, configChanges, ConfigError, UsageError, type DaemonConfig } from './config.ts';
 import { takePidfile } from './pidfile.ts';
 import { listenAll } from './listen.ts';
-import { rm } from 'node:fs/promises';
+import { rm, readFile } from 'node:fs/promises';
+import { detectRootless, inInitialUserNamespace, type RootlessMode } from '../sys/rootless.ts';
 import { join } from 'node:path';
 
 /** How long a daemon stop without live-restore waits for containers (dockerd's shutdown-timeout is 15 s, plus their own stop timeouts). */
@@ -41,6 +42,21 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => {
     log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection');
   });
+  // Rootless: inside RootlessKit's user namespace (bin/berthd-rootless), what the host lets berthd do.
+  let rootless: RootlessMode | undefined;
+  if (cfg.rootless && process.geteuid?.() === 0) {
+    const uidMap = await readFile('/proc/self/uid_map', 'utf8');
+    if (!inInitialUserNamespace(uidMap)) {
+      rootless = await detectRootless(process.env);
+      if (rootless.singleId) {
+        log.warn({}, 'rootless: the user has no range in /etc/subuid and /etc/subgid, so only one id is mapped: every file of every image belongs to root in containers, and a container cannot change to another user (add a range: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)');
+      }
+      if (!rootless.cgroups) log.warn({}, `rootless: containers get no cgroups: ${rootless.cgroupsWhy}; resource limits, pause and unpause are refused`);
+    }
+  } else if (cfg.rootless) {
+    process.stderr.write('berthd: a rootless berthd runs inside RootlessKit\'s namespaces: start it with bin/berthd-rootless (bin/berthd does so for a non-root user)\n');
+    process.exit(1);
+  }
   const releasePid = await takePidfile(cfg.pidfile);
   const releaseRoot = await takePidfile(join(cfg.dataRoot, 'berthd.lock'), 'data root lock');
   const engine = await Engine.open({
@@ -48,7 +64,7 @@ async function main(): Promise<void> {
     bridge: cfg.bridge, bip: cfg.bip, mtu: cfg.mtu, addressPool: cfg.addressPool, userlandProxy: cfg.userlandProxy, ipForwardNoDrop: cfg.ipForwardNoDrop, usernsRemap: cfg.usernsRemap || undefined,
     registry: { insecureRegistries: cfg.insecureRegistries, mirrors: cfg.registryMirrors, certsDir: '/etc/berth/certs.d' },
     defaultUlimits: cfg.defaultUlimits, logDriver: cfg.logDriver, logOpts: cfg.logOpts,
-    namespaces: { init: cfg.init, initPath: cfg.initPath, defaultIpcMode: cfg.defaultIpcMode },
+    namespaces: { init: cfg.init, initPath: cfg.initPath, defaultIpcMode: cfg.defaultIpcMode }, rootless,
   });
   const router = new Router();
   registerRoutes(router, engine);

@@ -9,6 +9,7 @@
 //
 // Each verb here takes the container's lock, asks state.ts's guards whether it may, and calls
 // the module in container/ that owns the concern (see ARCHITECTURE.md).
+import type { RootlessMode } from '../sys/rootless.ts';
 import { join } from 'node:path';
 import { Conflict, InvalidParameter, NotFound, NotModified } from '../errors.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
@@ -64,6 +65,8 @@ export interface ContainerServiceOptions {
   defaultUlimits?: Ulimit[];
   /** daemon.json `init` / `init-path` and `default-ipc-mode` (namespace-modes.ts). */
   namespaces?: NamespaceDefaults;
+  /** Rootless mode (sys/rootless.ts): what containers may not have (cgroups). */
+  rootless?: RootlessMode;
 }
 
 export class ContainerService {
@@ -106,7 +109,7 @@ export class ContainerService {
     this.ctx = {
       store: this.store, links: this.links, lock: this.lock, runtime: this.runtime, mounts: this.mounts, images: o.images,
       networks: this.networks, volumes: this.volumes, log: this.log, logRotator: new LogRotator(o.log), idMap: this.idMap,
-      cgroupParent: this.cgroupParent, nsDefaults: o.namespaces ?? { init: false, initPath: '', defaultIpcMode: 'private' },
+      cgroupParent: this.cgroupParent, rootless: o.rootless, nsDefaults: o.namespaces ?? { init: false, initPath: '', defaultIpcMode: 'private' },
       emit: (c, action, extra) => this.emit(c, action, extra),
     };
     this.restarts = new RestartManager({
@@ -201,7 +204,7 @@ export class ContainerService {
    * race its processes (`docker cp`: engine/container/copy-freeze.ts). Use it under the container's lock
    * (inside withRootfs); it does not change State.
    */
-  get freezer(): { runtime: Pick<RuntimePort, 'pause' | 'resume' | 'state'>; log: Logger } {
+  get freezer(): { runtime: Pick<RuntimePort, 'freeze' | 'thaw' | 'state'>; log: Logger } {
     return { runtime: this.runtime, log: this.log };
   }
 
@@ -433,6 +436,11 @@ export class ContainerService {
   }
 
   // ---- runtime info -------------------------------------------------------------------------
+
+  /** Whether containers can be paused: not rootless without cgroups (no freezer). */
+  get canPause(): boolean {
+    return !this.ctx.rootless || this.ctx.rootless.cgroups;
+  }
 
   async pids(ref: string): Promise<{ container: Container; pids: number[] }> {
     const c = this.get(ref);

@@ -27,6 +27,9 @@ import { EmbeddedDns } from '../network/dns-server.ts';
 import { ContainerDns } from '../network/container-dns.ts';
 import { NetnsSocketOpener } from '../network/netns-sockets.ts';
 import { ProxyClient } from '../sys/proxy-process.ts';
+import { RootlessKitPorts, rootlessKitApi } from '../network/rootlesskit-ports.ts';
+import type { ProxyControl } from '../network/bridge/port-publisher.ts';
+import type { RootlessMode } from '../sys/rootless.ts';
 import { ForwardTable } from '../network/port-proxy.ts';
 
 export interface EngineOptions {
@@ -59,6 +62,8 @@ export interface EngineOptions {
   logOpts?: Record<string, string>;
   /** daemon.json `init`, `init-path`, `default-ipc-mode`. */
   namespaces?: NamespaceDefaults;
+  /** Rootless mode (sys/rootless.ts), detected by daemon/ inside RootlessKit's namespaces. */
+  rootless?: RootlessMode;
 }
 
 export class Engine {
@@ -95,7 +100,7 @@ export class Engine {
     await ensureDir(opts.dataRoot);
     await ensureDir(opts.execRoot);
     const id = await engineId(opts.dataRoot);
-    const runtime = new Runtime({ runtimePath: opts.runtimePath, execRoot: opts.execRoot, log: opts.log });
+    const runtime = new Runtime({ runtimePath: opts.runtimePath, execRoot: opts.execRoot, log: opts.log, rootless: opts.rootless });
     // userns-remap: images, containers and volumes of the remapped root live in <data-root>/<uid>.<gid>
     // (as with dockerd), their files owned by the remapped ids; the path is passable for that root.
     let idMap: IdRange | undefined;
@@ -107,6 +112,7 @@ export class Engine {
       for (const d of [opts.dataRoot, root]) await chmod(d, 0o711);
     }
     const store = await ImageStore.open(root, opts.log, idMap ? { uid: idMap.uid, gid: idMap.gid } : undefined);
+    if (opts.rootless) store.rootless = { devices: false, singleId: opts.rootless.singleId };
     let containers!: ContainerService;
     const images = new ImageService(store, (imageId) => containers.imageUsage(imageId), opts.registry, opts.log);
     // Side-by-side daemons get cgroup trees of their own, so one never sees the other's.
@@ -127,7 +133,8 @@ export class Engine {
       poolTag: poolTag(opts.execRoot), poolSize: 2,
       // Published ports are held by berthd itself (kernel NAT carries the traffic, as with Docker's
       // userland-proxy=false), or by one berth-proxy process for the whole daemon.
-      proxy: opts.userlandProxy ? new ProxyClient(opts.execRoot) : new ForwardTable(),
+      // Rootless, RootlessKit's port driver carries each published port from the host to the container.
+      proxy: portProxy(opts),
     });
     networks = await NetworkService.open({
       dataRoot: root, log: opts.log, bridge: opts.bridge, bip: opts.bip, mtu: opts.mtu, pool: opts.addressPool,
@@ -135,7 +142,7 @@ export class Engine {
     });
     const volumes = new VolumeService(await VolumeStore.open(root, opts.log, idMap),
       (name) => containers.all().filter((c) => (c.rec.Mounts ?? []).some((m) => m.Name === name)).map((c) => c.rec.Id));
-    containers = new ContainerService({ dataRoot: root, cgroupParent, host: realHost(runtime), images, networks, volumes, log: opts.log, idMap, logDriver: opts.logDriver, logOpts: opts.logOpts, defaultUlimits: opts.defaultUlimits, namespaces: opts.namespaces });
+    containers = new ContainerService({ dataRoot: root, cgroupParent, host: realHost(runtime), images, networks, volumes, log: opts.log, idMap, logDriver: opts.logDriver, logOpts: opts.logOpts, defaultUlimits: opts.defaultUlimits, namespaces: opts.namespaces, rootless: opts.rootless });
     // Exits the runtime finds at init for containers not loaded yet are picked up again by
     // reconcile (it reads the exit file of every container recorded as running).
     runtime.onExit((cid, info) => {
@@ -187,7 +194,7 @@ export class Engine {
       // moby fillSecurityOptions, in its order: AppArmor only where the host has it (runtime/apparmor.ts),
       // Docker's default seccomp profile (runtime/seccomp.ts); cgroup namespaces are not used (v1 host).
       securityOptions: [...(hostAppArmor.supported ? ['name=apparmor'] : []), 'name=seccomp,profile=builtin',
-        ...(this.opts.usernsRemap ? ['name=userns'] : [])],
+        ...(this.opts.usernsRemap ? ['name=userns'] : []), ...(this.opts.rootless ? ['name=rootless'] : [])],
       eventListeners: this.events.listeners,
       addressPools: [{ Base: this.opts.addressPool, Size: 24 }],
       init: { binary: this.opts.namespaces?.initPath || DEFAULT_INIT_BINARY, version: await initVersion(this.opts.namespaces?.initPath ?? '') },
@@ -234,4 +241,11 @@ async function cgroupVersion(): Promise<'1' | '2'> {
   const mounts = await readFile('/proc/self/mounts', 'utf8');
   cgv = mounts.split('\n').some((l) => l.split(' ')[1] === '/sys/fs/cgroup' && l.split(' ')[2] === 'cgroup2') ? '2' : '1';
   return cgv;
+}
+
+/** Who holds published ports: berthd itself or its berth-proxy, behind RootlessKit's port driver when rootless. */
+function portProxy(opts: EngineOptions): ProxyControl {
+  const own: ProxyControl = opts.userlandProxy ? new ProxyClient(opts.execRoot) : new ForwardTable();
+  const socket = opts.rootless?.portDriverSocket;
+  return socket ? new RootlessKitPorts(own, rootlessKitApi(socket)) : own;
 }

@@ -13,7 +13,7 @@ import { mountOverlay, unmount, isMounted, mountTmpfs, type OverlayMount } from 
 /** What the engine asks of the container runtime (runtime/runtime.ts implements it). */
 export type RuntimePort = Pick<Runtime,
   | 'init' | 'close' | 'onExit' | 'readExit' | 'bundleDir'
-  | 'create' | 'start' | 'kill' | 'pause' | 'resume' | 'update' | 'delete' | 'state'
+  | 'create' | 'start' | 'kill' | 'pause' | 'resume' | 'freeze' | 'thaw' | 'update' | 'delete' | 'state'
   | 'conmonAlive' | 'killConmon' | 'pids' | 'attach' | 'resize' | 'exec' | 'execResize'>;
 
 /** Mounts the engine makes for a container. */

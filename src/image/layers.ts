@@ -54,6 +54,11 @@ export class LayerStore {
   private layers = new Map<string, LayerMeta>();
   /** Layers are extracted with their owners shifted by this (userns-remap), and packed back unshifted. */
   shift: { uid: number; gid: number } = { uid: 0, gid: 0 };
+  /**
+   * Rootless mode: device nodes in layers are skipped, and with a single-id user namespace (no
+   * /etc/subuid range) every file belongs to root, the one id there is (sys/rootless.ts).
+   */
+  rootless: { devices: boolean; singleId: boolean } | undefined;
 
   constructor(dir: string, content: ContentStore, io: Required<DurableIo>, log: Logger) {
     this.dir = dir;
@@ -128,7 +133,10 @@ export class LayerStore {
     const fed = pipeline(plain, tee).catch((e: Error) => { fedErr = e; tee.destroy(e); });
     const fs = await statfs(this.dir);
     const maxBytes = Math.max(0, fs.bavail * fs.bsize - DISK_RESERVE) / 2; // the blob and the extracted copy
-    const applied = await applyLayer(tee, diff, { maxBytes, shift: this.shift }).catch(async (e: unknown) => {
+    const applied = await applyLayer(tee, diff, {
+      maxBytes, shift: this.shift,
+      ...(this.rootless ? { devices: this.rootless.devices, ...(this.rootless.singleId ? { owner: { uid: 0, gid: 0 } } : {}) } : {}),
+    }).catch(async (e: unknown) => {
       await fed;
       throw e;
     });

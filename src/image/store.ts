@@ -85,6 +85,8 @@ export class ImageStore {
   /** Layers are extracted with their owners shifted by this (userns-remap), and packed back unshifted. */
   get shift(): { uid: number; gid: number } { return this.layers.shift; }
   set shift(s: { uid: number; gid: number }) { this.layers.shift = s; }
+  /** Rootless mode's layer extraction (LayerStore.rootless). */
+  set rootless(r: LayerStore['rootless']) { this.layers.rootless = r; }
 
   static async open(dataRoot: string, log: Logger, shift?: { uid: number; gid: number }, io: Required<DurableIo> = { ...nodeIo, syncFs }): Promise<ImageStore> {
     const s = new ImageStore(dataRoot, log, io);

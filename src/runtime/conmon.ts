@@ -10,6 +10,8 @@ export interface ConmonCommon {
   conmonPath: string;
   runtimePath: string;
   runcRoot: string;
+  /** runc's global flags (one argv element each), e.g. rootless mode's `--rootless=true`. */
+  runtimeGlobalArgs?: string[];
   /** Container ID (runc's name for it). */
   cid: string;
   /** Short unique name for the attach-socket symlink (keeps the socket path under 108 bytes). */
@@ -105,6 +107,7 @@ function commonArgs(o: ConmonCommon): string[] {
   const args = [
     '--api-version', '1', '-c', o.cid, '-u', o.cuuid, '-r', o.runtimePath, '-b', o.bundle, '-p', o.pidFile,
     '--exit-dir', o.exitDir, ...logArgs, '--log-level', 'error', '--socket-dir-path', o.socketDir,
+    ...(o.runtimeGlobalArgs ?? []).flatMap((a) => ['--runtime-arg', a]),
     '--runtime-arg', `--root=${o.runcRoot}`, '--runtime-arg', '--log-format=json',
     '--runtime-arg', `--log=${o.bundle}/runc.log`,
   ];

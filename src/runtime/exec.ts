@@ -54,7 +54,7 @@ export async function writeProcessSpec(dir: string, proc: Process): Promise<stri
  * `runc exec` of a process without a TTY, stdio on pipes (see the header). Resolves once the
  * process runs, with its pid; rejects with runc's complaint (runtimeError) when it could not start.
  */
-export async function runcExec(o: { runtimePath: string; runcRoot: string; id: string; dir: string; proc: Process; opts: ExecOptions }): Promise<ExecSession> {
+export async function runcExec(o: { runtimePath: string; runcRoot: string; globalArgs?: string[]; id: string; dir: string; proc: Process; opts: ExecOptions }): Promise<ExecSession> {
   const spec = await writeProcessSpec(o.dir, o.proc);
   const pidFile = join(o.dir, 'pidfile');
   const attach = o.opts.attach;
@@ -70,7 +70,7 @@ export async function runcExec(o: { runtimePath: string; runcRoot: string; id: s
   }
   watcher.on('error', () => events.emit('pidfile'));
   // detached: its own session, so a signal to berthd's process group does not reach the exec.
-  const child = spawn(o.runtimePath, ['--root', o.runcRoot, '--log', join(o.dir, 'runc.log'), '--log-format', 'json', 'exec', '--process', spec, '--pid-file', pidFile, o.id], {
+  const child = spawn(o.runtimePath, [...(o.globalArgs ?? []), '--root', o.runcRoot, '--log', join(o.dir, 'runc.log'), '--log-format', 'json', 'exec', '--process', spec, '--pid-file', pidFile, o.id], {
     detached: true, stdio: [stdin ? 'pipe' : 'ignore', attach ? 'pipe' : 'ignore', 'pipe'],
   });
   child.unref();

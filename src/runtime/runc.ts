@@ -8,14 +8,24 @@ export interface RuncState { status: 'created' | 'running' | 'paused' | 'stopped
 export class Runc {
   readonly path: string;
   readonly root: string;
+  /** Global flags before --root: `--rootless true` in rootless mode (sys/rootless.ts). */
+  private readonly globalArgs: string[];
+  /**
+   * Whether `kill --all` may be used: runc 1.1 finds "all" processes in the container's cgroup,
+   * and a rootless container on cgroup v1 has none (it would fail with "lstat : no such file").
+   * There, only init is signalled; its death ends the rest of its pid namespace.
+   */
+  private readonly killAll: boolean;
 
-  constructor(path: string, root: string) {
+  constructor(path: string, root: string, o: { globalArgs?: string[]; killAll?: boolean } = {}) {
     this.path = path;
     this.root = root;
+    this.globalArgs = o.globalArgs ?? [];
+    this.killAll = o.killAll ?? true;
   }
 
   private call(args: string[], timeoutMs = 30_000): Promise<{ stdout: string; stderr: string }> {
-    return run(this.path, ['--root', this.root, ...args], { timeoutMs });
+    return run(this.path, [...this.globalArgs, '--root', this.root, ...args], { timeoutMs });
   }
 
   async start(id: string): Promise<void> {
@@ -24,7 +34,7 @@ export class Runc {
 
   async kill(id: string, signal: number, all = false): Promise<void> {
     try {
-      await this.call(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
+      await this.call(['kill', ...(all && this.killAll ? ['--all'] : []), id, String(signal)]);
     } catch (err) {
       if (err instanceof ExecError && /not running|container not running|process already finished/i.test(err.stderr)) {
         throw new Conflict(`Container ${id} is not running`, { cause: err });
@@ -38,7 +48,7 @@ export class Runc {
 
   /** Changes the cgroup limits of a running container (`runc update -r -`: the OCI resources as JSON). */
   async update(id: string, resources: object): Promise<void> {
-    await run(this.path, ['--root', this.root, 'update', '-r', '-', id], { input: JSON.stringify(resources) });
+    await run(this.path, [...this.globalArgs, '--root', this.root, 'update', '-r', '-', id], { input: JSON.stringify(resources) });
   }
   async resume(id: string): Promise<void> { await this.call(['resume', id]); }
 

@@ -13,6 +13,8 @@ import { Conflict, System } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
 import type { Spec, Process } from '../types/oci-runtime.ts';
 import { Runc } from './runc.ts';
+import { pidnsProcesses, stopNamespace, continueProcesses } from './pidns-procs.ts';
+import { runcRootlessArgs, type RootlessMode } from '../sys/rootless.ts';
 import { resolveBinary } from '../sys/exec.ts';
 import { launchContainer, parseExitFile, runtimeError, type ConmonCommon } from './conmon.ts';
 import { runcExec, conmonExec, type ExecSession, type ExecOptions } from './exec.ts';
@@ -25,6 +27,8 @@ export interface RuntimeOptions {
   conmonPath?: string;
   execRoot: string;
   log: Logger;
+  /** Rootless mode (sys/rootless.ts): runc's rootless flags, and no `kill --all` without cgroups. */
+  rootless?: RootlessMode;
 }
 
 export type RuntimeStatus = 'created' | 'running' | 'paused' | 'stopped';
@@ -43,6 +47,11 @@ export class Runtime {
   private readonly sockDir: string;
   private readonly runcRoot: string;
   private readonly log: Logger;
+  private readonly globalArgs: string[];
+  /** Containers have cgroups (not so rootless on cgroup v1): `runc ps` and the freezer work. */
+  private readonly cgroups: boolean;
+  /** Pids a signal freeze stopped, per container, to continue at the thaw. */
+  private readonly signalFrozen = new Map<string, number[]>();
   private exitCbs: Array<(id: string, info: ExitInfo) => void> = [];
   private watcher?: FSWatcher;
   private readonly execDirs = new Map<string, string>();
@@ -56,7 +65,9 @@ export class Runtime {
     this.exitDir = join(this.root, 'exits');
     this.sockDir = join(this.root, 's');
     this.runcRoot = join(o.execRoot, 'runc');
-    this.runc = new Runc(this.runtimePath, this.runcRoot);
+    this.globalArgs = runcRootlessArgs(o.rootless);
+    this.cgroups = !o.rootless || o.rootless.cgroups;
+    this.runc = new Runc(this.runtimePath, this.runcRoot, { globalArgs: this.globalArgs, killAll: !o.rootless || o.rootless.cgroups });
     this.log = o.log;
   }
 
@@ -104,7 +115,7 @@ export class Runtime {
 
   private common(id: string, bundle: string, cuuid: string, o: { logPath: string; tty: boolean; stdin: boolean; leaveStdinOpen?: boolean }, exitDir: string): ConmonCommon {
     return {
-      conmonPath: this.conmonPath, runtimePath: this.runtimePath, runcRoot: this.runcRoot, cid: id, cuuid, bundle,
+      conmonPath: this.conmonPath, runtimePath: this.runtimePath, runcRoot: this.runcRoot, runtimeGlobalArgs: this.globalArgs, cid: id, cuuid, bundle,
       pidFile: join(bundle, 'pidfile'), exitDir, logPath: o.logPath, socketDir: this.sockDir, tty: o.tty,
       stdin: o.stdin, leaveStdinOpen: o.leaveStdinOpen,
     };
@@ -157,6 +168,24 @@ export class Runtime {
   }
 
   async pause(id: string): Promise<void> { await this.runc.pause(id); }
+
+  /**
+   * Holds every process of a running container still while berthd works on its files
+   * (copy-freeze.ts): the cgroup freezer (runc pause), or, without cgroups, SIGSTOP to each
+   * process of its pid namespace (runtime/pidns-procs.ts).
+   */
+  async freeze(id: string): Promise<void> {
+    if (this.cgroups) return this.runc.pause(id);
+    const st = await this.runc.state(id);
+    if (!st || st.status !== 'running') throw new Conflict(`Container ${id} is not running`);
+    this.signalFrozen.set(id, await stopNamespace(st.pid));
+  }
+
+  async thaw(id: string): Promise<void> {
+    if (this.cgroups) return this.runc.resume(id);
+    continueProcesses(this.signalFrozen.get(id) ?? []);
+    this.signalFrozen.delete(id);
+  }
   async update(id: string, resources: object): Promise<void> { await this.runc.update(id, resources); }
   async resume(id: string): Promise<void> { await this.runc.resume(id); }
 
@@ -188,7 +217,9 @@ export class Runtime {
   }
 
   async pids(id: string): Promise<number[]> {
-    return this.runc.ps(id);
+    if (this.cgroups) return this.runc.ps(id);
+    const st = await this.runc.state(id);
+    return st && st.pid > 0 && st.status !== 'stopped' ? pidnsProcesses(st.pid) : [];
   }
 
   async attach(id: string, _opts: { stdin: boolean }): Promise<AttachStream> {
@@ -206,7 +237,7 @@ export class Runtime {
   async exec(id: string, execId: string, proc: Process, opts: ExecOptions): Promise<ExecSession> {
     // The engine has checked that the container runs; a `runc state` here would cost a spawn per exec.
     const dir = join(this.bundleDir(id), `exec-${execId.slice(0, 12)}`);
-    if (!opts.tty) return runcExec({ runtimePath: this.runtimePath, runcRoot: this.runcRoot, id, dir, proc, opts });
+    if (!opts.tty) return runcExec({ runtimePath: this.runtimePath, runcRoot: this.runcRoot, globalArgs: this.globalArgs, id, dir, proc, opts });
     const session = await conmonExec({
       base: (d, cuuid, o) => this.common(id, d, cuuid, o, d), socketDir: this.sockDir, dir, execId, proc, opts,
     });

@@ -55,7 +55,8 @@ export interface SpecInput {
   readonlyPaths?: string[];
   shmSize?: number;
   labels?: Record<string, string>;
-  cgroupsPath: string;
+  /** Absent: no cgroup (rootless without delegated cgroups; runc's rootless manager then makes none). */
+  cgroupsPath?: string;
   oomScoreAdj?: number;
   sysctls?: Record<string, string>;
   /** Limits (memory, cpu, pids, blockIO); devices are the spec's own. */

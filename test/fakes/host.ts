@@ -233,6 +233,9 @@ export class FakeHost implements Host {
         c.status = 'running';
         if (c.exitOnThaw !== undefined) h.scheduleExit(id, c.exitOnThaw);
       },
+      // A copy's freeze is the freezer, as on a rootful host.
+      async freeze(id) { await this.pause(id); },
+      async thaw(id) { await this.resume(id); },
       async update(id, resources) {
         await h.enter('runtime.update', id, [resources]);
         h.live(id, 'update');

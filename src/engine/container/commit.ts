@@ -47,7 +47,8 @@ export async function commitContainer(svc: ContainerService, images: ImageServic
   const target = commitRef(o.repo, o.tag); // a bad name fails before anything is paused
   const base = images.store.resolve(c.rec.Image);
   const config = applyChanges({ ...pick(c.rec.Config), ...pick(o.config ?? {}) }, o.changes);
-  let pauseIt = o.pause && c.rec.State.Running && !c.rec.State.Paused;
+  // Rootless without cgroups there is no freezer: the container is committed running, as with --pause=false.
+  let pauseIt = o.pause && svc.canPause && c.rec.State.Running && !c.rec.State.Paused;
   if (pauseIt) {
     try {
       await svc.pause(c.rec.Id);

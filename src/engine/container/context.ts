@@ -3,6 +3,7 @@
 // services a container uses, and the daemon-wide settings. ContainerService builds one and
 // hands it to the modules of its concerns (start, exit, create, network glue), so each of them
 // can run on a fake host in unit tests as the service does.
+import type { RootlessMode } from '../../sys/rootless.ts';
 import type { KeyedMutex } from '../../util/keyed-mutex.ts';
 import type { Logger } from '../../util/log.ts';
 import type { LogRotator } from '../../runtime/log-rotation.ts';
@@ -35,6 +36,8 @@ export interface ContainerContext {
   readonly idMap: IdMap | undefined;
   /** cgroup parent of every container of this daemon. */
   readonly cgroupParent: string;
+  /** Rootless mode: without cgroups, limits, pause and top are refused or done another way. */
+  readonly rootless?: RootlessMode;
   readonly nsDefaults: NamespaceDefaults;
   /** A container event with Docker's attributes (ContainerService.emit). */
   emit(c: Container, action: string, extra?: Record<string, string>): void;

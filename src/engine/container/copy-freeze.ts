@@ -31,7 +31,7 @@ import type { Logger } from '../../util/log.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Container } from '../containers.ts';
 
-export interface Freezer { runtime: Pick<Runtime, 'pause' | 'resume' | 'state'>; log: Logger }
+export interface Freezer { runtime: Pick<Runtime, 'freeze' | 'thaw' | 'state'>; log: Logger }
 
 interface Hold { count: number; frozen: Promise<boolean> }
 
@@ -73,7 +73,7 @@ function acquire(f: Freezer, id: string): Promise<boolean> {
     let last: unknown;
     for (const wait of FREEZE_RETRIES_MS) {
       try {
-        await f.runtime.pause(id);
+        await f.runtime.freeze(id);
         return true;
       } catch (err) {
         // It exited meanwhile: nothing left to race.
@@ -98,7 +98,7 @@ async function release(f: Freezer, id: string): Promise<void> {
   if (!(await held.frozen.catch(() => false))) return;
   await serial(f, id, async () => {
     try {
-      await f.runtime.resume(id);
+      await f.runtime.thaw(id);
     } catch (err) {
       const now = await f.runtime.state(id).catch(() => undefined);
       if (now && now.status !== 'stopped') f.log.error({ id, err: String(err) }, 'cannot thaw the container after a copy: it stays paused until `docker unpause`');

@@ -3,6 +3,7 @@
 // then the name is reserved, the volumes planned, the dirs and etc files made and the record
 // written atomically; a failure undoes all of it. The merge with the image's config and the
 // recorded HostConfig are create-config.ts's.
+import { refuseLimitsWithoutCgroups } from './rootless-limits.ts';
 import { mkdir, rm, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidParameter } from '../../errors.ts';
@@ -41,6 +42,7 @@ export async function createContainer(ctx: ContainerContext, defaults: CreateDef
   checkNetworkMode(ctx, networkMode);
   validatePortBindings(hc.PortBindings);
   validateResources(hc as ResourceFields);
+  refuseLimitsWithoutCgroups(ctx.rootless, hc as ResourceFields);
   securityOptions((hc as { SecurityOpt?: string[] | null }).SecurityOpt);
   // Berth has one runtime, runc (no containerd, so none of its shim names): moby's
   // verifyPlatformContainerSettings refuses a name it does not know with this text.

@@ -29,7 +29,7 @@ export interface Prepared {
   volumeMounts: { mounts: NonNullable<SpecInput['extraMounts']>; rootfsPropagation?: string };
   /** The image's architecture (its seccomp filter's); undefined when the image is gone. */
   imageArch: string | undefined;
-  cgroupsPath: string;
+  cgroupsPath?: string;
   idMap: IdMap | undefined;
 }
 

@@ -58,7 +58,7 @@ export async function startLocked(ctx: ContainerContext, c: Container, onStarted
     const init = wantsInit(c.rec, nsDefaults.init) ? { source: initBinaryPath(nsDefaults.initPath), target: IN_CONTAINER_INIT } : undefined;
     const spec = await buildSpec(containerSpecInput(c.rec, {
       rootfs: p.merged, linkEnv: linkedEnv(ctx, c), netnsPath, joined, ownShm, init, volumeMounts,
-      imageArch: imageArch(ctx, c), cgroupsPath: `${ctx.cgroupParent}/${id}`, idMap,
+      imageArch: imageArch(ctx, c), cgroupsPath: ctx.rootless && !ctx.rootless.cgroups ? undefined : `${ctx.cgroupParent}/${id}`, idMap,
     }));
     c.runtimeClean = false;
     await logRotator.prepare(c.rec.LogPath, c.rec.HostConfig.LogConfig, join(runtime.bundleDir(id), 'ctl'));

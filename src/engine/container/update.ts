@@ -1,6 +1,7 @@
 // `docker update`: new limits (and restart policy) checked as dockerd checks them, recorded, and
 // applied at once to a running container through the runtime. Fields left out or zero keep
 // their value, as in Docker.
+import { refuseLimitsWithoutCgroups } from './rootless-limits.ts';
 import { Conflict, InvalidParameter } from '../../errors.ts';
 import type { ContainerUpdateBody } from '../../types/engine-api.ts';
 import type { ResourceFields } from './record.ts';
@@ -35,6 +36,7 @@ export async function updateLocked(ctx: ContainerContext, c: Container, body: Co
   const given = Object.fromEntries(keys.filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
   if (!given.Memory) delete given.MemorySwap;
   validateResources(given as ResourceFields);
+  refuseLimitsWithoutCgroups(ctx.rootless, given as ResourceFields);
   // A memory limit above the recorded swap total (create made it 2 × Memory; 0 without -m)
   // needs a new total in the same update (moby container.UpdateContainer, a 409).
   const memory = typeof body.Memory === 'number' ? body.Memory : 0;

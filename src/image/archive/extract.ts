@@ -37,6 +37,11 @@ export interface ApplyOptions {
   shift?: { uid: number; gid: number };
   /** Entries (by cleaned name) to skip: a build context's `.dockerignore`. */
   exclude?: (name: string) => boolean;
+  /**
+   * false: character and block devices are skipped (rootless: a user namespace may make only the
+   * 0/0 whiteout device; dockerd rootless skips them too, and runc gives containers their /dev).
+   */
+  devices?: boolean;
 }
 
 const WH = '.wh.';
@@ -307,6 +312,7 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
         case 'character-device':
         case 'block-device':
           entry.resume();
+          if (o.devices === false) break;
           special.push(`mknod -m ${mode.toString(8)} ${shellQuote(target)} ${h.type === 'block-device' ? 'b' : 'c'} ${h.devmajor ?? 0} ${h.devminor ?? 0}`);
           special.push(`chown -h ${own.uid}:${own.gid} ${shellQuote(target)}`);
           break;

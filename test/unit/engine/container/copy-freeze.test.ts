@@ -18,14 +18,14 @@ function fakeRuntime(o: { failPauses?: number; stopped?: Set<string> } = {}) {
   const calls: string[] = [];
   let fails = o.failPauses ?? 0;
   const runtime: Freezer['runtime'] = {
-    async pause(id) {
+    async freeze(id) {
       calls.push(`pause ${id}`);
       if (o.stopped?.has(id)) throw new Error('container not running');
       if (fails-- > 0) throw new Error('unable to freeze');
       assert.ok(!frozen.has(id), `${id} paused twice`);
       frozen.add(id);
     },
-    async resume(id) {
+    async thaw(id) {
       calls.push(`resume ${id}`);
       assert.ok(frozen.delete(id), `${id} resumed while not frozen`);
     },
