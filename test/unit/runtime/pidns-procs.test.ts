@@ -1,0 +1,147 @@
+// runtime/pidns-procs.ts: a container's processes found and frozen through its pid namespace,
+// where a rootless berthd has no cgroup (issue 20). A real namespace stands in for the container:
+// unshare --pid --fork runs sh as its init, with two sleeps. Runs as root; every process is
+// killed after each test, also when it fails.
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdir, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { continueProcesses, pidnsProcesses, stopNamespace } from '../../../src/runtime/pidns-procs.ts';
+
+/** The children of a process, from /proc/PID/task/TID/children of each of its threads. */
+async function childrenOf(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const text = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '');
+    out.push(...text.trim().split(/\s+/).filter(Boolean).map(Number));
+  }
+  return out;
+}
+
+/** The state letter of /proc/PID/stat (after the command name's last ')'), '' once gone. */
+async function stateOf(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+/** Polls until every pid's state satisfies `ok` (signals take effect asynchronously). */
+async function waitStates(pids: number[], ok: (state: string) => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const states = await Promise.all(pids.map(stateOf));
+    if (states.every(ok)) return;
+    await sleep(10);
+  }
+  const states = await Promise.all(pids.map(async (p) => `${p}:${await stateOf(p)}`));
+  assert.fail(`${what}: ${states.join(' ')}`);
+}
+
+const kill = (pid: number, sig: NodeJS.Signals): void => {
+  try { process.kill(pid, sig); } catch { /* gone */ }
+};
+
+/** A new pid namespace: init (sh, pid 1 inside) and its two sleeps, all killed when the test ends. */
+async function namespace(t: TestContext): Promise<{ unshare: number; init: number; sleeps: number[] }> {
+  const child = spawn('unshare', ['--pid', '--fork', '--kill-child', 'sh', '-c', 'sleep 60 & sleep 60 & wait'], { stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  const unshare = child.pid!;
+  let init = 0;
+  t.after(async () => {
+    // SIGKILL to a namespace's init kills every process in it (stopped ones too).
+    if (init) kill(init, 'SIGKILL');
+    kill(unshare, 'SIGKILL');
+    await exited;
+  });
+  let sleeps: number[] = [];
+  for (let i = 0; i < 500 && sleeps.length < 2; i++) {
+    await sleep(10);
+    init ||= (await childrenOf(unshare))[0] ?? 0;
+    if (!init) continue;
+    const kids = await childrenOf(init);
+    // Both forks have exec'd sleep: nothing of sh's is left to change under the test.
+    const comms = await Promise.all(kids.map((p) => readFile(`/proc/${p}/comm`, 'utf8').catch(() => '')));
+    if (kids.length === 2 && comms.every((c) => c.trim() === 'sleep')) sleeps = kids;
+  }
+  assert.ok(init && sleeps.length === 2, `the namespace did not start: init ${init}, sleeps ${sleeps.join(',')}`);
+  return { unshare, init, sleeps };
+}
+
+test('pidnsProcesses: init first, then the namespace\'s other processes, nothing of the host', async (t) => {
+  const ns = await namespace(t);
+  const pids = await pidnsProcesses(ns.init);
+  assert.equal(pids[0], ns.init);
+  assert.deepEqual([...pids].sort((a, b) => a - b), [ns.init, ...ns.sleeps].sort((a, b) => a - b));
+  // unshare itself, and this process, live in the host's namespace.
+  assert.ok(!pids.includes(ns.unshare));
+  assert.ok(!pids.includes(process.pid));
+});
+
+test('pidnsProcesses: processes forked later are listed, one that exited is not', async (t) => {
+  // sh forks two more sleeps at the first line on its stdin, kills the last one at the second.
+  const child = spawn('unshare', ['--pid', '--fork', '--kill-child', 'sh', '-c', 'sleep 60 & read x; sleep 60 & sleep 60 & read y; kill $!; wait'],
+    { stdio: ['pipe', 'ignore', 'ignore'] });
+  const exited = once(child, 'exit');
+  let init = 0;
+  t.after(async () => {
+    if (init) kill(init, 'SIGKILL');
+    kill(child.pid!, 'SIGKILL');
+    await exited;
+  });
+  const sorted = (pids: number[]): number[] => [...pids].sort((a, b) => a - b);
+  /** Polls until init has `n` children, which are returned. */
+  const children = async (n: number): Promise<number[]> => {
+    for (let i = 0; i < 500; i++) {
+      init ||= (await childrenOf(child.pid!))[0] ?? 0;
+      const kids = init ? await childrenOf(init) : [];
+      if (kids.length === n) return kids;
+      await sleep(10);
+    }
+    return assert.fail(`init ${init} did not get ${n} children`);
+  };
+  const [first] = await children(1) as [number];
+  assert.deepEqual(sorted(await pidnsProcesses(init)), sorted([init, first]));
+  child.stdin!.write('more\n');
+  const three = await children(3);
+  assert.deepEqual(sorted(await pidnsProcesses(init)), sorted([init, ...three]));
+  child.stdin!.end('less\n');
+  const two = await children(2);
+  const [gone] = three.filter((p) => !two.includes(p)) as [number];
+  assert.ok(gone && two.includes(first));
+  const now = await pidnsProcesses(init);
+  assert.deepEqual(sorted(now), sorted([init, ...two]));
+  assert.ok(!now.includes(gone));
+});
+
+test('stopNamespace stops every process of the namespace; continueProcesses lets them run again', async (t) => {
+  const ns = await namespace(t);
+  const all = [ns.init, ...ns.sleeps];
+  const stopped = await stopNamespace(ns.init);
+  assert.deepEqual([...stopped].sort((a, b) => a - b), [...all].sort((a, b) => a - b));
+  // stopNamespace resolves only once none is left running: no waiting needed here.
+  for (const pid of all) assert.equal(await stateOf(pid), 'T', `pid ${pid}`);
+  continueProcesses(stopped);
+  await waitStates(all, (s) => s !== 'T' && s !== '', 'not continued');
+  // The host's processes were left alone.
+  assert.notEqual(await stateOf(ns.unshare), 'T');
+});
+
+test('a process stopped before the freeze stays stopped at the thaw', async (t) => {
+  const ns = await namespace(t);
+  const [user, other] = ns.sleeps as [number, number];
+  // `docker kill -s STOP` of one process, before a copy freezes the container.
+  process.kill(user, 'SIGSTOP');
+  await waitStates([user], (s) => s === 'T', 'SIGSTOP did not stop it');
+  const stopped = await stopNamespace(ns.init);
+  assert.deepEqual([...stopped].sort((a, b) => a - b), [ns.init, other].sort((a, b) => a - b));
+  for (const pid of [ns.init, user, other]) assert.equal(await stateOf(pid), 'T', `pid ${pid}`);
+  continueProcesses(stopped);
+  await waitStates([ns.init, other], (s) => s !== 'T' && s !== '', 'not continued');
+  assert.equal(await stateOf(user), 'T');
+});
+
+test('continueProcesses: pids that are gone are no error', () => {
+  // Far above pid_max (4194304 at most): no such process.
+  assert.doesNotThrow(() => continueProcesses([2 ** 30, 2 ** 30 + 1]));
+});
