@@ -93,8 +93,11 @@ check_kernel() {
   if [ "$major" -gt $overlay_userns_major ] 2>/dev/null ||
     { [ "$major" -eq $overlay_userns_major ] && [ "${minor:-0}" -ge $overlay_userns_minor ]; } 2>/dev/null; then
     ok "kernel: $release mounts overlayfs in a user namespace (5.11 or later)"
-  elif command -v fuse-overlayfs >/dev/null 2>&1 && [ -e /dev/fuse ]; then
+  elif command -v fuse-overlayfs >/dev/null 2>&1 && [ -r /dev/fuse ] && [ -w /dev/fuse ]; then
     ok "kernel: $release is older than 5.11: root filesystems will use fuse-overlayfs ($(command -v fuse-overlayfs))"
+  elif command -v fuse-overlayfs >/dev/null 2>&1 && [ -e /dev/fuse ]; then
+    fail "kernel: $release is older than 5.11 and /dev/fuse is not readable and writable by $user, so fuse-overlayfs cannot mount root filesystems" \
+      "as root: chmod 0666 /dev/fuse (distributions ship it so)"
   elif command -v fuse-overlayfs >/dev/null 2>&1; then
     fail "kernel: $release is older than 5.11 and /dev/fuse is missing, so fuse-overlayfs cannot mount root filesystems" \
       "as root: modprobe fuse"
@@ -141,6 +144,20 @@ check_tools() {
     ok "rootlesskit: $path ($(rootlesskit --version 2>/dev/null | awk '{ print $NF; exit }'))"
   else
     fail "rootlesskit: not found (it makes berthd's user, mount and network namespaces)" "as root: apt-get install -y rootlesskit"
+  fi
+  if path=$(command -v nsenter); then
+    ok "nsenter: $path (berthd joins RootlessKit's namespaces with it)"
+  else
+    fail "nsenter: not found" "as root: apt-get install -y util-linux"
+  fi
+  # slirp4netns makes its tap device through /dev/net/tun, opened as the user.
+  if [ ! -e /dev/net/tun ]; then
+    fail "/dev/net/tun: missing, so slirp4netns cannot connect berthd's network namespace" "as root: modprobe tun"
+  elif [ ! -r /dev/net/tun ] || [ ! -w /dev/net/tun ]; then
+    fail "/dev/net/tun: not readable and writable by $user (mode $(stat -c %a /dev/net/tun)), so slirp4netns cannot make its tap device" \
+      "as root: chmod 0666 /dev/net/tun (distributions ship it so; the device itself checks what a user may do)"
+  else
+    ok "/dev/net/tun: usable by $user"
   fi
   local found=()
   command -v slirp4netns >/dev/null 2>&1 && found+=("slirp4netns ($(command -v slirp4netns))")

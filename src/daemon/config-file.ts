@@ -19,6 +19,7 @@ export const fileSchema = z.object({
   'default-address-pool': z.string().optional(),
   'default-address-pools': z.array(z.object({ base: z.string(), size: z.number().int() })).optional(),
   'userland-proxy': z.boolean().optional(),
+  'storage-driver': z.string().optional(),
   'ip-forward-no-drop': z.boolean().optional(),
   'userns-remap': z.string().optional(),
   'insecure-registries': z.array(z.string()).optional(),

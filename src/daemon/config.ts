@@ -45,7 +45,15 @@ export interface DaemonConfig {
   initPath: string;
   /** `default-ipc-mode` / `--default-ipc-mode`: private (dockerd's default) or shareable. */
   defaultIpcMode: string;
+  /**
+   * `storage-driver` / `--storage-driver`: overlay2 (the kernel's overlayfs) or fuse-overlayfs;
+   * undefined when not given (rootless picks fuse-overlayfs on kernels before 5.11: daemon/main.ts).
+   */
+  storageDriver: StorageDriver | undefined;
 }
+
+export const STORAGE_DRIVERS = ['overlay2', 'fuse-overlayfs'] as const;
+export type StorageDriver = typeof STORAGE_DRIVERS[number];
 
 /**
  * TLS for tcp:// and fd:// hosts, with dockerd's meaning: `tlsverify` implies `tls` and requires
@@ -130,6 +138,7 @@ const DAEMON_FLAGS: readonly FlagSpec[] = [
   { name: 'init', type: 'bool', desc: 'Run an init (docker-init) inside containers to forward signals and reap processes' },
   { name: 'init-path', type: 'string', desc: 'Path to the docker-init binary' },
   { name: 'default-ipc-mode', type: 'string', desc: 'Default IPC mode of containers: private or shareable (default private)' },
+  { name: 'storage-driver', short: 's', type: 'string', desc: `Storage driver: ${STORAGE_DRIVERS.join(' or ')} (default overlay2; rootless on a kernel before 5.11: fuse-overlayfs)` },
   { name: 'config-file', type: 'string', desc: 'Daemon configuration file (rootless: $XDG_CONFIG_HOME/berth/daemon.json)', default: DEFAULT_CONFIG_FILE },
   { name: 'rootless', type: 'bool', desc: "Run as an ordinary user's daemon: socket, exec root and data under $XDG_RUNTIME_DIR and $XDG_DATA_HOME (default true when not run as root)" },
   { name: 'help', short: 'h', type: 'bool', desc: 'Print usage' },
@@ -169,7 +178,7 @@ function parseDaemonFlags(argv: string[]) {
     insecureRegistry: list('insecure-registry'), registryMirror: list('registry-mirror'),
     tls: bool('tls'), tlsverify: bool('tlsverify'), tlscacert: str('tlscacert'), tlscert: str('tlscert'), tlskey: str('tlskey'),
     liveRestore: bool('live-restore'), defaultUlimit: list('default-ulimit'), logDriver: str('log-driver'), logOpt: list('log-opt'),
-    init: bool('init'), initPath: str('init-path'), defaultIpcMode: str('default-ipc-mode'),
+    init: bool('init'), initPath: str('init-path'), defaultIpcMode: str('default-ipc-mode'), storageDriver: str('storage-driver'),
   };
 }
 
@@ -378,6 +387,11 @@ export async function parseDaemonConfig(argv: string[], user: UserContext = curr
   const init = pick(o.init, 'init', file.init) ?? false;
   const initPath = pick(o.initPath, 'init-path', file['init-path']) ?? '';
   const defaultIpcMode = pick(o.defaultIpcMode, 'default-ipc-mode', file['default-ipc-mode']) ?? 'private';
+  const storageDriver = pick(o.storageDriver, 'storage-driver', file['storage-driver']);
+  // dockerd's text for a driver it does not have (graphdriver.New).
+  if (storageDriver !== undefined && !(STORAGE_DRIVERS as readonly string[]).includes(storageDriver)) {
+    throw new ConfigError(`error initializing graphdriver: driver not supported: ${storageDriver} (Berth has ${STORAGE_DRIVERS.join(' and ')})`);
+  }
   try {
     checkDefaultIpcMode(defaultIpcMode);
   } catch (err) {
@@ -411,6 +425,7 @@ export async function parseDaemonConfig(argv: string[], user: UserContext = curr
     configFile,
     bridge, bip, mtu, addressPool, userlandProxy, ipForwardNoDrop, usernsRemap, insecureRegistries, registryMirrors,
     tls, liveRestore, defaultUlimits, logDriver, logOpts, init, initPath, defaultIpcMode,
+    storageDriver: storageDriver as StorageDriver | undefined,
   };
 }
 
@@ -421,6 +436,7 @@ const KEY_OF: Record<keyof DaemonConfig, string> = {
   userlandProxy: 'userland-proxy', ipForwardNoDrop: 'ip-forward-no-drop', usernsRemap: 'userns-remap', insecureRegistries: 'insecure-registries',
   registryMirrors: 'registry-mirrors', tls: 'tls', liveRestore: 'live-restore', defaultUlimits: 'default-ulimits',
   logDriver: 'log-driver', logOpts: 'log-opts', init: 'init', initPath: 'init-path', defaultIpcMode: 'default-ipc-mode',
+  storageDriver: 'storage-driver',
 };
 
 /** What SIGHUP applies at once; everything else is read at start-up only. */

@@ -3,7 +3,7 @@
 // On SIGTERM/SIGINT it stops listening and exits; with live-restore (the default) containers
 // keep running under conmon and are found again at the next start, without it they are
 // stopped first, as dockerd does.
-import { hostname } from 'node:os';
+import { hostname, release } from 'node:os';
 import type https from 'node:https';
 import { Router } from '../api/router.ts';
 import { createApiServer, createTlsApiServer } from '../api/server.ts';
@@ -14,7 +14,7 @@ import { parseDaemonConfig, configChanges, ConfigError, UsageError, type DaemonC
 import { takePidfile } from './pidfile.ts';
 import { listenAll } from './listen.ts';
 import { rm, readFile } from 'node:fs/promises';
-import { detectRootless, inInitialUserNamespace, type RootlessMode } from '../sys/rootless.ts';
+import { detectRootless, inInitialUserNamespace, kernelMountsOverlayInUserns, type RootlessMode } from '../sys/rootless.ts';
 import { join } from 'node:path';
 
 /** How long a daemon stop without live-restore waits for containers (dockerd's shutdown-timeout is 15 s, plus their own stop timeouts). */
@@ -51,6 +51,10 @@ async function main(): Promise<void> {
       if (rootless.singleId) {
         log.warn({}, 'rootless: the user has no range in /etc/subuid and /etc/subgid, so only one id is mapped: every file of every image belongs to root in containers, and a container cannot change to another user (add a range: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)');
       }
+      if (!cfg.storageDriver && !kernelMountsOverlayInUserns(release())) {
+        cfg.storageDriver = 'fuse-overlayfs';
+        log.warn({ kernel: release() }, 'rootless: this kernel (before 5.11) cannot mount overlayfs in a user namespace: root filesystems use fuse-overlayfs');
+      }
       if (!rootless.cgroups) log.warn({}, `rootless: containers get no cgroups: ${rootless.cgroupsWhy}; resource limits, pause and unpause are refused`);
     }
   } else if (cfg.rootless) {
@@ -65,6 +69,7 @@ async function main(): Promise<void> {
     registry: { insecureRegistries: cfg.insecureRegistries, mirrors: cfg.registryMirrors, certsDir: '/etc/berth/certs.d' },
     defaultUlimits: cfg.defaultUlimits, logDriver: cfg.logDriver, logOpts: cfg.logOpts,
     namespaces: { init: cfg.init, initPath: cfg.initPath, defaultIpcMode: cfg.defaultIpcMode }, rootless,
+    storageDriver: cfg.storageDriver ?? 'overlay2',
   });
   const router = new Router();
   registerRoutes(router, engine);

@@ -30,6 +30,7 @@ import { ProxyClient } from '../sys/proxy-process.ts';
 import { RootlessKitPorts, rootlessKitApi } from '../network/rootlesskit-ports.ts';
 import type { ProxyControl } from '../network/bridge/port-publisher.ts';
 import type { RootlessMode } from '../sys/rootless.ts';
+import { setOverlayDriver } from '../sys/mount.ts';
 import { ForwardTable } from '../network/port-proxy.ts';
 
 export interface EngineOptions {
@@ -64,6 +65,8 @@ export interface EngineOptions {
   namespaces?: NamespaceDefaults;
   /** Rootless mode (sys/rootless.ts), detected by daemon/ inside RootlessKit's namespaces. */
   rootless?: RootlessMode;
+  /** How root filesystems are mounted: the kernel's overlayfs (overlay2) or fuse-overlayfs. */
+  storageDriver?: 'overlay2' | 'fuse-overlayfs';
 }
 
 export class Engine {
@@ -98,6 +101,8 @@ export class Engine {
 
   static async open(opts: EngineOptions): Promise<Engine> {
     await ensureDir(opts.dataRoot);
+    // Every union mount of this daemon (containers' roots, build steps) goes through one driver.
+    setOverlayDriver(opts.storageDriver === 'fuse-overlayfs' ? 'fuse-overlayfs' : 'overlay');
     await ensureDir(opts.execRoot);
     const id = await engineId(opts.dataRoot);
     const runtime = new Runtime({ runtimePath: opts.runtimePath, execRoot: opts.execRoot, log: opts.log, rootless: opts.rootless });
@@ -184,6 +189,8 @@ export class Engine {
     addressPools: { Base: string; Size: number }[];
     init: { binary: string; version?: { name: string; version: string; commit: string } };
     warnings: string[];
+    storageDriver: string;
+    noCgroups: boolean;
   }> {
     const c = this.containers.counts();
     return {
@@ -200,6 +207,8 @@ export class Engine {
       init: { binary: this.opts.namespaces?.initPath || DEFAULT_INIT_BINARY, version: await initVersion(this.opts.namespaces?.initPath ?? '') },
       // What start-up moved to quarantine (image store), until an operator removes it.
       warnings: await this.images.store.warnings(),
+      storageDriver: this.opts.storageDriver ?? 'overlay2',
+      noCgroups: !!this.opts.rootless && !this.opts.rootless.cgroups,
     };
   }
 }

@@ -9,15 +9,36 @@ export interface OverlayMount {
   workdir: string;
 }
 
+/**
+ * How union mounts are made: the kernel's overlayfs, or fuse-overlayfs (Debian's), a FUSE
+ * filesystem with the same directory layout and whiteouts. A rootless berthd needs the latter
+ * where the kernel cannot mount overlayfs inside a user namespace (before 5.11). Chosen once by
+ * the engine at start-up (setOverlayDriver), before any mount, for every mount of the daemon.
+ */
+export type OverlayDriver = 'overlay' | 'fuse-overlayfs';
+let driver: OverlayDriver = 'overlay';
+
+export function setOverlayDriver(d: OverlayDriver): void {
+  driver = d;
+}
+
+export function overlayDriver(): OverlayDriver {
+  return driver;
+}
+
+async function mountUnion(target: string, opts: string): Promise<void> {
+  if (driver === 'fuse-overlayfs') await run('fuse-overlayfs', ['-o', opts, target]);
+  else await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, target]);
+}
+
 export async function mountOverlay(target: string, m: OverlayMount): Promise<void> {
-  const opts = `lowerdir=${m.lowerdirs.join(':')},upperdir=${m.upperdir},workdir=${m.workdir}`;
-  await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, target]);
+  await mountUnion(target, `lowerdir=${m.lowerdirs.join(':')},upperdir=${m.upperdir},workdir=${m.workdir}`);
 }
 
 /** A read-only view of layers (overlay without an upper dir needs two lowerdirs at least). */
 export async function mountOverlayReadOnly(target: string, lowerdirs: string[], emptyDirs: [string, string]): Promise<void> {
   const lower = lowerdirs.length >= 2 ? lowerdirs : [...lowerdirs, ...emptyDirs].slice(0, 2);
-  await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lower.join(':')}`, target]);
+  await mountUnion(target, `ro,lowerdir=${lower.join(':')}`);
 }
 
 /** Unmounts target; a path that is not mounted is not an error. */

@@ -81,3 +81,9 @@ async function exists(p: string): Promise<boolean> {
 export function runcRootlessArgs(mode: RootlessMode | undefined): string[] {
   return mode ? ['--rootless=true'] : [];
 }
+
+/** Whether a kernel (its `uname -r`) mounts overlayfs inside a user namespace: 5.11 and later. */
+export function kernelMountsOverlayInUserns(release: string): boolean {
+  const [major = 0, minor = 0] = release.split(/[.-]/).map(Number);
+  return major > 5 || (major === 5 && minor >= 11);
+}

@@ -20,6 +20,10 @@ export interface SystemSource {
     init?: { binary: string; version?: { name: string; version: string; commit: string } };
     /** What needs an operator's eye (the image store's quarantine): docker info's Warnings. */
     warnings?: string[];
+    /** overlay2 (default) or fuse-overlayfs. */
+    storageDriver?: string;
+    /** Containers get no cgroups (rootless on cgroup v1): no limit is supported, the cgroup driver is none. */
+    noCgroups?: boolean;
   }>;
 }
 
@@ -117,7 +121,7 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
     const runc = await runtimeCommit(i.runtime);
     const view: Record<string, unknown> = {
       ID: i.id, Containers: i.containers, ContainersRunning: i.running, ContainersPaused: i.paused,
-      ContainersStopped: i.stopped, Images: i.images, Driver: 'overlay2',
+      ContainersStopped: i.stopped, Images: i.images, Driver: i.storageDriver ?? 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true, SwapLimit: true, KernelMemory: false, KernelMemoryTCP: false, CpuCfsPeriod: true, CpuCfsQuota: true,
@@ -140,6 +144,13 @@ export function registerSystemRoutes(router: Router, sys: SystemSource): void {
       // dockerd's Warnings is a nil slice (null) until a check appends one
       Warnings: i.warnings?.length ? i.warnings : null,
     };
+    if (i.noCgroups) {
+      // What dockerd rootless on cgroup v1 says: no cgroup driver, and no limit of any kind.
+      Object.assign(view, {
+        CgroupDriver: 'none', MemoryLimit: false, SwapLimit: false, CpuCfsPeriod: false, CpuCfsQuota: false,
+        CPUShares: false, CPUSet: false, PidsLimit: false, OomKillDisable: false,
+      });
+    }
     if (versionLess(ctx.apiVersion, '1.25')) {
       // moby's getInfo before 1.25: an ExecutionDriver, and security options by name only (`name=seccomp,profile=default` → `seccomp`)
       view.ExecutionDriver = '<not supported>';

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, chownSync, chmodSync, 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCmd, repo, type Result } from '../../helpers/daemon.ts';
+import { ensureTunUsable } from '../../helpers/rootless.ts';
 
 const script = join(repo, 'scripts/rootless-setup.sh');
 const user = `berthrt${randomBytes(3).toString('hex')}`;
@@ -50,6 +51,7 @@ describe('scripts/rootless-setup.sh as a non-root user', { skip }, () => {
     runCmd('runuser', ['-u', user, '--', 'env', `XDG_RUNTIME_DIR=${xdg}`, `HOME=${home}`, 'bash', script, ...args], { timeoutMs: 20_000 });
 
   before(async () => {
+    ensureTunUsable();
     const made = await runCmd('useradd', ['--create-home', '--home-dir', home, '--shell', '/bin/bash', user]);
     assert.equal(made.code, 0, `useradd: ${made.stderr}`);
     uid = Number((await runCmd('id', ['-u', user])).stdout.trim());
@@ -88,6 +90,8 @@ describe('scripts/rootless-setup.sh as a non-root user', { skip }, () => {
     assert.match(r.stdout, /^\[ok\] {3}newuidmap: \S+ (is setuid root|has cap_setuid)$/m);
     assert.match(r.stdout, /^\[ok\] {3}newgidmap: \S+ (is setuid root|has cap_setgid)$/m);
     assert.match(r.stdout, /^\[ok\] {3}kernel: \S+ /m);
+    assert.match(r.stdout, /^\[ok\] {3}nsenter: \S+ /m);
+    assert.match(r.stdout, new RegExp(`^\\[ok\\]   /dev/net/tun: usable by ${user}$`, 'm'));
     assert.match(r.stdout, new RegExp(`^\\[ok\\]   XDG_RUNTIME_DIR: ${xdg} `, 'm'));
     // cgroup v1 here: not required, but said.
     assert.match(r.stdout, /^\[(ok|warn)\] +cgroup: /m);
