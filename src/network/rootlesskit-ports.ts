@@ -83,6 +83,17 @@ export class RootlessKitPorts implements ProxyControl {
   owners(): Promise<string[]> {
     return this.inner.owners();
   }
+
+  /**
+   * After a restart: RootlessKit still forwards the ports of containers that stopped or went while
+   * berthd was down; this RootlessKit serves this berthd alone, so every forward that no live
+   * container adopted (restore's add) is removed, or the next publish of that port would collide.
+   */
+  async sweep(live: Set<string>): Promise<void> {
+    const keep = new Set([...this.ids].filter(([owner]) => live.has(owner)).flatMap(([, ids]) => ids));
+    const held = ((await this.api('GET', '/v1/ports')) as PortStatus[] | null) ?? [];
+    for (const p of held) if (!keep.has(p.id)) await this.api('DELETE', `/v1/ports/${p.id}`);
+  }
 }
 
 /** RootlessKit's API socket as a RootlessKitApi; its errors ({"message": …}) become the Error's text. */

@@ -17,10 +17,13 @@ const LIMITS: Array<[keyof ResourceFields, string]> = [
   ['BlkioDeviceReadIOps', '--device-read-iops'], ['BlkioDeviceWriteIOps', '--device-write-iops'],
 ];
 
-/** Whether a field asks for a limit: 0, a negative number ("unset" or "unlimited"), false and empty lists do not. */
-function asked(v: unknown): boolean {
+/**
+ * Whether a field asks for a limit: 0, a negative number ("unset" or "unlimited"), false and empty
+ * lists do not; except swappiness, where -1 is unset and 0 is a setting (the CLI sends -1).
+ */
+function asked(k: keyof ResourceFields, v: unknown): boolean {
   if (v === undefined || v === null || v === false || v === '') return false;
-  if (typeof v === 'number') return v > 0;
+  if (typeof v === 'number') return k === 'MemorySwappiness' ? v >= 0 : v > 0;
   if (Array.isArray(v)) return v.length > 0;
   return true;
 }
@@ -28,7 +31,7 @@ function asked(v: unknown): boolean {
 /** Throws a 400 naming each limit asked for when the rootless daemon has no cgroups to apply it. */
 export function refuseLimitsWithoutCgroups(mode: RootlessMode | undefined, fields: ResourceFields): void {
   if (!mode || mode.cgroups) return;
-  const flags = LIMITS.filter(([k]) => asked(fields[k])).map(([, flag]) => flag);
+  const flags = LIMITS.filter(([k]) => asked(k, fields[k])).map(([, flag]) => flag);
   if (flags.length) throw new InvalidParameter(`rootless berthd cannot apply ${flags.join(', ')}: ${mode.cgroupsWhy}`);
 }
 

@@ -4,6 +4,7 @@
 // create`, the attaches that arrived before the start connected, then `runc start`. Each step
 // pushes its undo; a failure runs them in reverse and records the error as Docker does (exit
 // code 127/126/128), and fails the waiting attaches.
+import { InvalidParameter } from '../../errors.ts';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSpec } from '../../runtime/spec.ts';
@@ -60,6 +61,16 @@ export async function startLocked(ctx: ContainerContext, c: Container, onStarted
       rootfs: p.merged, linkEnv: linkedEnv(ctx, c), netnsPath, joined, ownShm, init, volumeMounts,
       imageArch: imageArch(ctx, c), cgroupsPath: ctx.rootless && !ctx.rootless.cgroups ? undefined : `${ctx.cgroupParent}/${id}`, idMap,
     }));
+    // Rootless with one id mapped (no /etc/subuid range): group 5 (tty) does not exist in the
+    // namespace, and the kernel refuses a devpts mount that names it. Ptys then belong to root's group.
+    if (ctx.rootless?.singleId) {
+      for (const m of spec.mounts ?? []) if (m.type === 'devpts') m.options = m.options?.filter((o) => !o.startsWith('gid='));
+      // Any other id does not exist there: runc would fail with "unable to setup user: invalid argument".
+      const u = spec.process?.user;
+      if (u && (u.uid !== 0 || u.gid !== 0)) {
+        throw new InvalidParameter(`rootless berthd maps only one id (the user has no range in /etc/subuid and /etc/subgid), so a container cannot run as ${u.uid}:${u.gid}`);
+      }
+    }
     c.runtimeClean = false;
     await logRotator.prepare(c.rec.LogPath, c.rec.HostConfig.LogConfig, join(runtime.bundleDir(id), 'ctl'));
     undo.push(() => logRotator.unwatch(c.rec.LogPath));

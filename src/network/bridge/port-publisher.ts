@@ -27,6 +27,11 @@ export interface ProxyControl {
   remove(owner: string): Promise<void>;
   /** The containers whose forwards are held now. */
   owners(): Promise<string[]>;
+  /**
+   * At start-up, after restore: drops what a holder that outlived the daemon still forwards for
+   * containers not in `live` (RootlessKit's port driver keeps forwards by its own ids, not by owner).
+   */
+  sweep?(live: Set<string>): Promise<void>;
 }
 
 export interface PortPublisherOptions {
@@ -139,6 +144,7 @@ export class PortPublisher {
     for (const owner of held) {
       if (!this.live.has(owner)) await this.o.proxy.remove(owner).catch((err: Error) => this.o.log.warn({ id: owner, err: err.message }, 'published ports not released'));
     }
+    await this.o.proxy.sweep?.(this.live).catch((err: Error) => this.o.log.warn({ err: err.message }, 'published ports of the port driver not released'));
   }
 }
 

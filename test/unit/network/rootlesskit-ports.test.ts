@@ -337,3 +337,17 @@ test('RootlessKitPorts over the socket: add and remove, a privileged port refuse
   assert.equal(rk.ports.size, 0);
   assert.equal(await rootlessKitApi(rk.socket)('GET', '/v1/ports'), null);
 });
+
+test('sweep after a restart: forwards RootlessKit still holds for containers that are gone are deleted, adopted ones kept', async () => {
+  const live = { proto: 'tcp', parentIP: '0.0.0.0', parentPort: 8080, childIP: CIP, childPort: 80 };
+  const gone = { proto: 'tcp', parentIP: '0.0.0.0', parentPort: 9090, childIP: '172.17.0.9', childPort: 80 };
+  const { api, ports } = fakeApi({ held: [{ id: 1, spec: live }, { id: 2, spec: gone }] });
+  const w = new RootlessKitPorts(new FakeInner(), api);
+  // restore of the container that still runs adopts its forward (no second POST)
+  await w.add(OWNER, [fwd('', 8080, 80)]);
+  await w.sweep(new Set([OWNER]));
+  assert.deepEqual([...ports.keys()], [1], 'the gone container\'s forward was deleted, the live one kept');
+  // a container the publisher no longer counts as live loses its forwards too
+  await w.sweep(new Set());
+  assert.deepEqual([...ports.keys()], []);
+});

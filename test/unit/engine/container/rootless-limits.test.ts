@@ -21,6 +21,8 @@ const LIMITS: Array<[string, ResourceFields, string]> = [
   ['MemorySwap', { MemorySwap: 128 * 1024 * 1024 }, '--memory-swap'],
   ['MemoryReservation', { MemoryReservation: 32 * 1024 * 1024 }, '--memory-reservation'],
   ['MemorySwappiness', { MemorySwappiness: 60 }, '--memory-swappiness'],
+  // 0 is a setting (never swap), not "unset": the CLI sends -1 when the flag is not given
+  ['MemorySwappiness', { MemorySwappiness: 0 }, '--memory-swappiness'],
   ['OomKillDisable', { OomKillDisable: true }, '--oom-kill-disable'],
   ['NanoCpus', { NanoCpus: 1_500_000_000 }, '--cpus'],
   ['CpuShares', { CpuShares: 512 }, '--cpu-shares'],
