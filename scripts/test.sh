@@ -16,6 +16,12 @@ chains_before=$(iptables-save 2>/dev/null | grep -c '^:BERTH' || true)
 forward_policy_before=$(iptables-save -t filter 2>/dev/null | sed -n 's/^:FORWARD \([A-Z]*\) .*/\1/p')
 # An earlier conformance run the user interrupted may have left its work dirs: not this run's.
 conf_dirs_before=" $(echo /run/bcd-* /var/tmp/berth-conformance-* /var/tmp/berth-conf-w-*) "
+# The rootless tests make /dev/net/tun (slirp4netns) usable by their users, as distributions ship
+# it; the suite puts back the mode it found. RootlessKit, slirp4netns and pasta processes already
+# running (a user's rootless daemon) are not the suite's.
+tun_mode_before=$(stat -c %a /dev/net/tun 2>/dev/null || true)
+fuse_mode_before=$(stat -c %a /dev/fuse 2>/dev/null || true)
+rootless_before=" $(pgrep -d ' ' -x 'rootlesskit|slirp4netns|pasta' || true) "
 echo "== typecheck"
 node_modules/.bin/tsc -p . || status=1
 echo "== unit tests"
@@ -93,5 +99,22 @@ for dir in /run/bcd-* /var/tmp/berth-conformance-* /var/tmp/berth-conf-w-*; do
   [ -e "$dir" ] && { echo "conformance dir left: $dir"; leaks=1; }
 done
 for c in /sys/fs/cgroup/*/berth-conf-dockerd-*/; do [ -d "$c" ] && { echo "cgroup left: $c"; leaks=1; }; done
+# The rootless tests (test/helpers/rootless.ts): their users (berthrt*) with homes under /tmp,
+# their runtime dirs, and RootlessKit's namespaces: rootlesskit, its child, slirp4netns or pasta,
+# the holder, and anything mounted in their homes. A namespace lives as long as a process in it,
+# so no process left means no namespace left.
+if getent passwd | grep -q '^berthrt'; then echo "rootless test users left:"; getent passwd | grep '^berthrt'; leaks=1; fi
+if grep -qE '^berthrt' /etc/subuid /etc/subgid 2>/dev/null; then echo "subordinate ranges of rootless test users left:"; grep -E '^berthrt' /etc/subuid /etc/subgid; leaks=1; fi
+for dir in /tmp/berth-rt-xdg-* /tmp/berthrt*; do
+  [ -e "$dir" ] && { echo "rootless test dir left: $dir"; leaks=1; }
+done
+if grep -E ' /tmp/(berthrt|berth-rt-xdg-)' /proc/mounts; then echo "mounts of rootless tests left (above)"; leaks=1; fi
+if pgrep -af 'berth-rt-xdg-' >/dev/null; then echo "processes of rootless tests left:"; pgrep -af 'berth-rt-xdg-'; leaks=1; fi
+for pid in $(pgrep -x 'rootlesskit|slirp4netns|pasta'); do
+  [[ "$rootless_before" == *" $pid "* ]] && continue
+  echo "RootlessKit, slirp4netns or pasta process left: $(ps -o pid=,user=,args= -p "$pid")"; leaks=1
+done
+if [ -n "$tun_mode_before" ] && [ "$(stat -c %a /dev/net/tun)" != "$tun_mode_before" ]; then chmod "$tun_mode_before" /dev/net/tun; fi
+if [ -n "$fuse_mode_before" ] && [ "$(stat -c %a /dev/fuse)" != "$fuse_mode_before" ]; then chmod "$fuse_mode_before" /dev/fuse; fi
 if [ $leaks -ne 0 ]; then status=1; else echo "nothing left behind"; fi
 exit $status

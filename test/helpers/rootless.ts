@@ -35,6 +35,12 @@ export function ensureTunUsable(): void {
   if ((st.mode & 0o006) !== 0o006) chmodSync('/dev/net/tun', 0o666);
 }
 
+/** fuse-overlayfs (the storage driver for kernels before 5.11) opens /dev/fuse as the user: the same. */
+export function ensureFuseUsable(): void {
+  const st = statSync('/dev/fuse');
+  if ((st.mode & 0o006) !== 0o006) chmodSync('/dev/fuse', 0o666);
+}
+
 /** The "start-end" ranges of a user in one of the files. */
 function rangesOf(user: string, file: string): Array<{ start: number; size: number }> {
   const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
