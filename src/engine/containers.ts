@@ -437,8 +437,8 @@ export class ContainerService {
 
   // ---- runtime info -------------------------------------------------------------------------
 
-  /** Whether containers can be paused: not rootless without cgroups (no freezer). */
-  get canPause(): boolean {
+  /** Whether containers have cgroups: not rootless without delegated ones (no freezer, no cgroup counters). */
+  get hasCgroups(): boolean {
     return !this.ctx.rootless || this.ctx.rootless.cgroups;
   }
 

@@ -65,3 +65,30 @@ export function continueProcesses(pids: number[]): void {
     try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
   }
 }
+
+/** What /proc tells of a container without a cgroup: its processes' count, CPU times and resident memory. */
+export interface ProcessesSample { pids: number; cpuUserNs: number; cpuSystemNs: number; rssBytes: number }
+
+/** The kernel's USER_HZ (clock ticks in /proc/PID/stat): 100 on every Linux architecture Berth runs on. */
+const TICK_NS = 1e9 / 100;
+const PAGE = 4096;
+
+/**
+ * Sums the namespace's processes: utime and stime (fields 14 and 15 of /proc/PID/stat, after the
+ * command's parentheses) and resident pages (/proc/PID/statm's second field). A process that exits
+ * meanwhile is left out; the sum is what `docker stats` can show rootless on cgroup v1.
+ */
+export async function sampleProcesses(initPid: number): Promise<ProcessesSample> {
+  const out: ProcessesSample = { pids: 0, cpuUserNs: 0, cpuSystemNs: 0, rssBytes: 0 };
+  for (const pid of await pidnsProcesses(initPid).catch(() => [] as number[])) {
+    const [stat, statm] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''), readFile(`/proc/${pid}/statm`, 'utf8').catch(() => '')]);
+    if (!stat) continue;
+    // After ") ": state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.pids++;
+    out.cpuUserNs += Number(f[11] ?? 0) * TICK_NS;
+    out.cpuSystemNs += Number(f[12] ?? 0) * TICK_NS;
+    out.rssBytes += Number(statm.split(' ')[1] ?? 0) * PAGE;
+  }
+  return out;
+}

@@ -48,7 +48,7 @@ export async function commitContainer(svc: ContainerService, images: ImageServic
   const base = images.store.resolve(c.rec.Image);
   const config = applyChanges({ ...pick(c.rec.Config), ...pick(o.config ?? {}) }, o.changes);
   // Rootless without cgroups there is no freezer: the container is committed running, as with --pause=false.
-  let pauseIt = o.pause && svc.canPause && c.rec.State.Running && !c.rec.State.Paused;
+  let pauseIt = o.pause && svc.hasCgroups && c.rec.State.Running && !c.rec.State.Paused;
   if (pauseIt) {
     try {
       await svc.pause(c.rec.Id);

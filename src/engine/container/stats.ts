@@ -2,6 +2,7 @@
 // CLI computes CPU %, memory, net and block I/O from), one per second when streaming.
 import { Conflict } from '../../errors.ts';
 import { sampleCgroup, type CgroupSample } from '../../runtime/cgroup-stats.ts';
+import { sampleProcesses } from '../../runtime/pidns-procs.ts';
 import type { ContainerService, Container } from '../containers.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -59,7 +60,14 @@ export async function* containerStats(svc: ContainerService, ref: string, o: { s
   if (c.rec.State.Status === 'removing') throw new Conflict(`container ${c.rec.Id} is being removed`);
   const sample = async (): Promise<CgroupSample | undefined> => {
     if (!c.rec.State.Running) return undefined;
-    return sampleCgroup(svc.cgroupPathOf(c), c.rec.State.Pid).catch(() => undefined);
+    const s = await sampleCgroup(svc.cgroupPathOf(c), c.rec.State.Pid).catch(() => undefined);
+    // Rootless without cgroups: the network counters come from the container's interfaces as
+    // always; CPU, memory and pids from its processes in /proc (runtime/pidns-procs.ts).
+    if (s && !svc.hasCgroups) {
+      const p = await sampleProcesses(c.rec.State.Pid);
+      Object.assign(s, { pids: p.pids, cpuUserNs: p.cpuUserNs, cpuSystemNs: p.cpuSystemNs, cpuTotalNs: p.cpuUserNs + p.cpuSystemNs, memoryUsage: p.rssBytes });
+    }
+    return s;
   };
   const wait = (ms: number): Promise<void> => new Promise((resolve) => {
     const t = setTimeout(resolve, ms);

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { continueProcesses, pidnsProcesses, stopNamespace } from '../../../src/runtime/pidns-procs.ts';
+import { continueProcesses, pidnsProcesses, sampleProcesses, stopNamespace } from '../../../src/runtime/pidns-procs.ts';
 
 /** The children of a process, from /proc/PID/task/TID/children of each of its threads. */
 async function childrenOf(pid: number): Promise<number[]> {
@@ -144,4 +144,17 @@ test('a process stopped before the freeze stays stopped at the thaw', async (t) 
 test('continueProcesses: pids that are gone are no error', () => {
   // Far above pid_max (4194304 at most): no such process.
   assert.doesNotThrow(() => continueProcesses([2 ** 30, 2 ** 30 + 1]));
+});
+
+test('sampleProcesses: the namespace\'s process count, CPU time and resident memory (docker stats without a cgroup)', async (t) => {
+  const { init } = await namespace(t);
+  const a = await sampleProcesses(init);
+  assert.equal(a.pids, 3, 'sh and its two sleeps');
+  assert.ok(a.rssBytes > 0, 'resident memory is counted');
+  // the same sums, read by hand from /proc for the three processes
+  let rss = 0;
+  for (const pid of await pidnsProcesses(init)) rss += Number((await readFile(`/proc/${pid}/statm`, 'utf8')).split(' ')[1]) * 4096;
+  assert.equal(a.rssBytes, rss);
+  assert.ok(a.cpuUserNs >= 0 && a.cpuSystemNs >= 0);
+  assert.equal((await sampleProcesses(999_999_999)).pids, 0, 'a pid that does not exist: nothing, no error');
 });
