@@ -13,7 +13,7 @@ import { createServer, connect } from 'node:net';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { RootlessUser, RootlessDaemon, rootlessSkip } from '../../helpers/rootless.ts';
-import { sleep, type Result } from '../../helpers/daemon.ts';
+import { sleep, settledWithin, type Result } from '../../helpers/daemon.ts';
 
 /** A port nothing on the host listens on now (bound on the wildcard, as RootlessKit binds, then closed). */
 function freePort(): Promise<number> {
@@ -110,7 +110,9 @@ describe('rootless berthd: engine and network as an ordinary user', { skip: root
     let left: string[] = [];
     try {
       if (d) {
-        await d.destroy();
+        // Bounded: a Docker CLI that hangs outlives runCmd's timeout (it kills runuser, not the CLI
+        // under it), and remove() below must run regardless; it kills such a CLI with the rest.
+        await settledWithin(d.destroy(), 45_000);
         for (let i = 0; i < 30; i++) {
           left = user.processes().map((pid) => {
             try { return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()}`; } catch { return `${pid}`; }
@@ -124,7 +126,7 @@ describe('rootless berthd: engine and network as an ordinary user', { skip: root
     }
     assert.deepEqual(left, [], 'processes of the user or its subordinate ids left after destroy()');
     if (user) assert.deepEqual(user.processes(), []);
-  }, { timeout: 60_000 });
+  }, { timeout: 75_000 });
 
   it('docker info says rootless; the socket is the user\'s (0600) in XDG_RUNTIME_DIR, the data under ~/.local/share/berth', { timeout: 20_000 }, async () => {
     const sec = JSON.parse(await docker(['info', '-f', '{{json .SecurityOptions}}'])) as string[];
@@ -329,7 +331,7 @@ describe('rootless berthd: engine and network as an ordinary user', { skip: root
     assert.equal(await fetchOk(port, '/index.html'), 'live\n');
     for (const [how, end] of [['stop', () => d.stop()], ['kill -9', () => d.kill9()]] as const) {
       await end();
-      assert.ok(hostProc(pid).uid === user.uid, `the container's process is gone after berthd's ${how}`);
+      assert.ok(existsSync(`/proc/${pid}`) && hostProc(pid).uid === user.uid, `the container's process is gone after berthd's ${how}`);
       // The port is RootlessKit's, not berthd's: it serves while berthd is down.
       assert.equal(await fetchOk(port, '/index.html', 5_000), 'live\n', `while berthd is down after ${how}`);
       await d.start();
