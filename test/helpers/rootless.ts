@@ -112,9 +112,14 @@ export class RootlessUser {
     return Object.entries({ HOME: this.home, USER: this.name, LOGNAME: this.name, PATH, XDG_RUNTIME_DIR: this.xdg, ...extra }).map(([k, v]) => `${k}=${v}`);
   }
 
-  /** Runs a command as the user (runuser, a clean environment). */
+  /**
+   * Runs a command as the user (runuser, a clean environment). The time limit is timeout(1)'s,
+   * inside runuser: runCmd's own kill would reach runuser alone, and the command under it would
+   * keep the output pipes open, so the call would not end.
+   */
   run(cmd: string, args: string[], o: { input?: string | Buffer; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Result> {
-    return runCmd('runuser', ['-u', this.name, '--', 'env', '-i', ...this.env(o.env), cmd, ...args], { input: o.input, timeoutMs: o.timeoutMs ?? 60_000 });
+    const ms = o.timeoutMs ?? 60_000;
+    return runCmd('runuser', ['-u', this.name, '--', 'timeout', '-s', 'KILL', `${Math.ceil(ms / 1000)}s`, 'env', '-i', ...this.env(o.env), cmd, ...args], { input: o.input, timeoutMs: ms + 5_000 });
   }
 
   /** Pids of every process whose real uid is the user's or in its subordinate range. */
