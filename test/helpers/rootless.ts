@@ -41,6 +41,19 @@ export function ensureFuseUsable(): void {
   if ((st.mode & 0o006) !== 0o006) chmodSync('/dev/fuse', 0o666);
 }
 
+/**
+ * useradd, usermod or userdel, tried again while another process holds the shadow files' locks
+ * (rootless and userns test files run at the same time: "cannot lock /etc/passwd; try again later").
+ */
+export async function shadowTool(tool: string, args: string[]): Promise<Result> {
+  let r = await runCmd(tool, args);
+  for (let i = 0; i < 50 && r.code !== 0 && /lock/i.test(r.stderr); i++) {
+    await sleep(100 + Math.floor(Math.random() * 100));
+    r = await runCmd(tool, args);
+  }
+  return r;
+}
+
 /** The "start-end" ranges of a user in one of the files. */
 function rangesOf(user: string, file: string): Array<{ start: number; size: number }> {
   const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
@@ -67,13 +80,16 @@ export class RootlessUser {
   /** A new user with a subordinate range (unless `subids: false`) and its runtime dir. */
   static async make(o: { subids?: boolean } = {}): Promise<RootlessUser> {
     const u = new RootlessUser(`berthrt${randomBytes(3).toString('hex')}`);
-    const made = await runCmd('useradd', ['--create-home', '--home-dir', u.home, '--shell', '/bin/bash', u.name]);
+    // Without a range: login.defs' counts set to 0 for this useradd, so /etc/subuid is never
+    // rewritten here (another test's useradd may be appending to it at the same moment).
+    const noRange = o.subids === false ? ['-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0'] : [];
+    const made = await shadowTool('useradd', [...noRange, '--create-home', '--home-dir', u.home, '--shell', '/bin/bash', u.name]);
     if (made.code !== 0) throw new Error(`useradd: ${made.stderr}`);
     try {
       u.uid = Number((await runCmd('id', ['-u', u.name])).stdout.trim());
       u.gid = Number((await runCmd('id', ['-g', u.name])).stdout.trim());
       if (o.subids === false) {
-        u.dropSubids();
+        if (rangesOf(u.name, '/etc/subuid').length || rangesOf(u.name, '/etc/subgid').length) throw new Error(`useradd gave ${u.name} a subordinate range despite SUB_UID_COUNT=0`);
       } else if (!rangesOf(u.name, '/etc/subuid').length || !rangesOf(u.name, '/etc/subgid').length) {
         // useradd adds a range where login.defs says so (Debian does); otherwise one past all others.
         let top = 100_000;
@@ -83,7 +99,7 @@ export class RootlessUser {
             if (Number.isFinite(s) && Number.isFinite(n)) top = Math.max(top, s! + n!);
           }
         }
-        const r = await runCmd('usermod', ['--add-subuids', `${top}-${top + 65535}`, '--add-subgids', `${top}-${top + 65535}`, u.name]);
+        const r = await shadowTool('usermod', ['--add-subuids', `${top}-${top + 65535}`, '--add-subgids', `${top}-${top + 65535}`, u.name]);
         if (r.code !== 0) throw new Error(`usermod: ${r.stderr}`);
       }
       u.subuid = rangesOf(u.name, '/etc/subuid')[0] ?? { start: 0, size: 0 };
@@ -151,7 +167,7 @@ export class RootlessUser {
         await runCmd('umount', ['-l', target.replace(/\\040/g, ' ')]);
       }
     }
-    const del = await runCmd('userdel', ['--remove', this.name]);
+    const del = await shadowTool('userdel', ['--remove', this.name]);
     if (del.code !== 0 && !/does not exist/.test(del.stderr)) console.error(`userdel ${this.name}: ${del.stderr.trim()}`);
     this.dropSubids();
     await rm(this.home, { recursive: true, force: true });

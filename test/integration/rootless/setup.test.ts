@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, chownSync, chmodSync, 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCmd, repo, type Result } from '../../helpers/daemon.ts';
-import { ensureTunUsable } from '../../helpers/rootless.ts';
+import { ensureTunUsable, shadowTool } from '../../helpers/rootless.ts';
 
 const script = join(repo, 'scripts/rootless-setup.sh');
 const user = `berthrt${randomBytes(3).toString('hex')}`;
@@ -52,13 +52,13 @@ describe('scripts/rootless-setup.sh as a non-root user', { skip }, () => {
 
   before(async () => {
     ensureTunUsable();
-    const made = await runCmd('useradd', ['--create-home', '--home-dir', home, '--shell', '/bin/bash', user]);
+    const made = await shadowTool('useradd', ['--create-home', '--home-dir', home, '--shell', '/bin/bash', user]);
     assert.equal(made.code, 0, `useradd: ${made.stderr}`);
     uid = Number((await runCmd('id', ['-u', user])).stdout.trim());
     // useradd gives a new user a range itself where login.defs says so; otherwise one is added.
     if (rangesOf('/etc/subuid').length === 0 || rangesOf('/etc/subgid').length === 0) {
       const s = freeStart();
-      const r = await runCmd('usermod', ['--add-subuids', `${s}-${s + 65535}`, '--add-subgids', `${s}-${s + 65535}`, user]);
+      const r = await shadowTool('usermod', ['--add-subuids', `${s}-${s + 65535}`, '--add-subgids', `${s}-${s + 65535}`, user]);
       assert.equal(r.code, 0, `usermod: ${r.stderr}`);
     }
     // Its runtime dir, as pam_systemd would make /run/user/UID: its own, mode 0700.
@@ -69,7 +69,7 @@ describe('scripts/rootless-setup.sh as a non-root user', { skip }, () => {
 
   after(async () => {
     // userdel -r takes the home, the mail spool and (shadow 4.x) the user's subordinate ranges.
-    const del = await runCmd('userdel', ['--remove', user]);
+    const del = await shadowTool('userdel', ['--remove', user]);
     if (del.code !== 0 && !/does not exist/.test(del.stderr)) console.error(`userdel ${user}: ${del.stderr.trim()}`);
     // Whatever userdel left of the user's lines goes; only those lines are touched.
     for (const f of SUBID_FILES) {
