@@ -300,3 +300,25 @@ test('flags: --help and -h give the usage, every visible flag listed, status 0',
   }
   assert.match(usage, /\(default\s+"\/etc\/berth\/daemon\.json"\)/);
 });
+
+test('storage-driver: overlay2 or fuse-overlayfs, by flag or daemon.json; anything else stops berthd with dockerd\'s text; absent when not given', async () => {
+  const dir = mkdtempSync('/tmp/berth-cfg-');
+  try {
+    const none = join(dir, 'none.json');
+    writeFileSync(none, '{}');
+    assert.equal((await parseDaemonConfig(['--config-file', none])).storageDriver, undefined);
+    assert.equal((await parseDaemonConfig(['--config-file', none, '--storage-driver', 'fuse-overlayfs'])).storageDriver, 'fuse-overlayfs');
+    assert.equal((await parseDaemonConfig(['--config-file', none, '-s', 'overlay2'])).storageDriver, 'overlay2');
+    const f = join(dir, 'd.json');
+    writeFileSync(f, '{"storage-driver": "fuse-overlayfs"}');
+    assert.equal((await parseDaemonConfig(['--config-file', f])).storageDriver, 'fuse-overlayfs');
+    await assert.rejects(parseDaemonConfig(['--config-file', none, '--storage-driver', 'btrfs']),
+      { message: 'error initializing graphdriver: driver not supported: btrfs (Berth has overlay2 and fuse-overlayfs)' });
+    // a storage driver cannot change on SIGHUP: it needs a restart
+    const a = await parseDaemonConfig(['--config-file', none]);
+    const b = await parseDaemonConfig(['--config-file', none, '--storage-driver', 'fuse-overlayfs']);
+    assert.deepEqual(configChanges(a, b).restart, ['storage-driver']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { detectRootless, inInitialUserNamespace, mappedIds, runcRootlessArgs } from '../../../src/sys/rootless.ts';
+import { detectRootless, inInitialUserNamespace, mappedIds, runcRootlessArgs, kernelMountsOverlayInUserns } from '../../../src/sys/rootless.ts';
 import type { RootlessMode } from '../../../src/sys/rootless.ts';
 
 // /proc/PID/uid_map pads its columns with spaces and ends with a newline.
@@ -83,4 +83,9 @@ test('detectRootless: in a user namespace, the mode with the port driver socket 
   else assert.match(mode.cgroupsWhy, /cgroup v1/);
   // Without RootlessKit's state dir: no port driver to ask.
   assert.equal(detectInUserNamespace({}).portDriverSocket, undefined);
+});
+
+test('kernelMountsOverlayInUserns: 5.11 and later mount overlayfs in a user namespace; older kernels get fuse-overlayfs', () => {
+  for (const r of ['5.11.0', '5.15.0-91-generic', '6.1.0-18-amd64', '6.18.44-fc-v1272', '10.0']) assert.equal(kernelMountsOverlayInUserns(r), true, r);
+  for (const r of ['5.10.0-28-amd64', '4.19.0', '5.4.0-150-generic', '3.10.0-1160.el7.x86_64']) assert.equal(kernelMountsOverlayInUserns(r), false, r);
 });
