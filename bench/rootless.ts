@@ -338,6 +338,8 @@ interface Path { key: string; label: string; url: string; fresh?: FreshSources; 
 async function main(): Promise<string> {
   const tStart = performance.now();
   const date = (await mustRun('date', ['-u'])).stdout.toString().trim();
+  // The machine is shared: its load before and after says how much of the CPU this run had.
+  const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const skip = rootlessSkip();
   if (skip) throw new Error(`cannot run rootless here: ${skip}`);
   for (const bin of ['wrk', 'curl', 'pasta', 'runc', 'nsenter']) if ((await runCmd('sh', ['-c', `command -v ${bin}`])).code !== 0) throw new Error(`${bin} is not installed (scripts/install-test-deps.sh installs wrk)`);
@@ -506,10 +508,11 @@ async function main(): Promise<string> {
   const x = (a: number, b: number): string => `${fmt(a / b, 2)}×`;
   const meets = (ok: boolean, text: string): string => (ok ? `**met** (${text})` : `**not met** (${text})`);
 
+  const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const lines: string[] = [];
   lines.push(`## Rootless (issue 20): ${date}`, '');
   lines.push(`Machine: ${info.nproc} CPUs (${info.cpu}), kernel ${info.kernel}, Node ${info.node}, Docker CLI ${info.docker}, runc ${versions.runc}, RootlessKit ${versions.rootlesskit}, slirp4netns ${versions.slirp4netns}, passt/pasta ${versions.pasta}, ${versions.curl}, ${versions.wrk}. Berth ${rootlessVersion} at ${info.commit}, berthd running ${berthMain}${dockerdVersion ? `; dockerd ${dockerdVersion} (rootful, private, iptables off)` : '; no dockerd'}.`);
-  lines.push(`\`bench/rootless.ts --runs ${RUNS}\`: the rootless berthd runs as a user the script makes (bin/berthd → bin/berthd-rootless: RootlessKit \`--net=slirp4netns --mtu=65520\`, held apart from berthd), the rootful berthd as root with its own bridge; every Docker CLI runs as root over the daemon's socket (the rootless one's too), so that only the daemon differs. Medians (min–max); the machine is shared with other work: read the ratios.`, '');
+  lines.push(`\`bench/rootless.ts --runs ${RUNS}\`: the rootless berthd runs as a user the script makes (bin/berthd → bin/berthd-rootless: RootlessKit \`--net=slirp4netns --mtu=65520\`, held apart from berthd), the rootful berthd as root with its own bridge; every Docker CLI runs as root over the daemon's socket (the rootless one's too), so that only the daemon differs. Medians (min–max); the machine is shared with other work (load average ${loadBefore} at the start, ${loadAfter} at the end): read the ratios.`, '');
 
   lines.push(`### \`docker run --rm busybox true\` (${RUN_SAMPLES} rounds after 3 warm-ups, interleaved; rootless with the builtin port driver)`, '');
   lines.push('| daemon | median ms | range | / rootful berthd | / floor |', '|---|---:|---:|---:|---:|');
@@ -550,7 +553,7 @@ async function main(): Promise<string> {
     + (builtinMbs >= TARGET_MBS
       ? `The ${TARGET_MBS} MB/s target is met through builtin. `
       : `The ${TARGET_MBS} MB/s target is not met through builtin. `)
-    + (bp ? `During builtin downloads RootlessKit's parent (which copies every byte between the host's socket and the one its child dialed in the namespace) used ${fmt(parentCpu)}% of a CPU and the machine ${fmt(bp.machine)}% of ${Number(info.nproc) * 100}%: ${bp.machine >= Number(info.nproc) * 100 * 0.85 ? 'the CPUs are saturated (curl, httpd, the copy and the kernel\'s two TCP connections share them), so the extra user-space copy is what costs the throughput against the rootful path' : parentCpu >= 85 ? 'the copy in RootlessKit\'s parent is the bottleneck (one CPU busy)' : 'neither the copy nor the machine is saturated: the limit lies elsewhere (latency of the extra hop)'}.` : ''));
+    + (bp ? `During builtin downloads RootlessKit's parent (which copies every byte between the host's socket and the one its child dialed in the namespace) used ${fmt(parentCpu)}% of a CPU and the machine ${fmt(bp.machine)}% of ${Number(info.nproc) * 100}%: ${bp.machine >= Number(info.nproc) * 100 * 0.85 ? `the CPUs are saturated (curl, httpd, the copy, the kernel's two TCP connections and whatever else ran: load average ${loadAfter} at the end), so the extra user-space copy, taken from what the others would have had, is what costs the throughput against the rootful path` : parentCpu >= 85 ? 'the copy in RootlessKit\'s parent is the bottleneck (one CPU busy)' : 'neither the copy nor the machine is saturated: the limit lies elsewhere (latency of the extra hop)'}.` : ''));
   lines.push('', `Whole run ${fmt((performance.now() - tStart) / 1000)} s.`);
   logComplaints(logFile);
   return lines.join('\n');
