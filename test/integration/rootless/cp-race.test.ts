@@ -28,23 +28,41 @@ import { RootlessDaemon, RootlessUser, rootlessSkip } from '../../helpers/rootle
 const COPIES = 100;
 const TIME_BUDGET_MS = 8_000;
 const SWAP_SECONDS = 60;
-/** The swapper: renameat2(RENAME_EXCHANGE) of DIR/d and DIR/s in a tight loop, as the advisory's PoC. */
+/**
+ * The swapper: renameat2(RENAME_EXCHANGE) of DIR/d and DIR/s in a tight loop, as the advisory's
+ * PoC. With a third argument `thread` the loop runs in a second thread and the main thread ends
+ * alone (pthread_exit): the thread group's leader is then a zombie (state Z in /proc/PID/stat)
+ * while the loop goes on.
+ */
 const SWAP_C = `#define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
-int main(int argc, char **argv) {
-  char a[4096], b[4096];
-  if (argc != 3) return 2;
-  snprintf(a, sizeof a, "%s/d", argv[1]);
-  snprintf(b, sizeof b, "%s/s", argv[1]);
-  time_t end = time(NULL) + atoi(argv[2]);
+static char a[4096], b[4096];
+static time_t end;
+static void *loop(void *arg) {
+  (void)arg;
   while (time(NULL) < end)
     for (int i = 0; i < 1000; i++)
-      if (syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */) != 0) { perror("renameat2"); return 1; }
+      if (syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */) != 0) { perror("renameat2"); exit(1); }
+  exit(0);
+}
+int main(int argc, char **argv) {
+  if (argc < 3) return 2;
+  snprintf(a, sizeof a, "%s/d", argv[1]);
+  snprintf(b, sizeof b, "%s/s", argv[1]);
+  end = time(NULL) + atoi(argv[2]);
+  if (argc > 3 && strcmp(argv[3], "thread") == 0) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, loop, NULL) != 0) return 3;
+    pthread_exit(NULL);
+  }
+  loop(NULL);
   return 0;
 }
 `;
@@ -127,7 +145,7 @@ describe('rootless berthd: docker cp raced against a directory swapped for a sym
     // The swapper, readable by the user (bound read-only into the attackers).
     chmodSync(toolDir, 0o755);
     writeFileSync(join(toolDir, 'swap.c'), SWAP_C);
-    const built = await runCmd('gcc', ['-O2', '-static', '-o', join(toolDir, 'swap'), join(toolDir, 'swap.c')]).catch(() => ({ code: -1, stderr: 'no gcc' }));
+    const built = await runCmd('gcc', ['-O2', '-static', '-pthread', '-o', join(toolDir, 'swap'), join(toolDir, 'swap.c')]).catch(() => ({ code: -1, stderr: 'no gcc' }));
     if (built.code !== 0) console.error(`cp-race: no static swapper (${built.stderr.trim()}); swapping with busybox mv`);
     swapper = built.code === 0;
     d = new RootlessDaemon(user);
@@ -153,8 +171,8 @@ describe('rootless berthd: docker cp raced against a directory swapped for a sym
    * a directory and a symlink to / (for copies in), base/r/d between a directory and a symlink to
    * the user's secret directory (for copies out; no such directory exists in the container).
    */
-  async function attacker(name: string, base: string, args: string[]): Promise<string> {
-    const swap = (dir: string) => swapper ? `/tool/swap ${dir} ${SWAP_SECONDS}`
+  async function attacker(name: string, base: string, args: string[], o: { nest?: string; thread?: boolean } = {}): Promise<string> {
+    const swap = (dir: string) => swapper ? `${o.nest ?? ''}/tool/swap ${dir} ${SWAP_SECONDS}${o.thread ? ' thread' : ''}`
       : `end=$(( $(date +%s) + ${SWAP_SECONDS} )); while [ $(date +%s) -lt $end ]; do i=0; while [ $i -lt 100 ]; do mv ${dir}/d ${dir}/x; mv ${dir}/s ${dir}/d; mv ${dir}/d ${dir}/s; mv ${dir}/x ${dir}/d; i=$((i+1)); done; done`;
     const script = [
       `mkdir -p ${base}/w/d ${base}/r/d`, `echo inside >${base}/r/d/inside.txt`, `ln -s / ${base}/w/s`, `ln -s ${readCanary} ${base}/r/s`,
@@ -233,30 +251,88 @@ describe('rootless berthd: docker cp raced against a directory swapped for a sym
     }
   }
 
-  it('a container racing copies of its own files: no copy in writes the user\'s files, no copy out reads them', { timeout: 40_000 }, async () => {
+  /** Removes a case's containers, so that their swapping loops leave the CPUs to the next case. */
+  const removeAll = async (ids: string[]): Promise<void> => { await d.docker(['rm', '-f', ...ids], { timeoutMs: 30_000 }); };
+  const counts = (r: Raced): string => `${r.puts} in, ${r.gets} out (${r.sawInside} with the container's file)`;
+
+  it('a container racing copies of its own files: no copy in writes the user\'s files, no copy out reads them', { timeout: 40_000 }, async (t) => {
     const id = await attacker(`cprace-${tag}`, '', []);
-    const r = await race(id, '', TIME_BUDGET_MS, 4);
-    assert.deepEqual({ writes: r.writes, leaks: r.leaks }, { writes: [], leaks: [] }, `copies raced into the user's files (of ${r.puts} in, ${r.gets} out)`);
-    // The race was run: copies went through, and the container was still swapping at the end.
-    assert.ok(r.puts > 10 && r.gets > 10 && r.sawInside > 5, `copies that went through: ${r.puts} in, ${r.gets} out (${r.sawInside} with the container's file)`);
-    await runningUnstopped(id, swapper ? 2 : 0);
+    try {
+      const r = await race(id, '', TIME_BUDGET_MS, 4);
+      t.diagnostic(`copies that went through: ${counts(r)}`);
+      assert.deepEqual({ writes: r.writes, leaks: r.leaks }, { writes: [], leaks: [] }, `copies raced into the user's files (of ${counts(r)})`);
+      // The race was run: copies went through, and the container was still swapping at the end.
+      assert.ok(r.puts > 10 && r.gets > 10 && r.sawInside > 5, `copies that went through: ${counts(r)}`);
+      await runningUnstopped(id, swapper ? 2 : 0);
+    } finally {
+      await removeAll([id]);
+    }
     passed++;
   });
 
-  it('a container racing copies into a volume it shares with the copied one (stopped, then running)', { timeout: 40_000 }, async () => {
+  it('a container racing copies into a volume it shares with the copied one (stopped, then running)', { timeout: 40_000 }, async (t) => {
     const vol = `cprace-${tag}`;
     await docker(['volume', 'create', vol]);
     const victim = (await docker(['create', '--name', `cprace-v-${tag}`, '-v', `${vol}:/v`, 'busybox', 'sleep', '120'])).trim();
     const att = await attacker(`cprace-a-${tag}`, '/v', ['-v', `${vol}:/v`]);
-    const stopped = await race(victim, '/v', TIME_BUDGET_MS / 3, 2);
-    await docker(['start', victim]);
-    const running = await race(victim, '/v', TIME_BUDGET_MS / 3, 2);
-    assert.deepEqual({ stopped: [...stopped.writes, ...stopped.leaks], running: [...running.writes, ...running.leaks] }, { stopped: [], running: [] },
-      'copies raced into the user\'s files through the shared volume');
-    assert.ok(stopped.puts >= 3 && stopped.gets >= 3 && stopped.sawInside >= 1 && running.puts >= 3 && running.gets >= 3 && running.sawInside >= 1,
-      `copies that went through: stopped ${stopped.puts} in, ${stopped.gets} out (${stopped.sawInside} inside); running ${running.puts} in, ${running.gets} out (${running.sawInside} inside)`);
-    await runningUnstopped(att, swapper ? 2 : 0);
-    await runningUnstopped(victim, 0);
+    try {
+      const stopped = await race(victim, '/v', TIME_BUDGET_MS / 2, 2);
+      await docker(['start', victim]);
+      const running = await race(victim, '/v', TIME_BUDGET_MS / 2, 2);
+      t.diagnostic(`copies that went through: stopped ${counts(stopped)}; running ${counts(running)}`);
+      assert.deepEqual({ stopped: [...stopped.writes, ...stopped.leaks], running: [...running.writes, ...running.leaks] }, { stopped: [], running: [] },
+        'copies raced into the user\'s files through the shared volume');
+      // Two containers are stopped and continued for each copy of the running one: fewer go through.
+      assert.ok(stopped.puts > 0 && stopped.gets > 0 && stopped.sawInside > 0 && running.puts > 0 && running.gets > 0 && running.sawInside > 0,
+        `copies that went through: stopped ${counts(stopped)}; running ${counts(running)}`);
+      await runningUnstopped(att, swapper ? 2 : 0);
+      await runningUnstopped(victim, 0);
+    } finally {
+      await removeAll([att, victim]);
+      await d.docker(['volume', 'rm', '-f', vol]);
+    }
     passed++;
+  });
+
+  // Default confinement, no flags. The SIGSTOP freeze reads only each process's /proc/PID/stat and
+  // skips a 'Z': a leader that ended with pthread_exit is 'Z' while its other threads run on ('R'
+  // in /proc/PID/task/TID/stat), so they are never stopped. The cgroup freezer freezes every thread.
+  it('a container whose swapping threads outlive their thread group\'s leader (a zombie, state Z)', {
+    timeout: 40_000,
+    todo: 'bug: runtime/pidns-procs.ts stopNamespace skips a zombie thread group leader (state Z) whose other threads still run: '
+      + 'a default container\'s copies in wrote /tmp/<canary> and ~/<canary> and copies out read the 0700 secret (2 to 4 of ~10 rounds, every run)',
+  }, async (t) => {
+    if (!swapper) return t.skip('no static swapper (gcc)');
+    const id = await attacker(`cprace-z-${tag}`, '', [], { thread: true });
+    try {
+      const r = await race(id, '', TIME_BUDGET_MS, 2);
+      t.diagnostic(`copies that went through: ${counts(r)}; raced: ${JSON.stringify([...r.writes, ...r.leaks])}`);
+      assert.deepEqual({ writes: r.writes, leaks: r.leaks }, { writes: [], leaks: [] }, `copies raced into the user's files (of ${counts(r)})`);
+      assert.ok(r.puts > 0 && r.gets > 0 && r.sawInside > 0, `copies that went through: ${counts(r)}`);
+      await runningUnstopped(id, 0);
+    } finally {
+      await removeAll([id]);
+    }
+  });
+
+  // Needs CAP_SYS_ADMIN (--privileged, --cap-add SYS_ADMIN: "trusted as the user asked" in
+  // SECURITY.md); without it seccomp refuses the unshare and the swappers never start. The SIGSTOP
+  // freeze lists the container's pid namespace only, not namespaces nested in it; the cgroup
+  // freezer of a rootful berthd freezes them too.
+  it('a --privileged container whose swappers run in a pid namespace nested in its own', {
+    timeout: 40_000,
+    todo: 'bug: runtime/pidns-procs.ts stopNamespace does not stop processes in a pid namespace nested in the container\'s: '
+      + 'copies in wrote /tmp/<canary> and ~/<canary>, a copy out read the secret (up to 3 of ~10 rounds; not every run)',
+  }, async (t) => {
+    const id = await attacker(`cprace-n-${tag}`, '', ['--privileged'], { nest: 'unshare -p -f ' });
+    try {
+      const r = await race(id, '', TIME_BUDGET_MS, 2);
+      t.diagnostic(`copies that went through: ${counts(r)}; raced: ${JSON.stringify([...r.writes, ...r.leaks])}`);
+      assert.deepEqual({ writes: r.writes, leaks: r.leaks }, { writes: [], leaks: [] }, `copies raced into the user's files (of ${counts(r)})`);
+      assert.ok(r.puts > 0 && r.gets > 0 && r.sawInside > 0, `copies that went through: ${counts(r)}`);
+      await runningUnstopped(id, 0);
+    } finally {
+      await removeAll([id]);
+    }
   });
 });
