@@ -102,7 +102,7 @@ export class Engine {
   static async open(opts: EngineOptions): Promise<Engine> {
     await ensureDir(opts.dataRoot);
     // Every union mount of this daemon (containers' roots, build steps) goes through one driver.
-    setOverlayDriver(opts.storageDriver === 'fuse-overlayfs' ? 'fuse-overlayfs' : 'overlay');
+    setOverlayDriver(opts.storageDriver === 'fuse-overlayfs' ? 'fuse-overlayfs' : opts.rootless ? 'overlay-userxattr' : 'overlay');
     await ensureDir(opts.execRoot);
     const id = await engineId(opts.dataRoot);
     const runtime = new Runtime({ runtimePath: opts.runtimePath, execRoot: opts.execRoot, log: opts.log, rootless: opts.rootless });
@@ -206,7 +206,7 @@ export class Engine {
       addressPools: [{ Base: this.opts.addressPool, Size: 24 }],
       init: { binary: this.opts.namespaces?.initPath || DEFAULT_INIT_BINARY, version: await initVersion(this.opts.namespaces?.initPath ?? '') },
       // What start-up moved to quarantine (image store), until an operator removes it.
-      warnings: await this.images.store.warnings(),
+      warnings: [...await this.images.store.warnings(), ...rootlessWarnings(this.opts.rootless, await cgroupVersion())],
       storageDriver: this.opts.storageDriver ?? 'overlay2',
       noCgroups: !!this.opts.rootless && !this.opts.rootless.cgroups,
     };
@@ -257,4 +257,12 @@ function portProxy(opts: EngineOptions): ProxyControl {
   const own: ProxyControl = opts.userlandProxy ? new ProxyClient(opts.execRoot) : new ForwardTable();
   const socket = opts.rootless?.portDriverSocket;
   return socket ? new RootlessKitPorts(own, rootlessKitApi(socket)) : own;
+}
+
+/** dockerd's own warning of a rootless daemon without cgroups (daemon/info.go), word for word. */
+function rootlessWarnings(mode: RootlessMode | undefined, version: '1' | '2'): string[] {
+  if (!mode || mode.cgroups) return [];
+  return [version === '2'
+    ? 'WARNING: Running in rootless-mode without cgroups. Systemd is required to enable cgroups in rootless-mode.'
+    : 'WARNING: Running in rootless-mode without cgroups. To enable cgroups in rootless-mode, you need to boot the system in cgroup v2 mode.'];
 }

@@ -10,13 +10,31 @@ export interface OverlayMount {
 }
 
 /**
- * How union mounts are made: the kernel's overlayfs, or fuse-overlayfs (Debian's), a FUSE
- * filesystem with the same directory layout and whiteouts. A rootless berthd needs the latter
- * where the kernel cannot mount overlayfs inside a user namespace (before 5.11). Chosen once by
- * the engine at start-up (setOverlayDriver), before any mount, for every mount of the daemon.
+ * How union mounts are made: the kernel's overlayfs; the same inside a user namespace
+ * (`userxattr`: the kernel keeps its opaque and redirect marks in `user.overlay.*` xattrs, as only
+ * real root may write `trusted.*`; without it, removing a lower directory fails with EIO); or
+ * fuse-overlayfs (Debian's), a FUSE filesystem with the same layout and whiteouts, for rootless
+ * berthd on kernels before 5.11. Chosen once by the engine at start-up (setOverlayDriver), before
+ * any mount, for every mount of the daemon, and with it the xattrs layers are written and read with.
  */
-export type OverlayDriver = 'overlay' | 'fuse-overlayfs';
+export type OverlayDriver = 'overlay' | 'overlay-userxattr' | 'fuse-overlayfs';
 let driver: OverlayDriver = 'overlay';
+
+/** The xattr an opaque directory carries in an extracted layer, for the driver in use. */
+export function opaqueXattr(): string {
+  return driver === 'overlay' ? 'trusted.overlay.opaque' : 'user.overlay.opaque';
+}
+
+/**
+ * Prefixes of the union filesystem's own xattrs (opaque, redirect, origin, metacopy,
+ * fuse-overlayfs' ownership overrides): never image content, so never packed into a layer nor
+ * taken from one (a layer could otherwise redirect or hide directories of the ones below it).
+ */
+export const UNION_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.', 'user.fuseoverlayfs.', 'security.fuseoverlayfs.'] as const;
+
+export function isUnionXattr(name: string): boolean {
+  return UNION_XATTR_PREFIXES.some((p) => name.startsWith(p));
+}
 
 export function setOverlayDriver(d: OverlayDriver): void {
   driver = d;
@@ -28,7 +46,7 @@ export function overlayDriver(): OverlayDriver {
 
 async function mountUnion(target: string, opts: string): Promise<void> {
   if (driver === 'fuse-overlayfs') await run('fuse-overlayfs', ['-o', opts, target]);
-  else await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, target]);
+  else await run('mount', ['-t', 'overlay', 'overlay', '-o', driver === 'overlay-userxattr' ? `${opts},userxattr` : opts, target]);
 }
 
 export async function mountOverlay(target: string, m: OverlayMount): Promise<void> {

@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { InvalidParameter } from '../../errors.ts';
 import { run } from '../../sys/exec.ts';
+import { opaqueXattr, isUnionXattr } from '../../sys/mount.ts';
 import { cleanEntryName } from './safe-path.ts';
 import { patchTarStreamPax, XATTR_PREFIX, xattrBytes } from './pax.ts';
 
@@ -195,7 +196,7 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
       const target = join(dir, name);
       if (o.whiteouts && base === OPAQUE) {
         entry.resume();
-        (xattrs.get(parent) ?? xattrs.set(parent, []).get(parent)!).push(['trusted.overlay.opaque', Buffer.from('y')]);
+        (xattrs.get(parent) ?? xattrs.set(parent, []).get(parent)!).push([opaqueXattr(), Buffer.from('y')]);
         continue;
       }
       if (o.whiteouts && base.startsWith(WH)) {
@@ -231,7 +232,7 @@ async function extractTar(input: Readable, dir: string, o: ApplyOptions): Promis
       const mtime = h.mtime ?? new Date(0);
       const own = owner(h);
       for (const [k, v] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
-        if (k.startsWith(XATTR_PREFIX) && h.type !== 'symlink') {
+        if (k.startsWith(XATTR_PREFIX) && h.type !== 'symlink' && !isUnionXattr(k.slice(XATTR_PREFIX.length))) {
           (xattrs.get(target) ?? xattrs.set(target, []).get(target)!).push([k.slice(XATTR_PREFIX.length), xattrBytes(v)]);
         }
       }

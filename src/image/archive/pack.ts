@@ -3,6 +3,7 @@
 // type keeps its mode, owner, mtime and xattrs; hard links stay links; entries are sorted, so
 // the same tree gives the same bytes. In layer mode overlay's whiteouts (0:0 char devices) and
 // opaque dirs (trusted.overlay.opaque=y) become the OCI `.wh.` entries.
+import { isUnionXattr } from '../../sys/mount.ts';
 import { lstat, readdir, readlink, open } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ export interface PackOptions {
   unshift?: { uid: number; gid: number };
 }
 
-const OVERLAY_XATTR = 'trusted.overlay.';
+const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque', 'user.fuseoverlayfs.opaque'];
 /**
  * Files are opened without following a symlink at their name: what lstat saw as a file is read,
  * never what a symlink put there later points at. (A running container's tree is frozen while it
@@ -113,14 +114,16 @@ export function packDirectory(root: string, o: PackOptions = {}): Readable {
     const common = { name, mode: st.mode & 0o7777, uid: un.uid || un.gid ? uid : st.uid, gid: un.uid || un.gid ? gid : st.gid, mtime: st.mtime };
     const attrs = xattrs.get(p) ?? {};
     const pax: Record<string, string> = {};
-    for (const [k, v] of Object.entries(attrs)) if (!k.startsWith(OVERLAY_XATTR)) pax[`${XATTR_PREFIX}${k}`] = v;
+    for (const [k, v] of Object.entries(attrs)) if (!isUnionXattr(k)) pax[`${XATTR_PREFIX}${k}`] = v;
     const withPax = Object.keys(pax).length ? { pax } : {};
     if (st.isDirectory()) {
       // Directories end in a slash in what clients read (GET archive, export), as in moby's tars
       // (archive.canonicalTarName): dockerode's getArchive users see `sub/`. Layers keep their
       // names, so the digests of layers Berth already made stay reproducible.
       await add({ ...common, name: o.layer ? name : `${name}/`, ...withPax, type: 'directory' });
-      if (o.layer && attrs['trusted.overlay.opaque'] === 'y') {
+      // The kernel marks an opaque dir trusted.overlay.opaque, or user.overlay.opaque with
+      // userxattr (rootless); fuse-overlayfs user.fuseoverlayfs.opaque.
+      if (o.layer && OPAQUE_XATTRS.some((x) => attrs[x] === 'y')) {
         await add({ name: `${name}/.wh..wh..opq`, mode: 0, uid: 0, gid: 0, mtime: st.mtime, type: 'file', size: 0 });
       }
     } else if (st.isSymbolicLink()) {

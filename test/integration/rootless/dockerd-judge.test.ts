@@ -143,13 +143,6 @@ const ALLOWED: Allowed[] = [
     ok: (d, b) => same(d, ['out: false']) && same(b, ['out: true']),
   },
   {
-    key: 'info.Warnings',
-    kind: 'berth-to-fix',
-    reason: 'dockerd warns in docker info that rootless mode has no cgroups here; berthd logs it at start only, so a user reading docker info does not learn that limits and pause are unavailable',
-    fix: 'src/ info: when the rootless mode has no cgroups, add to Warnings "WARNING: Running in rootless-mode without cgroups: resource limits, pause and unpause are refused (" + cgroupsWhy + ")"',
-    ok: (d, b) => same(d, ['out: ["WARNING: Running in rootless-mode without cgroups. To enable cgroups in rootless-mode, you need to boot the system in cgroup v2 mode."]']) && same(b, ['out: null']),
-  },
-  {
     key: 'run -d --name low -p <low>:80 busybox sleep 300',
     kind: 'deliberate',
     reason: 'both refusals are RootlessKit\'s builtin port driver\'s own words; dockerd 20.10 wraps them in its userland-proxy error and asks for tcp4 (and tcp6) forwards, berthd passes them on as they are and asks for one "tcp" forward (a dual-stack listener)',
@@ -185,13 +178,6 @@ const ALLOWED: Allowed[] = [
     reason: 'dockerd fails on an unrelated check (its record of a swap limit nothing applies); berthd refuses the limit it cannot apply, with the reason',
     ok: (d, b) => same(d, ['exit 1', 'err: Error response from daemon: Cannot update container <id>: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time']) &&
       same(b, ['exit 1', `err: Error response from daemon: rootless berthd cannot apply --memory: ${NO_CGROUPS_V1}`]),
-  },
-  {
-    key: RM_LAYER_DIR,
-    kind: 'berth-to-fix',
-    reason: 'removing a directory of an image layer fails with EIO under rootless berthd: its overlay is mounted without userxattr, so the kernel cannot set the trusted.overlay.* xattrs (opaque, redirect) in the user namespace ("overlayfs: failed to set xattr on upper … try mounting with \'userxattr\' option" in dmesg); dockerd mounts with userxattr',
-    fix: 'src/sys/mount.ts: add "userxattr" to the overlay options when rootless (kernel >= 5.11, the kernel-overlay driver); src/image/archive/extract.ts: write user.overlay.opaque instead of trusted.overlay.opaque when rootless, so layers\' opaque directories keep working with it; src/image/archive/pack.ts: read user.overlay.* from upper dirs too (commit, diff), which the kernel writes there with userxattr',
-    ok: (d, b) => same(d, ['exit 0', 'out: emptied']) && same(b, ['exit 1', "err: rm: can't remove '/d': Input/output error"]),
   },
 ];
 

@@ -70,3 +70,34 @@ test('filter times: Unix seconds, RFC 3339, and Go durations back from now', () 
   assert.equal(parseFilterTime('1h30m', now), now - 90 * 60_000);
   assert.throws(() => parseFilterTime('yesterday', now), /failed to parse value as time or duration: "yesterday"/);
 });
+
+test('rootless (overlay with userxattr): user.overlay.opaque packs to an opaque whiteout and is what extraction writes; union xattrs in a layer are dropped', async (t) => {
+  const { setOverlayDriver } = await import('../../../src/sys/mount.ts');
+  const root = mkdtempSync(join(tmpdir(), 'berth-codec-'));
+  t.after(async () => { setOverlayDriver('overlay'); await rm(root, { recursive: true, force: true }); });
+  const upper = join(root, 'upper');
+  mkdirSync(join(upper, 'op'), { recursive: true });
+  mkdirSync(join(upper, 'fo'));
+  writeFileSync(join(upper, 'op', 'kept'), 'k');
+  // what the kernel writes with userxattr, and what fuse-overlayfs writes unprivileged
+  await run('setfattr', ['-n', 'user.overlay.opaque', '-v', 'y', join(upper, 'op')]);
+  await run('setfattr', ['-n', 'user.fuseoverlayfs.opaque', '-v', 'y', join(upper, 'fo')]);
+  await run('setfattr', ['-n', 'user.overlay.origin', '-v', 'x', join(upper, 'op', 'kept')]);
+  const names = await entries(packDirectory(upper, { layer: true }));
+  assert.deepEqual(names, ['directory:fo', 'file:fo/.wh..wh..opq', 'directory:op', 'file:op/.wh..wh..opq', 'file:op/kept']);
+
+  setOverlayDriver('overlay-userxattr');
+  // A hostile layer: an opaque marker plus overlay's own xattrs in PAX records, which would redirect or hide lower dirs.
+  const pack = tar.pack();
+  pack.entry({ name: 'a/', type: 'directory', mode: 0o755 });
+  pack.entry({ name: 'a/.wh..wh..opq', type: 'file', size: 0 }, '');
+  pack.entry({ name: 'b/', type: 'directory', mode: 0o755, pax: { 'SCHILY.xattr.trusted.overlay.redirect': '/etc', 'SCHILY.xattr.user.overlay.opaque': 'y', 'SCHILY.xattr.user.fine': 'ok' } });
+  pack.finalize();
+  const out = join(root, 'applied');
+  mkdirSync(out);
+  await applyLayer(pack as unknown as Readable, out);
+  assert.match((await run('getfattr', ['-n', 'user.overlay.opaque', join(out, 'a')])).stdout, /="y"/);
+  const bAttrs = (await run('getfattr', ['-d', '-m', '-', join(out, 'b')])).stdout;
+  assert.match(bAttrs, /user\.fine="ok"/);
+  assert.doesNotMatch(bAttrs, /overlay/, 'no union xattr taken from the layer');
+});
