@@ -21,13 +21,16 @@ interface PortStatus { id: number; spec: PortSpec }
 /** RootlessKit's API (over its unix socket): a parameter so the wrapper is tested against a fake. */
 export type RootlessKitApi = (method: 'GET' | 'POST' | 'DELETE', path: string, body?: object) => Promise<unknown>;
 
-/** What RootlessKit is asked for one published port (undefined: nothing, e.g. IPv6, which slirp4netns lacks). */
-export function portSpec(f: PublishedPort): PortSpec | undefined {
+/**
+ * What RootlessKit is asked for one published port (undefined: nothing, e.g. IPv6, which slirp4netns
+ * lacks). The builtin driver dials from inside the namespace, so it goes straight to the container;
+ * the slirp4netns driver can only reach its own guest address (tap0's, when no child IP is given),
+ * so it is sent to the same port there, where berthd's DNAT rule takes it to the container.
+ */
+export function portSpec(f: PublishedPort, driver = 'builtin'): PortSpec | undefined {
   if (f.hostIp.includes(':') || f.containerIp.includes(':')) return undefined;
-  return {
-    proto: f.proto, parentIP: f.hostIp || '0.0.0.0', parentPort: f.hostPort,
-    childIP: f.containerIp, childPort: f.containerPort,
-  };
+  const parent = { proto: f.proto, parentIP: f.hostIp || '0.0.0.0', parentPort: f.hostPort };
+  return driver === 'slirp4netns' ? { ...parent, childPort: f.hostPort } : { ...parent, childIP: f.containerIp, childPort: f.containerPort };
 }
 
 const sameSpec = (a: PortSpec, b: PortSpec): boolean =>
@@ -41,6 +44,8 @@ export class RootlessKitPorts implements ProxyControl {
   private readonly api: RootlessKitApi;
   /** RootlessKit's forward ids per container, removed with it. */
   private readonly ids = new Map<string, number[]>();
+  /** The port driver's name (GET /v1/info), asked once. */
+  private driver?: Promise<string>;
 
   constructor(inner: ProxyControl, api: RootlessKitApi) {
     this.inner = inner;
@@ -54,9 +59,12 @@ export class RootlessKitPorts implements ProxyControl {
     const bound = started.forwards.map((f, i) => ({ ...f, hostIp: forwards[i]?.hostIp ?? f.hostIp }));
     const ids: number[] = [];
     try {
+      this.driver ??= (this.api('GET', '/v1/info') as Promise<{ portDriver?: { driver?: string } } | undefined>)
+        .then((i) => i?.portDriver?.driver ?? 'builtin', () => 'builtin');
+      const driver = await this.driver;
       const held = ((await this.api('GET', '/v1/ports')) as PortStatus[] | null) ?? []; // null when there are none
       for (const f of bound) {
-        const spec = portSpec(f);
+        const spec = portSpec(f, driver);
         if (!spec) continue;
         const same = held.find((p) => sameSpec(p.spec, spec));
         if (same) {

@@ -49,12 +49,13 @@ class FakeInner implements ProxyControl {
 interface Call { method: string; path: string; body?: object }
 
 /** RootlessKit's port table behind a RootlessKitApi function: records calls; a POST can be made to fail. */
-function fakeApi(opts: { held?: Array<{ id: number; spec: PortSpec }>; failPost?: (spec: PortSpec) => string | undefined; failDelete?: boolean } = {}) {
+function fakeApi(opts: { held?: Array<{ id: number; spec: PortSpec }>; failPost?: (spec: PortSpec) => string | undefined; failDelete?: boolean; driver?: string } = {}) {
   const ports = new Map<number, PortSpec>((opts.held ?? []).map((p) => [p.id, p.spec]));
   let next = Math.max(0, ...ports.keys()) + 1;
   const calls: Call[] = [];
   const api: RootlessKitApi = async (method, path, body) => {
     calls.push({ method, path, ...(body ? { body: structuredClone(body) } : {}) });
+    if (method === 'GET' && path === '/v1/info') return { apiVersion: '1.1.1', portDriver: { driver: opts.driver ?? 'builtin', protos: ['tcp', 'udp'] } };
     if (method === 'GET') return ports.size ? [...ports].map(([id, spec]) => ({ id, spec })) : null;
     if (method === 'POST') {
       const spec = body as PortSpec;
@@ -91,8 +92,8 @@ test('add: a wildcard and a 127.0.0.1 forward are held inside and asked of Rootl
     { proto: 'udp', parentIP: '127.0.0.1', parentPort: 9090, childIP: CIP, childPort: 90 },
     { proto: 'tcp', parentIP: '0.0.0.0', parentPort: 7070, childIP: CIP, childPort: 70 },
   ]);
-  // What RootlessKit holds was read first, once.
-  assert.deepEqual(rk.calls.filter((c) => c.method === 'GET'), [{ method: 'GET', path: '/v1/ports' }]);
+  // The driver's name and what RootlessKit holds were read first, once each.
+  assert.deepEqual(rk.calls.filter((c) => c.method === 'GET'), [{ method: 'GET', path: '/v1/info' }, { method: 'GET', path: '/v1/ports' }]);
   assert.equal(rk.calls[0]!.method, 'GET');
   assert.equal(rk.ports.size, 3);
   assert.deepEqual(await ports.owners(), [OWNER]);
@@ -350,4 +351,15 @@ test('sweep after a restart: forwards RootlessKit still holds for containers tha
   // a container the publisher no longer counts as live loses its forwards too
   await w.sweep(new Set());
   assert.deepEqual([...ports.keys()], []);
+});
+
+test('the slirp4netns port driver is sent to the same port on its own guest address (berthd\'s DNAT takes it on), never to the container', async () => {
+  const rk = fakeApi({ driver: 'slirp4netns' });
+  const w = new RootlessKitPorts(new FakeInner(), rk.api);
+  await w.add(OWNER, [fwd('', 8080, 80), fwd('127.0.0.1', 5353, 53, 'udp')]);
+  assert.deepEqual(rk.posts(), [
+    { proto: 'tcp', parentIP: '0.0.0.0', parentPort: 8080, childPort: 8080 },
+    { proto: 'udp', parentIP: '127.0.0.1', parentPort: 5353, childPort: 5353 },
+  ]);
+  assert.deepEqual(portSpec(fwd('', 8080, 80), 'slirp4netns'), { proto: 'tcp', parentIP: '0.0.0.0', parentPort: 8080, childPort: 8080 });
 });
