@@ -7,7 +7,7 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { continueProcesses, pidnsProcesses, sampleProcesses, stopNamespace } from '../../../src/runtime/pidns-procs.ts';
 
@@ -157,4 +157,59 @@ test('sampleProcesses: the namespace\'s process count, CPU time and resident mem
   assert.equal(a.rssBytes, rss);
   assert.ok(a.cpuUserNs >= 0 && a.cpuSystemNs >= 0);
   assert.equal((await sampleProcesses(999_999_999)).pids, 0, 'a pid that does not exist: nothing, no error');
+});
+
+/** Runs `script` as the init of a new pid namespace; resolves with init's pid once `ready(init)` holds. Killed when the test ends. */
+async function namespaceRunning(t: TestContext, script: string, ready: (init: number) => Promise<boolean>): Promise<number> {
+  const child = spawn('unshare', ['--pid', '--fork', '--kill-child', 'sh', '-c', script], { stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  let init = 0;
+  t.after(async () => {
+    if (init) for (const p of await pidnsProcesses(init).catch(() => [] as number[])) kill(p, 'SIGKILL');
+    kill(child.pid!, 'SIGKILL');
+    await exited;
+  });
+  for (let i = 0; i < 500; i++) {
+    await sleep(10);
+    init ||= (await childrenOf(child.pid!))[0] ?? 0;
+    if (init && await ready(init)) return init;
+  }
+  throw new Error('the namespace did not get ready');
+}
+
+/** The states of every thread of a process. */
+async function threadStates(pid: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+    out.push(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  }
+  return out;
+}
+
+test('a pid namespace nested in the container\'s is the container\'s: listed and stopped', async (t) => {
+  const init = await namespaceRunning(t, 'unshare --pid --fork --kill-child sleep 60 & sleep 60 & wait',
+    async (i) => (await pidnsProcesses(i)).length >= 4);
+  const pids = await pidnsProcesses(init);
+  const nested = [];
+  for (const p of pids) if ((await readFile(`/proc/${p}/cmdline`, 'utf8')).startsWith('sleep') && (await readlink(`/proc/${p}/ns/pid`)) !== (await readlink(`/proc/${init}/ns/pid`))) nested.push(p);
+  assert.equal(nested.length, 1, 'the sleep in the nested namespace is listed');
+  const stopped = await stopNamespace(init);
+  assert.ok(stopped.includes(nested[0]!));
+  await waitStates(nested, (s) => s === 'T', 'the nested sleep is stopped');
+  continueProcesses(stopped);
+});
+
+test('a process whose main thread has ended (a zombie leader) while another thread runs is stopped thread and all', async (t) => {
+  // python3: a busy thread, then pthread_exit in the main thread: the leader shows Z, the thread R.
+  const py = 'import ctypes,threading\\nthreading.Thread(target=lambda: [None for _ in iter(int, 1)]).start()\\nctypes.CDLL(None).pthread_exit(None)';
+  const init = await namespaceRunning(t, `python3 -c "$(printf '${py}')" & wait`, async (i) => {
+    for (const p of await pidnsProcesses(i)) if ((await threadStates(p)).includes('Z') && (await threadStates(p)).some((s) => s === 'R' || s === 'S')) return true;
+    return false;
+  });
+  const target = (await Promise.all((await pidnsProcesses(init)).map(async (p) => ({ p, s: await threadStates(p) })))).find((x) => x.s.includes('Z'))!.p;
+  const stopped = await stopNamespace(init);
+  assert.ok(stopped.includes(target), 'the zombie-led process was stopped');
+  assert.deepEqual((await threadStates(target)).filter((s) => s !== 'Z'), ['T'], 'its running thread is stopped');
+  continueProcesses(stopped);
 });
