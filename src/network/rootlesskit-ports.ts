@@ -53,15 +53,18 @@ export class RootlessKitPorts implements ProxyControl {
   }
 
   async add(owner: string, forwards: PublishedPort[]): Promise<{ pid: number; forwards: PublishedPort[] }> {
+    this.driver ??= (this.api('GET', '/v1/info') as Promise<{ portDriver?: { driver?: string } } | undefined>)
+      .then((i) => i?.portDriver?.driver ?? 'builtin', () => 'builtin');
+    const driver = await this.driver;
     // A host address of the host's own (-p 192.0.2.1:8080:80) does not exist inside the
     // namespace: the port is held there on the wildcard, and RootlessKit listens on the address.
-    const started = await this.inner.add(owner, forwards.map((f) => innerAddress(f.hostIp) ? f : { ...f, hostIp: '0.0.0.0' }));
+    // The slirp4netns driver delivers every connection to tap0's address, so there each port is
+    // held on the wildcard, whose holder forwards what reaches it to the container.
+    const inside = (ip: string): boolean => (driver === 'slirp4netns' ? !ip || ip === '0.0.0.0' || ip === '::' : innerAddress(ip));
+    const started = await this.inner.add(owner, forwards.map((f) => inside(f.hostIp) ? f : { ...f, hostIp: '0.0.0.0' }));
     const bound = started.forwards.map((f, i) => ({ ...f, hostIp: forwards[i]?.hostIp ?? f.hostIp }));
     const ids: number[] = [];
     try {
-      this.driver ??= (this.api('GET', '/v1/info') as Promise<{ portDriver?: { driver?: string } } | undefined>)
-        .then((i) => i?.portDriver?.driver ?? 'builtin', () => 'builtin');
-      const driver = await this.driver;
       const held = ((await this.api('GET', '/v1/ports')) as PortStatus[] | null) ?? []; // null when there are none
       for (const f of bound) {
         const spec = portSpec(f, driver);

@@ -183,7 +183,7 @@ test('add: all or nothing: a refused POST deletes what this add asked for, lets 
   assert.equal(rk.calls.length, before);
 });
 
-test('add: when RootlessKit cannot be asked at all, the inner forwards go too; when the inner holder fails, RootlessKit is not asked', async () => {
+test('add: when RootlessKit cannot be asked at all, the inner forwards go too; when the inner holder fails, RootlessKit is asked for no forward', async () => {
   const inner = new FakeInner();
   const down: RootlessKitApi = async () => { throw new Error('connect ENOENT'); };
   await assert.rejects(new RootlessKitPorts(inner, down).add(OWNER, [fwd('', 8080, 80)]), /ENOENT/);
@@ -193,7 +193,8 @@ test('add: when RootlessKit cannot be asked at all, the inner forwards go too; w
   busy.failAdd = new Error('listen tcp4 0.0.0.0:8080: bind: address already in use');
   const rk = fakeApi();
   await assert.rejects(new RootlessKitPorts(busy, rk.api).add(OWNER, [fwd('', 8080, 80)]), /address already in use/);
-  assert.deepEqual(rk.calls, []);
+  // (only the driver's name was read, before the inner holder was asked)
+  assert.deepEqual(rk.calls, [{ method: 'GET', path: '/v1/info' }]);
 });
 
 test('remove: deletes the owner\'s RootlessKit forwards and lets go of the inner ones; other owners keep theirs', async () => {
@@ -362,4 +363,14 @@ test('the slirp4netns port driver is sent to the same port on its own guest addr
     { proto: 'udp', parentIP: '127.0.0.1', parentPort: 5353, childPort: 5353 },
   ]);
   assert.deepEqual(portSpec(fwd('', 8080, 80), 'slirp4netns'), { proto: 'tcp', parentIP: '0.0.0.0', parentPort: 8080, childPort: 8080 });
+});
+
+test('with the slirp4netns driver a loopback publish is held inside on the wildcard (tap0\'s address must reach it), the forwards as given', async () => {
+  const rk = fakeApi({ driver: 'slirp4netns' });
+  const inner = new FakeInner();
+  const w = new RootlessKitPorts(inner, rk.api);
+  const started = await w.add(OWNER, [fwd('127.0.0.1', 8080, 80)]);
+  assert.deepEqual(inner.adds[0]!.forwards, [fwd('0.0.0.0', 8080, 80)]);
+  assert.deepEqual(started.forwards, [fwd('127.0.0.1', 8080, 80)]);
+  assert.deepEqual(rk.posts(), [{ proto: 'tcp', parentIP: '127.0.0.1', parentPort: 8080, childPort: 8080 }]);
 });
