@@ -109,7 +109,7 @@ for dir in /tmp/berth-rt-xdg-* /tmp/berthrt*; do
   [ -e "$dir" ] && { echo "rootless test dir left: $dir"; leaks=1; }
 done
 if grep -E ' /tmp/(berthrt|berth-rt-xdg-)' /proc/mounts; then echo "mounts of rootless tests left (above)"; leaks=1; fi
-if pgrep -af 'berth-rt-xdg-' >/dev/null; then echo "processes of rootless tests left:"; pgrep -af 'berth-rt-xdg-'; leaks=1; fi
+if pgrep -af 'berth-rt-xdg-|/tmp/berthrt' >/dev/null; then echo "processes of rootless tests left:"; pgrep -af 'berth-rt-xdg-|/tmp/berthrt'; leaks=1; fi
 for pid in $(pgrep -x 'rootlesskit|slirp4netns|pasta'); do
   [[ "$rootless_before" == *" $pid "* ]] && continue
   echo "RootlessKit, slirp4netns or pasta process left: $(ps -o pid=,user=,args= -p "$pid")"; leaks=1
