@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync, readdirSync, openSync, closeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DOCKER, repo, runCmd, runBuffer, sleep, settledWithin, type Result } from './daemon.ts';
 
@@ -274,4 +275,25 @@ export class RootlessDaemon {
     await this.stop().catch(() => {});
     await this.user.run(join(repo, 'bin/berthd-rootless'), ['--stop-namespace'], { timeoutMs: 15_000 }).catch(() => undefined);
   }
+}
+
+/** A port nothing on the host listens on now (bound on the wildcard, as RootlessKit binds, then closed). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '0.0.0.0', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether the host can bind a port (as root here), i.e. nothing else holds it. */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
+  });
 }

@@ -21,10 +21,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, openSync, closeSync, chownSync, readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { RootlessUser, RootlessDaemon, rootlessSkip, ensureTunUsable } from '../../helpers/rootless.ts';
+import { RootlessUser, RootlessDaemon, rootlessSkip, ensureTunUsable, freePort, portFree } from '../../helpers/rootless.ts';
 import { DOCKER, runBuffer, repo, sleep, settledWithin, type Result } from '../../helpers/daemon.ts';
 
 const LAUNCHER = '/usr/share/docker.io/contrib/dockerd-rootless.sh';
@@ -180,27 +180,6 @@ const ALLOWED: Allowed[] = [
       same(b, ['exit 1', `err: Error response from daemon: rootless berthd cannot apply --memory: ${NO_CGROUPS_V1}`]),
   },
 ];
-
-/** A port nothing on the host listens on now (bound on the wildcard, as RootlessKit binds, then closed). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '0.0.0.0', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether the host can bind a port (as root here), i.e. nothing else holds it. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
-  });
-}
 
 /** GET http://127.0.0.1:port/ from the host until it answers 200 (httpd may be starting): "200 body" or the last error. */
 async function fetchFromHost(port: number, ms = 10_000): Promise<string> {

@@ -9,32 +9,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync, chownSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { RootlessUser, RootlessDaemon, rootlessSkip } from '../../helpers/rootless.ts';
+import { RootlessUser, RootlessDaemon, rootlessSkip, freePort, portFree } from '../../helpers/rootless.ts';
 import { sleep, settledWithin, type Result } from '../../helpers/daemon.ts';
-
-/** A port nothing on the host listens on now (bound on the wildcard, as RootlessKit binds, then closed). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '0.0.0.0', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether the host can bind a port (as root here), i.e. nothing else holds it. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
-  });
-}
 
 /** GET http://127.0.0.1:port/path from the host: the body, or the error's code. */
 function fetchBody(port: number, path: string): Promise<{ status: number; body: string } | { error: string }> {

@@ -5,19 +5,7 @@
 // loopback and a wildcard publish must serve from the host, and stop serving once removed.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import { RootlessUser, RootlessDaemon, rootlessSkip } from '../../helpers/rootless.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '0.0.0.0', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { RootlessUser, RootlessDaemon, rootlessSkip, freePort } from '../../helpers/rootless.ts';
 
 async function get(port: number): Promise<string> {
   for (let i = 0; i < 50; i++) {
