@@ -171,7 +171,7 @@ describe('hostile container: docker cp raced against a directory swapped for a s
     const running = await race(victim, '/v', TIME_BUDGET_MS / 3, 2);
     assert.deepEqual({ stopped: [...stopped.writes, ...stopped.leaks], running: [...running.writes, ...running.leaks] }, { stopped: [], running: [] },
       'copies raced into the host through the shared volume');
-    assert.ok(stopped.puts >= 3 && stopped.gets >= 3 && running.puts >= 3 && running.gets >= 3,
+    assert.ok(stopped.puts > 0 && stopped.gets > 0 && running.puts > 0 && running.gets > 0,
       `copies that went through: stopped ${stopped.puts} in, ${stopped.gets} out; running ${running.puts} in, ${running.gets} out`);
     passed++;
   });
@@ -182,7 +182,7 @@ describe('hostile container: docker cp raced against a directory swapped for a s
     await attacker(`cprace-pa-${tag}`, '/proc/1/root', ['--pid', `container:${victim}`]);
     const r = await race(victim, '', TIME_BUDGET_MS / 3, 2);
     assert.deepEqual({ writes: r.writes, leaks: r.leaks }, { writes: [], leaks: [] }, 'copies raced into the host through the shared PID namespace');
-    assert.ok(r.puts >= 3 && r.gets >= 3, `copies that went through: ${r.puts} in, ${r.gets} out`);
+    assert.ok(r.puts > 0 && r.gets > 0, `copies that went through: ${r.puts} in, ${r.gets} out`);
     passed++;
   });
 });
