@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync, readdirSync, openSync, closeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { DOCKER, repo, runCmd, runBuffer, sleep, settledWithin, type Result } from './daemon.ts';
 
@@ -295,5 +295,15 @@ export function portFree(port: number): Promise<boolean> {
     const s = createServer();
     s.once('error', () => resolve(false));
     s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
+  });
+}
+
+/** Whether a TCP connect to 127.0.0.1:port is refused (nothing listens on the host). */
+export function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.setTimeout(2_000, () => { s.destroy(); resolve(false); });
+    s.once('connect', () => { s.destroy(); resolve(false); });
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
   });
 }

@@ -21,10 +21,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, openSync, closeSync, chownSync, readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { RootlessUser, RootlessDaemon, rootlessSkip, ensureTunUsable, freePort, portFree } from '../../helpers/rootless.ts';
+import { RootlessUser, RootlessDaemon, rootlessSkip, ensureTunUsable, freePort, portFree, refused } from '../../helpers/rootless.ts';
 import { DOCKER, runBuffer, repo, sleep, settledWithin, type Result } from '../../helpers/daemon.ts';
 
 const LAUNCHER = '/usr/share/docker.io/contrib/dockerd-rootless.sh';
@@ -200,16 +199,6 @@ async function fetchFromHost(port: number, ms = 10_000): Promise<string> {
     last = await once();
   }
   return last;
-}
-
-/** Whether a TCP connect to 127.0.0.1:port is refused (nothing listens on the host). */
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.setTimeout(2_000, () => { s.destroy(); resolve(false); });
-    s.once('connect', () => { s.destroy(); resolve(false); });
-    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
-  });
 }
 
 const reEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -9,10 +9,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync, chownSync } from 'node:fs';
-import { connect } from 'node:net';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { RootlessUser, RootlessDaemon, rootlessSkip, freePort, portFree } from '../../helpers/rootless.ts';
+import { RootlessUser, RootlessDaemon, rootlessSkip, freePort, portFree, refused } from '../../helpers/rootless.ts';
 import { sleep, settledWithin, type Result } from '../../helpers/daemon.ts';
 
 /** GET http://127.0.0.1:port/path from the host: the body, or the error's code. */
@@ -39,16 +38,6 @@ async function fetchOk(port: number, path: string, ms = 10_000): Promise<string>
     await sleep(100);
   }
   throw new Error(`http://127.0.0.1:${port}${path} did not answer 200 within ${ms} ms: ${JSON.stringify(last)}`);
-}
-
-/** Whether a TCP connect to 127.0.0.1:port is refused (nothing listens on the host). */
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.setTimeout(2_000, () => { s.destroy(); resolve(false); });
-    s.once('connect', () => { s.destroy(); resolve(false); });
-    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
-  });
 }
 
 /** The host's view of a process: its real uid and its state letter (R, S, T…). */
